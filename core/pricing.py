@@ -1,0 +1,316 @@
+"""What capacity costs: dated, overridable prices and the arithmetic on them.
+
+Prices change and differ by region, so they are data (``data/prices.toml``, us-east-1 only),
+never constants in code, and every figure the console shows comes with the assumptions behind
+it (:func:`assumptions`).  All costs are in the price book's currency, per hour; a month is
+AWS's 730 hours.
+
+Units: DynamoDB storage and Kinesis on-demand data are billed per GB, taken here as 2**30 bytes
+(AWS bills "GB" as binary gigabytes); a Kinesis PUT payload unit is 25 KiB (25 × 1024 bytes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import ClassVar, Any, Literal
+
+from capcon.core.model import Throughput
+from capcon.core.settings import SettingsError, apply_overrides, read_toml
+
+HOURS_PER_MONTH = 730
+GIB = 2**30
+PUT_PAYLOAD_UNIT_BYTES = 25 * 1024
+#: Kinesis retention up to this many hours is included in the shard-hour price.
+INCLUDED_RETENTION_HOURS = 24
+#: The only region with known prices; any other region borrows these (and says so).
+FALLBACK_REGION = "us-east-1"
+#: ``resolve()`` follows the strict editable install's symlink back to the source tree, where
+#: the data file lives; in an installed wheel it is a no-op.
+DEFAULT_PRICES_PATH = Path(__file__).resolve().parent / "data" / "prices.toml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriceBook:
+    """Prices for one region, with where they came from and the assumptions made."""
+
+    region: str
+    as_of: date
+    source: str
+    wcu_hour: float  # DynamoDB, per provisioned WCU-hour
+    rcu_hour: float  # DynamoDB, per provisioned RCU-hour
+    on_demand_write_per_million: float  # DynamoDB, per million write request units
+    on_demand_read_per_million: float  # DynamoDB, per million read request units
+    storage_gb_month: float  # DynamoDB, per GB-month (GB = 2**30 bytes)
+    shard_hour: float  # Kinesis provisioned, per shard-hour
+    put_payload_units_per_million: float  # Kinesis provisioned, per million 25 KiB units
+    extended_retention_shard_hour: float  # Kinesis, per shard-hour when retention > 24 h
+    on_demand_stream_hour: float  # Kinesis on-demand, per stream-hour
+    on_demand_gb_in: float  # Kinesis on-demand, per GB written (GB = 2**30 bytes)
+    on_demand_gb_out: float  # Kinesis on-demand, per GB read (GB = 2**30 bytes)
+    get_metric_data_per_1000_metrics: float  # CloudWatch GetMetricData, per 1,000 metrics
+    currency: str = "USD"
+    #: AWS's pricing page bills open shard-hours; field note C says closed parent shards kept
+    #: costing until they expired.  Unconfirmed either way, so it is a visible setting.
+    bill_closed_shards: bool = False
+    #: The region whose prices were used because ``region`` had none; ``None`` if its own.
+    assumed_from: str | None = None
+
+
+PRICE_FIELDS = tuple(f.name for f in dataclasses.fields(PriceBook) if f.type in ("float", float))
+#: Keys a price file may set at its top level: they apply to every region.
+GLOBAL_KEYS = ("as_of", "source", "currency", "bill_closed_shards")
+
+
+def assumptions(book: PriceBook) -> tuple[str, ...]:
+    """Sentences the console must show next to any money figure computed from ``book``."""
+    notes = [
+        f"Prices as of {book.as_of.isoformat()} from {book.source}, in {book.currency}; "
+        "AWS changes prices: check them against your bill"
+    ]
+    if book.bill_closed_shards:
+        notes.append(
+            "closed shards are billed like open ones (bill_closed_shards = true; AWS's pricing "
+            "page bills open shard-hours only)"
+        )
+    else:
+        notes.append(
+            "closed shards are not billed (assumption: AWS bills open shard-hours; set "
+            "bill_closed_shards = true if your bill says otherwise)"
+        )
+    if book.assumed_from is not None:
+        notes.append(
+            f"no prices for {book.region}: {book.assumed_from} prices used for any not set "
+            f"under [regions.{book.region}] in a price file"
+        )
+    return tuple(notes)
+
+
+def _apply_table(
+    book: PriceBook, table: Mapping[str, Any], allowed: tuple[str, ...], where: str
+) -> PriceBook:
+    """``book`` with ``table`` applied through :func:`apply_overrides`, keys limited to
+    ``allowed`` (``region`` or ``assumed_from`` are never the file's to set)."""
+    for key, value in table.items():
+        if key not in allowed:
+            raise SettingsError(f"{where}: unknown setting {key!r} (allowed: {', '.join(allowed)})")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SettingsError(f"{where}: {key} must be a finite number, got {value!r}")
+    book = apply_overrides(book, table, where)
+    if isinstance(book.as_of, datetime):  # a TOML date-time is a date too: keep the day
+        book = dataclasses.replace(book, as_of=book.as_of.date())
+    return book
+
+
+def _region_tables(data: Mapping[str, Any], path: Path) -> dict[str, Mapping[str, Any]]:
+    regions = data.get("regions", {})
+    if not isinstance(regions, dict):
+        raise SettingsError(
+            f"{path}: regions must be a table of [regions.<name>] tables, got {regions!r}"
+        )
+    for name, table in regions.items():
+        if not isinstance(table, dict):
+            raise SettingsError(
+                f"{path}: regions.{name} must be a table of prices "
+                f"(allowed: {', '.join(PRICE_FIELDS)}), got {table!r}"
+            )
+    return regions
+
+
+def _apply_file(
+    book: PriceBook, data: Mapping[str, Any], path: Path, priced_from: str
+) -> tuple[PriceBook, frozenset[str]]:
+    """``book`` with a price file applied: its top-level keys, then ``[regions.<priced_from>]``.
+
+    Every region table is validated, even those not used, so a typo fails whichever region
+    is shown.  Also returns the price keys the file set for ``priced_from``.
+    """
+    regions = _region_tables(data, path)
+    book = _apply_table(
+        book, {k: v for k, v in data.items() if k != "regions"}, GLOBAL_KEYS, str(path)
+    )
+    for name, table in regions.items():
+        checked = _apply_table(book, table, PRICE_FIELDS, f"{path} [regions.{name}]")
+        if name == priced_from:
+            book = checked
+    return book, frozenset(regions.get(priced_from, {}))
+
+
+def load_price_book(region: str, user_file: Path | None = None) -> PriceBook:
+    """Prices for ``region``: capcon's defaults, then ``user_file`` (same TOML shape) on top.
+
+    A region without default prices gets us-east-1's, marked ``assumed_from``; a user file
+    that prices the region itself (every price) clears that mark.  Top-level keys of a file
+    (``as_of``, ``source``, ``currency``, ``bill_closed_shards``) apply to every region.
+    Raises :class:`SettingsError` naming the file and key for anything not acceptable.
+    """
+    defaults = read_toml(DEFAULT_PRICES_PATH)
+    known = _region_tables(defaults, DEFAULT_PRICES_PATH)
+    priced_from = region if region in known else FALLBACK_REGION
+    zeros: dict[str, Any] = dict.fromkeys(PRICE_FIELDS, 0.0)
+    blank = PriceBook(region=region, as_of=date.min, source="", **zeros)
+    book, given = _apply_file(blank, defaults, DEFAULT_PRICES_PATH, priced_from)
+    missing = [k for k in ("as_of", "source") if k not in defaults]
+    missing += [name for name in PRICE_FIELDS if name not in given]
+    if missing:  # a broken install, not a user error: say exactly what is missing
+        raise SettingsError(f"{DEFAULT_PRICES_PATH} ({priced_from}): missing {missing}")
+    if priced_from != region:
+        book = dataclasses.replace(book, assumed_from=priced_from)
+    if user_file is None:
+        return book
+    data = read_toml(user_file)
+    updated, given = _apply_file(book, data, user_file, region)
+    if not given:
+        return updated
+    complete = given >= set(PRICE_FIELDS)
+    if "source" not in data:
+        source = str(user_file) if complete else f"{user_file} over {book.source}"
+        updated = dataclasses.replace(updated, source=source)
+    return dataclasses.replace(updated, assumed_from=None) if complete else updated
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A cost per hour with its parts (label, per-hour amount); zero parts are left out."""
+
+    JSON_PROPERTIES: ClassVar[tuple[str, ...]] = ("per_month",)
+
+    per_hour: float
+    breakdown: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def per_month(self) -> float:
+        return self.per_hour * HOURS_PER_MONTH
+
+    @classmethod
+    def of(cls, *parts: tuple[str, float]) -> Cost:
+        kept = tuple((label, amount) for label, amount in parts if amount != 0)
+        return cls(sum(amount for _, amount in kept), kept)
+
+    def __add__(self, other: Cost) -> Cost:
+        """The two costs together; parts with the same label are summed, first order kept."""
+        merged: dict[str, float] = {}
+        for label, amount in (*self.breakdown, *other.breakdown):
+            merged[label] = merged.get(label, 0.0) + amount
+        return Cost(self.per_hour + other.per_hour, tuple(merged.items()))
+
+
+def _non_negative(**values: float) -> None:
+    for name, value in values.items():
+        if not value >= 0:  # also refuses NaN
+            raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+
+
+def provisioned_table_cost(
+    capacity: Throughput, book: PriceBook, *, storage_bytes: int = 0
+) -> Cost:
+    """A provisioned table (or GSI: price each and add) per hour: RCU-hours, WCU-hours and
+    storage, whose GB-month price is spread over the 730-hour month."""
+    _non_negative(read=capacity.read, write=capacity.write, storage_bytes=storage_bytes)
+    return Cost.of(
+        ("provisioned reads", capacity.read * book.rcu_hour),
+        ("provisioned writes", capacity.write * book.wcu_hour),
+        ("storage", _storage_per_hour(storage_bytes, book)),
+    )
+
+
+def on_demand_table_cost(
+    reads_per_second: float, writes_per_second: float, book: PriceBook, *, storage_bytes: int = 0
+) -> Cost:
+    """An on-demand table per hour at a steady rate of *request units* per second (what
+    ``Consumed*CapacityUnits`` measure: a 4 KB strong read or a 1 KB write is one unit)."""
+    _non_negative(
+        reads_per_second=reads_per_second,
+        writes_per_second=writes_per_second,
+        storage_bytes=storage_bytes,
+    )
+    return Cost.of(
+        ("on-demand reads", reads_per_second * 3600 * book.on_demand_read_per_million / 1e6),
+        ("on-demand writes", writes_per_second * 3600 * book.on_demand_write_per_million / 1e6),
+        ("storage", _storage_per_hour(storage_bytes, book)),
+    )
+
+
+def _storage_per_hour(storage_bytes: int, book: PriceBook) -> float:
+    return storage_bytes / GIB * book.storage_gb_month / HOURS_PER_MONTH
+
+
+def put_payload_units(record_bytes: float) -> int:
+    """PUT payload units one record of ``record_bytes`` uses: 25 KiB chunks, at least one."""
+    _non_negative(record_bytes=record_bytes)
+    return max(1, math.ceil(record_bytes / PUT_PAYLOAD_UNIT_BYTES))
+
+
+def provisioned_stream_cost(
+    open_shards: int,
+    book: PriceBook,
+    *,
+    retention_hours: int = 24,
+    records_per_second: float = 0.0,
+    average_record_bytes: float = 1024.0,
+    closed_shards: int = 0,
+) -> Cost:
+    """A provisioned stream per hour: shard-hours, PUT payload units and extended retention.
+
+    Closed shards count only if ``book.bill_closed_shards`` (then they also pay the retention
+    surcharge, being kept for the retention period).  Payload units are estimated from the
+    average record size: a mix of small and large records can use more.  Retention beyond
+    7 days is billed by AWS per GB-month on top; that part is not priced here.
+    """
+    _non_negative(
+        open_shards=open_shards,
+        closed_shards=closed_shards,
+        retention_hours=retention_hours,
+        records_per_second=records_per_second,
+    )
+    billed = open_shards + (closed_shards if book.bill_closed_shards else 0)
+    units_per_hour = records_per_second * 3600 * put_payload_units(average_record_bytes)
+    extended = retention_hours > INCLUDED_RETENTION_HOURS
+    return Cost.of(
+        ("shard-hours", open_shards * book.shard_hour),
+        ("closed shard-hours", (billed - open_shards) * book.shard_hour),
+        ("PUT payload units", units_per_hour * book.put_payload_units_per_million / 1e6),
+        ("extended retention", billed * book.extended_retention_shard_hour if extended else 0.0),
+    )
+
+
+def on_demand_stream_cost(
+    bytes_in_per_second: float, bytes_out_per_second: float, book: PriceBook
+) -> Cost:
+    """An on-demand stream per hour: the stream-hour plus data written and read, per GB of
+    2**30 bytes (``bytes_out`` is the total over all consumers)."""
+    _non_negative(
+        bytes_in_per_second=bytes_in_per_second, bytes_out_per_second=bytes_out_per_second
+    )
+    return Cost.of(
+        ("stream-hours", book.on_demand_stream_hour),
+        ("data in", bytes_in_per_second * 3600 / GIB * book.on_demand_gb_in),
+        ("data out", bytes_out_per_second * 3600 / GIB * book.on_demand_gb_out),
+    )
+
+
+def cloudwatch_cost(metrics_requested: int, book: PriceBook) -> float:
+    """Dollars for requesting ``metrics_requested`` metrics through GetMetricData (each metric
+    in each call counts: 6 metrics × 1,000 tables polled each minute ≈ $3.60 an hour)."""
+    _non_negative(metrics_requested=metrics_requested)
+    return metrics_requested * book.get_metric_data_per_1000_metrics / 1000
+
+
+def break_even_utilisation(book: PriceBook, dimension: Literal["write", "read"] = "write") -> float:
+    """Average utilisation (0..1) above which provisioned capacity is cheaper than on-demand.
+
+    A WCU-hour costs ``wcu_hour``; the same unit fully used on-demand is 3600 write request
+    units.  Provisioned wins when ``u × 3600 × on-demand price > wcu_hour``: at §4's prices
+    u ≈ 0.289 for writes and for reads alike.  Ignores burst, auto scaling's headroom and
+    the 2× instant on-demand headroom.  ``math.inf`` if on-demand is free.
+    """
+    if dimension == "write":
+        unit_hour, per_million = book.wcu_hour, book.on_demand_write_per_million
+    else:
+        unit_hour, per_million = book.rcu_hour, book.on_demand_read_per_million
+    on_demand_unit_hour = 3600 * per_million / 1e6
+    return unit_hour / on_demand_unit_hour if on_demand_unit_hour > 0 else math.inf

@@ -1,0 +1,328 @@
+"""The ``capcon`` command line.
+
+``capcon plan --describe FILE ...`` runs the core planner on the JSON AWS prints for a table
+or a stream.  ``capcon demo`` walks through the planner on bundled sample resources.
+
+Exit codes: 0 a plan (nothing is changed), 1 the change would be refused (the reasons are
+printed), 2 bad input (a flag, a file): the message names what was wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from capcon.core.describe import DescribeError, parse_time, resource_from_document
+from capcon.core.jsonable import to_jsonable
+from capcon.core.model import BillingMode, Stream, Table, Throughput
+from capcon.core.planner import (
+    Change,
+    PlanContext,
+    Refusal,
+    ScalePlan,
+    ShardChange,
+    TableChange,
+    Usage,
+    plan,
+)
+from capcon.core.pricing import PriceBook, load_price_book
+from capcon.core.rules import RuleSettings, load_rule_settings
+from capcon.core.settings import SettingsError
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as ``capcon: error: ...`` with exit code 2."""
+
+
+def config_dir() -> Path:
+    """``$XDG_CONFIG_HOME/capcon`` (``~/.config/capcon`` by default)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "capcon"
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative: a number ≥ 0 is needed")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number ≥ 0")
+    return value
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        moment = parse_time(text, "--now")
+    except DescribeError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    assert moment is not None
+    return moment
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"capcon: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="capcon",
+        description="Capacity console for DynamoDB tables and Kinesis streams.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser(
+        "plan",
+        help="preview a capacity change (changes nothing)",
+        description=(
+            "Preview a capacity change on a table or stream described by a JSON file: "
+            "cost, partitions, quotas, shards, warnings, or the reasons AWS would refuse it. "
+            "Nothing is changed."
+        ),
+    )
+    p.add_argument(
+        "--describe",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="output of `aws dynamodb describe-table`, or "
+        '{"summary": <describe-stream-summary>, "shards": <list-shards>}',
+    )
+    p.add_argument("--rcu", type=_non_negative_int, help="new read capacity units")
+    p.add_argument("--wcu", type=_non_negative_int, help="new write capacity units")
+    p.add_argument("--index", metavar="NAME", help="apply --rcu/--wcu to this GSI")
+    p.add_argument(
+        "--mode",
+        choices=["provisioned", "on-demand"],
+        help="switch the table's capacity mode",
+    )
+    p.add_argument("--shards", type=_non_negative_int, help="new open shard count (stream)")
+    p.add_argument(
+        "--strategy",
+        choices=["uniform", "targeted"],
+        default="uniform",
+        help="stream: UpdateShardCount (uniform, default) or split/merge (targeted)",
+    )
+    p.add_argument(
+        "--consumed-rcu", type=_non_negative_float, metavar="N", help="current reads, units/s"
+    )
+    p.add_argument(
+        "--consumed-wcu", type=_non_negative_float, metavar="N", help="current writes, units/s"
+    )
+    p.add_argument(
+        "--previous-partitions",
+        type=_non_negative_int,
+        metavar="N",
+        help="the highest partition estimate seen before for this table or index",
+    )
+    p.add_argument("--auto-scaled", action="store_true", help="the part is managed by AAS")
+    _common(p)
+
+    d = sub.add_parser(
+        "demo",
+        help="walk through the planner on sample resources",
+        description="Show what capcon's planner says about sample tables and streams.",
+    )
+    _common(d)
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--now", type=_timestamp, help="plan as of this UTC time (ISO 8601)")
+    p.add_argument("--region", help="price region (default: from the ARN, else us-east-1)")
+    p.add_argument("--prices", type=Path, metavar="FILE", help="price overrides (TOML; see README)")
+    p.add_argument(
+        "--rules", type=Path, metavar="FILE", help="rule-book overrides (TOML; see README)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot be read ({error.strerror})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{path}: not valid JSON ({error})") from None
+
+
+def load_resource(path: Path) -> Table | Stream:
+    document = _load_json(path)
+    if not isinstance(document, dict):
+        raise UsageError(f"{path}: expected a JSON object at the top")
+    try:
+        return resource_from_document(document)
+    except DescribeError as error:
+        raise UsageError(f"{path}: {error}") from None
+
+
+def _region_of(resource: Table | Stream, explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    arn = resource.arn or ""
+    fields = arn.split(":")
+    return fields[3] if len(fields) > 3 and fields[3] else "us-east-1"
+
+
+@dataclass(frozen=True)
+class Books:
+    rules: RuleSettings
+    prices: PriceBook
+
+
+def load_books(args: argparse.Namespace, region: str) -> Books:
+    """Rule settings and prices: defaults, then the XDG config files, then the flags."""
+    rules_file = args.rules or _existing(config_dir() / "rules.toml")
+    prices_file = args.prices or _existing(config_dir() / "prices.toml")
+    try:
+        return Books(load_rule_settings(rules_file), load_price_book(region, prices_file))
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+
+
+def _existing(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
+def change_from_args(args: argparse.Namespace, resource: Table | Stream) -> Change:
+    capacity_flags = args.rcu is not None or args.wcu is not None
+    if isinstance(resource, Stream):
+        if capacity_flags or args.index or args.mode:
+            raise UsageError(
+                f"{resource.name} is a stream: use --shards N (--rcu, --wcu, --index and "
+                "--mode are for tables)"
+            )
+        if args.shards is None:
+            raise UsageError(f"{resource.name} is a stream: give --shards N")
+        return ShardChange(args.shards, args.strategy)
+    if args.shards is not None:
+        raise UsageError(f"{resource.name} is a table: --shards is for streams; use --rcu/--wcu")
+    if not capacity_flags and args.mode is None:
+        raise UsageError(f"{resource.name}: give --wcu and/or --rcu, or --mode")
+    mode = None
+    if args.mode is not None:
+        mode = BillingMode.PAY_PER_REQUEST if args.mode == "on-demand" else BillingMode.PROVISIONED
+    if args.index:
+        try:
+            current = resource.index(args.index).provisioned
+        except KeyError as error:
+            raise UsageError(str(error.args[0])) from None
+        if not capacity_flags:
+            raise UsageError("--index needs --rcu and/or --wcu")
+        return TableChange(indexes=((args.index, _merge(current, args)),), billing_mode=mode)
+    if not capacity_flags:
+        return TableChange(billing_mode=mode)
+    return TableChange(table=_merge(resource.provisioned, args), billing_mode=mode)
+
+
+def _merge(current: Throughput | None, args: argparse.Namespace) -> Throughput:
+    """The requested capacity: flags given, the rest kept from ``current``."""
+    if current is None and (args.rcu is None or args.wcu is None):
+        raise UsageError(
+            "this table or index is on-demand: give both --rcu and --wcu to switch it to "
+            "provisioned"
+        )
+    read = args.rcu if args.rcu is not None else current.read if current else 0
+    write = args.wcu if args.wcu is not None else current.write if current else 0
+    return Throughput(read, write)
+
+
+def context_from_args(args: argparse.Namespace) -> PlanContext:
+    part = args.index if args.index else None
+    usage = {}
+    if args.consumed_rcu is not None or args.consumed_wcu is not None:
+        usage[part] = Usage(args.consumed_rcu or 0.0, args.consumed_wcu or 0.0)
+    previous = {} if args.previous_partitions is None else {part: args.previous_partitions}
+    return PlanContext(
+        usage=usage,
+        previous_partitions=previous,
+        auto_scaled=frozenset({part}) if args.auto_scaled else frozenset(),
+    )
+
+
+def _now(args: argparse.Namespace) -> datetime:
+    return args.now if args.now is not None else datetime.now(UTC)
+
+
+def _emit(result: ScalePlan | Refusal, as_json: bool) -> int:
+    refused = isinstance(result, Refusal)
+    if as_json:
+        document = {"outcome": "refused" if refused else "plan", **to_jsonable(result)}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        from rich.console import Console
+
+        from capcon.tui.render import render_plan, render_refusal
+
+        console = Console()
+        console.print(
+            render_refusal(result) if isinstance(result, Refusal) else render_plan(result)
+        )
+    return EXIT_REFUSED if refused else EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    resource = load_resource(args.describe)
+    change = change_from_args(args, resource)
+    books = load_books(args, _region_of(resource, args.region))
+    result = plan(
+        resource,
+        change,
+        _now(args),
+        rules=books.rules,
+        prices=books.prices,
+        context=context_from_args(args),
+    )
+    return _emit(result, args.json)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from capcon.tui.demo import run_demo
+
+    return run_demo(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"plan": cmd_plan, "demo": cmd_demo}
+    try:
+        return handlers[args.command](args)
+    except UsageError as error:
+        print(f"capcon: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Rich renderables for core results: one way to show a plan, for the CLI and the console."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from capcon.core.model import Throughput
+from capcon.core.planner import PartPlan, Refusal, ScalePlan, StreamPlan
+from capcon.core.pricing import Cost
+from capcon.core.reshard import ReshardPlan
+from capcon.core.rules import fmt_time
+
+MAX_STEPS_SHOWN = 12
+
+
+def _money(cost: Cost | None, *, month: bool = False) -> str:
+    if cost is None:
+        return "— (needs traffic)"
+    return f"${cost.per_month:,.2f}" if month else f"${cost.per_hour:,.4f}"
+
+
+def _units(t: Throughput | None) -> str:
+    return "on-demand" if t is None else f"{t.read:,} RCU / {t.write:,} WCU"
+
+
+def _pp(pp: tuple[float, float] | None) -> str:
+    return "—" if pp is None else f"{pp[0]:,.0f} RCU / {pp[1]:,.0f} WCU"
+
+
+def _change_style(before: str, after: str) -> str:
+    return "bold" if before != after else ""
+
+
+def _part_table(plan: ScalePlan, part: PartPlan) -> RichTable:
+    grid = RichTable(title=part.label, title_justify="left", expand=False, show_edge=False)
+    grid.add_column("", style="dim")
+    grid.add_column("now", justify="right")
+    grid.add_column("after", justify="right")
+    pb, pa = part.partitions_before, part.partitions_after
+    budget = part.decrease_budget
+    rows: list[tuple[str, str, str]] = [
+        ("capacity", _units(part.before), _units(part.after)),
+        ("cost per hour", _money(part.cost_before), _money(part.cost_after)),
+        (
+            "cost per month",
+            _money(part.cost_before, month=True),
+            _money(part.cost_after, month=True),
+        ),
+        (
+            "partitions (estimate)",
+            f"~{pb.count} (from {pb.basis})",
+            f"~{pa.count}" + (" — permanent" if part.partitions_permanent else ""),
+        ),
+        ("per partition", _pp(part.per_partition_before), _pp(part.per_partition_after)),
+    ]
+    if part.partitions_permanent:
+        rows.append(
+            (
+                "per partition back at today's capacity",
+                _pp(part.per_partition_before),
+                _pp(part.per_partition_after_return),
+            )
+        )
+    if part.before is not None:
+        rows.append(
+            ("decreases left today", str(budget.left_today), str(part.decreases_left_after))
+        )
+        rows.append(
+            (
+                "next decrease allowed",
+                fmt_time(budget.next_allowed_at, plan.made_at),
+                fmt_time(part.next_decrease_after, plan.made_at),
+            )
+        )
+    if part.quota_left_after is not None:
+        rows.append(("per-table/GSI quota left", "", _units(part.quota_left_after)))
+    for label, before, after in rows:
+        grid.add_row(label, before, Text(after, style=_change_style(before, after)))
+    return grid
+
+
+def _reshard_lines(reshard: ReshardPlan, title: str) -> RichTable:
+    grid = RichTable(title=title, title_justify="left", show_header=False, show_edge=False)
+    grid.add_column(style="dim")
+    grid.add_column()
+    grid.add_row("open shards", f"{reshard.current_open} → {reshard.target_open}")
+    grid.add_row(
+        "shards created / closed",
+        f"{len(reshard.shards_created)} / {len(reshard.shards_closed)}"
+        f" ({len(reshard.short_lived)} short-lived)",
+    )
+    grid.add_row("most open at once", str(reshard.peak_open))
+    if reshard.max_load_before is not None:
+        grid.add_row(
+            "hottest shard (of write limit)",
+            f"{reshard.max_load_before:.0%} → {(reshard.max_load_after or 0):.0%}",
+        )
+    steps = reshard.describe()
+    shown = "\n".join(steps[:MAX_STEPS_SHOWN])
+    if len(steps) > MAX_STEPS_SHOWN:
+        shown += f"\n… {len(steps) - MAX_STEPS_SHOWN} more steps"
+    grid.add_row("steps" + (" (estimate)" if reshard.estimate else ""), shown or "none")
+    return grid
+
+
+def _stream_table(plan: ScalePlan, sp: StreamPlan) -> RenderableType:
+    grid = RichTable(title=f"stream {plan.resource}", title_justify="left", show_edge=False)
+    grid.add_column("", style="dim")
+    grid.add_column("now", justify="right")
+    grid.add_column("after", justify="right")
+    rows = [
+        ("open shards", str(sp.open_before), str(sp.open_after)),
+        (
+            "write limit",
+            f"{sp.write_limit_before[0] / 1e6:g} MB/s, {sp.write_limit_before[1]:,} rec/s",
+            f"{sp.write_limit_after[0] / 1e6:g} MB/s, {sp.write_limit_after[1]:,} rec/s",
+        ),
+        (
+            "read limit",
+            f"{sp.read_limit_before / 1e6:g} MB/s",
+            f"{sp.read_limit_after / 1e6:g} MB/s",
+        ),
+        ("cost per hour", _money(sp.cost_before), _money(sp.cost_after)),
+        ("cost per month", _money(sp.cost_before, month=True), _money(sp.cost_after, month=True)),
+        (
+            "UpdateShardCount left (24 h)",
+            str(sp.budget.left) + ("" if sp.history_complete else " (known calls)"),
+            str(sp.reshards_left_after),
+        ),
+        (
+            "closed shards readable until",
+            "",
+            fmt_time(sp.reshard.closed_readable_until, plan.made_at)
+            if sp.reshard.shards_closed
+            else "—",
+        ),
+    ]
+    for label, before, after in rows:
+        grid.add_row(label, before, Text(after, style=_change_style(before, after)))
+    parts: list[RenderableType] = [
+        grid,
+        Text(""),
+        _reshard_lines(sp.reshard, f"{sp.reshard.strategy} plan"),
+    ]
+    if sp.alternative is not None:
+        alt = sp.alternative
+        cost = f", {_money(sp.alternative_cost_after)}/h" if sp.alternative_cost_after else ""
+        parts += [
+            Text(""),
+            _reshard_lines(alt, f"alternative: targeted split/merge{cost}"),
+        ]
+    if sp.on_demand_alternative is not None:
+        parts.append(
+            Text(f"on-demand at current traffic: {_money(sp.on_demand_alternative)}/h", style="dim")
+        )
+    return Group(*parts)
+
+
+def render_plan(plan: ScalePlan) -> RenderableType:
+    """A plan as a panel: before/after tables, warnings, assumptions."""
+    body: list[RenderableType] = []
+    for part in plan.parts:
+        if part.changed:
+            body += [_part_table(plan, part), Text("")]
+    if plan.stream is not None:
+        body += [_stream_table(plan, plan.stream), Text("")]
+    if plan.kind == "table":
+        totals = f"whole table: {_money(plan.cost_before)}/h → {_money(plan.cost_after)}/h"
+        totals += f" ({_money(plan.cost_before, month=True)} → {_money(plan.cost_after, month=True)} a month)"
+        body.append(Text(totals))
+        if plan.on_demand_alternative is not None:
+            body.append(
+                Text(
+                    f"on-demand at current traffic: {_money(plan.on_demand_alternative)}/h",
+                    style="dim",
+                )
+            )
+        if plan.account_left is not None:
+            body.append(Text(f"account quota left after: {_units(plan.account_left)}", style="dim"))
+    if plan.warnings:
+        body.append(Text(""))
+        for warning in plan.warnings:
+            body.append(Text(f"⚠ {warning.message}", style="yellow"))
+    body.append(Text(""))
+    for assumption in plan.assumptions:
+        body.append(Text(f"· {assumption}", style="dim"))
+    return Panel(
+        Group(*body),
+        title=f"[b]plan[/b] {plan.summary}",
+        subtitle=f"at {plan.made_at:%Y-%m-%d %H:%M} UTC · nothing has changed yet",
+        border_style="cyan",
+    )
+
+
+def render_refusal(refusal: Refusal) -> RenderableType:
+    """A refusal as a red panel listing every reason."""
+    lines: list[RenderableType] = [Text(f"✗ {v.message}") for v in refusal.violations]
+    if refusal.allowed_at is not None:
+        lines.append(Text(""))
+        lines.append(
+            Text(f"allowed again at {fmt_time(refusal.allowed_at, refusal.made_at)}", style="bold")
+        )
+    return Panel(
+        Group(*lines),
+        title=f"[b]refused[/b] {refusal.summary}",
+        subtitle="nothing was changed",
+        border_style="red",
+    )
