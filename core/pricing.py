@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import ClassVar, Any, Literal
+from typing import Any, ClassVar, Literal
 
 from capcon.core.model import Throughput
 from capcon.core.settings import SettingsError, apply_overrides, read_toml

@@ -523,3 +523,38 @@ def check_shard_count(
                 )
             )
     return found
+
+
+def check_stream_mode_switch(
+    stream: Stream,
+    target: StreamMode,
+    now: datetime,
+    rules: RuleSettings,
+    known_switches: Iterable[datetime] = (),
+) -> list[Violation]:
+    """``UpdateStreamMode``: an ACTIVE stream, a real change, and at most two per 24 h.
+
+    AWS does not report past switches; ``known_switches`` is what capcon has seen.
+    """
+    label = f"stream {stream.name}"
+    if stream.mode is target:
+        return [Violation(Code.NO_CHANGE, label, f"{label} is already {target.label}")]
+    found: list[Violation] = []
+    if stream.status != "ACTIVE":
+        found.append(
+            Violation(Code.RESOURCE_BUSY, label, f"{label} is {stream.status}: wait for ACTIVE")
+        )
+    recent = sorted(t for t in known_switches if now - rules.switch_window < t <= now)
+    if len(recent) >= rules.stream_mode_switches_per_window:
+        allowed_at = recent[-rules.stream_mode_switches_per_window] + rules.switch_window
+        found.append(
+            Violation(
+                Code.MODE_SWITCH_LIMIT,
+                label,
+                f"{label}: {len(recent)} capacity-mode switches in the last "
+                f"{_fmt_window(rules.switch_window)}; {rules.stream_mode_switches_per_window} "
+                f"are allowed; next allowed at {fmt_time(allowed_at, now)}",
+                allowed_at=allowed_at,
+            )
+        )
+    return found

@@ -169,7 +169,8 @@ def render_plan(plan: ScalePlan) -> RenderableType:
         body += [_stream_table(plan, plan.stream), Text("")]
     if plan.kind == "table":
         totals = f"whole table: {_money(plan.cost_before)}/h → {_money(plan.cost_after)}/h"
-        totals += f" ({_money(plan.cost_before, month=True)} → {_money(plan.cost_after, month=True)} a month)"
+        month_before = _money(plan.cost_before, month=True)
+        totals += f" ({month_before} → {_money(plan.cost_after, month=True)} a month)"
         body.append(Text(totals))
         if plan.on_demand_alternative is not None:
             body.append(
