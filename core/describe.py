@@ -9,6 +9,7 @@ Accepts what ``aws dynamodb describe-table``, ``aws kinesis describe-stream-summ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -54,7 +55,12 @@ def _int(doc: Mapping[str, Any], key: str, path: str, default: int | None = None
     value = doc.get(key, default)
     if value is None:
         raise DescribeError(f"{path}.{key} is missing (a whole number is required)")
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+        or value != int(value)
+    ):
         raise DescribeError(f"{path}.{key}: expected a whole number, got {value!r}")
     if value < 0:
         raise DescribeError(f"{path}.{key}: expected a number ≥ 0, got {value!r}")
@@ -71,8 +77,17 @@ def parse_time(value: object, path: str) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), tz=UTC)
+        try:
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise DescribeError(
+                f"{path}: {value!r} is not a timestamp (epoch seconds out of range)"
+            ) from None
     if isinstance(value, str):
+        try:
+            return parse_time(float(value), path)  # epoch seconds given as text (--now)
+        except ValueError:
+            pass
         text = value.strip().replace("Z", "+00:00")
         try:
             parsed = datetime.fromisoformat(text)
@@ -116,8 +131,11 @@ def _on_demand_max(doc: Mapping[str, Any], path: str) -> Throughput | None:
     raw = doc.get("OnDemandThroughput")
     if raw is None:
         return None
-    od = _mapping(raw, f"{path}.OnDemandThroughput")
+    od = dict(_mapping(raw, f"{path}.OnDemandThroughput"))
     opath = f"{path}.OnDemandThroughput"
+    for key in ("MaxReadRequestUnits", "MaxWriteRequestUnits"):
+        if od.get(key) == -1:  # AWS's "no maximum"
+            od[key] = 0
     read = _int(od, "MaxReadRequestUnits", opath, default=0)
     write = _int(od, "MaxWriteRequestUnits", opath, default=0)
     return Throughput(read=read, write=write) if read or write else None
@@ -166,7 +184,11 @@ def table_from_describe(document: Mapping[str, Any]) -> Table:
     if not isinstance(raw_indexes, Sequence) or isinstance(raw_indexes, str):
         raise DescribeError(f"{path}.GlobalSecondaryIndexes: expected a list")
     indexes = tuple(
-        _index(_mapping(raw, f"{path}.GlobalSecondaryIndexes[{i}]"), mode, f"{path}.GSI[{i}]")
+        _index(
+            _mapping(raw, f"{path}.GlobalSecondaryIndexes[{i}]"),
+            mode,
+            f"{path}.GlobalSecondaryIndexes[{i}]",
+        )
         for i, raw in enumerate(raw_indexes)
     )
     summary = doc.get("BillingModeSummary") or {}
@@ -270,7 +292,8 @@ def stream_from_describe(summary: Mapping[str, Any], shards: object) -> Stream:
         shard_from_list(_mapping(s, f"Shards[{i}]"), f"Shards[{i}]")
         for i, s in enumerate(shard_list)
     )
-    mode_raw = (doc.get("StreamModeDetails") or {}).get("StreamMode", "PROVISIONED")
+    details = _mapping(doc.get("StreamModeDetails") or {}, f"{path}.StreamModeDetails")
+    mode_raw = details.get("StreamMode", "PROVISIONED")
     try:
         mode = StreamMode(mode_raw)
     except ValueError:
@@ -279,7 +302,7 @@ def stream_from_describe(summary: Mapping[str, Any], shards: object) -> Stream:
             f"{path}.StreamModeDetails.StreamMode: {mode_raw!r} is not a stream mode "
             f"(allowed: {allowed})"
         ) from None
-    reported = doc.get("OpenShardCount")
+    reported = _int(doc, "OpenShardCount", path) if "OpenShardCount" in doc else None
     return Stream(
         name=_str(doc, "StreamName", path),
         status=_str(doc, "StreamStatus", path, default="ACTIVE"),
@@ -288,7 +311,7 @@ def stream_from_describe(summary: Mapping[str, Any], shards: object) -> Stream:
         shards=parsed,
         arn=doc.get("StreamARN") if isinstance(doc.get("StreamARN"), str) else None,
         created=parse_time(doc.get("StreamCreationTimestamp"), f"{path}.StreamCreationTimestamp"),
-        reported_open_shards=reported if isinstance(reported, int) else None,
+        reported_open_shards=reported,
         consumer_count=_int(doc, "ConsumerCount", path, default=0),
     )
 

@@ -97,7 +97,14 @@ def _apply_table(
     ``allowed`` (``region`` or ``assumed_from`` are never the file's to set)."""
     for key, value in table.items():
         if key not in allowed:
-            raise SettingsError(f"{where}: unknown setting {key!r} (allowed: {', '.join(allowed)})")
+            hint = ""
+            if key in PRICE_FIELDS:
+                hint = (
+                    f"; prices go in a [regions.<name>] table, e.g. [regions.us-east-1] {key} = …"
+                )
+            raise SettingsError(
+                f"{where}: unknown setting {key!r} (allowed: {', '.join(allowed)}){hint}"
+            )
         if isinstance(value, float) and not math.isfinite(value):
             raise SettingsError(f"{where}: {key} must be a finite number, got {value!r}")
     book = apply_overrides(book, table, where)

@@ -169,6 +169,8 @@ def _load_json(path: Path) -> Any:
         raise UsageError(f"{path}: no such file") from None
     except OSError as error:
         raise UsageError(f"{path}: cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path}: not UTF-8 text ({error.reason})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
