@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from capcon.core.model import Index, Stream, Table, Throughput
-from capcon.core.planner import PlanContext, ShardChange, StreamTraffic, TableChange, plan
+from capcon.core.planner import PlanContext, ShardChange, StreamTraffic, plan
+from capcon.core.ports import TableChange
 from capcon.core.pricing import load_price_book
 from capcon.core.reshard import uniform_shards
 from capcon.core.rules import RuleSettings

@@ -30,6 +30,7 @@ from capcon.core.model import (
     WarmThroughput,
 )
 from capcon.core.partitions import PartitionEstimate, after_capacity_change, estimate_partitions
+from capcon.core.ports import TableChange
 from capcon.core.pricing import (
     Cost,
     PriceBook,
@@ -63,19 +64,6 @@ from capcon.core.rules import (
 # --------------------------------------------------------------------------------------------
 # Requests and context
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TableChange:
-    """One ``UpdateTable``: new capacity for the table and/or GSIs, or a billing-mode switch.
-
-    ``billing_mode`` ``None`` keeps the mode.  Switching to provisioned needs capacity for the
-    table and every GSI; switching to on-demand takes none.
-    """
-
-    table: Throughput | None = None
-    indexes: tuple[tuple[str, Throughput], ...] = ()
-    billing_mode: BillingMode | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ AWS assigns when the step completes; :func:`replay` checks a step sequence the s
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -518,6 +519,114 @@ def uniform_plan(
 # --- targeted splits and merges ----------------------------------------------------------
 
 
+# Both helpers run in O(n log n) for n open shards (heaps instead of re-sorting every step) and
+# pick exactly what a full scan would: the tie-breaks below are part of the plan's contract.
+
+
+def _split_hottest(builder: _Builder, target: int, notes: list[str]) -> None:
+    """Split the hottest (no load: widest) shard, lowest start on ties, until ``target``."""
+
+    # Max-heap by (load, width, -start) as a min-heap of its negation; an unknown load ranks
+    # below every known one (loads are ≥ 0).  Only the popped shard is ever closed, so every
+    # entry is an open shard at least two keys wide: no stale entries to skip.
+    def entry(label: str) -> tuple[float, int, int, str]:
+        r, load = builder.ranges[label], builder.load[label]
+        return (-(-1.0 if load is None else load), -r.width, r.start, label)
+
+    heap = [entry(label) for label, r in builder.ranges.items() if r.width >= 2]
+    heapq.heapify(heap)
+    while builder.open_count < target:
+        if not heap:
+            notes.append("Every open shard is a single hash key wide: nothing left to split.")
+            return
+        label = heapq.heappop(heap)[3]
+        r, load = builder.ranges[label], builder.load[label]
+        if builder.has_loads and load is not None:
+            reason = f"hottest: {load:.0%} of one shard's write limit"
+        elif builder.has_loads:
+            reason = f"widest of the shards without a load: {r.share:.1%} of the key space"
+        else:
+            reason = f"widest: {r.share:.1%} of the key space"
+        for child in builder.split(label, r.start + r.width // 2, reason):
+            if builder.ranges[child].width >= 2:
+                heapq.heappush(heap, entry(child))
+
+
+def _merge_coolest(builder: _Builder, target: int, merge_ceiling: float, notes: list[str]) -> None:
+    """Merge the coolest (no loads: narrowest) adjacent pair until ``target`` or the ceiling.
+
+    Pairs are ranked by (combined load, combined width, start of the left shard); without
+    loads the load term is a constant 0.0.  With loads only pairs whose loads are both known
+    are candidates.  A heap entry is stale once either shard is closed: two shards that are
+    both still open are still adjacent (only merges happen here) with unchanged loads.
+    """
+    ordered = builder.ordered()
+    prev: dict[str, str | None] = {}
+    succ: dict[str, str | None] = {}
+    for i, (label, _, _) in enumerate(ordered):
+        prev[label] = ordered[i - 1][0] if i else None
+        succ[label] = ordered[i + 1][0] if i + 1 < len(ordered) else None
+    heap: list[tuple[float, int, int, str, str]] = []
+
+    def pair(a: str, b: str) -> tuple[float, int, int, str, str] | None:
+        ra, rb = builder.ranges[a], builder.ranges[b]
+        total = 0.0
+        if builder.has_loads:
+            la, lb = builder.load[a], builder.load[b]
+            if la is None or lb is None:
+                return None
+            total = la + lb
+        return (total, ra.width + rb.width, ra.start, a, b)
+
+    for (a, _, _), (b, _, _) in pairwise(ordered):
+        candidate = pair(a, b)
+        if candidate is not None:
+            heap.append(candidate)
+    heapq.heapify(heap)
+    ranges = builder.ranges
+    while builder.open_count > target:
+        while heap and (heap[0][3] not in ranges or heap[0][4] not in ranges):
+            heapq.heappop(heap)
+        if builder.has_loads and (not heap or heap[0][0] > merge_ceiling):
+            # Once per plan: the coolest pair for the note ranks ties by start alone.
+            known = [
+                (x, y, x[2] + y[2])
+                for x, y in pairwise(builder.ordered())
+                if x[2] is not None and y[2] is not None
+            ]
+            if known:
+                x, y, total = min(known, key=lambda p: (p[2], p[0][1].start))
+                coolest = f"the coolest, {x[0]} + {y[0]}, would carry {total:.0%}"
+            else:
+                coolest = "no adjacent pair has known loads"
+            notes.append(
+                f"Stopped at {builder.open_count} open shards instead of {target}: no "
+                f"adjacent pair has a combined load ≤ {merge_ceiling:.0%} of one shard's "
+                f"write limit ({coolest})."
+            )
+            return
+        total, _, _, left, right = heapq.heappop(heap)
+        if builder.has_loads:
+            reason = f"coolest adjacent pair: {total:.0%} combined"
+        else:
+            share = ranges[left].share + ranges[right].share
+            reason = f"narrowest adjacent pair: {share:.1%} of the key space"
+        before, after = prev.pop(left), succ.pop(right)
+        del succ[left], prev[right]
+        merged = builder.merge(left, right, reason)
+        prev[merged], succ[merged] = before, after
+        if before is not None:
+            succ[before] = merged
+            candidate = pair(before, merged)
+            if candidate is not None:
+                heapq.heappush(heap, candidate)
+        if after is not None:
+            prev[after] = merged
+            candidate = pair(merged, after)
+            if candidate is not None:
+                heapq.heappush(heap, candidate)
+
+
 def targeted_plan(
     stream: Stream,
     target: int,
@@ -541,55 +650,10 @@ def targeted_plan(
         raise ReshardError(f"merge ceiling must be a number ≥ 0, not {merge_ceiling!r}")
     builder = _Builder(current, loads)
     notes: list[str] = []
-
-    while builder.open_count < target:
-        candidates = [item for item in builder.ordered() if item[1].width >= 2]
-        if not candidates:
-            notes.append("Every open shard is a single hash key wide: nothing left to split.")
-            break
-        label, r, load = max(
-            candidates,
-            key=lambda item: (
-                -1.0 if item[2] is None else item[2],
-                item[1].width,
-                -item[1].start,
-            ),
-        )
-        if builder.has_loads and load is not None:
-            reason = f"hottest: {load:.0%} of one shard's write limit"
-        elif builder.has_loads:
-            reason = f"widest of the shards without a load: {r.share:.1%} of the key space"
-        else:
-            reason = f"widest: {r.share:.1%} of the key space"
-        builder.split(label, r.start + r.width // 2, reason)
-
-    while builder.open_count > target:
-        ordered = builder.ordered()
-        pairs = list(pairwise(ordered))
-        if builder.has_loads:
-            known = [(a, b, a[2] + b[2]) for a, b in pairs if a[2] is not None and b[2] is not None]
-            qualifying = [p for p in known if p[2] <= merge_ceiling]
-            if not qualifying:
-                if known:
-                    a, b, total = min(known, key=lambda p: (p[2], p[0][1].start))
-                    coolest = f"the coolest, {a[0]} + {b[0]}, would carry {total:.0%}"
-                else:
-                    coolest = "no adjacent pair has known loads"
-                notes.append(
-                    f"Stopped at {builder.open_count} open shards instead of {target}: no "
-                    f"adjacent pair has a combined load ≤ {merge_ceiling:.0%} of one shard's "
-                    f"write limit ({coolest})."
-                )
-                break
-            a, b, total = min(
-                qualifying,
-                key=lambda p: (p[2], p[0][1].width + p[1][1].width, p[0][1].start),
-            )
-            reason = f"coolest adjacent pair: {total:.0%} combined"
-        else:
-            a, b = min(pairs, key=lambda p: (p[0][1].width + p[1][1].width, p[0][1].start))
-            reason = f"narrowest adjacent pair: {a[1].share + b[1].share:.1%} of the key space"
-        builder.merge(a[0], b[0], reason)
+    if builder.open_count < target:
+        _split_hottest(builder, target, notes)
+    elif builder.open_count > target:
+        _merge_coolest(builder, target, merge_ceiling, notes)
 
     if target < len(current) and not builder.has_loads:
         notes.append(

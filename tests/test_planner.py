@@ -24,11 +24,11 @@ from capcon.core.planner import (
     ScalePlan,
     ShardChange,
     StreamTraffic,
-    TableChange,
     Usage,
     fingerprint,
     plan,
 )
+from capcon.core.ports import TableChange
 from capcon.core.pricing import load_price_book
 from capcon.core.reshard import covers, uniform_ranges, uniform_shards
 from capcon.core.rules import AccountCapacity, AccountShards, RuleSettings

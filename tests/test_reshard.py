@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from capcon.core import reshard
 from capcon.core.model import HASH_KEY_MAX, HASH_KEY_SPACE, HashRange, Shard, Stream
 from capcon.core.reshard import (
     ReshardError,
@@ -398,6 +399,73 @@ def test_targeted_merge_without_loads_picks_narrowest_pair() -> None:
     assert plan.steps[0].closes == (shard_id(1), shard_id(2))
     assert plan.final_ranges == uniform_ranges(2)
     assert any("without checking" in n for n in plan.notes)
+
+
+# quarters except the last two, an eighth each: ¼ | ¼ | ¼ | ⅛ | ⅛
+FIVE = shards_from_starts([0, Q, 2 * Q, 3 * Q, 3 * Q + Q // 2])
+
+
+def test_targeted_merge_ties_go_to_the_narrowest_then_the_lowest_start() -> None:
+    loads = {shard_id(0): 0.125, shard_id(1): 0.125, shard_id(2): 0.5}
+    loads |= {shard_id(3): 0.125, shard_id(4): 0.125}
+    # s0+s1 and s3+s4 both carry 25%: the narrower s3+s4 goes first, then s0+s1.
+    plan = targeted_plan(stream_of(FIVE), 3, NOW, loads)
+    assert [s.closes for s in plan.steps] == [
+        (shard_id(3), shard_id(4)),
+        (shard_id(0), shard_id(1)),
+    ]
+    # equal loads and widths: lowest start; the merged shard (25%) then loses to s2+s3.
+    plan = targeted_plan(uniform_stream(4), 2, NOW, {shard_id(i): 0.125 for i in range(4)})
+    assert [s.closes for s in plan.steps] == [
+        (shard_id(0), shard_id(1)),
+        (shard_id(2), shard_id(3)),
+    ]
+
+
+def test_targeted_stop_note_names_the_coolest_pair_by_lowest_start() -> None:
+    loads = {shard_id(0): 0.375, shard_id(1): 0.375, shard_id(2): 1.0}
+    loads |= {shard_id(3): 0.375, shard_id(4): 0.375}
+    # Both 75% pairs are over the ceiling; the note names the leftmost, not the narrowest.
+    plan = targeted_plan(stream_of(FIVE), 4, NOW, loads)
+    assert plan.is_noop
+    assert any(
+        f"the coolest, {shard_id(0)} + {shard_id(1)}, would carry 75%" in n for n in plan.notes
+    )
+
+
+def test_targeted_split_ties_and_unknown_loads() -> None:
+    # equal loads: the widest (s2) first, then the lowest start among equals.
+    shards = shards_from_starts([0, Q, 2 * Q])  # ¼ | ¼ | ½
+    plan = targeted_plan(stream_of(shards), 6, NOW, {shard_id(i): 0.25 for i in range(3)})
+    assert [s.closes for s in plan.steps] == [(shard_id(2),), (shard_id(0),), (shard_id(1),)]
+    # a known load of 0 (and its children) ranks above an unknown one, however wide
+    plan = targeted_plan(uniform_stream(2), 4, NOW, {shard_id(1): 0.0})
+    assert [s.closes for s in plan.steps] == [(shard_id(1),), ("new-1",)]
+    plan = targeted_plan(uniform_stream(2), 3, NOW, {})
+    assert "widest of the shards without a load: 50.0%" in plan.steps[0].reason
+
+
+@pytest.mark.parametrize("target", [600, 150, 1])
+@pytest.mark.parametrize("with_loads", [False, True])
+def test_targeted_plan_does_not_re_sort_every_step(
+    monkeypatch: pytest.MonkeyPatch, target: int, with_loads: bool
+) -> None:
+    # The console plans while the user types: a full sort per step made 1,000 → 2,000 take
+    # seconds.  Count the sorts instead of timing them (a plan may sort a couple of times).
+    calls = 0
+    ordered = reshard._Builder.ordered
+
+    def counting(self: reshard._Builder) -> list[tuple[str, HashRange, float | None]]:
+        nonlocal calls
+        calls += 1
+        return ordered(self)
+
+    monkeypatch.setattr(reshard._Builder, "ordered", counting)
+    stream = uniform_stream(300)
+    loads = {s.shard_id: (i % 7) / 100 for i, s in enumerate(stream.open_shards)}
+    plan = targeted_plan(stream, target, NOW, loads if with_loads else None)
+    assert len(plan.steps) > 100
+    assert calls <= 3
 
 
 def test_replay_rejects_illegal_steps() -> None:

@@ -28,10 +28,10 @@ from capcon.core.planner import (
     Refusal,
     ScalePlan,
     ShardChange,
-    TableChange,
     Usage,
     plan,
 )
+from capcon.core.ports import TableChange
 from capcon.core.pricing import PriceBook, load_price_book
 from capcon.core.rules import RuleSettings, load_rule_settings
 from capcon.core.settings import SettingsError

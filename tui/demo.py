@@ -22,10 +22,10 @@ from capcon.core.planner import (
     Refusal,
     ShardChange,
     StreamTraffic,
-    TableChange,
     Usage,
     plan,
 )
+from capcon.core.ports import TableChange
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 #: The samples' "now": ten minutes after orders' fourth decrease of the day.

@@ -1,0 +1,230 @@
+"""Ports: the small protocols every backend implements.
+
+The console, the CLI, the scaler and the auto-scaling engine talk only to these, so nothing
+above them can tell the AWS adapter (boto3) from the simulated account.  The shapes follow
+AWS's APIs closely (names, dimensions, statistics, AAS resource ids) so the adapter stays thin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
+
+from capcon.core.model import BillingMode, Stream, StreamMode, Table, Throughput
+
+# --------------------------------------------------------------------------------------------
+# Inventory
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLimits:
+    """``dynamodb:DescribeLimits`` and ``kinesis:DescribeLimits`` in one value."""
+
+    account_max_read_units: int = 80_000
+    account_max_write_units: int = 80_000
+    table_max_read_units: int = 40_000
+    table_max_write_units: int = 40_000
+    shard_limit: int = 500
+    open_shard_count: int = 0
+
+
+@runtime_checkable
+class Inventory(Protocol):
+    """List and describe tables (with GSIs) and streams (with all their shards)."""
+
+    def list_tables(self) -> list[str]: ...
+
+    def describe_table(self, name: str) -> Table: ...
+
+    def list_streams(self) -> list[str]: ...
+
+    def describe_stream(self, name: str) -> Stream: ...
+
+    def account_limits(self) -> AccountLimits: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Metrics
+# --------------------------------------------------------------------------------------------
+
+Statistic = Literal["Sum", "Average", "Maximum", "Minimum", "SampleCount"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricQuery:
+    """One ``MetricDataQuery``: a metric, its dimensions and a statistic over ``period``."""
+
+    id: str
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]
+    stat: Statistic = "Sum"
+    period: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSeries:
+    """One query's answer: datapoints in time order.  Minutes with no data are absent (a gap,
+    never a zero), as CloudWatch returns them."""
+
+    id: str
+    timestamps: tuple[datetime, ...] = ()
+    values: tuple[float, ...] = ()
+
+
+@runtime_checkable
+class Metrics(Protocol):
+    """CloudWatch-shaped metrics: ``GetMetricData`` over ``[start, end)``."""
+
+    def get_metric_data(
+        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+    ) -> list[MetricSeries]: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Actuation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TableChange:
+    """One ``UpdateTable``: new capacity for the table and/or GSIs, or a billing-mode switch.
+
+    ``billing_mode`` ``None`` keeps the mode.  Switching to provisioned needs capacity for the
+    table and every GSI; switching to on-demand takes none.  The planner plans it, the
+    actuator applies it.
+    """
+
+    table: Throughput | None = None
+    indexes: tuple[tuple[str, Throughput], ...] = ()
+    billing_mode: BillingMode | None = None
+
+
+@runtime_checkable
+class Actuator(Protocol):
+    """The calls that change capacity.  Each raises a :class:`capcon.core.errors.BackendError`
+    (with the rule violations when it is a rule) and changes nothing when refused."""
+
+    def update_table(self, name: str, change: TableChange) -> Table: ...
+
+    def update_shard_count(self, name: str, target: int) -> Stream: ...
+
+    def split_shard(self, name: str, shard_id: str, new_starting_hash_key: int) -> None: ...
+
+    def merge_shards(self, name: str, shard_id: str, adjacent_shard_id: str) -> None: ...
+
+    def update_stream_mode(self, name: str, mode: StreamMode) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Application Auto Scaling
+# --------------------------------------------------------------------------------------------
+
+#: AAS scalable dimensions for DynamoDB.
+TABLE_READ = "dynamodb:table:ReadCapacityUnits"
+TABLE_WRITE = "dynamodb:table:WriteCapacityUnits"
+INDEX_READ = "dynamodb:index:ReadCapacityUnits"
+INDEX_WRITE = "dynamodb:index:WriteCapacityUnits"
+
+#: Predefined target-tracking metrics for DynamoDB.
+READ_UTILIZATION = "DynamoDBReadCapacityUtilization"
+WRITE_UTILIZATION = "DynamoDBWriteCapacityUtilization"
+
+
+def resource_id(table: str, index: str | None = None) -> str:
+    """AAS ``ResourceId``: ``table/NAME`` or ``table/NAME/index/IDX`` (no leading slash)."""
+    return f"table/{table}/index/{index}" if index else f"table/{table}"
+
+
+def parse_resource_id(rid: str) -> tuple[str, str | None]:
+    """``(table, index)`` from an AAS ``ResourceId``; ``ValueError`` if it is not one."""
+    parts = rid.split("/")
+    if len(parts) == 2 and parts[0] == "table" and parts[1]:
+        return parts[1], None
+    if len(parts) == 4 and parts[0] == "table" and parts[2] == "index" and parts[1] and parts[3]:
+        return parts[1], parts[3]
+    raise ValueError(f"{rid!r} is not a DynamoDB ResourceId (table/NAME or table/NAME/index/IDX)")
+
+
+@dataclass(frozen=True, slots=True)
+class ScalableTarget:
+    """A registered scalable target (``RegisterScalableTarget``)."""
+
+    resource_id: str
+    dimension: str
+    min_capacity: int
+    max_capacity: int
+    suspended: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScalingPolicy:
+    """A scaling policy (``PutScalingPolicy``).  DynamoDB supports only target tracking;
+    ``policy_type`` keeps what AWS returned so a StepScaling policy can be flagged."""
+
+    name: str
+    resource_id: str
+    dimension: str
+    policy_type: str = "TargetTrackingScaling"
+    target_value: float = 70.0
+    predefined_metric: str | None = None
+    scale_out_cooldown: int = 0
+    scale_in_cooldown: int = 0
+    disable_scale_in: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScalingActivity:
+    """What auto scaling did or declined to do, and why (``DescribeScalingActivities``)."""
+
+    resource_id: str
+    dimension: str
+    start: datetime
+    description: str
+    cause: str
+    status: Literal["Successful", "Failed", "InProgress", "Unfulfilled"] = "Successful"
+    end: datetime | None = None
+    status_message: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class AutoScaling(Protocol):
+    """Application Auto Scaling for DynamoDB tables and GSIs."""
+
+    def describe_scalable_targets(self) -> list[ScalableTarget]: ...
+
+    def describe_scaling_policies(self) -> list[ScalingPolicy]: ...
+
+    def describe_scaling_activities(
+        self, resource_id: str | None = None
+    ) -> list[ScalingActivity]: ...
+
+    def register_scalable_target(self, target: ScalableTarget) -> None: ...
+
+    def deregister_scalable_target(self, resource_id: str, dimension: str) -> None: ...
+
+    def put_scaling_policy(self, policy: ScalingPolicy) -> None: ...
+
+    def delete_scaling_policy(self, name: str, resource_id: str, dimension: str) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Time
+# --------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """The backend's notion of now: wall time for AWS, simulated time for the account."""
+
+    def now(self) -> datetime: ...
+
+
+class Backend(Inventory, Metrics, Actuator, AutoScaling, Clock, Protocol):
+    """Everything a backend offers; the console and the CLI take one of these."""
+
+    label: str
