@@ -305,13 +305,17 @@ def _requested(table: Table, change: TableChange) -> dict[str | None, Throughput
     return after
 
 
-def _check_table(
+def check_table_change(
     table: Table,
     change: TableChange,
     now: datetime,
     rules: RuleSettings,
     context: PlanContext,
 ) -> list[Violation]:
+    """Every rule an ``UpdateTable`` carrying ``change`` breaks (empty: AWS accepts it).
+
+    The same check serves the planner and the simulated account, so both refuse alike.
+    """
     label = part_label(table.name)
     found: list[Violation] = []
     known = {i.name for i in table.indexes}
@@ -438,7 +442,7 @@ def _plan_table(
     context: PlanContext,
 ) -> ScalePlan | Refusal:
     summary = _table_summary(table, change)
-    violations = _check_table(table, change, now, rules, context)
+    violations = check_table_change(table, change, now, rules, context)
     if violations:
         return Refusal(table.name, "table", summary, now, tuple(violations))
 

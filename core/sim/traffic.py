@@ -1,0 +1,1494 @@
+"""Traffic patterns for the simulated AWS account: demand per second as a pure function of time.
+
+A :class:`Pattern` answers "how many units per second are *asked for* at ``t`` seconds after
+the simulation start" (writes, reads or records: the pattern does not care which).  It is
+demand, not what AWS serves: throttling is the simulator's business.  Every pattern is a
+frozen value, deterministic for its parameters (random walks included: a seed, no clock), and
+never returns a negative number or NaN for a finite ``t``.
+
+The shapes come from the field notes in ``docs/domain.md`` §1:
+
+* :class:`Bell` and :class:`TopHeavy` are field note B's two load-test shapes, exactly;
+* :class:`NightlyLoad` and :class:`DaytimeReads` are field note A (bulk load every night,
+  newsletter reads by day); :class:`DailySine` is a generic daily cycle;
+* :class:`Spike`, :class:`RandomWalk`, :class:`Replay` (a CSV file) and :class:`Steady` fill in.
+
+Patterns compose: ``p + q`` (:class:`Sum`), ``p * k`` / ``k * p`` (:class:`Scaled`),
+``p.shift(s)`` (:class:`Shifted`) and ``p.clamp(lo, hi)`` (:class:`Clamped`).
+:func:`parse_pattern` reads the same patterns from a CLI flag (``"steady:10+bell*2"``) and
+:meth:`Pattern.spec` writes them back.
+
+Speed: the simulator samples every resource once per second of simulated time, a minute at
+a time (``rates(t0, 60)``).  Every pattern implements :meth:`Pattern.sample` as one tight loop
+over the sample times (no per-sample method calls); :meth:`Pattern.rate` and
+:meth:`Pattern.rates` are both derived from it, so ``rates(t0, n, dt)[i] == rate(t0 + i * dt)``
+holds bit for bit.
+
+Hot keys: :class:`KeyDistribution` says how traffic spreads over the 128-bit hash-key space
+(uniform, plus one hot key taking a fixed share), per Kinesis shard or per table partition.
+:class:`StreamLoad` bundles a record-rate pattern, a record size and a key distribution.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import operator
+import os
+import random
+import re
+from abc import ABC, abstractmethod
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from capcon.core.model import HASH_KEY_SPACE, HashRange
+
+__all__ = [
+    "DAY_S",
+    "MAX_WALK_POINTS",
+    "PATTERN_NAMES",
+    "Bell",
+    "Clamped",
+    "DailySine",
+    "DaytimeReads",
+    "KeyDistribution",
+    "NightlyLoad",
+    "Pattern",
+    "RandomWalk",
+    "Replay",
+    "Scaled",
+    "Shifted",
+    "Spike",
+    "Steady",
+    "StreamLoad",
+    "Sum",
+    "TopHeavy",
+    "TrafficError",
+    "describe_patterns",
+    "parse_pattern",
+    "read_csv_points",
+]
+
+#: Seconds in a (UTC) day: the period of the ``Daily*`` patterns.
+DAY_S = 86_400.0
+_HOUR_S = 3_600.0
+#: A random walk is generated for its first this-many interval points, then holds its value
+#: (2**20 points: two years at the default 60-second interval, 8 MiB of cache at most).
+MAX_WALK_POINTS = 2**20
+_WALK_BLOCK = 256  # points per lazily generated block of a random walk
+
+
+class TrafficError(ValueError):
+    """A traffic pattern, spec string or CSV file is invalid; the message says what and why."""
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _num(v: float) -> str:
+    """A rate for humans: ``25``, ``162.5``, ``1,200``, ``∞``."""
+    if math.isinf(v):
+        return "∞"
+    if v == int(v) and abs(v) < 1e15:
+        return f"{int(v):,}"
+    return f"{v:,.3f}".rstrip("0").rstrip(".")
+
+
+def _dur(seconds: float) -> str:
+    """A duration for humans: ``45 s``, ``15 min``, ``1 h 30 min``, ``2.5 s``."""
+    s = float(seconds)
+    sign = "−" if s < 0 else ""
+    s = abs(s)
+    if s < 60 or s != int(s):
+        return f"{sign}{_num(s)} s"
+    h, rest = divmod(int(s), 3600)
+    m, sec = divmod(rest, 60)
+    parts = []
+    if h:
+        parts.append(f"{h} h")
+    if m:
+        parts.append(f"{m} min")
+    if sec:
+        parts.append(f"{sec} s")
+    return sign + " ".join(parts)
+
+
+def _clock(hour: float) -> str:
+    """An hour of the day as ``HH:MM`` (``14.5`` → ``14:30``)."""
+    minutes = round(hour * 60) % (24 * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _spec_num(v: float) -> str:
+    """A number for a spec string: parses back to the same float."""
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return repr(float(v))
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _finite(owner: str, name: str, value: float) -> None:
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise TrafficError(f"{owner}: {name} must be a finite number, not {value!r}")
+
+
+def _non_negative(owner: str, name: str, value: float) -> None:
+    _finite(owner, name, value)
+    if value < 0:
+        raise TrafficError(f"{owner}: {name} must be ≥ 0 (a rate or a duration), not {value!r}")
+
+
+def _hour(owner: str, name: str, value: float, *, allow_24: bool = False) -> None:
+    _finite(owner, name, value)
+    top = 24.0
+    if value < 0 or value > top or (value == top and not allow_24):
+        allowed = "0 … 24" if allow_24 else "0 ≤ hour < 24"
+        raise TrafficError(f"{owner}: {name} must be an hour of the day ({allowed}), not {value!r}")
+
+
+def _day_offset(owner: str, value: float) -> None:
+    _finite(owner, "start_of_day_s", value)
+    if not 0 <= value < DAY_S:
+        raise TrafficError(
+            f"{owner}: start_of_day_s (seconds after UTC midnight at t=0) must be in "
+            f"0 … 86399, not {value!r}"
+        )
+
+
+# --------------------------------------------------------------------------- the base class
+
+
+class Pattern(ABC):
+    """Demand in units per second as a function of ``t`` (seconds since the simulation start).
+
+    Subclasses implement :meth:`sample` (one tight loop over many times) and :meth:`describe`;
+    :meth:`rate` and :meth:`rates` derive from :meth:`sample`, so they agree exactly.
+    ``t`` may be any finite float; negative ``t`` is "before the start" and gives the starting
+    value for shapes measured from the start (the ``Daily*`` shapes are periodic instead).
+    """
+
+    #: The name in :func:`parse_pattern` specs (``""``: the pattern has no spec form).
+    spec_name: ClassVar[str] = ""
+
+    @abstractmethod
+    def sample(self, times: Sequence[float]) -> list[float]:
+        """The rate at each of ``times`` (any order), one value per time."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """A short human description, e.g. ``bell 25→300/s``."""
+
+    def rate(self, t: float) -> float:
+        """Demand at ``t`` seconds since the start, in units per second (≥ 0, never NaN)."""
+        return self.sample((t,))[0]
+
+    def rates(self, t0: float, n: int, dt: float = 1.0) -> list[float]:
+        """``n`` samples at ``t0, t0 + dt, …``: element ``i`` equals ``rate(t0 + i * dt)``."""
+        if n < 0:
+            raise TrafficError(f"rates: n must be ≥ 0, not {n}")
+        return self.sample([t0 + i * dt for i in range(n)])
+
+    def spec(self) -> str:
+        """The :func:`parse_pattern` string that rebuilds this pattern (equal value).
+
+        :class:`Shifted`, :class:`Clamped`, a scaled sum and a :class:`Replay` not read from
+        a file have no spec form: ``TrafficError``.
+        """
+        raise TrafficError(f"{self.describe()} has no spec form (parse_pattern cannot express it)")
+
+    # ------------------------------------------------------------------ composition
+
+    def __add__(self, other: Pattern) -> Sum:
+        if not isinstance(other, Pattern):
+            return NotImplemented
+        left = self.parts if isinstance(self, Sum) else (self,)
+        right = other.parts if isinstance(other, Sum) else (other,)
+        return Sum(left + right)
+
+    def __radd__(self, other: int) -> Pattern:
+        # lets sum([p, q, r]) work: sum() starts from 0
+        if isinstance(other, int | float) and other == 0:
+            return self
+        return NotImplemented
+
+    def __mul__(self, factor: float) -> Scaled:
+        if isinstance(factor, bool) or not isinstance(factor, int | float):
+            return NotImplemented
+        if isinstance(self, Scaled):
+            return Scaled(self.pattern, self.factor * factor)
+        return Scaled(self, factor)
+
+    def __rmul__(self, factor: float) -> Scaled:
+        return self.__mul__(factor)
+
+    def shift(self, seconds: float, before: float | None = None) -> Shifted:
+        """This pattern started ``seconds`` later: see :class:`Shifted`."""
+        return Shifted(self, seconds, before)
+
+    def clamp(self, lo: float = 0.0, hi: float = math.inf) -> Clamped:
+        """This pattern limited to ``lo … hi``: see :class:`Clamped`."""
+        return Clamped(self, lo, hi)
+
+
+def _spec_of(p: Pattern) -> str:
+    """Generic spec for a primitive pattern: required fields always, the others if not default."""
+    args = _ARGS[p.spec_name]
+    defaults = {f.name: f.default for f in fields(p)}  # type: ignore[arg-type]
+    out: list[str] = []
+    for arg in args:
+        value = getattr(p, arg.field)
+        default = defaults.get(arg.field, MISSING)
+        if (
+            default is MISSING
+            or value != default
+            or arg.field in _PARSE_DEFAULTS.get(p.spec_name, {})
+        ):
+            out.append(f"{arg.key}={_format_arg(arg.kind, value)}")
+    return p.spec_name + (":" + ",".join(out) if out else "")
+
+
+# --------------------------------------------------------------------------- primitive shapes
+
+
+@dataclass(frozen=True)
+class Steady(Pattern):
+    """A constant rate."""
+
+    rate_per_s: float
+
+    spec_name: ClassVar[str] = "steady"
+
+    def __post_init__(self) -> None:
+        _non_negative("steady", "rate", self.rate_per_s)
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        return [float(self.rate_per_s)] * len(times)
+
+    def rates(self, t0: float, n: int, dt: float = 1.0) -> list[float]:
+        if n < 0:
+            raise TrafficError(f"rates: n must be ≥ 0, not {n}")
+        return [float(self.rate_per_s)] * n
+
+    def describe(self) -> str:
+        return f"steady {_num(self.rate_per_s)}/s"
+
+    def spec(self) -> str:
+        return f"steady:{_spec_num(self.rate_per_s)}"
+
+
+@dataclass(frozen=True)
+class Bell(Pattern):
+    """Field note B's bell curve.
+
+    ``base`` for ``steady_s``; then linearly up to ``peak`` over ``rise_s``; then linearly back
+    to ``base`` over ``fall_s``; then ``base`` for ever.  Defaults: 15 min at 25/s, up to 300/s
+    over 45 min, down over 15 min (back at 25/s at t = 4500 s).  ``peak < base`` is a dip.
+    """
+
+    base: float = 25.0
+    peak: float = 300.0
+    steady_s: float = 900.0
+    rise_s: float = 2700.0
+    fall_s: float = 900.0
+
+    spec_name: ClassVar[str] = "bell"
+
+    def __post_init__(self) -> None:
+        for name in ("base", "peak", "steady_s", "rise_s", "fall_s"):
+            _non_negative("bell", name, getattr(self, name))
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        base, peak = float(self.base), float(self.peak)
+        rise, fall = float(self.rise_s), float(self.fall_s)
+        a = float(self.steady_s)
+        b = a + rise
+        c = b + fall
+        up, down = peak - base, base - peak
+        out: list[float] = []
+        append = out.append
+        for t in times:
+            if t < a:
+                append(base)
+            elif t < b:
+                append(base + up * ((t - a) / rise))
+            elif t < c:
+                append(peak + down * ((t - b) / fall))
+            else:
+                append(base)
+        return out
+
+    def describe(self) -> str:
+        return f"bell {_num(self.base)}→{_num(self.peak)}/s"
+
+    def spec(self) -> str:
+        return _spec_of(self)
+
+
+@dataclass(frozen=True)
+class TopHeavy(Pattern):
+    """Field note B's top-heavy shape.
+
+    ``base`` for ``steady_s``; linearly up to ``peak`` over ``jump_s``; then, stepwise,
+    ``peak − decay_per_minute × (whole minutes since the peak)`` until that reaches ``base``,
+    then ``base`` for ever.  Defaults: 25/s for 15 min, 300/s at t = 1200 s, 297/s from
+    t = 1260 s, … 27/s, then 25/s from t = 1200 + 92 × 60 s.
+    """
+
+    base: float = 25.0
+    peak: float = 300.0
+    steady_s: float = 900.0
+    jump_s: float = 300.0
+    decay_per_minute: float = 3.0
+
+    spec_name: ClassVar[str] = "top-heavy"
+
+    def __post_init__(self) -> None:
+        for name in ("base", "peak", "steady_s", "jump_s", "decay_per_minute"):
+            _non_negative("top-heavy", name, getattr(self, name))
+        if self.peak < self.base:
+            raise TrafficError(
+                f"top-heavy: peak ({self.peak!r}) must be ≥ base ({self.base!r}): the shape "
+                "jumps up to its peak and decays back down to its base"
+            )
+
+    @property
+    def back_at_base_s(self) -> float:
+        """When the decay reaches ``base`` (``inf`` if it never decays)."""
+        t_peak = self.steady_s + self.jump_s
+        if self.peak == self.base:
+            return t_peak
+        if self.decay_per_minute == 0:
+            return math.inf
+        return t_peak + 60.0 * math.ceil((self.peak - self.base) / self.decay_per_minute)
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        base, peak = float(self.base), float(self.peak)
+        jump, decay = float(self.jump_s), float(self.decay_per_minute)
+        a = float(self.steady_s)
+        b = a + jump
+        up = peak - base
+        out: list[float] = []
+        append = out.append
+        for t in times:
+            if t < a:
+                append(base)
+            elif t < b:
+                append(base + up * ((t - a) / jump))
+            else:
+                v = peak - decay * ((t - b) // 60.0)
+                append(v if v > base else base)
+        return out
+
+    def describe(self) -> str:
+        return (
+            f"top-heavy {_num(self.base)}→{_num(self.peak)}/s, "
+            f"−{_num(self.decay_per_minute)}/s per min"
+        )
+
+    def spec(self) -> str:
+        return _spec_of(self)
+
+
+@dataclass(frozen=True)
+class Spike(Pattern):
+    """``base``, with a spike to ``peak``.
+
+    Starts rising at ``at_s``, reaches ``peak`` at ``at_s + ramp_s``, holds it for
+    ``duration_s`` (the time at full peak), falls back over ``ramp_s``: back at ``base`` at
+    ``at_s + 2 × ramp_s + duration_s``.  ``ramp_s = 0`` is a square pulse.
+    """
+
+    base: float
+    peak: float
+    at_s: float
+    duration_s: float
+    ramp_s: float = 60.0
+
+    spec_name: ClassVar[str] = "spike"
+
+    def __post_init__(self) -> None:
+        for name in ("base", "peak", "at_s", "duration_s", "ramp_s"):
+            _non_negative("spike", name, getattr(self, name))
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        base, peak, ramp = float(self.base), float(self.peak), float(self.ramp_s)
+        a = float(self.at_s)
+        b = a + ramp
+        c = b + float(self.duration_s)
+        d = c + ramp
+        up, down = peak - base, base - peak
+        out: list[float] = []
+        append = out.append
+        for t in times:
+            if t < a or t >= d:
+                append(base)
+            elif t < b:
+                append(base + up * ((t - a) / ramp))
+            elif t < c:
+                append(peak)
+            else:
+                append(peak + down * ((t - c) / ramp))
+        return out
+
+    def describe(self) -> str:
+        return (
+            f"spike {_num(self.base)}→{_num(self.peak)}/s at {_dur(self.at_s)} "
+            f"for {_dur(self.duration_s)}"
+        )
+
+    def spec(self) -> str:
+        return _spec_of(self)
+
+
+@dataclass(frozen=True)
+class DailySine(Pattern):
+    """A daily cycle: ``mean + amplitude × cos(2π (time of day − peak_hour) / 24 h)``.
+
+    Highest (``mean + amplitude``) at ``peak_hour`` UTC, lowest 12 h later; floored at 0 when
+    ``amplitude > mean``.  ``start_of_day_s``: seconds after UTC midnight at ``t = 0``.
+    """
+
+    mean: float
+    amplitude: float
+    peak_hour: float = 14.0
+    start_of_day_s: float = 0.0
+
+    spec_name: ClassVar[str] = "sine"
+
+    def __post_init__(self) -> None:
+        _non_negative("sine", "mean", self.mean)
+        _non_negative("sine", "amplitude", self.amplitude)
+        _hour("sine", "peak_hour", self.peak_hour)
+        _day_offset("sine", self.start_of_day_s)
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        mean, amp = float(self.mean), float(self.amplitude)
+        phase = float(self.start_of_day_s) - float(self.peak_hour) * _HOUR_S
+        w = 2.0 * math.pi / DAY_S
+        cos = math.cos
+        out: list[float] = []
+        append = out.append
+        for t in times:
+            v = mean + amp * cos((t + phase) * w)
+            append(v if v > 0.0 else 0.0)
+        return out
+
+    def describe(self) -> str:
+        return (
+            f"daily sine {_num(self.mean)}±{_num(self.amplitude)}/s, "
+            f"peak {_clock(self.peak_hour)} UTC"
+        )
+
+    def spec(self) -> str:
+        return _spec_of(self)
+
+
+def _daily_window(
+    times: Sequence[float],
+    shift: float,
+    width: float,
+    ramp: float,
+    outside: float,
+    inside: float,
+) -> list[float]:
+    """A daily trapezoid: ``u = (t + shift) mod 1 day`` is the time since the window opened.
+
+    Rises from ``outside`` to ``inside`` over ``ramp`` from the opening, holds, and is back
+    at ``outside`` at ``width`` (ramps lie inside the window; ``2 × ramp ≤ width``).
+    """
+    up, down = inside - outside, outside - inside
+    hold_end = width - ramp
+    out: list[float] = []
+    append = out.append
+    for t in times:
+        u = (t + shift) % DAY_S
+        if u >= width:
+            append(outside)
+        elif u < ramp:
+            append(outside + up * (u / ramp))
+        elif u < hold_end:
+            append(inside)
+        else:
+            append(inside + down * ((u - hold_end) / ramp))
+    return out
+
+
+@dataclass(frozen=True)
+class NightlyLoad(Pattern):
+    """Field note A's nightly bulk load: ``load``/s for ``hours`` from ``start_hour`` UTC.
+
+    ``base`` outside the window.  Ramps of ``ramp_s`` lie inside the window: the rate starts
+    rising at ``start_hour``, is at ``load`` ``ramp_s`` later, starts falling ``ramp_s``
+    before the end, and is back at ``base`` when the window ends.  The window may cross
+    midnight.  ``start_of_day_s``: seconds after UTC midnight at ``t = 0``.
+    """
+
+    base: float
+    load: float
+    start_hour: float = 1.0
+    hours: float = 3.0
+    ramp_s: float = 600.0
+    start_of_day_s: float = 0.0
+
+    spec_name: ClassVar[str] = "nightly"
+
+    def __post_init__(self) -> None:
+        _non_negative("nightly", "base", self.base)
+        _non_negative("nightly", "load", self.load)
+        _hour("nightly", "start_hour", self.start_hour)
+        _non_negative("nightly", "ramp_s", self.ramp_s)
+        _day_offset("nightly", self.start_of_day_s)
+        _finite("nightly", "hours", self.hours)
+        if not 0 < self.hours <= 24:
+            raise TrafficError(f"nightly: hours must be in 0 < hours ≤ 24, not {self.hours!r}")
+        if 2 * self.ramp_s > self.hours * _HOUR_S:
+            raise TrafficError(
+                f"nightly: ramp_s={self.ramp_s!r} is too long: the ramp up and the ramp down "
+                f"(2 × ramp_s) must fit in the {_num(self.hours)}-hour window"
+            )
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        shift = float(self.start_of_day_s) - float(self.start_hour) * _HOUR_S
+        return _daily_window(
+            times,
+            shift,
+            float(self.hours) * _HOUR_S,
+            float(self.ramp_s),
+            float(self.base),
+            float(self.load),
+        )
+
+    def describe(self) -> str:
+        end = self.start_hour + self.hours
+        return (
+            f"nightly load {_num(self.base)}→{_num(self.load)}/s "
+            f"{_clock(self.start_hour)}–{_clock(end)} UTC"
+        )
+
+    def spec(self) -> str:
+        return _spec_of(self)
+
+
+@dataclass(frozen=True)
+class DaytimeReads(Pattern):
+    """Field note A's daytime reads: ``day``/s from ``open_hour`` to ``close_hour`` UTC.
+
+    ``night`` outside.  Ramps of ``ramp_s`` lie inside the day: rising from ``open_hour``,
+    at ``day`` from ``open_hour + ramp``, falling from ``close_hour − ramp``, back at
+    ``night`` at ``close_hour``.  ``close_hour < open_hour`` crosses midnight.
+    ``start_of_day_s``: seconds after UTC midnight at ``t = 0``.
+    """
+
+    night: float
+    day: float
+    open_hour: float = 7.0
+    close_hour: float = 22.0
+    ramp_s: float = 3600.0
+    start_of_day_s: float = 0.0
+
+    spec_name: ClassVar[str] = "daytime"
+
+    def __post_init__(self) -> None:
+        _non_negative("daytime", "night", self.night)
+        _non_negative("daytime", "day", self.day)
+        _hour("daytime", "open_hour", self.open_hour)
+        _hour("daytime", "close_hour", self.close_hour, allow_24=True)
+        _non_negative("daytime", "ramp_s", self.ramp_s)
+        _day_offset("daytime", self.start_of_day_s)
+        if self.width_s == 0:
+            raise TrafficError(
+                f"daytime: open_hour and close_hour must differ (both are {self.open_hour!r})"
+            )
+        if 2 * self.ramp_s > self.width_s:
+            raise TrafficError(
+                f"daytime: ramp_s={self.ramp_s!r} is too long: the ramp up and the ramp down "
+                f"(2 × ramp_s) must fit in the {_dur(self.width_s)} day"
+            )
+
+    @property
+    def width_s(self) -> float:
+        """Length of the day window in seconds."""
+        return ((self.close_hour - self.open_hour) % 24.0) * _HOUR_S
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        shift = float(self.start_of_day_s) - float(self.open_hour) * _HOUR_S
+        return _daily_window(
+            times,
+            shift,
+            self.width_s,
+            float(self.ramp_s),
+            float(self.night),
+            float(self.day),
+        )
+
+    def describe(self) -> str:
+        return (
+            f"daytime reads {_num(self.night)}→{_num(self.day)}/s "
+            f"{_clock(self.open_hour)}–{_clock(self.close_hour)} UTC"
+        )
+
+    def spec(self) -> str:
+        return _spec_of(self)
+
+
+@dataclass(frozen=True)
+class RandomWalk(Pattern):
+    """A deterministic multiplicative random walk, linearly interpolated between points.
+
+    Point ``k`` sits at ``t = k × interval_s``; point 0 is ``start``; each next point is the
+    previous one times ``exp(step × z)`` with ``z`` standard normal, clamped to
+    ``minimum … maximum`` (so ``step`` is the standard deviation of the log change per
+    interval: ±5 % per minute by default; the walk never goes below 0 and, started above 0,
+    never reaches 0 unless ``minimum`` is 0 and it underflows).  The points are generated
+    lazily in blocks of 256, each block from its own ``random.Random`` seeded with
+    ``(seed, block)``, and cached: ``rate(t)`` is a pure function of ``t`` and the seed,
+    whatever order it is asked in, in any process.  After :data:`MAX_WALK_POINTS` points the
+    walk holds its last value.  Before ``t = 0`` it is ``start``.
+    """
+
+    start: float
+    step: float = 0.05
+    minimum: float = 0.0
+    maximum: float = math.inf
+    seed: int = 0
+    interval_s: float = 60.0
+    _blocks: dict[int, array[float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    spec_name: ClassVar[str] = "walk"
+
+    def __post_init__(self) -> None:
+        _non_negative("walk", "step", self.step)
+        _non_negative("walk", "minimum", self.minimum)
+        _finite("walk", "start", self.start)
+        if not isinstance(self.maximum, int | float) or math.isnan(self.maximum):
+            raise TrafficError(f"walk: maximum must be a number or inf, not {self.maximum!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise TrafficError(f"walk: seed must be an integer, not {self.seed!r}")
+        _finite("walk", "interval_s", self.interval_s)
+        if self.interval_s <= 0:
+            raise TrafficError(f"walk: interval_s must be > 0 seconds, not {self.interval_s!r}")
+        if self.start <= 0:
+            raise TrafficError(
+                f"walk: start must be > 0 (the walk is multiplicative: from 0 it would stay "
+                f"at 0), not {self.start!r}"
+            )
+        if not self.minimum <= self.start <= self.maximum:
+            raise TrafficError(
+                f"walk: start ({self.start!r}) must lie in minimum … maximum "
+                f"({self.minimum!r} … {self.maximum!r})"
+            )
+
+    def _block(self, b: int) -> array[float]:
+        """Block ``b``: points ``256 b … 256 b + 256`` (inclusive: one overlaps the next)."""
+        blocks = self._blocks
+        got = blocks.get(b)
+        if got is not None:
+            return got
+        lo, hi, step = float(self.minimum), float(self.maximum), float(self.step)
+        exp = math.exp
+        # Blocks are built in order; each needs the last point of the one before.  Two
+        # threads racing here compute identical values, so the cache stays consistent.
+        for k in range(len(blocks), b + 1):
+            v = float(self.start) if k == 0 else blocks[k - 1][_WALK_BLOCK]
+            gauss = random.Random(f"capcon.walk:{self.seed}:{k}").gauss
+            points = [v]
+            for _ in range(_WALK_BLOCK):
+                v *= exp(step * gauss(0.0, 1.0))
+                v = lo if v < lo else hi if v > hi else v
+                points.append(v)
+            blocks[k] = array("d", points)
+        return blocks[b]
+
+    def point(self, k: int) -> float:
+        """The walk's value at ``t = k × interval_s`` (held after ``MAX_WALK_POINTS``)."""
+        k = max(0, min(k, MAX_WALK_POINTS - 1))
+        return self._block(k // _WALK_BLOCK)[k % _WALK_BLOCK]
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        iv = float(self.interval_s)
+        start = float(self.start)
+        last_x = float(MAX_WALK_POINTS - 1)
+        cur_b = -1
+        blk = self._block(0)
+        block = self._block
+        out: list[float] = []
+        append = out.append
+        for t in times:
+            x = t / iv
+            if not x > 0.0:  # before the start (and NaN)
+                append(start)
+                continue
+            if x >= last_x:
+                append(self.point(MAX_WALK_POINTS - 1))
+                continue
+            k = int(x)
+            b, i = divmod(k, _WALK_BLOCK)
+            if b != cur_b:
+                blk = block(b)
+                cur_b = b
+            v0 = blk[i]
+            append(v0 + (blk[i + 1] - v0) * (x - k))
+        return out
+
+    def describe(self) -> str:
+        bounds = ""
+        if self.minimum > 0 or not math.isinf(self.maximum):
+            bounds = f", {_num(self.minimum)}…{_num(self.maximum)}/s"
+        return (
+            f"random walk from {_num(self.start)}/s "
+            f"(±{_num(self.step * 100)}% per {_dur(self.interval_s)}, seed {self.seed}{bounds})"
+        )
+
+    def spec(self) -> str:
+        return _spec_of(self)
+
+
+@dataclass(frozen=True)
+class Replay(Pattern):
+    """Recorded traffic: ``(seconds, rate)`` points, strictly increasing in time.
+
+    Linear interpolation between points (``step=True``: each value holds until the next
+    point).  Before the first point: the first value.  After the last point: the last value,
+    or with ``loop=True`` the recording repeats with period ``last − first + (last gap)``
+    (the last point lasts as long as the gap before it; linear interpolation runs from the
+    last point back to the first value across the wrap).  ``source`` is the file it came from
+    (used by :meth:`spec`).  Read files with :meth:`from_csv`.
+    """
+
+    points: tuple[tuple[float, float], ...]
+    step: bool = False
+    loop: bool = False
+    source: str = ""
+    _times: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    _values: tuple[float, ...] = field(init=False, repr=False, compare=False)
+
+    spec_name: ClassVar[str] = "csv"
+
+    def __post_init__(self) -> None:
+        try:
+            points = tuple((float(t), float(v)) for t, v in self.points)
+        except (TypeError, ValueError):
+            raise TrafficError(
+                f"replay: points must be (seconds, rate) pairs of numbers, not {self.points!r}"
+            ) from None
+        if not points:
+            raise TrafficError("replay: needs at least one (seconds, rate) point")
+        for i, (t, v) in enumerate(points):
+            if not math.isfinite(t) or not math.isfinite(v):
+                raise TrafficError(f"replay: point {i} {(t, v)!r} is not finite")
+            if v < 0:
+                raise TrafficError(f"replay: point {i} has a negative rate {v!r}; rates are ≥ 0")
+            if i and t <= points[i - 1][0]:
+                raise TrafficError(
+                    f"replay: point {i} at {t!r} s is not after point {i - 1} at "
+                    f"{points[i - 1][0]!r} s; times must increase strictly"
+                )
+        times = tuple(t for t, _ in points)
+        values = tuple(v for _, v in points)
+        if self.loop and len(points) > 1:
+            period = times[-1] - times[0] + (times[-1] - times[-2])
+            times += (times[0] + period,)
+            values += (values[0],)
+        object.__setattr__(self, "points", points)
+        object.__setattr__(self, "_times", times)
+        object.__setattr__(self, "_values", values)
+
+    @property
+    def period_s(self) -> float | None:
+        """The loop period in seconds (``None``: not looping, or a single point)."""
+        if not self.loop or len(self.points) < 2:
+            return None
+        return self._times[-1] - self._times[0]
+
+    @classmethod
+    def from_csv(
+        cls, path: str | os.PathLike[str], *, step: bool = False, loop: bool = False
+    ) -> Replay:
+        """Read ``seconds,rate`` or ``timestamp,rate`` rows (see :func:`read_csv_points`)."""
+        return cls(read_csv_points(path), step=step, loop=loop, source=os.fspath(path))
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        ts, vs = self._times, self._values
+        first_t, first_v = ts[0], vs[0]
+        last = len(self.points) - 1
+        last_v = vs[last]
+        period = self.period_s
+        top = len(ts) - 2
+        step = self.step
+        out: list[float] = []
+        append = out.append
+        for t in times:
+            if not t > first_t:  # before the first point (and NaN)
+                append(first_v)
+                continue
+            if period is not None:
+                t = first_t + (t - first_t) % period
+            elif t >= ts[last]:
+                append(last_v)
+                continue
+            i = bisect_right(ts, t) - 1
+            if i > top:  # rounding put a looped time on the wrap point itself
+                i = top
+            v0 = vs[i]
+            if step:
+                append(v0)
+            else:
+                t0 = ts[i]
+                append(v0 + (vs[i + 1] - v0) * ((t - t0) / (ts[i + 1] - t0)))
+        return out
+
+    def describe(self) -> str:
+        name = os.path.basename(self.source) if self.source else "recording"
+        span = self.points[-1][0] - self.points[0][0]
+        how = "step" if self.step else "linear"
+        loop = ", looping" if self.loop else ""
+        return f"replay {name} ({len(self.points)} points over {_dur(span)}, {how}{loop})"
+
+    def spec(self) -> str:
+        if not self.source:
+            return super().spec()
+        if any(c in self.source for c in "+*,="):
+            raise TrafficError(
+                f"replay of {self.source!r} has no spec form: the path contains one of + * , ="
+            )
+        extra = (",step=true" if self.step else "") + (",loop=true" if self.loop else "")
+        if extra or ":" in self.source:
+            return f"csv:path={self.source}{extra}"
+        return f"csv:{self.source}"
+
+
+def _parse_time_cell(cell: str) -> float | datetime | None:
+    """A number of seconds, an ISO 8601 timestamp (naive = UTC), or ``None``."""
+    try:
+        return float(cell)
+    except ValueError:
+        pass
+    try:
+        ts = datetime.fromisoformat(cell)
+    except ValueError:
+        return None
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
+def read_csv_points(path: str | os.PathLike[str]) -> tuple[tuple[float, float], ...]:
+    """``(seconds, rate)`` points from a two-column CSV file.
+
+    Columns: ``seconds,rate`` (seconds since the start) or ``timestamp,rate`` (ISO 8601, made
+    relative to the first row; naive timestamps are UTC).  An optional header row first,
+    blank lines ignored.  Anything else is a :class:`TrafficError` naming the file and line.
+    """
+    name = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise TrafficError(f"traffic file {name}: no such file") from None
+    except IsADirectoryError:
+        raise TrafficError(f"traffic file {name}: is a directory, expected a CSV file") from None
+    except UnicodeDecodeError:
+        raise TrafficError(
+            f"traffic file {name}: not a text CSV file (not UTF-8); expected lines "
+            "'seconds,rate' or 'timestamp,rate'"
+        ) from None
+    except OSError as e:
+        raise TrafficError(f"traffic file {name}: cannot read it ({e.strerror})") from None
+
+    expected = "expected 2 columns: 'seconds,rate' or 'timestamp,rate'"
+    points: list[tuple[float, float]] = []
+    mode: type | None = None  # float (seconds) or datetime, from the first data row
+    origin: datetime | None = None
+    prev_line = 0
+    reader = csv.reader(text.splitlines())
+    seen_row = False
+    try:
+        for row in reader:
+            line = reader.line_num
+            cells = [c.strip() for c in row]
+            if not cells or all(not c for c in cells):
+                continue
+            first_row = not seen_row
+            seen_row = True
+            if len(cells) != 2:
+                raise TrafficError(
+                    f"traffic file {name}, line {line}: {expected}, got {len(cells)}"
+                )
+            when = _parse_time_cell(cells[0])
+            if when is None:
+                if first_row:
+                    continue  # a header row
+                what = "a number of seconds" if mode is float else "an ISO 8601 timestamp"
+                raise TrafficError(
+                    f"traffic file {name}, line {line}: time {cells[0]!r} is not {what}"
+                )
+            if mode is None:
+                mode = type(when)
+            if not isinstance(when, mode):
+                was = "seconds" if mode is float else "timestamps"
+                raise TrafficError(
+                    f"traffic file {name}, line {line}: time {cells[0]!r} mixes formats: the "
+                    f"rows above use {was}; use one of seconds or ISO 8601 timestamps throughout"
+                )
+            if isinstance(when, datetime):
+                if origin is None:
+                    origin = when
+                seconds = (when - origin).total_seconds()
+            else:
+                seconds = when
+            if not math.isfinite(seconds):
+                raise TrafficError(
+                    f"traffic file {name}, line {line}: time {cells[0]!r} is not finite"
+                )
+            try:
+                value = float(cells[1])
+            except ValueError:
+                raise TrafficError(
+                    f"traffic file {name}, line {line}: rate {cells[1]!r} is not a number"
+                ) from None
+            if not math.isfinite(value) or value < 0:
+                raise TrafficError(
+                    f"traffic file {name}, line {line}: rate {cells[1]!r} must be a finite "
+                    "number ≥ 0"
+                )
+            if points and seconds <= points[-1][0]:
+                raise TrafficError(
+                    f"traffic file {name}, line {line}: time {cells[0]!r} is not after line "
+                    f"{prev_line}'s; rows must be in strictly increasing time order"
+                )
+            points.append((seconds, value))
+            prev_line = line
+    except csv.Error as e:
+        raise TrafficError(
+            f"traffic file {name}, line {reader.line_num}: not a CSV file ({e}); {expected}"
+        ) from None
+    if not points:
+        raise TrafficError(f"traffic file {name}: no data rows; {expected}, one row per time")
+    return tuple(points)
+
+
+# --------------------------------------------------------------------------- composition
+
+
+@dataclass(frozen=True)
+class Sum(Pattern):
+    """The sum of ``parts`` (at least one).  ``p + q`` builds a flat sum."""
+
+    parts: tuple[Pattern, ...]
+
+    def __post_init__(self) -> None:
+        parts = tuple(self.parts)
+        if not parts or not all(isinstance(p, Pattern) for p in parts):
+            raise TrafficError("sum: needs one or more patterns")
+        object.__setattr__(self, "parts", parts)
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        first, *rest = self.parts
+        acc = first.sample(times)
+        add = operator.add
+        for p in rest:
+            acc = list(map(add, acc, p.sample(times)))
+        return acc
+
+    def describe(self) -> str:
+        return " + ".join(
+            f"({p.describe()})" if isinstance(p, Sum) else p.describe() for p in self.parts
+        )
+
+    def spec(self) -> str:
+        return "+".join(p.spec() for p in self.parts)
+
+
+@dataclass(frozen=True)
+class Scaled(Pattern):
+    """``pattern`` times ``factor`` (≥ 0).  ``p * k`` and ``k * p`` build one."""
+
+    pattern: Pattern
+    factor: float
+
+    def __post_init__(self) -> None:
+        _non_negative("scale", "factor", self.factor)
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        k = float(self.factor)
+        return [v * k for v in self.pattern.sample(times)]
+
+    def describe(self) -> str:
+        return f"{_num(self.factor)} × ({self.pattern.describe()})"
+
+    def spec(self) -> str:
+        if isinstance(self.pattern, Sum | Shifted | Clamped | Scaled):
+            return super().spec()
+        return f"{self.pattern.spec()}*{_spec_num(self.factor)}"
+
+
+@dataclass(frozen=True)
+class Shifted(Pattern):
+    """``pattern`` started ``seconds`` later: ``rate(t) = pattern.rate(t − seconds)``.
+
+    Before the shifted start (``t < seconds``) the rate is ``before`` if given, else the
+    pattern's starting value ``pattern.rate(0)`` (a bell shifted by an hour sits at its base
+    for that hour rather than dropping to 0).  A negative shift skips ahead into the pattern.
+    """
+
+    pattern: Pattern
+    seconds: float
+    before: float | None = None
+
+    def __post_init__(self) -> None:
+        _finite("shift", "seconds", self.seconds)
+        if self.before is not None:
+            _non_negative("shift", "before", self.before)
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        s = float(self.seconds)
+        inner = self.pattern.sample([t - s if t > s else 0.0 for t in times])
+        if self.before is None:
+            return inner
+        b = float(self.before)
+        return [v if t >= s else b for t, v in zip(times, inner, strict=True)]
+
+    def describe(self) -> str:
+        return f"{self.pattern.describe()}, from +{_dur(self.seconds)}"
+
+
+@dataclass(frozen=True)
+class Clamped(Pattern):
+    """``pattern`` limited to ``lo … hi`` (``0 ≤ lo ≤ hi``, ``hi`` may be ``inf``)."""
+
+    pattern: Pattern
+    lo: float = 0.0
+    hi: float = math.inf
+
+    def __post_init__(self) -> None:
+        _non_negative("clamp", "lo", self.lo)
+        if not isinstance(self.hi, int | float) or math.isnan(self.hi) or self.hi < self.lo:
+            raise TrafficError(f"clamp: hi must be a number ≥ lo ({self.lo!r}), not {self.hi!r}")
+
+    def sample(self, times: Sequence[float]) -> list[float]:
+        lo, hi = float(self.lo), float(self.hi)
+        return [lo if v < lo else hi if v > hi else v for v in self.pattern.sample(times)]
+
+    def describe(self) -> str:
+        return f"{self.pattern.describe()}, clamped to {_num(self.lo)}…{_num(self.hi)}/s"
+
+
+# --------------------------------------------------------------------------- hot keys
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDistribution:
+    """How traffic spreads over the 128-bit hash-key space.
+
+    ``1 − hot_share`` of the traffic is spread uniformly over the key space; ``hot_share``
+    goes to the single key ``hot_key`` (for a table: one hot partition key, whose hash lands
+    at ``hot_key``).  ``KeyDistribution()`` is uniform.
+    """
+
+    hot_share: float = 0.0
+    hot_key: int = HASH_KEY_SPACE // 3
+
+    def __post_init__(self) -> None:
+        _finite("keys", "hot_share", self.hot_share)
+        if not 0 <= self.hot_share <= 1:
+            raise TrafficError(f"keys: hot_share must be in 0 … 1, not {self.hot_share!r}")
+        if isinstance(self.hot_key, bool) or not isinstance(self.hot_key, int):
+            raise TrafficError(f"keys: hot_key must be an integer hash key, not {self.hot_key!r}")
+        if not 0 <= self.hot_key < HASH_KEY_SPACE:
+            raise TrafficError(f"keys: hot_key must be in 0 … 2**128 − 1, not {self.hot_key}")
+
+    @classmethod
+    def uniform(cls) -> KeyDistribution:
+        """No hot key: traffic spread evenly over the key space."""
+        return cls()
+
+    @property
+    def partition_hot_share(self) -> float:
+        """Share of a table's traffic on its hottest partition key (``hot_share``)."""
+        return self.hot_share
+
+    def shard_shares(self, ranges: Sequence[HashRange]) -> list[float]:
+        """Each range's share of the traffic: uniform part, plus ``hot_share`` for the range
+        holding ``hot_key`` (the first one, if ranges overlap).  Sums to 1 when the ranges
+        partition the key space; traffic on keys no range covers is lost (sum < 1)."""
+        uniform = 1.0 - self.hot_share
+        shares = [uniform * r.share for r in ranges]
+        if self.hot_share:
+            key = self.hot_key
+            for i, r in enumerate(ranges):
+                if r.start <= key <= r.end:
+                    shares[i] += self.hot_share
+                    break
+        return shares
+
+    def hot_partition(self, partitions: int) -> int:
+        """Index of the partition holding ``hot_key`` when ``partitions`` split the key
+        space evenly (DynamoDB hashes partition keys over its partitions)."""
+        if partitions < 1:
+            raise TrafficError(f"keys: partitions must be ≥ 1, not {partitions}")
+        return self.hot_key * partitions // HASH_KEY_SPACE
+
+    def partition_shares(self, partitions: int) -> list[float]:
+        """Each of ``partitions`` even partitions' share of a table's traffic (sums to 1)."""
+        hot = self.hot_partition(partitions)
+        shares = [(1.0 - self.hot_share) / partitions] * partitions
+        shares[hot] += self.hot_share
+        return shares
+
+    def hottest_partition_share(self, partitions: int) -> float:
+        """Share of the traffic on the busiest of ``partitions`` even partitions."""
+        return (1.0 - self.hot_share) / max(1, partitions) + self.hot_share
+
+    def describe(self) -> str:
+        if not self.hot_share:
+            return "uniform keys"
+        return f"hot key: {_num(self.hot_share * 100)}% of traffic on one key"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamLoad:
+    """What producers put on a Kinesis stream: records per second, bytes per record, keys."""
+
+    records: Pattern
+    record_bytes: float = 1024.0
+    keys: KeyDistribution = field(default_factory=KeyDistribution)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.records, Pattern):
+            raise TrafficError(f"stream load: records must be a Pattern, not {self.records!r}")
+        _finite("stream load", "record_bytes", self.record_bytes)
+        if self.record_bytes <= 0:
+            raise TrafficError(
+                f"stream load: record_bytes must be > 0 bytes, not {self.record_bytes!r}"
+            )
+
+    def records_rate(self, t: float) -> float:
+        """Records per second at ``t``."""
+        return self.records.rate(t)
+
+    def bytes_rate(self, t: float) -> float:
+        """Bytes per second at ``t``."""
+        return self.records.rate(t) * self.record_bytes
+
+    def records_rates(self, t0: float, n: int, dt: float = 1.0) -> list[float]:
+        return self.records.rates(t0, n, dt)
+
+    def bytes_rates(self, t0: float, n: int, dt: float = 1.0) -> list[float]:
+        size = float(self.record_bytes)
+        return [r * size for r in self.records.rates(t0, n, dt)]
+
+    def shard_shares(self, ranges: Sequence[HashRange]) -> list[float]:
+        """Each shard's share of the records (see :meth:`KeyDistribution.shard_shares`)."""
+        return self.keys.shard_shares(ranges)
+
+    def describe(self) -> str:
+        return (
+            f"{self.records.describe()} records of {_num(self.record_bytes)} B, "
+            f"{self.keys.describe()}"
+        )
+
+
+# --------------------------------------------------------------------------- spec strings
+
+
+@dataclass(frozen=True, slots=True)
+class _Arg:
+    key: str  # the key in a spec string
+    field: str  # the dataclass field
+    kind: str  # "num", "seconds", "hour", "int", "max", "bool", "path"
+
+
+def _args(*items: tuple[str, str, str]) -> tuple[_Arg, ...]:
+    return tuple(_Arg(k, f, kind) for k, f, kind in items)
+
+
+_ARGS: dict[str, tuple[_Arg, ...]] = {
+    "steady": _args(("rate", "rate_per_s", "num")),
+    "bell": _args(
+        ("base", "base", "num"),
+        ("peak", "peak", "num"),
+        ("steady", "steady_s", "seconds"),
+        ("rise", "rise_s", "seconds"),
+        ("fall", "fall_s", "seconds"),
+    ),
+    "top-heavy": _args(
+        ("base", "base", "num"),
+        ("peak", "peak", "num"),
+        ("steady", "steady_s", "seconds"),
+        ("jump", "jump_s", "seconds"),
+        ("decay", "decay_per_minute", "num"),
+    ),
+    "spike": _args(
+        ("base", "base", "num"),
+        ("peak", "peak", "num"),
+        ("at", "at_s", "seconds"),
+        ("duration", "duration_s", "seconds"),
+        ("ramp", "ramp_s", "seconds"),
+    ),
+    "sine": _args(
+        ("mean", "mean", "num"),
+        ("amplitude", "amplitude", "num"),
+        ("peak_hour", "peak_hour", "hour"),
+        ("start_of_day", "start_of_day_s", "seconds"),
+    ),
+    "nightly": _args(
+        ("base", "base", "num"),
+        ("load", "load", "num"),
+        ("start_hour", "start_hour", "hour"),
+        ("hours", "hours", "hour"),
+        ("ramp", "ramp_s", "seconds"),
+        ("start_of_day", "start_of_day_s", "seconds"),
+    ),
+    "daytime": _args(
+        ("night", "night", "num"),
+        ("day", "day", "num"),
+        ("open_hour", "open_hour", "hour"),
+        ("close_hour", "close_hour", "hour"),
+        ("ramp", "ramp_s", "seconds"),
+        ("start_of_day", "start_of_day_s", "seconds"),
+    ),
+    "walk": _args(
+        ("start", "start", "num"),
+        ("step", "step", "num"),
+        ("min", "minimum", "num"),
+        ("max", "maximum", "max"),
+        ("seed", "seed", "int"),
+        ("interval", "interval_s", "seconds"),
+    ),
+    "csv": _args(("path", "path", "path"), ("step", "step", "bool"), ("loop", "loop", "bool")),
+}
+
+#: Names :func:`parse_pattern` understands, in the order help texts list them.
+PATTERN_NAMES: tuple[str, ...] = tuple(_ARGS)
+
+_CLASSES: dict[str, Callable[..., Pattern]] = {
+    "steady": Steady,
+    "bell": Bell,
+    "top-heavy": TopHeavy,
+    "spike": Spike,
+    "sine": DailySine,
+    "nightly": NightlyLoad,
+    "daytime": DaytimeReads,
+    "walk": RandomWalk,
+}
+
+_ALIASES = {
+    "topheavy": "top-heavy",
+    "daily-sine": "sine",
+    "daily": "sine",
+    "random-walk": "walk",
+    "replay": "csv",
+    "nightly-load": "nightly",
+    "daytime-reads": "daytime",
+}
+
+#: Values :func:`parse_pattern` fills in when the spec leaves out a required field.
+_PARSE_DEFAULTS: dict[str, dict[str, object]] = {"spike": {"base": 0.0}}
+
+_DURATION = re.compile(r"^\s*([-+0-9.eE_]+|inf)\s*(s|m|min|h|d)?\s*$")
+_DURATION_UNITS = {None: 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+_PLUS = re.compile(r"(?<![0-9.][eE])\+")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _format_arg(kind: str, value: object) -> str:
+    if kind == "bool":
+        return "true" if value else "false"
+    if kind in {"int", "path"}:
+        return str(value)
+    assert isinstance(value, int | float)
+    return _spec_num(value)
+
+
+def _allowed_keys(name: str) -> str:
+    keys = []
+    for arg in _ARGS[name]:
+        required = _required(name, arg)
+        keys.append(arg.key + ("" if required else "?"))
+    return ", ".join(keys)
+
+
+def _required(name: str, arg: _Arg) -> bool:
+    if name == "csv":
+        return arg.key == "path"
+    cls = _CLASSES[name]
+    assert isinstance(cls, type)
+    for f in fields(cls):
+        if f.name == arg.field:
+            has_default = f.default is not MISSING or f.default_factory is not MISSING
+            return not has_default and arg.field not in _PARSE_DEFAULTS.get(name, {})
+    raise AssertionError(arg)  # pragma: no cover
+
+
+def _parse_value(where: str, arg: _Arg, text: str) -> object:
+    text = text.strip()
+    if arg.kind == "path":
+        if not text:
+            raise TrafficError(f"{where}: path is empty")
+        return text
+    if arg.kind == "bool":
+        low = text.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise TrafficError(f"{where}: {arg.key}={text!r} must be true or false")
+    if arg.kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise TrafficError(f"{where}: {arg.key}={text!r} must be a whole number") from None
+    if arg.kind == "seconds":
+        m = _DURATION.match(text)
+        value = math.nan
+        if m:
+            try:
+                value = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+            except ValueError:
+                value = math.nan
+        if not math.isfinite(value):
+            raise TrafficError(
+                f"{where}: {arg.key}={text!r} must be a duration: seconds, or a number with "
+                "s, m, h or d (e.g. 600, 10m, 1.5h)"
+            )
+        return value
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if math.isnan(value) or (math.isinf(value) and arg.kind != "max"):
+        allowed = "a number or inf" if arg.kind == "max" else "a finite number"
+        raise TrafficError(f"{where}: {arg.key}={text!r} must be {allowed}")
+    return value
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _parse_term(term: str) -> Pattern:
+    """One ``name[:args][*k…]`` term (or a bare number: steady)."""
+    where = repr(term)
+    pieces = [piece.strip() for piece in term.split("*")]
+    numbers = [_number(piece) for piece in pieces]
+    non_numeric = [i for i, n in enumerate(numbers) if n is None]
+    if len(non_numeric) > 1:
+        bad = pieces[non_numeric[1]]
+        raise TrafficError(
+            f"{where}: scale factor {bad!r} is not a number (write e.g. 'bell*2'; add "
+            "patterns with '+')"
+        )
+    head_index = non_numeric[0] if non_numeric else 0
+    factors = [n for i, n in enumerate(numbers) if i != head_index and n is not None]
+    pattern = _parse_head(pieces[head_index], where)
+    for k in factors:
+        if k < 0:
+            raise TrafficError(f"{where}: scale factor {_spec_num(k)} must be ≥ 0")
+        pattern = pattern * k
+    return pattern
+
+
+def _parse_head(head: str, where: str) -> Pattern:
+    if _number(head) is not None:
+        return Steady(float(head))
+    raw_name, colon, argtext = head.partition(":")
+    name = raw_name.strip().lower().replace("_", "-")
+    name = _ALIASES.get(name, name)
+    if name not in _ARGS:
+        raise TrafficError(
+            f"{where}: unknown traffic pattern {raw_name.strip()!r}; patterns: "
+            f"{', '.join(PATTERN_NAMES)} (e.g. 'steady:100', 'bell', 'spike:peak=500,at=1h,"
+            "duration=10m', 'csv:traffic.csv'; add with '+', scale with '*2')"
+        )
+    args = _ARGS[name]
+    by_key = {a.key: a for a in args} | {a.field: a for a in args}
+    values: dict[str, object] = {}
+    items = [] if not colon else argtext.split(",")
+    if name == "csv" and colon and "=" not in argtext.split(",")[0]:
+        items = ["path=" + argtext.split(",")[0], *argtext.split(",")[1:]]
+    for item in items:
+        key, eq, text = item.partition("=")
+        key = key.strip().lower().replace("-", "_")
+        if not eq:
+            if name == "steady" and not values and len(items) == 1:
+                key, text = "rate", item
+            else:
+                raise TrafficError(
+                    f"{where}: {item.strip()!r} is not key=value; {name} takes "
+                    f"{_allowed_keys(name)} (? = optional)"
+                )
+        arg = by_key.get(key)
+        if arg is None:
+            raise TrafficError(
+                f"{where}: {name} has no {key!r}; it takes {_allowed_keys(name)} (? = optional)"
+            )
+        if arg.field in values:
+            raise TrafficError(f"{where}: {arg.key} is given twice")
+        values[arg.field] = _parse_value(where, arg, text)
+    for f, default in _PARSE_DEFAULTS.get(name, {}).items():
+        values.setdefault(f, default)
+    missing = [a.key for a in args if _required(name, a) and a.field not in values]
+    if missing:
+        raise TrafficError(
+            f"{where}: {name} needs {', '.join(m + '=' for m in missing)}; it takes "
+            f"{_allowed_keys(name)} (? = optional)"
+        )
+    try:
+        if name == "csv":
+            path = values.pop("path")
+            assert isinstance(path, str)
+            step = bool(values.get("step", False))
+            loop = bool(values.get("loop", False))
+            return Replay.from_csv(path, step=step, loop=loop)
+        return _CLASSES[name](**values)
+    except TrafficError as e:
+        raise TrafficError(f"{where}: {e}") from None
+
+
+def _split_terms(spec: str) -> list[str]:
+    """Split on ``+``, except in a number's exponent (``1e+3`` stays one number)."""
+    return _PLUS.split(spec)
+
+
+def parse_pattern(spec: str) -> Pattern:
+    """A pattern from a CLI spec string.
+
+    ``name[:key=value,…][*factor]`` terms joined with ``+``: ``steady:100``, ``bell``,
+    ``bell:base=25,peak=300``, ``top-heavy``, ``spike:base=10,peak=500,at=3600,duration=600``,
+    ``sine:mean=100,amplitude=50,peak_hour=14``, ``nightly:base=5,load=800``,
+    ``daytime:night=5,day=200``, ``walk:start=100,seed=3``, ``csv:PATH`` (or
+    ``csv:path=PATH,loop=true,step=true``; the path cannot contain ``+``, ``*`` or ``,``),
+    ``steady:10+spike:peak=200,at=600,duration=300``, ``bell*2``.  Durations take
+    ``s``/``m``/``h``/``d`` suffixes (``at=1h``); a bare number is a steady rate; spike's
+    ``base`` defaults to 0.  Anything else: :class:`TrafficError` listing what is allowed.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise TrafficError(
+            f"empty traffic pattern; patterns: {', '.join(PATTERN_NAMES)} (e.g. 'steady:100')"
+        )
+    terms = _split_terms(spec.strip())
+    for term in terms:
+        if not term.strip():
+            raise TrafficError(f"{spec!r}: empty term around '+'")
+    patterns = [_parse_term(term.strip()) for term in terms]
+    if len(patterns) == 1:
+        return patterns[0]
+    return Sum(tuple(patterns))
+
+
+def describe_patterns() -> Mapping[str, str]:
+    """Each pattern name and the keys it takes (``?`` = optional), for help texts."""
+    return {name: _allowed_keys(name) for name in PATTERN_NAMES}
