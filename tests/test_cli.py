@@ -353,9 +353,10 @@ BAD_INPUT: list[tuple[str, str, list[str]]] = [
     ),
     ("rules-bad-toml", DECREASE + " --rules {tmp}/syntax.toml", ["syntax.toml", "not valid TOML"]),
     ("rules-missing", DECREASE + " --rules {tmp}/gone.toml", ["gone.toml", "no such file"]),
-    ("plan-without-describe", "plan --wcu 4000", ["--describe", "required"]),
+    ("plan-without-describe", "plan --wcu 4000", ["NAME", "--describe"]),
+    ("scale-without-name", "scale --wcu 4000", ["required", "name"]),
     ("no-command", "", ["COMMAND"]),
-    ("unknown-command", "scale", ["invalid choice", "'scale'"]),
+    ("unknown-command", "frobnicate", ["invalid choice", "'frobnicate'"]),
     ("demo-bad-now", "demo --now noon", ["--now", "'noon'"]),
 ]
 

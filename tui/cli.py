@@ -1,10 +1,12 @@
 """The ``capcon`` command line.
 
-``capcon plan --describe FILE ...`` runs the core planner on the JSON AWS prints for a table
-or a stream.  ``capcon demo`` walks through the planner on bundled sample resources.
+``capcon [--profile P] [--region R] [--endpoint-url URL] [--sim [SCENARIO]] [--read-only]
+COMMAND``, with the commands ``ls``, ``show NAME``, ``plan NAME …`` (or ``plan --describe
+FILE …`` on the JSON AWS prints), ``scale NAME …``, ``audit`` and ``demo``.
 
-Exit codes: 0 a plan (nothing is changed), 1 the change would be refused (the reasons are
-printed), 2 bad input (a flag, a file): the message names what was wrong and what is allowed.
+Exit codes: 0 done (a plan changes nothing), 1 the change was refused or failed (the reasons
+are printed), 2 bad input (a flag, a file: the message names what was wrong and what is
+allowed), 3 the backend failed (AWS unreachable, no credentials, access denied, …).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from capcon.core.describe import DescribeError, parse_time, resource_from_document
+from capcon.core.errors import CapconError
 from capcon.core.jsonable import to_jsonable
 from capcon.core.model import BillingMode, Stream, Table, Throughput
 from capcon.core.planner import (
@@ -35,13 +38,23 @@ from capcon.core.ports import TableChange
 from capcon.core.pricing import PriceBook, load_price_book
 from capcon.core.rules import RuleSettings, load_rule_settings
 from capcon.core.settings import SettingsError
+from capcon.tui.live import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    SORT_KEYS,
+    UsageError,
+    backend_error_exit,
+    cmd_audit,
+    live_plan,
+    open_session,
+    run_scale,
+)
+from capcon.tui.live import cmd_ls as live_ls
+from capcon.tui.live import cmd_show as live_show
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+COMMANDS = ("ls", "show", "plan", "scale", "audit", "demo")
 SAMPLES = Path(__file__).resolve().parent / "samples"
-
-
-class UsageError(Exception):
-    """Bad input from the user: printed as ``capcon: error: ...`` with exit code 2."""
 
 
 def config_dir() -> Path:
@@ -85,31 +98,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"capcon: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="capcon",
-        description="Capacity console for DynamoDB tables and Kinesis streams.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
-
-    p = sub.add_parser(
-        "plan",
-        help="preview a capacity change (changes nothing)",
-        description=(
-            "Preview a capacity change on a table or stream described by a JSON file: "
-            "cost, partitions, quotas, shards, warnings, or the reasons AWS would refuse it. "
-            "Nothing is changed."
-        ),
+def _backend_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """AWS/simulation flags: accepted before or after the command (``capcon --sim ls`` and
+    ``capcon ls --sim``)."""
+    default = None if top else argparse.SUPPRESS
+    p.add_argument("--profile", default=default, help="AWS profile (boto3 chain otherwise)")
+    p.add_argument("--endpoint-url", default=default, metavar="URL", help="e.g. a moto server")
+    p.add_argument(
+        "--sim",
+        nargs="?",
+        const="demo",
+        default=default,
+        metavar="SCENARIO",
+        help="use the simulated account (demo, fleet:N,M, empty; default demo)",
     )
     p.add_argument(
-        "--describe",
-        required=True,
-        type=Path,
-        metavar="FILE",
-        help="output of `aws dynamodb describe-table`, or "
-        '{"summary": <describe-stream-summary>, "shards": <list-shards>}',
+        "--read-only",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="never change anything; scale is not offered",
     )
+    if top:
+        p.add_argument("--region", default=None, help="AWS region (and price region)")
+
+
+def _change_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rcu", type=_non_negative_int, help="new read capacity units")
     p.add_argument("--wcu", type=_non_negative_int, help="new write capacity units")
     p.add_argument("--index", metavar="NAME", help="apply --rcu/--wcu to this GSI")
@@ -125,6 +138,36 @@ def build_parser() -> argparse.ArgumentParser:
         default="uniform",
         help="stream: UpdateShardCount (uniform, default) or split/merge (targeted)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="capcon",
+        description="Capacity console for DynamoDB tables and Kinesis streams.",
+        epilog="Without --sim, capcon reads AWS through the standard boto3 chain.",
+    )
+    _backend_flags(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser(
+        "plan",
+        help="preview a capacity change (changes nothing)",
+        description=(
+            "Preview a capacity change on a live table, GSI (TABLE/INDEX) or stream, or on one "
+            "described by a JSON file: cost, partitions, quotas, shards, warnings, or the "
+            "reasons AWS would refuse it. Nothing is changed."
+        ),
+    )
+    p.add_argument("name", nargs="?", help="table, TABLE/INDEX or stream (live)")
+    p.add_argument(
+        "--describe",
+        type=Path,
+        metavar="FILE",
+        help="instead of NAME: output of `aws dynamodb describe-table`, or "
+        '{"summary": <describe-stream-summary>, "shards": <list-shards>}',
+    )
+    _change_flags(p)
     p.add_argument(
         "--consumed-rcu", type=_non_negative_float, metavar="N", help="current reads, units/s"
     )
@@ -139,6 +182,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--auto-scaled", action="store_true", help="the part is managed by AAS")
     _common(p)
+    _backend_flags(p, top=False)
+
+    sc = sub.add_parser(
+        "scale",
+        help="preview, confirm and apply a capacity change",
+        description="Plan a change on live state, ask for confirmation, apply it through the "
+        "core scaler, follow it until ACTIVE and record it in the audit log.",
+    )
+    sc.add_argument("name", help="table, TABLE/INDEX or stream")
+    _change_flags(sc)
+    sc.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    sc.add_argument(
+        "--confirm-factor",
+        type=_non_negative_float,
+        default=4.0,
+        metavar="X",
+        help="changes of X× or more need the resource name typed (default 4)",
+    )
+    _common(sc)
+    _backend_flags(sc, top=False)
+
+    ls = sub.add_parser("ls", help="every table, GSI and stream with capacity, use and cost")
+    ls.add_argument("--sort", choices=sorted(SORT_KEYS), default="name")
+    ls.add_argument("--filter", metavar="TEXT", help="only names containing TEXT")
+    _common(ls)
+    _backend_flags(ls, top=False)
+
+    sh = sub.add_parser("show", help="one table, TABLE/INDEX or stream in depth")
+    sh.add_argument("name")
+    _common(sh)
+    _backend_flags(sh, top=False)
+
+    au = sub.add_parser("audit", help="the audit log of changes made through capcon")
+    au.add_argument("--limit", type=_non_negative_int, default=50, metavar="N")
+    au.add_argument("--json", action="store_true", help="print JSON")
 
     d = sub.add_parser(
         "demo",
@@ -151,7 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--now", type=_timestamp, help="plan as of this UTC time (ISO 8601)")
-    p.add_argument("--region", help="price region (default: from the ARN, else us-east-1)")
+    p.add_argument(
+        "--region",
+        default=argparse.SUPPRESS,
+        help="AWS region; prices too (default: from the ARN, else us-east-1)",
+    )
     p.add_argument("--prices", type=Path, metavar="FILE", help="price overrides (TOML; see README)")
     p.add_argument(
         "--rules", type=Path, metavar="FILE", help="rule-book overrides (TOML; see README)"
@@ -293,6 +375,15 @@ def _emit(result: ScalePlan | Refusal, as_json: bool) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    if args.describe is None:
+        if not args.name:
+            raise UsageError("plan needs a NAME (live) or --describe FILE")
+        session = open_session(args)
+        books = load_books(args, session.region)
+        _, result = live_plan(args, session, books, change_from_args)
+        return _emit(result, args.json)
+    if args.name:
+        raise UsageError("give either NAME (live) or --describe FILE, not both")
     resource = load_resource(args.describe)
     change = change_from_args(args, resource)
     books = load_books(args, _region_of(resource, args.region))
@@ -313,15 +404,50 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
+def cmd_scale(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    return run_scale(args, session, load_books(args, session.region), change_from_args, _emit)
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    return live_ls(args, session, load_books(args, session.region))
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    return live_show(args, session, load_books(args, session.region))
+
+
+def normalise_argv(argv: Sequence[str]) -> list[str]:
+    """``--sim`` takes an optional scenario; keep it from swallowing a command name."""
+    out = list(argv)
+    for i, token in enumerate(out):
+        if token == "--sim" and (
+            i + 1 == len(out) or out[i + 1] in COMMANDS or out[i + 1].startswith("-")
+        ):
+            out[i] = "--sim=demo"
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    handlers = {"plan": cmd_plan, "demo": cmd_demo}
+    args = parser.parse_args(normalise_argv(sys.argv[1:] if argv is None else argv))
+    handlers = {
+        "plan": cmd_plan,
+        "demo": cmd_demo,
+        "scale": cmd_scale,
+        "ls": cmd_ls,
+        "show": cmd_show,
+        "audit": cmd_audit,
+    }
     try:
         return handlers[args.command](args)
     except UsageError as error:
         print(f"capcon: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except CapconError as error:
+        return backend_error_exit(error)
     except KeyboardInterrupt:
         return 130
 

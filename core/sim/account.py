@@ -553,6 +553,7 @@ class SimAccount:
         if part.capacity is not None:
             capacity = part.capacity.read if read else part.capacity.write
         throttles = dict(zip(throttled.timestamps, throttled.values, strict=True))
+        changed_at = part.read_changed_at if read else part.write_changed_at
         return Observation(
             now=now,
             capacity=capacity,
@@ -563,7 +564,7 @@ class SimAccount:
             consumed=tuple(v / 60 for v in consumed.values),
             throttled=tuple(throttles.get(t, 0.0) / 60 for t in consumed.timestamps),
             capacity_since=(
-                None if part.changed_at is None else self.epoch + timedelta(seconds=part.changed_at)
+                None if changed_at is None else self.epoch + timedelta(seconds=changed_at)
             ),
         )
 

@@ -158,7 +158,9 @@ class SimPart:
     estimate: PartitionEstimate | None = None
     read: _Dim | None = None
     write: _Dim | None = None
-    changed_at: int | None = None  # simulated second the current capacity took effect
+    #: simulated second the current read / write capacity took effect
+    read_changed_at: int | None = None
+    write_changed_at: int | None = None
 
     @property
     def status(self) -> str:
@@ -312,8 +314,12 @@ class SimTable:
                 part.estimate = after_capacity_change(
                     part.estimate, pending.capacity, part.size_bytes, self.rules
                 )
+                old = part.capacity
+                if old is None or old.read != pending.capacity.read:
+                    part.read_changed_at = t
+                if old is None or old.write != pending.capacity.write:
+                    part.write_changed_at = t
                 part.capacity = pending.capacity
-                part.changed_at = t
             elif pending.mode is BillingMode.PAY_PER_REQUEST:
                 part.capacity = None
 
