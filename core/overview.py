@@ -153,6 +153,7 @@ def collect_rows(
     window: timedelta = timedelta(minutes=5),
     tables: Sequence[Table] | None = None,
     streams: Sequence[Stream] | None = None,
+    auto_scaling: dict[str, AutoScalingState] | None = None,
 ) -> list[Row]:
     """Every table, GSI and stream with capacity, recent use, throttles, partitions and cost.
 
@@ -164,7 +165,7 @@ def collect_rows(
         tables = [backend.describe_table(name) for name in backend.list_tables()]
     if streams is None:
         streams = [backend.describe_stream(name) for name in backend.list_streams()]
-    aas = auto_scaling_by_resource(backend)
+    aas = auto_scaling_by_resource(backend) if auto_scaling is None else auto_scaling
     queries: list[MetricQuery] = []
     keys: list[tuple[Table | Stream, str | None, str]] = []
     for t_i, table in enumerate(tables):

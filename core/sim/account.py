@@ -616,6 +616,21 @@ class SimAccount:
 
     def _activity(self, spec: ScalingPolicy, decision: Decision, status: str, message: str) -> None:
         word = "read" if spec.dimension in READ_DIMENSIONS else "write"
+        last = next(
+            (
+                a
+                for a in reversed(self.activities)
+                if a.resource_id == spec.resource_id and a.dimension == spec.dimension
+            ),
+            None,
+        )
+        if (
+            status == "Failed"
+            and last is not None
+            and last.status == "Failed"
+            and last.status_message == message
+        ):
+            return  # the same refusal again: one activity says it
         description = (
             f"Setting {word} capacity units to {decision.capacity}."
             if decision.capacity is not None

@@ -36,10 +36,12 @@ class SimShard:
     adjacent_parent_id: str | None = None
     opened_at: int = 0
     closed_at: int | None = None
+    start_seq: int = 0
+    end_seq: int | None = None
 
     def to_model(self) -> Shard:
-        start = str(SEQUENCE_BASE + self.opened_at)
-        end = None if self.closed_at is None else str(SEQUENCE_BASE + self.closed_at * 1000 + 999)
+        start = str(SEQUENCE_BASE + self.start_seq)
+        end = None if self.end_seq is None else str(SEQUENCE_BASE + self.end_seq)
         return Shard(
             self.shard_id,
             self.hash_range,
@@ -87,8 +89,10 @@ class SimStream:
         self.settings = settings
         self.shard_metrics = shard_metrics
         self.arn = f"arn:aws:kinesis:{region}:{account_id}:stream/{name}"
+        self._seq = 0  # sequence numbers only grow: children start after their parents end
         self.shards: list[SimShard] = [
-            SimShard(f"shardId-{i:012d}", r) for i, r in enumerate(uniform_ranges(shard_count))
+            SimShard(f"shardId-{i:012d}", r, start_seq=self._next_seq())
+            for i, r in enumerate(uniform_ranges(shard_count))
         ]
         self._next_id = shard_count
         self.pending: PendingReshard | None = None
@@ -108,6 +112,10 @@ class SimStream:
                 "GetRecords.IteratorAgeMilliseconds",
             )
         }
+
+    def _next_seq(self) -> int:
+        self._seq += 1_000
+        return self._seq
 
     @property
     def status(self) -> str:
@@ -163,6 +171,7 @@ class SimStream:
             parents = [by_label[label] for label in closes]
             for parent in parents:
                 parent.closed_at = t
+                parent.end_seq = self._next_seq()
             for rng, label in zip(creates, labels, strict=True):
                 shard = SimShard(
                     f"shardId-{self._next_id:012d}",
@@ -170,6 +179,7 @@ class SimStream:
                     parents[0].shard_id,
                     parents[1].shard_id if len(parents) > 1 else None,
                     opened_at=t,
+                    start_seq=self._next_seq(),
                 )
                 self._next_id += 1
                 self.shards.append(shard)
@@ -185,8 +195,9 @@ class SimStream:
 
     def _capacity(self) -> tuple[float, float]:
         """On-demand write capacity (bytes/s, records/s) from the recent peak."""
-        peak_bytes = max([p[0] for p in self._peaks] + [self._minute_peak[0]])
-        peak_records = max([p[1] for p in self._peaks] + [self._minute_peak[1]])
+        # closed minutes only, so the answer does not depend on how finely time is stepped
+        peak_bytes = max((p[0] for p in self._peaks), default=0.0)
+        peak_records = max((p[1] for p in self._peaks), default=0.0)
         return max(4e6, 2 * peak_bytes), max(4_000.0, 2 * peak_records)
 
     def run(self, t0: int, t1: int, minute: int, store: MetricStore, dt: int = 1) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from capcon.core.model import (
     BillingMode,
@@ -69,7 +69,9 @@ class _Dim:
         self.minute_peak = 0.0
 
     def recent_peak(self) -> float:
-        return max(max(self.peaks, default=0.0), self.minute_peak)
+        """The peak of the closed minutes in the on-demand window (not the running minute,
+        so the answer does not depend on how finely time is stepped)."""
+        return max(self.peaks, default=0.0)
 
     def close_minute(self) -> None:
         self.peaks.append(self.minute_peak)
@@ -84,15 +86,18 @@ class _Dim:
         hot_share: float,
         hot_limit: float,
         per_sample: list[float] | None = None,
+        accepted: list[float] | None = None,
     ) -> tuple[float, float]:
         """Serve ``demand`` (units/s, one sample per ``dt`` s): (consumed, throttled) units.
 
-        ``per_sample``, when given, receives the throttled units of each sample.
+        ``per_sample``, when given, receives the throttled units of each sample, and
+        ``accepted`` the rate served in each sample (units/s).
         """
         bucket = min(self.bucket, bucket_max)
         if (
             not hot_share
             and per_sample is None
+            and accepted is None
             and bucket >= bucket_max
             and (top := max(demand, default=0.0)) <= cap
         ):
@@ -128,6 +133,8 @@ class _Dim:
                 peak = d
             if per_sample is not None:
                 per_sample.append(t * dt)
+            if accepted is not None:
+                accepted.append(d)
         self.bucket = bucket
         self.minute_peak = peak
         return consumed, throttled
@@ -235,6 +242,13 @@ class SimTable:
 
     # ----------------------------------------------------------------------------------------
 
+    def _history(self, part: SimPart, now: datetime) -> ThroughputHistory:
+        """``NumberOfDecreasesToday`` counts the current UTC day, as AWS reports it."""
+        h = part.history
+        if h.last_decrease is not None and h.last_decrease.date() < now.astimezone(UTC).date():
+            return ThroughputHistory(0, h.last_decrease, h.last_increase)
+        return h
+
     def to_model(self, now: datetime) -> Table:
         """The table as ``DescribeTable`` would show it at ``now``."""
         table = self.table
@@ -243,7 +257,7 @@ class SimTable:
                 name=part.index or "",
                 status=part.status,
                 provisioned=part.capacity if self.mode is BillingMode.PROVISIONED else None,
-                history=part.history,
+                history=self._history(part, now),
                 warm=self._warm(part),
                 size_bytes=part.size_bytes,
                 item_count=part.item_count,
@@ -256,7 +270,7 @@ class SimTable:
             status="UPDATING" if busy else "ACTIVE",
             billing_mode=self.mode,
             provisioned=table.capacity if self.mode is BillingMode.PROVISIONED else None,
-            history=table.history,
+            history=self._history(table, now),
             warm=self._warm(table),
             size_bytes=table.size_bytes,
             item_count=table.item_count,
@@ -364,32 +378,38 @@ class SimTable:
         table = self.table
         assert table.writes is not None
         writes = table.writes.rates(t0, n, step)
-        gsi_block: list[float] | None = None
-        for part in self.parts[1:]:
-            assert part.write is not None and part.read is not None
-            ratio = part.write_ratio
-            cap, bmax, hot = self._limits(part, part.write, read=False)
-            per: list[float] = []
-            consumed, throttled = part.write.serve(
-                [w * ratio for w in writes], step, cap, bmax, self.hot_share, hot, per
-            )
-            self._record(part, minute, "Write", consumed, throttled, cap, span, store)
-            if throttled and ratio > 0:
-                blocked = [x / ratio / step for x in per]
-                gsi_block = (
-                    blocked
-                    if gsi_block is None
-                    else [max(a, b) for a, b in zip(gsi_block, blocked, strict=True)]
-                )
-            self._serve_reads(part, t0, n, step, minute, span, store)
         assert table.write is not None
         cap, bmax, hot = self._limits(table, table.write, read=False)
-        blocked_units = 0.0
-        if gsi_block is not None:
-            writes = [w - b for w, b in zip(writes, gsi_block, strict=True)]
-            blocked_units = sum(gsi_block) * step
-        consumed, throttled = table.write.serve(writes, step, cap, bmax, self.hot_share, hot)
-        self._record(table, minute, "Write", consumed, throttled + blocked_units, cap, span, store)
+        accepted: list[float] | None = [] if len(self.parts) > 1 else None
+        consumed, throttled = table.write.serve(
+            writes, step, cap, bmax, self.hot_share, hot, accepted=accepted
+        )
+        blocked_total = 0.0
+        if accepted is not None:
+            # A GSI receives only the writes the table accepted; what a GSI throttles is
+            # throttled for the table too (AWS rejects the base-table write).
+            blocked = [0.0] * len(accepted)
+            for part in self.parts[1:]:
+                assert part.write is not None
+                ratio = part.write_ratio
+                g_cap, g_bmax, g_hot = self._limits(part, part.write, read=False)
+                per: list[float] = []
+                g_consumed, g_throttled = part.write.serve(
+                    [a * ratio for a in accepted], step, g_cap, g_bmax, self.hot_share, g_hot, per
+                )
+                self._record(part, minute, "Write", g_consumed, g_throttled, g_cap, span, store)
+                if g_throttled and ratio > 0:
+                    blocked = [max(b, x / ratio / step) for b, x in zip(blocked, per, strict=True)]
+            blocked_total = sum(blocked) * step
+            if blocked_total:
+                consumed -= blocked_total
+                throttled += blocked_total
+                table.write.bucket = min(
+                    table.write.bucket + blocked_total, cap * self.settings.burst_seconds
+                )
+        for part in self.parts[1:]:
+            self._serve_reads(part, t0, n, step, minute, span, store)
+        self._record(table, minute, "Write", consumed, throttled, cap, span, store)
         self._serve_reads(table, t0, n, step, minute, span, store)
 
     def _serve_reads(

@@ -1,0 +1,247 @@
+"""Live data for the console: rows and per-minute series, fetched incrementally.
+
+The console shows, for every table, GSI and stream, a row (capacity, use, throttles, cost,
+partitions, auto scaling) and sparklines of the last minutes.  :class:`Feed` keeps a cache of
+1-minute datapoints per metric and, on each refresh, asks the backend only for the minutes it
+does not hold yet (plus a margin, since CloudWatch revises its newest minutes), visible rows
+first.  Every ``GetMetricData`` call is counted with the metrics it requested, so the console
+can show what polling costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from capcon.core.model import Stream, Table, Throughput
+from capcon.core.overview import (
+    Row,
+    auto_scaling_by_resource,
+    collect_rows,
+    stream_queries,
+    table_queries,
+)
+from capcon.core.ports import Backend, MetricQuery, MetricSeries
+from capcon.core.pricing import PriceBook, cloudwatch_cost
+from capcon.core.rules import RuleSettings
+
+MINUTE = timedelta(minutes=1)
+#: CloudWatch may still revise its newest minutes: they are fetched again on each refresh.
+REVISION_MARGIN = timedelta(minutes=3)
+MAX_QUERIES_PER_CALL = 500
+
+QueryKey = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+def _key(q: MetricQuery) -> QueryKey:
+    return q.namespace, q.metric, tuple(sorted(q.dimensions))
+
+
+@dataclass
+class Usage:
+    """What polling has cost so far."""
+
+    calls: int = 0
+    metrics_requested: int = 0
+
+    def cost(self, prices: PriceBook) -> float:
+        return cloudwatch_cost(self.metrics_requested, prices)
+
+
+@dataclass(frozen=True, slots=True)
+class Sparks:
+    """Per-minute series of one row, oldest first, for sparklines (``None`` = no data)."""
+
+    minutes: tuple[datetime, ...]
+    read: tuple[float | None, ...]
+    write: tuple[float | None, ...]
+    throttled: tuple[float | None, ...]
+    read_capacity: float | None = None
+    write_capacity: float | None = None
+
+    def utilisation(self, which: str) -> tuple[float | None, ...]:
+        values = self.read if which == "read" else self.write
+        cap = self.read_capacity if which == "read" else self.write_capacity
+        if not cap:
+            return values
+        return tuple(None if v is None else v / cap for v in values)
+
+
+@dataclass
+class Snapshot:
+    """One refresh: rows, their sparklines, and when it was taken."""
+
+    at: datetime
+    rows: list[Row]
+    sparks: dict[str, Sparks]
+    tables: dict[str, Table] = field(default_factory=dict)
+    streams: dict[str, Stream] = field(default_factory=dict)
+    data_until: datetime | None = None
+
+
+class MetricCache:
+    """1-minute datapoints per metric, filled incrementally."""
+
+    def __init__(self, keep: timedelta = timedelta(hours=3)) -> None:
+        self.keep = keep
+        self.points: dict[QueryKey, dict[datetime, float]] = {}
+
+    def fetch(
+        self,
+        backend: Backend,
+        queries: Sequence[MetricQuery],
+        now: datetime,
+        usage: Usage,
+    ) -> None:
+        """Bring every query's series up to ``now``, asking only for what is missing."""
+        start_of_window = (now - self.keep).replace(second=0, microsecond=0)
+        by_start: dict[datetime, list[MetricQuery]] = {}
+        for q in queries:
+            held = self.points.get(_key(q))
+            start = max(start_of_window, max(held) - REVISION_MARGIN) if held else start_of_window
+            by_start.setdefault(start, []).append(q)
+        for start, group in sorted(by_start.items()):
+            for i in range(0, len(group), MAX_QUERIES_PER_CALL):
+                batch = group[i : i + MAX_QUERIES_PER_CALL]
+                safe = [
+                    MetricQuery(f"q{n}", q.namespace, q.metric, q.dimensions, q.stat, q.period)
+                    for n, q in enumerate(batch)
+                ]
+                usage.calls += 1
+                usage.metrics_requested += len(safe)
+                answers = backend.get_metric_data(safe, start, now)
+                for q, series in zip(batch, _by_id(safe, answers), strict=True):
+                    store = self.points.setdefault(_key(q), {})
+                    for t, v in zip(series.timestamps, series.values, strict=True):
+                        store[t] = v
+        cutoff = start_of_window
+        for store in self.points.values():
+            for t in [t for t in store if t < cutoff]:
+                del store[t]
+
+    def series(self, q: MetricQuery, minutes: Sequence[datetime]) -> tuple[float | None, ...]:
+        store = self.points.get(_key(q), {})
+        return tuple(store.get(m) for m in minutes)
+
+    def newest(self) -> datetime | None:
+        newest = [max(s) for s in self.points.values() if s]
+        return max(newest) if newest else None
+
+
+def _by_id(queries: Sequence[MetricQuery], answers: Iterable[MetricSeries]) -> list[MetricSeries]:
+    found = {a.id: a for a in answers}
+    return [found.get(q.id, MetricSeries(q.id)) for q in queries]
+
+
+class Feed:
+    """Rows and sparklines for the console, refreshed incrementally through the ports."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        rules: RuleSettings,
+        prices: PriceBook,
+        *,
+        spark_minutes: int = 30,
+        keep: timedelta = timedelta(hours=3),
+    ) -> None:
+        self.backend = backend
+        self.rules = rules
+        self.prices = prices
+        self.spark_minutes = spark_minutes
+        self.cache = MetricCache(keep)
+        self.usage = Usage()
+
+    def _queries(
+        self, tables: Sequence[Table], streams: Sequence[Stream]
+    ) -> dict[str, list[MetricQuery]]:
+        """Queries per row name (a table, ``TABLE/INDEX`` or a stream)."""
+        out: dict[str, list[MetricQuery]] = {}
+        for table in tables:
+            out[table.name] = table_queries(table.name, None, "x")
+            for index in table.indexes:
+                out[f"{table.name}/{index.name}"] = table_queries(table.name, index.name, "x")
+        for stream in streams:
+            out[stream.name] = stream_queries(stream.name, "x")
+        return out
+
+    def refresh(self, visible: Sequence[str] = ()) -> Snapshot:
+        """Read the inventory and bring metrics up to date, ``visible`` rows first."""
+        backend = self.backend
+        now = backend.now()
+        tables = [backend.describe_table(name) for name in backend.list_tables()]
+        streams = [backend.describe_stream(name) for name in backend.list_streams()]
+        per_row = self._queries(tables, streams)
+        first = [q for name in visible if name in per_row for q in per_row[name]]
+        seen = set(visible)
+        rest = [q for name, qs in per_row.items() if name not in seen for q in qs]
+        if first:
+            self.cache.fetch(backend, first, now, self.usage)
+        if rest:
+            self.cache.fetch(backend, rest, now, self.usage)
+        aas = auto_scaling_by_resource(backend)
+        rows = collect_rows(
+            _CachedMetrics(backend, self.cache),  # type: ignore[arg-type]
+            self.rules,
+            self.prices,
+            tables=tables,
+            streams=streams,
+            auto_scaling=aas,
+        )
+        newest = self.cache.newest()
+        end = newest or now.replace(second=0, microsecond=0)
+        minutes = tuple(end - MINUTE * i for i in range(self.spark_minutes - 1, -1, -1))
+        sparks: dict[str, Sparks] = {}
+        for row in rows:
+            qs = per_row[row.name]
+            if row.kind == "stream":
+                b, r, t = (self.cache.series(q, minutes) for q in qs)
+                limit_b = (row.shards or 0) * self.rules.shard_write_bytes_per_second * 60
+                limit_r = (row.shards or 0) * self.rules.shard_write_records_per_second * 60
+                sparks[row.name] = Sparks(
+                    minutes, b, r, t,
+                    float(limit_b) if row.mode == "provisioned" else None,
+                    float(limit_r) if row.mode == "provisioned" else None,
+                )  # fmt: skip
+            else:
+                cr, cw, tr, tw = (self.cache.series(q, minutes) for q in qs)
+                throttled = tuple(
+                    None if a is None and b is None else (a or 0.0) + (b or 0.0)
+                    for a, b in zip(tr, tw, strict=True)
+                )
+                cap: Throughput | None = row.capacity
+                sparks[row.name] = Sparks(
+                    minutes, cr, cw, throttled,
+                    cap.read * 60.0 if cap else None,
+                    cap.write * 60.0 if cap else None,
+                )  # fmt: skip
+        return Snapshot(
+            now,
+            rows,
+            sparks,
+            {t.name: t for t in tables},
+            {s.name: s for s in streams},
+            newest,
+        )
+
+
+class _CachedMetrics:
+    """The backend, with ``get_metric_data`` answered from the cache (no extra calls)."""
+
+    def __init__(self, backend: Backend, cache: MetricCache) -> None:
+        self._backend = backend
+        self._cache = cache
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._backend, name)
+
+    def get_metric_data(
+        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+    ) -> list[MetricSeries]:
+        out: list[MetricSeries] = []
+        for q in queries:
+            store = self._cache.points.get(_key(q), {})
+            times = sorted(t for t in store if start <= t < end)
+            out.append(MetricSeries(q.id, tuple(times), tuple(store[t] for t in times)))
+        return out
