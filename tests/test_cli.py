@@ -357,7 +357,7 @@ BAD_INPUT: list[tuple[str, str, list[str]]] = [
     ("scale-without-name", "scale --wcu 4000", ["required", "name"]),
     ("no-command", "", ["COMMAND"]),
     ("unknown-command", "frobnicate", ["invalid choice", "'frobnicate'"]),
-    ("demo-bad-now", "demo --now noon", ["--now", "'noon'"]),
+    ("tour-bad-now", "tour --now noon", ["--now", "'noon'"]),
 ]
 
 
@@ -456,7 +456,7 @@ DEMO_OUTCOMES = ["plan", "refused", "refused", "plan", "plan", "refused"]
 
 
 def test_demo_prints_six_scenes(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run(capsys, "demo")
+    result = run(capsys, "tour")
     assert result.code == 0, result.err
     titles = [scene.title for scene in scenes()]
     assert len(titles) == 6
@@ -468,7 +468,7 @@ def test_demo_prints_six_scenes(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_demo_json(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run(capsys, "demo", "--json")
+    result = run(capsys, "tour", "--json")
     assert result.code == 0, result.err
     doc = result.document()
     assert isinstance(doc, list) and len(doc) == 6
@@ -480,7 +480,7 @@ def test_demo_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_demo_respects_rules(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     rules = tmp_path / "rules.toml"
     rules.write_text("decreases_any_time_per_day = 5\n", encoding="utf-8")
-    doc = run(capsys, "demo", "--json", "--rules", str(rules)).document()
+    doc = run(capsys, "tour", "--json", "--rules", str(rules)).document()
     assert doc[1]["outcome"] == "plan"  # "back down after the spike" is no longer refused
 
 

@@ -53,7 +53,7 @@ from capcon.tui.live import (
 from capcon.tui.live import cmd_ls as live_ls
 from capcon.tui.live import cmd_show as live_show
 
-COMMANDS = ("ls", "show", "plan", "scale", "audit", "demo")
+COMMANDS = ("ls", "show", "plan", "scale", "audit", "demo", "tour")
 SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _backend_flags(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
+    sub.required = False  # no command: open the console
 
     p = sub.add_parser(
         "plan",
@@ -218,9 +218,25 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--limit", type=_non_negative_int, default=50, metavar="N")
     au.add_argument("--json", action="store_true", help="print JSON")
 
-    d = sub.add_parser(
+    demo = sub.add_parser(
         "demo",
-        help="walk through the planner on sample resources",
+        help="open the console on the simulated account (no AWS needed)",
+        description="Open the console on a simulated account full of lively resources.",
+    )
+    demo.add_argument("--scenario", default="demo", help="demo (default), fleet:N,M or empty")
+    demo.add_argument(
+        "--speed",
+        type=_non_negative_float,
+        default=60.0,
+        help="simulated seconds per real second, 1…3600 (default 60: a minute per second)",
+    )
+    demo.add_argument("--read-only", action="store_true", help="no scale action is offered")
+    demo.add_argument("--prices", type=Path, metavar="FILE", help="price overrides (TOML)")
+    demo.add_argument("--rules", type=Path, metavar="FILE", help="rule-book overrides (TOML)")
+
+    d = sub.add_parser(
+        "tour",
+        help="print the planner's answers for sample resources",
         description="Show what capcon's planner says about sample tables and streams.",
     )
     _common(d)
@@ -398,10 +414,23 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return _emit(result, args.json)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_tour(args: argparse.Namespace) -> int:
     from capcon.tui.demo import run_demo
 
     return run_demo(args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from capcon.tui.console import run_console
+
+    args.sim = args.scenario
+    return run_console(args)
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from capcon.tui.console import run_console
+
+    return run_console(args)
 
 
 def cmd_scale(args: argparse.Namespace) -> int:
@@ -434,7 +463,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(normalise_argv(sys.argv[1:] if argv is None else argv))
     handlers = {
+        None: cmd_console,
         "plan": cmd_plan,
+        "tour": cmd_tour,
         "demo": cmd_demo,
         "scale": cmd_scale,
         "ls": cmd_ls,

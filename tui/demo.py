@@ -1,6 +1,6 @@
-"""``capcon demo``: the planner's answers on bundled sample resources, scene by scene.
+"""``capcon tour``: the planner's answers on bundled sample resources, scene by scene.
 
-The live console on the simulated account is not built yet; until it is, the demo shows the
+The console (``capcon demo``) answers these questions interactively; the tour prints the
 questions the planner answers before anything changes (field note C): permanent partitions,
 dilution, the decrease budget, whole-request refusals, short-lived shards and the targeted
 alternative.  The scenes are real plans computed by the core from the sample files.
@@ -133,9 +133,9 @@ def run_demo(args: argparse.Namespace) -> int:
         return 0
     console = Console()
     console.print(
-        "[b]capcon demo[/b] — what a scale action will really do, before anything changes.\n"
-        "The live console on the simulated account is not built yet; these are the core "
-        f"planner's answers for the sample resources in {SAMPLES} as of "
+        "[b]capcon tour[/b] — what a scale action will really do, before anything changes.\n"
+        "These are the core planner's answers for the sample resources in "
+        f"{SAMPLES} as of "
         f"{now:%Y-%m-%d %H:%M} UTC.\n"
         "Try your own: [b]capcon plan --describe FILE --wcu N[/b] "
         "(FILE from `aws dynamodb describe-table`).\n"

@@ -1,0 +1,653 @@
+"""The capcon console: the live capacity list, detail charts, scale preview and apply.
+
+Data flow (style.md): a thread worker reads the backend (through one lock) and posts a
+:class:`CapconApp.DataReady` message; the handler repaints on the main thread and schedules
+the next poll with a one-shot timer, so polls never overlap and a slow backend never blocks
+the UI.  Errors from the backend become notifications, never a crash.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from capcon.core.audit import AuditLog, Origin
+from capcon.core.errors import CapconError
+from capcon.core.feed import Feed, Snapshot, Sparks
+from capcon.core.overview import Row
+from capcon.core.pricing import PriceBook
+from capcon.core.rules import RuleSettings
+from capcon.core.sim.account import SimAccount
+from capcon.tui.backend import LockedBackend
+from capcon.tui.spark import SparkColours, sparkline
+
+SORTS: tuple[tuple[str, str], ...] = (
+    ("name", "name"),
+    ("util", "utilisation"),
+    ("throttles", "throttles"),
+    ("cost", "cost"),
+)
+SPARK_WIDTH = 20
+
+
+@dataclass
+class ConsoleOptions:
+    """How the console runs (from the CLI flags and the config file)."""
+
+    refresh_seconds: float = 60.0
+    read_only: bool = False
+    production: bool = False
+    profile: str | None = None
+    confirm_factor: float = 4.0
+    theme: str = "capcon-dark"
+    sim_speed: float = 60.0
+    poll: bool = True
+
+
+def _fmt_capacity(row: Row) -> str:
+    if row.kind == "stream":
+        return f"{row.shards} sh"
+    if row.capacity is None:
+        return "on-demand"
+    return f"{row.capacity.read:,}/{row.capacity.write:,}"
+
+
+def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
+    """Rows filtered by ``needle`` and sorted by ``sort``, GSIs kept under their table."""
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        head = row.table if row.kind in ("table", "index") and row.table else row.name
+        groups.setdefault(f"{row.kind == 'stream'}:{head}", []).append(row)
+    needle = needle.lower().strip()
+
+    def keep(group: list[Row]) -> bool:
+        return not needle or any(needle in r.name.lower() for r in group)
+
+    def key(group: list[Row]) -> Any:
+        if sort == "util":
+            return -max((r.utilisation or 0.0) for r in group)
+        if sort == "throttles":
+            return -sum(r.throttled_per_second for r in group)
+        if sort == "cost":
+            return -sum(r.cost_per_hour or 0.0 for r in group)
+        return (group[0].kind == "stream", group[0].name)
+
+    ordered = sorted((g for g in groups.values() if keep(g)), key=lambda g: (key(g), g[0].name))
+    return [row for group in ordered for row in group]
+
+
+class ResourceTable(DataTable[Any]):
+    """The capacity list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_detail", "Detail", show=True),
+    ]
+
+    def action_open_detail(self) -> None:
+        app = self.app
+        assert isinstance(app, CapconApp)
+        app.action_detail()
+
+
+class CapconApp(App[None]):
+    """The console."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "capcon"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("c", "scale", "Scale"),
+        Binding("a", "audit", "Audit log"),
+        Binding("t", "next_theme", "Theme"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("space", "pause", "Pause", show=False),
+        Binding("plus,equals_sign", "faster", "Faster", show=False),
+        Binding("minus", "slower", "Slower", show=False),
+        Binding("full_stop", "step", "Step", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    class DataReady(Message):
+        """A fresh snapshot from the poll worker (only the newest one matters)."""
+
+        def __init__(self, snapshot: Snapshot) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, CapconApp.DataReady)
+
+    class PollFailed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    class ApplyDone(Message):
+        def __init__(self, text: str, ok: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.ok = ok
+
+    def __init__(
+        self,
+        backend: Any,
+        origin: Origin,
+        rules: RuleSettings,
+        prices: PriceBook,
+        audit: AuditLog,
+        options: ConsoleOptions | None = None,
+        *,
+        wait: Callable[[float], None] | None = None,
+        themes: Iterable[Any] = (),
+        theme_warnings: Iterable[str] = (),
+    ) -> None:
+        super().__init__()
+        self.options = options or ConsoleOptions()
+        self.backend = LockedBackend(backend)
+        self.simulated = isinstance(backend, SimAccount)
+        self.origin = origin
+        self.rules = rules
+        self.prices = prices
+        self.audit = audit
+        self.feed = Feed(self.backend, rules, prices)
+        self.snapshot: Snapshot | None = None
+        self.sort_index = 0
+        self.needle = ""
+        self._shown: list[str] = []
+        self._cells: dict[tuple[str, str], Any] = {}
+        self._last_tick = time.monotonic()
+        self._wait = wait
+        self._extra_themes = list(themes)
+        self._theme_warnings = list(theme_warnings)
+        self.last_error: str | None = None
+        if self.simulated:
+            backend.clock.speed = self.options.sim_speed
+
+    # --- theme -------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        from capcon.tui.theming import APP_VARIABLES
+
+        return dict(APP_VARIABLES)
+
+    def _colours(self) -> SparkColours:
+        variables = self.theme_variables
+        return SparkColours(
+            normal=variables.get("consumed", "#4aa3ff"),
+            high=variables.get("hot", "#ffb000"),
+            throttle=variables.get("throttle", "#ff4f6d"),
+            empty=variables.get("foreground-darken-3", "#555555"),
+        )
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="frame"):
+            yield Static(id="status")
+            yield Input(
+                placeholder="filter: part of a name (Enter to keep, Esc to clear)", id="filter"
+            )
+            yield ResourceTable(id="resources", cursor_type="row", zebra_stripes=True)
+            yield Static(id="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for theme in self._extra_themes:
+            self.register_theme(theme)
+        try:
+            self.theme = self.options.theme
+        except Exception:  # an unknown theme name: keep the default, say so
+            self.notify(
+                f"theme {self.options.theme!r} not found: using capcon-dark", severity="warning"
+            )
+        for warning in self._theme_warnings:
+            self.notify(warning, severity="warning", timeout=8)
+        if self.options.production:
+            self.query_one("#frame").add_class("production")
+        table = self.query_one(ResourceTable)
+        for label, key in (
+            ("name", "name"),
+            ("kind", "kind"),
+            ("mode", "mode"),
+            ("status", "status"),
+            ("capacity R/W", "capacity"),
+            ("reads vs capacity", "rspark"),
+            ("writes vs capacity", "wspark"),
+            ("util", "util"),
+            ("throttled/s", "thr"),
+            ("parts", "parts"),
+            ("$/h", "cost"),
+            ("AAS", "aas"),
+        ):
+            table.add_column(label, key=key)
+        self.query_one("#filter", Input).display = False
+        self._paint_status()
+        table.focus()
+        if self.options.poll:
+            self.poll()
+
+    # --- polling ---------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def poll(self) -> None:
+        """Read the backend in a thread; post the snapshot (or the error)."""
+        try:
+            if self.simulated:
+                now = time.monotonic()
+                real, self._last_tick = now - self._last_tick, now
+                self.backend.run(lambda: self.backend.inner.tick(min(real, 5.0)))
+            snapshot = self.feed.refresh(self._visible())
+        except CapconError as error:
+            self.post_message(self.PollFailed(str(error)))
+            return
+        except Exception as error:  # never let a poll kill the console
+            self.post_message(self.PollFailed(f"{type(error).__name__}: {error}"))
+            return
+        self.post_message(self.DataReady(snapshot))
+
+    def _visible(self) -> list[str]:
+        try:
+            table = self.query_one(ResourceTable)
+        except Exception:
+            return []
+        first = max(0, table.scroll_offset.y)
+        return self._shown[first : first + max(1, table.size.height)]
+
+    def _next_poll(self) -> None:
+        if not self.options.poll:
+            return
+        interval = 1.0 if self.simulated else self.options.refresh_seconds
+        self.set_timer(interval, self.poll)
+
+    @on(DataReady)
+    def _on_data(self, message: DataReady) -> None:
+        self.snapshot = message.snapshot
+        self.last_error = None
+        self._paint_table()
+        self._paint_status()
+        self._next_poll()
+
+    @on(PollFailed)
+    def _on_poll_failed(self, message: PollFailed) -> None:
+        self.last_error = message.error
+        self.notify(message.error, title="backend error", severity="error", timeout=10)
+        self._paint_status()
+        self._next_poll()
+
+    @on(ApplyDone)
+    def _on_apply_done(self, message: ApplyDone) -> None:
+        self.notify(message.text, severity="information" if message.ok else "error", timeout=10)
+        self.action_refresh()
+
+    # --- painting --------------------------------------------------------------------------
+
+    def _row_cells(self, row: Row, sparks: Sparks | None) -> dict[str, Any]:
+        colours = self._colours()
+        throttle_style = f"bold {colours.throttle}" if row.throttling else ""
+        indent = "  └ " if row.kind == "index" else ""
+        name = Text(indent + (row.index or row.name), style=throttle_style)
+        status = (
+            Text(row.status, style="bold " + self.theme_variables.get("updating", "yellow"))
+            if row.status != "ACTIVE"
+            else Text(row.status)
+        )
+        if sparks is None:
+            rspark = wspark = Text("")
+        else:
+            rspark = sparkline(sparks.utilisation("read"), sparks.throttled, colours, SPARK_WIDTH)
+            wspark = sparkline(sparks.utilisation("write"), sparks.throttled, colours, SPARK_WIDTH)
+        util = "" if row.utilisation is None else f"{row.utilisation:.0%}"
+        util_style = colours.high if (row.utilisation or 0) >= 0.8 else ""
+        thr = (
+            Text(f"{row.throttled_per_second:,.1f}", style=throttle_style)
+            if row.throttling
+            else Text("0")
+        )
+        aas = row.auto_scaling.marker
+        return {
+            "name": name,
+            "kind": row.kind,
+            "mode": row.mode,
+            "status": status,
+            "capacity": _fmt_capacity(row),
+            "rspark": rspark,
+            "wspark": wspark,
+            "util": Text(util, style=util_style, justify="right"),
+            "thr": thr,
+            "parts": "" if row.partitions is None else f"~{row.partitions.count}",
+            "cost": "" if row.cost_per_hour is None else f"{row.cost_per_hour:.3f}",
+            "aas": Text(aas, style=colours.high if aas == "AAS!" else ""),
+        }
+
+    def _paint_table(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        table = self.query_one(ResourceTable)
+        rows = group_rows(snapshot.rows, SORTS[self.sort_index][0], self.needle)
+        names = [r.name for r in rows]
+        if names != self._shown:
+            current = (
+                self._shown[table.cursor_row]
+                if self._shown and table.cursor_row < len(self._shown)
+                else None
+            )
+            table.clear()
+            self._cells.clear()
+            for row in rows:
+                cells = self._row_cells(row, snapshot.sparks.get(row.name))
+                table.add_row(*cells.values(), key=row.name)
+                self._cells.update({(row.name, k): v for k, v in cells.items()})
+            self._shown = names
+            if current in names:
+                table.move_cursor(row=names.index(current))
+            return
+        for row in rows:
+            cells = self._row_cells(row, snapshot.sparks.get(row.name))
+            for column, value in cells.items():
+                if self._cells.get((row.name, column)) != value:
+                    table.update_cell(row.name, column, value)
+                    self._cells[(row.name, column)] = value
+
+    def _paint_status(self) -> None:
+        parts = [f"[b]capcon[/b] · {self.origin.backend}"]
+        if self.options.profile:
+            parts.append(f"profile {self.options.profile}")
+        if self.options.production:
+            parts.append("[b reverse] PRODUCTION [/]")
+        if self.origin.region:
+            parts.append(self.origin.region)
+        snapshot = self.snapshot
+        if self.simulated:
+            clock = self.backend.inner.clock
+            state = "paused" if clock.paused else f"{clock.speed:g}×"
+            parts.append(f"sim {self.backend.inner.now():%H:%M:%S} UTC ({state})")
+        if snapshot is not None:
+            if snapshot.data_until is not None:
+                age = (snapshot.at - snapshot.data_until).total_seconds() / 60
+                stale = " [b]stale[/b]" if age > 10 else ""
+                parts.append(f"data until {snapshot.data_until:%H:%M} ({age:.0f} min old){stale}")
+            if not self.simulated:
+                parts.append(f"refreshed {snapshot.at:%H:%M:%S}")
+        usage = self.feed.usage
+        parts.append(
+            f"CloudWatch {usage.calls} calls, {usage.metrics_requested:,} metrics, "
+            f"${usage.cost(self.prices):.4f}" + (" (as if on AWS)" if self.simulated else "")
+        )
+        parts.append(f"sort: {SORTS[self.sort_index][1]}")
+        if self.needle:
+            parts.append(f"filter: {self.needle!r}")
+        if self.options.read_only:
+            parts.append("[b]read-only[/b]")
+        if self.last_error:
+            parts.append(f"[b]error:[/b] {self.last_error[:60]}")
+        self.query_one("#status", Static).update(" · ".join(parts))
+        hint = "Enter detail · c scale · / filter · s sort · a audit · t theme · ? help"
+        if self.options.read_only:
+            hint = "Enter detail · / filter · s sort · a audit · t theme · ? help (read-only)"
+        if self.simulated:
+            hint += " · space pause · +/- speed · . step"
+        self.query_one("#hint", Static).update(hint)
+
+    # --- selection -------------------------------------------------------------------------
+
+    def selected_row(self) -> Row | None:
+        if self.snapshot is None or not self._shown:
+            return None
+        table = self.query_one(ResourceTable)
+        if table.cursor_row >= len(self._shown):
+            return None
+        name = self._shown[table.cursor_row]
+        return next((r for r in self.snapshot.rows if r.name == name), None)
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value
+        self._paint_table()
+        self._paint_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(ResourceTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.needle = ""
+        self._paint_table()
+        self._paint_status()
+        self.query_one(ResourceTable).focus()
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._paint_table()
+        self._paint_status()
+
+    def action_refresh(self) -> None:
+        self.poll()
+
+    def action_next_theme(self) -> None:
+        names = [n for n in self.available_themes if n.startswith("capcon-")] or list(
+            self.available_themes
+        )
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        self.notify(f"theme: {self.theme}", timeout=2)
+        self._shown = []  # repaint every cell in the new colours
+        self._paint_table()
+
+    def action_pause(self) -> None:
+        if self.simulated:
+            clock = self.backend.inner.clock
+            clock.paused = not clock.paused
+            self._last_tick = time.monotonic()
+            self._paint_status()
+
+    def _set_speed(self, factor: float) -> None:
+        if not self.simulated:
+            return
+        clock = self.backend.inner.clock
+        clock.speed = min(3600.0, max(1.0, clock.speed * factor))
+        self._paint_status()
+
+    def action_faster(self) -> None:
+        self._set_speed(2.0)
+
+    def action_slower(self) -> None:
+        self._set_speed(0.5)
+
+    def action_step(self) -> None:
+        if self.simulated:
+            self.backend.run(lambda: self.backend.inner.step(60))
+            self.action_refresh()
+
+    def action_help(self) -> None:
+        from capcon.tui.screens import HelpScreen
+
+        self.push_screen(HelpScreen(self.simulated, self.options.read_only))
+
+    def action_audit(self) -> None:
+        from capcon.tui.screens import AuditScreen
+
+        self.push_screen(AuditScreen(self.audit))
+
+    def action_detail(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        from capcon.tui.detail import DetailScreen
+
+        self.push_screen(DetailScreen(row))
+
+    def action_scale(self) -> None:
+        if self.options.read_only:
+            self.notify("read-only session: scaling is not offered", severity="warning")
+            return
+        row = self.selected_row()
+        if row is None:
+            return
+        self.open_scale(row)
+
+    @work(thread=True, exclusive=True, group="scale-prep", exit_on_error=False)
+    def open_scale(self, row: Row) -> None:
+        """Read the resource and its planning context, then open the scale modal."""
+        from capcon.tui.live import Session, live_context
+
+        try:
+            if row.kind == "stream":
+                resource: Any = self.backend.describe_stream(row.name)
+            else:
+                assert row.table is not None
+                resource = self.backend.describe_table(row.table)
+            session = Session(
+                self.backend, self.origin, self._waiter(), self.origin.region or "", self.audit
+            )
+            books = _Books(self.rules, self.prices)
+            context = live_context(session, resource, books)
+        except CapconError as error:
+            self.post_message(self.PollFailed(str(error)))
+            return
+        self.call_from_thread(self._push_scale, row, resource, context)
+
+    def _push_scale(self, row: Row, resource: Any, context: Any) -> None:
+        from capcon.tui.scale import ScaleModal
+
+        def done(result: Any) -> None:
+            if result is not None:
+                self.apply_plan(result, resource)
+
+        self.push_screen(
+            ScaleModal(
+                resource,
+                row.index,
+                context,
+                self.rules,
+                self.prices,
+                now=self.backend.now(),
+                confirm_factor=self.options.confirm_factor,
+                production=self.options.production,
+            ),
+            done,
+        )
+
+    def _waiter(self) -> Callable[[float], None]:
+        if self._wait is not None:
+            return self._wait
+        if self.simulated:
+            speed = self.backend.inner.clock.speed
+            return lambda seconds: time.sleep(min(1.0, seconds / max(speed, 1.0)))
+        return time.sleep
+
+    @work(thread=True, group="apply", exit_on_error=False)
+    def apply_plan(self, plan: Any, previous: Any) -> None:
+        from capcon.core.scaler import Progress, Scaler
+
+        scaler = Scaler(
+            self.backend,
+            self.audit,
+            self.origin,
+            wait=self._waiter(),
+            read_only=self.options.read_only,
+            poll_seconds=5.0,
+        )
+        last = [0.0]
+
+        def progress(p: Progress) -> None:
+            if p.fraction - last[0] >= 0.25 or p.fraction >= 1.0:
+                last[0] = p.fraction
+                self.call_from_thread(self.notify, p.message, timeout=3)
+            self.post_message(self.DataReady(self.feed.refresh(self._visible())))
+
+        try:
+            result = scaler.apply(plan, progress=progress, previous=previous)
+        except CapconError as error:
+            self.post_message(self.ApplyDone(f"{plan.summary}: {error}", False))
+            return
+        if result.outcome == "applied":
+            self.post_message(self.ApplyDone(f"applied: {plan.summary}", True))
+        else:
+            self.post_message(
+                self.ApplyDone(f"{result.outcome}: {plan.summary} — {result.error}", False)
+            )
+
+    # --- command palette -------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Filter resources", "Show only names containing some text (/)", self.action_filter
+        )
+        yield SystemCommand(
+            "Sort", "Cycle the sort: name, utilisation, throttles, cost (s)", self.action_sort
+        )
+        yield SystemCommand(
+            "Detail",
+            "Charts, partitions, budget, shards of the selected row (Enter)",
+            self.action_detail,
+        )
+        if not self.options.read_only:
+            yield SystemCommand(
+                "Scale",
+                "Preview and apply a capacity change on the selected row (c)",
+                self.action_scale,
+            )
+        yield SystemCommand("Audit log", "Every change made through capcon (a)", self.action_audit)
+        yield SystemCommand("Refresh", "Read the backend now (r)", self.action_refresh)
+        yield SystemCommand(
+            "Next theme", "dark, light, projector, colour-blind (t)", self.action_next_theme
+        )
+        yield SystemCommand("Help", "Keys and what the columns mean (?)", self.action_help)
+        if self.simulated:
+            yield SystemCommand(
+                "Pause / resume simulation", "Freeze simulated time (space)", self.action_pause
+            )
+            yield SystemCommand(
+                "Step one minute", "Advance simulated time by a minute (.)", self.action_step
+            )
+        if self.snapshot is not None:
+            for row in self.snapshot.rows:
+                yield SystemCommand(
+                    f"Go to {row.name}",
+                    f"{row.kind}, {row.mode}, {_fmt_capacity(row)}",
+                    lambda name=row.name: self.jump_to(name),
+                    discover=False,
+                )
+
+    def jump_to(self, name: str) -> None:
+        if name not in self._shown:
+            self.action_clear_filter()
+        if name in self._shown:
+            self.query_one(ResourceTable).move_cursor(row=self._shown.index(name))
+
+
+@dataclass(frozen=True)
+class _Books:
+    rules: RuleSettings
+    prices: PriceBook
+
+
+def utc(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,116 @@
+"""Small screens: help and the audit log."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Static
+
+from capcon.core.audit import AuditLog
+
+HELP = """\
+[b]capcon[/b] — capacity console for DynamoDB tables and Kinesis streams
+
+[b]Keys[/b]
+  ↑ ↓ PgUp PgDn     move                                   Enter   detail (charts, shards)
+  c                 scale (preview, then confirm)          a   audit log
+  /                 filter by name (Esc clears)            s   sort: name/util/throttles/cost
+  t                 next theme                             r   refresh now
+  Ctrl+P            command palette (every action, and "Go to <resource>")
+  q                 quit                                   ?   this help
+{sim}
+[b]Columns[/b]
+  capacity R/W      provisioned RCU/WCU, or shards for a stream
+  reads/writes vs capacity
+                    one column a minute: height = consumed ÷ provisioned (full = at capacity),
+                    coloured above 80%, in the throttle colour when requests were throttled,
+                    · when CloudWatch has no datapoint yet.
+                    Streams: bytes and records against the shard limits.
+  util              the higher of read and write use over the last 5 published minutes
+  throttled/s       throttled requests (records for streams) per second, last 5 minutes
+  parts             estimated partitions (DynamoDB does not report them: an estimate)
+  AAS               auto scaling registered; AAS! = a trap (registered but no policy, …)
+
+Metrics come from CloudWatch 1–3 minutes late; the status bar says how old they are and what
+polling has cost. {ro}
+"""
+
+SIM_KEYS = """  space             pause / resume simulated time          + / -   faster / slower
+  .                 step one simulated minute
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 104; height: 80%; border: thick $primary; background: $surface; padding: 1 2;
+    }
+    """
+
+    def __init__(self, simulated: bool, read_only: bool) -> None:
+        super().__init__()
+        self.text = HELP.format(
+            sim=SIM_KEYS if simulated else "",
+            ro="\n[b]Read-only session:[/b] no scale action is offered." if read_only else "",
+        )
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(self.text)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+class AuditScreen(Screen[None]):
+    """Every change made through capcon, newest last."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+    ]
+
+    def __init__(self, audit: AuditLog) -> None:
+        super().__init__()
+        self.audit = audit
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"[b]Audit log[/b] · {self.audit.path}", id="audit-title")
+        yield DataTable(id="audit", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for column in ("at", "change", "phase", "who", "backend", "resource", "summary", "outcome"):
+            table.add_column(column, key=column)
+        records = self.audit.read(500)
+        for number, record in enumerate(records):
+            origin = record.get("origin") or {}
+            outcome = str(record.get("outcome") or "")
+            if record.get("error"):
+                outcome += f": {record['error']}"
+            table.add_row(
+                str(record.get("at", ""))[:19].replace("T", " "),
+                str(record.get("change_id", "")),
+                str(record.get("phase", "")),
+                str(origin.get("who", "")),
+                str(origin.get("backend", "")),
+                str(record.get("resource", "")),
+                str(record.get("summary", "")),
+                outcome,
+                key=str(number),
+            )
+        if not records:
+            self.query_one("#audit-title", Static).update(
+                f"[b]Audit log[/b] · {self.audit.path} · no changes recorded yet"
+            )
+        else:
+            table.move_cursor(row=len(records) - 1)
+        table.focus()

@@ -1,0 +1,52 @@
+"""A consumed-vs-provisioned sparkline that fits in a table cell.
+
+Each column is one minute: its height is consumed ÷ provisioned (full height = at capacity,
+so headroom is visible at a glance), its colour says how close to the limit it ran, and a
+minute with throttling is drawn in the throttle colour whatever its height.  Missing minutes
+(CloudWatch is late, or the resource is new) are blank, never zero.  Colours come from the
+theme, passed in by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class SparkColours:
+    normal: str
+    high: str
+    throttle: str
+    empty: str
+
+
+def sparkline(
+    fractions: Sequence[float | None],
+    throttled: Sequence[float | None],
+    colours: SparkColours,
+    width: int,
+) -> Text:
+    """``width`` cells of the newest minutes; ``fractions`` is consumed ÷ provisioned."""
+    values = list(fractions)[-width:]
+    marks = list(throttled)[-width:]
+    marks += [None] * (len(values) - len(marks))
+    text = Text(" " * (width - len(values)))
+    peak = max((v for v in values if v is not None), default=1.0)
+    scale = 1.0 if peak <= 1.0 else peak  # above capacity (burst): scale to the peak
+    for value, mark in zip(values, marks, strict=True):
+        if value is None:
+            text.append("·", style=colours.empty)
+            continue
+        level = min(8, max(1 if value > 0 else 0, round(value / scale * 8)))
+        style = colours.normal
+        if mark:
+            style = colours.throttle
+        elif value >= 0.8:
+            style = colours.high
+        text.append(BLOCKS[level], style=style)
+    return text
