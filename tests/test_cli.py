@@ -355,7 +355,8 @@ BAD_INPUT: list[tuple[str, str, list[str]]] = [
     ("rules-missing", DECREASE + " --rules {tmp}/gone.toml", ["gone.toml", "no such file"]),
     ("plan-without-describe", "plan --wcu 4000", ["NAME", "--describe"]),
     ("scale-without-name", "scale --wcu 4000", ["required", "name"]),
-    ("no-command", "", ["COMMAND"]),
+    ("demo-bad-scenario", "demo --scenario nope", ["unknown scenario", "'nope'"]),
+    ("demo-bad-speed", "demo --speed 9000", ["9000", "3,600"]),
     ("unknown-command", "frobnicate", ["invalid choice", "'frobnicate'"]),
     ("tour-bad-now", "tour --now noon", ["--now", "'noon'"]),
 ]

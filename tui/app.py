@@ -47,6 +47,7 @@ class ConsoleOptions:
     """How the console runs (from the CLI flags and the config file)."""
 
     refresh_seconds: float = 60.0
+    sim_refresh_seconds: float = 1.0
     read_only: bool = False
     production: bool = False
     profile: str | None = None
@@ -271,7 +272,9 @@ class CapconApp(App[None]):
     def _next_poll(self) -> None:
         if not self.options.poll:
             return
-        interval = 1.0 if self.simulated else self.options.refresh_seconds
+        interval = (
+            self.options.sim_refresh_seconds if self.simulated else self.options.refresh_seconds
+        )
         self.set_timer(interval, self.poll)
 
     @on(DataReady)

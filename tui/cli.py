@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from capcon.core.ports import TableChange
 from capcon.core.pricing import PriceBook, load_price_book
 from capcon.core.rules import RuleSettings, load_rule_settings
 from capcon.core.settings import SettingsError
+from capcon.tui.config import config_dir
 from capcon.tui.live import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -55,12 +55,6 @@ from capcon.tui.live import cmd_show as live_show
 
 COMMANDS = ("ls", "show", "plan", "scale", "audit", "demo", "tour")
 SAMPLES = Path(__file__).resolve().parent / "samples"
-
-
-def config_dir() -> Path:
-    """``$XDG_CONFIG_HOME/capcon`` (``~/.config/capcon`` by default)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "capcon"
 
 
 def _non_negative_int(text: str) -> int:
@@ -301,8 +295,8 @@ class Books:
 
 def load_books(args: argparse.Namespace, region: str) -> Books:
     """Rule settings and prices: defaults, then the XDG config files, then the flags."""
-    rules_file = args.rules or _existing(config_dir() / "rules.toml")
-    prices_file = args.prices or _existing(config_dir() / "prices.toml")
+    rules_file = getattr(args, "rules", None) or _existing(config_dir() / "rules.toml")
+    prices_file = getattr(args, "prices", None) or _existing(config_dir() / "prices.toml")
     try:
         return Books(load_rule_settings(rules_file), load_price_book(region, prices_file))
     except SettingsError as error:

@@ -13,7 +13,13 @@ def run_console(args: argparse.Namespace) -> int:
     """Open the console on AWS, or on the simulated account when ``args.sim`` is set."""
     from capcon.tui.app import CapconApp, ConsoleOptions
     from capcon.tui.cli import load_books
-    from capcon.tui.config import ConfigError, config_dir, is_production, load_config
+    from capcon.tui.config import (
+        ConfigError,
+        config_dir,
+        effective_profile,
+        is_production,
+        load_config,
+    )
     from capcon.tui.theming import builtin_themes, resolve_theme_name, user_themes
 
     try:
@@ -28,6 +34,12 @@ def run_console(args: argparse.Namespace) -> int:
     # A moto server or botocore may log through the root logger: never onto the screen.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("botocore").setLevel(logging.ERROR)
+    from pathlib import Path
+
+    if getattr(args, "prices", None) is None and config.prices_file:
+        args.prices = Path(config.prices_file)
+    if getattr(args, "rules", None) is None and config.rules_file:
+        args.rules = Path(config.rules_file)
     session = open_session(args)
     books = load_books(args, session.region)
     themes = builtin_themes()
@@ -36,9 +48,12 @@ def run_console(args: argparse.Namespace) -> int:
     name, warning = resolve_theme_name(config.theme, [t.name for t in themes])
     if warning:
         warnings.append(warning)
-    profile = getattr(args, "profile", None)
+    profile = (
+        None if getattr(args, "sim", None) else effective_profile(getattr(args, "profile", None))
+    )
     options = ConsoleOptions(
         refresh_seconds=config.refresh_seconds,
+        sim_refresh_seconds=config.sim_refresh_seconds,
         read_only=bool(getattr(args, "read_only", False)) or config.read_only,
         production=is_production(config, profile),
         profile=profile,

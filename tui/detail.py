@@ -121,15 +121,28 @@ class Series:
     points: tuple[Point, ...]
     max_gap: float
 
-    def segments(self) -> list[list[Point]]:
-        """The points split where datapoints are missing."""
-        out: list[list[Point]] = []
-        for point in self.points:
-            if out and (point[0] - out[-1][-1][0]).total_seconds() <= self.max_gap:
-                out[-1].append(point)
-            else:
+    def segments(self, *, skip_zero_runs: bool = False) -> list[list[Point]]:
+        """The points split where datapoints are missing.
+
+        ``skip_zero_runs`` also leaves out runs of zeros (keeping the zero next to a
+        non-zero value, so a rise starts from the axis): a throttle line lying on the axis
+        for hours reads as an alarm when it says "nothing happened".
+        """
+        out: list[list[Point]] = [[]]
+        points = self.points
+        for n, point in enumerate(points):
+            if skip_zero_runs and point[1] == 0:
+                before = points[n - 1][1] if n > 0 else 0.0
+                after = points[n + 1][1] if n + 1 < len(points) else 0.0
+                if before == 0 and after == 0:
+                    out.append([])
+                    continue
+            current = out[-1]
+            if current and (point[0] - current[-1][0]).total_seconds() > self.max_gap:
                 out.append([point])
-        return out
+            else:
+                current.append(point)
+        return [segment for segment in out if segment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,8 +408,9 @@ def _load_table(
         series = [
             Series("demand", "demand", demand, gap),
             Series("consumed", "consumed", consumed, gap),
-            # AWS publishes Provisioned*CapacityUnits every 5 minutes: join those points
-            Series("provisioned", "provisioned", provisioned, float(max(period, 300))),
+            # capacity is a state, not a rate: it holds between its datapoints (AWS publishes
+            # Provisioned*CapacityUnits only every 5 minutes) and up to now (DescribeTable)
+            Series("provisioned", "provisioned", provisioned, window.span.total_seconds()),
             Series("throttled", "throttle", throttled, gap),
         ]
         if capacity is None:
@@ -558,7 +572,7 @@ def _load_stream(
     def limit(value: float | None) -> tuple[Series, ...]:
         if value is None:
             return ()
-        return (Series("write limit", "provisioned", ((start, value), (end, value)), 1e12),)
+        return (Series("limit", "provisioned", ((start, value), (end, value)), 1e12),)
 
     charts = (
         Chart(
@@ -697,7 +711,10 @@ class ChartPanel(Vertical):
         head = Text.assemble((chart.title, "bold"), "  ", no_wrap=True, overflow="ellipsis")
         for series in chart.series:
             head.append("━ ", style=colour(series.role))
-            head.append(series.label + "  ")
+            quiet = (
+                series.role == "throttle" and series.points and not any(v for _, v in series.points)
+            )
+            head.append(series.label + (" (none)" if quiet else "") + "  ")
         if chart.marks:
             head.append(f"{AAS_MARK} ", style=colour("provisioned"))
             head.append(f"AAS ×{len(chart.marks)}  ")
@@ -717,7 +734,7 @@ class ChartPanel(Vertical):
             rgb = _rgb(colour(series.role))
             if series.points:
                 plotted += 1
-            for segment in series.segments():
+            for segment in series.segments(skip_zero_runs=series.role == "throttle"):
                 xs = [x(t) for t, _ in segment]
                 ys = [v for _, v in segment]
                 # "hd" (quadrant blocks) rather than braille: block elements are in every
@@ -747,7 +764,7 @@ def _rgb(value: str) -> tuple[int, int, int]:
     return Color.parse(value).rgb
 
 
-def nice_ticks(top: float, count: int = 4) -> list[float]:
+def nice_ticks(top: float, count: int = 5) -> list[float]:
     """Round y-axis ticks from 0 to at least ``top`` (1, 2, 2.5 or 5 × a power of ten)."""
     if top <= 0:
         return [0.0, 0.5, 1.0]
