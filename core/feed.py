@@ -170,8 +170,8 @@ class Feed:
         """Read the inventory and bring metrics up to date, ``visible`` rows first."""
         backend = self.backend
         now = backend.now()
-        tables = [backend.describe_table(name) for name in backend.list_tables()]
-        streams = [backend.describe_stream(name) for name in backend.list_streams()]
+        tables = backend.describe_tables(backend.list_tables())
+        streams = backend.describe_streams(backend.list_streams())
         per_row = self._queries(tables, streams)
         first = [q for name in visible if name in per_row for q in per_row[name]]
         seen = set(visible)

@@ -9,6 +9,7 @@ both show these rows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,22 +56,12 @@ class AutoScalingState:
     def registered(self) -> bool:
         return bool(self.targets)
 
+    #: the traps found for this table or GSI (see :func:`capcon.core.autoscaling.find_traps`)
+    trap_list: tuple[str, ...] = ()
+
     @property
     def traps(self) -> tuple[str, ...]:
-        """Field note A's traps, in words."""
-        found: list[str] = []
-        covered = {p.dimension for p in self.policies if p.policy_type == "TargetTrackingScaling"}
-        for target in self.targets:
-            if target.dimension not in covered:
-                word = "reads" if "Read" in target.dimension else "writes"
-                found.append(f"{word}: scalable target registered but no policy — nothing scales")
-        for policy in self.policies:
-            if policy.policy_type != "TargetTrackingScaling":
-                found.append(
-                    f"policy {policy.name} is {policy.policy_type}: DynamoDB supports only "
-                    "target tracking"
-                )
-        return tuple(found)
+        return self.trap_list
 
     @property
     def marker(self) -> str:
@@ -133,6 +124,25 @@ def _mean_per_second(series: MetricSeries | None) -> tuple[float, datetime | Non
     return sum(series.values) / (60 * len(series.values)), series.timestamps[-1]
 
 
+def with_traps(
+    table: Table | None, index: str | None, state: AutoScalingState | None
+) -> AutoScalingState:
+    """``state`` with its traps found (``table`` None: the table no longer exists)."""
+    if state is None:
+        return AutoScalingState()
+    from capcon.core.autoscaling import find_traps
+
+    traps = tuple(find_traps(table, index, state.targets, state.policies))
+    return dataclasses.replace(state, trap_list=traps)
+
+
+def orphaned(aas: dict[str, AutoScalingState], tables: Sequence[Table]) -> list[str]:
+    """Auto-scaling resource ids whose table (or GSI) no longer exists."""
+    known = {resource_id(t.name) for t in tables}
+    known |= {resource_id(t.name, i.name) for t in tables for i in t.indexes}
+    return sorted(rid for rid in aas if rid not in known)
+
+
 def auto_scaling_by_resource(backend: Backend) -> dict[str, AutoScalingState]:
     """AAS targets and policies grouped by ResourceId."""
     targets = backend.describe_scalable_targets()
@@ -162,9 +172,9 @@ def collect_rows(
     """
     now = backend.now()
     if tables is None:
-        tables = [backend.describe_table(name) for name in backend.list_tables()]
+        tables = backend.describe_tables(backend.list_tables())
     if streams is None:
-        streams = [backend.describe_stream(name) for name in backend.list_streams()]
+        streams = backend.describe_streams(backend.list_streams())
     aas = auto_scaling_by_resource(backend) if auto_scaling is None else auto_scaling
     queries: list[MetricQuery] = []
     keys: list[tuple[Table | Stream, str | None, str]] = []
@@ -242,7 +252,7 @@ def _table_row(
         utilisation=utilisation,
         partitions=estimate_partitions(capacity, size, rules, warm=warm),
         cost_per_hour=cost,
-        auto_scaling=aas.get(resource_id(table.name, index), AutoScalingState()),
+        auto_scaling=with_traps(table, index, aas.get(resource_id(table.name, index))),
         data_until=t1,
     )
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from capcon.core.audit import AuditLog, AuditRecord, Origin, new_change_id
+from capcon.core.autoscaling import AutoScalingPlan, policy_for, state_fingerprint, target_for
 from capcon.core.errors import BackendError, CapconError
 from capcon.core.jsonable import to_jsonable
 from capcon.core.model import HashRange, Stream, Table
@@ -134,7 +135,7 @@ class Scaler:
         self,
         change_id: str,
         phase: Literal["intent", "progress", "outcome"],
-        plan: ScalePlan,
+        plan: ScalePlan | AutoScalingPlan,
         **values: Any,
     ) -> None:
         self.audit.write(
@@ -214,6 +215,86 @@ class Scaler:
         )
         report(Progress(f"{plan.resource} is ACTIVE: change applied", 1.0, after.status))
         return ApplyResult(change_id, "applied", current, after, None, steps_done, steps_total)
+
+    def apply_autoscaling(
+        self,
+        plan: AutoScalingPlan,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> ApplyResult:
+        """Register/deregister the target and put/delete its policy, as planned; audited."""
+        report = progress or (lambda _p: None)
+        change = plan.change
+        change_id = new_change_id()
+        table = self.backend.describe_table(plan.resource)
+        targets, policies = self._aas_state(change.resource_id)
+        warnings = [w.message for w in plan.warnings]
+        intent = {
+            "before": {
+                "table": _state(table),
+                "targets": to_jsonable(targets),
+                "policies": to_jsonable(policies),
+            },
+            "details": {"change": to_jsonable(change), "warnings": warnings},
+        }
+        self._record(change_id, "intent", plan, **intent)
+        refusal: str | None = None
+        if self.read_only:
+            refusal = "read-only session: no change is sent (start capcon without --read-only)"
+        elif state_fingerprint(table, targets, policies) != plan.fingerprint:
+            refusal = (
+                f"{plan.resource} or its auto scaling changed since the preview: preview again"
+            )
+        if refusal is not None:
+            self._record(change_id, "outcome", plan, outcome="refused", error=refusal)
+            return ApplyResult(change_id, "refused", table, None, refusal)
+        try:
+            if change.enabled:
+                report(Progress(f"registering {change.label}", 0.1))
+                self.backend.register_scalable_target(target_for(plan))
+                report(Progress(f"putting target-tracking policy {plan.policy_name}", 0.3))
+                self.backend.put_scaling_policy(policy_for(plan))
+            else:
+                for policy in policies:
+                    if policy.dimension == change.scalable_dimension:
+                        self.backend.delete_scaling_policy(
+                            policy.name, policy.resource_id, policy.dimension
+                        )
+                if any(t.dimension == change.scalable_dimension for t in targets):
+                    self.backend.deregister_scalable_target(
+                        change.resource_id, change.scalable_dimension
+                    )
+            after = self._follow_table(plan.resource, report)
+        except CapconError as error:
+            message = str(error)
+            self._record(change_id, "outcome", plan, outcome="failed", error=message)
+            return ApplyResult(change_id, "failed", table, None, message)
+        targets_after, policies_after = self._aas_state(change.resource_id)
+        self._record(
+            change_id, "outcome", plan, outcome="applied",
+            after={"table": _state(after), "targets": to_jsonable(targets_after),
+                   "policies": to_jsonable(policies_after)},
+        )  # fmt: skip
+        report(Progress(f"auto scaling of {change.label} updated", 1.0, after.status))
+        return ApplyResult(change_id, "applied", table, after)
+
+    def _aas_state(self, rid: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        targets = tuple(t for t in self.backend.describe_scalable_targets() if t.resource_id == rid)
+        policies = tuple(
+            p for p in self.backend.describe_scaling_policies() if p.resource_id == rid
+        )
+        return targets, policies
+
+    def _follow_table(self, name: str, report: Callable[[Progress], None]) -> Table:
+        waited = 0.0
+        while True:
+            table = self.backend.describe_table(name)
+            busy = table.status != "ACTIVE" or any(i.status != "ACTIVE" for i in table.indexes)
+            if not busy or waited >= self.timeout_seconds:
+                return table
+            report(Progress(f"{name} is {table.status}…", 0.5, table.status))
+            self.wait(self.poll_seconds)
+            waited += self.poll_seconds
 
     def _safe_read(self, plan: ScalePlan) -> Table | Stream | None:
         try:

@@ -48,12 +48,25 @@ from capcon.tui.live import (
     cmd_audit,
     live_plan,
     open_session,
+    run_aas,
     run_scale,
 )
 from capcon.tui.live import cmd_ls as live_ls
 from capcon.tui.live import cmd_show as live_show
 
-COMMANDS = ("ls", "show", "plan", "scale", "audit", "demo", "tour")
+COMMANDS = (
+    "ls",
+    "show",
+    "plan",
+    "scale",
+    "aas",
+    "audit",
+    "demo",
+    "tour",
+    "sim",
+    "autoscale",
+    "lab",
+)
 SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
@@ -207,6 +220,27 @@ def build_parser() -> argparse.ArgumentParser:
     sh.add_argument("name")
     _common(sh)
     _backend_flags(sh, top=False)
+
+    aa = sub.add_parser(
+        "aas",
+        help="preview (and with --apply, make) an Application Auto Scaling change",
+        description="Set up, edit or switch off DynamoDB auto scaling for a table or GSI "
+        "dimension, with a preview (capacity now and at current traffic, cost between min "
+        "and max, partitions at max), confirmation and an audit record.",
+    )
+    aa.add_argument("name", help="table or TABLE/INDEX")
+    which = aa.add_mutually_exclusive_group(required=True)
+    which.add_argument("--reads", action="store_true", help="read capacity")
+    which.add_argument("--writes", action="store_true", help="write capacity")
+    aa.add_argument("--min", type=_non_negative_int, metavar="N")
+    aa.add_argument("--max", type=_non_negative_int, metavar="N")
+    aa.add_argument("--target", type=_non_negative_float, metavar="PERCENT", help="20–90")
+    aa.add_argument("--off", action="store_true", help="switch auto scaling off")
+    aa.add_argument("--no-scale-in", action="store_true", help="never scale in")
+    aa.add_argument("--apply", action="store_true", help="apply after the preview")
+    aa.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _common(aa)
+    _backend_flags(aa, top=False)
 
     au = sub.add_parser("audit", help="the audit log of changes made through capcon")
     au.add_argument("--limit", type=_non_negative_int, default=50, metavar="N")
@@ -432,6 +466,11 @@ def cmd_scale(args: argparse.Namespace) -> int:
     return run_scale(args, session, load_books(args, session.region), change_from_args, _emit)
 
 
+def cmd_aas(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    return run_aas(args, session, load_books(args, session.region), _emit)
+
+
 def cmd_ls(args: argparse.Namespace) -> int:
     session = open_session(args)
     return live_ls(args, session, load_books(args, session.region))
@@ -462,6 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "tour": cmd_tour,
         "demo": cmd_demo,
         "scale": cmd_scale,
+        "aas": cmd_aas,
         "ls": cmd_ls,
         "show": cmd_show,
         "audit": cmd_audit,

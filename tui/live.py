@@ -26,8 +26,10 @@ from capcon.core.overview import (
     auto_scaled_parts,
     auto_scaling_by_resource,
     collect_rows,
+    orphaned,
     stream_queries,
     table_queries,
+    with_traps,
 )
 from capcon.core.partitions import estimate_partitions
 from capcon.core.planner import PlanContext, Refusal, ScalePlan, StreamTraffic, Usage, plan
@@ -175,6 +177,12 @@ def cmd_ls(args: argparse.Namespace, session: Session, books: Any) -> int:
         + (f"[bold red]throttling: {', '.join(throttling)}[/]" if throttling else "no throttling")
     )
     traps = [f"{r.name}: {trap}" for r in rows for trap in r.auto_scaling.traps]
+    backend = session.backend
+    tables = [backend.describe_table(n) for n in backend.list_tables()]
+    traps += [
+        f"{rid}: auto scaling is left on a table or index that no longer exists: deregister it"
+        for rid in orphaned(auto_scaling_by_resource(backend), tables)
+    ]
     for trap in traps:
         console.print(f"[yellow]⚠ {trap}[/]")
     console.print(
@@ -259,7 +267,7 @@ def show_document(session: Session, name: str, books: Any) -> dict[str, Any]:
                 ix = resource.index(part)
                 capacity, size, warm, history = ix.provisioned, ix.size_bytes, ix.warm, ix.history
             budget = decrease_budget(history, now, books.rules)
-            state = aas.get(resource_id(resource.name, part), AutoScalingState())
+            state = with_traps(resource, part, aas.get(resource_id(resource.name, part)))
             parts.append(
                 {
                     "part": part or "table",
@@ -611,3 +619,159 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def backend_error_exit(error: CapconError) -> int:
     print(f"capcon: {type(error).__name__}: {error}", file=sys.stderr)
     return EXIT_BACKEND
+
+
+# --------------------------------------------------------------------------------------------
+# aas: edit Application Auto Scaling with the same preview / confirm / audit flow
+# --------------------------------------------------------------------------------------------
+
+
+def render_autoscaling_plan(result: Any) -> Any:
+    """A rich panel for an :class:`AutoScalingPlan`."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    lines: list[Any] = []
+    change = result.change
+    if change.enabled:
+        lines.append(
+            Text(
+                f"min {change.min_capacity:,} · max {change.max_capacity:,} · target "
+                f"{change.target:g}% · scale-in {'on' if change.scale_in else 'off'} · policy "
+                f"{result.policy_name}"
+            )
+        )
+    before = result.target_before
+    if before is not None:
+        lines.append(
+            Text(f"now: min {before.min_capacity:,} · max {before.max_capacity:,}", style="dim")
+        )
+    if result.current is not None:
+        lines.append(Text(f"capacity now {result.current:,}"))
+    if result.capacity_after_registration is not None:
+        lines.append(Text(f"capacity after registering {result.capacity_after_registration:,}"))
+    if result.capacity_at_current_traffic is not None:
+        lines.append(
+            Text(
+                f"capacity auto scaling will aim for at current traffic "
+                f"({result.usage:,.0f}/s): {result.capacity_at_current_traffic:,}"
+            )
+        )
+    lines.append(
+        Text(
+            f"cost between min and max: ${result.cost_at_min:.4f}–${result.cost_at_max:.4f}/h "
+            f"(${result.cost_at_min * 730:,.2f}–${result.cost_at_max * 730:,.2f} a month)"
+        )
+    )
+    lines.append(
+        Text(
+            f"partitions (estimate): ~{result.partitions_now.count} now, "
+            f"~{result.partitions_at_max.count} at max"
+        )
+    )
+    for warning in result.warnings:
+        lines.append(Text(f"⚠ {warning.message}", style="yellow"))
+    return Panel(
+        Group(*lines),
+        title=f"[b]plan[/b] {result.summary}",
+        subtitle="nothing has changed yet",
+        border_style="cyan",
+    )
+
+
+def run_aas(
+    args: argparse.Namespace,
+    session: Session,
+    books: Any,
+    emit_refusal: Callable[[Refusal, bool], int],
+) -> int:
+    from capcon.core.autoscaling import AutoScalingChange, AutoScalingPlan, plan_autoscaling
+
+    resource, index = find_resource(session.backend, args.name)
+    if not isinstance(resource, Table):
+        raise UsageError(f"{args.name} is a stream: auto scaling here is for tables and GSIs")
+    dimension = "read" if args.reads else "write"
+    aas = auto_scaling_by_resource(session.backend).get(
+        resource_id(resource.name, index), AutoScalingState()
+    )
+    existing = next(
+        (t for t in aas.targets if ("Read" in t.dimension) == (dimension == "read")), None
+    )
+    policy = next(
+        (p for p in aas.policies if ("Read" in p.dimension) == (dimension == "read")), None
+    )
+    change = AutoScalingChange(
+        resource.name,
+        index,
+        dimension,  # type: ignore[arg-type]
+        min_capacity=args.min
+        if args.min is not None
+        else (existing.min_capacity if existing else 1),
+        max_capacity=args.max
+        if args.max is not None
+        else (existing.max_capacity if existing else 1),
+        target=args.target
+        if args.target is not None
+        else (policy.target_value if policy else 70.0),
+        enabled=not args.off,
+        scale_in=not args.no_scale_in,
+    )
+    if change.enabled and existing is None and (args.min is None or args.max is None):
+        raise UsageError("setting up auto scaling needs --min and --max")
+    rows = collect_rows(session.backend, books.rules, books.prices, tables=[resource], streams=[])
+    usage = next((r.usage for r in rows if r.index == index), None)
+    result = plan_autoscaling(
+        resource,
+        change,
+        aas.targets,
+        aas.policies,
+        session.backend.now(),
+        rules=books.rules,
+        prices=books.prices,
+        usage=usage,
+    )
+    if isinstance(result, Refusal):
+        return emit_refusal(result, args.json)
+    assert isinstance(result, AutoScalingPlan)
+    if not args.apply:
+        if args.json:
+            print(json.dumps({"outcome": "plan", **to_jsonable(result)}, indent=2))
+        else:
+            from rich.console import Console
+
+            Console().print(render_autoscaling_plan(result))
+            print("preview only: add --apply to change auto scaling")
+        return EXIT_OK
+    if args.read_only:
+        raise UsageError("--read-only: auto scaling cannot be changed in a read-only session")
+    if not args.json:
+        from rich.console import Console
+
+        Console().print(render_autoscaling_plan(result))
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("confirmation needed: run in a terminal, or add --yes")
+        if input("Apply this auto-scaling change? [y/N] ").strip().lower() not in {"y", "yes"}:
+            print("not applied: nothing was changed")
+            return EXIT_REFUSED
+    scaler = Scaler(session.backend, session.audit, session.origin, wait=session.wait)
+    outcome = scaler.apply_autoscaling(result)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "outcome": outcome.outcome,
+                    "change_id": outcome.change_id,
+                    "error": outcome.error,
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(
+            f"{outcome.outcome}: {result.summary}"
+            + (f" — {outcome.error}" if outcome.error else "")
+            + f" (audit id {outcome.change_id})"
+        )
+    return EXIT_OK if outcome.outcome == "applied" else EXIT_REFUSED

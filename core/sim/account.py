@@ -259,6 +259,13 @@ class SimAccount:
     def describe_table(self, name: str) -> Table:
         return self._table(name).to_model(self.now())
 
+    def describe_tables(self, names: Sequence[str]) -> list[Table]:
+        now = self.now()
+        return [self.tables[n].to_model(now) for n in names if n in self.tables]
+
+    def describe_streams(self, names: Sequence[str]) -> list[Stream]:
+        return [self.streams[n].to_model(self.clock.elapsed) for n in names if n in self.streams]
+
     def list_streams(self) -> list[str]:
         return sorted(self.streams)
 
