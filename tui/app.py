@@ -111,6 +111,7 @@ class CapconApp(App[None]):
         Binding("slash", "filter", "Filter"),
         Binding("s", "sort", "Sort"),
         Binding("c", "scale", "Scale"),
+        Binding("u", "autoscaling", "Auto scaling"),
         Binding("a", "audit", "Audit log"),
         Binding("t", "next_theme", "Theme"),
         Binding("r", "refresh", "Refresh"),
@@ -420,6 +421,12 @@ class CapconApp(App[None]):
 
     # --- actions ---------------------------------------------------------------------------
 
+    LIST_ONLY: ClassVar[frozenset[str]] = frozenset({"filter", "sort", "clear_filter", "detail"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The list's own keys do nothing while another screen (detail, audit) is on top."""
+        return not (action in self.LIST_ONLY and len(self.screen_stack) > 1)
+
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
@@ -539,7 +546,9 @@ class CapconApp(App[None]):
         from capcon.tui.scale import ScaleModal
 
         def done(result: Any) -> None:
-            if result is not None:
+            if result == "autoscaling":
+                self.open_autoscaling(row)
+            elif result is not None:
                 self.apply_plan(result, resource)
 
         self.push_screen(
@@ -555,6 +564,72 @@ class CapconApp(App[None]):
             ),
             done,
         )
+
+    def action_autoscaling(self) -> None:
+        if self.options.read_only:
+            self.notify("read-only session: auto scaling cannot be changed", severity="warning")
+            return
+        row = self.selected_row()
+        if row is None or row.kind == "stream":
+            self.notify("auto scaling here is for tables and GSIs", severity="warning")
+            return
+        self.open_autoscaling(row)
+
+    @work(thread=True, exclusive=True, group="scale-prep", exit_on_error=False)
+    def open_autoscaling(self, row: Row) -> None:
+        """Read the table and its auto scaling, then open the auto-scaling modal."""
+        from capcon.core.overview import auto_scaling_by_resource, with_traps
+        from capcon.core.ports import resource_id
+
+        try:
+            assert row.table is not None
+            table = self.backend.describe_table(row.table)
+            state = with_traps(
+                table,
+                row.index,
+                auto_scaling_by_resource(self.backend).get(resource_id(row.table, row.index)),
+            )
+            now = self.backend.now()
+        except CapconError as error:
+            self.post_message(self.PollFailed(str(error)))
+            return
+        self.call_from_thread(self._push_autoscaling, row, table, state, now)
+
+    def _push_autoscaling(self, row: Row, table: Any, state: Any, now: datetime) -> None:
+        from capcon.tui.aas_modal import AutoScalingModal
+
+        def done(result: Any) -> None:
+            if result is not None:
+                self.apply_autoscaling(result)
+
+        self.push_screen(
+            AutoScalingModal(table, row.index, state, row.usage, self.rules, self.prices, now=now),
+            done,
+        )
+
+    @work(thread=True, group="apply", exit_on_error=False)
+    def apply_autoscaling(self, plan: Any) -> None:
+        from capcon.core.scaler import Scaler
+
+        scaler = Scaler(
+            self.backend,
+            self.audit,
+            self.origin,
+            wait=self._waiter(),
+            read_only=self.options.read_only,
+            poll_seconds=5.0,
+        )
+        try:
+            result = scaler.apply_autoscaling(plan)
+        except CapconError as error:
+            self.post_message(self.ApplyDone(f"{plan.summary}: {error}", False))
+            return
+        if result.outcome == "applied":
+            self.post_message(self.ApplyDone(f"applied: {plan.summary}", True))
+        else:
+            self.post_message(
+                self.ApplyDone(f"{result.outcome}: {plan.summary} — {result.error}", False)
+            )
 
     def _waiter(self) -> Callable[[float], None]:
         if self._wait is not None:
@@ -616,6 +691,11 @@ class CapconApp(App[None]):
                 "Scale",
                 "Preview and apply a capacity change on the selected row (c)",
                 self.action_scale,
+            )
+            yield SystemCommand(
+                "Auto scaling",
+                "Edit min, max and target of the selected table or GSI (u)",
+                self.action_autoscaling,
             )
         yield SystemCommand("Audit log", "Every change made through capcon (a)", self.action_audit)
         yield SystemCommand("Refresh", "Read the backend now (r)", self.action_refresh)

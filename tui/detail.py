@@ -45,6 +45,7 @@ from capcon.core.overview import (
     auto_scaling_by_resource,
     stream_queries,
     table_queries,
+    with_traps,
 )
 from capcon.core.partitions import estimate_partitions
 from capcon.core.ports import MetricQuery, MetricSeries, ScalingActivity, resource_id
@@ -95,7 +96,7 @@ WINDOWS: tuple[Window, ...] = (
     Window("1", "1 h", timedelta(hours=1), 60, timedelta(minutes=10), "%H:%M"),
     Window("2", "3 h", timedelta(hours=3), 60, timedelta(minutes=30), "%H:%M"),
     Window("3", "24 h", timedelta(hours=24), 300, timedelta(hours=3), "%H:%M"),
-    Window("4", "7 d", timedelta(days=7), 3600, timedelta(days=1), "%a %d"),
+    Window("4", "7 d", timedelta(days=7), 3600, timedelta(days=1), "%a"),
 )
 
 
@@ -391,7 +392,7 @@ def _load_table(
     _count(usage, calls)
     rid = resource_id(table_name, index_name)
     activities = [a for a in backend.describe_scaling_activities(rid) if start <= a.start <= end]
-    aas = auto_scaling_by_resource(backend).get(rid, AutoScalingState())
+    aas = with_traps(table, index_name, auto_scaling_by_resource(backend).get(rid))
 
     charts = []
     for word, unit, c_id, t_id, p_id, cap in (
@@ -406,11 +407,13 @@ def _load_table(
         gap = float(period)
         demand = demand_points(consumed, throttled)
         series = [
+            # drawn in this order: consumed over demand (demand shows only where requests
+            # were throttled), consumed over the ceiling (running at capacity stays visible)
             Series("demand", "demand", demand, gap),
-            Series("consumed", "consumed", consumed, gap),
             # capacity is a state, not a rate: it holds between its datapoints (AWS publishes
             # Provisioned*CapacityUnits only every 5 minutes) and up to now (DescribeTable)
             Series("provisioned", "provisioned", provisioned, window.span.total_seconds()),
+            Series("consumed", "consumed", consumed, gap),
             Series("throttled", "throttle", throttled, gap),
         ]
         if capacity is None:
@@ -431,7 +434,7 @@ def _load_table(
         kind="table" if index_name is None else "index",
         mode=table.billing_mode.label,
         status=part.status,
-        capacity=_fmt_units(capacity),
+        capacity="" if capacity is None else _fmt_units(capacity),
         charts=tuple(charts),
         panel=panel,
         data_until=_newest(answers),
@@ -456,7 +459,7 @@ def _table_panel(
     add(PanelLine("Partitions", "head"))
     add(PanelLine(f"  ~{estimate.count} (estimate, from {estimate.basis})"))
     add(PanelLine("  DynamoDB does not report partitions", "muted"))
-    basis = f"  throughput {estimate.by_throughput} · size {estimate.by_size}"
+    basis = f"  by throughput {estimate.by_throughput} · size {estimate.by_size}"
     if estimate.by_warm is not None:
         basis += f" · warm {estimate.by_warm}"
     add(PanelLine(basis, "muted"))
@@ -760,6 +763,10 @@ class ChartPanel(Vertical):
         return plotted
 
 
+def _period_label(seconds: int) -> str:
+    return f"{seconds // 60}-min" if seconds < 3600 else f"{seconds // 3600}-hour"
+
+
 def _rgb(value: str) -> tuple[int, int, int]:
     return Color.parse(value).rgb
 
@@ -848,7 +855,7 @@ class DetailScreen(Screen[None]):
         self._timer: Timer | None = None
 
     @property
-    def console(self) -> CapconApp:
+    def _capcon(self) -> CapconApp:
         return cast("CapconApp", self.app)
 
     # --- layout --------------------------------------------------------------------------
@@ -891,7 +898,7 @@ class DetailScreen(Screen[None]):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        app = self.console
+        app = self._capcon
         self.fetch(app.backend, self.window, app.rules, app.feed.usage, self._generation)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
@@ -917,7 +924,7 @@ class DetailScreen(Screen[None]):
         self._timer = self.set_timer(seconds, self._fetch_now)
 
     def _interval(self) -> float:
-        if self.console.simulated:
+        if self._capcon.simulated:
             return SIM_REFRESH_SECONDS
         return max(AWS_REFRESH_SECONDS, self.window.period / 4)
 
@@ -982,16 +989,22 @@ class DetailScreen(Screen[None]):
             (data.name if data else row.name, "bold"),
             f" · {data.kind if data else row.kind} · {data.mode if data else row.mode} · ",
             (status, f"bold {self._colour('updating')}" if status != "ACTIVE" else ""),
-            f" · {data.capacity}" if data else "",
+            f" · {data.capacity}" if data and data.capacity else "",
         )
         window = self.window
-        period = {60: "1-min", 300: "5-min", 3600: "1-hour"}[window.period]
+        period = _period_label(window.period)
         second = Text(f"window {window.label} ({period} points, per second)")
         if data is None:
             second.append(" · loading…")
         elif data.data_until is not None:
+            # as the list's status bar says it: the start of the newest datapoint
             age = (data.end - data.data_until).total_seconds() / 60
-            second.append(f" · data until {data.data_until:%H:%M} UTC ({age:.0f} min old)")
+            newest = (
+                "data until"
+                if data.window.period == 60
+                else f"newest {_period_label(data.window.period)} point"
+            )
+            second.append(f" · {newest} {data.data_until:%H:%M} UTC ({age:.0f} min old)")
         else:
             second.append(" · no datapoints yet")
         if self.last_error:

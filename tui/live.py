@@ -626,60 +626,6 @@ def backend_error_exit(error: CapconError) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def render_autoscaling_plan(result: Any) -> Any:
-    """A rich panel for an :class:`AutoScalingPlan`."""
-    from rich.console import Group
-    from rich.panel import Panel
-    from rich.text import Text
-
-    lines: list[Any] = []
-    change = result.change
-    if change.enabled:
-        lines.append(
-            Text(
-                f"min {change.min_capacity:,} · max {change.max_capacity:,} · target "
-                f"{change.target:g}% · scale-in {'on' if change.scale_in else 'off'} · policy "
-                f"{result.policy_name}"
-            )
-        )
-    before = result.target_before
-    if before is not None:
-        lines.append(
-            Text(f"now: min {before.min_capacity:,} · max {before.max_capacity:,}", style="dim")
-        )
-    if result.current is not None:
-        lines.append(Text(f"capacity now {result.current:,}"))
-    if result.capacity_after_registration is not None:
-        lines.append(Text(f"capacity after registering {result.capacity_after_registration:,}"))
-    if result.capacity_at_current_traffic is not None:
-        lines.append(
-            Text(
-                f"capacity auto scaling will aim for at current traffic "
-                f"({result.usage:,.0f}/s): {result.capacity_at_current_traffic:,}"
-            )
-        )
-    lines.append(
-        Text(
-            f"cost between min and max: ${result.cost_at_min:.4f}–${result.cost_at_max:.4f}/h "
-            f"(${result.cost_at_min * 730:,.2f}–${result.cost_at_max * 730:,.2f} a month)"
-        )
-    )
-    lines.append(
-        Text(
-            f"partitions (estimate): ~{result.partitions_now.count} now, "
-            f"~{result.partitions_at_max.count} at max"
-        )
-    )
-    for warning in result.warnings:
-        lines.append(Text(f"⚠ {warning.message}", style="yellow"))
-    return Panel(
-        Group(*lines),
-        title=f"[b]plan[/b] {result.summary}",
-        subtitle="nothing has changed yet",
-        border_style="cyan",
-    )
-
-
 def run_aas(
     args: argparse.Namespace,
     session: Session,
@@ -687,6 +633,7 @@ def run_aas(
     emit_refusal: Callable[[Refusal, bool], int],
 ) -> int:
     from capcon.core.autoscaling import AutoScalingChange, AutoScalingPlan, plan_autoscaling
+    from capcon.tui.render import render_autoscaling_plan
 
     resource, index = find_resource(session.backend, args.name)
     if not isinstance(resource, Table):

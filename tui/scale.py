@@ -56,7 +56,7 @@ def change_factor(result: ScalePlan) -> float:
     return worst
 
 
-class ScaleModal(ModalScreen[ScalePlan | None]):
+class ScaleModal(ModalScreen[ScalePlan | str | None]):
     """Preview a capacity change on one table, GSI or stream and confirm it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -105,6 +105,11 @@ class ScaleModal(ModalScreen[ScalePlan | None]):
         self.error: str | None = None
 
     @property
+    def _auto_scaled(self) -> bool:
+        """Auto scaling manages this part: a manual change may be undone at its next alarm."""
+        return isinstance(self.resource, Table) and self.index in self.context.auto_scaled
+
+    @property
     def target_name(self) -> str:
         return f"{self.resource.name}/{self.index}" if self.index else self.resource.name
 
@@ -118,6 +123,13 @@ class ScaleModal(ModalScreen[ScalePlan | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"[b]Scale {self.target_name}[/b] — nothing changes until you apply")
+            if self._auto_scaled:
+                yield Static(
+                    "[b]Auto scaling manages this table[/b]: a manual change may be undone at "
+                    "its next alarm. The honest change is its min/max — press "
+                    "[b]Change auto scaling instead[/b].",
+                    id="aas-note",
+                )
             with Horizontal(classes="inputs"):
                 if isinstance(self.resource, Stream):
                     yield Label("open shards")
@@ -154,6 +166,8 @@ class ScaleModal(ModalScreen[ScalePlan | None]):
                 yield Label("", id="confirm-label")
                 yield Input(placeholder=self.target_name, id="confirm-name")
             with Horizontal(classes="buttons"):
+                if self._auto_scaled:
+                    yield Button("Change auto scaling instead", id="to-aas", variant="primary")
                 yield Button("Apply", variant="warning", id="apply", disabled=True)
                 yield Button("Cancel", id="cancel")
 
@@ -263,6 +277,10 @@ class ScaleModal(ModalScreen[ScalePlan | None]):
     @on(Button.Pressed, "#apply")
     def _apply_pressed(self) -> None:
         self.action_apply()
+
+    @on(Button.Pressed, "#to-aas")
+    def _to_autoscaling(self) -> None:
+        self.dismiss("autoscaling")
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
