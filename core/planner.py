@@ -207,6 +207,24 @@ class ScalePlan:
     warnings: tuple[Warning_, ...]
     assumptions: tuple[str, ...]
 
+    @property
+    def change_factor(self) -> float:
+        """The largest ratio between after and before of any changed dimension or shard count
+        (2.0 for a doubling or a halving): how big the change is, for typed confirmation."""
+        worst = 1.0
+        for part in self.parts:
+            if part.changed and part.before and part.after:
+                for b, a in (
+                    (part.before.read, part.after.read),
+                    (part.before.write, part.after.write),
+                ):
+                    if b and a:
+                        worst = max(worst, a / b, b / a)
+        s = self.stream
+        if s is not None and s.open_before and s.open_after:
+            worst = max(worst, s.open_after / s.open_before, s.open_before / s.open_after)
+        return worst
+
 
 @dataclass(frozen=True, slots=True)
 class Refusal:

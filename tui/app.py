@@ -609,16 +609,7 @@ class CapconApp(App[None]):
 
     @work(thread=True, group="apply", exit_on_error=False)
     def apply_autoscaling(self, plan: Any) -> None:
-        from capcon.core.scaler import Scaler
-
-        scaler = Scaler(
-            self.backend,
-            self.audit,
-            self.origin,
-            wait=self._waiter(),
-            read_only=self.options.read_only,
-            poll_seconds=5.0,
-        )
+        scaler = self._scaler()
         try:
             result = scaler.apply_autoscaling(plan)
         except CapconError as error:
@@ -631,6 +622,18 @@ class CapconApp(App[None]):
                 self.ApplyDone(f"{result.outcome}: {plan.summary} — {result.error}", False)
             )
 
+    def _scaler(self) -> Any:
+        from capcon.core.scaler import Scaler
+
+        return Scaler(
+            self.backend,
+            self.audit,
+            self.origin,
+            wait=self._waiter(),
+            read_only=self.options.read_only,
+            poll_seconds=5.0,
+        )
+
     def _waiter(self) -> Callable[[float], None]:
         if self._wait is not None:
             return self._wait
@@ -641,16 +644,9 @@ class CapconApp(App[None]):
 
     @work(thread=True, group="apply", exit_on_error=False)
     def apply_plan(self, plan: Any, previous: Any) -> None:
-        from capcon.core.scaler import Progress, Scaler
+        from capcon.core.scaler import Progress
 
-        scaler = Scaler(
-            self.backend,
-            self.audit,
-            self.origin,
-            wait=self._waiter(),
-            read_only=self.options.read_only,
-            poll_seconds=5.0,
-        )
+        scaler = self._scaler()
         last = [0.0]
 
         def progress(p: Progress) -> None:

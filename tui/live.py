@@ -493,27 +493,11 @@ def confirm(plan_: ScalePlan, args: argparse.Namespace, threshold: float) -> boo
         return True
     if not sys.stdin.isatty():
         raise UsageError("confirmation needed: run in a terminal, or add --yes")
-    big = any(w.code == "big-increase" for w in plan_.warnings) or _factor(plan_) >= threshold
+    big = any(w.code == "big-increase" for w in plan_.warnings) or plan_.change_factor >= threshold
     if big:
         answer = input(f"Big change. Type the resource name ({plan_.resource}) to apply: ")
         return answer.strip() == plan_.resource
     return input("Apply this change? [y/N] ").strip().lower() in {"y", "yes"}
-
-
-def _factor(plan_: ScalePlan) -> float:
-    worst = 1.0
-    for part in plan_.parts:
-        if part.changed and part.before and part.after:
-            for b, a in (
-                (part.before.read, part.after.read),
-                (part.before.write, part.after.write),
-            ):
-                if b and a:
-                    worst = max(worst, a / b, b / a)
-    if plan_.stream is not None and plan_.stream.open_before:
-        sp = plan_.stream
-        worst = max(worst, sp.open_after / sp.open_before, sp.open_before / max(1, sp.open_after))
-    return worst
 
 
 def run_scale(

@@ -40,22 +40,6 @@ def parse_units(text: str, what: str) -> int:
     return value
 
 
-def change_factor(result: ScalePlan) -> float:
-    worst = 1.0
-    for part in result.parts:
-        if part.changed and part.before and part.after:
-            for b, a in (
-                (part.before.read, part.after.read),
-                (part.before.write, part.after.write),
-            ):
-                if a and b:
-                    worst = max(worst, a / b, b / a)
-    if result.stream is not None and result.stream.open_before and result.stream.open_after:
-        s = result.stream
-        worst = max(worst, s.open_after / s.open_before, s.open_before / s.open_after)
-    return worst
-
-
 class ScaleModal(ModalScreen[ScalePlan | str | None]):
     """Preview a capacity change on one table, GSI or stream and confirm it."""
 
@@ -236,14 +220,14 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
             self.query_one("#confirm-row").display = False
             return
         preview.update(render_plan(self.result))
-        needs_name = self.production or change_factor(self.result) >= self.confirm_factor
+        needs_name = self.production or self.result.change_factor >= self.confirm_factor
         row = self.query_one("#confirm-row")
         row.display = needs_name
         if needs_name:
             why = (
                 "production profile"
                 if self.production
-                else f"a change of {change_factor(self.result):.1f}×"
+                else f"a change of {self.result.change_factor:.1f}×"
             )
             self.query_one("#confirm-label", Label).update(
                 f"{why}: type {self.target_name} to apply "

@@ -14,13 +14,13 @@ refuses exactly what AWS would, with the same messages, and changes nothing when
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from capcon.core.errors import NotFound, ResourceInUse, ValidationFailed, error_for_violations
 from capcon.core.model import BillingMode, HashRange, Stream, StreamMode, Table, Throughput
-from capcon.core.partitions import estimate_partitions
+from capcon.core.partitions import by_throughput, estimate_partitions
 from capcon.core.planner import PlanContext, check_table_change
 from capcon.core.policies import Decision, Observation, Policy, TargetTracking, make_policy
 from capcon.core.ports import (
@@ -42,8 +42,10 @@ from capcon.core.rules import (
     AccountCapacity,
     AccountShards,
     RuleSettings,
+    after_decrease,
     check_shard_count,
     check_stream_mode_switch,
+    decrease_budget,
 )
 from capcon.core.sim.clock import SimClock
 from capcon.core.sim.metrics import MetricStore
@@ -123,6 +125,9 @@ class SimAccount:
         self.policies: dict[tuple[str, str, str], ScalingPolicy] = {}
         self.activities: list[ScalingActivity] = []
         self._engines: dict[tuple[str, str, str], _Engine] = {}
+        #: Called with each policy instance the account creates and the scaling policy it
+        #: serves (the experiment runner hands the oracle its forecast here).
+        self.policy_setup: Callable[[Policy, ScalingPolicy], None] | None = None
 
     # --- building ------------------------------------------------------------------------
 
@@ -530,6 +535,8 @@ class SimAccount:
                 policy.scale_out_cooldown = spec.scale_out_cooldown
                 policy.scale_in_cooldown = spec.scale_in_cooldown
                 policy.disable_scale_in = spec.disable_scale_in
+            if self.policy_setup is not None:
+                self.policy_setup(policy, spec)
             engine = self._engines[key] = _Engine(policy, spec)
         return engine
 
@@ -573,6 +580,13 @@ class SimAccount:
             capacity_since=(
                 None if changed_at is None else self.epoch + timedelta(seconds=changed_at)
             ),
+            decrease_budget=decrease_budget(part.history, now, self.rules),
+            next_decrease_after_one=decrease_budget(
+                after_decrease(part.history, now), now, self.rules
+            ).next_allowed_at,
+            update_seconds=self.settings.update_seconds,
+            metric_delay_seconds=self.settings.metric_delay_seconds,
+            split_above=_split_above(part.capacity, part.partitions, read, self.rules),
         )
 
     def _autoscale(self) -> None:
@@ -655,6 +669,31 @@ class SimAccount:
                 status_message=message,
             )
         )
+
+
+def _split_above(
+    capacity: Throughput | None, partitions: int, read: bool, rules: RuleSettings
+) -> int | None:
+    """The most units of one dimension ``partitions`` serve with the other unchanged."""
+    if capacity is None:
+        return None
+    if read:
+        per, other = (
+            rules.read_units_per_partition,
+            capacity.write / rules.write_units_per_partition,
+        )
+    else:
+        per, other = rules.write_units_per_partition, capacity.read / rules.read_units_per_partition
+    units = max(0, math.floor((partitions - other) * per))
+    while units > 0 and by_throughput(_with(capacity, units, read), rules) > partitions:
+        units -= 1
+    while by_throughput(_with(capacity, units + 1, read), rules) <= partitions:
+        units += 1
+    return units
+
+
+def _with(capacity: Throughput, units: int, read: bool) -> Throughput:
+    return Throughput(units, capacity.write) if read else Throughput(capacity.read, units)
 
 
 def _single_step_plan(stream: SimStream, step: ReshardStep, now: datetime) -> ReshardPlan:

@@ -21,7 +21,7 @@ from capcon.core.model import HashRange, Shard, Stream, StreamMode
 from capcon.core.reshard import ReshardPlan, uniform_ranges
 from capcon.core.rules import RuleSettings
 from capcon.core.sim.metrics import MetricStore, metric_key
-from capcon.core.sim.tables import SimSettings
+from capcon.core.sim.tables import SimSettings, Simulated
 from capcon.core.sim.traffic import StreamLoad
 
 NAMESPACE = "AWS/Kinesis"
@@ -60,7 +60,7 @@ class PendingReshard:
     mode: StreamMode | None = None
 
 
-class SimStream:
+class SimStream(Simulated):
     """One simulated stream."""
 
     def __init__(
@@ -199,16 +199,6 @@ class SimStream:
         peak_bytes = max((p[0] for p in self._peaks), default=0.0)
         peak_records = max((p[1] for p in self._peaks), default=0.0)
         return max(4e6, 2 * peak_bytes), max(4_000.0, 2 * peak_records)
-
-    def run(self, t0: int, t1: int, minute: int, store: MetricStore, dt: int = 1) -> None:
-        while t0 < t1:
-            cut = t1
-            nxt = self.next_change()
-            if nxt is not None and t0 < nxt < t1:
-                cut = nxt
-            self._segment(t0, cut, minute, store, dt)
-            self._apply_due(cut)
-            t0 = cut
 
     def _segment(self, t0: int, t1: int, minute: int, store: MetricStore, dt: int) -> None:
         span = t1 - t0

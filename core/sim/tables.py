@@ -21,6 +21,7 @@ Per second (or per ``dt``-second sample when fast-forwarding history):
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -179,7 +180,35 @@ class SimPart:
         return self.estimate.count
 
 
-class SimTable:
+class Simulated(ABC):
+    """A simulated resource that serves demand in segments between its pending changes."""
+
+    @abstractmethod
+    def next_change(self) -> int | None:
+        """When the next pending change takes effect (simulated second), if any."""
+
+    @abstractmethod
+    def _segment(self, t0: int, t1: int, minute: int, store: MetricStore, dt: int) -> None:
+        """Serve demand from ``t0`` to ``t1`` with no change taking effect in between."""
+
+    @abstractmethod
+    def _apply_due(self, t: int) -> None:
+        """Carry out the changes due at ``t``."""
+
+    def run(self, t0: int, t1: int, minute: int, store: MetricStore, dt: int = 1) -> None:
+        """Serve demand from ``t0`` to ``t1`` (simulated seconds, inside one minute), splitting
+        the span where a pending change takes effect."""
+        while t0 < t1:
+            cut = t1
+            nxt = self.next_change()
+            if nxt is not None and t0 < nxt < t1:
+                cut = nxt
+            self._segment(t0, cut, minute, store, dt)
+            self._apply_due(cut)
+            t0 = cut
+
+
+class SimTable(Simulated):
     """One simulated table with its GSIs."""
 
     def __init__(
@@ -359,17 +388,6 @@ class SimTable:
         cap = float(part.capacity.read if read else part.capacity.write)
         share = cap / part.partitions * self.settings.adaptive_boost
         return cap, cap * self.settings.burst_seconds, min(float(per_partition_max), share)
-
-    def run(self, t0: int, t1: int, minute: int, store: MetricStore, dt: int = 1) -> None:
-        """Serve demand from ``t0`` to ``t1`` (simulated seconds, inside one minute)."""
-        while t0 < t1:
-            cut = t1
-            nxt = self.next_change()
-            if nxt is not None and t0 < nxt < t1:
-                cut = nxt
-            self._segment(t0, cut, minute, store, dt)
-            self._apply_due(cut)
-            t0 = cut
 
     def _segment(self, t0: int, t1: int, minute: int, store: MetricStore, dt: int) -> None:
         span = t1 - t0
