@@ -11,7 +11,8 @@ over time, its price, the scaling actions, the decreases used and the partitions
 for every table policy, in a fixed order: the same inputs give the same results.
 
 The ``oracle`` policy is handed the traffic pattern through the account's ``policy_setup``
-hook; no other policy sees the future.
+hook; no other policy sees the future.  :func:`experiment_account` builds the experiment's
+account without running it (to run several side by side, as the trainer lab does).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 from capcon.core.model import Throughput
-from capcon.core.policies import POLICIES, TABLE_POLICIES, Oracle, Policy
+from capcon.core.policies import POLICIES, STREAM_POLICIES, TABLE_POLICIES, Oracle, Policy
 from capcon.core.ports import (
     TABLE_WRITE,
     WRITE_UTILIZATION,
@@ -34,6 +35,7 @@ from capcon.core.ports import (
 )
 from capcon.core.pricing import PriceBook, load_price_book
 from capcon.core.sim.account import SimAccount, TableSpec
+from capcon.core.sim.tables import Pending
 from capcon.core.sim.traffic import (
     Clamped,
     Pattern,
@@ -106,10 +108,9 @@ def _label(pattern: Pattern | str) -> str:
 
 def check_inputs(pattern: Pattern | str, target: float, policy: str, hours: float) -> Pattern:
     """The parsed pattern, or ``ValueError`` naming the bad input and what is allowed."""
-    if policy not in TABLE_POLICIES:
-        raise ValueError(
-            f"unknown table policy {policy!r}; policies: {', '.join(TABLE_POLICIES)}"
-        )
+    if policy not in POLICIES or policy in STREAM_POLICIES:
+        known = [name for name in POLICIES if name not in STREAM_POLICIES]
+        raise ValueError(f"unknown table policy {policy!r}; policies: {', '.join(known)}")
     low, high = TARGET_RANGE
     if not (isinstance(target, int | float) and low <= target <= high):
         raise ValueError(f"target {target!r}% is outside {low:g}–{high:g}%, what DynamoDB allows")
@@ -128,6 +129,50 @@ def _prices() -> PriceBook:
     return load_price_book("us-east-1")
 
 
+def experiment_account(
+    pattern: Pattern | str,
+    target: float,
+    policy: str,
+    *,
+    start_wcu: int = 50,
+    seed: int = 0,
+) -> SimAccount:
+    """The experiment's fresh simulated account, at its start: one table :data:`TABLE` with
+    ``start_wcu`` WCU carrying ``pattern`` on its writes, auto scaled by ``policy`` at
+    ``target`` % (writes :data:`MIN_WCU` … :data:`MAX_WCU`).  The trainer lab runs several of
+    these side by side; :func:`run_experiment` runs one and measures it."""
+    shape = _with_seed(check_inputs(pattern, target, policy, 1.0), seed)
+    if start_wcu < 1:
+        raise ValueError(f"start_wcu must be ≥ 1, not {start_wcu}")
+    account = SimAccount(START, aas_policy=policy)
+    epoch = account.epoch
+
+    def forecast(start: datetime, end: datetime) -> Sequence[float]:
+        t0 = math.ceil((start - epoch).total_seconds())
+        t1 = math.ceil((end - epoch).total_seconds())
+        return shape.rates(t0, max(0, t1 - t0))
+
+    def setup(instance: Policy, spec: ScalingPolicy) -> None:
+        if isinstance(instance, Oracle):
+            instance.forecast = forecast  # the oracle alone is told the future
+
+    account.policy_setup = setup
+    account.add_table(
+        TableSpec(TABLE, Throughput(READ_CAPACITY, start_wcu), reads=Steady(1.0), writes=shape)
+    )
+    account.register_scalable_target(ScalableTarget(RESOURCE, TABLE_WRITE, MIN_WCU, MAX_WCU))
+    account.put_scaling_policy(
+        ScalingPolicy(
+            f"{TABLE}-write",
+            RESOURCE,
+            TABLE_WRITE,
+            target_value=float(target),
+            predefined_metric=WRITE_UTILIZATION,
+        )
+    )
+    return account
+
+
 def run_experiment(
     pattern: Pattern | str,
     target: float,
@@ -141,54 +186,31 @@ def run_experiment(
 
     ``pattern`` is a :class:`Pattern` or a :func:`parse_pattern` spec (``"bell"``,
     ``"top-heavy"``, …); ``seed`` goes to random walks in it that kept the default seed.
-    Bad inputs raise ``ValueError`` naming the problem and what is allowed.
+    Time advances at 1-second resolution.  Bad inputs raise ``ValueError`` naming the
+    problem and what is allowed.
     """
-    shape = _with_seed(check_inputs(pattern, target, policy, hours), seed)
-    if start_wcu < 1:
-        raise ValueError(f"start_wcu must be ≥ 1, not {start_wcu}")
-    account = SimAccount(START, aas_policy=policy)
-    epoch = account.epoch
-
-    def forecast(start: datetime, end: datetime) -> Sequence[float]:
-        t0 = math.ceil((start - epoch).total_seconds())
-        t1 = math.ceil((end - epoch).total_seconds())
-        return shape.rates(t0, max(0, t1 - t0))
-
-    def setup(instance: Policy, spec: ScalingPolicy) -> None:
-        if isinstance(instance, Oracle):
-            instance.forecast = forecast
-
-    account.policy_setup = setup
-    table = account.add_table(
-        TableSpec(TABLE, Throughput(READ_CAPACITY, start_wcu), reads=Steady(1.0), writes=shape)
-    )
-    account.register_scalable_target(ScalableTarget(RESOURCE, TABLE_WRITE, MIN_WCU, MAX_WCU))
-    account.put_scaling_policy(
-        ScalingPolicy(
-            f"{TABLE}-write",
-            RESOURCE,
-            TABLE_WRITE,
-            target_value=float(target),
-            predefined_metric=WRITE_UTILIZATION,
-        )
-    )
-    part = table.table
+    check_inputs(pattern, target, policy, hours)
+    account = experiment_account(pattern, target, policy, start_wcu=start_wcu, seed=seed)
+    part = account.tables[TABLE].table
     seconds = max(1, round(hours * 3600))
     ups = downs = 0
-    per_day: dict[object, int] = {}
-    seen = None
+    per_day: dict[date, int] = {}
+    seen: Pending | None = None
     while account.clock.elapsed < seconds:
+        # minute by minute: the policy acts at minute boundaries, and a change it asks for
+        # stays pending for update_seconds, so each one is seen here exactly once
         account.advance(min(60 - account.clock.elapsed % 60, seconds - account.clock.elapsed))
         pending = part.pending
-        if pending is not None and pending is not seen and pending.capacity is not None:
-            seen = pending
-            assert part.capacity is not None
-            if pending.capacity.write > part.capacity.write:
-                ups += 1
-            elif pending.capacity.write < part.capacity.write:
-                downs += 1
-                day = account.now().date()
-                per_day[day] = per_day.get(day, 0) + 1
+        if pending is None or pending is seen or pending.capacity is None:
+            continue
+        seen = pending
+        assert part.capacity is not None
+        if pending.capacity.write > part.capacity.write:
+            ups += 1
+        elif pending.capacity.write < part.capacity.write:
+            downs += 1
+            day = account.now().astimezone(UTC).date()
+            per_day[day] = per_day.get(day, 0) + 1
     end = START + timedelta(seconds=seconds)
     dims = (("TableName", TABLE),)
     consumed, throttled, provisioned = account.store.query(
@@ -199,10 +221,11 @@ def run_experiment(
         ],
         START,
         end,
-        end + timedelta(days=1),  # everything published
+        end + timedelta(days=1),  # as if every minute were published
     )
     served, refused = sum(consumed.values), sum(throttled.values)
     requested = served + refused
+    # the provisioned series records capacity × seconds: its sum is WCU-seconds
     unit_hours = sum(provisioned.values) / 3600
     return ExperimentResult(
         policy=policy,
@@ -257,6 +280,7 @@ __all__ = [
     "TARGET_RANGE",
     "ExperimentResult",
     "check_inputs",
+    "experiment_account",
     "run_experiment",
     "run_grid",
 ]

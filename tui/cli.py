@@ -242,6 +242,25 @@ def build_parser() -> argparse.ArgumentParser:
     _common(aa)
     _backend_flags(aa, top=False)
 
+    from capcon.tui import sim_cli
+
+    sim_cli.add_parser(sub)
+
+    lab = sub.add_parser(
+        "lab",
+        help="trainer lab: auto-scaling policies side by side on simulated tables",
+        description="Run 2–4 policies side by side on identical simulated tables (field note "
+        "B's experiment) with play/pause/step/speed, charts, decision logs and results.",
+    )
+    lab.add_argument("--pattern", default="bell", help="traffic pattern (bell, top-heavy, …)")
+    lab.add_argument("--target", type=_non_negative_float, default=70.0, help="target %%, 20–90")
+    lab.add_argument(
+        "--policies",
+        default="aas-legacy,aas,h2,capcon",
+        help="2–4 of aas, aas-legacy, h1, h2, capcon, oracle (comma-separated)",
+    )
+    lab.add_argument("--speed", type=_non_negative_float, default=60.0, help="1…3600")
+
     au = sub.add_parser("audit", help="the audit log of changes made through capcon")
     au.add_argument("--limit", type=_non_negative_int, default=50, metavar="N")
     au.add_argument("--json", action="store_true", help="print JSON")
@@ -471,6 +490,18 @@ def cmd_aas(args: argparse.Namespace) -> int:
     return run_aas(args, session, load_books(args, session.region), _emit)
 
 
+def cmd_sim(args: argparse.Namespace) -> int:
+    from capcon.tui import sim_cli
+
+    return sim_cli.run(args)
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from capcon.tui.lab import run_lab
+
+    return run_lab(args)
+
+
 def cmd_ls(args: argparse.Namespace) -> int:
     session = open_session(args)
     return live_ls(args, session, load_books(args, session.region))
@@ -502,6 +533,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": cmd_demo,
         "scale": cmd_scale,
         "aas": cmd_aas,
+        "sim": cmd_sim,
+        "lab": cmd_lab,
         "ls": cmd_ls,
         "show": cmd_show,
         "audit": cmd_audit,

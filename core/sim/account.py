@@ -14,6 +14,7 @@ refuses exactly what AWS would, with the same messages, and changes nothing when
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +23,14 @@ from capcon.core.errors import NotFound, ResourceInUse, ValidationFailed, error_
 from capcon.core.model import BillingMode, HashRange, Stream, StreamMode, Table, Throughput
 from capcon.core.partitions import by_throughput, estimate_partitions
 from capcon.core.planner import PlanContext, check_table_change
-from capcon.core.policies import Decision, Observation, Policy, TargetTracking, make_policy
+from capcon.core.policies import (
+    Capcon,
+    Decision,
+    Observation,
+    Policy,
+    TargetTracking,
+    make_policy,
+)
 from capcon.core.ports import (
     INDEX_READ,
     INDEX_WRITE,
@@ -124,6 +132,8 @@ class SimAccount:
         self.targets: dict[tuple[str, str], ScalableTarget] = {}
         self.policies: dict[tuple[str, str, str], ScalingPolicy] = {}
         self.activities: list[ScalingActivity] = []
+        #: every policy decision, held or not, for "why did it scale, why didn't it"
+        self.decisions: deque[tuple[datetime, str, str, Decision]] = deque(maxlen=5_000)
         self._engines: dict[tuple[str, str, str], _Engine] = {}
         #: Called with each policy instance the account creates and the scaling policy it
         #: serves (the experiment runner hands the oracle its forecast here).
@@ -535,6 +545,8 @@ class SimAccount:
                 policy.scale_out_cooldown = spec.scale_out_cooldown
                 policy.scale_in_cooldown = spec.scale_in_cooldown
                 policy.disable_scale_in = spec.disable_scale_in
+            elif isinstance(policy, Capcon):
+                policy.disable_scale_in = spec.disable_scale_in
             if self.policy_setup is not None:
                 self.policy_setup(policy, spec)
             engine = self._engines[key] = _Engine(policy, spec)
@@ -600,6 +612,7 @@ class SimAccount:
                 continue
             engine = self._engine(key, spec)
             decision = engine.policy.decide(self.observe(spec.resource_id, spec.dimension))
+            self.decisions.append((self.now(), spec.resource_id, spec.dimension, decision))
             if decision.capacity is None:
                 if decision.alarm and decision.reason != engine.last_reason:
                     self._activity(spec, decision, "Unfulfilled", decision.reason)
