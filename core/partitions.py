@@ -124,3 +124,29 @@ def after_capacity_change(
     else:
         count, basis = sized, "size"
     return PartitionEstimate(count, basis, needed, sized, current.by_warm, current.count)
+
+
+def split_above(
+    capacity: Throughput | None, partitions: int, read: bool, rules: RuleSettings
+) -> int | None:
+    """The most units of one dimension ``partitions`` serve with the other unchanged: asking
+    for more splits partitions, permanently (field note C)."""
+    if capacity is None:
+        return None
+    if read:
+        per, other = (
+            rules.read_units_per_partition,
+            capacity.write / rules.write_units_per_partition,
+        )
+    else:
+        per, other = rules.write_units_per_partition, capacity.read / rules.read_units_per_partition
+    units = max(0, math.floor((partitions - other) * per))
+    while units > 0 and by_throughput(with_units(capacity, units, read), rules) > partitions:
+        units -= 1
+    while by_throughput(with_units(capacity, units + 1, read), rules) <= partitions:
+        units += 1
+    return units
+
+
+def with_units(capacity: Throughput, units: int, read: bool) -> Throughput:
+    return Throughput(units, capacity.write) if read else Throughput(capacity.read, units)

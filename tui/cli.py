@@ -49,6 +49,7 @@ from capcon.tui.live import (
     live_plan,
     open_session,
     run_aas,
+    run_autoscale,
     run_scale,
 )
 from capcon.tui.live import cmd_ls as live_ls
@@ -245,6 +246,25 @@ def build_parser() -> argparse.ArgumentParser:
     from capcon.tui import sim_cli
 
     sim_cli.add_parser(sub)
+
+    eng = sub.add_parser(
+        "autoscale",
+        help="run an auto-scaling policy (dry run by default), explaining every decision",
+        description="Run a policy on real or simulated tables every minute and log each "
+        "decision with its reason; with --apply, changes go through the core scaler and the "
+        "audit log.  Without --table: every provisioned table not managed by AAS.",
+    )
+    eng.add_argument("--policy", default="capcon", help="aas, aas-legacy, h1, h2, capcon")
+    eng.add_argument("--target", type=_non_negative_float, default=70.0, help="20–90 (percent)")
+    eng.add_argument("--table", action="append", metavar="NAME", help="repeatable")
+    eng.add_argument("--min", type=_non_negative_int, default=1, metavar="N")
+    eng.add_argument("--max", type=_non_negative_int, default=40_000, metavar="N")
+    eng.add_argument("--minutes", type=_non_negative_int, default=60, help="rounds to run")
+    eng.add_argument("--apply", action="store_true", help="apply decisions (default: dry run)")
+    eng.add_argument("--dry-run", action="store_true", help="the default; says so explicitly")
+    eng.add_argument("--verbose", action="store_true", help="also print holds")
+    _common(eng)
+    _backend_flags(eng, top=False)
 
     lab = sub.add_parser(
         "lab",
@@ -496,6 +516,13 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return sim_cli.run(args)
 
 
+def cmd_autoscale(args: argparse.Namespace) -> int:
+    if args.apply and args.dry_run:
+        raise UsageError("choose --apply or --dry-run, not both")
+    session = open_session(args)
+    return run_autoscale(args, session, load_books(args, session.region))
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     from capcon.tui.lab import run_lab
 
@@ -535,6 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "aas": cmd_aas,
         "sim": cmd_sim,
         "lab": cmd_lab,
+        "autoscale": cmd_autoscale,
         "ls": cmd_ls,
         "show": cmd_show,
         "audit": cmd_audit,
@@ -548,6 +576,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return backend_error_exit(error)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `capcon … | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -706,3 +706,70 @@ def run_aas(
             + f" (audit id {outcome.change_id})"
         )
     return EXIT_OK if outcome.outcome == "applied" else EXIT_REFUSED
+
+
+# --------------------------------------------------------------------------------------------
+# autoscale: the engine
+# --------------------------------------------------------------------------------------------
+
+
+def run_autoscale(args: argparse.Namespace, session: Session, books: Any) -> int:
+    from capcon.core.engine import AutoscaleEngine, EngineDecision, run_rounds
+
+    backend = session.backend
+    if args.apply and args.read_only:
+        raise UsageError("--read-only: the engine can only run as a dry run")
+    names = list(args.table or [])
+    known = set(backend.list_tables())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"no table {', '.join(unknown)} (tables: {', '.join(sorted(known))})")
+    if not names:
+        managed = auto_scaling_by_resource(backend)
+        names = [
+            t.name
+            for t in backend.describe_tables(sorted(known))
+            if t.provisioned is not None and resource_id(t.name) not in managed
+        ]
+    if not 20 <= args.target <= 90:
+        raise UsageError(f"--target {args.target:g} is outside 20–90 (percent)")
+    if args.min < 1 or args.max < args.min:
+        raise UsageError(f"--min {args.min} and --max {args.max}: need 1 ≤ min ≤ max")
+    scaler = None
+    if args.apply:
+        scaler = Scaler(backend, session.audit, session.origin, wait=session.wait)
+    update_seconds = None
+    metric_delay = 120
+    if isinstance(backend, SimAccount):
+        update_seconds = backend.settings.update_seconds
+        metric_delay = backend.settings.metric_delay_seconds
+    try:
+        engine = AutoscaleEngine(
+            backend,
+            args.policy,
+            args.target,
+            books.rules,
+            books.prices,
+            names,
+            (args.min, args.max),
+            scaler,
+            metric_delay_seconds=metric_delay,
+            update_seconds=update_seconds,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    mode = "applying through the scaler (audited)" if args.apply else "dry run: nothing is changed"
+    if not args.json:
+        print(
+            f"capcon autoscale · policy {args.policy} at {args.target:g}% · "
+            f"{len(names)} tables · {mode}"
+        )
+
+    def report(decision: EngineDecision) -> None:
+        if args.json:
+            print(json.dumps(to_jsonable(decision), ensure_ascii=False), flush=True)
+        elif decision.decision.capacity is not None or args.verbose:
+            print(decision.line, flush=True)
+
+    run_rounds(engine, args.minutes, session.wait, report)
+    return EXIT_OK

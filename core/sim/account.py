@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from capcon.core.errors import NotFound, ResourceInUse, ValidationFailed, error_for_violations
 from capcon.core.model import BillingMode, HashRange, Stream, StreamMode, Table, Throughput
-from capcon.core.partitions import by_throughput, estimate_partitions
+from capcon.core.partitions import estimate_partitions, split_above
 from capcon.core.planner import PlanContext, check_table_change
 from capcon.core.policies import (
     Capcon,
@@ -598,7 +598,7 @@ class SimAccount:
             ).next_allowed_at,
             update_seconds=self.settings.update_seconds,
             metric_delay_seconds=self.settings.metric_delay_seconds,
-            split_above=_split_above(part.capacity, part.partitions, read, self.rules),
+            split_above=split_above(part.capacity, part.partitions, read, self.rules),
         )
 
     def _autoscale(self) -> None:
@@ -682,31 +682,6 @@ class SimAccount:
                 status_message=message,
             )
         )
-
-
-def _split_above(
-    capacity: Throughput | None, partitions: int, read: bool, rules: RuleSettings
-) -> int | None:
-    """The most units of one dimension ``partitions`` serve with the other unchanged."""
-    if capacity is None:
-        return None
-    if read:
-        per, other = (
-            rules.read_units_per_partition,
-            capacity.write / rules.write_units_per_partition,
-        )
-    else:
-        per, other = rules.write_units_per_partition, capacity.read / rules.read_units_per_partition
-    units = max(0, math.floor((partitions - other) * per))
-    while units > 0 and by_throughput(_with(capacity, units, read), rules) > partitions:
-        units -= 1
-    while by_throughput(_with(capacity, units + 1, read), rules) <= partitions:
-        units += 1
-    return units
-
-
-def _with(capacity: Throughput, units: int, read: bool) -> Throughput:
-    return Throughput(units, capacity.write) if read else Throughput(capacity.read, units)
 
 
 def _single_step_plan(stream: SimStream, step: ReshardStep, now: datetime) -> ReshardPlan:
