@@ -234,7 +234,7 @@ def test_stale_autoscaling_plan_is_refused(tmp_path: Path) -> None:
     assert acc.describe_scaling_policies() == []
 
 
-# --- a moto server, with plain boto3 calls as field note A made them --------------------------------
+# --- a moto server, with plain boto3 calls as field note A made them ------------------------
 
 
 def create_table(ddb: Any, name: str) -> None:
