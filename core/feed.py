@@ -64,7 +64,11 @@ class Sparks:
         values = self.read if which == "read" else self.write
         cap = self.read_capacity if which == "read" else self.write_capacity
         if not cap:
-            return values
+            # On-demand serves instantly up to twice the recent peak: show use against that.
+            peak = max((v for v in values if v is not None), default=0.0)
+            cap = 2 * peak
+            if not cap:
+                return tuple(None if v is None else 0.0 for v in values)
         return tuple(None if v is None else v / cap for v in values)
 
 
@@ -152,6 +156,7 @@ class Feed:
         self.spark_minutes = spark_minutes
         self.cache = MetricCache(keep)
         self.usage = Usage()
+        self.first_screen_rows = 60
 
     def _queries(
         self, tables: Sequence[Table], streams: Sequence[Stream]
@@ -166,19 +171,27 @@ class Feed:
             out[stream.name] = stream_queries(stream.name, "x")
         return out
 
-    def refresh(self, visible: Sequence[str] = ()) -> Snapshot:
-        """Read the inventory and bring metrics up to date, ``visible`` rows first."""
+    def refresh(self, visible: Sequence[str] = (), *, hidden: bool = True) -> Snapshot:
+        """Read the inventory and bring metrics up to date, ``visible`` rows first.
+
+        ``hidden`` False fetches metrics for the visible rows only (rows off screen keep the
+        data they had): visibility-aware polling, which is what keeps an idle console on a
+        large account cheap.  With no ``visible`` names yet (the first screen), the first
+        :attr:`first_screen_rows` rows stand in for them.
+        """
         backend = self.backend
         now = backend.now()
         tables = backend.describe_tables(backend.list_tables())
         streams = backend.describe_streams(backend.list_streams())
         per_row = self._queries(tables, streams)
+        if not visible and not hidden:
+            visible = list(per_row)[: self.first_screen_rows]
         first = [q for name in visible if name in per_row for q in per_row[name]]
         seen = set(visible)
         rest = [q for name, qs in per_row.items() if name not in seen for q in qs]
         if first:
             self.cache.fetch(backend, first, now, self.usage)
-        if rest:
+        if rest and hidden:
             self.cache.fetch(backend, rest, now, self.usage)
         aas = auto_scaling_by_resource(backend)
         rows = collect_rows(

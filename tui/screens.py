@@ -29,7 +29,8 @@ HELP = """\
                     one column a minute: height = consumed ÷ provisioned (full = at capacity),
                     coloured above 80%, in the throttle colour when requests were throttled,
                     · when CloudWatch has no datapoint yet.
-                    Streams: bytes and records against the shard limits.
+                    Streams: bytes and records against the shard limits. On-demand rows:
+                    against twice the recent peak (what on-demand serves instantly).
   util              the higher of read and write use over the last 5 published minutes
   throttled/s       throttled requests (records for streams) per second, last 5 minutes
   parts             estimated partitions (DynamoDB does not report them: an estimate)
