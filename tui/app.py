@@ -213,6 +213,7 @@ class CapconApp(App[None]):
     def on_mount(self) -> None:
         for theme in self._extra_themes:
             self.register_theme(theme)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         try:
             self.theme = self.options.theme
         except Exception:  # an unknown theme name: keep the default, say so
@@ -371,7 +372,7 @@ class CapconApp(App[None]):
             for row in rows:
                 cells = self._row_cells(row, snapshot.sparks.get(row.name))
                 table.add_row(*cells.values(), key=row.name)
-                self._cells.update({(row.name, k): v for k, v in cells.items()})
+                self._cells.update({(row.name, k): _cell_key(v) for k, v in cells.items()})
             self._shown = names
             if current in names:
                 table.move_cursor(row=names.index(current))
@@ -379,9 +380,10 @@ class CapconApp(App[None]):
         for row in rows:
             cells = self._row_cells(row, snapshot.sparks.get(row.name))
             for column, value in cells.items():
-                if self._cells.get((row.name, column)) != value:
+                key = _cell_key(value)
+                if self._cells.get((row.name, column)) != key:
                     table.update_cell(row.name, column, value)
-                    self._cells[(row.name, column)] = value
+                    self._cells[(row.name, column)] = key
 
     def _paint_status(self) -> None:
         parts = [f"[b]capcon[/b] · {self.origin.backend}"]
@@ -437,9 +439,12 @@ class CapconApp(App[None]):
     # --- actions ---------------------------------------------------------------------------
 
     LIST_ONLY: ClassVar[frozenset[str]] = frozenset({"filter", "sort", "clear_filter", "detail"})
+    CHANGES: ClassVar[frozenset[str]] = frozenset({"scale", "autoscaling"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The list's own keys do nothing while another screen (detail, audit) is on top."""
+        if action in self.CHANGES and self.options.read_only:
+            return False  # a read-only session offers no change at all
         return not (action in self.LIST_ONLY and len(self.screen_stack) > 1)
 
     def action_filter(self) -> None:
@@ -481,8 +486,16 @@ class CapconApp(App[None]):
         current = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(current + 1) % len(names)]
         self.notify(f"theme: {self.theme}", timeout=2)
-        self._shown = []  # repaint every cell in the new colours
-        self._paint_table()
+
+    def _theme_changed(self, _theme: object) -> None:
+        """Repaint every cell in the new colours, once Textual has applied the theme's
+        variables (they change in its CSS refresh, after the theme is set)."""
+
+        def repaint() -> None:
+            self._shown = []
+            self._paint_table()
+
+        self.call_after_refresh(repaint)
 
     def action_pause(self) -> None:
         if self.simulated:
@@ -735,6 +748,17 @@ class CapconApp(App[None]):
             self.action_clear_filter()
         if name in self._shown:
             self.query_one(ResourceTable).move_cursor(row=self._shown.index(name))
+
+
+def _cell_key(value: Any) -> Any:
+    """What a cell looks like: rich ``Text`` equality ignores styles, this does not."""
+    if isinstance(value, Text):
+        return (
+            value.plain,
+            str(value.style),
+            tuple((sp.start, sp.end, str(sp.style)) for sp in value.spans),
+        )
+    return value
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,12 @@ class Session:
 
     @property
     def simulated(self) -> bool:
-        return isinstance(self.backend, SimAccount)
+        return isinstance(self.account, SimAccount)
+
+    @property
+    def account(self) -> Any:
+        """The backend itself, behind the console's lock-wrapping proxy if there is one."""
+        return getattr(self.backend, "inner", self.backend)
 
 
 def open_session(args: argparse.Namespace) -> Session:
@@ -411,8 +416,7 @@ def live_context(session: Session, resource: Table | Stream, books: Any) -> Plan
         if session.simulated:
             # The simulated account can total its capacity cheaply; against AWS it would take
             # a DescribeTable per table, so the account quota is left to AWS to enforce.
-            assert isinstance(backend, SimAccount)
-            totals = backend._account_capacity()
+            totals = session.account._account_capacity()
             account = AccountCapacity(totals.read_units, totals.write_units)
         return PlanContext(
             usage=usage,
@@ -431,8 +435,7 @@ def live_context(session: Session, resource: Table | Stream, books: Any) -> Plan
     history: tuple[datetime, ...]
     complete = False
     if session.simulated:
-        assert isinstance(backend, SimAccount)
-        history = tuple(backend.streams[resource.name].reshard_history)
+        history = tuple(session.account.streams[resource.name].reshard_history)
         complete = True
     else:
         history = known_reshards(session.audit, resource.name, backend.now())
