@@ -60,7 +60,7 @@ class Progress:
 class ApplyResult:
     change_id: str
     outcome: Outcome
-    before: Table | Stream
+    before: Table | Stream | None
     after: Table | Stream | None
     error: str | None = None
     steps_done: int = 0
@@ -166,7 +166,14 @@ class Scaler:
         """
         report = progress or (lambda _p: None)
         change_id = new_change_id()
-        current = self._read(plan)
+        try:
+            current = self._read(plan)
+        except CapconError as error:
+            # the resource cannot even be read (deleted, access denied, endpoint down)
+            message = f"{plan.resource} could not be read again before applying: {error}"
+            self._record(change_id, "intent", plan, details={"plan": to_jsonable(plan.change)})
+            self._record(change_id, "outcome", plan, outcome="failed", error=message)
+            return ApplyResult(change_id, "failed", None, None, message)
         intent = {
             "before": _state(current),
             "details": {

@@ -722,3 +722,77 @@ def test_help_and_audit_screens_open_and_close(tmp_path: Path) -> None:
             assert app.screen is main
 
     asyncio.run(scenario())
+
+
+# --------------------------------------------------------------------------------------------
+# Application Auto Scaling: the edit flow (issue 8)
+# --------------------------------------------------------------------------------------------
+
+
+def test_auto_scaling_edit_flow_previews_confirms_and_audits(tmp_path: Path) -> None:
+    from capcon.tui.aas_modal import AutoScalingModal
+
+    async def scenario() -> None:
+        app, acc = make_app(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await started(app, pilot)
+            app.jump_to("inventory")  # registered, no policy: field note A's trap
+            row = app.selected_row()
+            assert row is not None and "no policy" in " ".join(row.auto_scaling.traps)
+            app.action_autoscaling()
+            await settle(app, pilot)
+            modal = app.screen
+            assert isinstance(modal, AutoScalingModal)
+            modal.query_one("#aas-min", Input).value = "40"
+            modal.query_one("#aas-max", Input).value = "300"
+            modal.query_one("#aas-target", Input).value = "95"
+            await pilot.pause()
+            refused = plain(modal.query_one("#aas-plan", Static))
+            assert "20–90%" in refused
+            assert modal.query_one("#aas-apply", Button).disabled
+            modal.query_one("#aas-target", Input).value = "60"
+            await pilot.pause()
+            preview = plain(modal.query_one("#aas-plan", Static))
+            assert "cost between min and max" in preview
+            assert "partitions" in preview
+            assert not modal.query_one("#aas-apply", Button).disabled
+            await pilot.click("#aas-apply")
+            await settle(app, pilot)
+            assert not isinstance(app.screen, AutoScalingModal)
+            policies = [
+                p for p in acc.describe_scaling_policies() if p.resource_id == "table/inventory"
+            ]
+            assert [(p.target_value, p.dimension.rsplit(":", 1)[1]) for p in policies] == [
+                (60.0, "WriteCapacityUnits")
+            ]
+            targets = {
+                t.dimension: t
+                for t in acc.describe_scalable_targets()
+                if t.resource_id == "table/inventory"
+            }
+            assert targets["dynamodb:table:WriteCapacityUnits"].max_capacity == 300
+            records = app.audit.read()
+            assert [r["phase"] for r in records] == ["intent", "outcome"]
+            assert records[-1]["outcome"] == "applied"
+
+    asyncio.run(scenario())
+
+
+def test_scale_modal_offers_auto_scaling_on_a_managed_table(tmp_path: Path) -> None:
+    from capcon.tui.aas_modal import AutoScalingModal
+
+    async def scenario() -> None:
+        app, _acc = make_app(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await started(app, pilot)
+            app.jump_to("checkout")  # managed by AAS
+            app.action_scale()
+            await settle(app, pilot)
+            assert isinstance(app.screen, ScaleModal)
+            note = plain(app.screen.query_one("#aas-note", Static))
+            assert "Auto scaling manages this table" in note
+            await pilot.click("#to-aas")
+            await settle(app, pilot)
+            assert isinstance(app.screen, AutoScalingModal)
+
+    asyncio.run(scenario())
