@@ -90,6 +90,9 @@ class MetricCache:
     def __init__(self, keep: timedelta = timedelta(hours=3)) -> None:
         self.keep = keep
         self.points: dict[QueryKey, dict[datetime, float]] = {}
+        self.fetched: set[QueryKey] = set()
+        self.fetched_until: datetime | None = None
+        self._minutes: dict[datetime, datetime] = {}
 
     def fetch(
         self,
@@ -98,14 +101,20 @@ class MetricCache:
         now: datetime,
         usage: Usage,
     ) -> None:
-        """Bring every query's series up to ``now``, asking only for what is missing."""
+        """Bring every query's series up to ``now``, asking only for what is missing.
+
+        One start time for every series fetched before (the last fetch, less the revision
+        margin) and the whole window for new ones, so N series cost ceil(N/500) calls (plus
+        at most one more group for series seen for the first time).  Sparse series (throttle
+        counts are published only when non-zero) do not pull the window back.
+        """
         start_of_window = (now - self.keep).replace(second=0, microsecond=0)
-        by_start: dict[datetime, list[MetricQuery]] = {}
-        for q in queries:
-            held = self.points.get(_key(q))
-            start = max(start_of_window, max(held) - REVISION_MARGIN) if held else start_of_window
-            by_start.setdefault(start, []).append(q)
-        for start, group in sorted(by_start.items()):
+        since = start_of_window
+        if self.fetched_until is not None:
+            since = max(start_of_window, self.fetched_until - REVISION_MARGIN)
+        known = [q for q in queries if _key(q) in self.fetched]
+        new = [q for q in queries if _key(q) not in self.fetched]
+        for start, group in ((since, known), (start_of_window, new)):
             for i in range(0, len(group), MAX_QUERIES_PER_CALL):
                 batch = group[i : i + MAX_QUERIES_PER_CALL]
                 safe = [
@@ -116,13 +125,19 @@ class MetricCache:
                 usage.metrics_requested += len(safe)
                 answers = backend.get_metric_data(safe, start, now)
                 for q, series in zip(batch, _by_id(safe, answers), strict=True):
-                    store = self.points.setdefault(_key(q), {})
+                    key = _key(q)
+                    self.fetched.add(key)
+                    store = self.points.setdefault(key, {})
+                    minutes = self._minutes
                     for t, v in zip(series.timestamps, series.values, strict=True):
-                        store[t] = v
+                        store[minutes.setdefault(t, t)] = v  # one datetime per minute, shared
+        self.fetched_until = now
         cutoff = start_of_window
         for store in self.points.values():
             for t in [t for t in store if t < cutoff]:
                 del store[t]
+        for t in [t for t in self._minutes if t < cutoff]:
+            del self._minutes[t]
 
     def series(self, q: MetricQuery, minutes: Sequence[datetime]) -> tuple[float | None, ...]:
         store = self.points.get(_key(q), {})
@@ -189,10 +204,9 @@ class Feed:
         first = [q for name in visible if name in per_row for q in per_row[name]]
         seen = set(visible)
         rest = [q for name, qs in per_row.items() if name not in seen for q in qs]
-        if first:
-            self.cache.fetch(backend, first, now, self.usage)
-        if rest and hidden:
-            self.cache.fetch(backend, rest, now, self.usage)
+        wanted = first + rest if hidden else first
+        if wanted:
+            self.cache.fetch(backend, wanted, now, self.usage)
         aas = auto_scaling_by_resource(backend)
         rows = collect_rows(
             _CachedMetrics(backend, self.cache),  # type: ignore[arg-type]

@@ -51,7 +51,7 @@ class Throughput:
     write: int
 
     def __str__(self) -> str:
-        return f"{self.read} RCU / {self.write} WCU"
+        return f"{self.read:,} RCU / {self.write:,} WCU"
 
 
 @dataclass(frozen=True, slots=True)

@@ -590,7 +590,7 @@ def _plan_table(
         assumptions=(
             "partition counts are estimates: DynamoDB does not report them (historical "
             "formula ceil(RCU/3000 + WCU/1000), size/10 GB, warm throughput, earlier estimates)",
-            *assumptions(prices),
+            *(a for a in assumptions(prices) if "closed shards" not in a),
         ),
     )
 

@@ -176,7 +176,7 @@ def test_rich_plan_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert result.code == 0, result.err
     assert "permanent" in result.out
     assert "nothing has changed yet" in result.out
-    assert "orders: 1200 RCU / 400 WCU → 1200 RCU / 4000 WCU" in result.out
+    assert "orders: 1,200 RCU / 400 WCU → 1,200 RCU / 4,000 WCU" in result.out
     assert "\x1b[" not in result.out  # not a terminal: no escape codes
     with pytest.raises(json.JSONDecodeError):
         json.loads(result.out)

@@ -234,6 +234,18 @@ def test_list_shows_every_demo_resource_with_sparklines(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
+def test_list_fits_the_reference_terminal_width(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app, _ = make_app(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await started(app, pilot)
+            table = resources(app)
+            assert table.virtual_size.width <= table.size.width
+            assert table.max_scroll_x == 0
+
+    asyncio.run(scenario())
+
+
 def test_on_demand_sparklines_are_not_drawn_as_near_capacity(tmp_path: Path) -> None:
     async def scenario() -> None:
         app, _ = make_app(tmp_path)

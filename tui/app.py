@@ -228,7 +228,7 @@ class CapconApp(App[None]):
         # Fixed widths: auto-sized columns would measure every cell of every row on each
         # repaint, which is what made the first frame slow on 1,000+ resources.
         for label, key, width in (
-            ("name", "name", 28),
+            ("name", "name", 24),
             ("kind", "kind", 6),
             ("mode", "mode", 11),
             ("status", "status", 8),
@@ -258,7 +258,9 @@ class CapconApp(App[None]):
         # Off-screen rows are fetched every ``hidden_every`` polls (visibility-aware polling:
         # on AWS each metric requested costs money); the first poll fetches only what the
         # first screen shows, so rows appear at once, and the next poll follows immediately.
-        hidden = not first and (self._polls % self.options.hidden_every == 0 or self.simulated)
+        hidden = not first and (
+            self._polls == 2 or self._polls % self.options.hidden_every == 0 or self.simulated
+        )
         try:
             if self.simulated and not first:
                 now = time.monotonic()
@@ -287,7 +289,11 @@ class CapconApp(App[None]):
         if not self.options.poll:
             return
         if self._polls == 1:
-            self.set_timer(0.5, self.poll)  # the rest of the rows, once the first screen is drawn
+            # the rest of the rows, once the first screen has been drawn
+            self.call_after_refresh(lambda: self.set_timer(0.2, self.poll))
+            return
+        if self.simulated and self.backend.inner.clock.paused:
+            self.set_timer(5.0, self.poll)  # nothing moves while paused: poll rarely
             return
         interval = (
             self.options.sim_refresh_seconds if self.simulated else self.options.refresh_seconds

@@ -38,15 +38,21 @@ def sparkline(
     text = Text(" " * (width - len(values)))
     peak = max((v for v in values if v is not None), default=1.0)
     scale = 1.0 if peak <= 1.0 else peak  # above capacity (burst): scale to the peak
+    runs: list[tuple[str, str]] = []  # (characters, style): one append per run, not per cell
     for value, mark in zip(values, marks, strict=True):
         if value is None:
-            text.append("·", style=colours.empty)
-            continue
-        level = min(8, max(1 if value > 0 else 0, round(value / scale * 8)))
-        style = colours.normal
-        if mark:
-            style = colours.throttle
-        elif value >= 0.8:
-            style = colours.high
-        text.append(BLOCKS[level], style=style)
+            char, style = "·", colours.empty
+        else:
+            level = min(8, max(1 if value > 0 else 0, round(value / scale * 8)))
+            char, style = BLOCKS[level], colours.normal
+            if mark:
+                style = colours.throttle
+            elif value >= 0.8:
+                style = colours.high
+        if runs and runs[-1][1] == style:
+            runs[-1] = (runs[-1][0] + char, style)
+        else:
+            runs.append((char, style))
+    for chars, style in runs:
+        text.append(chars, style=style)
     return text

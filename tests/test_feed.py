@@ -1,0 +1,71 @@
+"""The console's feed: batched, incremental, visibility-aware metric fetching."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from capcon.core.feed import Feed
+from capcon.core.ports import MetricQuery, MetricSeries
+from capcon.core.pricing import load_price_book
+from capcon.core.rules import RuleSettings
+from capcon.core.sim.scenarios import build_scenario
+
+NOW = datetime(2026, 4, 6, 12, 0, tzinfo=UTC)
+
+
+class Counting:
+    """The simulated account, counting GetMetricData calls and their queries and windows."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: list[tuple[int, datetime]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def get_metric_data(
+        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+    ) -> list[MetricSeries]:
+        assert len(queries) <= 500
+        self.calls.append((len(queries), start))
+        result: list[MetricSeries] = self.inner.get_metric_data(queries, start, end)
+        return result
+
+
+def feed() -> tuple[Feed, Counting]:
+    account = build_scenario("fleet:200,50", NOW, history=timedelta(minutes=30))
+    backend = Counting(account)
+    return Feed(backend, RuleSettings(), load_price_book("us-east-1")), backend
+
+
+def test_a_full_refresh_takes_ceil_n_over_500_calls() -> None:
+    f, backend = feed()
+    snapshot = f.refresh()
+    series = 200 * 4 + 50 * 3
+    assert len(backend.calls) == math.ceil(series / 500) == 2
+    assert f.usage.metrics_requested == series
+    assert len(snapshot.rows) == 250
+    backend.calls.clear()
+    backend.inner.advance(120)
+    f.refresh()
+    assert len(backend.calls) == 2  # warm: still ceil(N/500)
+    # incremental: only the minutes since the last fetch (less the revision margin)
+    assert all(start >= backend.inner.now() - timedelta(minutes=6) for _, start in backend.calls)
+
+
+def test_visible_rows_only() -> None:
+    f, backend = feed()
+    f.refresh()
+    backend.calls.clear()
+    visible = [f"table-{i:03d}" for i in range(40)]
+    f.refresh(visible, hidden=False)
+    assert [n for n, _ in backend.calls] == [40 * 4]
+
+
+def test_first_screen_without_visible_names_takes_the_first_rows() -> None:
+    f, backend = feed()
+    f.refresh(hidden=False)
+    assert sum(n for n, _ in backend.calls) == f.first_screen_rows * 4
