@@ -40,6 +40,8 @@ SORTS: tuple[tuple[str, str], ...] = (
     ("cost", "cost"),
 )
 SPARK_WIDTH = 20
+#: Rows drawn in the very first frame on a large account (the rest follow right after).
+FIRST_SCREEN_ROWS = 60
 
 
 @dataclass
@@ -375,6 +377,11 @@ class CapconApp(App[None]):
             )
             table.clear()
             self._cells.clear()
+            first_screen = not self._shown and len(rows) > FIRST_SCREEN_ROWS
+            if first_screen:
+                # a large account: draw one screenful now, the rest after the first frame
+                rows, names = rows[:FIRST_SCREEN_ROWS], names[:FIRST_SCREEN_ROWS]
+                self.call_after_refresh(self._paint_table)
             for row in rows:
                 cells = self._row_cells(row, snapshot.sparks.get(row.name))
                 table.add_row(*cells.values(), key=row.name)
@@ -424,7 +431,8 @@ class CapconApp(App[None]):
         if self.last_error:
             parts.append(f"[b]error:[/b] {self.last_error[:60]}")
         self.query_one("#status", Static).update(" · ".join(parts))
-        hint = "Enter detail · c scale · / filter · s sort · a audit · t theme · ? help"
+        hint = "Enter detail · c scale · u auto scaling · / filter · s sort · a audit · t theme"
+        hint += " · ? help"
         if self.options.read_only:
             hint = "Enter detail · / filter · s sort · a audit · t theme · ? help (read-only)"
         if self.simulated:

@@ -18,6 +18,7 @@ HELP = """\
 [b]Keys[/b]
   ↑ ↓ PgUp PgDn     move                                   Enter   detail (charts, shards)
   c                 scale (preview, then confirm)          a   audit log
+  u                 auto scaling: min, max, target (preview, then confirm)
   /                 filter by name (Esc clears)            s   sort: name/util/throttles/cost
   t                 next theme                             r   refresh now
   Ctrl+P            command palette (every action, and "Go to <resource>")
