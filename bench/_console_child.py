@@ -46,7 +46,7 @@ def main() -> int:
 
     profiler: Any = None
     if args.profile:
-        from pyinstrument import Profiler
+        from pyinstrument import Profiler  # optional: pip install pyinstrument to profile
 
         profiler = Profiler(interval=0.001)
         profiler.start()
