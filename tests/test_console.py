@@ -30,20 +30,17 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from capcon.core.audit import AuditLog, Origin
 from capcon.core.errors import AccessDenied
 from capcon.core.model import Throughput
 from capcon.core.overview import Row
 from capcon.core.ports import TableChange
-from capcon.core.pricing import load_price_book
-from capcon.core.rules import RuleSettings
 from capcon.core.sim.account import SimAccount
-from capcon.core.sim.scenarios import build_scenario
-from capcon.tui.app import CapconApp, ConsoleOptions, ResourceTable
+from capcon.tui.app import CapconApp, ResourceTable
 from capcon.tui.detail import DetailScreen
 from capcon.tui.scale import ScaleModal
 from capcon.tui.screens import AuditScreen, HelpScreen
-from capcon.tui.theming import BUILTIN_THEME_FILES, THEME_ALIASES, builtin_themes
+from capcon.tui.testing import demo_console
+from capcon.tui.theming import BUILTIN_THEME_FILES, THEME_ALIASES
 
 NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 SIZE = (160, 50)
@@ -61,32 +58,8 @@ def make_app(
     before_wait: Callable[[float], None] | None = None,
     **options: Any,
 ) -> tuple[CapconApp, SimAccount]:
-    """A console over a paused demo account; ``options`` override :class:`ConsoleOptions`.
-
-    The scaler's ``wait`` advances simulated time under the app's backend lock (the one
-    every poll takes), after calling ``before_wait`` when given.
-    """
-    acc = build_scenario("demo", NOW)
-    settings: dict[str, Any] = {"refresh_seconds": 3600, "sim_speed": 1.0, "poll": False}
-    settings.update(options)
-
-    def wait(seconds: float) -> None:
-        if before_wait is not None:
-            before_wait(seconds)
-        app.backend.run(lambda: acc.advance(int(seconds)))
-
-    app = CapconApp(
-        acc,
-        Origin("simulated", "sim:demo", region="us-east-1"),
-        RuleSettings(),
-        load_price_book("us-east-1"),
-        AuditLog(tmp_path / "audit.jsonl"),
-        ConsoleOptions(**settings),
-        wait=wait,
-        themes=builtin_themes(),
-    )
-    acc.clock.paused = True  # after the app: it sets the clock's speed
-    return app, acc
+    """A console over a paused demo account (see :func:`capcon.tui.testing.demo_console`)."""
+    return demo_console(tmp_path / "audit.jsonl", before_wait=before_wait, now=NOW, **options)
 
 
 async def settle(app: CapconApp, pilot: Any) -> None:

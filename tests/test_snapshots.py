@@ -20,15 +20,11 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
-from capcon.core.audit import AuditLog, Origin
-from capcon.core.pricing import load_price_book
-from capcon.core.rules import RuleSettings
-from capcon.core.sim.scenarios import build_scenario
-from capcon.tui.app import CapconApp, ConsoleOptions
+from capcon.tui.app import CapconApp
 from capcon.tui.detail import DetailScreen
 from capcon.tui.scale import ScaleModal
 from capcon.tui.screens import HelpScreen
-from capcon.tui.theming import builtin_themes
+from capcon.tui.testing import demo_console
 
 NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 SIZE = (160, 50)
@@ -37,22 +33,7 @@ SnapCompare = Callable[..., bool]
 
 
 def make_app(tmp_path: Path) -> CapconApp:
-    acc = build_scenario("demo", NOW)
-
-    def wait(seconds: float) -> None:
-        app.backend.run(lambda: acc.advance(int(seconds)))
-
-    app = CapconApp(
-        acc,
-        Origin("simulated", "sim:demo", region="us-east-1"),
-        RuleSettings(),
-        load_price_book("us-east-1"),
-        AuditLog(tmp_path / "audit.jsonl"),
-        ConsoleOptions(refresh_seconds=3600, sim_speed=1.0, poll=False),
-        wait=wait,
-        themes=builtin_themes(),
-    )
-    acc.clock.paused = True
+    app, _account = demo_console(tmp_path / "audit.jsonl", now=NOW)
     return app
 
 

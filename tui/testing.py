@@ -1,0 +1,55 @@
+"""A console over a paused ``demo`` account, for tests, snapshots and benchmarks.
+
+Nothing moves unless the caller moves it: the simulated clock is paused, automatic polling
+is off unless asked for, and the scaler's waits advance simulated time under the console's
+backend lock instead of sleeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from capcon.core.audit import AuditLog, Origin
+from capcon.core.pricing import load_price_book
+from capcon.core.rules import RuleSettings
+from capcon.core.sim.account import SimAccount
+from capcon.core.sim.scenarios import build_scenario
+from capcon.tui.app import CapconApp, ConsoleOptions
+from capcon.tui.theming import builtin_themes
+
+#: The demo's "now" in tests: simulated time, never the wall clock.
+DEMO_NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
+
+
+def demo_console(
+    audit_path: Path,
+    *,
+    before_wait: Callable[[float], None] | None = None,
+    now: datetime = DEMO_NOW,
+    **options: Any,
+) -> tuple[CapconApp, SimAccount]:
+    """The console and its paused demo account; ``options`` override :class:`ConsoleOptions`."""
+    account = build_scenario("demo", now)
+    settings: dict[str, Any] = {"refresh_seconds": 3600, "sim_speed": 1.0, "poll": False}
+    settings.update(options)
+
+    def wait(seconds: float) -> None:
+        if before_wait is not None:
+            before_wait(seconds)
+        app.backend.run(lambda: account.advance(int(seconds)))
+
+    app = CapconApp(
+        account,
+        Origin("simulated", "sim:demo", region="us-east-1"),
+        RuleSettings(),
+        load_price_book("us-east-1"),
+        AuditLog(audit_path),
+        ConsoleOptions(**settings),
+        wait=wait,
+        themes=builtin_themes(),
+    )
+    account.clock.paused = True  # after the app: it sets the clock's speed
+    return app, account
