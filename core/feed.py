@@ -172,6 +172,8 @@ class Feed:
         self.cache = MetricCache(keep)
         self.usage = Usage()
         self.first_screen_rows = 60
+        self._tables: dict[str, Table] = {}
+        self._streams: dict[str, Stream] = {}
 
     def _queries(
         self, tables: Sequence[Table], streams: Sequence[Stream]
@@ -186,18 +188,33 @@ class Feed:
             out[stream.name] = stream_queries(stream.name, "x")
         return out
 
-    def refresh(self, visible: Sequence[str] = (), *, hidden: bool = True) -> Snapshot:
+    def refresh(
+        self, visible: Sequence[str] = (), *, hidden: bool = True, inventory: bool = True
+    ) -> Snapshot:
         """Read the inventory and bring metrics up to date, ``visible`` rows first.
 
         ``hidden`` False fetches metrics for the visible rows only (rows off screen keep the
         data they had): visibility-aware polling, which is what keeps an idle console on a
         large account cheap.  With no ``visible`` names yet (the first screen), the first
         :attr:`first_screen_rows` rows stand in for them.
+
+        ``inventory`` False re-describes only the visible resources and keeps the last
+        description of the others (on AWS a full inventory is a DescribeTable per table and
+        two calls per stream: the console does it only when it fetches off-screen rows).
         """
         backend = self.backend
         now = backend.now()
-        tables = backend.describe_tables(backend.list_tables())
-        streams = backend.describe_streams(backend.list_streams())
+        if inventory or not (self._tables or self._streams):
+            self._tables = {t.name: t for t in backend.describe_tables(backend.list_tables())}
+            self._streams = {s.name: s for s in backend.describe_streams(backend.list_streams())}
+        else:
+            heads = {name.split("/", 1)[0] for name in visible}
+            for table in backend.describe_tables(sorted(heads & set(self._tables))):
+                self._tables[table.name] = table
+            for stream in backend.describe_streams(sorted(heads & set(self._streams))):
+                self._streams[stream.name] = stream
+        tables = list(self._tables.values())
+        streams = list(self._streams.values())
         per_row = self._queries(tables, streams)
         if not visible and not hidden:
             visible = list(per_row)[: self.first_screen_rows]

@@ -69,3 +69,21 @@ def test_first_screen_without_visible_names_takes_the_first_rows() -> None:
     f, backend = feed()
     f.refresh(hidden=False)
     assert sum(n for n, _ in backend.calls) == f.first_screen_rows * 4
+
+
+def test_inventory_is_cached_between_full_refreshes() -> None:
+    f, backend = feed()
+    described: list[list[str]] = []
+    inner_describe = backend.inner.describe_tables
+
+    def counting(names: Sequence[str]) -> Any:
+        described.append(list(names))
+        return inner_describe(names)
+
+    backend.inner.describe_tables = counting
+    f.refresh()
+    assert len(described[-1]) == 200  # the first refresh describes every table
+    f.refresh(["table-007", "table-011/x", "stream-003"], hidden=False, inventory=False)
+    assert described[-1] == ["table-007", "table-011"]  # then only the visible ones
+    snapshot = f.refresh(["table-007"], hidden=False, inventory=False)
+    assert len(snapshot.rows) == 250  # the others keep their last description

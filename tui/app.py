@@ -270,7 +270,7 @@ class CapconApp(App[None]):
                 self.backend.run(lambda: self.backend.inner.tick(min(real, 5.0)))
             elif self.simulated:
                 self._last_tick = time.monotonic()
-            snapshot = self.feed.refresh(self._visible(), hidden=hidden)
+            snapshot = self.feed.refresh(self._visible(), hidden=hidden, inventory=hidden or first)
         except CapconError as error:
             self.post_message(self.PollFailed(str(error)))
             return
