@@ -19,10 +19,6 @@ from capcon.core.model import Stream, Table, Throughput
 from capcon.core.partitions import PartitionEstimate, estimate_partitions
 from capcon.core.planner import StreamTraffic, Usage
 from capcon.core.ports import (
-    INDEX_READ,
-    INDEX_WRITE,
-    TABLE_READ,
-    TABLE_WRITE,
     Backend,
     MetricQuery,
     MetricSeries,
@@ -309,11 +305,3 @@ def auto_scaled_parts(
         elif rid.startswith(resource_id(table) + "/index/"):
             parts.add(rid.rsplit("/", 1)[1])
     return frozenset(parts)
-
-
-DIMENSION_WORDS = {
-    TABLE_READ: "reads",
-    TABLE_WRITE: "writes",
-    INDEX_READ: "reads",
-    INDEX_WRITE: "writes",
-}

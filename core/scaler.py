@@ -35,14 +35,6 @@ from capcon.core.reshard import ReshardPlan
 Outcome = Literal["applied", "refused", "failed"]
 
 
-class ReadOnlyError(CapconError):
-    """The session is read-only: no change is sent."""
-
-
-class StalePlanError(CapconError):
-    """The resource changed since the preview: plan again."""
-
-
 class ApplyTimeout(CapconError):
     """The resource did not return to ``ACTIVE`` in time (the change may still complete)."""
 

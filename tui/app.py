@@ -779,7 +779,3 @@ def _cell_key(value: Any) -> Any:
 class _Books:
     rules: RuleSettings
     prices: PriceBook
-
-
-def utc(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"

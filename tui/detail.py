@@ -34,11 +34,11 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
+from capcon.core.autoscaling import dimension_word
 from capcon.core.errors import CapconError
 from capcon.core.model import Index, Stream, Table, Throughput, ThroughputHistory, WarmThroughput
 from capcon.core.overview import (
     DDB,
-    DIMENSION_WORDS,
     KINESIS,
     AutoScalingState,
     Row,
@@ -421,7 +421,7 @@ def _load_table(
         marks = tuple(
             Mark(a.start, a.description, a.status in ("Successful", "InProgress"))
             for a in activities
-            if word == DIMENSION_WORDS.get(a.dimension)
+            if word == f"{dimension_word(a.dimension)}s"
         )
         charts.append(Chart(word, f"{word} · {unit}", tuple(series), marks))
 
@@ -502,7 +502,7 @@ def _table_panel(
         add(PanelLine("  not registered", "muted"))
     unit = {"reads": "RCU", "writes": "WCU"}
     for target in aas.targets:
-        word = DIMENSION_WORDS.get(target.dimension, target.dimension)
+        word = f"{dimension_word(target.dimension)}s"
         line = f"  {word} {target.min_capacity:,}–{target.max_capacity:,} {unit.get(word, '')}"
         targets = [
             f"{p.target_value:g}%"

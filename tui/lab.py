@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color
@@ -296,10 +295,6 @@ class LabApp(App[None]):
                 )
             plt.xlabel("minutes")
         plot.refresh()
-
-    @on(DataTable.CellHighlighted)
-    def _ignore(self) -> None:  # the results table is read-only
-        return
 
 
 def _fmt_elapsed(delta: timedelta) -> str:

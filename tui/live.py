@@ -127,7 +127,17 @@ def _use_text(row: Row) -> str:
 
 
 def cmd_ls(args: argparse.Namespace, session: Session, books: Any) -> int:
-    rows = collect_rows(session.backend, books.rules, books.prices)
+    backend = session.backend
+    tables = backend.describe_tables(backend.list_tables())
+    aas = auto_scaling_by_resource(backend)
+    rows = collect_rows(
+        backend,
+        books.rules,
+        books.prices,
+        tables=tables,
+        streams=backend.describe_streams(backend.list_streams()),
+        auto_scaling=aas,
+    )
     if args.filter:
         rows = [r for r in rows if args.filter.lower() in r.name.lower()]
     rows.sort(key=SORT_KEYS[args.sort])
@@ -182,11 +192,9 @@ def cmd_ls(args: argparse.Namespace, session: Session, books: Any) -> int:
         + (f"[bold red]throttling: {', '.join(throttling)}[/]" if throttling else "no throttling")
     )
     traps = [f"{r.name}: {trap}" for r in rows for trap in r.auto_scaling.traps]
-    backend = session.backend
-    tables = [backend.describe_table(n) for n in backend.list_tables()]
     traps += [
         f"{rid}: auto scaling is left on a table or index that no longer exists: deregister it"
-        for rid in orphaned(auto_scaling_by_resource(backend), tables)
+        for rid in orphaned(aas, tables)
     ]
     for trap in traps:
         console.print(f"[yellow]⚠ {trap}[/]")

@@ -9,7 +9,7 @@ changes (or any change on a production profile) need the resource name typed.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -282,11 +282,3 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def describe_result(result: Any) -> str:
-    if isinstance(result, Refusal):
-        return "refused: " + "; ".join(v.message for v in result.violations)
-    if isinstance(result, ScalePlan):
-        return result.summary
-    return ""
