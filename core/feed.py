@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from capcon.core.model import Stream, Table, Throughput
 from capcon.core.overview import (
+    AutoScalingState,
     Row,
     auto_scaling_by_resource,
     collect_rows,
@@ -174,6 +175,7 @@ class Feed:
         self.first_screen_rows = 60
         self._tables: dict[str, Table] = {}
         self._streams: dict[str, Stream] = {}
+        self._aas: dict[str, AutoScalingState] | None = None
 
     def _queries(
         self, tables: Sequence[Table], streams: Sequence[Stream]
@@ -224,7 +226,9 @@ class Feed:
         wanted = first + rest if hidden else first
         if wanted:
             self.cache.fetch(backend, wanted, now, self.usage)
-        aas = auto_scaling_by_resource(backend)
+        if inventory or self._aas is None:  # auto scaling is inventory too: refreshed with it
+            self._aas = auto_scaling_by_resource(backend)
+        aas = self._aas
         rows = collect_rows(
             _CachedMetrics(backend, self.cache),  # type: ignore[arg-type]
             self.rules,

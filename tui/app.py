@@ -181,6 +181,7 @@ class CapconApp(App[None]):
         self._theme_warnings = list(theme_warnings)
         self.last_error: str | None = None
         self._polls = 0
+        self._stale_inventory = False  # set after capcon's own changes: describe everything
         if self.simulated:
             backend.clock.speed = self.options.sim_speed
 
@@ -270,7 +271,9 @@ class CapconApp(App[None]):
                 self.backend.run(lambda: self.backend.inner.tick(min(real, 5.0)))
             elif self.simulated:
                 self._last_tick = time.monotonic()
-            snapshot = self.feed.refresh(self._visible(), hidden=hidden, inventory=hidden or first)
+            inventory = hidden or first or self._stale_inventory
+            self._stale_inventory = False
+            snapshot = self.feed.refresh(self._visible(), hidden=hidden, inventory=inventory)
         except CapconError as error:
             self.post_message(self.PollFailed(str(error)))
             return
@@ -319,6 +322,7 @@ class CapconApp(App[None]):
 
     @on(ApplyDone)
     def _on_apply_done(self, message: ApplyDone) -> None:
+        self._stale_inventory = True
         self.notify(message.text, severity="information" if message.ok else "error", timeout=10)
         self.action_refresh()
 
