@@ -13,25 +13,27 @@ account has ``4 × (tables + GSIs) + 3 × streams`` metric series.  Then:
   (metric window kept to 5 minutes: moto's ``GetMetricData`` is O(queries × periods ×
   datapoints)), on fresh Feeds: the console's first poll (first screen only), a full
   refresh from an empty cache, full refreshes with the first 50 rows visible, and polls of
-  the visible rows only (when ``Feed.refresh`` takes ``hidden``; how often the console
-  fetches off-screen rows, ``ConsoleOptions.hidden_every``, is read from the code).  Per
+  the visible rows only, describing only the visible resources (when ``Feed.refresh``
+  takes ``hidden``; the console's polling policy, ``ConsoleOptions().polling``, is read
+  from the code).  Per
   refresh: ``GetMetricData`` calls counted by a botocore hook
   (``before-call.monitoring.GetMetricData``), metrics requested (``MetricDataQueries`` per
   call), what the Feed's and the adapter's own counters say, every other AWS call by
   operation, wall time split by phase, and the client's CPU time (all threads).
 - **naive**: one ``GetMetricStatistics`` call per metric per resource, the way peers poll.
   A sample of the metrics is timed (all of them with ``--naive-all``) and extrapolated.
-- **cost per hour** of an open console polling every minute ($ per 1,000 metrics requested
-  from the price book): what capcon does now (its policy applied to the measured full and
-  visible-only polls), polling everything every minute, and visibility-aware polling (50
-  visible rows every minute, the rest every 5, 15 or 60 minutes).
-- **sparse** (no moto): calls per refresh of a default Feed (3 h window) over
+- **per hour** of an open console, in use and idle ($ per 1,000 metrics requested from the
+  price book): capcon's polling policy applied to the measured full and visible-only polls
+  (metrics, cost, client CPU), against polling everything every minute, and visibility-aware
+  polling without back-off (50 visible rows every minute, the rest every 5, 15 or 60 min).
+- **sparse** (no moto): calls per refresh of a default Feed (the console's window) over
   ``fleet:1000,200`` whose throttle series are sparse, as CloudWatch's are.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import statistics
 import sys
@@ -57,7 +59,6 @@ from _common import (
 
 VISIBLE = 50
 WINDOW = timedelta(minutes=5)
-REFRESH_SECONDS = 60.0
 LESS_VISIBLE_EVERY = (5, 15, 60)
 
 
@@ -249,17 +250,27 @@ def _timed(phases: dict[str, float], name: str, call: Callable[..., Any]) -> Cal
 # --- capcon ------------------------------------------------------------------------------------
 
 
-def polling_policy() -> tuple[bool, int]:
-    """(whether ``Feed.refresh`` can leave off-screen rows out, every how many polls the
-    console fetches them) — read from the code, so the figures follow the console."""
+def polling_policy() -> tuple[bool, Any]:
+    """(whether ``Feed.refresh`` can leave off-screen rows out, the console's
+    :class:`~capcon.core.polling.PollPolicy`, or ``None`` before there was one) — read from
+    the code, so the figures follow the console."""
     import inspect
 
     from capcon.core.feed import Feed
     from capcon.tui.app import ConsoleOptions
 
     supports = "hidden" in inspect.signature(Feed.refresh).parameters
-    every = int(getattr(ConsoleOptions(), "hidden_every", 1)) if supports else 1
-    return supports, max(1, every)
+    return supports, getattr(ConsoleOptions(), "polling", None) if supports else None
+
+
+def per_hour(policy: Any, idle: bool, full: float, part: float) -> tuple[float, float, float]:
+    """(polls, full polls, amount) per hour under ``policy``: ``full`` per poll that fetches
+    every row (and describes the whole inventory), ``part`` per poll of the visible rows."""
+    visible_every = policy.idle_visible_seconds if idle else policy.visible_seconds
+    hidden_every = policy.idle_hidden_seconds if idle else policy.hidden_seconds
+    polls = 3600 / visible_every
+    full_polls = 3600 / (math.ceil(hidden_every / visible_every) * visible_every)
+    return polls, full_polls, full_polls * full + (polls - full_polls) * part
 
 
 class Probe:
@@ -290,8 +301,12 @@ class Probe:
             setattr(adapter, name, _timed(self.phases, name, getattr(adapter, name)))
         self.feed = Feed(adapter, RuleSettings(), load_price_book("us-east-1"), keep=WINDOW)
 
-    def refresh(self, label: str, visible: list[str], hidden: bool | None) -> dict[str, Any]:
-        """One ``Feed.refresh`` (``hidden`` None: the Feed has no such parameter)."""
+    def refresh(
+        self, label: str, visible: list[str], hidden: bool | None, inventory: bool = True
+    ) -> dict[str, Any]:
+        """One ``Feed.refresh`` (``hidden`` None: the Feed has no such parameter), with the
+        whole inventory described or (``inventory`` False) only the visible resources, as
+        the console does on its visible-only polls."""
         feed, adapter, counters = self.feed, self.adapter, self.counters
         self.phases.clear()
         calls0, metrics0, ops0 = counters.snapshot()
@@ -299,7 +314,7 @@ class Probe:
         adapter_calls0 = adapter.metrics_usage.calls
         adapter_metrics0 = adapter.metrics_usage.metrics_requested
         started, cpu = time.perf_counter(), time.process_time()
-        kwargs = {} if hidden is None else {"hidden": hidden}
+        kwargs = {} if hidden is None else {"hidden": hidden, "inventory": inventory}
         snapshot = feed.refresh(visible, **kwargs)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         calls1, metrics1, ops1 = counters.snapshot()
@@ -351,7 +366,9 @@ def capcon_run(url: str, warm: int) -> dict[str, list[dict[str, Any]]]:
     for _ in range(warm):
         out["warm"].append(probe.refresh("warm", visible, full))
     if supports:
-        out["visible"] = [probe.refresh("visible", visible, False) for _ in range(warm)]
+        out["visible"] = [
+            probe.refresh("visible", visible, False, inventory=False) for _ in range(warm)
+        ]
     for entries in out.values():
         for entry in entries:
             entry["visible_series"] = visible_series if entry["visible_rows"] else 0
@@ -499,16 +516,16 @@ def cost_per_hour(metrics_per_minute: float, price_per_1000: float) -> float:
     return metrics_per_minute * 60 * price_per_1000 / 1000
 
 
-def costs(series: int, visible_series: int, per_poll: float, price: float) -> dict[str, Any]:
-    polls_per_hour = 3600 / REFRESH_SECONDS
+def costs(
+    series: int, visible_series: int, policy_hours: dict[str, Any], price: float
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "price_per_1000_metrics": price,
-        "refresh_seconds": REFRESH_SECONDS,
-        "capcon_now_metrics_per_poll": per_poll,
-        "capcon_now_per_hour": per_poll * polls_per_hour * price / 1000,
         "everything_every_minute_per_hour": cost_per_hour(series, price),
         "visible_series": visible_series,
     }
+    for state, figures in policy_hours.items():
+        out[f"capcon_{state}_per_hour"] = figures["metrics_per_hour"] * price / 1000
     for every in LESS_VISIBLE_EVERY:
         per_minute = visible_series + (series - visible_series) / every
         out[f"visible_every_minute_rest_every_{every}_min_per_hour"] = cost_per_hour(
@@ -550,7 +567,7 @@ def main() -> None:
     finally:
         server.close()
     sparse = sparse_run(3)
-    supports, hidden_every = polling_policy()
+    supports, policy = polling_policy()
 
     def pooled(kind: str) -> list[dict[str, Any]]:
         return [entry for run in runs for entry in run.get(kind, [])]
@@ -586,9 +603,21 @@ def main() -> None:
         part_cpu = statistics.median(v["client_cpu_seconds"] for v in visible_only)
     else:
         part_metrics, part_cpu = full_metrics, full_cpu
-    share = 1 / hidden_every  # polls that fetch every row
-    per_poll_metrics = share * full_metrics + (1 - share) * part_metrics
-    per_poll_cpu = share * full_cpu + (1 - share) * part_cpu
+    policy_hours: dict[str, Any] = {}
+    for state, idle in (("in_use", False), ("idle", True)):
+        if policy is None:  # every row every minute
+            polls, full_polls, metrics_h = 60.0, 60.0, 60 * full_metrics
+            cpu_h = 60 * full_cpu
+        else:
+            polls, full_polls, metrics_h = per_hour(policy, idle, full_metrics, part_metrics)
+            cpu_h = per_hour(policy, idle, full_cpu, part_cpu)[2]
+        policy_hours[state] = {
+            "polls_per_hour": polls,
+            "full_polls_per_hour": full_polls,
+            "metrics_per_hour": metrics_h,
+            "client_cpu_seconds_per_hour": cpu_h,
+            "cpu_percent_of_one_core": 100 * cpu_h / 3600,
+        }
     result = {
         "account": account,
         "load_average_before": load_before,
@@ -596,19 +625,18 @@ def main() -> None:
         "call_limit_ceil_n_over_500": limit,
         "polling_policy": {
             "feed_can_skip_hidden_rows": supports,
-            "hidden_rows_every_polls": hidden_every,
-            "refresh_seconds": REFRESH_SECONDS,
+            "policy": None if policy is None else dataclasses.asdict(policy),
         },
         "capcon": {
             "first_screen": figures(first_screen),
             "cold": figures(cold),
             "warm": figures(warm),
             "visible_only": figures(visible_only),
-            "per_poll_under_policy": {
-                "metrics": per_poll_metrics,
-                "client_cpu_seconds": per_poll_cpu,
-                "idle_cpu_percent": 100 * per_poll_cpu / REFRESH_SECONDS,
+            "per_poll": {
+                "full": {"metrics": full_metrics, "client_cpu_seconds": full_cpu},
+                "visible_only": {"metrics": part_metrics, "client_cpu_seconds": part_cpu},
             },
+            "per_hour_under_policy": policy_hours,
         },
         "naive": {
             "calls_per_refresh": series,
@@ -619,19 +647,23 @@ def main() -> None:
             "detail": naive,
         },
         "sparse_default_window": sparse,
-        "cost_per_hour": costs(series, visible_series, per_poll_metrics, price),
+        "cost_per_hour": costs(series, visible_series, policy_hours, price),
     }
     write_result("refresh.json", result)
     cost = result["cost_per_hour"]
-    policy = (
-        f"off-screen rows every {hidden_every} polls"
-        if supports and hidden_every > 1
-        else "every row every poll"
+    said = (
+        "every row every minute"
+        if policy is None
+        else (
+            f"visible rows every {policy.visible_seconds:g} s, off-screen every"
+            f" {policy.hidden_seconds:g} s; idle after {policy.idle_after_seconds:g} s:"
+            f" {policy.idle_visible_seconds:g} s / {policy.idle_hidden_seconds:g} s"
+        )
     )
     print(
         f"Refresh: {account['tables']} tables ({account['gsis']} GSIs) + {account['streams']} "
         f"streams = {series:,} series on moto; window {WINDOW.total_seconds() / 60:g} min; "
-        f"setup {account['setup_seconds']:.1f} s; console policy: {policy}"
+        f"setup {account['setup_seconds']:.1f} s; console policy: {said}"
     )
     sampled = (
         f"(timed {naive[0]['calls_timed']} calls, extrapolated)"
@@ -661,16 +693,19 @@ def main() -> None:
     phases = ", ".join(f"{k} {v:.2f}" for k, v in cold[0]["phase_seconds"].items())
     ops = cold[0]["api_calls"]
     others = ", ".join(f"{k} {v}" for k, v in ops.items() if "GetMetricData" not in k)
-    under = result["capcon"]["per_poll_under_policy"]
+    hours = result["capcon"]["per_hour_under_policy"]
     nv = result["naive"]
     rows += [
         ("capcon full refresh: phases s", phases),
         ("capcon every refresh: other AWS calls", others),
-        ("capcon per poll under its policy: metrics", f"{under['metrics']:,.0f}"),
-        (
-            f"  client CPU s = idle CPU % of a core at {REFRESH_SECONDS:g}-s polls",
-            f"{under['client_cpu_seconds']:.2f} = {under['idle_cpu_percent']:.1f} %",
-        ),
+        *[
+            (
+                f"capcon per hour, {state.replace('_', ' ')}: polls (full) / metrics / CPU %",
+                f"{h['polls_per_hour']:g} ({h['full_polls_per_hour']:g}) /"
+                f" {h['metrics_per_hour']:,.0f} / {h['cpu_percent_of_one_core']:.2f} %",
+            )
+            for state, h in hours.items()
+        ],
         (f"naive: GetMetricStatistics calls {sampled}", f"{series:,}"),
         ("naive: s per call", spread(nv["seconds_per_call"], "{:.4f}")),
         (
@@ -681,18 +716,27 @@ def main() -> None:
     for sp in sparse:
         rows.append(
             (
-                f"sparse throttle series, 3 h window, no moto: {sp['refresh']} refresh calls",
+                f"sparse throttle series, default window, no moto: {sp['refresh']} refresh calls",
                 f"{sp['gmd_calls']} (limit {sp['call_limit']}), {sp['gmd_metrics']:,} metrics",
             )
         )
     print_table("per refresh", rows)
+
+    def paces(idle: bool) -> str:
+        if policy is None:
+            return "every row every minute"
+        visible = policy.idle_visible_seconds if idle else policy.visible_seconds
+        hidden = policy.idle_hidden_seconds if idle else policy.hidden_seconds
+        return f"visible rows every {visible / 60:g} min, the rest every {hidden / 60:g} min"
+
     money = [
         (
-            f"capcon now ({per_poll_metrics:,.0f} metrics/poll, {policy})",
-            cost["capcon_now_per_hour"],
-        ),
-        ("everything every minute", cost["everything_every_minute_per_hour"]),
+            f"capcon, {state.replace('_', ' ')} ({paces(state == 'idle')})",
+            cost[f"capcon_{state}_per_hour"],
+        )
+        for state in hours
     ]
+    money.append(("everything every minute", cost["everything_every_minute_per_hour"]))
     for e in LESS_VISIBLE_EVERY:
         money.append(
             (
@@ -702,8 +746,7 @@ def main() -> None:
         )
     money.append((f"{VISIBLE} visible rows only", cost["visible_only_per_hour"]))
     print_table(
-        f"CloudWatch $/hour of an open console polling every {REFRESH_SECONDS:g} s "
-        f"(${price}/1,000 metrics)",
+        f"CloudWatch $/hour of an open console (${price}/1,000 metrics)",
         [(label, f"${value:.3f}") for label, value in money],
     )
 

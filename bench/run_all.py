@@ -140,7 +140,7 @@ def summary_rows(results: dict[str, dict[str, Any]]) -> list[Row]:
                 )
         for sp in rf.get("sparse_default_window", [])[1:2]:
             add(
-                "refresh, sparse throttle series, 3 h window (warm): calls",
+                "refresh, sparse throttle series, default window (warm): calls",
                 str(sp["gmd_calls"]),
                 f"≤ {sp['call_limit']}",
                 sp["gmd_calls"] <= sp["call_limit"],
@@ -160,13 +160,13 @@ def summary_rows(results: dict[str, dict[str, Any]]) -> list[Row]:
             "",
             None,
         )
-        under = rf["capcon"]["per_poll_under_policy"]
-        add(
-            "idle CPU, AWS console (client CPU per poll / 60 s): %",
-            f"{under['idle_cpu_percent']:.1f}",
-            "< 2 %",
-            under["idle_cpu_percent"] < 2.0,
-        )
+        for state, h in rf["capcon"]["per_hour_under_policy"].items():
+            add(
+                f"CPU, AWS console {state.replace('_', ' ')} (client CPU per hour): %",
+                f"{h['cpu_percent_of_one_core']:.2f}",
+                "< 2 %",
+                h["cpu_percent_of_one_core"] < 2.0,
+            )
         naive = rf["naive"]
         add(
             f"refresh naive: {naive['calls_per_refresh']:,} GetMetricStatistics calls, wall s"
@@ -177,10 +177,16 @@ def summary_rows(results: dict[str, dict[str, Any]]) -> list[Row]:
         )
         cost = rf["cost_per_hour"]
         add(
-            "CloudWatch $/h of an open console, capcon now",
-            f"${cost['capcon_now_per_hour']:.3f}",
+            "CloudWatch $/h of an open console in use, capcon",
+            f"${cost['capcon_in_use_per_hour']:.3f}",
+            "",
+            None,
+        )
+        add(
+            "CloudWatch $/h of an idle open console, capcon",
+            f"${cost['capcon_idle_per_hour']:.3f}",
             "cents/h (< $0.10)",
-            cost["capcon_now_per_hour"] < 0.10,
+            cost["capcon_idle_per_hour"] < 0.10,
         )
         add(
             "CloudWatch $/h, everything every minute",

@@ -31,6 +31,10 @@ MINUTE = timedelta(minutes=1)
 #: CloudWatch may still revise its newest minutes: they are fetched again on each refresh.
 REVISION_MARGIN = timedelta(minutes=3)
 MAX_QUERIES_PER_CALL = 500
+#: How far back a row looks for its newest datapoints (``collect_rows``: 5 min + 10 late).
+ROW_LOOKBACK = timedelta(minutes=15)
+#: How late CloudWatch's newest minutes may be, at most, for a full sparkline.
+LATE = timedelta(minutes=10)
 
 QueryKey = tuple[str, str, tuple[tuple[str, str], ...]]
 
@@ -88,7 +92,7 @@ class Snapshot:
 class MetricCache:
     """1-minute datapoints per metric, filled incrementally."""
 
-    def __init__(self, keep: timedelta = timedelta(hours=3)) -> None:
+    def __init__(self, keep: timedelta = timedelta(minutes=30)) -> None:
         self.keep = keep
         self.points: dict[QueryKey, dict[datetime, float]] = {}
         self.fetched: set[QueryKey] = set()
@@ -164,13 +168,17 @@ class Feed:
         prices: PriceBook,
         *,
         spark_minutes: int = 30,
-        keep: timedelta = timedelta(hours=3),
+        keep: timedelta | None = None,
     ) -> None:
         self.backend = backend
         self.rules = rules
         self.prices = prices
         self.spark_minutes = spark_minutes
-        self.cache = MetricCache(keep)
+        # Only what the list shows: the sparklines (they end at the newest published minute,
+        # which CloudWatch publishes minutes late) and the rows' newest minutes.  Longer
+        # windows are the detail screen's, fetched when it opens: 3 h of 5,000 series held
+        # here cost ≈ 100 MB.
+        self.cache = MetricCache(keep or max(timedelta(minutes=spark_minutes) + LATE, ROW_LOOKBACK))
         self.usage = Usage()
         self.first_screen_rows = 60
         self._tables: dict[str, Table] = {}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from capcon.core.polling import PollPolicy
 from capcon.tui.config import (
     Config,
     ConfigError,
@@ -101,6 +102,23 @@ def test_range_edges_are_allowed(tmp_path: Path) -> None:
     assert (high.refresh_seconds, high.sim_refresh_seconds) == (3600, 60)
 
 
+def test_polling_policy_defaults_and_unset_intervals_follow_the_set_ones(tmp_path: Path) -> None:
+    assert Config().polling() == PollPolicy(60, 900, 300, 300, 3600)
+    slow = load_config(write(tmp_path, "refresh_seconds = 1200\n")).polling()
+    assert slow == PollPolicy(1200, 1200, 300, 1200, 3600)
+    never_idle = load_config(write(tmp_path, "idle_after_minutes = 0\n")).polling()
+    assert never_idle.idle_after_seconds == 0
+    assert not never_idle.is_idle(now=10**6, last_input=0)
+    custom = load_config(
+        write(
+            tmp_path,
+            "refresh_seconds = 30\noffscreen_refresh_minutes = 5\nidle_after_minutes = 2\n"
+            "idle_refresh_seconds = 600\nidle_offscreen_refresh_minutes = 120\n",
+        )
+    ).polling()
+    assert custom == PollPolicy(30, 300, 120, 600, 7200)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -118,6 +136,24 @@ def test_range_edges_are_allowed(tmp_path: Path) -> None:
         ),
         ("sim_refresh_seconds = 0.1", ["sim_refresh_seconds", "between 0.2 and 60 seconds", "0.1"]),
         ("sim_refresh_seconds = 61", ["sim_refresh_seconds", "between 0.2 and 60 seconds", "61"]),
+        (
+            "offscreen_refresh_minutes = 0.5",
+            ["offscreen_refresh_minutes", "between 1 and 1440 minutes", "0.5"],
+        ),
+        ("idle_after_minutes = -1", ["idle_after_minutes", "0: never idle", "-1"]),
+        ("idle_refresh_seconds = 4000", ["idle_refresh_seconds", "between 5 and 3600", "4000"]),
+        (
+            "idle_refresh_seconds = 30",
+            ["idle_refresh_seconds (30 seconds)", "at least refresh_seconds (60 seconds, the"],
+        ),
+        (
+            "refresh_seconds = 120\noffscreen_refresh_minutes = 1",
+            ["offscreen_refresh_minutes (1 minutes)", "at least refresh_seconds (120 seconds)"],
+        ),
+        (
+            "offscreen_refresh_minutes = 90\nidle_offscreen_refresh_minutes = 30",
+            ["idle_offscreen_refresh_minutes (30 minutes)", "offscreen_refresh_minutes (90"],
+        ),
         ("confirm_factor = 0.5", ["confirm_factor", "at least 1", "0.5"]),
         ('confirm_factor = "4x"', ["confirm_factor", "a number of at least 1", "'4x'"]),
         ("confirm_factor = inf", ["confirm_factor", "at least 1", "inf"]),

@@ -15,7 +15,6 @@ Actions are called directly where the key itself is not what is tested (style.md
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import time
 from collections.abc import Callable
@@ -24,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 from rich.text import Text
-from textual.content import Content
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
@@ -39,7 +37,7 @@ from capcon.tui.app import CapconApp, ResourceTable
 from capcon.tui.detail import DetailScreen
 from capcon.tui.scale import ScaleModal
 from capcon.tui.screens import AuditScreen, HelpScreen
-from capcon.tui.testing import demo_console
+from capcon.tui.testing import demo_console, plain, settle, status_bar
 from capcon.tui.theming import BUILTIN_THEME_FILES, THEME_ALIASES
 
 NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
@@ -62,17 +60,6 @@ def make_app(
     return demo_console(tmp_path / "audit.jsonl", before_wait=before_wait, now=NOW, **options)
 
 
-async def settle(app: CapconApp, pilot: Any) -> None:
-    """Until no worker runs and the messages they posted (and the workers those start,
-    such as the refresh after an apply) have been handled."""
-    for _ in range(50):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            return
-    raise AssertionError(f"workers still running: {list(app.workers)}")
-
-
 async def started(app: CapconApp, pilot: Any) -> None:
     """The first poll, made and painted."""
     app.action_refresh()
@@ -91,22 +78,6 @@ def shown(app: CapconApp) -> list[str]:
 
 def cell(app: CapconApp, name: str, column: str) -> Any:
     return resources(app).get_cell(name, column)
-
-
-def plain(widget: Static | Label) -> str:
-    """What a Static shows, as plain text (markup strings, Text, Content or a Rich panel)."""
-    content = widget.content
-    if isinstance(content, str):
-        return Content.from_markup(content).plain
-    if isinstance(content, Content | Text):
-        return content.plain
-    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
-    console.print(content)
-    return console.export_text()
-
-
-def status_bar(app: CapconApp) -> str:
-    return plain(app.query_one("#status", Static))
 
 
 def notifications(app: CapconApp, severity: str | None = None) -> list[str]:
@@ -215,6 +186,43 @@ def test_list_fits_the_reference_terminal_width(tmp_path: Path) -> None:
             table = resources(app)
             assert table.virtual_size.width <= table.size.width
             assert table.max_scroll_x == 0
+
+    asyncio.run(scenario())
+
+
+def test_changed_cells_repaint_and_unchanged_rows_keep_their_lines(tmp_path: Path) -> None:
+    """``ResourceTable.update_cells`` (which re-renders only changed cells of changed rows)
+    shows every new value, after a poll and after a direct update, and nothing else moves."""
+
+    async def scenario() -> None:
+        app, acc = make_app(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await started(app, pilot)
+            table = resources(app)
+
+            def line(name: str) -> str:
+                """The row's line as the screen gets it (cached lines unless repainted)."""
+                y = shown(app).index(name) + 1
+                return table.render_lines(Region(0, y, table.size.width, 1))[0].text
+
+            before = {name: line(name) for name in shown(app)}
+            # a poll after 10 simulated minutes: the sparklines move, and every line shows
+            # what a fresh table with the same rows (painted from scratch) shows
+            acc.advance(600)
+            app.action_refresh()
+            await settle(app, pilot)
+            moved = {name: line(name) for name in shown(app)}
+            assert moved != before
+            app._shown = []
+            app._paint_table()
+            await pilot.pause()
+            assert {name: line(name) for name in shown(app)} == moved
+            # one cell set directly: that line changes, no other
+            table.update_cells([("orders", "util", Text("12%", justify="right"))])
+            await pilot.pause()
+            assert "12%" in line("orders")
+            assert line("orders") != moved["orders"]
+            assert all(line(n) == moved[n] for n in shown(app) if n != "orders")
 
     asyncio.run(scenario())
 

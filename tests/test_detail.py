@@ -48,7 +48,7 @@ def make_app(tmp_path: Path) -> CapconApp:
         RuleSettings(),
         load_price_book("us-east-1"),
         AuditLog(tmp_path / "audit.jsonl"),
-        ConsoleOptions(poll=True, refresh_seconds=3600, sim_speed=1.0),
+        ConsoleOptions(poll=True, sim_speed=1.0),
     )
 
 

@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from capcon.core.audit import AuditLog, Origin
 from capcon.core.errors import CapconError
 from capcon.core.feed import Feed, Snapshot, Sparks
 from capcon.core.overview import Row
+from capcon.core.polling import PollPolicy, PollStep
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings
 from capcon.core.sim.account import SimAccount
@@ -48,7 +53,8 @@ FIRST_SCREEN_ROWS = 60
 class ConsoleOptions:
     """How the console runs (from the CLI flags and the config file)."""
 
-    refresh_seconds: float = 60.0
+    polling: PollPolicy = field(default_factory=PollPolicy)
+    """AWS: visible rows, off-screen rows, and the idle back-off."""
     sim_refresh_seconds: float = 1.0
     read_only: bool = False
     production: bool = False
@@ -56,8 +62,22 @@ class ConsoleOptions:
     confirm_factor: float = 4.0
     theme: str = "capcon-dark"
     sim_speed: float = 60.0
-    hidden_every: int = 10
     poll: bool = True
+
+
+def _set_line(widget: Static, text: str) -> None:
+    """Update a one-line bar: nothing when unchanged, and no layout pass (its height is
+    fixed), so a status line that ticks every second repaints only itself."""
+    if widget.content != text:
+        widget.update(text, layout=False)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
 
 
 def _fmt_capacity(row: Row) -> str:
@@ -92,12 +112,80 @@ def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
     return [row for group in ordered for row in group]
 
 
+SegmentLines = list[list[Segment]]
+
+
 class ResourceTable(DataTable[Any]):
-    """The capacity list."""
+    """The capacity list.
+
+    Renders only the cells that changed.  ``DataTable`` keys its cell render cache on one
+    counter that every ``update_cell`` bumps, so a live list whose sparklines move every
+    poll re-rendered every visible cell (through Rich's ``Padding`` and ``Text`` wrapping)
+    each second: most of the demo's idle CPU.  Here :meth:`update_cells` repaints only the
+    changed rows on screen, and each cell's cache key carries the table's *structural*
+    count (rows, columns, size: every other change), the version of that one cell, its row
+    index and width, so a changed row re-renders only its changed cells.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_detail", "Detail", show=True),
     ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._cell_bumps = 0
+        self._cell_versions: dict[tuple[Any, Any], int] = {}
+
+    def update_cells(self, changes: Iterable[tuple[str, str, Any]]) -> None:
+        """Set many cells at once; repaint only the rows on screen that changed.
+
+        (``DataTable.update_cell`` repaints the whole table each time.)
+        """
+        changed: set[int] = set()
+        self._update_count += 1
+        self._cell_bumps += 1
+        version = self._update_count
+        for row_key, column_key, value in changes:
+            row, column = RowKey(row_key), ColumnKey(column_key)
+            if row not in self._row_locations or column not in self._column_locations:
+                raise CellDoesNotExist(
+                    f"No cell exists for row {row_key!r}, column {column_key!r}."
+                )
+            self._data[row][column] = value
+            self._cell_versions[(row, column)] = version
+            index = self._row_locations.get(row)
+            if index is not None:
+                changed.add(index)
+        top, height = self.scroll_offset.y, self.size.height
+        for index in sorted(changed):  # rows are one line high: row i is line i + header
+            if top - 1 <= index <= top + height:
+                self.refresh_row(index)
+
+    def clear(self, columns: bool = False) -> Self:
+        self._cell_versions.clear()
+        return super().clear(columns)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        real = self._update_count
+        row_key = (
+            self._header_row_key if row_index == -1 else self._row_locations.get_key(row_index)
+        )
+        column_key = self._column_locations.get_key(column_index)
+        version = self._cell_versions.get((row_key, column_key), 0)
+        # the cell cache (and the row renderables it reads) see this cell's own token
+        self._update_count = (real - self._cell_bumps, version, row_index, width)  # type: ignore[assignment]
+        try:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        finally:
+            self._update_count = real
 
     def action_open_detail(self) -> None:
         app = self.app
@@ -130,9 +218,10 @@ class CapconApp(App[None]):
     class DataReady(Message):
         """A fresh snapshot from the poll worker (only the newest one matters)."""
 
-        def __init__(self, snapshot: Snapshot) -> None:
+        def __init__(self, snapshot: Snapshot, hidden: bool = True) -> None:
             super().__init__()
             self.snapshot = snapshot
+            self.hidden = hidden  # off-screen rows were fetched too
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, CapconApp.DataReady)
@@ -181,6 +270,13 @@ class CapconApp(App[None]):
         self._theme_warnings = list(theme_warnings)
         self.last_error: str | None = None
         self._polls = 0
+        self._poll_timer: Timer | None = None
+        #: the polling policy's clock (a test sets a fake one)
+        self.clock: Callable[[], float] = time.monotonic
+        self._last_input = self.clock()
+        self._last_hidden: float | None = None
+        self._step: PollStep | None = None
+        self._all_rows_at: datetime | None = None
         self._stale_inventory = False  # set after capcon's own changes: describe everything
         if self.simulated:
             backend.clock.speed = self.options.sim_speed
@@ -253,17 +349,32 @@ class CapconApp(App[None]):
 
     # --- polling ---------------------------------------------------------------------------
 
+    def _poll_step(self) -> PollStep:
+        """What this poll fetches and when the next one is (the console's polling policy).
+
+        The first poll fetches only what the first screen shows, so rows appear at once; the
+        second follows right after the first frame with everything else.  On AWS, off-screen
+        rows and the inventory are then fetched at the policy's slower pace (each metric
+        requested costs money), and less often still while nobody uses the console; the
+        simulated account costs nothing and fetches everything every time.
+        """
+        now = self.clock()
+        if self._polls == 0:
+            return PollStep(hidden=False, idle=False, delay=0.2)
+        if self.simulated:
+            paused = self.backend.inner.clock.paused
+            # nothing moves while paused: poll rarely
+            return PollStep(True, False, 5.0 if paused else self.options.sim_refresh_seconds)
+        return self.options.polling.step(now, self._last_input, self._last_hidden)
+
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def poll(self) -> None:
         """Read the backend in a thread; post the snapshot (or the error)."""
-        first = self.snapshot is None and self._polls == 0
+        step = self._step = self._poll_step()
+        first = self._polls == 0
         self._polls += 1
-        # Off-screen rows are fetched every ``hidden_every`` polls (visibility-aware polling:
-        # on AWS each metric requested costs money); the first poll fetches only what the
-        # first screen shows, so rows appear at once, and the next poll follows immediately.
-        hidden = not first and (
-            self._polls == 2 or self._polls % self.options.hidden_every == 0 or self.simulated
-        )
+        if step.hidden:
+            self._last_hidden = self.clock()
         try:
             if self.simulated and not first:
                 now = time.monotonic()
@@ -271,16 +382,16 @@ class CapconApp(App[None]):
                 self.backend.run(lambda: self.backend.inner.tick(min(real, 5.0)))
             elif self.simulated:
                 self._last_tick = time.monotonic()
-            inventory = hidden or first or self._stale_inventory
+            inventory = step.hidden or first or self._stale_inventory
             self._stale_inventory = False
-            snapshot = self.feed.refresh(self._visible(), hidden=hidden, inventory=inventory)
+            snapshot = self.feed.refresh(self._visible(), hidden=step.hidden, inventory=inventory)
         except CapconError as error:
             self.post_message(self.PollFailed(str(error)))
             return
         except Exception as error:  # never let a poll kill the console
             self.post_message(self.PollFailed(f"{type(error).__name__}: {error}"))
             return
-        self.post_message(self.DataReady(snapshot))
+        self.post_message(self.DataReady(snapshot, step.hidden))
 
     def _visible(self) -> list[str]:
         try:
@@ -290,24 +401,58 @@ class CapconApp(App[None]):
         first = max(0, table.scroll_offset.y)
         return self._shown[first : first + max(1, table.size.height)]
 
+    def poll_now(self) -> None:
+        """Poll at once; the pending timed poll is dropped (one chain of polls, never two)."""
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+            self._poll_timer = None
+        self.poll()
+
     def _next_poll(self) -> None:
         if not self.options.poll:
             return
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        step = self._step or self._poll_step()
         if self._polls == 1:
             # the rest of the rows, once the first screen has been drawn
-            self.call_after_refresh(lambda: self.set_timer(0.2, self.poll))
+            self._poll_timer = None
+            self.call_after_refresh(self._poll_after_first_frame)
             return
-        if self.simulated and self.backend.inner.clock.paused:
-            self.set_timer(5.0, self.poll)  # nothing moves while paused: poll rarely
-            return
-        interval = (
-            self.options.sim_refresh_seconds if self.simulated else self.options.refresh_seconds
-        )
-        self.set_timer(interval, self.poll)
+        self._poll_timer = self.set_timer(step.delay, self.poll)
+
+    def _poll_after_first_frame(self) -> None:
+        self._poll_timer = self.set_timer(0.2, self.poll)
+
+    @property
+    def idle(self) -> bool:
+        """Nobody has pressed a key, clicked or scrolled for the policy's idle time (AWS)."""
+        return not self.simulated and self.options.polling.is_idle(self.clock(), self._last_input)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(
+            event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp
+        ) and not getattr(event, "is_forwarded", False):
+            self._touched()
+        await super().on_event(event)
+
+    def _touched(self) -> None:
+        """Someone uses the console: after an idle spell, fresh data at once."""
+        was_idle = self.idle
+        self._last_input = self.clock()
+        if was_idle and self.options.poll:
+            self.poll_now()
+            from capcon.tui.detail import DetailScreen
+
+            if isinstance(self.screen, DetailScreen):
+                self.screen.refresh_now()
+            self._paint_status()
 
     @on(DataReady)
     def _on_data(self, message: DataReady) -> None:
         self.snapshot = message.snapshot
+        if message.hidden:
+            self._all_rows_at = message.snapshot.at
         self.last_error = None
         self._paint_table()
         self._paint_status()
@@ -394,13 +539,16 @@ class CapconApp(App[None]):
             if current in names:
                 table.move_cursor(row=names.index(current))
             return
+        changes: list[tuple[str, str, Any]] = []
         for row in rows:
             cells = self._row_cells(row, snapshot.sparks.get(row.name))
             for column, value in cells.items():
                 key = _cell_key(value)
                 if self._cells.get((row.name, column)) != key:
-                    table.update_cell(row.name, column, value)
+                    changes.append((row.name, column, value))
                     self._cells[(row.name, column)] = key
+        if changes:
+            table.update_cells(changes)
 
     def _paint_status(self) -> None:
         parts = [f"[b]capcon[/b] · {self.origin.backend}"]
@@ -421,7 +569,13 @@ class CapconApp(App[None]):
                 stale = " [b]stale[/b]" if age > 10 else ""
                 parts.append(f"data until {snapshot.data_until:%H:%M} ({age:.0f} min old){stale}")
             if not self.simulated:
-                parts.append(f"refreshed {snapshot.at:%H:%M:%S}")
+                refreshed = f"refreshed {snapshot.at:%H:%M:%S}"
+                if self._all_rows_at is not None and self._all_rows_at != snapshot.at:
+                    refreshed += f" (off-screen rows {self._all_rows_at:%H:%M})"
+                parts.append(refreshed)
+            if self.idle:
+                every = _duration(self.options.polling.idle_visible_seconds)
+                parts.append(f"[b]idle[/b]: polling every {every}, any key resumes")
         usage = self.feed.usage
         parts.append(
             f"CloudWatch {usage.calls} calls, {usage.metrics_requested:,} metrics, "
@@ -434,14 +588,14 @@ class CapconApp(App[None]):
             parts.append("[b]read-only[/b]")
         if self.last_error:
             parts.append(f"[b]error:[/b] {self.last_error[:60]}")
-        self.query_one("#status", Static).update(" · ".join(parts))
+        _set_line(self.query_one("#status", Static), " · ".join(parts))
         hint = "Enter detail · c scale · u auto scaling · / filter · s sort · a audit · t theme"
         hint += " · ? help"
         if self.options.read_only:
             hint = "Enter detail · / filter · s sort · a audit · t theme · ? help (read-only)"
         if self.simulated:
             hint += " · space pause · +/- speed · . step"
-        self.query_one("#hint", Static).update(hint)
+        _set_line(self.query_one("#hint", Static), hint)
 
     # --- selection -------------------------------------------------------------------------
 
@@ -495,7 +649,7 @@ class CapconApp(App[None]):
         self._paint_status()
 
     def action_refresh(self) -> None:
-        self.poll()
+        self.poll_now()
 
     def action_next_theme(self) -> None:
         names = [n for n in self.available_themes if n.startswith("capcon-")] or list(

@@ -8,7 +8,11 @@ file, the key, what was given and what is allowed: a console that guesses around
 Example::
 
     theme = "projector"              # dark, light, projector, colorblind or a user theme
-    refresh_seconds = 60             # AWS polling, 5 … 3600
+    refresh_seconds = 60             # AWS: rows on screen, 5 … 3600
+    offscreen_refresh_minutes = 15   # AWS: rows off screen, 1 … 1440
+    idle_after_minutes = 5           # no key/click/scroll this long = idle (0 = never)
+    idle_refresh_seconds = 300       # AWS, idle: rows on screen, 5 … 3600
+    idle_offscreen_refresh_minutes = 60   # AWS, idle: rows off screen, 1 … 1440
     sim_refresh_seconds = 1          # simulated account, 0.2 … 60
     production_profiles = ["prod", "*-production"]   # red frame + typed confirmation
     confirm_factor = 4               # changes ×4 or ÷4 or more need the name typed (≥ 1)
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from capcon.core.polling import PollPolicy
 from capcon.core.settings import SettingsError, apply_overrides, read_toml
 
 
@@ -37,7 +42,19 @@ class Config:
     theme: str = "dark"
     """A theme name or alias; checked against the loaded themes by ``resolve_theme_name``."""
     refresh_seconds: float = 60.0
-    """Seconds between polls of AWS (CloudWatch requests cost money: not too often)."""
+    """Seconds between polls of AWS for the rows on screen (CloudWatch requests cost
+    money: not too often)."""
+    offscreen_refresh_minutes: float | None = None
+    """Minutes between fetches of the rows off screen (default 15, or ``refresh_seconds``
+    if that is longer)."""
+    idle_after_minutes: float = 5.0
+    """No key press, click or scroll for this long makes the console idle (0: never)."""
+    idle_refresh_seconds: float | None = None
+    """While idle, seconds between polls for the rows on screen (default 300, or
+    ``refresh_seconds`` if that is longer)."""
+    idle_offscreen_refresh_minutes: float | None = None
+    """While idle, minutes between fetches of the rows off screen (default 60, or the
+    longer of the two intervals above)."""
     sim_refresh_seconds: float = 1.0
     """Seconds between polls of the simulated account."""
     production_profiles: tuple[str, ...] = ()
@@ -49,11 +66,51 @@ class Config:
     prices_file: str | None = None
     rules_file: str | None = None
 
+    def intervals(self) -> dict[str, float]:
+        """The polling intervals in seconds, by config key; unset ones follow the set ones."""
+        visible = self.refresh_seconds
+        hidden = (
+            self.offscreen_refresh_minutes * 60
+            if self.offscreen_refresh_minutes is not None
+            else max(900.0, visible)
+        )
+        idle_visible = (
+            self.idle_refresh_seconds
+            if self.idle_refresh_seconds is not None
+            else max(300.0, visible)
+        )
+        idle_hidden = (
+            self.idle_offscreen_refresh_minutes * 60
+            if self.idle_offscreen_refresh_minutes is not None
+            else max(3600.0, hidden, idle_visible)
+        )
+        return {
+            "refresh_seconds": visible,
+            "offscreen_refresh_minutes": hidden,
+            "idle_refresh_seconds": idle_visible,
+            "idle_offscreen_refresh_minutes": idle_hidden,
+        }
+
+    def polling(self) -> PollPolicy:
+        """The console's AWS polling policy."""
+        seconds = self.intervals()
+        return PollPolicy(
+            seconds["refresh_seconds"],
+            seconds["offscreen_refresh_minutes"],
+            self.idle_after_minutes * 60,
+            seconds["idle_refresh_seconds"],
+            seconds["idle_offscreen_refresh_minutes"],
+        )
+
 
 #: Allowed ranges (inclusive) of the numeric settings, and their unit for messages.
 RANGES: dict[str, tuple[float, float, str]] = {
     "refresh_seconds": (5.0, 3600.0, " seconds"),
     "sim_refresh_seconds": (0.2, 60.0, " seconds"),
+    "offscreen_refresh_minutes": (1.0, 1440.0, " minutes"),
+    "idle_after_minutes": (0.0, 1440.0, " minutes (0: never idle)"),
+    "idle_refresh_seconds": (5.0, 3600.0, " seconds"),
+    "idle_offscreen_refresh_minutes": (1.0, 1440.0, " minutes"),
     "confirm_factor": (1.0, math.inf, ""),
 }
 
@@ -134,6 +191,32 @@ def _resolve_file(value: str | None, key: str, base: Path, source: str) -> str |
     return str(path)
 
 
+#: Intervals that must not be shorter than others: (slower, faster), by config key.
+_SLOWER_THAN: tuple[tuple[str, str], ...] = (
+    ("offscreen_refresh_minutes", "refresh_seconds"),
+    ("idle_refresh_seconds", "refresh_seconds"),
+    ("idle_offscreen_refresh_minutes", "offscreen_refresh_minutes"),
+    ("idle_offscreen_refresh_minutes", "idle_refresh_seconds"),
+)
+
+
+def _check_polling(config: Config, given: set[str], source: str) -> None:
+    """Idle and off-screen polling may not be faster than the pace they slow down from."""
+    seconds = config.intervals()
+
+    def said(key: str) -> str:
+        value = seconds[key]
+        shown = f"{value / 60:g} minutes" if key.endswith("_minutes") else f"{value:g} seconds"
+        return f"{key} ({shown}{'' if key in given else ', the default'})"
+
+    for slower, faster in _SLOWER_THAN:
+        if seconds[slower] < seconds[faster]:
+            raise ConfigError(
+                f"{source}: {said(slower)} must be at least {said(faster)}: it is the slower"
+                " pace, set it longer or leave it out"
+            )
+
+
 def load_config(path: Path | None = None) -> Config:
     """The config in ``path`` (default :func:`config_path`); defaults when it does not exist.
 
@@ -169,6 +252,7 @@ def load_config(path: Path | None = None) -> Config:
             f"{source}: theme must be a theme name (dark, light, projector, colorblind or a"
             f" user theme), got {config.theme!r}"
         )
+    _check_polling(config, set(overrides), source)
     base = path.resolve().parent
     return dataclasses.replace(
         config,

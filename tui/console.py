@@ -52,7 +52,7 @@ def run_console(args: argparse.Namespace) -> int:
         None if getattr(args, "sim", None) else effective_profile(getattr(args, "profile", None))
     )
     options = ConsoleOptions(
-        refresh_seconds=config.refresh_seconds,
+        polling=config.polling(),
         sim_refresh_seconds=config.sim_refresh_seconds,
         read_only=bool(getattr(args, "read_only", False)) or config.read_only,
         production=is_production(config, profile),

@@ -890,11 +890,12 @@ class DetailScreen(Screen[None]):
                 table.add_column(label, key=key)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._repaint())
         self._paint_title()
-        self._fetch_now()
+        self.refresh_now()
 
     # --- fetching ------------------------------------------------------------------------
 
-    def _fetch_now(self) -> None:
+    def refresh_now(self) -> None:
+        """Fetch at once (also when someone is back after an idle spell)."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -921,12 +922,16 @@ class DetailScreen(Screen[None]):
     def _schedule(self, seconds: float) -> None:
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(seconds, self._fetch_now)
+        self._timer = self.set_timer(seconds, self.refresh_now)
 
     def _interval(self) -> float:
-        if self._capcon.simulated:
+        app = self._capcon
+        if app.simulated:
             return SIM_REFRESH_SECONDS
-        return max(AWS_REFRESH_SECONDS, self.window.period / 4)
+        interval = max(AWS_REFRESH_SECONDS, self.window.period / 4)
+        if app.idle:  # nobody looking: the console's idle pace (any key fetches at once)
+            interval = max(interval, app.options.polling.idle_visible_seconds)
+        return interval
 
     @on(Loaded)
     def _on_loaded(self, message: Loaded) -> None:
@@ -1074,8 +1079,8 @@ class DetailScreen(Screen[None]):
         self.window = chosen
         self._generation += 1
         self._paint_title()
-        self._fetch_now()
+        self.refresh_now()
 
     def action_refresh(self) -> None:
         self._generation += 1
-        self._fetch_now()
+        self.refresh_now()

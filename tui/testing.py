@@ -7,10 +7,16 @@ backend lock instead of sleeping.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+from textual.content import Content
+from textual.widgets import Label, Static
 
 from capcon.core.audit import AuditLog, Origin
 from capcon.core.pricing import load_price_book
@@ -33,7 +39,7 @@ def demo_console(
 ) -> tuple[CapconApp, SimAccount]:
     """The console and its paused demo account; ``options`` override :class:`ConsoleOptions`."""
     account = build_scenario("demo", now)
-    settings: dict[str, Any] = {"refresh_seconds": 3600, "sim_speed": 1.0, "poll": False}
+    settings: dict[str, Any] = {"sim_speed": 1.0, "poll": False}
     settings.update(options)
 
     def wait(seconds: float) -> None:
@@ -53,3 +59,30 @@ def demo_console(
     )
     account.clock.paused = True  # after the app: it sets the clock's speed
     return app, account
+
+
+async def settle(app: CapconApp, pilot: Any) -> None:
+    """Until no worker runs and the messages they posted (and the workers those start,
+    such as the refresh after an apply) have been handled."""
+    for _ in range(50):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            return
+    raise AssertionError(f"workers still running: {list(app.workers)}")
+
+
+def plain(widget: Static | Label) -> str:
+    """What a Static shows, as plain text (markup strings, Text, Content or a Rich panel)."""
+    content = widget.content
+    if isinstance(content, str):
+        return Content.from_markup(content).plain
+    if isinstance(content, Content | Text):
+        return content.plain
+    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
+    console.print(content)
+    return console.export_text()
+
+
+def status_bar(app: CapconApp) -> str:
+    return plain(app.query_one("#status", Static))
