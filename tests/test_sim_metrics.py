@@ -6,6 +6,7 @@ with hand-made datapoints.
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -288,3 +289,229 @@ def test_queries_for_several_series() -> None:
         ("three", []),
     ]
     assert store.series_count() == 2
+
+
+# ============================================================================================
+# Retention: 1-minute data rolled up into 5-minute and hourly periods, then dropped
+# ============================================================================================
+
+HOUR = 60  # minutes
+DAY = 24 * HOUR
+HUGE = timedelta(days=10_000)
+
+
+def tiered(
+    epoch: datetime = T0, minutes_: int = 60, fives: int = 3 * HOUR, hours: int = DAY
+) -> MetricStore:
+    return MetricStore(
+        epoch,
+        timedelta(0),
+        minute_retention=timedelta(minutes=minutes_),
+        five_minute_retention=timedelta(minutes=fives),
+        hour_retention=timedelta(minutes=hours),
+    )
+
+
+def unbounded(epoch: datetime = T0) -> MetricStore:
+    return MetricStore(
+        epoch,
+        timedelta(0),
+        minute_retention=HUGE,
+        five_minute_retention=HUGE,
+        hour_retention=HUGE,
+    )
+
+
+def fill(stores: list[MetricStore], minutes_: int, seed: int = 1) -> None:
+    """The same known datapoints into every store: whole numbers (sums exact in binary),
+    varied sample counts and extremes, and a few empty minutes."""
+    rng = random.Random(seed)
+    for minute in range(minutes_):
+        if rng.random() < 0.05:
+            continue  # no datapoint this minute
+        count = float(rng.randint(1, 60))
+        high = float(rng.randint(0, 1_000))
+        low = float(rng.randint(-1_000, int(high)))
+        total = float(rng.randint(int(low * count), int(high * count)))
+        for store in stores:
+            store.record(KEY, minute, total, count, high, low)
+
+
+def answer(
+    store: MetricStore, stat: str, period: int, start: datetime, end: datetime
+) -> tuple[list[datetime], list[float]]:
+    (series,) = store.query([q(stat, period)], start, end, end)
+    return list(series.timestamps), list(series.values)
+
+
+STATS = ["Sum", "Average", "Maximum", "Minimum", "SampleCount"]
+
+
+@pytest.mark.parametrize(
+    ("epoch", "fives", "periods"),
+    [
+        # 5-minute data back to the start: 5-minute periods and longer are all answered
+        (T0, DAY, [300, 600, 900, 3600, 7200]),
+        (T0 + timedelta(minutes=17), DAY, [300, 600, 3600]),
+        (T0 + timedelta(minutes=17, seconds=30), DAY, [300, 3600]),
+        # 5-minute data for the newest 2 h only: hourly periods come from the hourly data
+        (T0, 2 * HOUR, [3600, 7200]),
+        (T0 + timedelta(minutes=17), 2 * HOUR, [3600, 10800]),
+        (T0 + timedelta(minutes=17, seconds=30), 2 * HOUR, [3600]),
+    ],
+)
+def test_rolled_up_periods_answer_as_the_minutes_did(
+    epoch: datetime, fives: int, periods: list[int]
+) -> None:
+    small, full = tiered(epoch, 60, fives, DAY), unbounded(epoch)
+    fill([small, full], 10 * HOUR)
+    assert small.slots() < full.slots() / 2  # rolled up, or this test proves nothing
+    # from the wall-clock hour the epoch falls in (before any datapoint) to past the end
+    start = T0.replace(minute=0, second=0)
+    end = epoch + timedelta(hours=11)
+    for period in periods:
+        for stat in STATS:
+            expected = answer(full, stat, period, start, end)
+            assert len(expected[0]) >= 10 * 3600 // period - 1
+            assert answer(small, stat, period, start, end) == expected, (period, stat)
+
+
+def test_periods_the_coarse_data_cannot_divide_are_gaps() -> None:
+    small, full = tiered(T0, 60, DAY, DAY), unbounded(T0)
+    fill([small, full], 10 * HOUR)
+    end = T0 + timedelta(hours=10)
+    for period in (60, 120, 420):
+        got = dict(zip(*answer(small, "Sum", period, T0, end), strict=True))
+        want = dict(zip(*answer(full, "Sum", period, T0, end), strict=True))
+        # what remains is right, and is exactly what the 1-minute data still covers
+        assert all(want[t] == v for t, v in got.items())
+        assert min(got) >= end - timedelta(hours=2)
+        assert {t for t in want if t >= min(got)} == set(got)
+    # five-minute periods not on a wall-clock multiple of five minutes: gaps where rolled
+    shifted = answer(small, "Sum", 300, T0 + timedelta(minutes=2), end)[0]
+    assert min(shifted) >= end - timedelta(hours=2)
+
+
+def test_one_minute_periods_older_than_the_minute_retention_are_gaps() -> None:
+    store = MetricStore(T0, timedelta(0))  # the defaults: 3 h of 1-minute data
+    for minute in range(6 * HOUR):
+        store.record(KEY, minute, 1.0)
+    end = T0 + timedelta(hours=6)
+    # trimmed once the columns held 4 h (3 h + an hour's slack), in whole hours
+    assert answer(store, "Sum", 60, T0, end)[0] == minutes(*range(2 * HOUR, 6 * HOUR))
+    stamps, values = answer(store, "Sum", 300, T0, end)
+    assert stamps == minutes(*range(0, 6 * HOUR, 5))
+    assert values == [5.0] * 72
+    assert answer(store, "SampleCount", 3600, T0, end)[1] == [60.0] * 6
+
+
+def test_the_consoles_windows_stay_full_after_a_month() -> None:
+    store, full = (
+        MetricStore(T0),
+        MetricStore(T0, minute_retention=HUGE, five_minute_retention=HUGE, hour_retention=HUGE),
+    )
+    for minute in range(30 * DAY):
+        store.record(KEY, minute, float(minute % 97), 60.0)
+        full.record(KEY, minute, float(minute % 97), 60.0)
+    now = T0 + timedelta(days=30, seconds=150)
+    for span, period in [(1, 60), (3, 60), (24, 300), (7 * 24, 3600)]:
+        # as the detail screen asks: the start on a period boundary in UTC
+        begin = now - timedelta(hours=span)
+        begin -= timedelta(seconds=begin.timestamp() % period)
+        (got,) = store.query([q("Average", period)], begin, now, now)
+        (want,) = full.query([q("Average", period)], begin, now, now)
+        assert got == want
+        # every period there, up to the newest published one
+        published = (now - timedelta(minutes=2) - begin).total_seconds()
+        assert got.timestamps == tuple(
+            begin + timedelta(seconds=k * period) for k in range(int(published) // period)
+        )
+
+
+def test_memory_is_bounded_by_the_retentions() -> None:
+    store = tiered(T0, HOUR, 3 * HOUR, DAY)
+    keys = [metric_key("NS", f"M{i}", [("A", "1")]) for i in range(3)]
+    sizes = []
+    for day in range(30):
+        for minute in range(day * DAY, (day + 1) * DAY):
+            for key in keys:
+                store.record(key, minute, 1.0)
+        sizes.append(store.slots())
+    slack = 60
+    per_series = (HOUR + slack + 1) + (3 * HOUR + 2 * slack) // 5 + (DAY + 2 * slack) // 60 + 3
+    assert max(sizes) <= 3 * per_series
+    assert sizes[-1] == sizes[5]  # steady after the first day: nothing grows any more
+    # the defaults: 3 h of minutes, 24 h of 5-minute periods, 8 days of hours
+    default = MetricStore(T0)
+    for minute in range(30 * DAY):
+        default.record(KEY, minute, 1.0)
+    assert (
+        default.slots()
+        <= (180 + slack + 1) + (DAY + 2 * slack) // 5 + (8 * DAY + 2 * slack) // 60 + 3
+    )
+    assert default.slots() < 30 * DAY / 50
+
+
+def test_roll_ups_follow_wall_clock_hours_when_the_epoch_is_not_on_one() -> None:
+    epoch = T0 + timedelta(minutes=17)  # 10:17
+    store = tiered(epoch, 60, 60, DAY)  # beyond the newest hour or two: hourly data only
+    for minute in range(10 * HOUR):
+        store.record(KEY, minute, 2.0)
+    hour = timedelta(hours=1)
+    stamps, values = answer(store, "Sum", 3600, T0, epoch + 10 * hour)
+    # 10:00–11:00 holds 10:17…10:59; then whole hours; 19:00–20:00 is not over at 20:17
+    assert stamps == [T0 + n * hour for n in range(10)]
+    assert values == [43 * 2.0] + [120.0] * 9
+    # hours counted from the epoch (10:17–11:17, …) are not held where only hours are left
+    from_epoch = answer(store, "Sum", 3600, epoch, epoch + 10 * hour)[0]
+    assert from_epoch == [epoch + 9 * hour]  # the newest, wholly in the 1-minute data
+    # the 1-minute data is trimmed in whole wall-clock hours too
+    assert answer(store, "Sum", 60, epoch, epoch + 10 * hour)[0][0] == T0 + 9 * hour
+
+
+def test_periods_older_than_the_hourly_retention_are_gaps() -> None:
+    store, full = tiered(T0, 60, 60, 3 * HOUR), unbounded(T0)
+    fill([store, full], 10 * HOUR)
+    end = T0 + timedelta(hours=10)
+    hour = timedelta(hours=1)
+    stamps = answer(store, "Sum", 3600, T0, end)[0]
+    assert stamps == answer(full, "Sum", 3600, stamps[0], end)[0]
+    assert end - 5 * hour <= stamps[0] <= end - 3 * hour
+    # a two-hour period half before the oldest hour kept is a gap, not half a sum
+    assert answer(store, "Sum", 7200, stamps[0] - hour, end)[0][0] == stamps[0] + hour
+    assert answer(full, "Sum", 7200, stamps[0] - hour, end)[0][0] == stamps[0] - hour
+
+
+def test_a_series_silent_for_days_rolls_up_at_its_next_datapoint() -> None:
+    store = MetricStore(T0, timedelta(0))
+    for minute in range(90):
+        store.record(KEY, minute, 1.0)
+    later = 3 * DAY + 30
+    store.record(KEY, later, 5.0)
+    end = T0 + timedelta(minutes=later + 5)
+    assert answer(store, "Sum", 3600, T0, end) == ([T0, T0 + timedelta(hours=1)], [60.0, 30.0])
+    assert answer(store, "Sum", 60, T0, end) == (minutes(later), [5.0])
+    assert answer(store, "Sum", 300, T0, end) == (minutes(later - later % 5), [5.0])
+    assert store.slots() <= 2 + 180 + 60 + 1
+    # a week later the first two hours are beyond the hourly retention (8 days): dropped
+    store.record(KEY, 10 * DAY, 1.0)
+    assert answer(store, "Sum", 3600, T0, T0 + timedelta(days=10, hours=1)) == (
+        [T0 + timedelta(days=3), T0 + timedelta(days=10)],
+        [5.0, 1.0],
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"minute_retention": timedelta(0)}, "minute_retention must be a positive whole"),
+        ({"minute_retention": timedelta(minutes=-5)}, "minute_retention must be"),
+        ({"five_minute_retention": timedelta(seconds=90)}, "five_minute_retention must be"),
+        ({"hour_retention": 3600}, "hour_retention must be .* not 3600"),
+        ({"minute_retention": timedelta(days=2)}, "minute_retention 2 days, 0:00:00 ≤"),
+        ({"hour_retention": timedelta(hours=1)}, "≤ hour_retention 1:00:00 is required"),
+    ],
+)
+def test_retentions_are_checked(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        MetricStore(T0, **settings)
