@@ -129,6 +129,10 @@ def _prices() -> PriceBook:
     return load_price_book("us-east-1")
 
 
+#: How long a lab session's lanes keep every minute (CloudWatch's own 1-minute retention).
+LAB_HOURS = 15 * 24
+
+
 def experiment_account(
     pattern: Pattern | str,
     target: float,
@@ -136,15 +140,18 @@ def experiment_account(
     *,
     start_wcu: int = 50,
     seed: int = 0,
+    hours: float = LAB_HOURS,
 ) -> SimAccount:
     """The experiment's fresh simulated account, at its start: one table :data:`TABLE` with
     ``start_wcu`` WCU carrying ``pattern`` on its writes, auto scaled by ``policy`` at
     ``target`` % (writes :data:`MIN_WCU` … :data:`MAX_WCU`).  The trainer lab runs several of
-    these side by side; :func:`run_experiment` runs one and measures it."""
+    these side by side; :func:`run_experiment` runs one and measures it.  Every minute of
+    the first ``hours`` stays readable at 1-minute resolution (the measures add them up)."""
     shape = _with_seed(check_inputs(pattern, target, policy, 1.0), seed)
     if start_wcu < 1:
         raise ValueError(f"start_wcu must be ≥ 1, not {start_wcu}")
-    account = SimAccount(START, aas_policy=policy)
+    retention = timedelta(minutes=math.ceil(hours * 60) + 60)
+    account = SimAccount(START, aas_policy=policy, minute_retention=retention)
     epoch = account.epoch
 
     def forecast(start: datetime, end: datetime) -> Sequence[float]:
@@ -190,7 +197,9 @@ def run_experiment(
     problem and what is allowed.
     """
     check_inputs(pattern, target, policy, hours)
-    account = experiment_account(pattern, target, policy, start_wcu=start_wcu, seed=seed)
+    account = experiment_account(
+        pattern, target, policy, start_wcu=start_wcu, seed=seed, hours=hours
+    )
     part = account.tables[TABLE].table
     seconds = max(1, round(hours * 3600))
     ups = downs = 0

@@ -145,8 +145,10 @@ class MetricCache:
             del self._minutes[t]
 
     def series(self, q: MetricQuery, minutes: Sequence[datetime]) -> tuple[float | None, ...]:
-        store = self.points.get(_key(q), {})
-        return tuple(store.get(m) for m in minutes)
+        store = self.points.get(_key(q))
+        if not store:
+            return (None,) * len(minutes)
+        return tuple(map(store.get, minutes))
 
     def newest(self) -> datetime | None:
         newest = [max(s) for s in self.points.values() if s]

@@ -81,6 +81,14 @@ def test_capacity_unit_hours_and_cost_integrate_the_provisioned_capacity() -> No
     assert result.partitions_end == 1
 
 
+def test_runs_longer_than_the_stores_minute_retention_count_every_minute() -> None:
+    """Simulated CloudWatch rolls 1-minute data older than 3 h up into coarser periods; an
+    experiment adds up every minute, so its account keeps them all."""
+    result = run_experiment("steady:25", 50, "h2", hours=6)
+    assert result.capacity_unit_hours == pytest.approx(6 * 50.0)
+    assert result.success_rate == 1.0
+
+
 def test_a_pattern_object_and_its_spec_give_the_same_result() -> None:
     by_spec = run_experiment("bell", 60, "capcon", hours=1.5)
     by_value = run_experiment(Bell(), 60, "capcon", hours=1.5)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from capcon.core.model import HASH_KEY_MAX, HASH_KEY_SPACE, HashRange
 from capcon.core.reshard import uniform_ranges
+from capcon.core.sim import traffic
 from capcon.core.sim.traffic import (
     PATTERN_NAMES,
     Bell,
@@ -403,6 +404,24 @@ def test_random_walk_is_a_pure_function_of_t_and_seed() -> None:
     assert other != forward
     assert forward[0] == 100.0
     assert len(set(forward)) > 1000  # it does move
+
+
+def test_random_walk_keeps_few_blocks_and_rebuilds_the_same_points(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Memory stays bounded on long runs: old blocks are dropped and rebuilt identically."""
+    times = [i * 45.0 for i in range(20_000)]  # 15,000 points: 59 blocks
+    whole = RandomWalk(100, seed=5).sample(times)
+    monkeypatch.setattr(traffic, "_WALK_CACHE", 2)
+    walk = RandomWalk(100, seed=5)
+    assert walk.sample(times) == whole
+    assert len(walk._blocks) <= 2
+    assert len(walk._ends) >= 58
+    shuffled = times[:]
+    random.Random(3).shuffle(shuffled)
+    by_time = dict(zip(shuffled, walk.sample(shuffled), strict=True))
+    assert [by_time[t] for t in times] == whole
+    assert len(walk._blocks) <= 2
 
 
 def test_random_walk_interpolates_linearly_and_respects_bounds() -> None:

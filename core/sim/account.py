@@ -116,12 +116,26 @@ class SimAccount:
         region: str = "us-east-1",
         account_id: str = "123456789012",
         scenario: str = "custom",
+        minute_retention: timedelta | None = None,
     ) -> None:
+        """``minute_retention``: how long simulated CloudWatch keeps 1-minute datapoints
+        (default: :class:`MetricStore`'s 3 h, then 5-minute and hourly roll-ups); runs that
+        read every minute back (experiments, the lab) keep them longer."""
         self.rules = rules or RuleSettings()
         self.settings = settings or SimSettings()
         self.clock = SimClock(start, speed)
         self.epoch = start
-        self.store = MetricStore(start, timedelta(seconds=self.settings.metric_delay_seconds))
+        delay = timedelta(seconds=self.settings.metric_delay_seconds)
+        if minute_retention is None:
+            self.store = MetricStore(start, delay)
+        else:
+            self.store = MetricStore(
+                start,
+                delay,
+                minute_retention=minute_retention,
+                five_minute_retention=max(minute_retention, timedelta(hours=24)),
+                hour_retention=max(minute_retention, timedelta(days=8)),
+            )
         self.region = region
         self.account_id = account_id
         self.scenario = scenario

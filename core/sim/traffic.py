@@ -80,6 +80,7 @@ _HOUR_S = 3_600.0
 #: (2**20 points: two years at the default 60-second interval, 8 MiB of cache at most).
 MAX_WALK_POINTS = 2**20
 _WALK_BLOCK = 256  # points per lazily generated block of a random walk
+_WALK_CACHE = 8  # blocks of a random walk kept built (the rest: their last point only)
 
 
 class TrafficError(ValueError):
@@ -663,6 +664,7 @@ class RandomWalk(Pattern):
     _blocks: dict[int, array[float]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _ends: list[float] = field(default_factory=list, init=False, repr=False, compare=False)
 
     spec_name: ClassVar[str] = "walk"
 
@@ -689,25 +691,39 @@ class RandomWalk(Pattern):
             )
 
     def _block(self, b: int) -> array[float]:
-        """Block ``b``: points ``256 b … 256 b + 256`` (inclusive: one overlaps the next)."""
+        """Block ``b``: points ``256 b … 256 b + 256`` (inclusive: one overlaps the next).
+
+        Each block is a pure function of the point before it and the seed, so only the
+        last point of every block is kept for good (8 bytes per block), plus the
+        :data:`_WALK_CACHE` blocks used last; any other block is rebuilt when asked for.
+        """
         blocks = self._blocks
         got = blocks.get(b)
         if got is not None:
             return got
+        ends = self._ends
+        while len(ends) < b:  # the walk up to block b, built once, in order
+            ends.append(self._build(len(ends))[-1])
+        built = self._build(b)
+        if len(ends) == b:
+            ends.append(built[-1])
+        # Two threads racing here compute identical values, so the cache stays consistent.
+        for old in list(blocks)[: max(0, len(blocks) - _WALK_CACHE + 1)]:
+            blocks.pop(old, None)
+        blocks[b] = built
+        return built
+
+    def _build(self, k: int) -> array[float]:
+        v = float(self.start) if k == 0 else self._ends[k - 1]
         lo, hi, step = float(self.minimum), float(self.maximum), float(self.step)
         exp = math.exp
-        # Blocks are built in order; each needs the last point of the one before.  Two
-        # threads racing here compute identical values, so the cache stays consistent.
-        for k in range(len(blocks), b + 1):
-            v = float(self.start) if k == 0 else blocks[k - 1][_WALK_BLOCK]
-            gauss = random.Random(f"capcon.walk:{self.seed}:{k}").gauss
-            points = [v]
-            for _ in range(_WALK_BLOCK):
-                v *= exp(step * gauss(0.0, 1.0))
-                v = lo if v < lo else hi if v > hi else v
-                points.append(v)
-            blocks[k] = array("d", points)
-        return blocks[b]
+        gauss = random.Random(f"capcon.walk:{self.seed}:{k}").gauss
+        points = [v]
+        for _ in range(_WALK_BLOCK):
+            v *= exp(step * gauss(0.0, 1.0))
+            v = lo if v < lo else hi if v > hi else v
+            points.append(v)
+        return array("d", points)
 
     def point(self, k: int) -> float:
         """The walk's value at ``t = k × interval_s`` (held after ``MAX_WALK_POINTS``)."""
