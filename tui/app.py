@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets._data_table import RowRenderables
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from capcon.core.audit import AuditLog, Origin
@@ -134,6 +135,7 @@ class ResourceTable(DataTable[Any]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._cell_bumps = 0
+        self._real_count = 0
         self._cell_versions: dict[tuple[Any, Any], int] = {}
 
     def update_cells(self, changes: Iterable[tuple[str, str, Any]]) -> None:
@@ -180,12 +182,22 @@ class ResourceTable(DataTable[Any]):
         )
         column_key = self._column_locations.get_key(column_index)
         version = self._cell_versions.get((row_key, column_key), 0)
-        # the cell cache (and the row renderables it reads) see this cell's own token
+        # the cell cache sees this cell's own token (the row renderables it reads, the
+        # table's count: see _get_row_renderables)
+        self._real_count = real
         self._update_count = (real - self._cell_bumps, version, row_index, width)  # type: ignore[assignment]
         try:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         finally:
             self._update_count = real
+
+    def _get_row_renderables(self, row_index: int) -> RowRenderables:
+        token = self._update_count
+        self._update_count = self._real_count  # one entry per row, not one per cell
+        try:
+            return super()._get_row_renderables(row_index)
+        finally:
+            self._update_count = token
 
     def action_open_detail(self) -> None:
         app = self.app
@@ -498,16 +510,16 @@ class CapconApp(App[None]):
         aas = row.auto_scaling.marker
         return {
             "name": name,
-            "kind": row.kind,
-            "mode": row.mode,
+            "kind": Text(row.kind),
+            "mode": Text(row.mode),
             "status": status,
-            "capacity": _fmt_capacity(row),
+            "capacity": Text(_fmt_capacity(row)),
             "rspark": rspark,
             "wspark": wspark,
             "util": Text(util, style=util_style, justify="right"),
             "thr": thr,
-            "parts": "" if row.partitions is None else f"~{row.partitions.count}",
-            "cost": "" if row.cost_per_hour is None else f"{row.cost_per_hour:.3f}",
+            "parts": Text("" if row.partitions is None else f"~{row.partitions.count}"),
+            "cost": Text("" if row.cost_per_hour is None else f"{row.cost_per_hour:.3f}"),
             "aas": Text(aas, style=colours.high if aas == "AAS!" else ""),
         }
 
