@@ -87,6 +87,8 @@ class Snapshot:
     tables: dict[str, Table] = field(default_factory=dict)
     streams: dict[str, Stream] = field(default_factory=dict)
     data_until: datetime | None = None
+    undescribed: int = 0
+    """Resources listed but not read yet: the first screen comes before the whole account."""
 
 
 class MetricCache:
@@ -183,6 +185,8 @@ class Feed:
         self.cache = MetricCache(keep or max(timedelta(minutes=spark_minutes) + LATE, ROW_LOOKBACK))
         self.usage = Usage()
         self.first_screen_rows = 60
+        #: resources listed but not described yet (after a first-screen refresh)
+        self.undescribed = 0
         self._tables: dict[str, Table] = {}
         self._streams: dict[str, Stream] = {}
         self._aas: dict[str, AutoScalingState] | None = None
@@ -207,8 +211,10 @@ class Feed:
 
         ``hidden`` False fetches metrics for the visible rows only (rows off screen keep the
         data they had): visibility-aware polling, which is what keeps an idle console on a
-        large account cheap.  With no ``visible`` names yet (the first screen), the first
-        :attr:`first_screen_rows` rows stand in for them.
+        large account cheap.  With no ``visible`` names and ``hidden`` False (the console's
+        first poll), only the first :attr:`first_screen_rows` resources are described and
+        fetched; the others are counted in :attr:`Snapshot.undescribed` until the next
+        full refresh.
 
         ``inventory`` False re-describes only the visible resources and keeps the last
         description of the others (on AWS a full inventory is a DescribeTable per table and
@@ -216,9 +222,20 @@ class Feed:
         """
         backend = self.backend
         now = backend.now()
+        first_screen = not visible and not hidden
         if inventory or not (self._tables or self._streams):
-            self._tables = {t.name: t for t in backend.describe_tables(backend.list_tables())}
-            self._streams = {s.name: s for s in backend.describe_streams(backend.list_streams())}
+            table_names, stream_names = backend.list_tables(), backend.list_streams()
+            total = len(table_names) + len(stream_names)
+            if first_screen:
+                # What the list shows first (tables by name, then streams): on AWS a big
+                # account takes many seconds to describe (Kinesis allows 20 stream
+                # descriptions a second), and the first rows should not wait for it.
+                n = self.first_screen_rows
+                table_names = sorted(table_names)[:n]
+                stream_names = sorted(stream_names)[: max(0, n - len(table_names))]
+            self._tables = {t.name: t for t in backend.describe_tables(table_names)}
+            self._streams = {s.name: s for s in backend.describe_streams(stream_names)}
+            self.undescribed = total - len(table_names) - len(stream_names)
         else:
             heads = {name.split("/", 1)[0] for name in visible}
             for table in backend.describe_tables(sorted(heads & set(self._tables))):
@@ -228,7 +245,7 @@ class Feed:
         tables = list(self._tables.values())
         streams = list(self._streams.values())
         per_row = self._queries(tables, streams)
-        if not visible and not hidden:
+        if first_screen:
             visible = list(per_row)[: self.first_screen_rows]
         first = [q for name in visible if name in per_row for q in per_row[name]]
         seen = set(visible)
@@ -281,6 +298,7 @@ class Feed:
             {t.name: t for t in tables},
             {s.name: s for s in streams},
             newest,
+            self.undescribed,
         )
 
 

@@ -66,9 +66,24 @@ def test_visible_rows_only() -> None:
 
 
 def test_first_screen_without_visible_names_takes_the_first_rows() -> None:
+    """The console's first poll reads only what its first screen shows: the rows come
+    before the whole account is described (seconds on AWS for hundreds of streams)."""
     f, backend = feed()
-    f.refresh(hidden=False)
+    described: list[str] = []
+    inner_describe = backend.inner.describe_tables
+
+    def counting(names: Sequence[str]) -> Any:
+        described.extend(names)
+        return inner_describe(names)
+
+    backend.inner.describe_tables = counting
+    first = f.refresh(hidden=False)
+    assert described == sorted(backend.inner.list_tables())[: f.first_screen_rows]
     assert sum(n for n, _ in backend.calls) == f.first_screen_rows * 4
+    assert {r.table or r.name for r in first.rows} == set(described)
+    assert first.undescribed == 250 - f.first_screen_rows
+    full = f.refresh()
+    assert len(full.rows) == 250 and full.undescribed == 0
 
 
 def test_inventory_is_cached_between_full_refreshes() -> None:

@@ -231,3 +231,14 @@ def test_detail_screen_slows_to_the_idle_pace(tmp_path: Path) -> None:
 
 def test_simulated_console_is_never_idle(tmp_path: Path) -> None:
     asyncio.run(_test_simulated_console_is_never_idle(tmp_path))
+
+
+def test_help_says_how_the_aws_console_polls() -> None:
+    from capcon.tui.screens import HelpScreen
+
+    text = HelpScreen(False, False, PollPolicy()).text
+    assert "Rows on screen are polled every 1 min, the rest every 15 min" in text
+    assert "after 5 min without a key, click or scroll, every 5 min and 60 min" in text
+    never = HelpScreen(False, False, PollPolicy(30, 600, 0, 30, 600)).text
+    assert "every 30 s, the rest every 10 min" in never and "without a key" not in never
+    assert "Rows on screen" not in HelpScreen(True, False, PollPolicy()).text

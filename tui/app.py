@@ -580,6 +580,8 @@ class CapconApp(App[None]):
                 age = (snapshot.at - snapshot.data_until).total_seconds() / 60
                 stale = " [b]stale[/b]" if age > 10 else ""
                 parts.append(f"data until {snapshot.data_until:%H:%M} ({age:.0f} min old){stale}")
+            if snapshot.undescribed:
+                parts.append(f"[b]reading {snapshot.undescribed:,} more resources…[/b]")
             if not self.simulated:
                 refreshed = f"refreshed {snapshot.at:%H:%M:%S}"
                 if self._all_rows_at is not None and self._all_rows_at != snapshot.at:
@@ -709,7 +711,7 @@ class CapconApp(App[None]):
     def action_help(self) -> None:
         from capcon.tui.screens import HelpScreen
 
-        self.push_screen(HelpScreen(self.simulated, self.options.read_only))
+        self.push_screen(HelpScreen(self.simulated, self.options.read_only, self.options.polling))
 
     def action_audit(self) -> None:
         from capcon.tui.screens import AuditScreen

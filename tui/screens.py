@@ -11,6 +11,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Static
 
 from capcon.core.audit import AuditLog
+from capcon.core.polling import PollPolicy
 
 HELP = """\
 [b]capcon[/b] — capacity console for DynamoDB tables and Kinesis streams
@@ -38,12 +39,29 @@ HELP = """\
   AAS               auto scaling registered; AAS! = a trap (registered but no policy, …)
 
 Metrics come from CloudWatch 1–3 minutes late; the status bar says how old they are and what
-polling has cost. {ro}
+polling has cost.{polling} {ro}
 """
 
 SIM_KEYS = """  space             pause / resume simulated time          + / -   faster / slower
   .                 step one simulated minute
 """
+
+
+def _polling_text(policy: PollPolicy) -> str:
+    def every(seconds: float) -> str:
+        return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+    text = (
+        f"\nRows on screen are polled every {every(policy.visible_seconds)}, the rest every"
+        f" {every(policy.hidden_seconds)} (each metric requested costs money)"
+    )
+    if policy.idle_after_seconds > 0:
+        text += (
+            f"; after {every(policy.idle_after_seconds)} without a key, click or scroll, every"
+            f" {every(policy.idle_visible_seconds)} and {every(policy.idle_hidden_seconds)}"
+            " (the status bar says idle; any key fetches at once)"
+        )
+    return text + "."
 
 
 class HelpScreen(ModalScreen[None]):
@@ -57,10 +75,11 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, simulated: bool, read_only: bool) -> None:
+    def __init__(self, simulated: bool, read_only: bool, polling: PollPolicy | None = None) -> None:
         super().__init__()
         self.text = HELP.format(
             sim=SIM_KEYS if simulated else "",
+            polling="" if simulated or polling is None else _polling_text(polling),
             ro="\n[b]Read-only session:[/b] no scale action is offered." if read_only else "",
         )
 
