@@ -179,8 +179,8 @@ async def _test_idle_console_backs_off_and_the_next_key_refreshes_at_once(tmp_pa
         await settle(app, pilot)
         assert app._step is not None and not app._step.hidden
         status = status_bar(app)
-        assert "idle: polling every 5 min, any key resumes" in status
-        assert "off-screen rows 01:30" in status
+        assert "idle: every 5 min, any key resumes" in status
+        assert "off-screen 01:30" in status
         polls = app._polls
         clock.now += 900  # 20 min since the last full poll: the waking poll fetches everything
         await pilot.press("down")
@@ -189,7 +189,7 @@ async def _test_idle_console_backs_off_and_the_next_key_refreshes_at_once(tmp_pa
         assert app._step is not None and app._step.hidden and not app._step.idle
         assert not app.idle
         assert "idle" not in status_bar(app)
-        assert "off-screen rows" not in status_bar(app)
+        assert "off-screen" not in status_bar(app)
         assert len(pending_polls(app)) == 1
 
 

@@ -563,12 +563,13 @@ class CapconApp(App[None]):
             table.update_cells(changes)
 
     def _paint_status(self) -> None:
-        parts = [f"[b]capcon[/b] · {self.origin.backend}"]
-        if self.options.profile:
+        backend = self.origin.backend
+        parts = [f"[b]capcon[/b] · {backend}"]
+        if self.options.profile and self.options.profile not in backend:
             parts.append(f"profile {self.options.profile}")
         if self.options.production:
             parts.append("[b reverse] PRODUCTION [/]")
-        if self.origin.region:
+        if self.origin.region and self.origin.region not in backend:
             parts.append(self.origin.region)
         snapshot = self.snapshot
         if self.simulated:
@@ -585,11 +586,11 @@ class CapconApp(App[None]):
             if not self.simulated:
                 refreshed = f"refreshed {snapshot.at:%H:%M:%S}"
                 if self._all_rows_at is not None and self._all_rows_at != snapshot.at:
-                    refreshed += f" (off-screen rows {self._all_rows_at:%H:%M})"
+                    refreshed += f" (off-screen {self._all_rows_at:%H:%M})"
                 parts.append(refreshed)
             if self.idle:
                 every = _duration(self.options.polling.idle_visible_seconds)
-                parts.append(f"[b]idle[/b]: polling every {every}, any key resumes")
+                parts.append(f"[b]idle[/b]: every {every}, any key resumes")
         usage = self.feed.usage
         parts.append(
             f"CloudWatch {usage.calls} calls, {usage.metrics_requested:,} metrics, "
