@@ -444,7 +444,7 @@ def naive_run(
 
 
 def sparse_run(refreshes: int) -> list[dict[str, Any]]:
-    """GetMetricData calls per refresh of a default :class:`Feed` (3 h window) over
+    """GetMetricData calls per refresh of a default :class:`Feed` (the console's window) over
     ``fleet:1000,200`` whose throttle series are sparse, as CloudWatch's are (a throttle
     metric has datapoints only for minutes with throttles): half of them have one datapoint
     somewhere in the last 3 h, half none; consumed capacity, bytes and records have every
