@@ -11,6 +11,7 @@ from textual.widgets import DataTable, RichLog
 
 from capcon.core.audit import AuditLog, Origin
 from capcon.core.engine import AutoscaleEngine, EngineDecision, run_rounds
+from capcon.core.experiment import LAB_HOURS
 from capcon.core.model import Throughput
 from capcon.core.pricing import load_price_book
 from capcon.core.rules import RuleSettings
@@ -109,6 +110,29 @@ def test_lab_steps_and_fills_the_results() -> None:
             assert not app.playing
             await pilot.press("r")
             assert (app.lanes[0].account.now() - app.lanes[0].account.epoch).total_seconds() == 0
+
+    asyncio.run(scenario())
+
+
+def test_lab_stops_at_the_minutes_its_lanes_keep() -> None:
+    """The totals add up every minute since the start; a lane keeps them for LAB_HOURS,
+    so the session stops there (and says so) rather than count only the newest."""
+
+    async def scenario() -> None:
+        app = LabApp("bell", 70, ("h2", "capcon"), speed=60, autoplay=False)
+        async with app.run_test(size=(160, 50)) as pilot:
+            assert app.limit_seconds == LAB_HOURS * 3600
+            app.limit_seconds = 150
+            app.playing = True
+            app.advance(60)
+            assert app.playing  # 60 of 150 s
+            for _ in range(3):
+                app.advance(60)
+            await pilot.pause()
+            clock = app.lanes[0].account
+            assert (clock.now() - clock.epoch).total_seconds() == 150
+            assert not app.playing
+            assert any("simulated days at most" in str(n.message) for n in app._notifications)
 
     asyncio.run(scenario())
 

@@ -21,7 +21,7 @@ from textual.containers import Grid, Vertical
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual_plotext import PlotextPlot
 
-from capcon.core.experiment import TABLE, experiment_account
+from capcon.core.experiment import LAB_HOURS, TABLE, experiment_account
 from capcon.core.ports import MetricQuery
 from capcon.core.pricing import load_price_book
 from capcon.core.sim.account import SimAccount
@@ -120,6 +120,8 @@ class LabApp(App[None]):
         self.target = target
         self.policy_names = policies
         self.speed = check_speed(speed)
+        #: simulated seconds a session runs at most (the lanes keep every minute of them)
+        self.limit_seconds = round(LAB_HOURS * 3600)
         self.playing = autoplay
         self.lanes = self._fresh_lanes()
 
@@ -170,8 +172,22 @@ class LabApp(App[None]):
             self.advance(max(1, round(self.speed * 0.5)))
 
     def advance(self, seconds: int) -> None:
-        for lane in self.lanes:
-            lane.account.advance(seconds)
+        """Advance every lane together, up to :attr:`limit_seconds` of simulated time (the
+        lanes keep every minute that long; the totals add them all up)."""
+        clock = self.lanes[0].account
+        elapsed = round((clock.now() - clock.epoch).total_seconds())
+        seconds = min(seconds, self.limit_seconds - elapsed)
+        if seconds > 0:
+            for lane in self.lanes:
+                lane.account.advance(seconds)
+        if elapsed + max(0, seconds) >= self.limit_seconds:
+            if self.playing or seconds <= 0:
+                self.notify(
+                    f"the lab runs {self.limit_seconds / 86400:g} simulated days at most"
+                    " (every minute is kept for the totals): r starts again",
+                    timeout=8,
+                )
+            self.playing = False
         self.repaint()
 
     def action_play(self) -> None:
