@@ -8,8 +8,10 @@ table and writes ``bench/results/idle.json``.  Targets: idle CPU < 2 % of one co
   first row shows and a few seconds have passed, ``utime + stime`` of the console's process
   (all its threads) is read from ``/proc/<pid>/stat`` before and after ``--seconds`` (60)
   seconds: % of one core.  Cases: ``demo`` as it opens (the simulation runs at 60× and the
-  console polls it every second), ``demo`` paused (space: the console still polls every
-  second, the world stands still) and ``fleet:1000,200`` running.
+  console polls it every second), ``demo`` paused (space: the console polls every 5 s, the
+  world stands still), ``fleet:1000,200`` running, and the AWS console on a moto server
+  with 1,000 tables and 200 streams (400 + 50 with ``--quick``) once it has read the whole
+  account: rows on screen polled every minute, as in use.
 - **Memory**: the account alone — a fresh process builds ``fleet:1000,200`` with 3 h of
   history; resident-set growth (``/proc/self/statm``) and build time; and the open console —
   ``capcon demo --scenario fleet:1000,200`` with 3 h of history (through
@@ -34,9 +36,11 @@ from _common import (
     CAPCON,
     PYTHON,
     ROOT,
+    MotoServer,
     Tmux,
     child_env,
     cpu_seconds,
+    fake_aws_environment,
     have_tmux,
     load_average,
     print_table,
@@ -97,6 +101,49 @@ def idle_cpu(command: str, needle: str, seconds: float, keys: str = "") -> dict[
         }
     finally:
         pane.close()
+
+
+def aws_console_cpu(tables: int, streams: int, seconds: float) -> dict[str, Any]:
+    """% of one core used by ``capcon`` on AWS (a moto server with ``tables`` tables and
+    ``streams`` streams) over ``seconds``, once the whole account has been read (the status
+    bar no longer says "reading … more resources"): its steady state in use, rows on screen
+    polled every minute (idle back-off starts after 5 minutes without input)."""
+    from bench_refresh import create_account
+
+    fake_aws_environment()
+    server = MotoServer()
+    try:
+        create_account(server.url, tables, streams)
+        pane = Tmux(f"{CAPCON} --endpoint-url {server.url} --region us-east-1", env=child_env())
+        try:
+            time.sleep(0.2)
+            go, _ = pane.start()
+            seen = pane.wait_for("table-0000", timeout=120)
+            if seen is None:
+                raise RuntimeError("the AWS console showed no row within 120 s")
+            end = time.monotonic() + 300
+            while "more resources" in pane.capture() and time.monotonic() < end:
+                time.sleep(0.5)
+            read_all = time.monotonic()
+            time.sleep(SETTLE_SECONDS)
+            before, start = cpu_seconds(pane.pid), time.monotonic()
+            time.sleep(seconds)
+            after, stop = cpu_seconds(pane.pid), time.monotonic()
+            return {
+                "tables": tables,
+                "streams": streams,
+                "first_row_seconds": seen - go,
+                "whole_account_read_seconds": read_all - go,
+                "cpu_seconds": after - before,
+                "wall_seconds": stop - start,
+                "percent_of_one_core": 100 * (after - before) / (stop - start),
+                "rss_mb": status_mb(pane.pid, "VmRSS"),
+                "screen_tail": pane.capture().splitlines()[:1],
+            }
+        finally:
+            pane.close()
+    finally:
+        server.close()
 
 
 def account_memory(hours: float) -> dict[str, Any]:
@@ -171,6 +218,13 @@ def main() -> None:
             "rss_mb": summary([d["rss_mb"] for d in detail]),
             "detail": detail,
         }
+    tables, streams = (400, 50) if args.quick else (1000, 200)
+    aws = aws_console_cpu(tables, streams, args.seconds)
+    cpu[f"AWS console on moto ({tables:,} tables + {streams} streams, in use)"] = {
+        "percent_of_one_core": summary([aws["percent_of_one_core"]]),
+        "rss_mb": summary([aws["rss_mb"]]),
+        "detail": [aws],
+    }
     result["cpu"] = cpu
     account = [account_memory(args.hours) for _ in range(max(1, args.runs - 1))]
     result["account_alone"] = {

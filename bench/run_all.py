@@ -203,7 +203,7 @@ def summary_rows(results: dict[str, dict[str, Any]]) -> list[Row]:
     idle = _get(results, "idle", "result")
     if idle:
         for label, c in idle["cpu"].items():
-            target = label.startswith("demo (")
+            target = label.startswith(("demo (", "AWS console"))
             add(
                 f"idle CPU {label}: % of one core",
                 _ms(c["percent_of_one_core"]),
