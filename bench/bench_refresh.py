@@ -266,10 +266,7 @@ def polling_policy() -> tuple[bool, Any]:
 def per_hour(policy: Any, idle: bool, full: float, part: float) -> tuple[float, float, float]:
     """(polls, full polls, amount) per hour under ``policy``: ``full`` per poll that fetches
     every row (and describes the whole inventory), ``part`` per poll of the visible rows."""
-    visible_every = policy.idle_visible_seconds if idle else policy.visible_seconds
-    hidden_every = policy.idle_hidden_seconds if idle else policy.hidden_seconds
-    polls = 3600 / visible_every
-    full_polls = 3600 / (math.ceil(hidden_every / visible_every) * visible_every)
+    polls, full_polls = policy.polls_per_hour(idle=idle)
     return polls, full_polls, full_polls * full + (polls - full_polls) * part
 
 

@@ -94,11 +94,15 @@ class PollPolicy:
         delay = self.idle_visible_seconds if idle else self.visible_seconds
         return PollStep(hidden=hidden, idle=idle, delay=delay)
 
-    def metrics_per_hour(self, visible: int, total: int, *, idle: bool) -> float:
-        """Metrics requested per hour in a steady state: ``visible`` series on screen out
-        of ``total`` (off-screen rows ride along with a visible poll when due)."""
+    def polls_per_hour(self, *, idle: bool) -> tuple[float, float]:
+        """(polls, of which fetch the off-screen rows too) per hour in a steady state: the
+        off-screen rows ride along with the first visible poll at or after their interval."""
         visible_every = self.idle_visible_seconds if idle else self.visible_seconds
         hidden_every = self.idle_hidden_seconds if idle else self.hidden_seconds
-        # a hidden poll happens at the first visible poll at or after hidden_every
         hidden_period = math.ceil(hidden_every / visible_every) * visible_every
-        return 3600 / visible_every * visible + 3600 / hidden_period * (total - visible)
+        return 3600 / visible_every, 3600 / hidden_period
+
+    def metrics_per_hour(self, visible: int, total: int, *, idle: bool) -> float:
+        """Metrics requested per hour: ``visible`` series on screen out of ``total``."""
+        polls, full_polls = self.polls_per_hour(idle=idle)
+        return polls * visible + full_polls * (total - visible)
