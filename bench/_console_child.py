@@ -9,7 +9,7 @@ scenario and :class:`CapconApp` are made by the real code) with two hooks:
 - ``build_scenario`` is timed (and given ``history`` when ``--history-hours`` is set:
   ``capcon demo`` builds ``fleet:N,M`` without history);
 - with ``--headless``, ``CapconApp.run`` is replaced by ``run_test(size=(160, 50))``, polling
-  ``ResourceTable.row_count`` through ``pilot.pause`` until the first row shows, then
+  ``ResourceList.row_count`` through ``pilot.pause`` until the first row shows, then
   quitting.
 
 The report (JSON) gives seconds since ``--t0`` (the parent's ``time.time()`` just before it
@@ -55,7 +55,8 @@ def main() -> int:
     from capcon.core.sim import scenarios
     from capcon.core.sim.account import SimAccount
     from capcon.tui import cli
-    from capcon.tui.app import CapconApp, ResourceTable
+    from capcon.tui.app import CapconApp
+    from capcon.tui.resource_list import ResourceList
 
     phases["imports_done"] = time.time() - t0
     real_build = scenarios.build_scenario
@@ -124,7 +125,7 @@ def main() -> int:
             phases["app_run_start"] = time.time() - t0
             async with app.run_test(size=(160, 50)) as pilot:
                 phases["mounted"] = time.time() - t0
-                table = app.query_one(ResourceTable)
+                table = app.query_one(ResourceList)
                 deadline = time.monotonic() + args.timeout
                 while table.row_count < 1 and time.monotonic() < deadline:
                     await pilot.pause(0.005)

@@ -6,7 +6,7 @@ streams, the target: < 1 s) and ``demo``.  Every run is a fresh process:
 
 - **headless**: ``bench/_console_child.py --headless`` runs ``capcon demo --scenario S``
   through ``capcon.tui.cli.main`` with ``CapconApp.run`` replaced by
-  ``run_test(size=(160, 50))``, polling ``ResourceTable.row_count`` with ``pilot.pause`` until
+  ``run_test(size=(160, 50))``, polling ``ResourceList.row_count`` with ``pilot.pause`` until
   the first row; time from the parent's ``time.time()`` just before starting the process
   (interpreter start-up included).  The child also reports phases (imports, building the
   scenario, mount, the first simulator tick and Feed refresh in the poll thread, the first

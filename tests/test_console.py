@@ -33,8 +33,9 @@ from capcon.core.model import Throughput
 from capcon.core.overview import Row
 from capcon.core.ports import TableChange
 from capcon.core.sim.account import SimAccount
-from capcon.tui.app import CapconApp, ResourceTable
+from capcon.tui.app import CapconApp
 from capcon.tui.detail import DetailScreen
+from capcon.tui.resource_list import ResourceList
 from capcon.tui.scale import ScaleModal
 from capcon.tui.screens import AuditScreen, HelpScreen
 from capcon.tui.testing import demo_console, plain, settle, status_bar
@@ -67,13 +68,13 @@ async def started(app: CapconApp, pilot: Any) -> None:
     assert app.snapshot is not None, app.last_error
 
 
-def resources(app: CapconApp) -> ResourceTable:
-    return app.query_one(ResourceTable)
+def resources(app: CapconApp) -> ResourceList:
+    return app.query_one(ResourceList)
 
 
 def shown(app: CapconApp) -> list[str]:
     """Row keys of the list, top to bottom."""
-    return [str(row.key.value) for row in resources(app).ordered_rows]
+    return resources(app).row_keys
 
 
 def cell(app: CapconApp, name: str, column: str) -> Any:
@@ -191,7 +192,7 @@ def test_list_fits_the_reference_terminal_width(tmp_path: Path) -> None:
 
 
 def test_changed_cells_repaint_and_unchanged_rows_keep_their_lines(tmp_path: Path) -> None:
-    """``ResourceTable.update_cells`` (which re-renders only changed cells of changed rows)
+    """``ResourceList.update_cells`` (which redraws only the changed rows)
     shows every new value, after a poll and after a direct update, and nothing else moves."""
 
     async def scenario() -> None:

@@ -12,10 +12,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -24,9 +23,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
-from textual.widgets._data_table import RowRenderables
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
+from textual.widgets import Footer, Input, Static
 
 from capcon.core.audit import AuditLog, Origin
 from capcon.core.errors import CapconError
@@ -37,6 +34,7 @@ from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings
 from capcon.core.sim.account import SimAccount
 from capcon.tui.backend import LockedBackend
+from capcon.tui.resource_list import Column, ResourceList
 from capcon.tui.spark import SparkColours, sparkline
 
 SORTS: tuple[tuple[str, str], ...] = (
@@ -48,6 +46,22 @@ SORTS: tuple[tuple[str, str], ...] = (
 SPARK_WIDTH = 20
 #: Rows drawn in the very first frame on a large account (the rest follow right after).
 FIRST_SCREEN_ROWS = 60
+# Fixed widths: the list never measures its cells (auto-sized columns measured every cell of
+# every row on each repaint, which is what made the first frame slow on 1,000+ resources).
+COLUMNS = (
+    Column("name", "name", 24),
+    Column("kind", "kind", 6),
+    Column("mode", "mode", 11),
+    Column("status", "status", 8),
+    Column("capacity", "capacity R/W", 13),
+    Column("rspark", "reads vs capacity", SPARK_WIDTH),
+    Column("wspark", "writes vs capacity", SPARK_WIDTH),
+    Column("util", "util", 5),
+    Column("thr", "throttled/s", 11),
+    Column("parts", "parts", 5),
+    Column("cost", "$/h", 7),
+    Column("aas", "AAS", 5),
+)
 
 
 @dataclass
@@ -114,95 +128,6 @@ def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
 
 
 SegmentLines = list[list[Segment]]
-
-
-class ResourceTable(DataTable[Any]):
-    """The capacity list.
-
-    Renders only the cells that changed.  ``DataTable`` keys its cell render cache on one
-    counter that every ``update_cell`` bumps, so a live list whose sparklines move every
-    poll re-rendered every visible cell (through Rich's ``Padding`` and ``Text`` wrapping)
-    each second: most of the demo's idle CPU.  Here :meth:`update_cells` repaints only the
-    changed rows on screen, and each cell's cache key carries the table's *structural*
-    count (rows, columns, size: every other change), the version of that one cell, its row
-    index and width, so a changed row re-renders only its changed cells.
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_detail", "Detail", show=True),
-    ]
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._cell_bumps = 0
-        self._real_count = 0
-        self._cell_versions: dict[tuple[Any, Any], int] = {}
-
-    def update_cells(self, changes: Iterable[tuple[str, str, Any]]) -> None:
-        """Set many cells at once; repaint only the rows on screen that changed.
-
-        (``DataTable.update_cell`` repaints the whole table each time.)
-        """
-        changed: set[int] = set()
-        self._update_count += 1
-        self._cell_bumps += 1
-        version = self._update_count
-        for row_key, column_key, value in changes:
-            row, column = RowKey(row_key), ColumnKey(column_key)
-            if row not in self._row_locations or column not in self._column_locations:
-                raise CellDoesNotExist(
-                    f"No cell exists for row {row_key!r}, column {column_key!r}."
-                )
-            self._data[row][column] = value
-            self._cell_versions[(row, column)] = version
-            index = self._row_locations.get(row)
-            if index is not None:
-                changed.add(index)
-        top, height = self.scroll_offset.y, self.size.height
-        for index in sorted(changed):  # rows are one line high: row i is line i + header
-            if top - 1 <= index <= top + height:
-                self.refresh_row(index)
-
-    def clear(self, columns: bool = False) -> Self:
-        self._cell_versions.clear()
-        return super().clear(columns)
-
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> SegmentLines:
-        real = self._update_count
-        row_key = (
-            self._header_row_key if row_index == -1 else self._row_locations.get_key(row_index)
-        )
-        column_key = self._column_locations.get_key(column_index)
-        version = self._cell_versions.get((row_key, column_key), 0)
-        # the cell cache sees this cell's own token (the row renderables it reads, the
-        # table's count: see _get_row_renderables)
-        self._real_count = real
-        self._update_count = (real - self._cell_bumps, version, row_index, width)  # type: ignore[assignment]
-        try:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        finally:
-            self._update_count = real
-
-    def _get_row_renderables(self, row_index: int) -> RowRenderables:
-        token = self._update_count
-        self._update_count = self._real_count  # one entry per row, not one per cell
-        try:
-            return super()._get_row_renderables(row_index)
-        finally:
-            self._update_count = token
-
-    def action_open_detail(self) -> None:
-        app = self.app
-        assert isinstance(app, CapconApp)
-        app.action_detail()
 
 
 class CapconApp(App[None]):
@@ -317,7 +242,7 @@ class CapconApp(App[None]):
             yield Input(
                 placeholder="filter: part of a name (Enter to keep, Esc to clear)", id="filter"
             )
-            yield ResourceTable(id="resources", cursor_type="row", zebra_stripes=True)
+            yield ResourceList(COLUMNS, id="resources")
             yield Static(id="hint")
         yield Footer()
 
@@ -335,27 +260,9 @@ class CapconApp(App[None]):
             self.notify(warning, severity="warning", timeout=8)
         if self.options.production:
             self.query_one("#frame").add_class("production")
-        table = self.query_one(ResourceTable)
-        # Fixed widths: auto-sized columns would measure every cell of every row on each
-        # repaint, which is what made the first frame slow on 1,000+ resources.
-        for label, key, width in (
-            ("name", "name", 24),
-            ("kind", "kind", 6),
-            ("mode", "mode", 11),
-            ("status", "status", 8),
-            ("capacity R/W", "capacity", 13),
-            ("reads vs capacity", "rspark", SPARK_WIDTH),
-            ("writes vs capacity", "wspark", SPARK_WIDTH),
-            ("util", "util", 5),
-            ("throttled/s", "thr", 11),
-            ("parts", "parts", 5),
-            ("$/h", "cost", 7),
-            ("AAS", "aas", 5),
-        ):
-            table.add_column(label, key=key, width=width)
         self.query_one("#filter", Input).display = False
         self._paint_status()
-        table.focus()
+        self.query_one(ResourceList).focus()
         if self.options.poll:
             self.poll()
 
@@ -407,7 +314,7 @@ class CapconApp(App[None]):
 
     def _visible(self) -> list[str]:
         try:
-            table = self.query_one(ResourceTable)
+            table = self.query_one(ResourceList)
         except Exception:
             return []
         first = max(0, table.scroll_offset.y)
@@ -485,7 +392,7 @@ class CapconApp(App[None]):
 
     # --- painting --------------------------------------------------------------------------
 
-    def _row_cells(self, row: Row, sparks: Sparks | None) -> dict[str, Any]:
+    def _row_cells(self, row: Row, sparks: Sparks | None) -> dict[str, Text]:
         colours = self._colours()
         throttle_style = f"bold {colours.throttle}" if row.throttling else ""
         indent = "  └ " if row.kind == "index" else ""
@@ -527,31 +434,28 @@ class CapconApp(App[None]):
         snapshot = self.snapshot
         if snapshot is None:
             return
-        table = self.query_one(ResourceTable)
+        table = self.query_one(ResourceList)
         rows = group_rows(snapshot.rows, SORTS[self.sort_index][0], self.needle)
         names = [r.name for r in rows]
         if names != self._shown:
-            current = (
-                self._shown[table.cursor_row]
-                if self._shown and table.cursor_row < len(self._shown)
-                else None
-            )
-            table.clear()
+            current = table.cursor_key
             self._cells.clear()
             first_screen = not self._shown and len(rows) > FIRST_SCREEN_ROWS
             if first_screen:
                 # a large account: draw one screenful now, the rest after the first frame
                 rows, names = rows[:FIRST_SCREEN_ROWS], names[:FIRST_SCREEN_ROWS]
                 self.call_after_refresh(self._paint_table)
+            lines = []
             for row in rows:
                 cells = self._row_cells(row, snapshot.sparks.get(row.name))
-                table.add_row(*cells.values(), key=row.name)
+                lines.append((row.name, [cells[column.key] for column in COLUMNS]))
                 self._cells.update({(row.name, k): _cell_key(v) for k, v in cells.items()})
+            table.set_rows(lines)
             self._shown = names
             if current in names:
                 table.move_cursor(row=names.index(current))
             return
-        changes: list[tuple[str, str, Any]] = []
+        changes: list[tuple[str, str, Text]] = []
         for row in rows:
             cells = self._row_cells(row, snapshot.sparks.get(row.name))
             for column, value in cells.items():
@@ -617,7 +521,7 @@ class CapconApp(App[None]):
     def selected_row(self) -> Row | None:
         if self.snapshot is None or not self._shown:
             return None
-        table = self.query_one(ResourceTable)
+        table = self.query_one(ResourceList)
         if table.cursor_row >= len(self._shown):
             return None
         name = self._shown[table.cursor_row]
@@ -647,7 +551,7 @@ class CapconApp(App[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one(ResourceTable).focus()
+        self.query_one(ResourceList).focus()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -656,7 +560,7 @@ class CapconApp(App[None]):
         self.needle = ""
         self._paint_table()
         self._paint_status()
-        self.query_one(ResourceTable).focus()
+        self.query_one(ResourceList).focus()
 
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
@@ -718,6 +622,10 @@ class CapconApp(App[None]):
         from capcon.tui.screens import AuditScreen
 
         self.push_screen(AuditScreen(self.audit))
+
+    @on(ResourceList.Opened)
+    def _on_opened(self) -> None:
+        self.action_detail()
 
     def action_detail(self) -> None:
         row = self.selected_row()
@@ -934,7 +842,7 @@ class CapconApp(App[None]):
         if name not in self._shown:
             self.action_clear_filter()
         if name in self._shown:
-            self.query_one(ResourceTable).move_cursor(row=self._shown.index(name))
+            self.query_one(ResourceList).move_cursor(row=self._shown.index(name))
 
 
 def _cell_key(value: Any) -> Any:
