@@ -132,12 +132,14 @@ class ResourceList(ScrollView, can_focus=True):
         self._column_index = {column.key: i for i, column in enumerate(self.columns)}
         self.table_width = sum(column.width + 2 * PADDING for column in self.columns)
         self._keys: list[str] = []
+        self._positions: dict[str, int] = {}
         self._rows: dict[str, list[Text]] = {}
         self._versions: dict[str, int] = {}
         self._version = 0
         self._cursor = 0
         self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
         self._header: tuple[tuple[object, ...], Strip] | None = None
+        self._blank: tuple[int, Style] | None = None
         self._styles: dict[str, Style] = {}
         self._row_styles: dict[tuple[int, bool], tuple[Style, Style]] = {}
         self._style_generation = 0
@@ -174,6 +176,7 @@ class ResourceList(ScrollView, can_focus=True):
             keys.append(key)
             cells[key] = list(row)
         self._keys, self._rows = keys, cells
+        self._positions = {key: i for i, key in enumerate(keys)}
         self._version += 1
         self._versions = dict.fromkeys(keys, self._version)
         self._strips.clear()
@@ -204,10 +207,7 @@ class ResourceList(ScrollView, can_focus=True):
             row[index] = value
             self._versions[key] = self._version
             changed.add(key)
-        positions = {key: i for i, key in enumerate(self._keys)} if len(changed) > 8 else None
-        for key in changed:
-            index = positions[key] if positions is not None else self._keys.index(key)
-            self._refresh_row(index)
+        self._refresh_rows(self._positions[key] for key in changed)
 
     # --- cursor -------------------------------------------------------------------------
 
@@ -216,8 +216,7 @@ class ResourceList(ScrollView, can_focus=True):
         row = max(0, min(row, len(self._keys) - 1))
         old, self._cursor = self._cursor, row
         if old != row:
-            self._refresh_row(old)
-            self._refresh_row(row)
+            self._refresh_rows((old, row))
         self._scroll_to_cursor()
 
     def _page(self) -> int:
@@ -281,10 +280,13 @@ class ResourceList(ScrollView, can_focus=True):
         self._style_generation += 1
         self.refresh()
 
-    def _refresh_row(self, index: int) -> None:
-        y = index + 1 - round(self.scroll_offset.y)
-        if 1 <= y < self.size.height:
-            self.refresh(Region(0, y, self.size.width, 1))
+    def _refresh_rows(self, indexes: Iterable[int]) -> None:
+        """Repaint these rows' lines, those on screen (one repaint for all of them)."""
+        top, (width, height) = round(self.scroll_offset.y), self.size
+        lines = {index + 1 - top for index in indexes}
+        regions = [Region(0, y, width, 1) for y in sorted(lines) if 1 <= y < height]
+        if regions:
+            self.refresh(*regions)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -294,9 +296,16 @@ class ResourceList(ScrollView, can_focus=True):
         else:
             index = y - 1 + scroll_y
             if index >= len(self._keys):
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, self._blank_style())
             strip = self._row_strip(index, width)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        # lines are at least as wide as the widget: cropping is all a scroll needs
+        return strip.crop(scroll_x, scroll_x + width)
+
+    def _blank_style(self) -> Style:
+        """The widget's own style, below the last row (cached until the styles change)."""
+        if self._blank is None or self._blank[0] != self._style_generation:
+            self._blank = (self._style_generation, self.rich_style)
+        return self._blank[1]
 
     def _header_strip(self, width: int) -> Strip:
         token = (self._style_generation, width)
