@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.segment import Segment
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -125,9 +124,6 @@ def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
 
     ordered = sorted((g for g in groups.values() if keep(g)), key=lambda g: (key(g), g[0].name))
     return [row for group in ordered for row in group]
-
-
-SegmentLines = list[list[Segment]]
 
 
 class CapconApp(App[None]):
