@@ -87,20 +87,25 @@ def idle_cpu(command: str, needle: str, seconds: float, keys: str = "") -> dict[
             raise RuntimeError(f"{command}: no row within 120 s")
         if keys:
             pane.send(keys)
-        time.sleep(SETTLE_SECONDS)
-        before, start = cpu_seconds(pane.pid), time.monotonic()
-        time.sleep(seconds)
-        after, end = cpu_seconds(pane.pid), time.monotonic()
-        return {
-            "first_row_seconds": seen - go,
-            "cpu_seconds": after - before,
-            "wall_seconds": end - start,
-            "percent_of_one_core": 100 * (after - before) / (end - start),
-            "rss_mb": status_mb(pane.pid, "VmRSS"),
-            "screen_tail": pane.capture().splitlines()[:1],
-        }
+        return {"first_row_seconds": seen - go, **cpu_window(pane, seconds)}
     finally:
         pane.close()
+
+
+def cpu_window(pane: Tmux, seconds: float) -> dict[str, Any]:
+    """After ``SETTLE_SECONDS``: CPU of the pane's process over ``seconds``, its RSS and the
+    first line of its screen."""
+    time.sleep(SETTLE_SECONDS)
+    before, start = cpu_seconds(pane.pid), time.monotonic()
+    time.sleep(seconds)
+    after, end = cpu_seconds(pane.pid), time.monotonic()
+    return {
+        "cpu_seconds": after - before,
+        "wall_seconds": end - start,
+        "percent_of_one_core": 100 * (after - before) / (end - start),
+        "rss_mb": status_mb(pane.pid, "VmRSS"),
+        "screen_tail": pane.capture().splitlines()[:1],
+    }
 
 
 def aws_console_cpu(tables: int, streams: int, seconds: float) -> dict[str, Any]:
@@ -125,20 +130,12 @@ def aws_console_cpu(tables: int, streams: int, seconds: float) -> dict[str, Any]
             while "more resources" in pane.capture() and time.monotonic() < end:
                 time.sleep(0.5)
             read_all = time.monotonic()
-            time.sleep(SETTLE_SECONDS)
-            before, start = cpu_seconds(pane.pid), time.monotonic()
-            time.sleep(seconds)
-            after, stop = cpu_seconds(pane.pid), time.monotonic()
             return {
                 "tables": tables,
                 "streams": streams,
                 "first_row_seconds": seen - go,
                 "whole_account_read_seconds": read_all - go,
-                "cpu_seconds": after - before,
-                "wall_seconds": stop - start,
-                "percent_of_one_core": 100 * (after - before) / (stop - start),
-                "rss_mb": status_mb(pane.pid, "VmRSS"),
-                "screen_tail": pane.capture().splitlines()[:1],
+                **cpu_window(pane, seconds),
             }
         finally:
             pane.close()

@@ -24,7 +24,7 @@ from capcon.tui.app import CapconApp
 from capcon.tui.detail import DetailScreen
 from capcon.tui.scale import ScaleModal
 from capcon.tui.screens import HelpScreen
-from capcon.tui.testing import demo_console
+from capcon.tui.testing import demo_console, settle
 
 NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 SIZE = (160, 50)
@@ -35,16 +35,6 @@ SnapCompare = Callable[..., bool]
 def make_app(tmp_path: Path) -> CapconApp:
     app, _account = demo_console(tmp_path / "audit.jsonl", now=NOW)
     return app
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    for _ in range(50):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            return
-    raise AssertionError(f"workers still running: {list(app.workers)}")
 
 
 def _pending(table: DataTable[Any]) -> bool:
@@ -61,7 +51,7 @@ async def steady(pilot: Pilot[Any]) -> None:
     Called before a screen is pushed too: a modal shows the screen beneath as it was last
     drawn, so that must be the finished list, not a frame in the middle of an update.
     """
-    await settle(pilot)
+    await settle(pilot.app, pilot)
     app = pilot.app
     for _ in range(200):
         tables = [t for screen in app.screen_stack for t in screen.query(DataTable)]
@@ -129,7 +119,7 @@ def test_detail_orders(snap_compare: SnapCompare, tmp_path: Path) -> None:
         app.jump_to("orders")
         await steady(pilot)
         app.action_detail()
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         screen = app.screen
         assert isinstance(screen, DetailScreen) and screen.data is not None, screen
         await steady(pilot)

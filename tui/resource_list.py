@@ -268,14 +268,9 @@ class ResourceList(ScrollView, can_focus=True):
         super().notify_style_update()
         self._restyle()
 
-    def on_focus(self, event: events.Focus) -> None:
-        self._restyle()  # the cursor is drawn differently with focus
-
-    def on_blur(self, event: events.Blur) -> None:
-        self._restyle()
-
     def _restyle(self) -> None:
-        """A theme, focus or pseudo-class change: every line is drawn again."""
+        """A theme or pseudo-class change (focus too: the cursor is drawn differently
+        with focus): every line is drawn again."""
         self._row_styles.clear()
         self._style_generation += 1
         self.refresh()

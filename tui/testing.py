@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.text import Text
+from textual.app import App
 from textual.content import Content
 from textual.widgets import Label, Static
 
@@ -61,7 +62,7 @@ def demo_console(
     return app, account
 
 
-async def settle(app: CapconApp, pilot: Any) -> None:
+async def settle(app: App[Any], pilot: Any) -> None:
     """Until no worker runs and the messages they posted (and the workers those start,
     such as the refresh after an apply) have been handled."""
     for _ in range(50):
