@@ -51,12 +51,12 @@ def main() -> int:
         profiler = Profiler(interval=0.001)
         profiler.start()
 
-    from capcon.core.feed import Feed
-    from capcon.core.sim import scenarios
-    from capcon.core.sim.account import SimAccount
-    from capcon.tui import cli
-    from capcon.tui.app import CapconApp
-    from capcon.tui.resource_list import ResourceList
+    from capcon.core.backends.sim import scenarios
+    from capcon.core.backends.sim.account import SimAccount
+    from capcon.core.services.feed import Feed
+    from capcon.tui.cli import main as cli
+    from capcon.tui.console.app import CapconApp
+    from capcon.tui.console.widgets.resource_list import ResourceList
 
     phases["imports_done"] = time.time() - t0
     real_build = scenarios.build_scenario

@@ -15,7 +15,12 @@ import time
 from pathlib import Path
 from typing import TypedDict
 
-from capcon.core.experiment import GRID_PATTERNS, GRID_TARGETS, ExperimentResult, run_grid
+from capcon.core.backends.sim.experiment import (
+    GRID_PATTERNS,
+    GRID_TARGETS,
+    ExperimentResult,
+    run_grid,
+)
 from capcon.core.policies import TABLE_POLICIES
 
 

@@ -62,7 +62,7 @@ from pathlib import Path
 PAGE = {page}
 def rss():
     return int(Path("/proc/self/statm").read_text().split()[1]) * PAGE / 2**20
-from capcon.core.sim.scenarios import build_scenario
+from capcon.core.backends.sim.scenarios import build_scenario
 gc.collect()
 before = rss()
 now = datetime.now(UTC).replace(second=0, microsecond=0)

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from capcon.core.config.prices import load_price_book
 from capcon.core.model import Index, Stream, Table, Throughput
-from capcon.core.planner import PlanContext, ShardChange, StreamTraffic, plan
+from capcon.core.planning.planner import PlanContext, ShardChange, StreamTraffic, plan
+from capcon.core.planning.reshard import uniform_shards
 from capcon.core.ports import TableChange
-from capcon.core.pricing import load_price_book
-from capcon.core.reshard import uniform_shards
 from capcon.core.rules import RuleSettings
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -9,26 +9,24 @@ A moto server (``ThreadedMotoServer`` in a child process, logging nothing) gets 
 tables and a few minutes of datapoints (``PutMetricData``) for some of the series, so the
 account has ``4 × (tables + GSIs) + 3 × streams`` metric series.  Then:
 
-- **capcon**: :class:`capcon.core.feed.Feed` over :class:`capcon.core.aws.AwsAdapter`
-  (metric window kept to 5 minutes: moto's ``GetMetricData`` is O(queries × periods ×
-  datapoints)), on fresh Feeds: the console's first poll (first screen only), a full
-  refresh from an empty cache, full refreshes with the first 50 rows visible, and polls of
-  the visible rows only, describing only the visible resources (when ``Feed.refresh``
-  takes ``hidden``; the console's polling policy, ``ConsoleOptions().polling``, is read
-  from the code).  Per
-  refresh: ``GetMetricData`` calls counted by a botocore hook
+- **capcon**: :class:`capcon.core.services.feed.Feed` over
+  :class:`capcon.core.backends.aws.AwsAdapter` (metric window kept to 5 minutes: moto's
+  ``GetMetricData`` is O(queries × periods × datapoints)), on fresh Feeds: the console's first
+  poll (first screen only), a full refresh from an empty cache, full refreshes with the first 50
+  rows visible, and polls of the visible rows only, describing only the visible resources (when
+  ``Feed.refresh`` takes ``hidden``; the console's polling policy, ``ConsoleOptions().polling``,
+  is read from the code).  Per refresh: ``GetMetricData`` calls counted by a botocore hook
   (``before-call.monitoring.GetMetricData``), metrics requested (``MetricDataQueries`` per
-  call), what the Feed's and the adapter's own counters say, every other AWS call by
-  operation, wall time split by phase, and the client's CPU time (all threads).
-- **naive**: one ``GetMetricStatistics`` call per metric per resource, the way peers poll.
-  A sample of the metrics is timed (all of them with ``--naive-all``) and extrapolated.
-- **per hour** of an open console, in use and idle ($ per 1,000 metrics requested from the
-  price book): capcon's polling policy applied to the measured full and visible-only polls
-  (metrics, cost, client CPU), against polling everything every minute, and visibility-aware
-  polling without back-off (50 visible rows every minute, the rest every 5, 15 or 60 min).
-- **sparse** (no moto): calls per refresh of a default Feed (the console's window) over
-  ``fleet:1000,200`` whose throttle series are sparse, as CloudWatch's are.
-"""
+  call), what the Feed's and the adapter's own counters say, every other AWS call by operation,
+  wall time split by phase, and the client's CPU time (all threads). - **naive**: one
+  ``GetMetricStatistics`` call per metric per resource, the way peers poll. A sample of the
+  metrics is timed (all of them with ``--naive-all``) and extrapolated. - **per hour** of an
+  open console, in use and idle ($ per 1,000 metrics requested from the price book): capcon's
+  polling policy applied to the measured full and visible-only polls (metrics, cost, client
+  CPU), against polling everything every minute, and visibility-aware polling without back-off
+  (50 visible rows every minute, the rest every 5, 15 or 60 min). - **sparse** (no moto): calls
+  per refresh of a default Feed (the console's window) over ``fleet:1000,200`` whose throttle
+  series are sparse, as CloudWatch's are. """
 
 from __future__ import annotations
 
@@ -256,8 +254,8 @@ def polling_policy() -> tuple[bool, Any]:
     the code, so the figures follow the console."""
     import inspect
 
-    from capcon.core.feed import Feed
-    from capcon.tui.app import ConsoleOptions
+    from capcon.core.services.feed import Feed
+    from capcon.tui.console.app import ConsoleOptions
 
     supports = "hidden" in inspect.signature(Feed.refresh).parameters
     return supports, getattr(ConsoleOptions(), "polling", None) if supports else None
@@ -274,11 +272,11 @@ class Probe:
     """A fresh adapter and Feed on the moto server, every call counted and timed."""
 
     def __init__(self, url: str) -> None:
-        from capcon.core.aws.adapter import AwsAdapter
-        from capcon.core.aws.session import AwsSession
-        from capcon.core.feed import Feed
-        from capcon.core.pricing import load_price_book
+        from capcon.core.backends.aws.adapter import AwsAdapter
+        from capcon.core.backends.aws.session import AwsSession
+        from capcon.core.config.prices import load_price_book
         from capcon.core.rules import RuleSettings
+        from capcon.core.services.feed import Feed
 
         session = AwsSession(endpoint_url=url, region="us-east-1")
         self.adapter = adapter = AwsAdapter(session)
@@ -348,7 +346,7 @@ def capcon_run(url: str, warm: int) -> dict[str, list[dict[str, Any]]]:
     - ``warm``: ``warm`` full refreshes with the first :data:`VISIBLE` rows visible;
     - ``visible``: ``warm`` refreshes of the visible rows only (when the Feed can).
     """
-    from capcon.tui.app import group_rows
+    from capcon.tui.console.app import group_rows
 
     supports, _ = polling_policy()
     out: dict[str, list[dict[str, Any]]] = {"first_screen": [], "cold": [], "warm": []}
@@ -449,12 +447,12 @@ def sparse_run(refreshes: int) -> list[dict[str, Any]]:
     3 h); the calls are counted at the backend."""
     import zlib
 
-    from capcon.core.feed import Feed
+    from capcon.core.backends.sim.scenarios import build_scenario
+    from capcon.core.config.prices import load_price_book
     from capcon.core.ports import MetricQuery, MetricSeries
-    from capcon.core.pricing import load_price_book
     from capcon.core.rules import RuleSettings
-    from capcon.core.sim.scenarios import build_scenario
-    from capcon.tui.app import group_rows
+    from capcon.core.services.feed import Feed
+    from capcon.tui.console.app import group_rows
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     account = build_scenario("fleet:1000,200", now)
@@ -548,7 +546,7 @@ def main() -> None:
         args.runs, args.warm, args.naive_sample = 1, 1, 100
         args.tables, args.streams = min(args.tables, 400), min(args.streams, 50)
     fake_aws_environment()
-    from capcon.core.pricing import load_price_book
+    from capcon.core.config.prices import load_price_book
 
     price = load_price_book("us-east-1").get_metric_data_per_1000_metrics
     load_before = load_average()

@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from capcon.core.sim.scenarios import build_scenario
+from capcon.core.backends.sim.scenarios import build_scenario
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 

@@ -3,7 +3,7 @@
 Everything above the ports (planner, scaler, policies, console) works on these types, so they
 hold exactly what AWS tells us and nothing derived: partition estimates, prices and rule
 verdicts are computed elsewhere from these facts.  Build them from AWS's JSON with
-:mod:`capcon.core.describe`.
+:mod:`capcon.core.backends.aws.describe`.
 """
 
 from __future__ import annotations

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any, ClassVar, Literal
+from datetime import date
+from typing import ClassVar, Literal
 
 from capcon.core.model import Throughput
-from capcon.core.settings import SettingsError, apply_overrides, read_toml
 
 HOURS_PER_MONTH = 730
 GIB = 2**30
@@ -31,7 +28,6 @@ INCLUDED_RETENTION_HOURS = 24
 FALLBACK_REGION = "us-east-1"
 #: ``resolve()`` follows the strict editable install's symlink back to the source tree, where
 #: the data file lives; in an installed wheel it is a no-op.
-DEFAULT_PRICES_PATH = Path(__file__).resolve().parent / "data" / "prices.toml"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,96 +84,6 @@ def assumptions(book: PriceBook) -> tuple[str, ...]:
             f"under [regions.{book.region}] in a price file"
         )
     return tuple(notes)
-
-
-def _apply_table(
-    book: PriceBook, table: Mapping[str, Any], allowed: tuple[str, ...], where: str
-) -> PriceBook:
-    """``book`` with ``table`` applied through :func:`apply_overrides`, keys limited to
-    ``allowed`` (``region`` or ``assumed_from`` are never the file's to set)."""
-    for key, value in table.items():
-        if key not in allowed:
-            hint = ""
-            if key in PRICE_FIELDS:
-                hint = (
-                    f"; prices go in a [regions.<name>] table, e.g. [regions.us-east-1] {key} = …"
-                )
-            raise SettingsError(
-                f"{where}: unknown setting {key!r} (allowed: {', '.join(allowed)}){hint}"
-            )
-        if isinstance(value, float) and not math.isfinite(value):
-            raise SettingsError(f"{where}: {key} must be a finite number, got {value!r}")
-    book = apply_overrides(book, table, where)
-    if isinstance(book.as_of, datetime):  # a TOML date-time is a date too: keep the day
-        book = dataclasses.replace(book, as_of=book.as_of.date())
-    return book
-
-
-def _region_tables(data: Mapping[str, Any], path: Path) -> dict[str, Mapping[str, Any]]:
-    regions = data.get("regions", {})
-    if not isinstance(regions, dict):
-        raise SettingsError(
-            f"{path}: regions must be a table of [regions.<name>] tables, got {regions!r}"
-        )
-    for name, table in regions.items():
-        if not isinstance(table, dict):
-            raise SettingsError(
-                f"{path}: regions.{name} must be a table of prices "
-                f"(allowed: {', '.join(PRICE_FIELDS)}), got {table!r}"
-            )
-    return regions
-
-
-def _apply_file(
-    book: PriceBook, data: Mapping[str, Any], path: Path, priced_from: str
-) -> tuple[PriceBook, frozenset[str]]:
-    """``book`` with a price file applied: its top-level keys, then ``[regions.<priced_from>]``.
-
-    Every region table is validated, even those not used, so a typo fails whichever region
-    is shown.  Also returns the price keys the file set for ``priced_from``.
-    """
-    regions = _region_tables(data, path)
-    book = _apply_table(
-        book, {k: v for k, v in data.items() if k != "regions"}, GLOBAL_KEYS, str(path)
-    )
-    for name, table in regions.items():
-        checked = _apply_table(book, table, PRICE_FIELDS, f"{path} [regions.{name}]")
-        if name == priced_from:
-            book = checked
-    return book, frozenset(regions.get(priced_from, {}))
-
-
-def load_price_book(region: str, user_file: Path | None = None) -> PriceBook:
-    """Prices for ``region``: capcon's defaults, then ``user_file`` (same TOML shape) on top.
-
-    A region without default prices gets us-east-1's, marked ``assumed_from``; a user file
-    that prices the region itself (every price) clears that mark.  Top-level keys of a file
-    (``as_of``, ``source``, ``currency``, ``bill_closed_shards``) apply to every region.
-    Raises :class:`SettingsError` naming the file and key for anything not acceptable.
-    """
-    defaults = read_toml(DEFAULT_PRICES_PATH)
-    known = _region_tables(defaults, DEFAULT_PRICES_PATH)
-    priced_from = region if region in known else FALLBACK_REGION
-    zeros: dict[str, Any] = dict.fromkeys(PRICE_FIELDS, 0.0)
-    blank = PriceBook(region=region, as_of=date.min, source="", **zeros)
-    book, given = _apply_file(blank, defaults, DEFAULT_PRICES_PATH, priced_from)
-    missing = [k for k in ("as_of", "source") if k not in defaults]
-    missing += [name for name in PRICE_FIELDS if name not in given]
-    if missing:  # a broken install, not a user error: say exactly what is missing
-        raise SettingsError(f"{DEFAULT_PRICES_PATH} ({priced_from}): missing {missing}")
-    if priced_from != region:
-        book = dataclasses.replace(book, assumed_from=priced_from)
-    if user_file is None:
-        return book
-    data = read_toml(user_file)
-    updated, given = _apply_file(book, data, user_file, region)
-    if not given:
-        return updated
-    complete = given >= set(PRICE_FIELDS)
-    if "source" not in data:
-        source = str(user_file) if complete else f"{user_file} over {book.source}"
-        updated = dataclasses.replace(updated, source=source)
-    return dataclasses.replace(updated, assumed_from=None) if complete else updated
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from capcon.core.autoscaling import AutoScalingPlan
 from capcon.core.model import Throughput
-from capcon.core.planner import PartPlan, Refusal, ScalePlan, StreamPlan
+from capcon.core.planning.autoscaling import AutoScalingPlan
+from capcon.core.planning.planner import PartPlan, Refusal, ScalePlan, StreamPlan
+from capcon.core.planning.reshard import ReshardPlan
 from capcon.core.pricing import Cost
-from capcon.core.reshard import ReshardPlan
 from capcon.core.rules import fmt_time
 
 MAX_STEPS_SHOWN = 12

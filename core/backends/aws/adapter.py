@@ -1,0 +1,640 @@
+"""The ports of :mod:`capcon.core.ports` over boto3: :class:`AwsAdapter`.
+
+Inventory, metrics, capacity changes and Application Auto Scaling for one account and region.
+Every AWS call goes through :func:`capcon.core.backends.aws.errors.call` (or
+:func:`~capcon.core.backends.aws.errors.guarded`), so callers only ever see
+:class:`capcon.core.errors.BackendError` and its kinds.  AWS's JSON is turned into model values
+by :mod:`capcon.core.backends.aws.describe`, the same code that reads pasted ``aws`` CLI output.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from capcon.core.backends.aws.cloudwatch import IncrementalCache, MetricFetcher, MetricsUsage
+from capcon.core.backends.aws.describe import (
+    DescribeError,
+    stream_from_describe,
+    table_from_describe,
+)
+from capcon.core.backends.aws.errors import call, client_error_code, iam_action, map_error
+from capcon.core.backends.aws.session import AwsSession
+from capcon.core.config.prices import load_price_book
+from capcon.core.errors import BackendError, NotFound, ValidationFailed
+from capcon.core.model import BillingMode, Stream, StreamMode, Table
+from capcon.core.ports import (
+    READ_UTILIZATION,
+    WRITE_UTILIZATION,
+    AccountLimits,
+    MetricQuery,
+    MetricSeries,
+    ScalableTarget,
+    ScalingActivity,
+    ScalingPolicy,
+    TableChange,
+)
+from capcon.core.pricing import PriceBook
+
+T = TypeVar("T")
+R = TypeVar("R")
+ActivityStatus = Literal["Successful", "Failed", "InProgress", "Unfulfilled"]
+
+NAMESPACE = "dynamodb"
+#: ``ListTables`` returns at most 100 names a page.
+TABLES_PAGE = 100
+#: ``ListStreams``: at most 100 names a page (moto's paginator stops after page 1).
+STREAMS_PAGE = 100
+#: ``ListShards``: 10,000 a page is AWS's maximum (default 1,000).
+SHARDS_PAGE = 10_000
+#: ``DescribeScalableTargets``: at most 50 ``ResourceIds`` a call.
+RESOURCE_IDS_PER_CALL = 50
+#: Safety stop for paging loops (a service that keeps answering with a token).
+MAX_PAGES = 10_000
+#: Threads describing tables or streams at once.
+DESCRIBE_WORKERS = 8
+#: AWS's control-plane rates (domain brief §5), kept below with a margin.
+DESCRIBE_TABLE_PER_SECOND = 1000.0  # DescribeTable + ListTables: 2,500/s combined
+LIST_STREAMS_PER_SECOND = 4.0  # ListStreams: 5/s
+DESCRIBE_STREAM_SUMMARY_PER_SECOND = 15.0  # DescribeStreamSummary: 20/s
+#: AAS's ``StatusCode`` in the words of :class:`ScalingActivity` (``Pending`` is in progress,
+#: ``Overridden`` did not complete); anything else AWS may add counts as failed.
+ACTIVITY_STATUS: dict[str, ActivityStatus] = {
+    "Successful": "Successful",
+    "Failed": "Failed",
+    "InProgress": "InProgress",
+    "Unfulfilled": "Unfulfilled",
+    "Pending": "InProgress",
+    "Overridden": "Failed",
+}
+
+
+class RateLimiter:
+    """A token bucket shared by threads: bursts of up to ``burst`` calls, then ``rate`` a
+    second."""
+
+    def __init__(
+        self, rate: float, burst: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = max(1.0, rate if burst is None else burst)
+        self._clock = clock
+        self._tokens = self.burst
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1.0
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            time.sleep(wait)
+
+
+def _pages(
+    fetch: Callable[[str | None], dict[str, Any]], token_key: str = "NextToken"
+) -> Iterator[dict[str, Any]]:
+    """Pages of a ``NextToken``-style listing; stops when a token repeats (moto's AAS)."""
+    token: str | None = None
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        page = fetch(token)
+        yield page
+        token = page.get(token_key)
+        if not token or token in seen:
+            return
+        seen.add(token)
+    raise BackendError(f"paging did not end after {MAX_PAGES} pages")
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for first in range(0, len(items), size):
+        yield items[first : first + size]
+
+
+def _throughput_json(read: int, write: int) -> dict[str, int]:
+    return {"ReadCapacityUnits": read, "WriteCapacityUnits": write}
+
+
+def _suspended(target: dict[str, Any]) -> bool:
+    state = target.get("SuspendedState") or {}
+    return bool(state.get("DynamicScalingInSuspended") or state.get("DynamicScalingOutSuspended"))
+
+
+def target_from_aws(raw: dict[str, Any]) -> ScalableTarget:
+    """A :class:`ScalableTarget` from one ``ScalableTargets`` element.  ``suspended`` is true
+    when dynamic scaling in *or* out is suspended (either stops target tracking working)."""
+    return ScalableTarget(
+        resource_id=str(raw["ResourceId"]),
+        dimension=str(raw["ScalableDimension"]),
+        min_capacity=int(raw["MinCapacity"]),
+        max_capacity=int(raw["MaxCapacity"]),
+        suspended=_suspended(raw),
+    )
+
+
+def policy_from_aws(raw: dict[str, Any]) -> ScalingPolicy:
+    """A :class:`ScalingPolicy` from one ``ScalingPolicies`` element.  A StepScaling policy
+    (not supported for DynamoDB) keeps its type, target value 0 and its cooldown."""
+    policy_type = str(raw.get("PolicyType", "TargetTrackingScaling"))
+    name = str(raw["PolicyName"])
+    rid = str(raw["ResourceId"])
+    dimension = str(raw["ScalableDimension"])
+    tracking = raw.get("TargetTrackingScalingPolicyConfiguration")
+    if tracking:
+        predefined = tracking.get("PredefinedMetricSpecification") or {}
+        metric = predefined.get("PredefinedMetricType")
+        return ScalingPolicy(
+            name=name,
+            resource_id=rid,
+            dimension=dimension,
+            policy_type=policy_type,
+            target_value=float(tracking.get("TargetValue", 0.0)),
+            predefined_metric=str(metric) if metric else None,
+            scale_out_cooldown=int(tracking.get("ScaleOutCooldown", 0)),
+            scale_in_cooldown=int(tracking.get("ScaleInCooldown", 0)),
+            disable_scale_in=bool(tracking.get("DisableScaleIn", False)),
+        )
+    step = raw.get("StepScalingPolicyConfiguration") or {}
+    cooldown = int(step.get("Cooldown", 0))
+    return ScalingPolicy(
+        name=name,
+        resource_id=rid,
+        dimension=dimension,
+        policy_type=policy_type,
+        target_value=0.0,
+        predefined_metric=None,
+        scale_out_cooldown=cooldown,
+        scale_in_cooldown=cooldown,
+    )
+
+
+def activity_from_aws(raw: dict[str, Any]) -> ScalingActivity:
+    """A :class:`ScalingActivity` from one ``ScalingActivities`` element.  ``Pending`` counts
+    as in progress and ``Overridden`` as failed; AWS's own status stays in ``details``."""
+    status = str(raw.get("StatusCode", "Successful"))
+    details: dict[str, str] = {"StatusCode": status}
+    if raw.get("Details"):
+        details["Details"] = str(raw["Details"])
+    if raw.get("ActivityId"):
+        details["ActivityId"] = str(raw["ActivityId"])
+    for i, reason in enumerate(raw.get("NotScaledReasons") or []):
+        details[f"NotScaledReason{i}"] = ", ".join(f"{k}={v}" for k, v in sorted(reason.items()))
+    start = raw.get("StartTime")
+    end = raw.get("EndTime")
+    return ScalingActivity(
+        resource_id=str(raw["ResourceId"]),
+        dimension=str(raw["ScalableDimension"]),
+        start=_utc(start) if isinstance(start, datetime) else datetime.now(UTC),
+        description=str(raw.get("Description", "")),
+        cause=str(raw.get("Cause", "")),
+        status=ACTIVITY_STATUS.get(status, "Failed"),
+        end=_utc(end) if isinstance(end, datetime) else None,
+        status_message=str(raw.get("StatusMessage", "")),
+        details=details,
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _is_not_implemented(error: ClientError) -> bool:
+    """An endpoint without the operation: moto answers HTTP 500 with an HTML page (so the
+    "code" is just the status), others 501 or ``NotImplemented``."""
+    code = client_error_code(error)
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return (
+        status == 501
+        or code in {"NotImplemented", "NotImplementedException", "501"}
+        or (status == 500 and code in {"", "500"})
+    )
+
+
+class AwsAdapter:
+    """Every port (:class:`capcon.core.ports.Backend`) for one AWS account and region."""
+
+    def __init__(
+        self,
+        session: AwsSession,
+        *,
+        prices: PriceBook | None = None,
+        incremental_metrics: bool = True,
+        describe_workers: int = DESCRIBE_WORKERS,
+    ) -> None:
+        self.session = session
+        self.label = session.label
+        self.describe_workers = describe_workers
+        self.shards_page = SHARDS_PAGE
+        book = prices if prices is not None else load_price_book(session.region)
+        self.metrics_usage = MetricsUsage(book)
+        self.metric_fetcher = MetricFetcher(session.client("cloudwatch"), self.metrics_usage)
+        self.metrics_cache: IncrementalCache | None = (
+            IncrementalCache(self.metric_fetcher) if incremental_metrics else None
+        )
+        self._table_rate = RateLimiter(DESCRIBE_TABLE_PER_SECOND)
+        self._list_streams_rate = RateLimiter(LIST_STREAMS_PER_SECOND)
+        self._stream_rate = RateLimiter(DESCRIBE_STREAM_SUMMARY_PER_SECOND)
+        self._activities_supported = True
+
+    # --- clients -----------------------------------------------------------------------------
+
+    @property
+    def dynamodb(self) -> Any:
+        return self.session.client("dynamodb")
+
+    @property
+    def kinesis(self) -> Any:
+        return self.session.client("kinesis")
+
+    @property
+    def cloudwatch(self) -> Any:
+        return self.session.client("cloudwatch")
+
+    @property
+    def autoscaling(self) -> Any:
+        return self.session.client("application-autoscaling")
+
+    # --- clock -------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """Wall-clock time in UTC."""
+        return datetime.now(UTC)
+
+    # --- inventory ---------------------------------------------------------------------------
+
+    def list_tables(self) -> list[str]:
+        """Every table name (``ListTables``, 100 a page)."""
+        names: list[str] = []
+        start: str | None = None
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {"Limit": TABLES_PAGE}
+            if start:
+                params["ExclusiveStartTableName"] = start
+            self._table_rate.acquire()
+            page = call(self.dynamodb, "list_tables", **params)
+            names += page.get("TableNames", [])
+            last = page.get("LastEvaluatedTableName")
+            if not last or last == start:
+                return names
+            start = last
+        raise BackendError(f"dynamodb:ListTables did not end after {MAX_PAGES} pages")
+
+    def describe_table(self, name: str) -> Table:
+        self._table_rate.acquire()
+        answer = call(self.dynamodb, "describe_table", f"table {name}", TableName=name)
+        try:
+            return table_from_describe(answer)
+        except DescribeError as error:
+            raise BackendError(f"dynamodb:DescribeTable on table {name}: {error}") from None
+
+    def describe_tables(self, names: Sequence[str]) -> list[Table]:
+        """``describe_table`` for many tables on a bounded thread pool, in the order given.
+        A table deleted since it was listed is left out."""
+        return self._describe_many(names, self.describe_table)
+
+    def list_streams(self) -> list[str]:
+        """Every stream name, paging with ``ExclusiveStartStreamName`` until
+        ``HasMoreStreams`` is false."""
+        names: list[str] = []
+        start: str | None = None
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {"Limit": STREAMS_PAGE}
+            if start:
+                params["ExclusiveStartStreamName"] = start
+            self._list_streams_rate.acquire()
+            page = call(self.kinesis, "list_streams", **params)
+            batch = [str(n) for n in page.get("StreamNames", [])]
+            names += batch
+            if not page.get("HasMoreStreams") or not batch or batch[-1] == start:
+                return names
+            start = batch[-1]
+        raise BackendError(f"kinesis:ListStreams did not end after {MAX_PAGES} pages")
+
+    def _shards(self, name: str) -> list[dict[str, Any]]:
+        """Every shard of a stream (open and closed), following ``NextToken``.  AWS refuses
+        ``StreamName`` together with ``NextToken``: later pages send only the token."""
+        shards: list[dict[str, Any]] = []
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            params: dict[str, Any] = {"MaxResults": self.shards_page}
+            if token:
+                params["NextToken"] = token
+            else:
+                params["StreamName"] = name
+            result: dict[str, Any] = call(self.kinesis, "list_shards", f"stream {name}", **params)
+            return result
+
+        for page in _pages(fetch):
+            shards += page.get("Shards", [])
+        return shards
+
+    def describe_stream(self, name: str) -> Stream:
+        """``DescribeStreamSummary`` and every shard from ``ListShards``: the open-shard count
+        comes from the shards, never from ``OpenShardCount``."""
+        self._stream_rate.acquire()
+        summary = call(self.kinesis, "describe_stream_summary", f"stream {name}", StreamName=name)
+        shards = self._shards(name)
+        try:
+            return stream_from_describe(summary, shards)
+        except DescribeError as error:
+            raise BackendError(f"kinesis:DescribeStreamSummary on stream {name}: {error}") from None
+
+    def describe_streams(self, names: Sequence[str]) -> list[Stream]:
+        """``describe_stream`` for many streams on a bounded thread pool (rate-limited to
+        stay under ``DescribeStreamSummary``'s 20/s), in the order given."""
+        return self._describe_many(names, self.describe_stream)
+
+    def _describe_many(self, names: Sequence[str], describe: Callable[[str], R]) -> list[R]:
+        def one(name: str) -> R | None:
+            try:
+                return describe(name)
+            except NotFound:
+                return None
+
+        if not names:
+            return []
+        workers = max(1, min(self.describe_workers, len(names)))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="capcon-describe")
+        try:
+            futures = [pool.submit(one, name) for name in names]
+            found = [future.result() for future in futures]
+        finally:
+            # on the first error, what has not started yet is dropped, not sent
+            pool.shutdown(wait=True, cancel_futures=True)
+        return [item for item in found if item is not None]
+
+    def account_limits(self) -> AccountLimits:
+        """``dynamodb:DescribeLimits`` and ``kinesis:DescribeLimits``."""
+        ddb = call(self.dynamodb, "describe_limits")
+        kin = call(self.kinesis, "describe_limits")
+        defaults = AccountLimits()
+        return AccountLimits(
+            account_max_read_units=int(
+                ddb.get("AccountMaxReadCapacityUnits", defaults.account_max_read_units)
+            ),
+            account_max_write_units=int(
+                ddb.get("AccountMaxWriteCapacityUnits", defaults.account_max_write_units)
+            ),
+            table_max_read_units=int(
+                ddb.get("TableMaxReadCapacityUnits", defaults.table_max_read_units)
+            ),
+            table_max_write_units=int(
+                ddb.get("TableMaxWriteCapacityUnits", defaults.table_max_write_units)
+            ),
+            shard_limit=int(kin.get("ShardLimit", defaults.shard_limit)),
+            open_shard_count=int(kin.get("OpenShardCount", defaults.open_shard_count)),
+        )
+
+    # --- metrics -----------------------------------------------------------------------------
+
+    def get_metric_data(
+        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+    ) -> list[MetricSeries]:
+        """Batched, paged ``GetMetricData`` (incremental when the adapter was made so)."""
+        if self.metrics_cache is not None:
+            return self.metrics_cache.get(queries, start, end)
+        return self.metric_fetcher.fetch(queries, start, end)
+
+    # --- actuation ---------------------------------------------------------------------------
+
+    @staticmethod
+    def table_request(name: str, change: TableChange) -> dict[str, Any]:
+        """The ``UpdateTable`` parameters for ``change``."""
+        params: dict[str, Any] = {"TableName": name}
+        if change.billing_mode is not None:
+            params["BillingMode"] = change.billing_mode.value
+        on_demand = change.billing_mode is BillingMode.PAY_PER_REQUEST
+        if on_demand and (change.table is not None or change.indexes):
+            raise ValidationFailed(
+                f"table {name}: a switch to on-demand takes no capacity (drop the RCU/WCU)"
+            )
+        if change.table is not None:
+            params["ProvisionedThroughput"] = _throughput_json(
+                change.table.read, change.table.write
+            )
+        if change.indexes:
+            params["GlobalSecondaryIndexUpdates"] = [
+                {
+                    "Update": {
+                        "IndexName": index,
+                        "ProvisionedThroughput": _throughput_json(capacity.read, capacity.write),
+                    }
+                }
+                for index, capacity in change.indexes
+            ]
+        if len(params) == 1:
+            raise ValidationFailed(f"table {name}: the change has nothing to change")
+        return params
+
+    def update_table(self, name: str, change: TableChange) -> Table:
+        """``UpdateTable`` and the table as described right after."""
+        call(self.dynamodb, "update_table", f"table {name}", **self.table_request(name, change))
+        return self.describe_table(name)
+
+    def update_shard_count(self, name: str, target: int) -> Stream:
+        call(
+            self.kinesis,
+            "update_shard_count",
+            f"stream {name}",
+            StreamName=name,
+            TargetShardCount=target,
+            ScalingType="UNIFORM_SCALING",
+        )
+        return self.describe_stream(name)
+
+    def split_shard(self, name: str, shard_id: str, new_starting_hash_key: int) -> None:
+        call(
+            self.kinesis,
+            "split_shard",
+            f"stream {name}",
+            StreamName=name,
+            ShardToSplit=shard_id,
+            NewStartingHashKey=str(new_starting_hash_key),
+        )
+
+    def merge_shards(self, name: str, shard_id: str, adjacent_shard_id: str) -> None:
+        call(
+            self.kinesis,
+            "merge_shards",
+            f"stream {name}",
+            StreamName=name,
+            ShardToMerge=shard_id,
+            AdjacentShardToMerge=adjacent_shard_id,
+        )
+
+    def update_stream_mode(self, name: str, mode: StreamMode) -> None:
+        """``UpdateStreamMode`` (it takes the stream's ARN, read first)."""
+        summary = call(self.kinesis, "describe_stream_summary", f"stream {name}", StreamName=name)
+        arn = summary.get("StreamDescriptionSummary", {}).get("StreamARN")
+        if not arn:
+            raise BackendError(f"kinesis:DescribeStreamSummary on stream {name}: no StreamARN")
+        call(
+            self.kinesis,
+            "update_stream_mode",
+            f"stream {name}",
+            StreamARN=arn,
+            StreamModeDetails={"StreamMode": StreamMode(mode).value},
+        )
+
+    # --- Application Auto Scaling ------------------------------------------------------------
+
+    def describe_scalable_targets(
+        self, resource_ids: Sequence[str] | None = None
+    ) -> list[ScalableTarget]:
+        """DynamoDB's scalable targets (``ResourceIds`` sent 50 at a time when given)."""
+        batches: list[Sequence[str] | None] = [None]
+        if resource_ids is not None:
+            batches = list(_chunks(list(resource_ids), RESOURCE_IDS_PER_CALL))
+        found: dict[tuple[str, str], ScalableTarget] = {}
+        for batch in batches:
+            base: dict[str, Any] = {"ServiceNamespace": NAMESPACE}
+            if batch is not None:
+                base["ResourceIds"] = list(batch)
+            for page in _pages(self._aas_page("describe_scalable_targets", base)):
+                for raw in page.get("ScalableTargets", []):
+                    target = target_from_aws(raw)
+                    found[(target.resource_id, target.dimension)] = target
+        return list(found.values())
+
+    def describe_scaling_policies(
+        self, resource_ids: Sequence[str] | None = None
+    ) -> list[ScalingPolicy]:
+        """DynamoDB's scaling policies (all of them; filtered to ``resource_ids`` if given)."""
+        wanted = None if resource_ids is None else set(resource_ids)
+        found: dict[tuple[str, str, str], ScalingPolicy] = {}
+        base = {"ServiceNamespace": NAMESPACE}
+        for page in _pages(self._aas_page("describe_scaling_policies", base)):
+            for raw in page.get("ScalingPolicies", []):
+                policy = policy_from_aws(raw)
+                if wanted is None or policy.resource_id in wanted:
+                    found[(policy.name, policy.resource_id, policy.dimension)] = policy
+        return list(found.values())
+
+    def _aas_page(
+        self, operation: str, base: dict[str, Any], client: Any = None
+    ) -> Callable[[str | None], dict[str, Any]]:
+        aas = client if client is not None else self.autoscaling
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            params = dict(base)
+            if token:
+                params["NextToken"] = token
+            result: dict[str, Any] = call(aas, operation, **params)
+            return result
+
+        return fetch
+
+    def describe_scaling_activities(self, resource_id: str | None = None) -> list[ScalingActivity]:
+        """What AAS did, newest first (including what it declined to do).  An endpoint that
+        does not implement the call (moto) gives an empty list."""
+        if not self._activities_supported:
+            return []
+        # A diagnostic read: one retry at most, so an endpoint without it answers quickly.
+        aas = self.session.client("application-autoscaling", max_attempts=2)
+        base: dict[str, Any] = {"ServiceNamespace": NAMESPACE, "IncludeNotScaledActivities": True}
+        if resource_id is not None:
+            base["ResourceId"] = resource_id
+        activities: list[ScalingActivity] = []
+        token: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            params = dict(base)
+            if token:
+                params["NextToken"] = token
+            try:
+                page = aas.describe_scaling_activities(**params)
+            except ClientError as error:
+                if _is_not_implemented(error):
+                    self._activities_supported = False
+                    return []
+                raise map_error(
+                    error, iam_action(aas, "describe_scaling_activities"), resource_id
+                ) from error
+            except BotoCoreError as error:
+                raise map_error(
+                    error, iam_action(aas, "describe_scaling_activities"), resource_id
+                ) from error
+            activities += [activity_from_aws(raw) for raw in page.get("ScalingActivities", [])]
+            token = page.get("NextToken")
+            if not token or token in seen:
+                break
+            seen.add(token)
+        return activities
+
+    def register_scalable_target(self, target: ScalableTarget) -> None:
+        suspended = bool(target.suspended)
+        call(
+            self.autoscaling,
+            "register_scalable_target",
+            target.resource_id,
+            ServiceNamespace=NAMESPACE,
+            ResourceId=target.resource_id,
+            ScalableDimension=target.dimension,
+            MinCapacity=target.min_capacity,
+            MaxCapacity=target.max_capacity,
+            SuspendedState={
+                "DynamicScalingInSuspended": suspended,
+                "DynamicScalingOutSuspended": suspended,
+                "ScheduledScalingSuspended": suspended,
+            },
+        )
+
+    def deregister_scalable_target(self, resource_id: str, dimension: str) -> None:
+        call(
+            self.autoscaling,
+            "deregister_scalable_target",
+            resource_id,
+            ServiceNamespace=NAMESPACE,
+            ResourceId=resource_id,
+            ScalableDimension=dimension,
+        )
+
+    def put_scaling_policy(self, policy: ScalingPolicy) -> None:
+        """A ``TargetTrackingScaling`` policy on a predefined DynamoDB utilisation metric (the
+        only kind AAS supports for DynamoDB)."""
+        if policy.policy_type != "TargetTrackingScaling":
+            raise ValidationFailed(
+                f"policy {policy.name}: DynamoDB supports only TargetTrackingScaling policies, "
+                f"not {policy.policy_type}"
+            )
+        metric = policy.predefined_metric or (
+            READ_UTILIZATION if "ReadCapacityUnits" in policy.dimension else WRITE_UTILIZATION
+        )
+        call(
+            self.autoscaling,
+            "put_scaling_policy",
+            policy.resource_id,
+            PolicyName=policy.name,
+            ServiceNamespace=NAMESPACE,
+            ResourceId=policy.resource_id,
+            ScalableDimension=policy.dimension,
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": float(policy.target_value),
+                "PredefinedMetricSpecification": {"PredefinedMetricType": metric},
+                "ScaleOutCooldown": policy.scale_out_cooldown,
+                "ScaleInCooldown": policy.scale_in_cooldown,
+                "DisableScaleIn": policy.disable_scale_in,
+            },
+        )
+
+    def delete_scaling_policy(self, name: str, resource_id: str, dimension: str) -> None:
+        call(
+            self.autoscaling,
+            "delete_scaling_policy",
+            resource_id,
+            PolicyName=name,
+            ServiceNamespace=NAMESPACE,
+            ResourceId=resource_id,
+            ScalableDimension=dimension,
+        )

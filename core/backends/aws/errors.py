@@ -1,0 +1,251 @@
+"""botocore's exceptions as capcon's typed errors, each with a message fit for the user.
+
+Every call the adapter makes goes through :func:`call` (or maps what it catches with
+:func:`map_error`), so no boto exception ever leaves :mod:`capcon.core.backends.aws`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectionError,
+    CredentialRetrievalError,
+    NoAuthTokenError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+    SSOError,
+    TokenRetrievalError,
+    ValidationError,
+)
+
+from capcon.core.errors import (
+    AccessDenied,
+    BackendError,
+    CredentialsMissing,
+    EndpointUnreachable,
+    LimitExceeded,
+    NotFound,
+    ResourceInUse,
+    Throttled,
+    ValidationFailed,
+)
+
+T = TypeVar("T")
+
+IN_USE_CODES = frozenset({"ResourceInUseException", "ResourceInUse", "ConcurrentUpdateException"})
+LIMIT_CODES = frozenset({"LimitExceededException", "LimitExceeded"})
+VALIDATION_CODES = frozenset(
+    {
+        "ValidationException",
+        "ValidationError",
+        "InvalidArgumentException",
+        "InvalidParameterValue",
+        "InvalidParameterValueException",
+        "InvalidParameterCombination",
+        "InvalidParameterException",
+        "MissingParameter",
+        "SerializationException",
+    }
+)
+NOT_FOUND_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "ResourceNotFound",
+        "ObjectNotFoundException",
+        "TableNotFoundException",
+        "IndexNotFoundException",
+    }
+)
+ACCESS_CODES = frozenset(
+    {
+        "AccessDeniedException",
+        "AccessDenied",
+        "UnauthorizedOperation",
+        "UnauthorizedException",
+        "NotAuthorized",
+        "FailedResourceAccessException",
+    }
+)
+THROTTLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "PriorRequestNotComplete",
+    }
+)
+EXPIRED_CODES = frozenset(
+    {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+)
+BAD_CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidSignatureException",
+        "MissingAuthenticationToken",
+        "MissingAuthenticationTokenException",
+    }
+)
+
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_PROFILE (or --profile) or run aws configure / aws sso login"
+)
+
+
+def client_error_code(error: ClientError) -> str:
+    """The AWS error code of a ``ClientError`` (``""`` if the response had none)."""
+    code = error.response.get("Error", {}).get("Code")
+    return str(code) if code else ""
+
+
+def _client_message(error: ClientError) -> str:
+    message = error.response.get("Error", {}).get("Message")
+    return str(message).strip() if message else ""
+
+
+def _retries(error: ClientError) -> int:
+    meta = error.response.get("ResponseMetadata", {})
+    attempts = meta.get("RetryAttempts", 0)
+    return int(attempts) if isinstance(attempts, int) else 0
+
+
+def _endpoint(error: BotoCoreError) -> str:
+    kwargs: dict[str, Any] = getattr(error, "kwargs", {}) or {}
+    return str(kwargs.get("endpoint_url") or kwargs.get("endpoint") or "the AWS endpoint")
+
+
+def _tagged(error: BackendError, code: str | None) -> BackendError:
+    if code:
+        error.aws_code = code
+    return error
+
+
+def map_error(exc: BaseException, action: str, resource: str | None = None) -> BackendError:
+    """The typed error for ``exc`` raised while calling ``action`` (an IAM action such as
+    ``dynamodb:UpdateTable``) on ``resource`` (a name, for the message)."""
+    on = f" on {resource}" if resource else ""
+    if isinstance(exc, BackendError):
+        return exc
+    if isinstance(exc, ClientError):
+        return _map_client_error(exc, action, on)
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError | NoAuthTokenError):
+        return CredentialsMissing(NO_CREDENTIALS)
+    if isinstance(exc, ProfileNotFound):
+        return CredentialsMissing(f"{exc}: check --profile / AWS_PROFILE, or run aws configure")
+    if isinstance(exc, CredentialRetrievalError | TokenRetrievalError | SSOError):
+        return CredentialsMissing(
+            f"AWS credentials could not be loaded or have expired ({exc}): run aws sso login "
+            "or refresh your credentials"
+        )
+    if isinstance(exc, ConnectionError | ReadTimeoutError | ConnectionClosedError):
+        endpoint = _endpoint(exc)
+        return EndpointUnreachable(
+            f"{action}{on}: endpoint {endpoint} unreachable ({type(exc).__name__}: {exc}); "
+            "check the network, --region and --endpoint-url"
+        )
+    if isinstance(exc, NoRegionError):
+        return BackendError(
+            "no AWS region set: pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or set "
+            "region in your profile"
+        )
+    if isinstance(exc, ParamValidationError | ValidationError):
+        return ValidationFailed(f"{action}{on}: invalid request: {exc}")
+    if isinstance(exc, BotoCoreError):
+        return BackendError(f"{action}{on} failed: {type(exc).__name__}: {exc}")
+    return BackendError(f"{action}{on} failed: {type(exc).__name__}: {exc}")
+
+
+def _map_client_error(exc: ClientError, action: str, on: str) -> BackendError:
+    code = client_error_code(exc)
+    text = _client_message(exc)
+    said = f"{code}: {text}" if text else code
+    if code in IN_USE_CODES:
+        return _tagged(
+            ResourceInUse(
+                f"{action}{on} refused: the resource is busy ({said}); wait until it is "
+                "ACTIVE again and retry"
+            ),
+            code,
+        )
+    if code in LIMIT_CODES:
+        return _tagged(LimitExceeded(f"{action}{on} refused: a limit was reached ({said})"), code)
+    if code in VALIDATION_CODES:
+        return _tagged(ValidationFailed(f"{action}{on} refused as invalid ({said})"), code)
+    if code in NOT_FOUND_CODES:
+        return _tagged(NotFound(f"{action}{on}: not found ({said})"), code)
+    if code in ACCESS_CODES:
+        return _tagged(
+            AccessDenied(
+                f"access denied: your identity needs the IAM permission {action}{on} ({said})"
+            ),
+            code,
+        )
+    if code in THROTTLE_CODES:
+        retries = _retries(exc)
+        after = f" after {retries} retries" if retries else ""
+        return _tagged(
+            Throttled(
+                f"{action}{on}: AWS throttled the request{after} ({said}); try again in a "
+                "minute or refresh less often"
+            ),
+            code,
+        )
+    if code in EXPIRED_CODES:
+        return _tagged(
+            CredentialsMissing(
+                f"AWS credentials expired ({said}): run aws sso login or refresh your "
+                "credentials (AWS_SESSION_TOKEN)"
+            ),
+            code,
+        )
+    if code in BAD_CREDENTIAL_CODES:
+        return _tagged(
+            CredentialsMissing(
+                f"AWS did not accept the credentials ({said}): check AWS_PROFILE / "
+                "AWS_ACCESS_KEY_ID, or run aws configure / aws sso login"
+            ),
+            code,
+        )
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    detail = said or f"HTTP {status}"
+    return _tagged(BackendError(f"{action}{on} failed ({detail})"), code or None)
+
+
+def iam_action(client: Any, operation: str) -> str:
+    """``dynamodb:UpdateTable`` for a dynamodb client and ``update_table``."""
+    prefix = client.meta.service_model.service_name
+    api = client.meta.method_to_api_mapping.get(operation, operation)
+    return f"{prefix}:{api}"
+
+
+def call(client: Any, operation: str, resource: str | None = None, **params: Any) -> Any:
+    """``client.<operation>(**params)`` with every botocore exception mapped."""
+    try:
+        return getattr(client, operation)(**params)
+    except (ClientError, BotoCoreError) as error:
+        raise map_error(error, iam_action(client, operation), resource) from error
+
+
+def guarded(action: str, resource: str | None, fn: Callable[[], T]) -> T:
+    """``fn()`` with every botocore exception mapped (for paginators and other loops)."""
+    try:
+        return fn()
+    except (ClientError, BotoCoreError) as error:
+        raise map_error(error, action, resource) from error

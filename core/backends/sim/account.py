@@ -1,0 +1,721 @@
+"""The simulated AWS account: tables, streams, metrics and auto scaling behind the ports.
+
+:class:`SimAccount` implements every port of :mod:`capcon.core.ports`, so the console, the
+CLI and the scaler cannot tell it from the AWS adapter.  Time moves only when told to
+(:meth:`SimAccount.advance`, or :meth:`SimAccount.tick` with real elapsed seconds times the
+clock's speed), minute by minute: at each minute boundary the metrics of that minute are
+stored (visible ``metric_delay_seconds`` later) and Application Auto Scaling evaluates its
+policies on what it can see, as AWS's alarms do.
+
+Every change request goes through the same rule book as the planner, so the simulated account
+refuses exactly what AWS would, with the same messages, and changes nothing when it refuses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from capcon.core.backends.sim.clock import SimClock
+from capcon.core.backends.sim.metrics import MetricStore
+from capcon.core.backends.sim.streams import SimStream
+from capcon.core.backends.sim.tables import SimPart, SimSettings, SimTable
+from capcon.core.backends.sim.traffic import Pattern, StreamLoad
+from capcon.core.errors import NotFound, ResourceInUse, ValidationFailed, error_for_violations
+from capcon.core.model import BillingMode, HashRange, Stream, StreamMode, Table, Throughput
+from capcon.core.planning.partitions import estimate_partitions, split_above
+from capcon.core.planning.planner import PlanContext, check_table_change
+from capcon.core.planning.reshard import ReshardPlan, ReshardStep, uniform_plan
+from capcon.core.policies import (
+    Capcon,
+    Decision,
+    Observation,
+    Policy,
+    TargetTracking,
+    make_policy,
+)
+from capcon.core.ports import (
+    INDEX_READ,
+    INDEX_WRITE,
+    TABLE_READ,
+    TABLE_WRITE,
+    AccountLimits,
+    MetricQuery,
+    MetricSeries,
+    ScalableTarget,
+    ScalingActivity,
+    ScalingPolicy,
+    TableChange,
+    parse_resource_id,
+)
+from capcon.core.rules import (
+    AccountCapacity,
+    AccountShards,
+    RuleSettings,
+    after_decrease,
+    check_shard_count,
+    check_stream_mode_switch,
+    decrease_budget,
+)
+
+READ_DIMENSIONS = {TABLE_READ, INDEX_READ}
+DIMENSIONS = (TABLE_READ, TABLE_WRITE, INDEX_READ, INDEX_WRITE)
+
+
+@dataclass
+class _Engine:
+    """A policy instance bound to one scalable target."""
+
+    policy: Policy
+    spec: ScalingPolicy
+    last_reason: str = ""
+
+
+@dataclass
+class IndexSpec:
+    """A GSI of a simulated table."""
+
+    name: str
+    capacity: Throughput | None
+    reads: Pattern
+    write_ratio: float = 1.0
+    size_bytes: int = 0
+
+
+@dataclass
+class TableSpec:
+    """A simulated table: capacity, traffic, hot keys, partitions seen before."""
+
+    name: str
+    capacity: Throughput | None  # None: on-demand
+    reads: Pattern
+    writes: Pattern
+    hot_share: float = 0.0
+    size_bytes: int = 0
+    item_count: int = 0
+    previous_partitions: int | None = None
+    indexes: list[IndexSpec] = field(default_factory=list)
+
+
+class SimAccount:
+    """A simulated AWS account and region, deterministic for a given setup."""
+
+    label = "simulated"
+
+    def __init__(
+        self,
+        start: datetime,
+        *,
+        rules: RuleSettings | None = None,
+        settings: SimSettings | None = None,
+        aas_policy: str = "aas",
+        speed: float = 1.0,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        scenario: str = "custom",
+        minute_retention: timedelta | None = None,
+    ) -> None:
+        """``minute_retention``: how long simulated CloudWatch keeps 1-minute datapoints
+        (default: :class:`MetricStore`'s 3 h, then 5-minute and hourly roll-ups); runs that
+        read every minute back (experiments, the lab) keep them longer."""
+        self.rules = rules or RuleSettings()
+        self.settings = settings or SimSettings()
+        self.clock = SimClock(start, speed)
+        self.epoch = start
+        delay = timedelta(seconds=self.settings.metric_delay_seconds)
+        if minute_retention is None:
+            self.store = MetricStore(start, delay)
+        else:
+            self.store = MetricStore(
+                start,
+                delay,
+                minute_retention=minute_retention,
+                five_minute_retention=max(minute_retention, timedelta(hours=24)),
+                hour_retention=max(minute_retention, timedelta(days=8)),
+            )
+        self.region = region
+        self.account_id = account_id
+        self.scenario = scenario
+        self.aas_policy = aas_policy
+        make_policy(aas_policy, 70.0)  # fail early on an unknown policy name
+        self.tables: dict[str, SimTable] = {}
+        self.streams: dict[str, SimStream] = {}
+        self.targets: dict[tuple[str, str], ScalableTarget] = {}
+        self.policies: dict[tuple[str, str, str], ScalingPolicy] = {}
+        self.activities: list[ScalingActivity] = []
+        #: every policy decision, held or not, for "why did it scale, why didn't it"
+        self.decisions: deque[tuple[datetime, str, str, Decision]] = deque(maxlen=5_000)
+        self._engines: dict[tuple[str, str, str], _Engine] = {}
+        #: Called with each policy instance the account creates and the scaling policy it
+        #: serves (the experiment runner hands the oracle its forecast here).
+        self.policy_setup: Callable[[Policy, ScalingPolicy], None] | None = None
+
+    # --- building ------------------------------------------------------------------------
+
+    def add_table(self, spec: TableSpec) -> SimTable:
+        if spec.name in self.tables:
+            raise ValueError(f"table {spec.name} already exists")
+        mode = BillingMode.PROVISIONED if spec.capacity else BillingMode.PAY_PER_REQUEST
+        table_part = SimPart(
+            None,
+            spec.capacity,
+            spec.reads,
+            spec.writes,
+            size_bytes=spec.size_bytes,
+            item_count=spec.item_count,
+            estimate=estimate_partitions(
+                spec.capacity, spec.size_bytes, self.rules, previous=spec.previous_partitions
+            ),
+        )
+        parts = [table_part]
+        for index in spec.indexes:
+            parts.append(
+                SimPart(
+                    index.name,
+                    index.capacity if spec.capacity else None,
+                    index.reads,
+                    write_ratio=index.write_ratio,
+                    size_bytes=index.size_bytes,
+                )
+            )
+        table = SimTable(
+            spec.name,
+            mode=mode,
+            parts=parts,
+            hot_share=spec.hot_share,
+            created=self.clock.now(),
+            rules=self.rules,
+            settings=self.settings,
+            region=self.region,
+            account_id=self.account_id,
+        )
+        self.tables[spec.name] = table
+        return table
+
+    def add_stream(
+        self,
+        name: str,
+        *,
+        shards: int,
+        load: StreamLoad,
+        mode: StreamMode = StreamMode.PROVISIONED,
+        consumers: int = 1,
+        retention_hours: int = 24,
+        shard_metrics: bool = True,
+    ) -> SimStream:
+        if name in self.streams:
+            raise ValueError(f"stream {name} already exists")
+        stream = SimStream(
+            name,
+            mode=mode,
+            shard_count=shards,
+            load=load,
+            consumers=consumers,
+            retention_hours=retention_hours,
+            created=self.clock.now(),
+            rules=self.rules,
+            settings=self.settings,
+            region=self.region,
+            account_id=self.account_id,
+            shard_metrics=shard_metrics,
+        )
+        self.streams[name] = stream
+        return stream
+
+    # --- time ------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def tick(self, real_seconds: float) -> int:
+        """Advance by ``real_seconds`` × speed (nothing while paused); returns sim seconds."""
+        due = self.clock.due(real_seconds)
+        if due:
+            self.advance(due)
+        return due
+
+    def advance(self, seconds: int, *, resolution: int = 1) -> None:
+        """Run the world forward ``seconds`` simulated seconds.
+
+        ``resolution`` > 1 samples demand every that many seconds (for fast-forwarding
+        history); it must divide 60.
+        """
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        if 60 % resolution:
+            raise ValueError("resolution must divide 60")
+        end = self.clock.elapsed + seconds
+        while self.clock.elapsed < end:
+            t0 = self.clock.elapsed
+            minute = t0 // 60
+            t1 = min(end, (minute + 1) * 60)
+            for table in self.tables.values():
+                table.run(t0, t1, minute, self.store, resolution)
+            for stream in self.streams.values():
+                stream.run(t0, t1, minute, self.store, resolution)
+            self.clock.elapsed = t1
+            if t1 % 60 == 0:
+                for table in self.tables.values():
+                    table.close_minute()
+                for stream in self.streams.values():
+                    stream.close_minute()
+                self._autoscale()
+
+    def step(self, seconds: int = 1) -> None:
+        """Single-step, paused or not."""
+        self.advance(seconds)
+
+    # --- inventory -------------------------------------------------------------------------
+
+    def list_tables(self) -> list[str]:
+        return sorted(self.tables)
+
+    def _table(self, name: str) -> SimTable:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise NotFound(f"table {name} not found") from None
+
+    def _stream(self, name: str) -> SimStream:
+        try:
+            return self.streams[name]
+        except KeyError:
+            raise NotFound(f"stream {name} not found") from None
+
+    def describe_table(self, name: str) -> Table:
+        return self._table(name).to_model(self.now())
+
+    def describe_tables(self, names: Sequence[str]) -> list[Table]:
+        now = self.now()
+        return [self.tables[n].to_model(now) for n in names if n in self.tables]
+
+    def describe_streams(self, names: Sequence[str]) -> list[Stream]:
+        return [self.streams[n].to_model(self.clock.elapsed) for n in names if n in self.streams]
+
+    def list_streams(self) -> list[str]:
+        return sorted(self.streams)
+
+    def describe_stream(self, name: str) -> Stream:
+        return self._stream(name).to_model(self.clock.elapsed)
+
+    def _account_capacity(self) -> AccountCapacity:
+        read = write = 0
+        for table in self.tables.values():
+            if table.mode is BillingMode.PROVISIONED:
+                for part in table.parts:
+                    if part.capacity is not None:
+                        read += part.capacity.read
+                        write += part.capacity.write
+        return AccountCapacity(read, write)
+
+    def _open_shards(self) -> int:
+        return sum(len(s.open_shards()) for s in self.streams.values())
+
+    def account_limits(self) -> AccountLimits:
+        return AccountLimits(
+            account_max_read_units=self.rules.account_max_read_units,
+            account_max_write_units=self.rules.account_max_write_units,
+            table_max_read_units=self.rules.table_max_read_units,
+            table_max_write_units=self.rules.table_max_write_units,
+            shard_limit=self.rules.account_shard_quota,
+            open_shard_count=self._open_shards(),
+        )
+
+    # --- metrics ---------------------------------------------------------------------------
+
+    def get_metric_data(
+        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+    ) -> list[MetricSeries]:
+        return self.store.query(queries, start, end, self.now())
+
+    # --- actuation -------------------------------------------------------------------------
+
+    def update_table(self, name: str, change: TableChange) -> Table:
+        table = self._table(name)
+        now = self.now()
+        model = table.to_model(now)
+        context = PlanContext(account_capacity=self._account_capacity())
+        violations = check_table_change(model, change, now, self.rules, context)
+        if violations:
+            raise error_for_violations(violations)
+        mode = change.billing_mode or table.mode
+        if mode is BillingMode.PAY_PER_REQUEST and table.mode is BillingMode.PROVISIONED:
+            table.last_switch_to_on_demand = now
+            for part in table.parts:
+                table.request(part.index, None, mode, self.clock.elapsed, now)
+        else:
+            if change.table is not None:
+                table.request(None, change.table, mode, self.clock.elapsed, now)
+            for index, capacity in change.indexes:
+                table.request(index, capacity, mode, self.clock.elapsed, now)
+        return table.to_model(now)
+
+    def _check_stream(self, stream: SimStream, target: int, plan: ReshardPlan | None) -> None:
+        violations = check_shard_count(
+            stream.to_model(self.clock.elapsed),
+            target,
+            self.now(),
+            self.rules,
+            stream.reshard_history,
+            AccountShards(self._open_shards(), self.rules.account_shard_quota),
+            plan.peak_open if plan else None,
+        )
+        if violations:
+            raise error_for_violations(violations)
+
+    def update_shard_count(self, name: str, target: int) -> Stream:
+        stream = self._stream(name)
+        model = stream.to_model(self.clock.elapsed)
+        plan = None
+        in_range = 1 <= target <= self.rules.max_shards_per_stream
+        if model.open_shard_count and in_range and not model.is_on_demand:
+            plan = uniform_plan(model, target, self.now())
+        self._check_stream(stream, target, plan)
+        assert plan is not None
+        stream.schedule(plan, self.clock.elapsed, self.now(), counted=True)
+        return stream.to_model(self.clock.elapsed)
+
+    def _split_merge_ready(self, stream: SimStream) -> None:
+        if stream.mode is StreamMode.ON_DEMAND:
+            raise ValidationFailed(f"stream {stream.name} is on-demand: AWS manages its shards")
+        if stream.pending is not None:
+            raise ResourceInUse(
+                f"stream {stream.name} is UPDATING: AWS refuses SplitShard and MergeShards "
+                "until it is ACTIVE (ResourceInUseException)"
+            )
+
+    def split_shard(self, name: str, shard_id: str, new_starting_hash_key: int) -> None:
+        stream = self._stream(name)
+        self._split_merge_ready(stream)
+        shard = next((s for s in stream.open_shards() if s.shard_id == shard_id), None)
+        if shard is None:
+            raise NotFound(f"stream {name} has no open shard {shard_id}")
+        rng = shard.hash_range
+        if not rng.start < new_starting_hash_key <= rng.end:
+            raise ValidationFailed(
+                f"NewStartingHashKey {new_starting_hash_key} is not inside shard {shard_id} "
+                f"({rng.start}…{rng.end}); it must be above its first key and at most its last"
+            )
+        if self._open_shards() + 1 > self.rules.account_shard_quota:
+            raise error_for_violations(
+                check_shard_count(
+                    stream.to_model(self.clock.elapsed),
+                    len(stream.open_shards()) + 1,
+                    self.now(),
+                    self.rules,
+                    account=AccountShards(self._open_shards(), self.rules.account_shard_quota),
+                )
+            )
+        step = ReshardStep(
+            "split",
+            (shard_id,),
+            (
+                HashRange(rng.start, new_starting_hash_key - 1),
+                HashRange(new_starting_hash_key, rng.end),
+            ),
+            ("split-a", "split-b"),
+            new_starting_hash_key,
+        )
+        stream.schedule(
+            _single_step_plan(stream, step, self.now()),
+            self.clock.elapsed,
+            self.now(),
+            counted=False,
+        )
+
+    def merge_shards(self, name: str, shard_id: str, adjacent_shard_id: str) -> None:
+        stream = self._stream(name)
+        self._split_merge_ready(stream)
+        shards = {s.shard_id: s for s in stream.open_shards()}
+        missing = [s for s in (shard_id, adjacent_shard_id) if s not in shards]
+        if missing:
+            raise NotFound(f"stream {name} has no open shard {', '.join(missing)}")
+        a, b = sorted((shards[shard_id], shards[adjacent_shard_id]), key=lambda s: s.hash_range)
+        if a.hash_range.end + 1 != b.hash_range.start:
+            raise ValidationFailed(
+                f"shards {shard_id} and {adjacent_shard_id} are not adjacent: MergeShards needs "
+                "two shards whose hash-key ranges touch"
+            )
+        step = ReshardStep(
+            "merge",
+            (shard_id, adjacent_shard_id),
+            (HashRange(a.hash_range.start, b.hash_range.end),),
+            ("merged",),
+        )
+        stream.schedule(
+            _single_step_plan(stream, step, self.now()),
+            self.clock.elapsed,
+            self.now(),
+            counted=False,
+        )
+
+    def update_stream_mode(self, name: str, mode: StreamMode) -> None:
+        stream = self._stream(name)
+        violations = check_stream_mode_switch(
+            stream.to_model(self.clock.elapsed), mode, self.now(), self.rules, stream.mode_switches
+        )
+        if violations:
+            raise error_for_violations(violations)
+        stream.schedule_mode(mode, self.clock.elapsed, self.now())
+
+    # --- Application Auto Scaling ------------------------------------------------------------
+
+    def describe_scalable_targets(self) -> list[ScalableTarget]:
+        return list(self.targets.values())
+
+    def describe_scaling_policies(self) -> list[ScalingPolicy]:
+        return list(self.policies.values())
+
+    def describe_scaling_activities(self, resource_id: str | None = None) -> list[ScalingActivity]:
+        found = [a for a in self.activities if resource_id is None or a.resource_id == resource_id]
+        return sorted(found, key=lambda a: a.start, reverse=True)
+
+    def _check_target(self, rid: str, dimension: str) -> tuple[SimTable, str | None]:
+        try:
+            table_name, index = parse_resource_id(rid)
+        except ValueError as error:
+            raise ValidationFailed(str(error)) from None
+        if dimension not in DIMENSIONS:
+            raise ValidationFailed(
+                f"{dimension!r} is not a DynamoDB scalable dimension (allowed: "
+                f"{', '.join(DIMENSIONS)})"
+            )
+        if (index is None) != dimension.startswith("dynamodb:table:"):
+            raise ValidationFailed(
+                f"dimension {dimension} does not match resource {rid} "
+                "(table dimensions for tables, index dimensions for GSIs)"
+            )
+        table = self._table(table_name)
+        if index is not None:
+            try:
+                table.part(index)
+            except KeyError:
+                raise NotFound(f"table {table_name} has no index {index}") from None
+        return table, index
+
+    def register_scalable_target(self, target: ScalableTarget) -> None:
+        table, index = self._check_target(target.resource_id, target.dimension)
+        if not 1 <= target.min_capacity <= target.max_capacity:
+            raise ValidationFailed(
+                f"min {target.min_capacity} and max {target.max_capacity}: need 1 ≤ min ≤ max"
+            )
+        self.targets[(target.resource_id, target.dimension)] = target
+        # Registering moves the current capacity inside [min, max], as AAS does.
+        part = table.part(index)
+        if part.capacity is None or table.mode is BillingMode.PAY_PER_REQUEST:
+            return
+        current = part.capacity.read if target.dimension in READ_DIMENSIONS else part.capacity.write
+        wanted = min(max(current, target.min_capacity), target.max_capacity)
+        if wanted != current:
+            self._scale(
+                table, index, target.dimension, wanted,
+                Decision("scale-out" if wanted > current else "scale-in", wanted,
+                         f"registered range {target.min_capacity}–{target.max_capacity} "
+                         f"moves capacity {current} → {wanted}"),
+                ScalingPolicy("(registration)", target.resource_id, target.dimension),
+            )  # fmt: skip
+
+    def deregister_scalable_target(self, resource_id: str, dimension: str) -> None:
+        if self.targets.pop((resource_id, dimension), None) is None:
+            raise NotFound(f"no scalable target {resource_id} {dimension}")
+        for key in [k for k in self.policies if k[1:] == (resource_id, dimension)]:
+            del self.policies[key]
+            self._engines.pop(key, None)
+
+    def put_scaling_policy(self, policy: ScalingPolicy) -> None:
+        self._check_target(policy.resource_id, policy.dimension)
+        if (policy.resource_id, policy.dimension) not in self.targets:
+            raise ValidationFailed(
+                f"no scalable target registered for {policy.resource_id} {policy.dimension}: "
+                "register it first"
+            )
+        if policy.policy_type != "TargetTrackingScaling":
+            raise ValidationFailed(
+                f"{policy.policy_type} is not supported for DynamoDB: only "
+                "TargetTrackingScaling works"
+            )
+        if not 20 <= policy.target_value <= 90:
+            raise ValidationFailed(
+                f"target value {policy.target_value:g}% is outside 20–90%, what DynamoDB allows"
+            )
+        key = (policy.name, policy.resource_id, policy.dimension)
+        self.policies[key] = policy
+        self._engines.pop(key, None)
+
+    def delete_scaling_policy(self, name: str, resource_id: str, dimension: str) -> None:
+        key = (name, resource_id, dimension)
+        if self.policies.pop(key, None) is None:
+            raise NotFound(f"no scaling policy {name} on {resource_id} {dimension}")
+        self._engines.pop(key, None)
+
+    def _engine(self, key: tuple[str, str, str], spec: ScalingPolicy) -> _Engine:
+        engine = self._engines.get(key)
+        if engine is None or engine.spec != spec:
+            policy = make_policy(self.aas_policy, spec.target_value)
+            if isinstance(policy, TargetTracking):
+                policy.scale_out_cooldown = spec.scale_out_cooldown
+                policy.scale_in_cooldown = spec.scale_in_cooldown
+                policy.disable_scale_in = spec.disable_scale_in
+            elif isinstance(policy, Capcon):
+                policy.disable_scale_in = spec.disable_scale_in
+            if self.policy_setup is not None:
+                self.policy_setup(policy, spec)
+            engine = self._engines[key] = _Engine(policy, spec)
+        return engine
+
+    def observe(self, rid: str, dimension: str, *, minutes: int = 20) -> Observation:
+        """What a policy on this target can see now: the published 1-minute datapoints."""
+        table, index = self._check_target(rid, dimension)
+        part = table.part(index)
+        read = dimension in READ_DIMENSIONS
+        word = "Read" if read else "Write"
+        dims = [("TableName", table.name)]
+        if index:
+            dims.append(("GlobalSecondaryIndexName", index))
+        now = self.now()
+        start = now - timedelta(
+            minutes=minutes + math.ceil(self.settings.metric_delay_seconds / 60)
+        )
+        consumed, throttled = self.store.query(
+            [
+                MetricQuery("c", "AWS/DynamoDB", f"Consumed{word}CapacityUnits", tuple(dims)),
+                MetricQuery("t", "AWS/DynamoDB", f"{word}ThrottleEvents", tuple(dims)),
+            ],
+            start,
+            now,
+            now,
+        )
+        target = self.targets[(rid, dimension)]
+        capacity = 0
+        if part.capacity is not None:
+            capacity = part.capacity.read if read else part.capacity.write
+        throttles = dict(zip(throttled.timestamps, throttled.values, strict=True))
+        changed_at = part.read_changed_at if read else part.write_changed_at
+        return Observation(
+            now=now,
+            capacity=capacity,
+            min_capacity=target.min_capacity,
+            max_capacity=target.max_capacity,
+            updating=part.pending is not None,
+            minutes=consumed.timestamps,
+            consumed=tuple(v / 60 for v in consumed.values),
+            throttled=tuple(throttles.get(t, 0.0) / 60 for t in consumed.timestamps),
+            capacity_since=(
+                None if changed_at is None else self.epoch + timedelta(seconds=changed_at)
+            ),
+            decrease_budget=decrease_budget(part.history, now, self.rules),
+            next_decrease_after_one=decrease_budget(
+                after_decrease(part.history, now), now, self.rules
+            ).next_allowed_at,
+            update_seconds=self.settings.update_seconds,
+            metric_delay_seconds=self.settings.metric_delay_seconds,
+            split_above=split_above(part.capacity, part.partitions, read, self.rules),
+        )
+
+    def _autoscale(self) -> None:
+        """Evaluate every policy at a minute boundary, as AAS's alarms do."""
+        for key, spec in list(self.policies.items()):
+            target = self.targets.get((spec.resource_id, spec.dimension))
+            if target is None or target.suspended:
+                continue
+            table, index = self._check_target(spec.resource_id, spec.dimension)
+            if table.mode is BillingMode.PAY_PER_REQUEST:
+                continue
+            engine = self._engine(key, spec)
+            decision = engine.policy.decide(self.observe(spec.resource_id, spec.dimension))
+            self.decisions.append((self.now(), spec.resource_id, spec.dimension, decision))
+            if decision.capacity is None:
+                if decision.alarm and decision.reason != engine.last_reason:
+                    self._activity(spec, decision, "Unfulfilled", decision.reason)
+                engine.last_reason = decision.reason
+                continue
+            engine.last_reason = decision.reason
+            if self._scale(table, index, spec.dimension, decision.capacity, decision, spec):
+                engine.policy.applied(decision, self.now())
+
+    def _scale(
+        self,
+        table: SimTable,
+        index: str | None,
+        dimension: str,
+        capacity: int,
+        decision: Decision,
+        spec: ScalingPolicy,
+    ) -> bool:
+        part = table.part(index)
+        assert part.capacity is not None
+        read = dimension in READ_DIMENSIONS
+        new = (
+            Throughput(capacity, part.capacity.write)
+            if read
+            else Throughput(part.capacity.read, capacity)
+        )
+        change = TableChange(table=new) if index is None else TableChange(indexes=((index, new),))
+        try:
+            self.update_table(table.name, change)
+        except Exception as error:  # a refusal by the rule book: recorded, never raised
+            self._activity(spec, decision, "Failed", str(error))
+            return False
+        self._activity(spec, decision, "Successful", "")
+        return True
+
+    def _activity(self, spec: ScalingPolicy, decision: Decision, status: str, message: str) -> None:
+        word = "read" if spec.dimension in READ_DIMENSIONS else "write"
+        last = next(
+            (
+                a
+                for a in reversed(self.activities)
+                if a.resource_id == spec.resource_id and a.dimension == spec.dimension
+            ),
+            None,
+        )
+        if (
+            status == "Failed"
+            and last is not None
+            and last.status == "Failed"
+            and last.status_message == message
+        ):
+            return  # the same refusal again: one activity says it
+        description = (
+            f"Setting {word} capacity units to {decision.capacity}."
+            if decision.capacity is not None
+            else f"No change to {word} capacity units."
+        )
+        self.activities.append(
+            ScalingActivity(
+                resource_id=spec.resource_id,
+                dimension=spec.dimension,
+                start=self.now(),
+                description=description,
+                cause=f"policy {spec.name} ({self.aas_policy}): {decision.reason}",
+                status=status,  # type: ignore[arg-type]
+                end=self.now(),
+                status_message=message,
+            )
+        )
+
+
+def _single_step_plan(stream: SimStream, step: ReshardStep, now: datetime) -> ReshardPlan:
+    opened = len(stream.open_shards())
+    after = opened + (1 if step.kind == "split" else -1)
+    return ReshardPlan(
+        strategy="targeted",
+        stream_name=stream.name,
+        current_open=opened,
+        requested_target=after,
+        target_open=after,
+        reached_target=True,
+        steps=(step,),
+        shards_created=step.created_labels,
+        shards_closed=step.closes,
+        short_lived=(),
+        existing_closed=step.closes,
+        peak_open=max(opened, after),
+        final_ranges=(),
+        final_labels=(),
+        closed_readable_until=now + timedelta(hours=stream.retention_hours),
+        estimate=False,
+    )

@@ -1,0 +1,1 @@
+"""Configuration: files → validated values (settings, prices, rules), declared once."""

@@ -1,0 +1,966 @@
+"""The scale planner: what a capacity change will really do, before anything changes.
+
+:func:`plan` is one pure function from (resource state, requested change, rule settings,
+prices, ``now``, context) to either a :class:`ScalePlan` or a :class:`Refusal`.  It never
+reads a clock or the network; the console, the CLI, the simulated account and the
+auto-scaling engine all call it, so they agree on every number and every refusal.
+
+A plan answers the questions of field note C up front: cost before and after, estimated
+partitions before and after (and that an increase is permanent), what each partition gets
+when capacity later returns to today's value (dilution), the decrease budget used and left
+and when the next change is allowed, shards created and closed (short-lived ones included)
+and how long closed shards stay readable, the throughput limits, quotas left, and warnings
+such as "auto scaling will override this manual change".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from capcon.core.model import (
+    BillingMode,
+    Stream,
+    Table,
+    Throughput,
+    ThroughputHistory,
+    WarmThroughput,
+)
+from capcon.core.planning.partitions import (
+    PartitionEstimate,
+    after_capacity_change,
+    estimate_partitions,
+)
+from capcon.core.planning.reshard import ReshardPlan, targeted_plan, uniform_plan
+from capcon.core.ports import TableChange
+from capcon.core.pricing import (
+    Cost,
+    PriceBook,
+    assumptions,
+    on_demand_stream_cost,
+    on_demand_table_cost,
+    provisioned_stream_cost,
+    provisioned_table_cost,
+)
+from capcon.core.rules import (
+    AccountCapacity,
+    AccountShards,
+    Code,
+    DecreaseBudget,
+    ReshardBudget,
+    RuleSettings,
+    Violation,
+    after_decrease,
+    check_account_capacity,
+    check_capacity_part,
+    check_shard_count,
+    check_switch_to_on_demand,
+    decrease_budget,
+    fmt_time,
+    part_label,
+    reshard_budget,
+    whole_request,
+)
+
+# --------------------------------------------------------------------------------------------
+# Requests and context
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShardChange:
+    """``UpdateShardCount`` to ``target`` open shards, or the targeted split/merge plan."""
+
+    target: int
+    strategy: Literal["uniform", "targeted"] = "uniform"
+
+
+Change = TableChange | ShardChange
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Recent consumed capacity of a table or GSI, in units per second (an average)."""
+
+    read: float
+    write: float
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTraffic:
+    """Recent stream traffic: totals per second and each open shard's write utilisation."""
+
+    bytes_in_per_second: float = 0.0
+    records_in_per_second: float = 0.0
+    bytes_out_per_second: float = 0.0
+    shard_loads: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def average_record_bytes(self) -> float:
+        if self.records_in_per_second <= 0:
+            return 1024.0
+        return self.bytes_in_per_second / self.records_in_per_second
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContext:
+    """What capcon knows beyond ``describe``: traffic, auto scaling, history, account usage.
+
+    Keys ``None`` mean the table itself; a string is a GSI name.
+    """
+
+    usage: Mapping[str | None, Usage] = field(default_factory=dict)
+    stream_traffic: StreamTraffic | None = None
+    auto_scaled: frozenset[str | None] = frozenset()
+    previous_partitions: Mapping[str | None, int] = field(default_factory=dict)
+    account_capacity: AccountCapacity | None = None
+    account_shards: AccountShards | None = None
+    reshard_history: tuple[datetime, ...] = ()
+    reshard_history_complete: bool = False
+    switch_history: tuple[datetime, ...] = ()
+    big_change_factor: float = 4.0
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Warning_:
+    """Something the user should know before confirming; ``code`` is stable for ``--json``."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartPlan:
+    """Before and after for one capacity part: the table or one GSI."""
+
+    JSON_PROPERTIES: ClassVar[tuple[str, ...]] = ("partitions_permanent",)
+
+    index: str | None
+    label: str
+    mode_before: BillingMode
+    mode_after: BillingMode
+    before: Throughput | None
+    after: Throughput | None
+    changed: bool
+    usage: Usage | None
+    cost_before: Cost | None
+    cost_after: Cost | None
+    partitions_before: PartitionEstimate
+    partitions_after: PartitionEstimate
+    per_partition_before: tuple[float, float] | None
+    per_partition_after: tuple[float, float] | None
+    per_partition_after_return: tuple[float, float] | None
+    decrease_budget: DecreaseBudget
+    is_decrease: bool
+    decreases_left_after: int
+    next_decrease_after: datetime
+    quota_left_after: Throughput | None
+
+    @property
+    def partitions_permanent(self) -> bool:
+        """An increase in estimated partitions cannot be undone: partitions never merge."""
+        return self.partitions_after.count > self.partitions_before.count
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPlan:
+    """Before and after for a stream reshard."""
+
+    open_before: int
+    open_after: int
+    write_limit_before: tuple[int, int]
+    write_limit_after: tuple[int, int]
+    read_limit_before: int
+    read_limit_after: int
+    reshard: ReshardPlan
+    alternative: ReshardPlan | None
+    budget: ReshardBudget
+    reshards_left_after: int
+    next_reshard_after: datetime
+    history_complete: bool
+    cost_before: Cost
+    cost_after: Cost
+    alternative_cost_after: Cost | None
+    on_demand_alternative: Cost | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScalePlan:
+    """Everything a change will do, for a preview; the scaler applies it as planned."""
+
+    resource: str
+    kind: Literal["table", "stream"]
+    summary: str
+    made_at: datetime
+    fingerprint: str
+    change: Change
+    parts: tuple[PartPlan, ...]
+    stream: StreamPlan | None
+    cost_before: Cost | None
+    cost_after: Cost | None
+    on_demand_alternative: Cost | None
+    account_left: Throughput | None
+    warnings: tuple[Warning_, ...]
+    assumptions: tuple[str, ...]
+
+    @property
+    def change_factor(self) -> float:
+        """The largest ratio between after and before of any changed dimension or shard count
+        (2.0 for a doubling or a halving): how big the change is, for typed confirmation."""
+        worst = 1.0
+        for part in self.parts:
+            if part.changed and part.before and part.after:
+                for b, a in (
+                    (part.before.read, part.after.read),
+                    (part.before.write, part.after.write),
+                ):
+                    if b and a:
+                        worst = max(worst, a / b, b / a)
+        s = self.stream
+        if s is not None and s.open_before and s.open_after:
+            worst = max(worst, s.open_after / s.open_before, s.open_before / s.open_after)
+        return worst
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A change that AWS would reject (or that makes no sense), with every reason."""
+
+    JSON_PROPERTIES: ClassVar[tuple[str, ...]] = ("whole_request", "allowed_at")
+
+    resource: str
+    kind: Literal["table", "stream"]
+    summary: str
+    made_at: datetime
+    violations: tuple[Violation, ...]
+
+    @property
+    def whole_request(self) -> bool:
+        return any(v.code is Code.WHOLE_REQUEST for v in self.violations)
+
+    @property
+    def allowed_at(self) -> datetime | None:
+        """When every time-bound reason clears, if they all are time-bound."""
+        times = [v.allowed_at for v in self.violations if v.code is not Code.WHOLE_REQUEST]
+        if not times or any(t is None for t in times):
+            return None
+        return max(t for t in times if t is not None)
+
+
+# --------------------------------------------------------------------------------------------
+# Fingerprints: "has the resource changed since the preview?"
+# --------------------------------------------------------------------------------------------
+
+
+def fingerprint(resource: Table | Stream) -> str:
+    """A short digest of the state a plan depends on; the scaler refuses if it differs."""
+    if isinstance(resource, Table):
+        parts: tuple[object, ...] = (
+            "table",
+            resource.name,
+            resource.status,
+            resource.billing_mode.value,
+            resource.provisioned,
+            resource.history.decreases_today,
+            tuple(
+                (i.name, i.status, i.provisioned, i.history.decreases_today)
+                for i in resource.indexes
+            ),
+        )
+    else:
+        parts = (
+            "stream",
+            resource.name,
+            resource.status,
+            resource.mode.value,
+            tuple((s.shard_id, s.hash_range.start, s.hash_range.end) for s in resource.open_shards),
+        )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt_units(t: Throughput | None) -> str:
+    return "on-demand" if t is None else str(t)
+
+
+def _table_parts(table: Table) -> list[tuple[str | None, str]]:
+    return [
+        (None, part_label(table.name)),
+        *((i.name, part_label(table.name, i.name)) for i in table.indexes),
+    ]
+
+
+def _table_summary(table: Table, change: TableChange) -> str:
+    bits: list[str] = []
+    if change.billing_mode is not None and change.billing_mode is not table.billing_mode:
+        bits.append(f"switch {table.name} to {change.billing_mode.label}")
+    if change.table is not None:
+        bits.append(f"{table.name}: {_fmt_units(table.provisioned)} → {change.table}")
+    for name, capacity in change.indexes:
+        current = next((i.provisioned for i in table.indexes if i.name == name), None)
+        bits.append(f"{table.name}/{name}: {_fmt_units(current)} → {capacity}")
+    return "; ".join(bits) or f"{table.name}: no change"
+
+
+def _requested(table: Table, change: TableChange) -> dict[str | None, Throughput | None]:
+    """Capacity after the change for every part (``None`` = on-demand)."""
+    mode = change.billing_mode or table.billing_mode
+    after: dict[str | None, Throughput | None] = {None: table.provisioned}
+    after.update({i.name: i.provisioned for i in table.indexes})
+    if mode is BillingMode.PAY_PER_REQUEST:
+        return dict.fromkeys(after)
+    if change.table is not None:
+        after[None] = change.table
+    after.update(dict(change.indexes))
+    return after
+
+
+def check_table_change(
+    table: Table,
+    change: TableChange,
+    now: datetime,
+    rules: RuleSettings,
+    context: PlanContext,
+) -> list[Violation]:
+    """Every rule an ``UpdateTable`` carrying ``change`` breaks (empty: AWS accepts it).
+
+    The same check serves the planner and the simulated account, so both refuse alike.
+    """
+    label = part_label(table.name)
+    found: list[Violation] = []
+    known = {i.name for i in table.indexes}
+    for name, _ in change.indexes:
+        if name not in known:
+            have = ", ".join(sorted(known)) or "none"
+            found.append(
+                Violation(
+                    Code.UNKNOWN_INDEX,
+                    part_label(table.name, name),
+                    f"table {table.name} has no global secondary index {name!r} (it has: {have})",
+                )
+            )
+    if found:
+        return found
+    switching = change.billing_mode is not None and change.billing_mode is not table.billing_mode
+    if change.billing_mode is BillingMode.PAY_PER_REQUEST:
+        if change.table is not None or change.indexes:
+            found.append(
+                Violation(
+                    Code.NO_CHANGE,
+                    label,
+                    f"{label}: on-demand tables take no provisioned capacity; "
+                    "leave out RCU/WCU to switch to on-demand",
+                )
+            )
+        found += check_switch_to_on_demand(table, now, rules, context.switch_history)
+        if table.status != "ACTIVE":
+            found.append(
+                Violation(Code.RESOURCE_BUSY, label, f"{label} is {table.status}: wait for ACTIVE")
+            )
+        return found
+    if table.is_on_demand and not switching:
+        return [
+            Violation(
+                Code.NOT_PROVISIONED,
+                label,
+                f"{label} is on-demand: it has no capacity to set; switch it to provisioned "
+                "mode with RCU and WCU (capcon plan … --mode provisioned)",
+            )
+        ]
+    if switching:
+        missing = [label] if change.table is None else []
+        given = {name for name, _ in change.indexes}
+        missing += [part_label(table.name, i.name) for i in table.indexes if i.name not in given]
+        found += [
+            Violation(
+                Code.MISSING_CAPACITY,
+                part,
+                f"{part}: switching to provisioned needs its RCU and WCU",
+            )
+            for part in missing
+        ]
+        if found:
+            return found
+    if change.table is None and not change.indexes:
+        return [Violation(Code.NO_CHANGE, label, f"{label}: no capacity was given")]
+
+    after = _requested(table, change)
+    parts: list[str] = []
+    if change.table is not None:
+        parts.append(label)
+        current = None if switching else table.provisioned
+        found += check_capacity_part(
+            label, table.status, current, change.table, table.history, now, rules
+        )
+    for name, capacity in change.indexes:
+        index = table.index(name)
+        ilabel = part_label(table.name, name)
+        parts.append(ilabel)
+        status = index.status if table.status == "ACTIVE" else table.status
+        current = None if switching else index.provisioned
+        found += check_capacity_part(ilabel, status, current, capacity, index.history, now, rules)
+    if context.account_capacity is not None:
+        before_read = sum(t.read for t in _current(table).values() if t is not None)
+        before_write = sum(t.write for t in _current(table).values() if t is not None)
+        after_read = sum(t.read for t in after.values() if t is not None)
+        after_write = sum(t.write for t in after.values() if t is not None)
+        found += check_account_capacity(
+            label,
+            Throughput(after_read - before_read, after_write - before_write),
+            context.account_capacity,
+            rules,
+        )
+    return whole_request(found, parts)
+
+
+def _current(table: Table) -> dict[str | None, Throughput | None]:
+    current: dict[str | None, Throughput | None] = {None: table.provisioned}
+    current.update({i.name: i.provisioned for i in table.indexes})
+    return current
+
+
+def _part_cost(
+    capacity: Throughput | None, usage: Usage | None, size_bytes: int, prices: PriceBook
+) -> Cost | None:
+    if capacity is not None:
+        return provisioned_table_cost(capacity, prices, storage_bytes=size_bytes)
+    if usage is None:
+        return None
+    return on_demand_table_cost(usage.read, usage.write, prices, storage_bytes=size_bytes)
+
+
+def _sum_costs(costs: list[Cost | None]) -> Cost | None:
+    if any(c is None for c in costs):
+        return None
+    total = Cost(0.0)
+    for cost in costs:
+        assert cost is not None
+        total = total + cost
+    return total
+
+
+def _fmt_pp(pp: tuple[float, float]) -> str:
+    return f"{pp[0]:,.0f} RCU / {pp[1]:,.0f} WCU"
+
+
+def _plan_table(
+    table: Table,
+    change: TableChange,
+    now: datetime,
+    rules: RuleSettings,
+    prices: PriceBook,
+    context: PlanContext,
+) -> ScalePlan | Refusal:
+    summary = _table_summary(table, change)
+    violations = check_table_change(table, change, now, rules, context)
+    if violations:
+        return Refusal(table.name, "table", summary, now, tuple(violations))
+
+    mode_after = change.billing_mode or table.billing_mode
+    current = _current(table)
+    after = _requested(table, change)
+    changed_names: set[str | None] = {None} if change.table is not None else set()
+    changed_names |= {name for name, _ in change.indexes}
+    if mode_after is not table.billing_mode:
+        changed_names = set(current)
+    sizes: dict[str | None, int] = {None: table.size_bytes}
+    sizes.update({i.name: i.size_bytes for i in table.indexes})
+    warms: dict[str | None, WarmThroughput | None] = {None: table.warm}
+    warms.update({i.name: i.warm for i in table.indexes})
+    histories: dict[str | None, ThroughputHistory] = {None: table.history}
+    histories.update({i.name: i.history for i in table.indexes})
+
+    parts: list[PartPlan] = []
+    warnings: list[Warning_] = []
+    for name, label in _table_parts(table):
+        before_cap, after_cap = current[name], after[name]
+        usage = context.usage.get(name)
+        p_before = estimate_partitions(
+            before_cap,
+            sizes[name],
+            rules,
+            warm=warms[name],
+            previous=context.previous_partitions.get(name),
+        )
+        p_after = after_capacity_change(p_before, after_cap, sizes[name], rules)
+        budget = decrease_budget(histories[name], now, rules)
+        is_decrease = (
+            before_cap is not None
+            and after_cap is not None
+            and (after_cap.read < before_cap.read or after_cap.write < before_cap.write)
+        )
+        left_after, next_after = budget.left_today, budget.next_allowed_at
+        if is_decrease:
+            later = decrease_budget(after_decrease(histories[name], now), now, rules)
+            left_after, next_after = later.left_today, later.next_allowed_at
+        quota_left = (
+            None
+            if after_cap is None
+            else Throughput(
+                rules.table_max_read_units - after_cap.read,
+                rules.table_max_write_units - after_cap.write,
+            )
+        )
+        part = PartPlan(
+            index=name,
+            label=label,
+            mode_before=table.billing_mode,
+            mode_after=mode_after,
+            before=before_cap,
+            after=after_cap,
+            changed=name in changed_names,
+            usage=usage,
+            cost_before=_part_cost(before_cap, usage, sizes[name], prices),
+            cost_after=_part_cost(after_cap, usage, sizes[name], prices),
+            partitions_before=p_before,
+            partitions_after=p_after,
+            per_partition_before=p_before.per_partition(before_cap),
+            per_partition_after=p_after.per_partition(after_cap),
+            per_partition_after_return=p_after.per_partition(before_cap),
+            decrease_budget=budget,
+            is_decrease=is_decrease,
+            decreases_left_after=left_after,
+            next_decrease_after=next_after,
+            quota_left_after=quota_left,
+        )
+        parts.append(part)
+        if part.changed:
+            warnings += _part_warnings(part, now, rules, context)
+
+    cost_before = _sum_costs([p.cost_before for p in parts])
+    cost_after = _sum_costs([p.cost_after for p in parts])
+    on_demand: Cost | None = None
+    if mode_after is BillingMode.PROVISIONED and all(
+        context.usage.get(name) is not None for name, _ in _table_parts(table)
+    ):
+        on_demand = _sum_costs(
+            [
+                on_demand_table_cost(u.read, u.write, prices, storage_bytes=sizes[n])
+                for n, _ in _table_parts(table)
+                for u in [context.usage[n]]
+            ]
+        )
+        if (
+            on_demand is not None
+            and cost_after is not None
+            and on_demand.per_hour < cost_after.per_hour
+        ):
+            warnings.append(
+                Warning_(
+                    "on-demand-cheaper",
+                    f"at current traffic on-demand would cost ${on_demand.per_hour:.4f}/h "
+                    f"(${on_demand.per_month:,.2f}/month) against ${cost_after.per_hour:.4f}/h "
+                    "provisioned after this change",
+                )
+            )
+    account_left: Throughput | None = None
+    if context.account_capacity is not None:
+        delta_r = sum(t.read for t in after.values() if t) - sum(
+            t.read for t in current.values() if t
+        )
+        delta_w = sum(t.write for t in after.values() if t) - sum(
+            t.write for t in current.values() if t
+        )
+        account_left = Throughput(
+            rules.account_max_read_units - context.account_capacity.read_units - delta_r,
+            rules.account_max_write_units - context.account_capacity.write_units - delta_w,
+        )
+    return ScalePlan(
+        resource=table.name,
+        kind="table",
+        summary=summary,
+        made_at=now,
+        fingerprint=fingerprint(table),
+        change=change,
+        parts=tuple(parts),
+        stream=None,
+        cost_before=cost_before,
+        cost_after=cost_after,
+        on_demand_alternative=on_demand,
+        account_left=account_left,
+        warnings=tuple(warnings),
+        assumptions=(
+            "partition counts are estimates: DynamoDB does not report them (historical "
+            "formula ceil(RCU/3000 + WCU/1000), size/10 GB, warm throughput, earlier estimates)",
+            *(a for a in assumptions(prices) if "closed shards" not in a),
+        ),
+    )
+
+
+def _part_warnings(
+    part: PartPlan, now: datetime, rules: RuleSettings, context: PlanContext
+) -> list[Warning_]:
+    found: list[Warning_] = []
+    before, after = part.before, part.after
+    if part.index in context.auto_scaled:
+        found.append(
+            Warning_(
+                "auto-scaling-override",
+                f"Application Auto Scaling manages {part.label}: a manual change may be undone "
+                "at its next alarm; change its auto-scaling min/max instead",
+            )
+        )
+    if part.partitions_permanent:
+        message = (
+            f"{part.label}: estimated partitions {part.partitions_before.count} → "
+            f"{part.partitions_after.count}, permanently (partitions never merge)"
+        )
+        if part.per_partition_before and part.per_partition_after_return:
+            message += (
+                f"; back at {before} later, each partition gets "
+                f"{_fmt_pp(part.per_partition_after_return)} instead of "
+                f"{_fmt_pp(part.per_partition_before)}, so hot keys throttle sooner"
+            )
+        found.append(Warning_("permanent-partitions", message))
+    if part.is_decrease:
+        found.append(
+            Warning_(
+                "decrease-budget",
+                f"{part.label}: uses decrease {part.decrease_budget.used_today + 1} of this UTC "
+                f"day; {part.decreases_left_after} left today; next decrease allowed at "
+                f"{fmt_time(part.next_decrease_after, now)}",
+            )
+        )
+        if part.decreases_left_after == 0:
+            found.append(
+                Warning_(
+                    "last-decrease",
+                    f"{part.label}: this is the last decrease possible today; no further "
+                    f"decrease until {fmt_time(part.decrease_budget.resets_at, now)}",
+                )
+            )
+    if after is not None and part.usage is not None:
+        for unit, used, cap in (
+            ("RCU", part.usage.read, after.read),
+            ("WCU", part.usage.write, after.write),
+        ):
+            if used > cap:
+                found.append(
+                    Warning_(
+                        "below-traffic",
+                        f"{part.label}: {cap:,} {unit} is below current consumption "
+                        f"({used:,.0f} {unit}/s): expect throttling once burst credit is spent",
+                    )
+                )
+    if before is not None and after is not None:
+        for unit, b, a in (("RCU", before.read, after.read), ("WCU", before.write, after.write)):
+            if b > 0 and a >= b * context.big_change_factor:
+                found.append(
+                    Warning_(
+                        "big-increase",
+                        f"{part.label}: {unit} × {a / b:.1f} ({b:,} → {a:,}); if this is for a "
+                        "temporary spike, weigh the permanent partitions",
+                    )
+                )
+    if after is not None:
+        for unit, a, cap in (
+            ("RCU", after.read, rules.table_max_read_units),
+            ("WCU", after.write, rules.table_max_write_units),
+        ):
+            if a >= 0.8 * cap:
+                found.append(
+                    Warning_(
+                        "near-quota",
+                        f"{part.label}: {a:,} {unit} is {a / cap:.0%} of the {cap:,} {unit} "
+                        "per-table/GSI quota",
+                    )
+                )
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Streams
+# --------------------------------------------------------------------------------------------
+
+
+def _stream_cost(
+    stream: Stream, open_shards: int, closed: int, traffic: StreamTraffic | None, prices: PriceBook
+) -> Cost:
+    return provisioned_stream_cost(
+        open_shards,
+        prices,
+        retention_hours=stream.retention_hours,
+        records_per_second=traffic.records_in_per_second if traffic else 0.0,
+        average_record_bytes=traffic.average_record_bytes if traffic else 1024.0,
+        closed_shards=closed,
+    )
+
+
+def _plan_stream(
+    stream: Stream,
+    change: ShardChange,
+    now: datetime,
+    rules: RuleSettings,
+    prices: PriceBook,
+    context: PlanContext,
+) -> ScalePlan | Refusal:
+    current = stream.open_shard_count
+    summary = f"{stream.name}: {current} → {change.target} open shards ({change.strategy})"
+    traffic = context.stream_traffic
+    loads = dict(traffic.shard_loads) if traffic and traffic.shard_loads else None
+    shaped: ReshardPlan | None = None
+    if not stream.is_on_demand and current > 0 and change.target >= 1:
+        if change.strategy == "uniform" and change.target <= rules.max_shards_per_stream:
+            shaped = uniform_plan(stream, change.target, now, loads)
+        elif change.strategy == "targeted" and change.target <= rules.max_shards_per_stream:
+            shaped = targeted_plan(stream, change.target, now, loads)
+    if change.strategy == "uniform":
+        violations = check_shard_count(
+            stream,
+            change.target,
+            now,
+            rules,
+            context.reshard_history,
+            context.account_shards,
+            shaped.peak_open if shaped else None,
+        )
+    else:
+        violations = _check_targeted(stream, change.target, rules, context, shaped)
+    if violations or shaped is None:
+        return Refusal(stream.name, "stream", summary, now, tuple(violations))
+
+    alternative: ReshardPlan | None
+    if change.strategy == "uniform":
+        alternative = targeted_plan(stream, change.target, now, loads)
+    else:
+        alternative = None
+    budget = reshard_budget(context.reshard_history, now, rules)
+    history_after = (
+        (*context.reshard_history, now) if change.strategy == "uniform" else context.reshard_history
+    )
+    later = reshard_budget(history_after, now, rules)
+    after_open = shaped.target_open
+    closed_after = len(shaped.shards_closed)
+    cost_before = _stream_cost(stream, current, 0, traffic, prices)
+    cost_after = _stream_cost(stream, after_open, closed_after, traffic, prices)
+    alt_cost = (
+        _stream_cost(
+            stream, alternative.target_open, len(alternative.shards_closed), traffic, prices
+        )
+        if alternative
+        else None
+    )
+    on_demand = (
+        on_demand_stream_cost(traffic.bytes_in_per_second, traffic.bytes_out_per_second, prices)
+        if traffic
+        else None
+    )
+    warnings = _stream_warnings(stream, shaped, alternative, now, rules, context, budget)
+    stream_plan = StreamPlan(
+        open_before=current,
+        open_after=after_open,
+        write_limit_before=(
+            current * rules.shard_write_bytes_per_second,
+            current * rules.shard_write_records_per_second,
+        ),
+        write_limit_after=(
+            after_open * rules.shard_write_bytes_per_second,
+            after_open * rules.shard_write_records_per_second,
+        ),
+        read_limit_before=current * rules.shard_read_bytes_per_second,
+        read_limit_after=after_open * rules.shard_read_bytes_per_second,
+        reshard=shaped,
+        alternative=alternative,
+        budget=budget,
+        reshards_left_after=later.left,
+        next_reshard_after=later.next_allowed_at,
+        history_complete=context.reshard_history_complete,
+        cost_before=cost_before,
+        cost_after=cost_after,
+        alternative_cost_after=alt_cost,
+        on_demand_alternative=on_demand,
+    )
+    stream_assumptions = [
+        "UpdateShardCount's split/merge sequence is chosen by AWS; the shards created and "
+        "closed shown here are capcon's estimate of the same end state",
+    ]
+    if not context.reshard_history_complete:
+        stream_assumptions.append(
+            f"AWS does not report past UpdateShardCount calls: capcon counts the "
+            f"{budget.used} it knows of in the last 24 h; calls made by other tools are not seen"
+        )
+    return ScalePlan(
+        resource=stream.name,
+        kind="stream",
+        summary=summary,
+        made_at=now,
+        fingerprint=fingerprint(stream),
+        change=change,
+        parts=(),
+        stream=stream_plan,
+        cost_before=cost_before,
+        cost_after=cost_after,
+        on_demand_alternative=on_demand,
+        account_left=None,
+        warnings=tuple(warnings),
+        assumptions=(*stream_assumptions, *assumptions(prices)),
+    )
+
+
+def _check_targeted(
+    stream: Stream,
+    target: int,
+    rules: RuleSettings,
+    context: PlanContext,
+    shaped: ReshardPlan | None,
+) -> list[Violation]:
+    """Split/merge is not ``UpdateShardCount``: no ½…2× and no 10-per-day cap, but the
+    stream must be provisioned and ACTIVE, within 10,000 shards and the account quota."""
+    label = f"stream {stream.name}"
+    found: list[Violation] = []
+    if stream.is_on_demand:
+        found.append(
+            Violation(
+                Code.NOT_PROVISIONED,
+                label,
+                f"{label} is on-demand: AWS manages its shards (switch it to provisioned first)",
+            )
+        )
+    if stream.status != "ACTIVE":
+        found.append(
+            Violation(
+                Code.RESOURCE_BUSY,
+                label,
+                f"{label} is {stream.status}: SplitShard and MergeShards need an ACTIVE stream",
+            )
+        )
+    if target < 1 or target > rules.max_shards_per_stream:
+        found.append(
+            Violation(
+                Code.STREAM_SHARD_MAX if target > 1 else Code.BELOW_MINIMUM,
+                label,
+                f"{label}: {target:,} shards asked; 1…{rules.max_shards_per_stream:,} allowed",
+            )
+        )
+    if target == stream.open_shard_count:
+        found.append(Violation(Code.NO_CHANGE, label, f"{label} already has {target} open shards"))
+    if shaped is not None and context.account_shards is not None:
+        quota = context.account_shards.shard_quota or rules.account_shard_quota
+        in_use = context.account_shards.open_shards - stream.open_shard_count + shaped.peak_open
+        if shaped.peak_open > stream.open_shard_count and in_use > quota:
+            found.append(
+                Violation(
+                    Code.ACCOUNT_SHARD_QUOTA,
+                    label,
+                    f"{label}: the splits need {shaped.peak_open} open shards, bringing the "
+                    f"account to {in_use:,}; the account shard quota is {quota:,}",
+                )
+            )
+    return found
+
+
+def _stream_warnings(
+    stream: Stream,
+    shaped: ReshardPlan,
+    alternative: ReshardPlan | None,
+    now: datetime,
+    rules: RuleSettings,
+    context: PlanContext,
+    budget: ReshardBudget,
+) -> list[Warning_]:
+    found: list[Warning_] = []
+    if shaped.short_lived:
+        found.append(
+            Warning_(
+                "short-lived-shards",
+                f"{stream.name}: this reshard creates {len(shaped.short_lived)} short-lived "
+                "shards (created and closed again); doubling or halving leaves none, and AWS "
+                "says multiples of 25% of the current count are fastest",
+            )
+        )
+    if shaped.shards_closed:
+        found.append(
+            Warning_(
+                "closed-shards",
+                f"{stream.name}: {len(shaped.shards_closed)} shards will be CLOSED; their data "
+                f"stays readable until about {fmt_time(shaped.closed_readable_until, now)} "
+                f"({stream.retention_hours} h retention), then they expire",
+            )
+        )
+    if shaped.strategy == "uniform":
+        if budget.used + 1 >= rules.reshards_per_window:
+            found.append(
+                Warning_(
+                    "last-reshard",
+                    f"{stream.name}: this uses UpdateShardCount call {budget.used + 1} of "
+                    f"{rules.reshards_per_window} in the rolling 24 h",
+                )
+            )
+        if shaped.max_load_before is not None and shaped.max_load_before >= 0.8 and alternative:
+            found.append(
+                Warning_(
+                    "hot-shard",
+                    f"{stream.name}: the hottest shard runs at {shaped.max_load_before:.0%} of a "
+                    "shard's write limit; uniform scaling spreads the key space evenly, the "
+                    "targeted plan splits the hot shard instead "
+                    f"({len(alternative.steps)} steps)",
+                )
+            )
+    if not shaped.reached_target:
+        found.append(
+            Warning_(
+                "target-not-reached",
+                f"{stream.name}: the plan stops at {shaped.target_open} shards, not "
+                f"{shaped.requested_target}: " + " ".join(shaped.notes),
+            )
+        )
+    traffic = context.stream_traffic
+    if traffic is not None:
+        limit_bytes = shaped.target_open * rules.shard_write_bytes_per_second
+        limit_records = shaped.target_open * rules.shard_write_records_per_second
+        if (
+            traffic.bytes_in_per_second > limit_bytes
+            or traffic.records_in_per_second > limit_records
+        ):
+            found.append(
+                Warning_(
+                    "below-traffic",
+                    f"{stream.name}: {shaped.target_open} shards accept "
+                    f"{limit_bytes / 1e6:g} MB/s and {limit_records:,} records/s, below current "
+                    f"traffic ({traffic.bytes_in_per_second / 1e6:.2f} MB/s, "
+                    f"{traffic.records_in_per_second:,.0f} records/s): writes will be throttled",
+                )
+            )
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# The entry point
+# --------------------------------------------------------------------------------------------
+
+
+def plan(
+    resource: Table | Stream,
+    change: Change,
+    now: datetime,
+    *,
+    rules: RuleSettings,
+    prices: PriceBook,
+    context: PlanContext | None = None,
+) -> ScalePlan | Refusal:
+    """Plan ``change`` on ``resource`` at ``now``: a :class:`ScalePlan` or a :class:`Refusal`.
+
+    Pure: the same arguments always give the same answer, and nothing is called or changed.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
+    ctx = context or PlanContext()
+    if isinstance(resource, Table):
+        if not isinstance(change, TableChange):
+            raise TypeError("a table takes a TableChange")
+        return _plan_table(resource, change, now, rules, prices, ctx)
+    if not isinstance(change, ShardChange):
+        raise TypeError("a stream takes a ShardChange")
+    return _plan_stream(resource, change, now, rules, prices, ctx)

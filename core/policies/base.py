@@ -1,0 +1,129 @@
+"""What every policy sees (Observation) and answers (Decision), and the arithmetic they share."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from capcon.core.rules import DecreaseBudget
+
+Action = Literal["scale-out", "scale-in", "hold"]
+MINUTE = timedelta(minutes=1)
+#: What a policy assumes when the observation does not say how long an update takes.
+ASSUMED_UPDATE_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What a policy can see of one scalable dimension at ``now``.
+
+    ``minutes`` are the starts of the visible datapoints, oldest first, consecutive minutes
+    only up to the newest published one (gaps are left out, as CloudWatch does);
+    ``consumed`` and ``throttled`` are units per second averaged over each minute.
+
+    The optional fields describe the world around the numbers; whoever builds the observation
+    fills in what it knows (the simulated account fills in all of them):
+
+    * ``decrease_budget``: the decrease budget of this table or GSI today (the rule book's
+      :func:`~capcon.core.rules.decrease_budget`); ``next_decrease_after_one``: if a decrease
+      happened now, when the one after it would be allowed (``now`` while the "any time"
+      decreases last, an hour later after that, midnight once the day's are used up);
+    * ``update_seconds``: how long a change takes to take effect (``UPDATING`` meanwhile);
+    * ``metric_delay_seconds``: how long after a minute ends its datapoint is published;
+    * ``split_above``: the most capacity of this dimension the current (estimated) partitions
+      serve; asking for more splits partitions, permanently (field note C).
+    """
+
+    now: datetime
+    capacity: int
+    min_capacity: int
+    max_capacity: int
+    updating: bool
+    minutes: tuple[datetime, ...]
+    consumed: tuple[float, ...]
+    throttled: tuple[float, ...]
+    capacity_since: datetime | None = None
+    decrease_budget: DecreaseBudget | None = None
+    next_decrease_after_one: datetime | None = None
+    update_seconds: int | None = None
+    metric_delay_seconds: int | None = None
+    split_above: int | None = None
+
+    @property
+    def demand(self) -> tuple[float, ...]:
+        """What was asked for per second in each minute: consumed plus throttled."""
+        throttled = self.throttled
+        return tuple(
+            c + (throttled[i] if i < len(throttled) else 0.0) for i, c in enumerate(self.consumed)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A policy's answer: the capacity to set (``None`` to hold) and why."""
+
+    action: Action
+    capacity: int | None
+    reason: str
+    alarm: str | None = None
+
+
+class Policy(Protocol):
+    """A stateful policy for one scalable dimension."""
+
+    name: str
+    target: float
+
+    def decide(self, obs: Observation) -> Decision: ...
+
+    def applied(self, decision: Decision, at: datetime) -> None:
+        """Told that ``decision`` was carried out at ``at`` (for cooldowns)."""
+        ...
+
+
+def consecutive_tail(minutes: tuple[datetime, ...]) -> int:
+    """How many of the newest datapoints are consecutive minutes (no gap between them)."""
+    if not minutes:
+        return 0
+    run = 1
+    for newer, older in zip(reversed(minutes), list(reversed(minutes))[1:], strict=False):
+        if newer - older != timedelta(minutes=1):
+            break
+        run += 1
+    return run
+
+
+def check_target(target: float) -> None:
+    if not 0 < target <= 100:
+        raise ValueError(f"target {target}% is not a utilisation: choose 20–90%")
+
+
+def whole_units(value: float) -> int:
+    """Whole capacity units for ``value`` (rounded up; a hair over a whole number is not)."""
+    return max(1, math.ceil(value - 1e-9))
+
+
+def clamp(value: int, obs: Observation) -> int:
+    return max(obs.min_capacity, min(obs.max_capacity, value))
+
+
+def trend_slope(minutes: Sequence[datetime], values: Sequence[float]) -> float:
+    """Least-squares slope of ``values`` against time, in units per second per second."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    xs = [(m - minutes[0]).total_seconds() for m in minutes]
+    mx = sum(xs) / n
+    my = sum(values) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return 0.0
+    return sum((x - mx) * (y - my) for x, y in zip(xs, values, strict=True)) / sxx
+
+
+def fmt_delta(delta: timedelta) -> str:
+    minutes = delta.total_seconds() / 60
+    return f"{minutes:.1f} min" if minutes < 120 else f"{minutes / 60:.1f} h"

@@ -1,0 +1,228 @@
+"""DynamoDB's capacity rules: the decrease budget, per-part and account quotas, mode switches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from capcon.core.model import BillingMode, Table, Throughput, ThroughputHistory
+from capcon.core.rules.settings import RuleSettings
+from capcon.core.rules.timefmt import fmt_gap, fmt_time, fmt_window, next_utc_midnight
+from capcon.core.rules.violations import Code, Violation, part_label
+
+# --------------------------------------------------------------------------------------------
+# DynamoDB decreases
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecreaseBudget:
+    """The decrease budget of one table or GSI at ``now``."""
+
+    used_today: int
+    left_today: int
+    allowed_now: bool
+    next_allowed_at: datetime
+    resets_at: datetime
+
+
+def _decreases_used(history: ThroughputHistory, now: datetime) -> int:
+    """AWS's ``NumberOfDecreasesToday`` re-based on the UTC day of ``now``."""
+    last = history.last_decrease
+    if last is not None and last.astimezone(UTC).date() < now.astimezone(UTC).date():
+        return 0
+    return history.decreases_today
+
+
+def _decrease_allowed(used: int, last: datetime | None, at: datetime, rules: RuleSettings) -> bool:
+    if used >= rules.max_decreases_per_day:
+        return False
+    if used < rules.decreases_any_time_per_day:
+        return True
+    return last is None or at - last >= rules.decrease_gap
+
+
+def decrease_budget(
+    history: ThroughputHistory, now: datetime, rules: RuleSettings
+) -> DecreaseBudget:
+    """How many decreases are left before UTC midnight and when the next one is allowed.
+
+    The rule (AWS service quotas): four decreases at any time in a UTC day, then one more
+    whenever there was none in the preceding hour, 27 at most.  ``left_today`` counts what a
+    user could still do today if they used every chance from ``now`` on.
+    """
+    midnight = next_utc_midnight(now)
+    used = _decreases_used(history, now)
+    last = history.last_decrease
+    if last is not None and last.astimezone(UTC).date() < now.astimezone(UTC).date():
+        last = None  # yesterday's decrease does not gate today's first hour
+    allowed_now = _decrease_allowed(used, last, now, rules)
+    if allowed_now:
+        next_at = now
+    elif used >= rules.max_decreases_per_day or last is None:
+        next_at = midnight
+    else:
+        next_at = min(last + rules.decrease_gap, midnight)
+    # Count the decreases still possible today by taking every chance greedily.
+    left, n, t, last_t = 0, used, now, last
+    while t < midnight and n < rules.max_decreases_per_day:
+        if _decrease_allowed(n, last_t, t, rules):
+            n, left, last_t = n + 1, left + 1, t
+            continue
+        assert last_t is not None
+        t = last_t + rules.decrease_gap
+    return DecreaseBudget(
+        used_today=used,
+        left_today=left,
+        allowed_now=allowed_now,
+        next_allowed_at=next_at,
+        resets_at=midnight,
+    )
+
+
+def after_decrease(history: ThroughputHistory, now: datetime) -> ThroughputHistory:
+    """The history AWS will report after a decrease at ``now``."""
+    return ThroughputHistory(
+        decreases_today=_decreases_used(history, now) + 1,
+        last_decrease=now,
+        last_increase=history.last_increase,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# DynamoDB capacity updates
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCapacity:
+    """Provisioned units in use across every table and GSI of the account and region."""
+
+    read_units: int
+    write_units: int
+
+
+def check_capacity_part(
+    label: str,
+    status: str,
+    current: Throughput | None,
+    requested: Throughput,
+    history: ThroughputHistory,
+    now: datetime,
+    rules: RuleSettings,
+) -> list[Violation]:
+    """The rules for one part (table or GSI) of an ``UpdateTable`` provisioned-throughput change."""
+    found: list[Violation] = []
+    if status != "ACTIVE":
+        found.append(
+            Violation(
+                Code.RESOURCE_BUSY,
+                label,
+                f"{label} is {status}: AWS refuses another update until it is ACTIVE "
+                "(ResourceInUseException); wait for the current change to finish",
+            )
+        )
+    for unit, value, cap in (
+        ("RCU", requested.read, rules.table_max_read_units),
+        ("WCU", requested.write, rules.table_max_write_units),
+    ):
+        if value < rules.min_capacity_units:
+            found.append(
+                Violation(
+                    Code.BELOW_MINIMUM,
+                    label,
+                    f"{label}: {value} {unit} asked; the minimum is "
+                    f"{rules.min_capacity_units} {unit}",
+                )
+            )
+        elif value > cap:
+            found.append(
+                Violation(
+                    Code.ABOVE_RESOURCE_QUOTA,
+                    label,
+                    f"{label}: {value:,} {unit} asked; the per-table/GSI quota is {cap:,} {unit} "
+                    "(raise it with a Service Quotas request, then set the rule)",
+                )
+            )
+    if current is not None and requested == current:
+        found.append(
+            Violation(
+                Code.NO_CHANGE,
+                label,
+                f"{label}: already at {current}; AWS rejects an update that changes nothing",
+            )
+        )
+    if current is not None and (requested.read < current.read or requested.write < current.write):
+        budget = decrease_budget(history, now, rules)
+        if not budget.allowed_now:
+            if budget.used_today >= rules.max_decreases_per_day:
+                why = f"all {rules.max_decreases_per_day} decreases of this UTC day are used"
+            else:
+                why = (
+                    f"{budget.used_today} decreases used today and the last one was less than "
+                    f"{fmt_gap(rules.decrease_gap)} ago"
+                )
+            found.append(
+                Violation(
+                    Code.DECREASE_BUDGET,
+                    label,
+                    f"{label}: decrease from {current} to {requested} refused: {why}; "
+                    f"next decrease allowed at {fmt_time(budget.next_allowed_at, now)}",
+                    allowed_at=budget.next_allowed_at,
+                )
+            )
+    return found
+
+
+def check_account_capacity(
+    label: str,
+    delta: Throughput,
+    account: AccountCapacity,
+    rules: RuleSettings,
+) -> list[Violation]:
+    """The account-wide provisioned quotas, given the change in units the request makes."""
+    found: list[Violation] = []
+    for unit, used, change, cap in (
+        ("RCU", account.read_units, delta.read, rules.account_max_read_units),
+        ("WCU", account.write_units, delta.write, rules.account_max_write_units),
+    ):
+        if change > 0 and used + change > cap:
+            found.append(
+                Violation(
+                    Code.ABOVE_ACCOUNT_QUOTA,
+                    label,
+                    f"{label}: +{change:,} {unit} would bring the account to {used + change:,} "
+                    f"{unit}; the account quota is {cap:,} {unit} ({max(0, cap - used):,} left)",
+                )
+            )
+    return found
+
+
+def check_switch_to_on_demand(
+    table: Table,
+    now: datetime,
+    rules: RuleSettings,
+    known_switches: Iterable[datetime] = (),
+) -> list[Violation]:
+    """Provisioned → on-demand is limited per rolling window; the other way is free."""
+    label = part_label(table.name)
+    if table.billing_mode is BillingMode.PAY_PER_REQUEST:
+        return [Violation(Code.NO_CHANGE, label, f"{label} is already on-demand")]
+    times = set(known_switches)
+    if table.last_switch_to_on_demand is not None:
+        times.add(table.last_switch_to_on_demand)
+    recent = sorted(t for t in times if now - rules.switch_window < t <= now)
+    if len(recent) >= rules.switches_to_on_demand_per_window:
+        allowed_at = recent[-rules.switches_to_on_demand_per_window] + rules.switch_window
+        return [
+            Violation(
+                Code.MODE_SWITCH_LIMIT,
+                label,
+                f"{label}: {len(recent)} switches to on-demand in the last "
+                f"{fmt_window(rules.switch_window)}; {rules.switches_to_on_demand_per_window} "
+                f"are allowed; next allowed at {fmt_time(allowed_at, now)}",
+                allowed_at=allowed_at,
+            )
+        ]
+    return []

@@ -1,0 +1,323 @@
+"""Live data for the console: rows and per-minute series, fetched incrementally.
+
+The console shows, for every table, GSI and stream, a row (capacity, use, throttles, cost,
+partitions, auto scaling) and sparklines of the last minutes.  :class:`Feed` keeps a cache of
+1-minute datapoints per metric and, on each refresh, asks the backend only for the minutes it
+does not hold yet (plus a margin, since CloudWatch revises its newest minutes), visible rows
+first.  Every ``GetMetricData`` call is counted with the metrics it requested, so the console
+can show what polling costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from capcon.core.model import Stream, Table, Throughput
+from capcon.core.ports import Backend, MetricQuery, MetricSeries
+from capcon.core.pricing import PriceBook, cloudwatch_cost
+from capcon.core.rules import RuleSettings
+from capcon.core.services.overview import (
+    AutoScalingState,
+    Row,
+    auto_scaling_by_resource,
+    collect_rows,
+    stream_queries,
+    table_queries,
+)
+
+MINUTE = timedelta(minutes=1)
+#: CloudWatch may still revise its newest minutes: they are fetched again on each refresh.
+REVISION_MARGIN = timedelta(minutes=3)
+MAX_QUERIES_PER_CALL = 500
+#: How far back a row looks for its newest datapoints (``collect_rows``: 5 min + 10 late).
+ROW_LOOKBACK = timedelta(minutes=15)
+#: How late CloudWatch's newest minutes may be, at most, for a full sparkline.
+LATE = timedelta(minutes=10)
+
+QueryKey = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+def _key(q: MetricQuery) -> QueryKey:
+    return q.namespace, q.metric, tuple(sorted(q.dimensions))
+
+
+@dataclass
+class Usage:
+    """What polling has cost so far."""
+
+    calls: int = 0
+    metrics_requested: int = 0
+
+    def cost(self, prices: PriceBook) -> float:
+        return cloudwatch_cost(self.metrics_requested, prices)
+
+
+@dataclass(frozen=True, slots=True)
+class Sparks:
+    """Per-minute series of one row, oldest first, for sparklines (``None`` = no data)."""
+
+    minutes: tuple[datetime, ...]
+    read: tuple[float | None, ...]
+    write: tuple[float | None, ...]
+    throttled: tuple[float | None, ...]
+    read_capacity: float | None = None
+    write_capacity: float | None = None
+
+    def utilisation(self, which: str) -> tuple[float | None, ...]:
+        values = self.read if which == "read" else self.write
+        cap = self.read_capacity if which == "read" else self.write_capacity
+        if not cap:
+            # On-demand serves instantly up to twice the recent peak: show use against that.
+            peak = max((v for v in values if v is not None), default=0.0)
+            cap = 2 * peak
+            if not cap:
+                return tuple(None if v is None else 0.0 for v in values)
+        return tuple(None if v is None else v / cap for v in values)
+
+
+@dataclass
+class Snapshot:
+    """One refresh: rows, their sparklines, and when it was taken."""
+
+    at: datetime
+    rows: list[Row]
+    sparks: dict[str, Sparks]
+    tables: dict[str, Table] = field(default_factory=dict)
+    streams: dict[str, Stream] = field(default_factory=dict)
+    data_until: datetime | None = None
+    undescribed: int = 0
+    """Resources listed but not read yet: the first screen comes before the whole account."""
+
+
+class MetricCache:
+    """1-minute datapoints per metric, filled incrementally."""
+
+    def __init__(self, keep: timedelta = timedelta(minutes=30)) -> None:
+        self.keep = keep
+        self.points: dict[QueryKey, dict[datetime, float]] = {}
+        self.fetched: set[QueryKey] = set()
+        self.fetched_until: datetime | None = None
+        self._minutes: dict[datetime, datetime] = {}
+
+    def fetch(
+        self,
+        backend: Backend,
+        queries: Sequence[MetricQuery],
+        now: datetime,
+        usage: Usage,
+    ) -> None:
+        """Bring every query's series up to ``now``, asking only for what is missing.
+
+        One start time for every series fetched before (the last fetch, less the revision
+        margin) and the whole window for new ones, so N series cost ceil(N/500) calls (plus
+        at most one more group for series seen for the first time).  Sparse series (throttle
+        counts are published only when non-zero) do not pull the window back.
+        """
+        start_of_window = (now - self.keep).replace(second=0, microsecond=0)
+        since = start_of_window
+        if self.fetched_until is not None:
+            since = max(start_of_window, self.fetched_until - REVISION_MARGIN)
+        known = [q for q in queries if _key(q) in self.fetched]
+        new = [q for q in queries if _key(q) not in self.fetched]
+        for start, group in ((since, known), (start_of_window, new)):
+            for i in range(0, len(group), MAX_QUERIES_PER_CALL):
+                batch = group[i : i + MAX_QUERIES_PER_CALL]
+                safe = [
+                    MetricQuery(f"q{n}", q.namespace, q.metric, q.dimensions, q.stat, q.period)
+                    for n, q in enumerate(batch)
+                ]
+                usage.calls += 1
+                usage.metrics_requested += len(safe)
+                answers = backend.get_metric_data(safe, start, now)
+                for q, series in zip(batch, _by_id(safe, answers), strict=True):
+                    key = _key(q)
+                    self.fetched.add(key)
+                    store = self.points.setdefault(key, {})
+                    minutes = self._minutes
+                    for t, v in zip(series.timestamps, series.values, strict=True):
+                        store[minutes.setdefault(t, t)] = v  # one datetime per minute, shared
+        self.fetched_until = now
+        cutoff = start_of_window
+        for store in self.points.values():
+            for t in [t for t in store if t < cutoff]:
+                del store[t]
+        for t in [t for t in self._minutes if t < cutoff]:
+            del self._minutes[t]
+
+    def series(self, q: MetricQuery, minutes: Sequence[datetime]) -> tuple[float | None, ...]:
+        store = self.points.get(_key(q))
+        if not store:
+            return (None,) * len(minutes)
+        return tuple(map(store.get, minutes))
+
+    def newest(self) -> datetime | None:
+        newest = [max(s) for s in self.points.values() if s]
+        return max(newest) if newest else None
+
+
+def _by_id(queries: Sequence[MetricQuery], answers: Iterable[MetricSeries]) -> list[MetricSeries]:
+    found = {a.id: a for a in answers}
+    return [found.get(q.id, MetricSeries(q.id)) for q in queries]
+
+
+class Feed:
+    """Rows and sparklines for the console, refreshed incrementally through the ports."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        rules: RuleSettings,
+        prices: PriceBook,
+        *,
+        spark_minutes: int = 30,
+        keep: timedelta | None = None,
+    ) -> None:
+        self.backend = backend
+        self.rules = rules
+        self.prices = prices
+        self.spark_minutes = spark_minutes
+        # Only what the list shows: the sparklines (they end at the newest published minute,
+        # which CloudWatch publishes minutes late) and the rows' newest minutes.  Longer
+        # windows are the detail screen's, fetched when it opens: 3 h of 5,000 series held
+        # here cost ≈ 100 MB.
+        self.cache = MetricCache(keep or max(timedelta(minutes=spark_minutes) + LATE, ROW_LOOKBACK))
+        self.usage = Usage()
+        self.first_screen_rows = 60
+        #: resources listed but not described yet (after a first-screen refresh)
+        self.undescribed = 0
+        self._tables: dict[str, Table] = {}
+        self._streams: dict[str, Stream] = {}
+        self._aas: dict[str, AutoScalingState] | None = None
+
+    def _queries(
+        self, tables: Sequence[Table], streams: Sequence[Stream]
+    ) -> dict[str, list[MetricQuery]]:
+        """Queries per row name (a table, ``TABLE/INDEX`` or a stream)."""
+        out: dict[str, list[MetricQuery]] = {}
+        for table in tables:
+            out[table.name] = table_queries(table.name, None, "x")
+            for index in table.indexes:
+                out[f"{table.name}/{index.name}"] = table_queries(table.name, index.name, "x")
+        for stream in streams:
+            out[stream.name] = stream_queries(stream.name, "x")
+        return out
+
+    def refresh(
+        self, visible: Sequence[str] = (), *, hidden: bool = True, inventory: bool = True
+    ) -> Snapshot:
+        """Read the inventory and bring metrics up to date, ``visible`` rows first.
+
+        ``hidden`` False fetches metrics for the visible rows only (rows off screen keep the
+        data they had): visibility-aware polling, which is what keeps an idle console on a
+        large account cheap.  With no ``visible`` names and ``hidden`` False (the console's
+        first poll), only the first :attr:`first_screen_rows` resources are described and
+        fetched; the others are counted in :attr:`Snapshot.undescribed` until the next
+        full refresh.
+
+        ``inventory`` False re-describes only the visible resources and keeps the last
+        description of the others (on AWS a full inventory is a DescribeTable per table and
+        two calls per stream: the console does it only when it fetches off-screen rows).
+        """
+        backend = self.backend
+        now = backend.now()
+        first_screen = not visible and not hidden
+        if inventory or not (self._tables or self._streams):
+            table_names, stream_names = backend.list_tables(), backend.list_streams()
+            total = len(table_names) + len(stream_names)
+            if first_screen:
+                # What the list shows first (tables by name, then streams): on AWS a big
+                # account takes many seconds to describe (Kinesis allows 20 stream
+                # descriptions a second), and the first rows should not wait for it.
+                n = self.first_screen_rows
+                table_names = sorted(table_names)[:n]
+                stream_names = sorted(stream_names)[: max(0, n - len(table_names))]
+            self._tables = {t.name: t for t in backend.describe_tables(table_names)}
+            self._streams = {s.name: s for s in backend.describe_streams(stream_names)}
+            self.undescribed = total - len(table_names) - len(stream_names)
+        else:
+            heads = {name.split("/", 1)[0] for name in visible}
+            for table in backend.describe_tables(sorted(heads & set(self._tables))):
+                self._tables[table.name] = table
+            for stream in backend.describe_streams(sorted(heads & set(self._streams))):
+                self._streams[stream.name] = stream
+        tables = list(self._tables.values())
+        streams = list(self._streams.values())
+        per_row = self._queries(tables, streams)
+        if first_screen:
+            visible = list(per_row)[: self.first_screen_rows]
+        first = [q for name in visible if name in per_row for q in per_row[name]]
+        seen = set(visible)
+        rest = [q for name, qs in per_row.items() if name not in seen for q in qs]
+        wanted = first + rest if hidden else first
+        if wanted:
+            self.cache.fetch(backend, wanted, now, self.usage)
+        if inventory or self._aas is None:  # auto scaling is inventory too: refreshed with it
+            self._aas = auto_scaling_by_resource(backend)
+        aas = self._aas
+        rows = collect_rows(
+            _CachedMetrics(backend, self.cache),  # type: ignore[arg-type]
+            self.rules,
+            self.prices,
+            tables=tables,
+            streams=streams,
+            auto_scaling=aas,
+        )
+        newest = self.cache.newest()
+        end = newest or now.replace(second=0, microsecond=0)
+        minutes = tuple(end - MINUTE * i for i in range(self.spark_minutes - 1, -1, -1))
+        sparks: dict[str, Sparks] = {}
+        for row in rows:
+            qs = per_row[row.name]
+            if row.kind == "stream":
+                b, r, t = (self.cache.series(q, minutes) for q in qs)
+                limit_b = (row.shards or 0) * self.rules.shard_write_bytes_per_second * 60
+                limit_r = (row.shards or 0) * self.rules.shard_write_records_per_second * 60
+                sparks[row.name] = Sparks(
+                    minutes, b, r, t,
+                    float(limit_b) if row.mode == "provisioned" else None,
+                    float(limit_r) if row.mode == "provisioned" else None,
+                )  # fmt: skip
+            else:
+                cr, cw, tr, tw = (self.cache.series(q, minutes) for q in qs)
+                throttled = tuple(
+                    None if a is None and b is None else (a or 0.0) + (b or 0.0)
+                    for a, b in zip(tr, tw, strict=True)
+                )
+                cap: Throughput | None = row.capacity
+                sparks[row.name] = Sparks(
+                    minutes, cr, cw, throttled,
+                    cap.read * 60.0 if cap else None,
+                    cap.write * 60.0 if cap else None,
+                )  # fmt: skip
+        return Snapshot(
+            now,
+            rows,
+            sparks,
+            {t.name: t for t in tables},
+            {s.name: s for s in streams},
+            newest,
+            self.undescribed,
+        )
+
+
+class _CachedMetrics:
+    """The backend, with ``get_metric_data`` answered from the cache (no extra calls)."""
+
+    def __init__(self, backend: Backend, cache: MetricCache) -> None:
+        self._backend = backend
+        self._cache = cache
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._backend, name)
+
+    def get_metric_data(
+        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+    ) -> list[MetricSeries]:
+        out: list[MetricSeries] = []
+        for q in queries:
+            store = self._cache.points.get(_key(q), {})
+            times = sorted(t for t in store if start <= t < end)
+            out.append(MetricSeries(q.id, tuple(times), tuple(store[t] for t in times)))
+        return out

@@ -1,0 +1,1 @@
+"""The ``capcon`` command line: the parser, one module per command family, Rich output."""

@@ -1,0 +1,1 @@
+"""The Textual console: the app, its screens, modals and widgets, and theming."""

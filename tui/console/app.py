@@ -1,0 +1,858 @@
+"""The capcon console: the live capacity list, detail charts, scale preview and apply.
+
+Data flow (style.md): a thread worker reads the backend (through one lock) and posts a
+:class:`CapconApp.DataReady` message; the handler repaints on the main thread and schedules
+the next poll with a one-shot timer, so polls never overlap and a slow backend never blocks
+the UI.  Errors from the backend become notifications, never a crash.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+
+from capcon.core.backends.sim.account import SimAccount
+from capcon.core.errors import CapconError
+from capcon.core.polling import PollPolicy, PollStep
+from capcon.core.pricing import PriceBook
+from capcon.core.rules import RuleSettings
+from capcon.core.services.audit import AuditLog, Origin
+from capcon.core.services.feed import Feed, Snapshot, Sparks
+from capcon.core.services.overview import Row
+from capcon.tui.console.backend import LockedBackend
+from capcon.tui.console.widgets.resource_list import Column, ResourceList
+from capcon.tui.console.widgets.spark import SparkColours, sparkline
+
+SORTS: tuple[tuple[str, str], ...] = (
+    ("name", "name"),
+    ("util", "utilisation"),
+    ("throttles", "throttles"),
+    ("cost", "cost"),
+)
+SPARK_WIDTH = 20
+#: Rows drawn in the very first frame on a large account (the rest follow right after).
+FIRST_SCREEN_ROWS = 60
+# Fixed widths: the list never measures its cells (auto-sized columns measured every cell of
+# every row on each repaint, which is what made the first frame slow on 1,000+ resources).
+COLUMNS = (
+    Column("name", "name", 24),
+    Column("kind", "kind", 6),
+    Column("mode", "mode", 11),
+    Column("status", "status", 8),
+    Column("capacity", "capacity R/W", 13),
+    Column("rspark", "reads vs capacity", SPARK_WIDTH),
+    Column("wspark", "writes vs capacity", SPARK_WIDTH),
+    Column("util", "util", 5),
+    Column("thr", "throttled/s", 11),
+    Column("parts", "parts", 5),
+    Column("cost", "$/h", 7),
+    Column("aas", "AAS", 5),
+)
+
+
+@dataclass
+class ConsoleOptions:
+    """How the console runs (from the CLI flags and the config file)."""
+
+    polling: PollPolicy = field(default_factory=PollPolicy)
+    """AWS: visible rows, off-screen rows, and the idle back-off."""
+    sim_refresh_seconds: float = 1.0
+    read_only: bool = False
+    production: bool = False
+    profile: str | None = None
+    confirm_factor: float = 4.0
+    theme: str = "capcon-dark"
+    sim_speed: float = 60.0
+    poll: bool = True
+
+
+def _set_line(widget: Static, text: str) -> None:
+    """Update a one-line bar: nothing when unchanged, and no layout pass (its height is
+    fixed), so a status line that ticks every second repaints only itself."""
+    if widget.content != text:
+        widget.update(text, layout=False)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
+def _fmt_capacity(row: Row) -> str:
+    if row.kind == "stream":
+        return f"{row.shards} sh"
+    if row.capacity is None:
+        return "on-demand"
+    return f"{row.capacity.read:,}/{row.capacity.write:,}"
+
+
+def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
+    """Rows filtered by ``needle`` and sorted by ``sort``, GSIs kept under their table."""
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        head = row.table if row.kind in ("table", "index") and row.table else row.name
+        groups.setdefault(f"{row.kind == 'stream'}:{head}", []).append(row)
+    needle = needle.lower().strip()
+
+    def keep(group: list[Row]) -> bool:
+        return not needle or any(needle in r.name.lower() for r in group)
+
+    def key(group: list[Row]) -> Any:
+        if sort == "util":
+            return -max((r.utilisation or 0.0) for r in group)
+        if sort == "throttles":
+            return -sum(r.throttled_per_second for r in group)
+        if sort == "cost":
+            return -sum(r.cost_per_hour or 0.0 for r in group)
+        return (group[0].kind == "stream", group[0].name)
+
+    ordered = sorted((g for g in groups.values() if keep(g)), key=lambda g: (key(g), g[0].name))
+    return [row for group in ordered for row in group]
+
+
+class CapconApp(App[None]):
+    """The console."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "capcon"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("c", "scale", "Scale"),
+        Binding("u", "autoscaling", "Auto scaling"),
+        Binding("a", "audit", "Audit log"),
+        Binding("t", "next_theme", "Theme"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("space", "pause", "Pause", show=False),
+        Binding("plus,equals_sign", "faster", "Faster", show=False),
+        Binding("minus", "slower", "Slower", show=False),
+        Binding("full_stop", "step", "Step", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    class DataReady(Message):
+        """A fresh snapshot from the poll worker (only the newest one matters)."""
+
+        def __init__(self, snapshot: Snapshot, hidden: bool = True) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+            self.hidden = hidden  # off-screen rows were fetched too
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, CapconApp.DataReady)
+
+    class PollFailed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    class ApplyDone(Message):
+        def __init__(self, text: str, ok: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.ok = ok
+
+    def __init__(
+        self,
+        backend: Any,
+        origin: Origin,
+        rules: RuleSettings,
+        prices: PriceBook,
+        audit: AuditLog,
+        options: ConsoleOptions | None = None,
+        *,
+        wait: Callable[[float], None] | None = None,
+        themes: Iterable[Any] = (),
+        theme_warnings: Iterable[str] = (),
+    ) -> None:
+        super().__init__()
+        self.options = options or ConsoleOptions()
+        self.backend = LockedBackend(backend)
+        self.simulated = isinstance(backend, SimAccount)
+        self.origin = origin
+        self.rules = rules
+        self.prices = prices
+        self.audit = audit
+        self.feed = Feed(self.backend, rules, prices)
+        self.snapshot: Snapshot | None = None
+        self.sort_index = 0
+        self.needle = ""
+        self._shown: list[str] = []
+        self._cells: dict[tuple[str, str], Any] = {}
+        self._last_tick = time.monotonic()
+        self._wait = wait
+        self._extra_themes = list(themes)
+        self._theme_warnings = list(theme_warnings)
+        self.last_error: str | None = None
+        self._polls = 0
+        self._poll_timer: Timer | None = None
+        #: the polling policy's clock (a test sets a fake one)
+        self.clock: Callable[[], float] = time.monotonic
+        self._last_input = self.clock()
+        self._last_hidden: float | None = None
+        self._step: PollStep | None = None
+        self._all_rows_at: datetime | None = None
+        self._stale_inventory = False  # set after capcon's own changes: describe everything
+        if self.simulated:
+            backend.clock.speed = self.options.sim_speed
+
+    # --- theme -------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        from capcon.tui.console.theming import APP_VARIABLES
+
+        return dict(APP_VARIABLES)
+
+    def _colours(self) -> SparkColours:
+        variables = self.theme_variables
+        return SparkColours(
+            normal=variables.get("consumed", "#4aa3ff"),
+            high=variables.get("hot", "#ffb000"),
+            throttle=variables.get("throttle", "#ff4f6d"),
+            empty=variables.get("foreground-darken-3", "#555555"),
+        )
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="frame"):
+            yield Static(id="status")
+            yield Input(
+                placeholder="filter: part of a name (Enter to keep, Esc to clear)", id="filter"
+            )
+            yield ResourceList(COLUMNS, id="resources")
+            yield Static(id="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for theme in self._extra_themes:
+            self.register_theme(theme)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        try:
+            self.theme = self.options.theme
+        except Exception:  # an unknown theme name: keep the default, say so
+            self.notify(
+                f"theme {self.options.theme!r} not found: using capcon-dark", severity="warning"
+            )
+        for warning in self._theme_warnings:
+            self.notify(warning, severity="warning", timeout=8)
+        if self.options.production:
+            self.query_one("#frame").add_class("production")
+        self.query_one("#filter", Input).display = False
+        self._paint_status()
+        self.query_one(ResourceList).focus()
+        if self.options.poll:
+            self.poll()
+
+    # --- polling ---------------------------------------------------------------------------
+
+    def _poll_step(self) -> PollStep:
+        """What this poll fetches and when the next one is (the console's polling policy).
+
+        The first poll fetches only what the first screen shows, so rows appear at once; the
+        second follows right after the first frame with everything else.  On AWS, off-screen
+        rows and the inventory are then fetched at the policy's slower pace (each metric
+        requested costs money), and less often still while nobody uses the console; the
+        simulated account costs nothing and fetches everything every time.
+        """
+        now = self.clock()
+        if self._polls == 0:
+            return PollStep(hidden=False, idle=False, delay=0.2)
+        if self.simulated:
+            paused = self.backend.inner.clock.paused
+            # nothing moves while paused: poll rarely
+            return PollStep(True, False, 5.0 if paused else self.options.sim_refresh_seconds)
+        return self.options.polling.step(now, self._last_input, self._last_hidden)
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def poll(self) -> None:
+        """Read the backend in a thread; post the snapshot (or the error)."""
+        step = self._step = self._poll_step()
+        first = self._polls == 0
+        self._polls += 1
+        if step.hidden:
+            self._last_hidden = self.clock()
+        try:
+            if self.simulated and not first:
+                now = time.monotonic()
+                real, self._last_tick = now - self._last_tick, now
+                self.backend.run(lambda: self.backend.inner.tick(min(real, 5.0)))
+            elif self.simulated:
+                self._last_tick = time.monotonic()
+            inventory = step.hidden or first or self._stale_inventory
+            self._stale_inventory = False
+            snapshot = self.feed.refresh(self._visible(), hidden=step.hidden, inventory=inventory)
+        except CapconError as error:
+            self.post_message(self.PollFailed(str(error)))
+            return
+        except Exception as error:  # never let a poll kill the console
+            self.post_message(self.PollFailed(f"{type(error).__name__}: {error}"))
+            return
+        self.post_message(self.DataReady(snapshot, step.hidden))
+
+    def _visible(self) -> list[str]:
+        try:
+            table = self.query_one(ResourceList)
+        except Exception:
+            return []
+        first = max(0, table.scroll_offset.y)
+        return self._shown[first : first + max(1, table.size.height)]
+
+    def poll_now(self) -> None:
+        """Poll at once; the pending timed poll is dropped (one chain of polls, never two)."""
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+            self._poll_timer = None
+        self.poll()
+
+    def _next_poll(self) -> None:
+        if not self.options.poll:
+            return
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        step = self._step or self._poll_step()
+        if self._polls == 1:
+            # the rest of the rows, once the first screen has been drawn
+            self._poll_timer = None
+            self.call_after_refresh(self._poll_after_first_frame)
+            return
+        self._poll_timer = self.set_timer(step.delay, self.poll)
+
+    def _poll_after_first_frame(self) -> None:
+        self._poll_timer = self.set_timer(0.2, self.poll)
+
+    @property
+    def idle(self) -> bool:
+        """Nobody has pressed a key, clicked or scrolled for the policy's idle time (AWS)."""
+        return not self.simulated and self.options.polling.is_idle(self.clock(), self._last_input)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(
+            event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp
+        ) and not getattr(event, "is_forwarded", False):
+            self._touched()
+        await super().on_event(event)
+
+    def _touched(self) -> None:
+        """Someone uses the console: after an idle spell, fresh data at once."""
+        was_idle = self.idle
+        self._last_input = self.clock()
+        if was_idle and self.options.poll:
+            self.poll_now()
+            from capcon.tui.console.screens.detail import DetailScreen
+
+            if isinstance(self.screen, DetailScreen):
+                self.screen.refresh_now()
+            self._paint_status()
+
+    @on(DataReady)
+    def _on_data(self, message: DataReady) -> None:
+        self.snapshot = message.snapshot
+        if message.hidden:
+            self._all_rows_at = message.snapshot.at
+        self.last_error = None
+        self._paint_table()
+        self._paint_status()
+        self._next_poll()
+
+    @on(PollFailed)
+    def _on_poll_failed(self, message: PollFailed) -> None:
+        self.last_error = message.error
+        self.notify(message.error, title="backend error", severity="error", timeout=10)
+        self._paint_status()
+        self._next_poll()
+
+    @on(ApplyDone)
+    def _on_apply_done(self, message: ApplyDone) -> None:
+        self._stale_inventory = True
+        self.notify(message.text, severity="information" if message.ok else "error", timeout=10)
+        self.action_refresh()
+
+    # --- painting --------------------------------------------------------------------------
+
+    def _row_cells(self, row: Row, sparks: Sparks | None) -> dict[str, Text]:
+        colours = self._colours()
+        throttle_style = f"bold {colours.throttle}" if row.throttling else ""
+        indent = "  └ " if row.kind == "index" else ""
+        name = Text(indent + (row.index or row.name), style=throttle_style)
+        status = (
+            Text(row.status, style="bold " + self.theme_variables.get("updating", "yellow"))
+            if row.status != "ACTIVE"
+            else Text(row.status)
+        )
+        if sparks is None:
+            rspark = wspark = Text("")
+        else:
+            rspark = sparkline(sparks.utilisation("read"), sparks.throttled, colours, SPARK_WIDTH)
+            wspark = sparkline(sparks.utilisation("write"), sparks.throttled, colours, SPARK_WIDTH)
+        util = "" if row.utilisation is None else f"{row.utilisation:.0%}"
+        util_style = colours.high if (row.utilisation or 0) >= 0.8 else ""
+        thr = (
+            Text(f"{row.throttled_per_second:,.1f}", style=throttle_style)
+            if row.throttling
+            else Text("0")
+        )
+        aas = row.auto_scaling.marker
+        return {
+            "name": name,
+            "kind": Text(row.kind),
+            "mode": Text(row.mode),
+            "status": status,
+            "capacity": Text(_fmt_capacity(row)),
+            "rspark": rspark,
+            "wspark": wspark,
+            "util": Text(util, style=util_style, justify="right"),
+            "thr": thr,
+            "parts": Text("" if row.partitions is None else f"~{row.partitions.count}"),
+            "cost": Text("" if row.cost_per_hour is None else f"{row.cost_per_hour:.3f}"),
+            "aas": Text(aas, style=colours.high if aas == "AAS!" else ""),
+        }
+
+    def _paint_table(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        table = self.query_one(ResourceList)
+        rows = group_rows(snapshot.rows, SORTS[self.sort_index][0], self.needle)
+        names = [r.name for r in rows]
+        if names != self._shown:
+            current = table.cursor_key
+            self._cells.clear()
+            first_screen = not self._shown and len(rows) > FIRST_SCREEN_ROWS
+            if first_screen:
+                # a large account: draw one screenful now, the rest after the first frame
+                rows, names = rows[:FIRST_SCREEN_ROWS], names[:FIRST_SCREEN_ROWS]
+                self.call_after_refresh(self._paint_table)
+            lines = []
+            for row in rows:
+                cells = self._row_cells(row, snapshot.sparks.get(row.name))
+                lines.append((row.name, [cells[column.key] for column in COLUMNS]))
+                self._cells.update({(row.name, k): _cell_key(v) for k, v in cells.items()})
+            table.set_rows(lines)
+            self._shown = names
+            if current in names:
+                table.move_cursor(row=names.index(current))
+            return
+        changes: list[tuple[str, str, Text]] = []
+        for row in rows:
+            cells = self._row_cells(row, snapshot.sparks.get(row.name))
+            for column, value in cells.items():
+                key = _cell_key(value)
+                if self._cells.get((row.name, column)) != key:
+                    changes.append((row.name, column, value))
+                    self._cells[(row.name, column)] = key
+        if changes:
+            table.update_cells(changes)
+
+    def _paint_status(self) -> None:
+        backend = self.origin.backend
+        parts = [f"[b]capcon[/b] · {backend}"]
+        if self.options.profile and self.options.profile not in backend:
+            parts.append(f"profile {self.options.profile}")
+        if self.options.production:
+            parts.append("[b reverse] PRODUCTION [/]")
+        if self.origin.region and self.origin.region not in backend:
+            parts.append(self.origin.region)
+        snapshot = self.snapshot
+        if self.simulated:
+            clock = self.backend.inner.clock
+            state = "paused" if clock.paused else f"{clock.speed:g}×"
+            parts.append(f"sim {self.backend.inner.now():%H:%M:%S} UTC ({state})")
+        if snapshot is not None:
+            if snapshot.data_until is not None:
+                age = (snapshot.at - snapshot.data_until).total_seconds() / 60
+                stale = " [b]stale[/b]" if age > 10 else ""
+                parts.append(f"data until {snapshot.data_until:%H:%M} ({age:.0f} min old){stale}")
+            if snapshot.undescribed:
+                parts.append(f"[b]reading {snapshot.undescribed:,} more resources…[/b]")
+            if not self.simulated:
+                refreshed = f"refreshed {snapshot.at:%H:%M:%S}"
+                if self._all_rows_at is not None and self._all_rows_at != snapshot.at:
+                    refreshed += f" (off-screen {self._all_rows_at:%H:%M})"
+                parts.append(refreshed)
+            if self.idle:
+                every = _duration(self.options.polling.idle_visible_seconds)
+                parts.append(f"[b]idle[/b]: every {every}, any key resumes")
+        usage = self.feed.usage
+        parts.append(
+            f"CloudWatch {usage.calls} calls, {usage.metrics_requested:,} metrics, "
+            f"${usage.cost(self.prices):.4f}" + (" (as if on AWS)" if self.simulated else "")
+        )
+        parts.append(f"sort: {SORTS[self.sort_index][1]}")
+        if self.needle:
+            parts.append(f"filter: {self.needle!r}")
+        if self.options.read_only:
+            parts.append("[b]read-only[/b]")
+        if self.last_error:
+            parts.append(f"[b]error:[/b] {self.last_error[:60]}")
+        _set_line(self.query_one("#status", Static), " · ".join(parts))
+        hint = "Enter detail · c scale · u auto scaling · / filter · s sort · a audit · t theme"
+        hint += " · ? help"
+        if self.options.read_only:
+            hint = "Enter detail · / filter · s sort · a audit · t theme · ? help (read-only)"
+        if self.simulated:
+            hint += " · space pause · +/- speed · . step"
+        _set_line(self.query_one("#hint", Static), hint)
+
+    # --- selection -------------------------------------------------------------------------
+
+    def selected_row(self) -> Row | None:
+        if self.snapshot is None or not self._shown:
+            return None
+        table = self.query_one(ResourceList)
+        if table.cursor_row >= len(self._shown):
+            return None
+        name = self._shown[table.cursor_row]
+        return next((r for r in self.snapshot.rows if r.name == name), None)
+
+    # --- actions ---------------------------------------------------------------------------
+
+    LIST_ONLY: ClassVar[frozenset[str]] = frozenset({"filter", "sort", "clear_filter", "detail"})
+    CHANGES: ClassVar[frozenset[str]] = frozenset({"scale", "autoscaling"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The list's own keys do nothing while another screen (detail, audit) is on top."""
+        if action in self.CHANGES and self.options.read_only:
+            return False  # a read-only session offers no change at all
+        return not (action in self.LIST_ONLY and len(self.screen_stack) > 1)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value
+        self._paint_table()
+        self._paint_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(ResourceList).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.needle = ""
+        self._paint_table()
+        self._paint_status()
+        self.query_one(ResourceList).focus()
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._paint_table()
+        self._paint_status()
+
+    def action_refresh(self) -> None:
+        self.poll_now()
+
+    def action_next_theme(self) -> None:
+        names = [n for n in self.available_themes if n.startswith("capcon-")] or list(
+            self.available_themes
+        )
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        self.notify(f"theme: {self.theme}", timeout=2)
+
+    def _theme_changed(self, _theme: object) -> None:
+        """Repaint every cell in the new colours, once Textual has applied the theme's
+        variables (they change in its CSS refresh, after the theme is set)."""
+
+        def repaint() -> None:
+            self._shown = []
+            self._paint_table()
+
+        self.call_after_refresh(repaint)
+
+    def action_pause(self) -> None:
+        if self.simulated:
+            clock = self.backend.inner.clock
+            clock.paused = not clock.paused
+            self._last_tick = time.monotonic()
+            self._paint_status()
+
+    def _set_speed(self, factor: float) -> None:
+        if not self.simulated:
+            return
+        clock = self.backend.inner.clock
+        clock.speed = min(3600.0, max(1.0, clock.speed * factor))
+        self._paint_status()
+
+    def action_faster(self) -> None:
+        self._set_speed(2.0)
+
+    def action_slower(self) -> None:
+        self._set_speed(0.5)
+
+    def action_step(self) -> None:
+        if self.simulated:
+            self.backend.run(lambda: self.backend.inner.step(60))
+            self.action_refresh()
+
+    def action_help(self) -> None:
+        from capcon.tui.console.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.simulated, self.options.read_only, self.options.polling))
+
+    def action_audit(self) -> None:
+        from capcon.tui.console.screens.audit import AuditScreen
+
+        self.push_screen(AuditScreen(self.audit))
+
+    @on(ResourceList.Opened)
+    def _on_opened(self) -> None:
+        self.action_detail()
+
+    def action_detail(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        from capcon.tui.console.screens.detail import DetailScreen
+
+        self.push_screen(DetailScreen(row))
+
+    def action_scale(self) -> None:
+        if self.options.read_only:
+            self.notify("read-only session: scaling is not offered", severity="warning")
+            return
+        row = self.selected_row()
+        if row is None:
+            return
+        self.open_scale(row)
+
+    @work(thread=True, exclusive=True, group="scale-prep", exit_on_error=False)
+    def open_scale(self, row: Row) -> None:
+        """Read the resource and its planning context, then open the scale modal."""
+        from capcon.tui.cli.live import Session, live_context
+
+        try:
+            if row.kind == "stream":
+                resource: Any = self.backend.describe_stream(row.name)
+            else:
+                assert row.table is not None
+                resource = self.backend.describe_table(row.table)
+            session = Session(
+                self.backend, self.origin, self._waiter(), self.origin.region or "", self.audit
+            )
+            books = _Books(self.rules, self.prices)
+            context = live_context(session, resource, books)
+        except CapconError as error:
+            self.post_message(self.PollFailed(str(error)))
+            return
+        self.call_from_thread(self._push_scale, row, resource, context)
+
+    def _push_scale(self, row: Row, resource: Any, context: Any) -> None:
+        from capcon.tui.console.modals.scale import ScaleModal
+
+        def done(result: Any) -> None:
+            if result == "autoscaling":
+                self.open_autoscaling(row)
+            elif result is not None:
+                self.apply_plan(result, resource)
+
+        self.push_screen(
+            ScaleModal(
+                resource,
+                row.index,
+                context,
+                self.rules,
+                self.prices,
+                now=self.backend.now(),
+                confirm_factor=self.options.confirm_factor,
+                production=self.options.production,
+            ),
+            done,
+        )
+
+    def action_autoscaling(self) -> None:
+        if self.options.read_only:
+            self.notify("read-only session: auto scaling cannot be changed", severity="warning")
+            return
+        row = self.selected_row()
+        if row is None or row.kind == "stream":
+            self.notify("auto scaling here is for tables and GSIs", severity="warning")
+            return
+        self.open_autoscaling(row)
+
+    @work(thread=True, exclusive=True, group="scale-prep", exit_on_error=False)
+    def open_autoscaling(self, row: Row) -> None:
+        """Read the table and its auto scaling, then open the auto-scaling modal."""
+        from capcon.core.ports import resource_id
+        from capcon.core.services.overview import auto_scaling_by_resource, with_traps
+
+        try:
+            assert row.table is not None
+            table = self.backend.describe_table(row.table)
+            state = with_traps(
+                table,
+                row.index,
+                auto_scaling_by_resource(self.backend).get(resource_id(row.table, row.index)),
+            )
+            now = self.backend.now()
+        except CapconError as error:
+            self.post_message(self.PollFailed(str(error)))
+            return
+        self.call_from_thread(self._push_autoscaling, row, table, state, now)
+
+    def _push_autoscaling(self, row: Row, table: Any, state: Any, now: datetime) -> None:
+        from capcon.tui.console.modals.autoscaling import AutoScalingModal
+
+        def done(result: Any) -> None:
+            if result is not None:
+                self.apply_autoscaling(result)
+
+        self.push_screen(
+            AutoScalingModal(table, row.index, state, row.usage, self.rules, self.prices, now=now),
+            done,
+        )
+
+    @work(thread=True, group="apply", exit_on_error=False)
+    def apply_autoscaling(self, plan: Any) -> None:
+        scaler = self._scaler()
+        try:
+            result = scaler.apply_autoscaling(plan)
+        except CapconError as error:
+            self.post_message(self.ApplyDone(f"{plan.summary}: {error}", False))
+            return
+        if result.outcome == "applied":
+            self.post_message(self.ApplyDone(f"applied: {plan.summary}", True))
+        else:
+            self.post_message(
+                self.ApplyDone(f"{result.outcome}: {plan.summary} — {result.error}", False)
+            )
+
+    def _scaler(self) -> Any:
+        from capcon.core.services.scaler import Scaler
+
+        return Scaler(
+            self.backend,
+            self.audit,
+            self.origin,
+            wait=self._waiter(),
+            read_only=self.options.read_only,
+            poll_seconds=5.0,
+        )
+
+    def _waiter(self) -> Callable[[float], None]:
+        if self._wait is not None:
+            return self._wait
+        if self.simulated:
+            speed = self.backend.inner.clock.speed
+            return lambda seconds: time.sleep(min(1.0, seconds / max(speed, 1.0)))
+        return time.sleep
+
+    @work(thread=True, group="apply", exit_on_error=False)
+    def apply_plan(self, plan: Any, previous: Any) -> None:
+        from capcon.core.services.scaler import Progress
+
+        scaler = self._scaler()
+        last = [0.0]
+
+        def progress(p: Progress) -> None:
+            if p.fraction - last[0] >= 0.25 or p.fraction >= 1.0:
+                last[0] = p.fraction
+                self.call_from_thread(self.notify, p.message, timeout=3)
+            self.post_message(self.DataReady(self.feed.refresh(self._visible())))
+
+        try:
+            result = scaler.apply(plan, progress=progress, previous=previous)
+        except CapconError as error:
+            self.post_message(self.ApplyDone(f"{plan.summary}: {error}", False))
+            return
+        if result.outcome == "applied":
+            self.post_message(self.ApplyDone(f"applied: {plan.summary}", True))
+        else:
+            self.post_message(
+                self.ApplyDone(f"{result.outcome}: {plan.summary} — {result.error}", False)
+            )
+
+    # --- command palette -------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Filter resources", "Show only names containing some text (/)", self.action_filter
+        )
+        yield SystemCommand(
+            "Sort", "Cycle the sort: name, utilisation, throttles, cost (s)", self.action_sort
+        )
+        yield SystemCommand(
+            "Detail",
+            "Charts, partitions, budget, shards of the selected row (Enter)",
+            self.action_detail,
+        )
+        if not self.options.read_only:
+            yield SystemCommand(
+                "Scale",
+                "Preview and apply a capacity change on the selected row (c)",
+                self.action_scale,
+            )
+            yield SystemCommand(
+                "Auto scaling",
+                "Edit min, max and target of the selected table or GSI (u)",
+                self.action_autoscaling,
+            )
+        yield SystemCommand("Audit log", "Every change made through capcon (a)", self.action_audit)
+        yield SystemCommand("Refresh", "Read the backend now (r)", self.action_refresh)
+        yield SystemCommand(
+            "Next theme", "dark, light, projector, colour-blind (t)", self.action_next_theme
+        )
+        yield SystemCommand("Help", "Keys and what the columns mean (?)", self.action_help)
+        if self.simulated:
+            yield SystemCommand(
+                "Pause / resume simulation", "Freeze simulated time (space)", self.action_pause
+            )
+            yield SystemCommand(
+                "Step one minute", "Advance simulated time by a minute (.)", self.action_step
+            )
+        if self.snapshot is not None:
+            for row in self.snapshot.rows:
+                yield SystemCommand(
+                    f"Go to {row.name}",
+                    f"{row.kind}, {row.mode}, {_fmt_capacity(row)}",
+                    lambda name=row.name: self.jump_to(name),
+                    discover=False,
+                )
+
+    def jump_to(self, name: str) -> None:
+        if name not in self._shown:
+            self.action_clear_filter()
+        if name in self._shown:
+            self.query_one(ResourceList).move_cursor(row=self._shown.index(name))
+
+
+def _cell_key(value: Any) -> Any:
+    """What a cell looks like: rich ``Text`` equality ignores styles, this does not."""
+    if isinstance(value, Text):
+        return (
+            value.plain,
+            str(value.style),
+            tuple((sp.start, sp.end, str(sp.style)) for sp in value.spans),
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class _Books:
+    rules: RuleSettings
+    prices: PriceBook

@@ -1,0 +1,1086 @@
+"""The detail screen: charts, partitions, budget and shards of one table, GSI or stream.
+
+Data flow (style.md, practices 3–8): a thread worker reads the backend through the app's
+lock-wrapped ports and turns CloudWatch's answers into immutable :class:`DetailData`
+(series of ``(time, value)`` points, panel lines, shard loads); it posts that in a
+:class:`DetailScreen.Loaded` message, and the handler builds the plotext plots on the main
+thread.  The next refresh is a one-shot timer set only after a fetch completed, so fetches
+never overlap; backend errors become notifications, never a crash.
+
+Charts show rates per second (CloudWatch ``Sum`` over the period ÷ the period).  Minutes
+CloudWatch has no datapoint for are gaps in the line, never zeros.  Colours come from the
+theme's app variables (``consumed``, ``provisioned``, ``throttle``, ``demand``, ``hot``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.color import Color
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+from textual_plotext import PlotextPlot
+
+from capcon.core.errors import CapconError
+from capcon.core.model import Index, Stream, Table, Throughput, ThroughputHistory, WarmThroughput
+from capcon.core.planning.autoscaling import dimension_word
+from capcon.core.planning.partitions import estimate_partitions
+from capcon.core.ports import MetricQuery, MetricSeries, ScalingActivity, resource_id
+from capcon.core.rules import RuleSettings, decrease_budget, fmt_time
+from capcon.core.services.overview import (
+    DDB,
+    KINESIS,
+    AutoScalingState,
+    Row,
+    auto_scaling_by_resource,
+    stream_queries,
+    table_queries,
+    with_traps,
+)
+
+if TYPE_CHECKING:
+    from capcon.tui.console.app import CapconApp
+
+Point = tuple[datetime, float]
+
+#: Refresh cadence.  The simulated account moves fast (the app's own poll advances its
+#: clock), so a couple of seconds keeps the charts moving; on AWS the data are 1-minute
+#: CloudWatch points that arrive minutes late and every request is billed per metric, so
+#: refreshing faster than a quarter of the period buys nothing.
+SIM_REFRESH_SECONDS = 2.0
+AWS_REFRESH_SECONDS = 15.0
+#: Retry after a failed fetch (no faster than this, so an outage does not hammer the API).
+RETRY_SECONDS = 10.0
+#: Per-shard load: the newest this many published minutes, looked for in a longer lookback
+#: because CloudWatch is late.
+SHARD_LOAD_MINUTES = 5
+SHARD_LOOKBACK = timedelta(minutes=15)
+HOT_SHARD = 0.8
+MAX_QUERIES_PER_CALL = 500
+MAX_ACTIVITIES_LISTED = 6
+GIB = 2**30
+AAS_MARK = "▼"
+
+
+# --------------------------------------------------------------------------------------------
+# Immutable data handed from the worker to the widgets
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A chart window: what the keys 1–4 choose."""
+
+    key: str
+    label: str
+    span: timedelta
+    period: int  # seconds per CloudWatch datapoint
+    tick: timedelta  # spacing of the time axis labels
+    tick_format: str
+
+
+WINDOWS: tuple[Window, ...] = (
+    Window("1", "1 h", timedelta(hours=1), 60, timedelta(minutes=10), "%H:%M"),
+    Window("2", "3 h", timedelta(hours=3), 60, timedelta(minutes=30), "%H:%M"),
+    Window("3", "24 h", timedelta(hours=24), 300, timedelta(hours=3), "%H:%M"),
+    Window("4", "7 d", timedelta(days=7), 3600, timedelta(days=1), "%a"),
+)
+
+
+def window_bounds(window: Window, now: datetime) -> tuple[datetime, datetime]:
+    """``[start, now]`` with ``start`` on a period boundary (CloudWatch, and moto, anchor
+    periods at the start time, so an aligned start gives stable datapoint times)."""
+    start = now - window.span
+    seconds = start.timestamp()
+    aligned = seconds - seconds % window.period
+    return datetime.fromtimestamp(aligned, tz=UTC), now
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One line on a chart.  ``role`` names the theme variable it is drawn in.
+
+    Points further apart than ``max_gap`` seconds are not joined: a missing datapoint is a
+    gap on the chart, never a zero.
+    """
+
+    label: str
+    role: str
+    points: tuple[Point, ...]
+    max_gap: float
+
+    def segments(self, *, skip_zero_runs: bool = False) -> list[list[Point]]:
+        """The points split where datapoints are missing.
+
+        ``skip_zero_runs`` also leaves out runs of zeros (keeping the zero next to a
+        non-zero value, so a rise starts from the axis): a throttle line lying on the axis
+        for hours reads as an alarm when it says "nothing happened".
+        """
+        out: list[list[Point]] = [[]]
+        points = self.points
+        for n, point in enumerate(points):
+            if skip_zero_runs and point[1] == 0:
+                before = points[n - 1][1] if n > 0 else 0.0
+                after = points[n + 1][1] if n + 1 < len(points) else 0.0
+                if before == 0 and after == 0:
+                    out.append([])
+                    continue
+            current = out[-1]
+            if current and (point[0] - current[-1][0]).total_seconds() > self.max_gap:
+                out.append([point])
+            else:
+                current.append(point)
+        return [segment for segment in out if segment]
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """An auto scaling activity to mark on a chart."""
+
+    at: datetime
+    text: str
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One chart: a title with its unit, lines, and vertical marks."""
+
+    key: str
+    title: str
+    series: tuple[Series, ...]
+    marks: tuple[Mark, ...] = ()
+
+    @property
+    def has_data(self) -> bool:
+        return any(s.points for s in self.series if s.role != "provisioned")
+
+    @property
+    def top(self) -> float:
+        values = [v for s in self.series for _, v in s.points]
+        return max(values, default=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class PanelLine:
+    """A line of the side panel; ``role`` is "", "head", "hot", "throttle" or "muted"."""
+
+    text: str
+    role: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShardLoad:
+    """One open shard: its hash-range share and recent load against the per-shard limits."""
+
+    shard_id: str
+    share: float
+    bytes_per_second: float | None
+    records_per_second: float | None
+    throttled_per_second: float | None
+    load: float | None
+
+    @property
+    def hot(self) -> bool:
+        return self.load is not None and self.load >= HOT_SHARD
+
+
+@dataclass(frozen=True, slots=True)
+class DetailData:
+    """Everything the screen shows, fetched at ``now`` for ``window``."""
+
+    window: Window
+    start: datetime
+    end: datetime
+    name: str
+    kind: str
+    mode: str
+    status: str
+    capacity: str
+    charts: tuple[Chart, ...]
+    panel: tuple[PanelLine, ...]
+    shards: tuple[ShardLoad, ...] | None = None
+    data_until: datetime | None = None
+    calls: int = 0
+    metrics_requested: int = 0
+
+
+# --------------------------------------------------------------------------------------------
+# Series arithmetic (pure)
+# --------------------------------------------------------------------------------------------
+
+
+def per_second(series: MetricSeries | None, period: int, scale: float = 1.0) -> tuple[Point, ...]:
+    """A ``Sum`` series as a rate per second: each datapoint ÷ ``period`` (× ``scale``)."""
+    if series is None:
+        return ()
+    return tuple(
+        (t, v / period * scale) for t, v in zip(series.timestamps, series.values, strict=True)
+    )
+
+
+def values_of(series: MetricSeries | None, scale: float = 1.0) -> tuple[Point, ...]:
+    """A gauge series (``Average``, ``Maximum``) as it is, × ``scale``."""
+    if series is None:
+        return ()
+    return tuple((t, v * scale) for t, v in zip(series.timestamps, series.values, strict=True))
+
+
+def demand_points(consumed: Sequence[Point], throttled: Sequence[Point]) -> tuple[Point, ...]:
+    """Demand = consumed + throttled, where consumed has a datapoint.
+
+    A minute with no throttle datapoint had no throttling (CloudWatch publishes throttle
+    events sparsely); a minute with no consumed datapoint stays a gap.
+    """
+    extra = dict(throttled)
+    return tuple((t, v + extra.get(t, 0.0)) for t, v in consumed)
+
+
+def capacity_points(
+    metric: Sequence[Point], current: float | None, start: datetime, end: datetime, period: int
+) -> tuple[Point, ...]:
+    """The provisioned line: the ``Provisioned*CapacityUnits`` datapoints when present,
+    carried on to ``end`` at the capacity ``DescribeTable`` reports now; without datapoints,
+    a flat line at the described capacity."""
+    if current is None:
+        return tuple(metric)
+    if not metric:
+        return ((start, current), (end, current))
+    points = list(metric)
+    last_t, last_v = points[-1]
+    if last_v != current:
+        points.append((last_t + timedelta(seconds=period), current))
+    if points[-1][0] < end:
+        points.append((end, current))
+    return tuple(points)
+
+
+def newest_mean(series: MetricSeries | None, minutes: int) -> float | None:
+    """Mean per second of the newest ``minutes`` 1-minute ``Sum`` datapoints, or ``None``."""
+    if series is None or not series.values:
+        return None
+    newest = series.values[-minutes:]
+    return sum(newest) / (60 * len(newest))
+
+
+def shard_loads(
+    stream: Stream,
+    answers: dict[str, MetricSeries],
+    rules: RuleSettings,
+) -> tuple[ShardLoad, ...]:
+    """Open shards with their hash-range share and load from per-shard metrics (if any)."""
+    out: list[ShardLoad] = []
+    for n, shard in enumerate(stream.open_shards):
+        b = newest_mean(answers.get(f"sb{n}"), SHARD_LOAD_MINUTES)
+        r = newest_mean(answers.get(f"sr{n}"), SHARD_LOAD_MINUTES)
+        t = newest_mean(answers.get(f"st{n}"), SHARD_LOAD_MINUTES)
+        load = None
+        if b is not None or r is not None:
+            load = max(
+                (b or 0.0) / rules.shard_write_bytes_per_second,
+                (r or 0.0) / rules.shard_write_records_per_second,
+            )
+        out.append(ShardLoad(shard.shard_id, shard.hash_range.share, b, r, t, load))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Fetching (runs in the worker thread; I/O only through the ports)
+# --------------------------------------------------------------------------------------------
+
+
+class _Calls:
+    """``GetMetricData`` through the backend, batched and counted."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self.calls = 0
+        self.metrics = 0
+
+    def metrics_for(
+        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+    ) -> dict[str, MetricSeries]:
+        found: dict[str, MetricSeries] = {}
+        for i in range(0, len(queries), MAX_QUERIES_PER_CALL):
+            batch = list(queries[i : i + MAX_QUERIES_PER_CALL])
+            self.calls += 1
+            self.metrics += len(batch)
+            for series in self.backend.get_metric_data(batch, start, end):
+                found[series.id] = series
+        return found
+
+
+def _with_period(queries: Sequence[MetricQuery], period: int) -> list[MetricQuery]:
+    return [dataclasses.replace(q, period=period) for q in queries]
+
+
+def _newest(answers: dict[str, MetricSeries]) -> datetime | None:
+    times = [s.timestamps[-1] for s in answers.values() if s.timestamps]
+    return max(times) if times else None
+
+
+def _fmt_rate(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def _fmt_units(capacity: Throughput | None) -> str:
+    return "on-demand" if capacity is None else f"{capacity.read:,} RCU / {capacity.write:,} WCU"
+
+
+def _fmt_size(size_bytes: int) -> str:
+    return f"{size_bytes / GIB:,.1f} GiB"
+
+
+def load_detail(
+    backend: Any, row: Row, window: Window, rules: RuleSettings, usage: Any = None
+) -> DetailData:
+    """Read everything the detail screen shows for ``row`` over ``window``."""
+    if row.kind == "stream":
+        return _load_stream(backend, row.name, window, rules, usage)
+    assert row.table is not None
+    return _load_table(backend, row.table, row.index, window, rules, usage)
+
+
+def _count(usage: Any, calls: _Calls) -> None:
+    """Add this fetch's CloudWatch requests to the session's count (the status bar shows
+    what polling costs; the detail screen's requests cost the same)."""
+    if usage is not None:
+        usage.calls += calls.calls
+        usage.metrics_requested += calls.metrics
+
+
+def _load_table(
+    backend: Any,
+    table_name: str,
+    index_name: str | None,
+    window: Window,
+    rules: RuleSettings,
+    usage: Any,
+) -> DetailData:
+    now: datetime = backend.now()
+    start, end = window_bounds(window, now)
+    table: Table = backend.describe_table(table_name)
+    part: Table | Index = table if index_name is None else table.index(index_name)
+    capacity = part.provisioned if not table.is_on_demand else None
+    period = window.period
+    base = table_queries(table_name, index_name, "m")
+    dims = base[0].dimensions
+    queries = [
+        *_with_period(base, period),
+        MetricQuery("m_pr", DDB, "ProvisionedReadCapacityUnits", dims, "Average", period),
+        MetricQuery("m_pw", DDB, "ProvisionedWriteCapacityUnits", dims, "Average", period),
+    ]
+    calls = _Calls(backend)
+    answers = calls.metrics_for(queries, start, end)
+    _count(usage, calls)
+    rid = resource_id(table_name, index_name)
+    activities = [a for a in backend.describe_scaling_activities(rid) if start <= a.start <= end]
+    aas = with_traps(table, index_name, auto_scaling_by_resource(backend).get(rid))
+
+    charts = []
+    for word, unit, c_id, t_id, p_id, cap in (
+        ("reads", "RCU/s", "m_cr", "m_tr", "m_pr", capacity.read if capacity else None),
+        ("writes", "WCU/s", "m_cw", "m_tw", "m_pw", capacity.write if capacity else None),
+    ):
+        consumed = per_second(answers.get(c_id), period)
+        throttled = per_second(answers.get(t_id), period)
+        provisioned = capacity_points(
+            values_of(answers.get(p_id)), None if cap is None else float(cap), start, end, period
+        )
+        gap = float(period)
+        demand = demand_points(consumed, throttled)
+        series = [
+            # drawn in this order: consumed over demand (demand shows only where requests
+            # were throttled), consumed over the ceiling (running at capacity stays visible)
+            Series("demand", "demand", demand, gap),
+            # capacity is a state, not a rate: it holds between its datapoints (AWS publishes
+            # Provisioned*CapacityUnits only every 5 minutes) and up to now (DescribeTable)
+            Series("provisioned", "provisioned", provisioned, window.span.total_seconds()),
+            Series("consumed", "consumed", consumed, gap),
+            Series("throttled", "throttle", throttled, gap),
+        ]
+        if capacity is None:
+            series = [s for s in series if s.role != "provisioned"]
+        marks = tuple(
+            Mark(a.start, a.description, a.status in ("Successful", "InProgress"))
+            for a in activities
+            if word == f"{dimension_word(a.dimension)}s"
+        )
+        charts.append(Chart(word, f"{word} · {unit}", tuple(series), marks))
+
+    panel = _table_panel(table, part, capacity, aas, activities, now, rules)
+    return DetailData(
+        window=window,
+        start=start,
+        end=end,
+        name=table_name if index_name is None else f"{table_name}/{index_name}",
+        kind="table" if index_name is None else "index",
+        mode=table.billing_mode.label,
+        status=part.status,
+        capacity="" if capacity is None else _fmt_units(capacity),
+        charts=tuple(charts),
+        panel=panel,
+        data_until=_newest(answers),
+        calls=calls.calls,
+        metrics_requested=calls.metrics,
+    )
+
+
+def _table_panel(
+    table: Table,
+    part: Table | Index,
+    capacity: Throughput | None,
+    aas: AutoScalingState,
+    activities: Sequence[ScalingActivity],
+    now: datetime,
+    rules: RuleSettings,
+) -> tuple[PanelLine, ...]:
+    lines: list[PanelLine] = []
+    add = lines.append
+    warm: WarmThroughput | None = part.warm
+    estimate = estimate_partitions(capacity, part.size_bytes, rules, warm=warm)
+    add(PanelLine("Partitions", "head"))
+    add(PanelLine(f"  ~{estimate.count} (estimate, from {estimate.basis})"))
+    add(PanelLine("  DynamoDB does not report partitions", "muted"))
+    basis = f"  by throughput {estimate.by_throughput} · size {estimate.by_size}"
+    if estimate.by_warm is not None:
+        basis += f" · warm {estimate.by_warm}"
+    add(PanelLine(basis, "muted"))
+    add(PanelLine("Warm throughput", "head"))
+    if warm is None:
+        add(PanelLine("  not reported", "muted"))
+    else:
+        add(
+            PanelLine(
+                f"  {warm.read_units_per_second:,} reads/s · "
+                f"{warm.write_units_per_second:,} writes/s"
+            )
+        )
+        add(PanelLine("  served instantly; never decreases", "muted"))
+    add(PanelLine("Per partition (even spread)", "head"))
+    per = estimate.per_partition(capacity)
+    if per is None:
+        add(PanelLine("  on-demand: no provisioned share", "muted"))
+    else:
+        add(PanelLine(f"  {per[0]:,.0f} RCU / {per[1]:,.0f} WCU"))
+        add(
+            PanelLine(
+                f"  max {rules.read_units_per_partition:,} RCU / "
+                f"{rules.write_units_per_partition:,} WCU per partition",
+                "muted",
+            )
+        )
+    add(PanelLine("Decrease budget (UTC day)", "head"))
+    if capacity is None:
+        add(PanelLine("  on-demand: no capacity to decrease", "muted"))
+    else:
+        history: ThroughputHistory = part.history
+        budget = decrease_budget(history, now, rules)
+        add(PanelLine(f"  used {budget.used_today} · left {budget.left_today} today"))
+        role = "" if budget.allowed_now else "hot"
+        add(PanelLine(f"  next allowed {fmt_time(budget.next_allowed_at, now)}", role))
+        add(PanelLine(f"  resets {fmt_time(budget.resets_at, now)}", "muted"))
+    add(PanelLine("Auto scaling", "head"))
+    if not aas.registered and not aas.policies:
+        add(PanelLine("  not registered", "muted"))
+    unit = {"reads": "RCU", "writes": "WCU"}
+    for target in aas.targets:
+        word = f"{dimension_word(target.dimension)}s"
+        line = f"  {word} {target.min_capacity:,}–{target.max_capacity:,} {unit.get(word, '')}"
+        targets = [
+            f"{p.target_value:g}%"
+            for p in aas.policies
+            if p.dimension == target.dimension and p.policy_type == "TargetTrackingScaling"
+        ]
+        if targets:
+            line += ", target " + " / ".join(targets)
+        if target.suspended:
+            line += " (suspended)"
+        add(PanelLine(line))
+    for trap in aas.traps:
+        add(PanelLine(f"  ! {trap}", "hot"))
+    if activities:
+        add(PanelLine(f"Scaling activities ({len(activities)} in window)", "head"))
+        for activity in activities[:MAX_ACTIVITIES_LISTED]:
+            ok = activity.status in ("Successful", "InProgress")
+            text = activity.description.removeprefix("Setting ").rstrip(".")
+            status = "" if activity.status == "Successful" else f" ({activity.status})"
+            add(PanelLine(f"  {activity.start:%H:%M} {text}{status}", "" if ok else "hot"))
+        if len(activities) > MAX_ACTIVITIES_LISTED:
+            add(PanelLine(f"  … {len(activities) - MAX_ACTIVITIES_LISTED} earlier", "muted"))
+    add(PanelLine("Storage", "head"))
+    add(PanelLine(f"  {_fmt_size(part.size_bytes)} · {part.item_count:,} items"))
+    if table.is_on_demand and part.on_demand_max is not None:
+        add(PanelLine(f"  on-demand max {_fmt_units(part.on_demand_max)}"))
+    add(PanelLine("Reading the charts", "head"))
+    add(PanelLine("  units per second (Sum ÷ period)", "muted"))
+    add(PanelLine("  demand = consumed + throttled", "muted"))
+    add(PanelLine(f"  {AAS_MARK} auto scaling activity; gap = no data", "muted"))
+    return tuple(lines)
+
+
+def _load_stream(
+    backend: Any, name: str, window: Window, rules: RuleSettings, usage: Any
+) -> DetailData:
+    now: datetime = backend.now()
+    start, end = window_bounds(window, now)
+    stream: Stream = backend.describe_stream(name)
+    period = window.period
+    queries = [
+        *_with_period(stream_queries(name, "m"), period),
+        MetricQuery(
+            "m_age", KINESIS, "GetRecords.IteratorAgeMilliseconds",
+            (("StreamName", name),), "Maximum", period,
+        ),
+    ]  # fmt: skip
+    calls = _Calls(backend)
+    answers = calls.metrics_for(queries, start, end)
+    shard_queries: list[MetricQuery] = []
+    for n, shard in enumerate(stream.open_shards):
+        dims = (("ShardId", shard.shard_id), ("StreamName", name))
+        shard_queries += [
+            MetricQuery(f"sb{n}", KINESIS, "IncomingBytes", dims),
+            MetricQuery(f"sr{n}", KINESIS, "IncomingRecords", dims),
+            MetricQuery(f"st{n}", KINESIS, "WriteProvisionedThroughputExceeded", dims),
+        ]
+    shard_answers = calls.metrics_for(shard_queries, now - SHARD_LOOKBACK, now)
+    _count(usage, calls)
+
+    shards = stream.open_shard_count
+    provisioned = not stream.is_on_demand
+    limit_b = shards * rules.shard_write_bytes_per_second / 1e6 if provisioned else None
+    limit_r = float(shards * rules.shard_write_records_per_second) if provisioned else None
+    gap = float(period)
+    incoming_b = per_second(answers.get("m_b"), period, 1e-6)
+    incoming_r = per_second(answers.get("m_r"), period)
+    throttled = per_second(answers.get("m_t"), period)
+
+    def limit(value: float | None) -> tuple[Series, ...]:
+        if value is None:
+            return ()
+        return (Series("limit", "provisioned", ((start, value), (end, value)), 1e12),)
+
+    charts = (
+        Chart(
+            "bytes",
+            "incoming · MB/s",
+            (Series("incoming", "consumed", incoming_b, gap), *limit(limit_b)),
+        ),
+        Chart(
+            "records",
+            "incoming · records/s",
+            (
+                Series("demand", "demand", demand_points(incoming_r, throttled), gap),
+                Series("incoming", "consumed", incoming_r, gap),
+                *limit(limit_r),
+            ),
+        ),
+        Chart(
+            "throttled",
+            "throttled · records/s",
+            (Series("throttled", "throttle", throttled, gap),),
+        ),
+        Chart(
+            "age",
+            "iterator age · s (max)",
+            (Series("iterator age", "demand", values_of(answers.get("m_age"), 1e-3), gap),),
+        ),
+    )
+    loads = shard_loads(stream, shard_answers, rules)
+    panel = _stream_panel(stream, loads, rules)
+    closed = len(stream.shards) - shards
+    capacity = f"{shards} open shard{'s' if shards != 1 else ''}"
+    if closed:
+        capacity += f" ({closed} closed)"
+    return DetailData(
+        window=window,
+        start=start,
+        end=end,
+        name=name,
+        kind="stream",
+        mode=stream.mode.label,
+        status=stream.status,
+        capacity=capacity,
+        charts=charts,
+        panel=panel,
+        shards=loads,
+        data_until=_newest(answers),
+        calls=calls.calls,
+        metrics_requested=calls.metrics,
+    )
+
+
+def _stream_panel(
+    stream: Stream, loads: Sequence[ShardLoad], rules: RuleSettings
+) -> tuple[PanelLine, ...]:
+    lines: list[PanelLine] = []
+    add = lines.append
+    shards = stream.open_shard_count
+    add(PanelLine("Write limits", "head"))
+    if stream.is_on_demand:
+        add(PanelLine("  on-demand: up to 2× the recent peak", "muted"))
+    else:
+        add(
+            PanelLine(
+                f"  {shards} × {rules.shard_write_bytes_per_second / 1e6:g} MB/s = "
+                f"{shards * rules.shard_write_bytes_per_second / 1e6:g} MB/s"
+            )
+        )
+        add(
+            PanelLine(
+                f"  {shards} × {rules.shard_write_records_per_second:,} rec/s = "
+                f"{shards * rules.shard_write_records_per_second:,} rec/s"
+            )
+        )
+    add(PanelLine("Shards", "head"))
+    add(PanelLine(f"  {shards} open · {len(stream.shards) - shards} closed (still readable)"))
+    consumers = stream.consumer_count
+    add(
+        PanelLine(
+            f"  retention {stream.retention_hours} h · {consumers} "
+            f"consumer{'s' if consumers != 1 else ''}"
+        )
+    )
+    add(PanelLine("Hot shards (≥ 80% of a shard's limit)", "head"))
+    if all(load.load is None for load in loads):
+        add(PanelLine("  no per-shard metrics: enable", "muted"))
+        add(PanelLine("  enhanced shard-level monitoring", "muted"))
+    else:
+        hot = [load for load in loads if load.hot]
+        if not hot:
+            add(PanelLine("  none"))
+        for load in hot:
+            assert load.load is not None
+            add(PanelLine(f"  {load.shard_id} {load.load:.0%} of its limit", "hot"))
+        widest = max(loads, key=lambda s: s.share, default=None)
+        if hot and widest is not None:
+            add(PanelLine("  a hot key: split the hot shard,", "muted"))
+            add(PanelLine("  or add shards (uniform scaling)", "muted"))
+    add(PanelLine("Reading the charts", "head"))
+    add(PanelLine("  per second (Sum ÷ period)", "muted"))
+    add(PanelLine("  demand = incoming + throttled", "muted"))
+    add(PanelLine("  shard load: newest 5 published min", "muted"))
+    return tuple(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Widgets
+# --------------------------------------------------------------------------------------------
+
+
+class ChartPanel(Vertical):
+    """A chart with its title and a legend in theme colours, plotext underneath."""
+
+    DEFAULT_CSS = """
+    ChartPanel { height: 1fr; }
+    ChartPanel > .chart-head { height: 1; padding: 0 1; }
+    ChartPanel > PlotextPlot { height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="chart-head")
+        yield PlotextPlot()
+
+    @property
+    def plot(self) -> PlotextPlot:
+        return self.query_one(PlotextPlot)
+
+    def show(
+        self,
+        chart: Chart,
+        start: datetime,
+        end: datetime,
+        window: Window,
+        colour: Callable[[str], str],
+    ) -> int:
+        """Draw ``chart`` (main thread only); returns how many series had points."""
+        head = Text.assemble((chart.title, "bold"), "  ", no_wrap=True, overflow="ellipsis")
+        for series in chart.series:
+            head.append("━ ", style=colour(series.role))
+            quiet = (
+                series.role == "throttle" and series.points and not any(v for _, v in series.points)
+            )
+            head.append(series.label + (" (none)" if quiet else "") + "  ")
+        if chart.marks:
+            head.append(f"{AAS_MARK} ", style=colour("provisioned"))
+            head.append(f"AAS ×{len(chart.marks)}  ")
+        if not chart.has_data:
+            head.append("no datapoints in this window", style="italic")
+        self.query_one(".chart-head", Static).update(head)
+
+        plt = self.plot.plt
+        plt.clear_figure()
+        span = (end - start).total_seconds() / 60
+
+        def x(moment: datetime) -> float:
+            return (moment - end).total_seconds() / 60
+
+        plotted = 0
+        for series in chart.series:
+            rgb = _rgb(colour(series.role))
+            if series.points:
+                plotted += 1
+            for segment in series.segments(skip_zero_runs=series.role == "throttle"):
+                xs = [x(t) for t, _ in segment]
+                ys = [v for _, v in segment]
+                # "hd" (quadrant blocks) rather than braille: block elements are in every
+                # monospace font, braille is not (and drifts in SVG screenshots)
+                if len(segment) == 1:
+                    plt.scatter(xs, ys, color=rgb, marker="hd")
+                else:
+                    plt.plot(xs, ys, color=rgb, marker="hd")
+        y_ticks = nice_ticks(chart.top)
+        upper = y_ticks[-1]
+        # AAS activities: a marker on the top edge at their time, not a line through the data
+        for ok in (True, False):
+            times = [x(m.at) for m in chart.marks if m.ok is ok]
+            if times:
+                role = "provisioned" if ok else "hot"
+                plt.scatter(times, [upper] * len(times), color=_rgb(colour(role)), marker=AAS_MARK)
+        plt.ylim(0, upper)
+        plt.yticks(y_ticks, [_fmt_tick(v, y_ticks) for v in y_ticks])
+        plt.xlim(-span, 0)
+        ticks, labels = _time_ticks(start, end, window)
+        plt.xticks([x(t) for t in ticks], labels)
+        self.plot.refresh()
+        return plotted
+
+
+def _period_label(seconds: int) -> str:
+    return f"{seconds // 60}-min" if seconds < 3600 else f"{seconds // 3600}-hour"
+
+
+def _rgb(value: str) -> tuple[int, int, int]:
+    return Color.parse(value).rgb
+
+
+def nice_ticks(top: float, count: int = 5) -> list[float]:
+    """Round y-axis ticks from 0 to at least ``top`` (1, 2, 2.5 or 5 × a power of ten)."""
+    if top <= 0:
+        return [0.0, 0.5, 1.0]
+    raw = top / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    ticks = [0.0]
+    while ticks[-1] < top * 1.02:
+        ticks.append(round(ticks[-1] + step, 10))
+    return ticks
+
+
+def _fmt_tick(value: float, ticks: Sequence[float]) -> str:
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    decimals = next((d for d in range(4) if abs(step * 10**d - round(step * 10**d)) < 1e-9), 3)
+    return f"{value:,.{decimals}f}"
+
+
+def _time_ticks(start: datetime, end: datetime, window: Window) -> tuple[list[datetime], list[str]]:
+    step = window.tick.total_seconds()
+    first = start.timestamp() - start.timestamp() % step + step
+    ticks: list[datetime] = []
+    t = first
+    while t <= end.timestamp():
+        ticks.append(datetime.fromtimestamp(t, tz=UTC))
+        t += step
+    return ticks, [f"{tick:{window.tick_format}}" for tick in ticks]
+
+
+class DetailScreen(Screen[None]):
+    """Charts, partitions, decrease budget, auto scaling and shards of one row."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "back", "Back"),
+        Binding("1", "window('1')", "1 h"),
+        Binding("2", "window('2')", "3 h"),
+        Binding("3", "window('3')", "24 h"),
+        Binding("4", "window('4')", "7 d"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+
+    DEFAULT_CSS = """
+    DetailScreen { layout: vertical; }
+    DetailScreen #detail-title { height: 2; padding: 0 1; background: $panel; }
+    DetailScreen #detail-body { height: 1fr; }
+    DetailScreen #detail-charts { width: 1fr; height: 1fr; }
+    DetailScreen #detail-grid { grid-size: 2 2; grid-gutter: 0 1; height: 1fr; }
+    DetailScreen #detail-side {
+        width: 50; height: 1fr; padding: 0 1; border-left: tall $panel-lighten-1;
+    }
+    DetailScreen #detail-shards { height: auto; max-height: 14; }
+    """
+
+    class Loaded(Message):
+        """Fresh data from the worker (only the newest one matters)."""
+
+        def __init__(self, data: DetailData, generation: int) -> None:
+            super().__init__()
+            self.data = data
+            self.generation = generation
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, DetailScreen.Loaded)
+
+    class Failed(Message):
+        def __init__(self, error: str, generation: int) -> None:
+            super().__init__()
+            self.error = error
+            self.generation = generation
+
+    def __init__(self, row: Row) -> None:
+        super().__init__()
+        self.row = row
+        self.window = WINDOWS[1]
+        self.data: DetailData | None = None
+        #: series with points drawn by the last paint (tests and the title read it)
+        self.series_plotted = 0
+        self.paints = 0
+        self.last_error: str | None = None
+        self._generation = 0
+        self._timer: Timer | None = None
+
+    @property
+    def _capcon(self) -> CapconApp:
+        return cast("CapconApp", self.app)
+
+    # --- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-title")
+        with Horizontal(id="detail-body"):
+            with Vertical(id="detail-charts"):
+                if self.row.kind == "stream":
+                    with Grid(id="detail-grid"):
+                        for key in ("bytes", "records", "throttled", "age"):
+                            yield ChartPanel(id=f"chart-{key}")
+                    yield DataTable(id="detail-shards", cursor_type="none", zebra_stripes=True)
+                else:
+                    yield ChartPanel(id="chart-reads")
+                    yield ChartPanel(id="chart-writes")
+            with VerticalScroll(id="detail-side"):
+                yield Static(id="detail-panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.row.kind == "stream":
+            table = self.query_one("#detail-shards", DataTable)
+            for label, key in (
+                ("shard", "shard"),
+                ("hash range", "share"),
+                ("KB/s", "bytes"),
+                ("records/s", "records"),
+                ("throttled/s", "throttled"),
+                ("load", "load"),
+            ):
+                table.add_column(label, key=key)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._repaint())
+        self._paint_title()
+        self.refresh_now()
+
+    # --- fetching ------------------------------------------------------------------------
+
+    def refresh_now(self) -> None:
+        """Fetch at once (also when someone is back after an idle spell)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        app = self._capcon
+        self.fetch(app.backend, self.window, app.rules, app.feed.usage, self._generation)
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def fetch(
+        self, backend: Any, window: Window, rules: RuleSettings, usage: Any, generation: int
+    ) -> None:
+        """Read the backend in a thread; post the data (or the error)."""
+        worker = get_current_worker()
+        try:
+            data = load_detail(backend, self.row, window, rules, usage)
+        except CapconError as error:
+            message: DetailScreen.Loaded | DetailScreen.Failed = self.Failed(str(error), generation)
+        except Exception as error:  # never let a refresh kill the console
+            message = self.Failed(f"{type(error).__name__}: {error}", generation)
+        else:
+            message = self.Loaded(data, generation)
+        if not worker.is_cancelled:
+            self.post_message(message)
+
+    def _schedule(self, seconds: float) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(seconds, self.refresh_now)
+
+    def _interval(self) -> float:
+        app = self._capcon
+        if app.simulated:
+            return SIM_REFRESH_SECONDS
+        interval = max(AWS_REFRESH_SECONDS, self.window.period / 4)
+        if app.idle:  # nobody looking: the console's idle pace (any key fetches at once)
+            interval = max(interval, app.options.polling.idle_visible_seconds)
+        return interval
+
+    @on(Loaded)
+    def _on_loaded(self, message: Loaded) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self.data = message.data
+        self.last_error = None
+        self._repaint()
+        self._schedule(self._interval())
+
+    @on(Failed)
+    def _on_failed(self, message: Failed) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        if message.error != self.last_error:
+            self.notify(
+                message.error, title=f"detail {self.row.name}", severity="error", timeout=10
+            )
+        self.last_error = message.error
+        self._paint_title()
+        self._schedule(max(RETRY_SECONDS, self._interval()))
+
+    # --- painting ------------------------------------------------------------------------
+
+    def _colour(self, role: str) -> str:
+        """A theme colour by role, with a built-in theme variable if the app lacks one."""
+        fallback = {
+            "consumed": "primary",
+            "provisioned": "success",
+            "throttle": "error",
+            "demand": "secondary",
+            "hot": "warning",
+            "updating": "warning",
+        }
+        variables = self.app.theme_variables
+        value = variables.get(role) or variables.get(fallback.get(role, "foreground"))
+        return value or variables.get("foreground", "white")
+
+    def _repaint(self) -> None:
+        self._paint_title()
+        data = self.data
+        if data is None:
+            return
+        plotted = 0
+        for chart in data.charts:
+            panel = self.query_one(f"#chart-{chart.key}", ChartPanel)
+            plotted += panel.show(chart, data.start, data.end, data.window, self._colour)
+        self.series_plotted = plotted
+        self.paints += 1
+        self._paint_panel(data)
+        if data.shards is not None:
+            self._paint_shards(data.shards)
+
+    def _paint_title(self) -> None:
+        row, data = self.row, self.data
+        status = data.status if data else row.status
+        top = Text.assemble(
+            (data.name if data else row.name, "bold"),
+            f" · {data.kind if data else row.kind} · {data.mode if data else row.mode} · ",
+            (status, f"bold {self._colour('updating')}" if status != "ACTIVE" else ""),
+            f" · {data.capacity}" if data and data.capacity else "",
+        )
+        window = self.window
+        period = _period_label(window.period)
+        second = Text(f"window {window.label} ({period} points, per second)")
+        if data is None:
+            second.append(" · loading…")
+        elif data.data_until is not None:
+            # as the list's status bar says it: the start of the newest datapoint
+            age = (data.end - data.data_until).total_seconds() / 60
+            newest = (
+                "data until"
+                if data.window.period == 60
+                else f"newest {_period_label(data.window.period)} point"
+            )
+            second.append(f" · {newest} {data.data_until:%H:%M} UTC ({age:.0f} min old)")
+        else:
+            second.append(" · no datapoints yet")
+        if self.last_error:
+            second.append(" · ")
+            second.append(
+                f"error: {self.last_error[:80]}", style=f"bold {self._colour('throttle')}"
+            )
+        second.append(" · 1/2/3/4 window · r refresh · Esc back", style="dim")
+        self.query_one("#detail-title", Static).update(Text("\n").join([top, second]))
+
+    def _paint_panel(self, data: DetailData) -> None:
+        styles = {
+            "head": "bold",
+            "hot": f"bold {self._colour('hot')}",
+            "throttle": f"bold {self._colour('throttle')}",
+            "muted": "dim",
+        }
+        text = Text()
+        for n, line in enumerate(data.panel):
+            if n:
+                text.append("\n")
+            text.append(line.text, style=styles.get(line.role, ""))
+        self.query_one("#detail-panel", Static).update(text)
+
+    def _paint_shards(self, loads: Sequence[ShardLoad]) -> None:
+        table = self.query_one("#detail-shards", DataTable)
+        table.clear()
+        hot_style = f"bold {self._colour('hot')}"
+        rows: list[list[str]] = []
+        for load in loads:
+            kb = None if load.bytes_per_second is None else load.bytes_per_second / 1000
+            rows.append(
+                [
+                    load.shard_id,
+                    f"{load.share:.1%}",
+                    _fmt_rate(kb),
+                    _fmt_rate(load.records_per_second),
+                    _fmt_rate(load.throttled_per_second),
+                    "—" if load.load is None else f"{load.load:.0%}" + (" hot" if load.hot else ""),
+                ]
+            )
+        widths = [
+            max(len(str(c.label)), *(len(r[i]) for r in rows)) if rows else 0
+            for i, c in enumerate(table.columns.values())
+        ]
+        for load, cells in zip(loads, rows, strict=True):
+            style = hot_style if load.hot else ""
+            table.add_row(
+                *(
+                    Text(c.ljust(w) if i == 0 else c.rjust(w), style=style)
+                    for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+                ),
+                key=load.shard_id,
+            )
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self.app.pop_screen()
+
+    def action_window(self, key: str) -> None:
+        chosen = next((w for w in WINDOWS if w.key == key), None)
+        if chosen is None or chosen == self.window:
+            return
+        self.window = chosen
+        self._generation += 1
+        self._paint_title()
+        self.refresh_now()
+
+    def action_refresh(self) -> None:
+        self._generation += 1
+        self.refresh_now()

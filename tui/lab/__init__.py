@@ -1,0 +1,1 @@
+"""The trainer's lab: policies side by side on the simulated account."""
