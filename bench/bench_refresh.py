@@ -26,7 +26,7 @@ account has ``4 × (tables + GSIs) + 3 × streams`` metric series.  Then:
   CPU), against polling everything every minute, and visibility-aware polling without back-off
   (50 visible rows every minute, the rest every 5, 15 or 60 min). - **sparse** (no moto): calls
   per refresh of a default Feed (the console's window) over ``fleet:1000,200`` whose throttle
-  series are sparse, as CloudWatch's are. """
+  series are sparse, as CloudWatch's are."""
 
 from __future__ import annotations
 
@@ -68,7 +68,9 @@ def _client(url: str, service: str) -> Any:
     from botocore.config import Config
 
     config = Config(max_pool_connections=32, retries={"mode": "standard", "max_attempts": 5})
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1", config=config)
+    return boto3.client(  # type: ignore[call-overload]
+        service, endpoint_url=url, region_name="us-east-1", config=config
+    )
 
 
 def table_name(i: int) -> str:

@@ -89,6 +89,8 @@ def raw(url: str) -> Callable[[str], Any]:
     config = Config(max_pool_connections=32, retries={"mode": "standard", "max_attempts": 3})
 
     def make(service: str) -> Any:
-        return boto3.client(service, endpoint_url=url, region_name=REGION, config=config)
+        return boto3.client(  # type: ignore[call-overload]
+            service, endpoint_url=url, region_name=REGION, config=config
+        )
 
     return make

@@ -98,7 +98,9 @@ class AwsSession:
                         Config(retries={"mode": "standard", "total_max_attempts": max_attempts})
                     )
                 try:
-                    client = self._boto.client(
+                    # service is a runtime string: the typed per-service clients are the
+                    # adapter's to name (types-boto3 overloads take literals)
+                    client = self._boto.client(  # type: ignore[call-overload]
                         service, endpoint_url=self.endpoint_url, config=config
                     )
                 except BotoCoreError as error:
