@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capcon.core.backends.sim import traffic
 from capcon.core.backends.sim.traffic import (
     PATTERN_NAMES,
     Bell,
@@ -34,6 +33,7 @@ from capcon.core.backends.sim.traffic import (
     TrafficError,
     parse_pattern,
 )
+from capcon.core.backends.sim.traffic import patterns as traffic_patterns
 from capcon.core.model import HASH_KEY_MAX, HASH_KEY_SPACE, HashRange
 from capcon.core.planning.reshard import uniform_ranges
 
@@ -412,7 +412,7 @@ def test_random_walk_keeps_few_blocks_and_rebuilds_the_same_points(
     """Memory stays bounded on long runs: old blocks are dropped and rebuilt identically."""
     times = [i * 45.0 for i in range(20_000)]  # 15,000 points: 59 blocks
     whole = RandomWalk(100, seed=5).sample(times)
-    monkeypatch.setattr(traffic, "_WALK_CACHE", 2)
+    monkeypatch.setattr(traffic_patterns, "_WALK_CACHE", 2)
     walk = RandomWalk(100, seed=5)
     assert walk.sample(times) == whole
     assert len(walk._blocks) <= 2
