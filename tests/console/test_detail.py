@@ -6,7 +6,6 @@ charts (per-second rates, gaps, demand, the provisioned line, shard loads).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -79,139 +78,127 @@ def error_notifications(app: CapconApp) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def test_table_detail_charts_panel_and_windows(tmp_path: Path) -> None:
-    async def scenario() -> None:
-        app = make_app(tmp_path)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_detail(app, pilot, "orders")
-            data = screen.data
-            assert data is not None
-            assert data.name == "orders" and data.kind == "table"
-            assert [c.key for c in data.charts] == ["reads", "writes"]
-            # consumed, provisioned, throttled and demand were all plotted on both charts
-            assert screen.series_plotted == 8
-            for chart in data.charts:
-                roles = {s.role: s for s in chart.series}
-                assert set(roles) == {"consumed", "provisioned", "throttle", "demand"}
-                consumed = roles["consumed"].points
-                assert len(consumed) > 100  # 3 h of 1-minute points (minus CloudWatch's lag)
-                assert all(0 < v < 1_000 for _, v in consumed)  # units per second, not per minute
-            reads = data.charts[0]
-            provisioned = {
-                v for _, v in next(s for s in reads.series if s.role == "provisioned").points
-            }
-            assert provisioned == {500.0}
-            plot = screen.query_one("#chart-reads", ChartPanel).plot
-            r, g, b = Color.parse(app.theme_variables["consumed"]).rgb
-            assert f"38;2;{r};{g};{b}" in plot.plt.build()  # drawn in the theme's colour
-            text = panel_text(screen)
-            assert "estimate" in text and "Partitions" in text
-            assert "Decrease budget" in text and "left" in text and "next allowed" in text
-            assert "Warm throughput" in text
-            title = str(screen.query_one("#detail-title").render())
-            assert "orders" in title and "500 RCU / 300 WCU" in title and "3 h" in title
-            app.save_screenshot(path="/tmp", filename="capcon-detail-orders.svg")
+async def test_table_detail_charts_panel_and_windows(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(app, pilot, "orders")
+        data = screen.data
+        assert data is not None
+        assert data.name == "orders" and data.kind == "table"
+        assert [c.key for c in data.charts] == ["reads", "writes"]
+        # consumed, provisioned, throttled and demand were all plotted on both charts
+        assert screen.series_plotted == 8
+        for chart in data.charts:
+            roles = {s.role: s for s in chart.series}
+            assert set(roles) == {"consumed", "provisioned", "throttle", "demand"}
+            consumed = roles["consumed"].points
+            assert len(consumed) > 100  # 3 h of 1-minute points (minus CloudWatch's lag)
+            assert all(0 < v < 1_000 for _, v in consumed)  # units per second, not per minute
+        reads = data.charts[0]
+        provisioned = {
+            v for _, v in next(s for s in reads.series if s.role == "provisioned").points
+        }
+        assert provisioned == {500.0}
+        plot = screen.query_one("#chart-reads", ChartPanel).plot
+        r, g, b = Color.parse(app.theme_variables["consumed"]).rgb
+        assert f"38;2;{r};{g};{b}" in plot.plt.build()  # drawn in the theme's colour
+        text = panel_text(screen)
+        assert "estimate" in text and "Partitions" in text
+        assert "Decrease budget" in text and "left" in text and "next allowed" in text
+        assert "Warm throughput" in text
+        title = str(screen.query_one("#detail-title").render())
+        assert "orders" in title and "500 RCU / 300 WCU" in title and "3 h" in title
+        app.save_screenshot(path="/tmp", filename="capcon-detail-orders.svg")
 
-            # a theme switch repaints the charts in the new theme's colours
-            app.register_theme(
-                Theme("test-green", primary="#008800", variables={"consumed": "#12AB34"})
-            )
-            app.theme = "test-green"
-            await pilot.pause()
-            assert f"38;2;{0x12};{0xAB};{0x34}" in plot.plt.build()
+        # a theme switch repaints the charts in the new theme's colours
+        app.register_theme(
+            Theme("test-green", primary="#008800", variables={"consumed": "#12AB34"})
+        )
+        app.theme = "test-green"
+        await pilot.pause()
+        assert f"38;2;{0x12};{0xAB};{0x34}" in plot.plt.build()
 
-            await pilot.press("3")
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            assert screen.window.label == "24 h"
-            assert screen.data is not None and screen.data.window.label == "24 h"
-            assert screen.data.window.period == 300
-            assert "24 h" in str(screen.query_one("#detail-title").render())
-            assert screen.series_plotted == 8
+        await pilot.press("3")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.window.label == "24 h"
+        assert screen.data is not None and screen.data.window.label == "24 h"
+        assert screen.data.window.period == 300
+        assert "24 h" in str(screen.query_one("#detail-title").render())
+        assert screen.series_plotted == 8
 
-            await pilot.press("escape")
-            await pilot.pause()
-            assert not isinstance(app.screen, DetailScreen)
-            assert app.selected_row() is not None
-
-    asyncio.run(scenario())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, DetailScreen)
+        assert app.selected_row() is not None
 
 
-def test_auto_scaled_table_marks_activities_and_policies(tmp_path: Path) -> None:
-    async def scenario() -> None:
-        app = make_app(tmp_path)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_detail(app, pilot, "checkout")
-            assert screen.data is not None
-            marks = [m for c in screen.data.charts for m in c.marks]
-            assert marks, "the bell curve under AAS scales within 3 h"
-            text = panel_text(screen)
-            assert "Auto scaling" in text and "target 70%" in text
-            assert "Scaling activities" in text
-            app.save_screenshot(path="/tmp", filename="capcon-detail-checkout.svg")
-            screen.action_back()
-            await pilot.pause()
-            trap = await open_detail(app, pilot, "inventory")
-            assert "no policy" in panel_text(trap)
-
-    asyncio.run(scenario())
+async def test_auto_scaled_table_marks_activities_and_policies(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(app, pilot, "checkout")
+        assert screen.data is not None
+        marks = [m for c in screen.data.charts for m in c.marks]
+        assert marks, "the bell curve under AAS scales within 3 h"
+        text = panel_text(screen)
+        assert "Auto scaling" in text and "target 70%" in text
+        assert "Scaling activities" in text
+        app.save_screenshot(path="/tmp", filename="capcon-detail-checkout.svg")
+        screen.action_back()
+        await pilot.pause()
+        trap = await open_detail(app, pilot, "inventory")
+        assert "no policy" in panel_text(trap)
 
 
-def test_stream_detail_shards(tmp_path: Path) -> None:
-    async def scenario() -> None:
-        app = make_app(tmp_path)
-        # 27 minutes on: the newest published minutes fall in payments' hourly spike
-        app.backend.run(lambda: app.backend.inner.advance(27 * 60, resolution=10))
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_detail(app, pilot, "payments")
-            data = screen.data
-            assert data is not None and data.shards is not None
-            assert [c.key for c in data.charts] == ["bytes", "records", "throttled", "age"]
-            assert len(data.shards) == 4
-            assert abs(sum(s.share for s in data.shards) - 1.0) < 1e-9
-            assert all(s.load is not None for s in data.shards)
-            hot = [s for s in data.shards if s.hot]
-            assert len(hot) == 1  # the hot key's shard
-            assert hot[0].load is not None and hot[0].load >= 0.8
-            table = screen.query_one("#detail-shards", DataTable)
-            assert table.row_count == 4
-            hot_colour = app.theme_variables["hot"]
-            for row_index, load in enumerate(data.shards):
-                cells = table.get_row_at(row_index)
-                styled = all(hot_colour in str(cell.style) for cell in cells)
-                assert styled is load.hot
-            limits = [s for c in data.charts for s in c.series if s.label == "limit"]
-            assert {p[1] for p in limits[0].points} == {4.0}  # 4 shards × 1 MB/s
-            assert {p[1] for p in limits[1].points} == {4_000.0}  # 4 shards × 1,000 rec/s
-            assert "Hot shards" in panel_text(screen) and "hot" in panel_text(screen).lower()
-            app.save_screenshot(path="/tmp", filename="capcon-detail-payments.svg")
-
-    asyncio.run(scenario())
+async def test_stream_detail_shards(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    # 27 minutes on: the newest published minutes fall in payments' hourly spike
+    app.backend.run(lambda: app.backend.inner.advance(27 * 60, resolution=10))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(app, pilot, "payments")
+        data = screen.data
+        assert data is not None and data.shards is not None
+        assert [c.key for c in data.charts] == ["bytes", "records", "throttled", "age"]
+        assert len(data.shards) == 4
+        assert abs(sum(s.share for s in data.shards) - 1.0) < 1e-9
+        assert all(s.load is not None for s in data.shards)
+        hot = [s for s in data.shards if s.hot]
+        assert len(hot) == 1  # the hot key's shard
+        assert hot[0].load is not None and hot[0].load >= 0.8
+        table = screen.query_one("#detail-shards", DataTable)
+        assert table.row_count == 4
+        hot_colour = app.theme_variables["hot"]
+        for row_index, load in enumerate(data.shards):
+            cells = table.get_row_at(row_index)
+            styled = all(hot_colour in str(cell.style) for cell in cells)
+            assert styled is load.hot
+        limits = [s for c in data.charts for s in c.series if s.label == "limit"]
+        assert {p[1] for p in limits[0].points} == {4.0}  # 4 shards × 1 MB/s
+        assert {p[1] for p in limits[1].points} == {4_000.0}  # 4 shards × 1,000 rec/s
+        assert "Hot shards" in panel_text(screen) and "hot" in panel_text(screen).lower()
+        app.save_screenshot(path="/tmp", filename="capcon-detail-payments.svg")
 
 
-def test_backend_error_becomes_a_notification(tmp_path: Path) -> None:
-    async def scenario() -> None:
-        app = make_app(tmp_path)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_detail(app, pilot, "orders")
-            paints = screen.paints
+async def test_backend_error_becomes_a_notification(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(app, pilot, "orders")
+        paints = screen.paints
 
-            def fail(*args: Any, **kwargs: Any) -> list[MetricSeries]:
-                raise Throttled("rate exceeded")
+        def fail(*args: Any, **kwargs: Any) -> list[MetricSeries]:
+            raise Throttled("rate exceeded")
 
-            app.backend.inner.get_metric_data = fail
-            screen.action_refresh()
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            assert app.screen is screen and app.is_running
-            assert any("rate exceeded" in m for m in error_notifications(app))
-            assert screen.last_error == "rate exceeded"
-            assert "rate exceeded" in str(screen.query_one("#detail-title").render())
-            assert screen.paints == paints  # the last good charts stay up
-
-    asyncio.run(scenario())
+        app.backend.inner.get_metric_data = fail
+        screen.action_refresh()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen and app.is_running
+        assert any("rate exceeded" in m for m in error_notifications(app))
+        assert screen.last_error == "rate exceeded"
+        assert "rate exceeded" in str(screen.query_one("#detail-title").render())
+        assert screen.paints == paints  # the last good charts stay up
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ number the test moves: no test waits for a timer to fire.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,7 +147,7 @@ async def first_two_polls(app: CapconApp, pilot: Any) -> None:
     raise AssertionError(f"polls: {app._polls}")
 
 
-async def _test_console_on_aws_is_not_idle_while_used_and_keeps_one_chain_of_polls(
+async def test_console_on_aws_is_not_idle_while_used_and_keeps_one_chain_of_polls(
     tmp_path: Path,
 ) -> None:
     app, _account, _clock = aws_console(tmp_path, PollPolicy(3600, 3600, 600, 3600, 3600))
@@ -164,7 +163,7 @@ async def _test_console_on_aws_is_not_idle_while_used_and_keeps_one_chain_of_pol
         assert "idle" not in status_bar(app)
 
 
-async def _test_idle_console_backs_off_and_the_next_key_refreshes_at_once(tmp_path: Path) -> None:
+async def test_idle_console_backs_off_and_the_next_key_refreshes_at_once(tmp_path: Path) -> None:
     app, account, clock = aws_console(tmp_path, PollPolicy())
     async with app.run_test(size=SIZE) as pilot:
         await first_two_polls(app, pilot)
@@ -193,7 +192,7 @@ async def _test_idle_console_backs_off_and_the_next_key_refreshes_at_once(tmp_pa
         assert len(pending_polls(app)) == 1
 
 
-async def _test_detail_screen_slows_to_the_idle_pace(tmp_path: Path) -> None:
+async def test_detail_screen_slows_to_the_idle_pace(tmp_path: Path) -> None:
     app, _account, clock = aws_console(tmp_path, PollPolicy())
     async with app.run_test(size=SIZE) as pilot:
         await first_two_polls(app, pilot)
@@ -207,7 +206,7 @@ async def _test_detail_screen_slows_to_the_idle_pace(tmp_path: Path) -> None:
         assert screen._interval() == 300.0
 
 
-async def _test_simulated_console_is_never_idle(tmp_path: Path) -> None:
+async def test_simulated_console_is_never_idle(tmp_path: Path) -> None:
     app, _account = demo_console(tmp_path / "audit.jsonl", now=NOW)
     async with app.run_test(size=SIZE) as pilot:
         app.clock = lambda: 10.0**9
@@ -215,22 +214,6 @@ async def _test_simulated_console_is_never_idle(tmp_path: Path) -> None:
         assert not app.idle
         app._polls = 3
         assert app._poll_step() == PollStep(hidden=True, idle=False, delay=5.0)  # paused
-
-
-def test_console_on_aws_is_not_idle_while_used_and_keeps_one_chain_of_polls(tmp_path: Path) -> None:
-    asyncio.run(_test_console_on_aws_is_not_idle_while_used_and_keeps_one_chain_of_polls(tmp_path))
-
-
-def test_idle_console_backs_off_and_the_next_key_refreshes_at_once(tmp_path: Path) -> None:
-    asyncio.run(_test_idle_console_backs_off_and_the_next_key_refreshes_at_once(tmp_path))
-
-
-def test_detail_screen_slows_to_the_idle_pace(tmp_path: Path) -> None:
-    asyncio.run(_test_detail_screen_slows_to_the_idle_pace(tmp_path))
-
-
-def test_simulated_console_is_never_idle(tmp_path: Path) -> None:
-    asyncio.run(_test_simulated_console_is_never_idle(tmp_path))
 
 
 def test_help_says_how_the_aws_console_polls() -> None:

@@ -7,7 +7,6 @@ character, style included.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -53,16 +52,13 @@ def line(table: ResourceList, y: int) -> str:
     return table.render_lines(Region(0, y, table.size.width, 1))[0].text
 
 
-def run(app: ListApp, scenario: Any, size: tuple[int, int] = (40, 12)) -> None:
-    async def go() -> None:
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await scenario(app.query_one(ResourceList), pilot)
-
-    asyncio.run(go())
+async def run(app: ListApp, scenario: Any, size: tuple[int, int] = (40, 12)) -> None:
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await scenario(app.query_one(ResourceList), pilot)
 
 
-def test_keys_move_the_cursor_and_keep_it_on_screen_under_a_fixed_header() -> None:
+async def test_keys_move_the_cursor_and_keep_it_on_screen_under_a_fixed_header() -> None:
     async def scenario(table: ResourceList, pilot: Any) -> None:
         assert table.size.height == 12  # the header and 11 rows
         await pilot.press("down", "down")
@@ -84,10 +80,10 @@ def test_keys_move_the_cursor_and_keep_it_on_screen_under_a_fixed_header() -> No
         await pilot.press("up")
         assert table.cursor_row == 0
 
-    run(ListApp(100), scenario)
+    await run(ListApp(100), scenario)
 
 
-def test_enter_and_double_click_open_a_row_a_single_click_selects_it() -> None:
+async def test_enter_and_double_click_open_a_row_a_single_click_selects_it() -> None:
     app = ListApp(5)
 
     async def scenario(table: ResourceList, pilot: Any) -> None:
@@ -104,10 +100,10 @@ def test_enter_and_double_click_open_a_row_a_single_click_selects_it() -> None:
         await pilot.pause()
         assert table.cursor_row == 1 and app.opened == ["t001", "t001"]
 
-    run(app, scenario)
+    await run(app, scenario)
 
 
-def test_an_empty_list_has_no_cursor_row_to_open() -> None:
+async def test_an_empty_list_has_no_cursor_row_to_open() -> None:
     app = ListApp(0)
 
     async def scenario(table: ResourceList, pilot: Any) -> None:
@@ -115,10 +111,10 @@ def test_an_empty_list_has_no_cursor_row_to_open() -> None:
         assert table.cursor_key is None and table.row_count == 0 and app.opened == []
         assert line(table, 1).strip() == ""
 
-    run(app, scenario)
+    await run(app, scenario)
 
 
-def test_update_cells_changes_only_what_it_names_and_refuses_unknown_cells_whole() -> None:
+async def test_update_cells_changes_only_what_it_names_and_refuses_unknown_cells_whole() -> None:
     async def scenario(table: ResourceList, pilot: Any) -> None:
         before = [line(table, y) for y in range(1, 4)]
         repainted: list[tuple[Region, ...]] = []
@@ -145,7 +141,7 @@ def test_update_cells_changes_only_what_it_names_and_refuses_unknown_cells_whole
         with pytest.raises(UnknownCell):
             table.get_cell("t002", "colour")
 
-    run(ListApp(50), scenario)
+    await run(ListApp(50), scenario)
 
 
 def test_set_rows_refuses_a_duplicate_key_or_a_short_row() -> None:
@@ -157,16 +153,16 @@ def test_set_rows_refuses_a_duplicate_key_or_a_short_row() -> None:
     assert table.row_count == 0
 
 
-def test_the_cursor_stays_on_its_index_clamped_when_rows_are_replaced() -> None:
+async def test_the_cursor_stays_on_its_index_clamped_when_rows_are_replaced() -> None:
     async def scenario(table: ResourceList, pilot: Any) -> None:
         table.move_cursor(row=8)
         table.set_rows(rows(4))
         assert table.cursor_row == 3 and table.row_keys == ["t000", "t001", "t002", "t003"]
 
-    run(ListApp(10), scenario)
+    await run(ListApp(10), scenario)
 
 
-def test_a_list_wider_than_the_screen_scrolls_sideways_and_keeps_its_row_background() -> None:
+async def test_a_list_wider_than_the_screen_scrolls_sideways_and_keeps_its_row_background() -> None:
     async def scenario(table: ResourceList, pilot: Any) -> None:
         assert table.table_width == 27
         assert table.max_scroll_x == 27 - 20
@@ -174,7 +170,7 @@ def test_a_list_wider_than_the_screen_scrolls_sideways_and_keeps_its_row_backgro
         assert table.scroll_offset.x == 1
         assert line(table, 1).startswith("t000 ")  # the pad before "t000" scrolled off
 
-    run(ListApp(3), scenario, size=(20, 8))
+    await run(ListApp(3), scenario, size=(20, 8))
 
     async def wide(table: ResourceList, pilot: Any) -> None:
         assert table.max_scroll_x == 0
@@ -183,7 +179,7 @@ def test_a_list_wider_than_the_screen_scrolls_sideways_and_keeps_its_row_backgro
         backgrounds = {segment.style.bgcolor for segment in row if segment.style}
         assert len(backgrounds) == 1  # the row's background runs to the edge, in one colour
 
-    run(ListApp(3), wide, size=(60, 8))
+    await run(ListApp(3), wide, size=(60, 8))
 
 
 # --- cells: the same characters and styles as Rich --------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import colorsys
 import itertools
 import math
@@ -463,24 +462,21 @@ class ThemedApp(App[None]):
             yield Static(key, id=key)
 
 
-def test_app_switches_to_every_built_in_and_user_theme(tmp_path: Path) -> None:
+async def test_app_switches_to_every_built_in_and_user_theme(tmp_path: Path) -> None:
     write(tmp_path, "mine.toml", GOOD_FILE.format(name="mine"))
     extra, messages = user_themes(tmp_path)
     assert messages == []
     themes = [*builtin_themes(), *extra]
 
-    async def run() -> list[str]:
-        app = ThemedApp(themes)
-        seen = []
-        async with app.run_test(size=(40, 12)) as pilot:
-            for theme in themes:
-                app.theme = theme.name
-                await pilot.pause()
-                seen.append(app.current_theme.name)
-                assert app.theme_variables["throttle"] == theme.variables["throttle"]
-                throttle = app.query_one("#throttle", Static)
-                assert throttle.styles.color == Color.parse(theme.variables["throttle"])
-                assert app.has_class("-dark-mode") is theme.dark
-        return seen
-
-    assert asyncio.run(run()) == [*BUILTIN_NAMES, "mine"]
+    app = ThemedApp(themes)
+    seen = []
+    async with app.run_test(size=(40, 12)) as pilot:
+        for theme in themes:
+            app.theme = theme.name
+            await pilot.pause()
+            seen.append(app.current_theme.name)
+            assert app.theme_variables["throttle"] == theme.variables["throttle"]
+            throttle = app.query_one("#throttle", Static)
+            assert throttle.styles.color == Color.parse(theme.variables["throttle"])
+            assert app.has_class("-dark-mode") is theme.dark
+    assert seen == [*BUILTIN_NAMES, "mine"]

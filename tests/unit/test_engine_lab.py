@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,56 +84,50 @@ def test_autoscale_cli(
     assert main(["--sim", "--read-only", "autoscale", "--apply"]) == 2
 
 
-def test_lab_steps_and_fills_the_results() -> None:
-    async def scenario() -> None:
-        app = LabApp("bell", 70, ("aas-legacy", "h2", "capcon"), speed=60, autoplay=False)
-        async with app.run_test(size=(160, 50)) as pilot:
-            table = app.query_one("#results", DataTable)
-            assert table.row_count == 3
-            for _ in range(40):  # 40 simulated minutes, one step each
-                app.action_step()
-            await pilot.pause()
-            clock = app.lanes[0].account
-            assert (clock.now() - clock.epoch).total_seconds() == 40 * 60
-            assert all(lane.account.now() == clock.now() for lane in app.lanes)
-            success = str(table.get_cell("capcon", "success"))
-            assert success.endswith("%") and float(success[:-1]) > 0
-            assert float(str(table.get_cell("h2", "WCU-hours")).replace(",", "")) > 0
-            # by minute 40 the bell is rising: every policy has scaled out at least once
-            assert all(lane.ups >= 1 for lane in app.lanes)
-            logs = list(app.query(RichLog))
-            assert len(logs) == 3 and all(log.lines for log in logs)
-            await pilot.press("space")
-            assert app.playing
-            await pilot.press("space")
-            assert not app.playing
-            await pilot.press("r")
-            assert (app.lanes[0].account.now() - app.lanes[0].account.epoch).total_seconds() == 0
-
-    asyncio.run(scenario())
+async def test_lab_steps_and_fills_the_results() -> None:
+    app = LabApp("bell", 70, ("aas-legacy", "h2", "capcon"), speed=60, autoplay=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.query_one("#results", DataTable)
+        assert table.row_count == 3
+        for _ in range(40):  # 40 simulated minutes, one step each
+            app.action_step()
+        await pilot.pause()
+        clock = app.lanes[0].account
+        assert (clock.now() - clock.epoch).total_seconds() == 40 * 60
+        assert all(lane.account.now() == clock.now() for lane in app.lanes)
+        success = str(table.get_cell("capcon", "success"))
+        assert success.endswith("%") and float(success[:-1]) > 0
+        assert float(str(table.get_cell("h2", "WCU-hours")).replace(",", "")) > 0
+        # by minute 40 the bell is rising: every policy has scaled out at least once
+        assert all(lane.ups >= 1 for lane in app.lanes)
+        logs = list(app.query(RichLog))
+        assert len(logs) == 3 and all(log.lines for log in logs)
+        await pilot.press("space")
+        assert app.playing
+        await pilot.press("space")
+        assert not app.playing
+        await pilot.press("r")
+        assert (app.lanes[0].account.now() - app.lanes[0].account.epoch).total_seconds() == 0
 
 
-def test_lab_stops_at_the_minutes_its_lanes_keep() -> None:
+async def test_lab_stops_at_the_minutes_its_lanes_keep() -> None:
     """The totals add up every minute since the start; a lane keeps them for LAB_HOURS,
     so the session stops there (and says so) rather than count only the newest."""
 
-    async def scenario() -> None:
-        app = LabApp("bell", 70, ("h2", "capcon"), speed=60, autoplay=False)
-        async with app.run_test(size=(160, 50)) as pilot:
-            assert app.limit_seconds == LAB_HOURS * 3600
-            app.limit_seconds = 150
-            app.playing = True
+    app = LabApp("bell", 70, ("h2", "capcon"), speed=60, autoplay=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        assert app.limit_seconds == LAB_HOURS * 3600
+        app.limit_seconds = 150
+        app.playing = True
+        app.advance(60)
+        assert app.playing  # 60 of 150 s
+        for _ in range(3):
             app.advance(60)
-            assert app.playing  # 60 of 150 s
-            for _ in range(3):
-                app.advance(60)
-            await pilot.pause()
-            clock = app.lanes[0].account
-            assert (clock.now() - clock.epoch).total_seconds() == 150
-            assert not app.playing
-            assert any("simulated days at most" in str(n.message) for n in app._notifications)
-
-    asyncio.run(scenario())
+        await pilot.pause()
+        clock = app.lanes[0].account
+        assert (clock.now() - clock.epoch).total_seconds() == 150
+        assert not app.playing
+        assert any("simulated days at most" in str(n.message) for n in app._notifications)
 
 
 def test_lab_refuses_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
