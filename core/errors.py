@@ -3,13 +3,19 @@
 Both backends (the AWS adapter and the simulated account) raise these, so the console and the
 CLI handle one set of errors in one place.  ``aws_code`` is the AWS error code the error stands
 for, when there is one.
+
+This module is a leaf: it imports nothing of capcon when it runs (``Violation`` is named for
+the type checker only), so every layer can raise these errors.  Which error answers which
+broken rule is the rule book's knowledge: ``capcon.core.rules.error_for_violations``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from capcon.core.rules import Violation
+if TYPE_CHECKING:
+    from capcon.core.rules.violations import Violation
 
 
 class CapconError(Exception):
@@ -57,30 +63,3 @@ class CredentialsMissing(BackendError):
 
 class EndpointUnreachable(BackendError):
     """The endpoint did not answer."""
-
-
-def error_for_violations(violations: Sequence[Violation]) -> BackendError:
-    """The error AWS would answer a request breaking these rules with.
-
-    ``UPDATING`` → ``ResourceInUseException``; decrease budget and quotas →
-    ``LimitExceededException``; everything else → ``ValidationException``.
-    """
-    from capcon.core.rules import Code
-
-    codes = {v.code for v in violations}
-    message = "; ".join(v.message for v in violations if v.code is not Code.WHOLE_REQUEST)
-    if Code.RESOURCE_BUSY in codes:
-        return ResourceInUse(message, violations)
-    limit_codes = {
-        Code.DECREASE_BUDGET,
-        Code.ABOVE_ACCOUNT_QUOTA,
-        Code.RESHARD_LIMIT,
-        Code.ACCOUNT_SHARD_QUOTA,
-        Code.MODE_SWITCH_LIMIT,
-        Code.ABOVE_RESOURCE_QUOTA,
-    }
-    if codes & limit_codes:
-        return LimitExceeded(message, violations)
-    if Code.UNKNOWN_INDEX in codes:
-        return NotFound(message, violations)
-    return ValidationFailed(message, violations)

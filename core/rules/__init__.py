@@ -15,9 +15,13 @@ so a user can set it from a file (``capcon.core.config.schema.apply_overrides``)
 
 The package re-exports every module's public names, so callers import from
 ``capcon.core.rules``; the modules split it by service: ``dynamodb``, ``kinesis``, and what both
-share (``violations``, ``settings``, ``timefmt``).
+share (``violations``, ``settings``, ``timefmt``), and ``aws_errors``: the error AWS
+answers a broken rule with.
 """
 
+from capcon.core.rules.aws_errors import (
+    error_for_violations as error_for_violations,
+)
 from capcon.core.rules.dynamodb import (
     AccountCapacity as AccountCapacity,
 )

@@ -24,7 +24,7 @@ from capcon.core.backends.sim.metrics import MetricStore
 from capcon.core.backends.sim.streams import SimStream
 from capcon.core.backends.sim.tables import SimPart, SimSettings, SimTable
 from capcon.core.backends.sim.traffic import Pattern, StreamLoad
-from capcon.core.errors import NotFound, ResourceInUse, ValidationFailed, error_for_violations
+from capcon.core.errors import NotFound, ResourceInUse, ValidationFailed
 from capcon.core.model import BillingMode, HashRange, Stream, StreamMode, Table, Throughput
 from capcon.core.planning.partitions import estimate_partitions, split_above
 from capcon.core.planning.planner import PlanContext, check_table_change
@@ -59,6 +59,7 @@ from capcon.core.rules import (
     check_shard_count,
     check_stream_mode_switch,
     decrease_budget,
+    error_for_violations,
 )
 
 READ_DIMENSIONS = {TABLE_READ, INDEX_READ}
