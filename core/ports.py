@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from capcon.core.model import BillingMode, Stream, StreamMode, Table, Throughput
+from capcon.core.rules.dynamodb import AccountCapacity
 
 # --------------------------------------------------------------------------------------------
 # Inventory
@@ -235,3 +236,68 @@ class Backend(Inventory, Metrics, Actuator, AutoScaling, Clock, Protocol):
     """Everything a backend offers; the console and the CLI take one of these."""
 
     label: str
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation
+# --------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class SimulationControls(Protocol):
+    """What a simulated backend offers beyond the ports: its clock, and what it knows exactly.
+
+    The simulated account provides one; the AWS adapter provides none.  Whoever builds a
+    session hands the controls (or ``None``) to the console and the CLI next to the backend,
+    so "is this simulated?" is always "were controls given?", never a look at a backend's
+    class.  Time moves only through :meth:`tick` and :meth:`step`: nothing here reads the wall
+    clock, the caller passes real elapsed seconds.
+    """
+
+    def now(self) -> datetime:
+        """Simulated time (the backend's :meth:`Clock.now`)."""
+        ...
+
+    @property
+    def paused(self) -> bool:
+        """``True`` while the clock is frozen (:meth:`tick` moves nothing)."""
+        ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    @property
+    def speed(self) -> float:
+        """Simulated seconds per real second (1× is real time, 60× a minute per second)."""
+        ...
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        """A ``ValueError`` naming the allowed range when ``value`` is outside
+        :attr:`speed_range` (the clock is left as it was)."""
+        ...
+
+    @property
+    def speed_range(self) -> tuple[float, float]:
+        """The slowest and the fastest speed allowed."""
+        ...
+
+    def tick(self, real_seconds: float) -> int:
+        """Advance by ``real_seconds`` × speed (nothing while paused); returns the simulated
+        seconds that passed."""
+        ...
+
+    def step(self, seconds: int) -> None:
+        """Advance exactly ``seconds`` simulated seconds, paused or not."""
+        ...
+
+    def account_capacity(self) -> AccountCapacity:
+        """Provisioned units in use across every table and GSI (AWS would need a
+        ``DescribeTable`` per table, so it is asked only of the simulation)."""
+        ...
+
+    def reshard_history(self, stream: str) -> tuple[datetime, ...]:
+        """Every counted reshard of ``stream`` (``UpdateShardCount``), oldest first: the
+        simulation keeps them all, AWS tells none."""
+        ...

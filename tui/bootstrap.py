@@ -68,6 +68,7 @@ def run_console(args: argparse.Namespace) -> int:
         books.prices,
         session.audit,
         options,
+        controls=session.controls,
         themes=themes,
         theme_warnings=warnings,
     )

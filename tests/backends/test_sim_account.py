@@ -33,9 +33,10 @@ from capcon.core.ports import (
     MetricQuery,
     ScalableTarget,
     ScalingPolicy,
+    SimulationControls,
     TableChange,
 )
-from capcon.core.rules import Code
+from capcon.core.rules import AccountCapacity, Code
 
 #: A Monday, 10:00 UTC: the first hours of every test stay inside one UTC day.
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
@@ -963,6 +964,36 @@ def test_pause_stops_tick_but_not_step() -> None:
     acc.clock.paused = False
     assert acc.tick(1) == 60
     assert writes_of(acc, "t") == ([600.0] * 2, [0.0] * 2)
+
+
+def test_the_accounts_simulation_controls_drive_its_clock() -> None:
+    acc = stream_account()
+    acc.add_table(TableSpec("t", Throughput(5, 100), reads=Steady(0), writes=Steady(10)))
+    controls = acc.controls
+    assert isinstance(controls, SimulationControls)
+    assert controls.now() == acc.now() == T0
+    assert controls.speed_range == (1.0, 3_600.0)
+    controls.speed = 60
+    assert acc.clock.speed == 60
+    with pytest.raises(SpeedError, match=r"1× to 3,600×"):
+        controls.speed = 7_200
+    assert controls.speed == 60  # unchanged by the refusal
+    controls.pause()
+    assert controls.paused and acc.clock.paused
+    assert controls.tick(100) == 0
+    controls.step(MIN)  # paused or not
+    assert controls.now() == T0 + timedelta(minutes=1)
+    controls.resume()
+    assert not controls.paused
+    assert controls.tick(1) == 60
+    assert controls.now() == T0 + timedelta(minutes=2)
+    # what the simulation knows exactly: capacity in use, and every counted reshard
+    assert controls.account_capacity() == AccountCapacity(5, 100)
+    assert controls.reshard_history("s") == ()
+    acc.update_shard_count("s", 8)
+    assert controls.reshard_history("s") == (T0 + timedelta(minutes=2),)
+    with pytest.raises(NotFound):
+        controls.reshard_history("nope")
 
 
 def test_time_only_moves_forward_in_whole_steps() -> None:

@@ -14,6 +14,7 @@ from textual.color import Color
 from textual.theme import Theme
 from textual.widgets import DataTable
 
+from capcon.core.backends.sim.account import SimAccount
 from capcon.core.backends.sim.scenarios import build_scenario
 from capcon.core.config.prices import load_price_book
 from capcon.core.errors import Throttled
@@ -39,16 +40,18 @@ NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 SIZE = (160, 50)
 
 
-def make_app(tmp_path: Path) -> CapconApp:
+def make_app(tmp_path: Path) -> tuple[CapconApp, SimAccount]:
     acc = build_scenario("demo", NOW)
-    return CapconApp(
+    app = CapconApp(
         acc,
         Origin("simulated", "sim:demo"),
         RuleSettings(),
         load_price_book("us-east-1"),
         AuditLog(tmp_path / "audit.jsonl"),
         ConsoleOptions(poll=True, sim_speed=1.0),
+        controls=acc.controls,
     )
+    return app, acc
 
 
 async def open_detail(app: CapconApp, pilot: Any, name: str) -> DetailScreen:
@@ -79,7 +82,7 @@ def error_notifications(app: CapconApp) -> list[str]:
 
 
 async def test_table_detail_charts_panel_and_windows(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
+    app, _ = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_detail(app, pilot, "orders")
         data = screen.data
@@ -135,7 +138,7 @@ async def test_table_detail_charts_panel_and_windows(tmp_path: Path) -> None:
 
 
 async def test_auto_scaled_table_marks_activities_and_policies(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
+    app, _ = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_detail(app, pilot, "checkout")
         assert screen.data is not None
@@ -152,9 +155,9 @@ async def test_auto_scaled_table_marks_activities_and_policies(tmp_path: Path) -
 
 
 async def test_stream_detail_shards(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
+    app, acc = make_app(tmp_path)
     # 27 minutes on: the newest published minutes fall in payments' hourly spike
-    app.backend.run(lambda: app.backend.inner.advance(27 * 60, resolution=10))
+    acc.advance(27 * 60, resolution=10)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_detail(app, pilot, "payments")
         data = screen.data
@@ -181,7 +184,7 @@ async def test_stream_detail_shards(tmp_path: Path) -> None:
 
 
 async def test_backend_error_becomes_a_notification(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
+    app, acc = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_detail(app, pilot, "orders")
         paints = screen.paints
@@ -189,7 +192,7 @@ async def test_backend_error_becomes_a_notification(tmp_path: Path) -> None:
         def fail(*args: Any, **kwargs: Any) -> list[MetricSeries]:
             raise Throttled("rate exceeded")
 
-        app.backend.inner.get_metric_data = fail
+        acc.get_metric_data = fail  # type: ignore[method-assign]
         screen.action_refresh()
         await pilot.pause()
         await app.workers.wait_for_complete()

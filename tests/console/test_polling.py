@@ -1,7 +1,7 @@
 """Visibility-aware polling with an idle back-off: the pure policy, then the console on it.
 
-The console part runs the demo account behind a plain proxy, so the console treats it as
-AWS (it polls by the policy, not every second), with the policy's clock replaced by a
+The console part runs the demo account without its simulation controls, so the console
+treats it as AWS (it polls by the policy, not every second), with the policy's clock replaced by a
 number the test moves: no test waits for a timer to fire.
 """
 
@@ -89,16 +89,6 @@ def test_metrics_per_hour_of_1000_tables_and_200_streams() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-class AsIfAws:
-    """The demo account behind a proxy: the console sees a backend that is not simulated."""
-
-    def __init__(self, inner: SimAccount) -> None:
-        self._inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -110,8 +100,8 @@ class FakeClock:
 def aws_console(tmp_path: Path, policy: PollPolicy) -> tuple[CapconApp, SimAccount, FakeClock]:
     account = build_scenario("demo", NOW)
     account.clock.paused = True
-    app = CapconApp(
-        AsIfAws(account),
+    app = CapconApp(  # no simulation controls: the console treats the account as AWS
+        account,
         Origin("aws", "aws:test", region="us-east-1"),
         RuleSettings(),
         load_price_book("us-east-1"),
@@ -225,3 +215,41 @@ def test_help_says_how_the_aws_console_polls() -> None:
     never = HelpScreen(False, False, PollPolicy(30, 600, 0, 30, 600)).text
     assert "every 30 s, the rest every 10 min" in never and "without a key" not in never
     assert "Rows on screen" not in HelpScreen(True, False, PollPolicy()).text
+
+
+# --------------------------------------------------------------------------------------------
+# The pace: AWS's policy or the simulated clock
+# --------------------------------------------------------------------------------------------
+
+
+def test_simulated_pace_catches_the_clock_up_with_real_time() -> None:
+    from capcon.tui.console.pace import AwsPace, SimulatedPace
+
+    account = build_scenario("demo", NOW)
+    real = FakeClock()
+    pace = SimulatedPace(account.controls, 1.0, real_clock=real)
+    account.controls.speed = 60
+    real.now += 30
+    pace.before_poll(first=True)  # the first poll only starts counting
+    assert account.now() == NOW
+    real.now += 2
+    pace.before_poll(first=False)
+    assert (account.now() - NOW).total_seconds() == 120  # 2 real s at 60×
+    real.now += 600  # a suspended laptop: at most 5 real seconds are caught up
+    pace.before_poll(first=False)
+    assert (account.now() - NOW).total_seconds() == 120 + 300
+    real.now += 3
+    pace.restart()  # paused or resumed just now: the 3 s before do not count
+    real.now += 1
+    pace.before_poll(first=False)
+    assert (account.now() - NOW).total_seconds() == 120 + 300 + 60
+
+    assert not pace.is_idle(10.0**9, 0.0)
+    assert pace.step(0, 0, None) == PollStep(True, False, 1.0)
+    account.controls.pause()
+    assert pace.step(0, 0, None) == PollStep(True, False, 5.0)
+
+    policy = PollPolicy()
+    aws = AwsPace(policy)
+    assert aws.step(900, 850, 0) == policy.step(900, 850, 0)
+    assert aws.is_idle(10.0**9, 0.0)

@@ -22,8 +22,8 @@ from capcon.core.jsonable import to_jsonable
 from capcon.core.model import Stream, Table
 from capcon.core.planning.partitions import estimate_partitions
 from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, StreamTraffic, Usage, plan
-from capcon.core.ports import Backend, MetricQuery, resource_id
-from capcon.core.rules import AccountCapacity, AccountShards, decrease_budget, fmt_time
+from capcon.core.ports import Backend, MetricQuery, SimulationControls, resource_id
+from capcon.core.rules import AccountShards, decrease_budget, fmt_time
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.overview import (
     AutoScalingState,
@@ -54,15 +54,8 @@ class Session:
     wait: Callable[[float], None]
     region: str
     audit: AuditLog
-
-    @property
-    def simulated(self) -> bool:
-        return isinstance(self.account, SimAccount)
-
-    @property
-    def account(self) -> Any:
-        """The backend itself, behind the console's lock-wrapping proxy if there is one."""
-        return getattr(self.backend, "inner", self.backend)
+    controls: SimulationControls | None = None
+    """The simulated account's clock and exact knowledge; ``None`` on AWS."""
 
 
 def open_session(args: argparse.Namespace) -> Session:
@@ -81,7 +74,7 @@ def open_session(args: argparse.Namespace) -> Session:
         def advance(seconds: float) -> None:
             account.advance(max(1, round(seconds)))
 
-        return Session(account, origin, advance, account.region, audit)
+        return Session(account, origin, advance, account.region, audit, account.controls)
     from capcon.core.backends.aws.adapter import AwsAdapter
     from capcon.core.backends.aws.session import AwsSession
 
@@ -421,11 +414,10 @@ def live_context(session: Session, resource: Table | Stream, books: Any) -> Plan
         rows = collect_rows(backend, books.rules, books.prices, tables=[resource], streams=[])
         usage = {r.index: r.usage or Usage(0.0, 0.0) for r in rows}
         account = None
-        if session.simulated:
+        if session.controls is not None:
             # The simulated account can total its capacity cheaply; against AWS it would take
             # a DescribeTable per table, so the account quota is left to AWS to enforce.
-            totals = session.account._account_capacity()
-            account = AccountCapacity(totals.read_units, totals.write_units)
+            account = session.controls.account_capacity()
         return PlanContext(
             usage=usage,
             auto_scaled=auto_scaled_parts(auto_scaling_by_resource(backend), resource.name),
@@ -442,8 +434,8 @@ def live_context(session: Session, resource: Table | Stream, books: Any) -> Plan
     limits = backend.account_limits()
     history: tuple[datetime, ...]
     complete = False
-    if session.simulated:
-        history = tuple(session.account.streams[resource.name].reshard_history)
+    if session.controls is not None:
+        history = session.controls.reshard_history(resource.name)
         complete = True
     else:
         history = known_reshards(session.audit, resource.name, backend.now())

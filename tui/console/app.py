@@ -3,7 +3,13 @@
 Data flow (style.md): a thread worker reads the backend (through one lock) and posts a
 :class:`CapconApp.DataReady` message; the handler repaints on the main thread and schedules
 the next poll with a one-shot timer, so polls never overlap and a slow backend never blocks
-the UI.  Errors from the backend become notifications, never a crash.
+the UI.  Errors from the backend become notifications, never a crash: a worker handles the
+backend's own errors (:class:`CapconError`) itself, and any other failure of any worker
+reaches one handler, :meth:`CapconApp.on_worker_state_changed`, which says what failed.
+
+The console takes the backend's ports and, on the simulated account, its
+:class:`SimulationControls`; the differences between the two (polling pace, the simulated
+clock's keys and status) hang on whether controls were given, never on a backend's class.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from functools import partial
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -21,18 +28,26 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState
 
-from capcon.core.backends.sim.account import SimAccount
 from capcon.core.errors import CapconError
+from capcon.core.model import Stream, Table
+from capcon.core.planning.autoscaling import AutoScalingPlan
+from capcon.core.planning.planner import PlanContext, ScalePlan
 from capcon.core.polling import PollPolicy, PollStep
+from capcon.core.ports import Backend, SimulationControls
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.feed import Feed, Snapshot, Sparks
-from capcon.core.services.overview import Row
-from capcon.tui.console.backend import LockedBackend
+from capcon.core.services.overview import AutoScalingState, Row
+from capcon.core.services.scaler import Scaler
+from capcon.tui.console.backend import locked
+from capcon.tui.console.failures import error_text, markup_safe, printable
+from capcon.tui.console.pace import AwsPace, Pace, SimulatedPace
 from capcon.tui.console.widgets.resource_list import Column, ResourceList
 from capcon.tui.console.widgets.spark import SparkColours, sparkline
 
@@ -61,6 +76,10 @@ COLUMNS = (
     Column("cost", "$/h", 7),
     Column("aas", "AAS", 5),
 )
+
+
+#: What a cell looks like: its text, style and spans (see :func:`_cell_key`).
+CellKey = tuple[str, str, tuple[tuple[int, int, str], ...]]
 
 
 @dataclass
@@ -113,14 +132,14 @@ def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
     def keep(group: list[Row]) -> bool:
         return not needle or any(needle in r.name.lower() for r in group)
 
-    def key(group: list[Row]) -> Any:
+    def key(group: list[Row]) -> tuple[float, bool, str]:
         if sort == "util":
-            return -max((r.utilisation or 0.0) for r in group)
+            return (-max((r.utilisation or 0.0) for r in group), False, "")
         if sort == "throttles":
-            return -sum(r.throttled_per_second for r in group)
+            return (-sum(r.throttled_per_second for r in group), False, "")
         if sort == "cost":
-            return -sum(r.cost_per_hour or 0.0 for r in group)
-        return (group[0].kind == "stream", group[0].name)
+            return (-sum(r.cost_per_hour or 0.0 for r in group), False, "")
+        return (0.0, group[0].kind == "stream", group[0].name)
 
     ordered = sorted((g for g in groups.values() if keep(g)), key=lambda g: (key(g), g[0].name))
     return [row for group in ordered for row in group]
@@ -172,21 +191,27 @@ class CapconApp(App[None]):
 
     def __init__(
         self,
-        backend: Any,
+        backend: Backend,
         origin: Origin,
         rules: RuleSettings,
         prices: PriceBook,
         audit: AuditLog,
         options: ConsoleOptions | None = None,
         *,
+        controls: SimulationControls | None = None,
         wait: Callable[[float], None] | None = None,
-        themes: Iterable[Any] = (),
+        themes: Iterable[Theme] = (),
         theme_warnings: Iterable[str] = (),
     ) -> None:
+        """``controls``: the simulated account's clock (``None`` on AWS)."""
         super().__init__()
         self.options = options or ConsoleOptions()
-        self.backend = LockedBackend(backend)
-        self.simulated = isinstance(backend, SimAccount)
+        self.backend, self.controls = locked(backend, controls)
+        self.pace: Pace = (
+            AwsPace(self.options.polling)
+            if self.controls is None
+            else SimulatedPace(self.controls, self.options.sim_refresh_seconds)
+        )
         self.origin = origin
         self.rules = rules
         self.prices = prices
@@ -196,8 +221,7 @@ class CapconApp(App[None]):
         self.sort_index = 0
         self.needle = ""
         self._shown: list[str] = []
-        self._cells: dict[tuple[str, str], Any] = {}
-        self._last_tick = time.monotonic()
+        self._cells: dict[tuple[str, str], CellKey] = {}
         self._wait = wait
         self._extra_themes = list(themes)
         self._theme_warnings = list(theme_warnings)
@@ -211,8 +235,8 @@ class CapconApp(App[None]):
         self._step: PollStep | None = None
         self._all_rows_at: datetime | None = None
         self._stale_inventory = False  # set after capcon's own changes: describe everything
-        if self.simulated:
-            backend.clock.speed = self.options.sim_speed
+        if self.controls is not None:
+            self.controls.speed = self.options.sim_speed
 
     # --- theme -------------------------------------------------------------------------
 
@@ -271,40 +295,29 @@ class CapconApp(App[None]):
         second follows right after the first frame with everything else.  On AWS, off-screen
         rows and the inventory are then fetched at the policy's slower pace (each metric
         requested costs money), and less often still while nobody uses the console; the
-        simulated account costs nothing and fetches everything every time.
+        simulated account costs nothing and fetches everything every time (:mod:`.pace`).
         """
         now = self.clock()
         if self._polls == 0:
             return PollStep(hidden=False, idle=False, delay=0.2)
-        if self.simulated:
-            paused = self.backend.inner.clock.paused
-            # nothing moves while paused: poll rarely
-            return PollStep(True, False, 5.0 if paused else self.options.sim_refresh_seconds)
-        return self.options.polling.step(now, self._last_input, self._last_hidden)
+        return self.pace.step(now, self._last_input, self._last_hidden)
 
-    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="poll", name="poll", exit_on_error=False)
     def poll(self) -> None:
-        """Read the backend in a thread; post the snapshot (or the error)."""
+        """Read the backend in a thread; post the snapshot (or the backend's error).  Any
+        other failure reaches :meth:`on_worker_state_changed`, which keeps polling."""
         step = self._step = self._poll_step()
         first = self._polls == 0
         self._polls += 1
         if step.hidden:
             self._last_hidden = self.clock()
         try:
-            if self.simulated and not first:
-                now = time.monotonic()
-                real, self._last_tick = now - self._last_tick, now
-                self.backend.run(lambda: self.backend.inner.tick(min(real, 5.0)))
-            elif self.simulated:
-                self._last_tick = time.monotonic()
+            self.pace.before_poll(first)
             inventory = step.hidden or first or self._stale_inventory
             self._stale_inventory = False
             snapshot = self.feed.refresh(self._visible(), hidden=step.hidden, inventory=inventory)
         except CapconError as error:
             self.post_message(self.PollFailed(str(error)))
-            return
-        except Exception as error:  # never let a poll kill the console
-            self.post_message(self.PollFailed(f"{type(error).__name__}: {error}"))
             return
         self.post_message(self.DataReady(snapshot, step.hidden))
 
@@ -342,7 +355,7 @@ class CapconApp(App[None]):
     @property
     def idle(self) -> bool:
         """Nobody has pressed a key, clicked or scrolled for the policy's idle time (AWS)."""
-        return not self.simulated and self.options.polling.is_idle(self.clock(), self._last_input)
+        return self.pace.is_idle(self.clock(), self._last_input)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(
@@ -376,15 +389,48 @@ class CapconApp(App[None]):
     @on(PollFailed)
     def _on_poll_failed(self, message: PollFailed) -> None:
         self.last_error = message.error
-        self.notify(message.error, title="backend error", severity="error", timeout=10)
+        self.notify(markup_safe(message.error), title="backend error", severity="error", timeout=10)
         self._paint_status()
         self._next_poll()
 
     @on(ApplyDone)
     def _on_apply_done(self, message: ApplyDone) -> None:
         self._stale_inventory = True
-        self.notify(message.text, severity="information" if message.ok else "error", timeout=10)
+        self.notify(
+            markup_safe(message.text), severity="information" if message.ok else "error", timeout=10
+        )
         self.action_refresh()
+
+    # --- failures --------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler for workers that failed: every worker runs with
+        ``exit_on_error=False``, so an error nobody expected (a bug, a broken audit log, a
+        lost connection) ends here instead of ending the console."""
+        if event.state is not WorkerState.ERROR:
+            return
+        text = self.report_failure(event.worker)
+        if event.worker.group == "poll":
+            # as after a backend error: the last good data stay, the status says why, and
+            # the chain of polls goes on
+            self.last_error = text
+            self._paint_status()
+            self._next_poll()
+
+    def report_failure(self, worker: Worker[object]) -> str:
+        """Notify that ``worker`` failed: its name says what failed, then the error.
+
+        Screens forward their own workers' failures here (a worker's state changes are
+        sent to the node that started it).  Returns the error as one plain line.
+        """
+        text = error_text(worker.error)
+        self.notify(
+            markup_safe(text),
+            title=f"{printable(worker.name)} failed",
+            severity="error",
+            timeout=10,
+        )
+        return text
 
     # --- painting --------------------------------------------------------------------------
 
@@ -472,10 +518,10 @@ class CapconApp(App[None]):
         if self.origin.region and self.origin.region not in backend:
             parts.append(self.origin.region)
         snapshot = self.snapshot
-        if self.simulated:
-            clock = self.backend.inner.clock
-            state = "paused" if clock.paused else f"{clock.speed:g}×"
-            parts.append(f"sim {self.backend.inner.now():%H:%M:%S} UTC ({state})")
+        controls = self.controls
+        if controls is not None:
+            state = "paused" if controls.paused else f"{controls.speed:g}×"
+            parts.append(f"sim {controls.now():%H:%M:%S} UTC ({state})")
         if snapshot is not None:
             if snapshot.data_until is not None:
                 age = (snapshot.at - snapshot.data_until).total_seconds() / 60
@@ -483,7 +529,7 @@ class CapconApp(App[None]):
                 parts.append(f"data until {snapshot.data_until:%H:%M} ({age:.0f} min old){stale}")
             if snapshot.undescribed:
                 parts.append(f"[b]reading {snapshot.undescribed:,} more resources…[/b]")
-            if not self.simulated:
+            if controls is None:
                 refreshed = f"refreshed {snapshot.at:%H:%M:%S}"
                 if self._all_rows_at is not None and self._all_rows_at != snapshot.at:
                     refreshed += f" (off-screen {self._all_rows_at:%H:%M})"
@@ -494,7 +540,7 @@ class CapconApp(App[None]):
         usage = self.feed.usage
         parts.append(
             f"CloudWatch {usage.calls} calls, {usage.metrics_requested:,} metrics, "
-            f"${usage.cost(self.prices):.4f}" + (" (as if on AWS)" if self.simulated else "")
+            f"${usage.cost(self.prices):.4f}" + (" (as if on AWS)" if controls else "")
         )
         parts.append(f"sort: {SORTS[self.sort_index][1]}")
         if self.needle:
@@ -502,13 +548,13 @@ class CapconApp(App[None]):
         if self.options.read_only:
             parts.append("[b]read-only[/b]")
         if self.last_error:
-            parts.append(f"[b]error:[/b] {self.last_error[:60]}")
+            parts.append(f"[b]error:[/b] {markup_safe(self.last_error[:60])}")
         _set_line(self.query_one("#status", Static), " · ".join(parts))
         hint = "Enter detail · c scale · u auto scaling · / filter · s sort · a audit · t theme"
         hint += " · ? help"
         if self.options.read_only:
             hint = "Enter detail · / filter · s sort · a audit · t theme · ? help (read-only)"
-        if self.simulated:
+        if controls is not None:
             hint += " · space pause · +/- speed · . step"
         _set_line(self.query_one("#hint", Static), hint)
 
@@ -585,17 +631,22 @@ class CapconApp(App[None]):
         self.call_after_refresh(repaint)
 
     def action_pause(self) -> None:
-        if self.simulated:
-            clock = self.backend.inner.clock
-            clock.paused = not clock.paused
-            self._last_tick = time.monotonic()
-            self._paint_status()
+        controls = self.controls
+        if controls is None:
+            return
+        if controls.paused:
+            controls.resume()
+        else:
+            controls.pause()
+        self.pace.restart()
+        self._paint_status()
 
     def _set_speed(self, factor: float) -> None:
-        if not self.simulated:
+        controls = self.controls
+        if controls is None:
             return
-        clock = self.backend.inner.clock
-        clock.speed = min(3600.0, max(1.0, clock.speed * factor))
+        slowest, fastest = controls.speed_range
+        controls.speed = min(fastest, max(slowest, controls.speed * factor))
         self._paint_status()
 
     def action_faster(self) -> None:
@@ -605,14 +656,15 @@ class CapconApp(App[None]):
         self._set_speed(0.5)
 
     def action_step(self) -> None:
-        if self.simulated:
-            self.backend.run(lambda: self.backend.inner.step(60))
+        if self.controls is not None:
+            self.controls.step(60)
             self.action_refresh()
 
     def action_help(self) -> None:
         from capcon.tui.console.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen(self.simulated, self.options.read_only, self.options.polling))
+        simulated = self.controls is not None
+        self.push_screen(HelpScreen(simulated, self.options.read_only, self.options.polling))
 
     def action_audit(self) -> None:
         from capcon.tui.console.screens.audit import AuditScreen
@@ -640,34 +692,54 @@ class CapconApp(App[None]):
             return
         self.open_scale(row)
 
-    @work(thread=True, exclusive=True, group="scale-prep", exit_on_error=False)
+    def _start(self, work: Callable[[], None], name: str, group: str, *, exclusive: bool) -> None:
+        """A thread worker named for what it does (a failure's notification names it)."""
+        self.run_worker(
+            work, name=name, group=group, exclusive=exclusive, thread=True, exit_on_error=False
+        )
+
     def open_scale(self, row: Row) -> None:
-        """Read the resource and its planning context, then open the scale modal."""
+        """Read the resource and its planning context in a thread, then open the scale modal."""
+        self._start(
+            partial(self._prepare_scale, row),
+            f"scale preview of {row.name}",
+            "scale-prep",
+            exclusive=True,
+        )
+
+    def _prepare_scale(self, row: Row) -> None:
         from capcon.tui.cli.live import Session, live_context
 
         try:
+            resource: Table | Stream
             if row.kind == "stream":
-                resource: Any = self.backend.describe_stream(row.name)
+                resource = self.backend.describe_stream(row.name)
             else:
                 assert row.table is not None
                 resource = self.backend.describe_table(row.table)
             session = Session(
-                self.backend, self.origin, self._waiter(), self.origin.region or "", self.audit
+                self.backend,
+                self.origin,
+                self._waiter(),
+                self.origin.region or "",
+                self.audit,
+                self.controls,
             )
             books = _Books(self.rules, self.prices)
             context = live_context(session, resource, books)
         except CapconError as error:
             self.post_message(self.PollFailed(str(error)))
             return
+        # on the UI thread; an error there comes back here, so the worker's handler says so
         self.call_from_thread(self._push_scale, row, resource, context)
 
-    def _push_scale(self, row: Row, resource: Any, context: Any) -> None:
+    def _push_scale(self, row: Row, resource: Table | Stream, context: PlanContext) -> None:
         from capcon.tui.console.modals.scale import ScaleModal
 
-        def done(result: Any) -> None:
+        def done(result: ScalePlan | str | None) -> None:
             if result == "autoscaling":
                 self.open_autoscaling(row)
-            elif result is not None:
+            elif isinstance(result, ScalePlan):
                 self.apply_plan(result, resource)
 
         self.push_screen(
@@ -694,9 +766,16 @@ class CapconApp(App[None]):
             return
         self.open_autoscaling(row)
 
-    @work(thread=True, exclusive=True, group="scale-prep", exit_on_error=False)
     def open_autoscaling(self, row: Row) -> None:
-        """Read the table and its auto scaling, then open the auto-scaling modal."""
+        """Read the table and its auto scaling in a thread, then open the auto-scaling modal."""
+        self._start(
+            partial(self._prepare_autoscaling, row),
+            f"auto scaling of {row.name}",
+            "scale-prep",
+            exclusive=True,
+        )
+
+    def _prepare_autoscaling(self, row: Row) -> None:
         from capcon.core.ports import resource_id
         from capcon.core.services.overview import auto_scaling_by_resource, with_traps
 
@@ -714,10 +793,12 @@ class CapconApp(App[None]):
             return
         self.call_from_thread(self._push_autoscaling, row, table, state, now)
 
-    def _push_autoscaling(self, row: Row, table: Any, state: Any, now: datetime) -> None:
+    def _push_autoscaling(
+        self, row: Row, table: Table, state: AutoScalingState, now: datetime
+    ) -> None:
         from capcon.tui.console.modals.autoscaling import AutoScalingModal
 
-        def done(result: Any) -> None:
+        def done(result: AutoScalingPlan | None) -> None:
             if result is not None:
                 self.apply_autoscaling(result)
 
@@ -726,8 +807,16 @@ class CapconApp(App[None]):
             done,
         )
 
-    @work(thread=True, group="apply", exit_on_error=False)
-    def apply_autoscaling(self, plan: Any) -> None:
+    def apply_autoscaling(self, plan: AutoScalingPlan) -> None:
+        """Apply an auto-scaling plan through the scaler, in a thread."""
+        self._start(
+            partial(self._apply_autoscaling, plan),
+            f"apply auto scaling to {plan.resource}",
+            "apply",
+            exclusive=False,
+        )
+
+    def _apply_autoscaling(self, plan: AutoScalingPlan) -> None:
         scaler = self._scaler()
         try:
             result = scaler.apply_autoscaling(plan)
@@ -741,9 +830,7 @@ class CapconApp(App[None]):
                 self.ApplyDone(f"{result.outcome}: {plan.summary} — {result.error}", False)
             )
 
-    def _scaler(self) -> Any:
-        from capcon.core.services.scaler import Scaler
-
+    def _scaler(self) -> Scaler:
         return Scaler(
             self.backend,
             self.audit,
@@ -756,13 +843,18 @@ class CapconApp(App[None]):
     def _waiter(self) -> Callable[[float], None]:
         if self._wait is not None:
             return self._wait
-        if self.simulated:
-            speed = self.backend.inner.clock.speed
-            return lambda seconds: time.sleep(min(1.0, seconds / max(speed, 1.0)))
-        return time.sleep
+        return self.pace.waiter()
 
-    @work(thread=True, group="apply", exit_on_error=False)
-    def apply_plan(self, plan: Any, previous: Any) -> None:
+    def apply_plan(self, plan: ScalePlan, previous: Table | Stream) -> None:
+        """Apply a confirmed plan through the scaler, in a thread (progress as it goes)."""
+        self._start(
+            partial(self._apply_plan, plan, previous),
+            f"apply {plan.resource}",
+            "apply",
+            exclusive=False,
+        )
+
+    def _apply_plan(self, plan: ScalePlan, previous: Table | Stream) -> None:
         from capcon.core.services.scaler import Progress
 
         scaler = self._scaler()
@@ -771,7 +863,7 @@ class CapconApp(App[None]):
         def progress(p: Progress) -> None:
             if p.fraction - last[0] >= 0.25 or p.fraction >= 1.0:
                 last[0] = p.fraction
-                self.call_from_thread(self.notify, p.message, timeout=3)
+                self.call_from_thread(self.notify, markup_safe(p.message), timeout=3)
             self.post_message(self.DataReady(self.feed.refresh(self._visible())))
 
         try:
@@ -788,7 +880,7 @@ class CapconApp(App[None]):
 
     # --- command palette -------------------------------------------------------------------
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(
             "Filter resources", "Show only names containing some text (/)", self.action_filter
@@ -818,7 +910,7 @@ class CapconApp(App[None]):
             "Next theme", "dark, light, projector, colour-blind (t)", self.action_next_theme
         )
         yield SystemCommand("Help", "Keys and what the columns mean (?)", self.action_help)
-        if self.simulated:
+        if self.controls is not None:
             yield SystemCommand(
                 "Pause / resume simulation", "Freeze simulated time (space)", self.action_pause
             )
@@ -841,15 +933,13 @@ class CapconApp(App[None]):
             self.query_one(ResourceList).move_cursor(row=self._shown.index(name))
 
 
-def _cell_key(value: Any) -> Any:
+def _cell_key(value: Text) -> CellKey:
     """What a cell looks like: rich ``Text`` equality ignores styles, this does not."""
-    if isinstance(value, Text):
-        return (
-            value.plain,
-            str(value.style),
-            tuple((sp.start, sp.end, str(sp.style)) for sp in value.spans),
-        )
-    return value
+    return (
+        value.plain,
+        str(value.style),
+        tuple((sp.start, sp.end, str(sp.style)) for sp in value.spans),
+    )
 
 
 @dataclass(frozen=True)

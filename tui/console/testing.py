@@ -7,17 +7,20 @@ backend lock instead of sleeping.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.text import Text
 from textual.app import App
 from textual.content import Content
+from textual.pilot import Pilot
 from textual.widgets import Label, Static
+from textual.worker import WorkerFailed
 
 from capcon.core.backends.sim.account import SimAccount
 from capcon.core.backends.sim.scenarios import build_scenario
@@ -26,6 +29,8 @@ from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.tui.console.app import CapconApp, ConsoleOptions
 from capcon.tui.console.theming import builtin_themes
+
+ReturnT = TypeVar("ReturnT")
 
 #: The demo's "now" in tests: simulated time, never the wall clock.
 DEMO_NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
@@ -46,7 +51,8 @@ def demo_console(
     def wait(seconds: float) -> None:
         if before_wait is not None:
             before_wait(seconds)
-        app.backend.run(lambda: account.advance(int(seconds)))
+        assert app.controls is not None
+        app.controls.step(int(seconds))  # under the console's backend lock
 
     app = CapconApp(
         account,
@@ -55,18 +61,21 @@ def demo_console(
         load_price_book("us-east-1"),
         AuditLog(audit_path),
         ConsoleOptions(**settings),
+        controls=account.controls,
         wait=wait,
         themes=builtin_themes(),
     )
-    account.clock.paused = True  # after the app: it sets the clock's speed
+    account.controls.pause()  # after the app: it sets the clock's speed
     return app, account
 
 
-async def settle(app: App[Any], pilot: Any) -> None:
+async def settle(app: App[ReturnT], pilot: Pilot[ReturnT]) -> None:
     """Until no worker runs and the messages they posted (and the workers those start,
-    such as the refresh after an apply) have been handled."""
+    such as the refresh after an apply) have been handled.  A worker that failed is no
+    reason to stop: the console's own handler reports it, and a test asserts on that."""
     for _ in range(50):
-        await app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerFailed):
+            await app.workers.wait_for_complete()
         await pilot.pause()
         if not any(w.is_running for w in app.workers):
             return

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from capcon.core.backends.sim.clock import SimClock
+from capcon.core.backends.sim.clock import MAX_SPEED, MIN_SPEED, SimClock
 from capcon.core.backends.sim.metrics import MetricStore
 from capcon.core.backends.sim.streams import SimStream
 from capcon.core.backends.sim.tables import SimPart, SimSettings, SimTable
@@ -48,6 +48,7 @@ from capcon.core.ports import (
     ScalableTarget,
     ScalingActivity,
     ScalingPolicy,
+    SimulationControls,
     TableChange,
     parse_resource_id,
 )
@@ -153,6 +154,8 @@ class SimAccount:
         #: Called with each policy instance the account creates and the scaling policy it
         #: serves (the experiment runner hands the oracle its forecast here).
         self.policy_setup: Callable[[Policy, ScalingPolicy], None] | None = None
+        #: the account's clock and exact knowledge, for the console and the CLI
+        self.controls: SimulationControls = SimControls(self)
 
     # --- building ------------------------------------------------------------------------
 
@@ -697,6 +700,50 @@ class SimAccount:
                 status_message=message,
             )
         )
+
+
+class SimControls:
+    """The simulated account's :class:`~capcon.core.ports.SimulationControls`."""
+
+    def __init__(self, account: SimAccount) -> None:
+        self._account = account
+
+    def now(self) -> datetime:
+        return self._account.now()
+
+    @property
+    def paused(self) -> bool:
+        return self._account.clock.paused
+
+    def pause(self) -> None:
+        self._account.clock.paused = True
+
+    def resume(self) -> None:
+        self._account.clock.paused = False
+
+    @property
+    def speed(self) -> float:
+        return self._account.clock.speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self._account.clock.speed = value  # checked: a SpeedError (ValueError) outside the range
+
+    @property
+    def speed_range(self) -> tuple[float, float]:
+        return (MIN_SPEED, MAX_SPEED)
+
+    def tick(self, real_seconds: float) -> int:
+        return self._account.tick(real_seconds)
+
+    def step(self, seconds: int) -> None:
+        self._account.step(seconds)
+
+    def account_capacity(self) -> AccountCapacity:
+        return self._account._account_capacity()
+
+    def reshard_history(self, stream: str) -> tuple[datetime, ...]:
+        return tuple(self._account._stream(stream).reshard_history)
 
 
 def _single_step_plan(stream: SimStream, step: ReshardStep, now: datetime) -> ReshardPlan:

@@ -19,10 +19,11 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color
@@ -31,15 +32,16 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 from textual_plotext import PlotextPlot
 
 from capcon.core.errors import CapconError
 from capcon.core.model import Index, Stream, Table, Throughput, ThroughputHistory, WarmThroughput
 from capcon.core.planning.autoscaling import dimension_word
 from capcon.core.planning.partitions import estimate_partitions
-from capcon.core.ports import MetricQuery, MetricSeries, ScalingActivity, resource_id
+from capcon.core.ports import Backend, MetricQuery, MetricSeries, ScalingActivity, resource_id
 from capcon.core.rules import RuleSettings, decrease_budget, fmt_time
+from capcon.core.services.feed import Usage
 from capcon.core.services.overview import (
     DDB,
     KINESIS,
@@ -50,6 +52,7 @@ from capcon.core.services.overview import (
     table_queries,
     with_traps,
 )
+from capcon.tui.console.failures import error_text
 
 if TYPE_CHECKING:
     from capcon.tui.console.app import CapconApp
@@ -305,7 +308,7 @@ def shard_loads(
 class _Calls:
     """``GetMetricData`` through the backend, batched and counted."""
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.calls = 0
         self.metrics = 0
@@ -349,7 +352,7 @@ def _fmt_size(size_bytes: int) -> str:
 
 
 def load_detail(
-    backend: Any, row: Row, window: Window, rules: RuleSettings, usage: Any = None
+    backend: Backend, row: Row, window: Window, rules: RuleSettings, usage: Usage | None = None
 ) -> DetailData:
     """Read everything the detail screen shows for ``row`` over ``window``."""
     if row.kind == "stream":
@@ -358,7 +361,7 @@ def load_detail(
     return _load_table(backend, row.table, row.index, window, rules, usage)
 
 
-def _count(usage: Any, calls: _Calls) -> None:
+def _count(usage: Usage | None, calls: _Calls) -> None:
     """Add this fetch's CloudWatch requests to the session's count (the status bar shows
     what polling costs; the detail screen's requests cost the same)."""
     if usage is not None:
@@ -367,12 +370,12 @@ def _count(usage: Any, calls: _Calls) -> None:
 
 
 def _load_table(
-    backend: Any,
+    backend: Backend,
     table_name: str,
     index_name: str | None,
     window: Window,
     rules: RuleSettings,
-    usage: Any,
+    usage: Usage | None,
 ) -> DetailData:
     now: datetime = backend.now()
     start, end = window_bounds(window, now)
@@ -537,7 +540,7 @@ def _table_panel(
 
 
 def _load_stream(
-    backend: Any, name: str, window: Window, rules: RuleSettings, usage: Any
+    backend: Backend, name: str, window: Window, rules: RuleSettings, usage: Usage | None
 ) -> DetailData:
     now: datetime = backend.now()
     start, end = window_bounds(window, now)
@@ -900,24 +903,43 @@ class DetailScreen(Screen[None]):
             self._timer.stop()
             self._timer = None
         app = self._capcon
-        self.fetch(app.backend, self.window, app.rules, app.feed.usage, self._generation)
+        fetch = partial(
+            self.fetch, app.backend, self.window, app.rules, app.feed.usage, self._generation
+        )
+        self.run_worker(
+            fetch,
+            name=f"detail of {self.row.name}",
+            group="detail",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
 
-    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def fetch(
-        self, backend: Any, window: Window, rules: RuleSettings, usage: Any, generation: int
+        self, backend: Backend, window: Window, rules: RuleSettings, usage: Usage, generation: int
     ) -> None:
-        """Read the backend in a thread; post the data (or the error)."""
+        """Read the backend (in a thread); post the data (or the backend's error).  Any other
+        failure reaches :meth:`on_worker_state_changed`."""
         worker = get_current_worker()
         try:
             data = load_detail(backend, self.row, window, rules, usage)
         except CapconError as error:
             message: DetailScreen.Loaded | DetailScreen.Failed = self.Failed(str(error), generation)
-        except Exception as error:  # never let a refresh kill the console
-            message = self.Failed(f"{type(error).__name__}: {error}", generation)
         else:
             message = self.Loaded(data, generation)
         if not worker.is_cancelled:
             self.post_message(message)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A fetch failed unexpectedly: the app's one handler says what failed; the last good
+        charts stay, the title shows the error, and the screen tries again later."""
+        if event.state is not WorkerState.ERROR:
+            return
+        if error_text(event.worker.error) != self.last_error:  # said once, as in _on_failed
+            self._capcon.report_failure(event.worker)
+        self.last_error = error_text(event.worker.error)
+        self._paint_title()
+        self._schedule(max(RETRY_SECONDS, self._interval()))
 
     def _schedule(self, seconds: float) -> None:
         if self._timer is not None:
@@ -926,7 +948,7 @@ class DetailScreen(Screen[None]):
 
     def _interval(self) -> float:
         app = self._capcon
-        if app.simulated:
+        if app.controls is not None:  # the simulated account moves fast and costs nothing
             return SIM_REFRESH_SECONDS
         interval = max(AWS_REFRESH_SECONDS, self.window.period / 4)
         if app.idle:  # nobody looking: the console's idle pace (any key fetches at once)
