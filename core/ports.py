@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from capcon.core.model import BillingMode, Stream, StreamMode, Table, Throughput
-from capcon.core.rules.dynamodb import AccountCapacity
 
 # --------------------------------------------------------------------------------------------
 # Inventory
@@ -292,9 +291,9 @@ class SimulationControls(Protocol):
         """Advance exactly ``seconds`` simulated seconds, paused or not."""
         ...
 
-    def account_capacity(self) -> AccountCapacity:
-        """Provisioned units in use across every table and GSI (AWS would need a
-        ``DescribeTable`` per table, so it is asked only of the simulation)."""
+    def provisioned_in_use(self) -> Throughput:
+        """Provisioned units in use, summed over every table and GSI of the account (AWS
+        would need a ``DescribeTable`` per table, so it is asked only of the simulation)."""
         ...
 
     def reshard_history(self, stream: str) -> tuple[datetime, ...]:

@@ -36,7 +36,7 @@ from capcon.core.ports import (
     SimulationControls,
     TableChange,
 )
-from capcon.core.rules import AccountCapacity, Code
+from capcon.core.rules import Code
 
 #: A Monday, 10:00 UTC: the first hours of every test stay inside one UTC day.
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
@@ -988,7 +988,7 @@ def test_the_accounts_simulation_controls_drive_its_clock() -> None:
     assert controls.tick(1) == 60
     assert controls.now() == T0 + timedelta(minutes=2)
     # what the simulation knows exactly: capacity in use, and every counted reshard
-    assert controls.account_capacity() == AccountCapacity(5, 100)
+    assert controls.provisioned_in_use() == Throughput(5, 100)
     assert controls.reshard_history("s") == ()
     acc.update_shard_count("s", 8)
     assert controls.reshard_history("s") == (T0 + timedelta(minutes=2),)

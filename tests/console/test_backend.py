@@ -97,12 +97,12 @@ def test_controls_run_the_world_under_the_lock_and_read_the_clock_without_it() -
     wrapped = LockedControls(checker, checker.lock)  # type: ignore[arg-type]
     wrapped.tick(1.0)
     wrapped.step(60)
-    wrapped.account_capacity()
+    wrapped.provisioned_in_use()
     wrapped.reshard_history("s")
     assert checker.calls == {
         "tick": True,
         "step": True,
-        "account_capacity": True,
+        "provisioned_in_use": True,
         "reshard_history": True,
     }
 

@@ -23,7 +23,7 @@ from capcon.core.model import Stream, Table
 from capcon.core.planning.partitions import estimate_partitions
 from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, StreamTraffic, Usage, plan
 from capcon.core.ports import Backend, MetricQuery, SimulationControls, resource_id
-from capcon.core.rules import AccountShards, decrease_budget, fmt_time
+from capcon.core.rules import AccountCapacity, AccountShards, decrease_budget, fmt_time
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.overview import (
     AutoScalingState,
@@ -417,7 +417,8 @@ def live_context(session: Session, resource: Table | Stream, books: Any) -> Plan
         if session.controls is not None:
             # The simulated account can total its capacity cheaply; against AWS it would take
             # a DescribeTable per table, so the account quota is left to AWS to enforce.
-            account = session.controls.account_capacity()
+            used = session.controls.provisioned_in_use()
+            account = AccountCapacity(used.read, used.write)
         return PlanContext(
             usage=usage,
             auto_scaled=auto_scaled_parts(auto_scaling_by_resource(backend), resource.name),

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from capcon.core.model import Stream, StreamMode, Table
+from capcon.core.model import Stream, StreamMode, Table, Throughput
 from capcon.core.ports import (
     AccountLimits,
     Backend,
@@ -28,7 +28,6 @@ from capcon.core.ports import (
     SimulationControls,
     TableChange,
 )
-from capcon.core.rules import AccountCapacity
 
 
 class LockedBackend:
@@ -186,9 +185,9 @@ class LockedControls:
         with self._lock:
             self._controls.step(seconds)
 
-    def account_capacity(self) -> AccountCapacity:
+    def provisioned_in_use(self) -> Throughput:
         with self._lock:
-            return self._controls.account_capacity()
+            return self._controls.provisioned_in_use()
 
     def reshard_history(self, stream: str) -> tuple[datetime, ...]:
         with self._lock:

@@ -739,8 +739,9 @@ class SimControls:
     def step(self, seconds: int) -> None:
         self._account.step(seconds)
 
-    def account_capacity(self) -> AccountCapacity:
-        return self._account._account_capacity()
+    def provisioned_in_use(self) -> Throughput:
+        used = self._account._account_capacity()
+        return Throughput(used.read_units, used.write_units)
 
     def reshard_history(self, stream: str) -> tuple[datetime, ...]:
         return tuple(self._account._stream(stream).reshard_history)
