@@ -23,8 +23,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from capcon.core.config.schema import SettingsError, setting, validate
 
-class PollPolicyError(ValueError):
+
+class PollPolicyError(SettingsError):
     """A polling interval out of range; the message names it and the allowed range."""
 
 
@@ -42,41 +44,47 @@ class PollStep:
 
 @dataclass(frozen=True, slots=True)
 class PollPolicy:
-    """Polling intervals (seconds) of a console on AWS."""
+    """Polling intervals (seconds) of a console on AWS.
 
-    visible_seconds: float = 60.0
-    """Rows on screen, while someone uses the console."""
-    hidden_seconds: float = 900.0
-    """Rows off screen (they still sort and count: sort by throttles must see them)."""
-    idle_after_seconds: float = 300.0
-    """No key press or mouse click for this long makes the console idle (0: never)."""
-    idle_visible_seconds: float = 300.0
-    """Rows on screen, while idle."""
-    idle_hidden_seconds: float = 3600.0
-    """Rows off screen, while idle."""
+    Each field is declared with the settings schema (:mod:`capcon.core.config.schema`): a
+    slower pace may not be faster than the one it slows down from (``at_least``), and the
+    config file's polling keys that are left unset follow the set ones (``follow``), both
+    from these declarations.
+    """
+
+    visible_seconds: float = setting(
+        60.0, "Rows on screen, while someone uses the console.", positive=True, unit="seconds"
+    )
+    hidden_seconds: float = setting(
+        900.0,
+        "Rows off screen (they still sort and count: sort by throttles must see them).",
+        positive=True,
+        unit="seconds",
+        at_least=("visible_seconds",),
+    )
+    idle_after_seconds: float = setting(
+        300.0,
+        "No key press or mouse click for this long makes the console idle (0: never).",
+        unit="seconds",
+        allowed="0 (never idle) or a positive number of seconds",
+    )
+    idle_visible_seconds: float = setting(
+        300.0,
+        "Rows on screen, while idle.",
+        positive=True,
+        unit="seconds",
+        at_least=("visible_seconds",),
+    )
+    idle_hidden_seconds: float = setting(
+        3600.0,
+        "Rows off screen, while idle.",
+        positive=True,
+        unit="seconds",
+        at_least=("hidden_seconds", "idle_visible_seconds"),
+    )
 
     def __post_init__(self) -> None:
-        for name in ("visible_seconds", "hidden_seconds", "idle_visible_seconds"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise PollPolicyError(f"{name} must be a positive number of seconds, got {value}")
-        if not (math.isfinite(self.idle_after_seconds) and self.idle_after_seconds >= 0):
-            raise PollPolicyError(
-                "idle_after_seconds must be 0 (never idle) or a positive number of seconds,"
-                f" got {self.idle_after_seconds}"
-            )
-        pairs = (
-            ("hidden_seconds", "visible_seconds"),
-            ("idle_visible_seconds", "visible_seconds"),
-            ("idle_hidden_seconds", "hidden_seconds"),
-            ("idle_hidden_seconds", "idle_visible_seconds"),
-        )
-        for slow, fast in pairs:
-            if not getattr(self, slow) >= getattr(self, fast):
-                raise PollPolicyError(
-                    f"{slow} ({getattr(self, slow):g} s) must be at least"
-                    f" {fast} ({getattr(self, fast):g} s)"
-                )
+        validate(self, PollPolicyError)
 
     def is_idle(self, now: float, last_input: float) -> bool:
         return self.idle_after_seconds > 0 and now - last_input >= self.idle_after_seconds

@@ -26,8 +26,6 @@ PUT_PAYLOAD_UNIT_BYTES = 25 * 1024
 INCLUDED_RETENTION_HOURS = 24
 #: The only region with known prices; any other region borrows these (and says so).
 FALLBACK_REGION = "us-east-1"
-#: ``resolve()`` follows the strict editable install's symlink back to the source tree, where
-#: the data file lives; in an installed wheel it is a no-op.
 
 
 @dataclass(frozen=True, kw_only=True)

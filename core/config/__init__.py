@@ -1,1 +1,2 @@
-"""Configuration: files → validated values (settings, prices, rules), declared once."""
+"""Configuration: files → validated values, declared once (schema), where they live (paths),
+and what they hold (settings: config.toml; prices; rules)."""

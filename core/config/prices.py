@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from capcon.core.config.schema import SettingsError, apply_overrides, read_toml
 from capcon.core.pricing import FALLBACK_REGION, GLOBAL_KEYS, PRICE_FIELDS, PriceBook
 
-DEFAULT_PRICES_PATH = Path(__file__).resolve().parent.parent / "data" / "prices.toml"
+#: capcon's dated default prices, shipped with the package (``core/data/prices.toml``).
+DEFAULT_PRICES_PATH: Traversable = files("capcon.core").joinpath("data", "prices.toml")
 
 
 def _apply_table(
@@ -20,7 +22,7 @@ def _apply_table(
 ) -> PriceBook:
     """``book`` with ``table`` applied through :func:`apply_overrides`, keys limited to
     ``allowed`` (``region`` or ``assumed_from`` are never the file's to set)."""
-    for key, value in table.items():
+    for key in table:
         if key not in allowed:
             hint = ""
             if key in PRICE_FIELDS:
@@ -30,15 +32,12 @@ def _apply_table(
             raise SettingsError(
                 f"{where}: unknown setting {key!r} (allowed: {', '.join(allowed)}){hint}"
             )
-        if isinstance(value, float) and not math.isfinite(value):
-            raise SettingsError(f"{where}: {key} must be a finite number, got {value!r}")
-    book = apply_overrides(book, table, where)
-    if isinstance(book.as_of, datetime):  # a TOML date-time is a date too: keep the day
-        book = dataclasses.replace(book, as_of=book.as_of.date())
-    return book
+    return apply_overrides(book, table, where)
 
 
-def _region_tables(data: Mapping[str, Any], path: Path) -> dict[str, Mapping[str, Any]]:
+def _region_tables(
+    data: Mapping[str, Any], path: Path | Traversable
+) -> dict[str, Mapping[str, Any]]:
     regions = data.get("regions", {})
     if not isinstance(regions, dict):
         raise SettingsError(
@@ -54,7 +53,7 @@ def _region_tables(data: Mapping[str, Any], path: Path) -> dict[str, Mapping[str
 
 
 def _apply_file(
-    book: PriceBook, data: Mapping[str, Any], path: Path, priced_from: str
+    book: PriceBook, data: Mapping[str, Any], path: Path | Traversable, priced_from: str
 ) -> tuple[PriceBook, frozenset[str]]:
     """``book`` with a price file applied: its top-level keys, then ``[regions.<priced_from>]``.
 

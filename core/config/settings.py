@@ -23,198 +23,165 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from capcon.core.config.schema import SettingsError, apply_overrides, read_toml
+from capcon.core.config.paths import config_dir, config_path
+from capcon.core.config.schema import (
+    UNIT_SECONDS,
+    SettingsError,
+    apply_overrides,
+    follow,
+    order_violation,
+    read_toml,
+    rules_of,
+    setting,
+    shown,
+)
 from capcon.core.polling import PollPolicy
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "config_dir",
+    "config_path",
+    "effective_profile",
+    "is_production",
+    "load_config",
+]
+
+_POLICY = PollPolicy()
 
 
 @dataclass(frozen=True)
 class Config:
-    """Console settings; the defaults are what a missing config file means."""
+    """Console settings; the defaults are what a missing config file means.
 
-    theme: str = "dark"
-    """A theme name or alias; checked against the loaded themes by ``resolve_theme_name``."""
-    refresh_seconds: float = 60.0
-    """Seconds between polls of AWS for the rows on screen (CloudWatch requests cost
-    money: not too often)."""
-    offscreen_refresh_minutes: float | None = None
-    """Minutes between fetches of the rows off screen (default 15, or ``refresh_seconds``
-    if that is longer)."""
-    idle_after_minutes: float = 5.0
-    """No key press, click or scroll for this long makes the console idle (0: never)."""
-    idle_refresh_seconds: float | None = None
-    """While idle, seconds between polls for the rows on screen (default 300, or
-    ``refresh_seconds`` if that is longer)."""
-    idle_offscreen_refresh_minutes: float | None = None
-    """While idle, minutes between fetches of the rows off screen (default 60, or the
-    longer of the two intervals above)."""
-    sim_refresh_seconds: float = 1.0
-    """Seconds between polls of the simulated account."""
-    production_profiles: tuple[str, ...] = ()
-    """AWS profile names (shell wildcards allowed, case ignored) shown with the red frame
-    and needing the resource name typed before any change."""
-    confirm_factor: float = 4.0
-    """Capacity changes by this factor or more (up or down) need the resource name typed."""
-    read_only: bool = False
-    prices_file: str | None = None
-    rules_file: str | None = None
+    The polling keys set the fields of :class:`~capcon.core.polling.PollPolicy` (``sets``),
+    whose declarations say which pace may not be faster than which and what an unset key
+    follows.
+    """
 
-    def intervals(self) -> dict[str, float]:
-        """The polling intervals in seconds, by config key; unset ones follow the set ones."""
-        visible = self.refresh_seconds
-        hidden = (
-            self.offscreen_refresh_minutes * 60
-            if self.offscreen_refresh_minutes is not None
-            else max(900.0, visible)
-        )
-        idle_visible = (
-            self.idle_refresh_seconds
-            if self.idle_refresh_seconds is not None
-            else max(300.0, visible)
-        )
-        idle_hidden = (
-            self.idle_offscreen_refresh_minutes * 60
-            if self.idle_offscreen_refresh_minutes is not None
-            else max(3600.0, hidden, idle_visible)
-        )
-        return {
-            "refresh_seconds": visible,
-            "offscreen_refresh_minutes": hidden,
-            "idle_refresh_seconds": idle_visible,
-            "idle_offscreen_refresh_minutes": idle_hidden,
-        }
+    theme: str = setting(
+        "dark",
+        "A theme name or alias; checked against the loaded themes by resolve_theme_name.",
+        nonblank="a theme name (dark, light, projector, colorblind or a user theme)",
+    )
+    refresh_seconds: float = setting(
+        _POLICY.visible_seconds,
+        "Seconds between polls of AWS for the rows on screen (CloudWatch requests cost"
+        " money: not too often).",
+        low=5.0,
+        high=3600.0,
+        unit="seconds",
+        sets="visible_seconds",
+    )
+    offscreen_refresh_minutes: float | None = setting(
+        None,
+        "Minutes between fetches of the rows off screen (default 15, or refresh_seconds if"
+        " that is longer).",
+        low=1.0,
+        high=1440.0,
+        unit="minutes",
+        sets="hidden_seconds",
+    )
+    idle_after_minutes: float = setting(
+        _POLICY.idle_after_seconds / 60,
+        "No key press, click or scroll for this long makes the console idle (0: never).",
+        low=0.0,
+        high=1440.0,
+        unit="minutes",
+        note="(0: never idle)",
+        sets="idle_after_seconds",
+    )
+    idle_refresh_seconds: float | None = setting(
+        None,
+        "While idle, seconds between polls for the rows on screen (default 300, or"
+        " refresh_seconds if that is longer).",
+        low=5.0,
+        high=3600.0,
+        unit="seconds",
+        sets="idle_visible_seconds",
+    )
+    idle_offscreen_refresh_minutes: float | None = setting(
+        None,
+        "While idle, minutes between fetches of the rows off screen (default 60, or the"
+        " longer of the two intervals above).",
+        low=1.0,
+        high=1440.0,
+        unit="minutes",
+        sets="idle_hidden_seconds",
+    )
+    sim_refresh_seconds: float = setting(
+        1.0, "Seconds between polls of the simulated account.", low=0.2, high=60.0, unit="seconds"
+    )
+    production_profiles: tuple[str, ...] = setting(
+        (),
+        "AWS profile names (shell wildcards allowed, case ignored) shown with the red frame"
+        " and needing the resource name typed before any change.",
+        allowed='a list of profile names, e.g. ["prod", "*-production"]',
+        nonblank="a non-empty profile name",
+    )
+    confirm_factor: float = setting(
+        4.0,
+        "Capacity changes by this factor or more (up or down) need the resource name typed.",
+        low=1.0,
+    )
+    read_only: bool = setting(False, "Offer no action that changes anything.")
+    prices_file: str | None = setting(
+        None,
+        "A price file over capcon's defaults (relative paths: from this file's folder).",
+        nonblank="the path of a TOML file",
+        path=True,
+    )
+    rules_file: str | None = setting(
+        None,
+        "A rule file over AWS's documented limits (relative paths: from this file's folder).",
+        nonblank="the path of a TOML file",
+        path=True,
+    )
+
+    def _policy_seconds(self) -> dict[str, float]:
+        """The polling keys that are set, as :class:`PollPolicy` fields in seconds."""
+        seconds: dict[str, float] = {}
+        for key, rule in rules_of(Config).items():
+            value = getattr(self, key)
+            if rule.sets is not None and value is not None:
+                seconds[rule.sets] = value * UNIT_SECONDS.get(rule.unit, 1.0)
+        return seconds
 
     def polling(self) -> PollPolicy:
-        """The console's AWS polling policy."""
-        seconds = self.intervals()
-        return PollPolicy(
-            seconds["refresh_seconds"],
-            seconds["offscreen_refresh_minutes"],
-            self.idle_after_minutes * 60,
-            seconds["idle_refresh_seconds"],
-            seconds["idle_offscreen_refresh_minutes"],
-        )
+        """The console's AWS polling policy; unset intervals follow the set ones."""
+        return PollPolicy(**follow(PollPolicy, self._policy_seconds()))
 
 
-#: Allowed ranges (inclusive) of the numeric settings, and their unit for messages.
-RANGES: dict[str, tuple[float, float, str]] = {
-    "refresh_seconds": (5.0, 3600.0, " seconds"),
-    "sim_refresh_seconds": (0.2, 60.0, " seconds"),
-    "offscreen_refresh_minutes": (1.0, 1440.0, " minutes"),
-    "idle_after_minutes": (0.0, 1440.0, " minutes (0: never idle)"),
-    "idle_refresh_seconds": (5.0, 3600.0, " seconds"),
-    "idle_offscreen_refresh_minutes": (1.0, 1440.0, " minutes"),
-    "confirm_factor": (1.0, math.inf, ""),
-}
-
-FILE_KEYS: tuple[str, ...] = ("prices_file", "rules_file")
-
-
-class ConfigError(ValueError):
+class ConfigError(SettingsError):
     """The config file cannot be used; the message names the file, key, value and the rule."""
 
 
-def config_dir() -> Path:
-    """``$XDG_CONFIG_HOME/capcon``, or ``~/.config/capcon``.
-
-    A relative ``XDG_CONFIG_HOME`` is ignored, as the XDG spec asks.
-    """
-    base = os.environ.get("XDG_CONFIG_HOME", "")
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".config"
-    return root / "capcon"
-
-
-def config_path() -> Path:
-    """The config file: ``config.toml`` in :func:`config_dir`."""
-    return config_dir() / "config.toml"
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-def _profiles(value: object, source: str) -> tuple[str, ...]:
-    wanted = 'a list of profile names, e.g. ["prod", "*-production"]'
-    if not isinstance(value, list):
-        raise ConfigError(f"{source}: production_profiles: expected {wanted}, got {value!r}")
-    names: list[str] = []
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigError(
-                f"{source}: production_profiles: every entry must be a non-empty profile name,"
-                f" got {item!r} (expected {wanted})"
-            )
-        if item.strip() not in names:
-            names.append(item.strip())
-    return tuple(names)
-
-
-def _allowed_range(key: str) -> str:
-    low, high, unit = RANGES[key]
-    if math.isfinite(high):
-        return f"a number between {_number(low)} and {_number(high)}{unit}"
-    return f"a number of at least {_number(low)}{unit}"
-
-
-def _checked_number(key: str, value: object, source: str) -> float:
-    """``value`` as a float within :data:`RANGES`, or :class:`ConfigError` saying the range.
-
-    Checked here rather than by ``apply_overrides`` so that every refusal (a string, a
-    boolean, a negative, ``nan``) states the allowed range.
-    """
-    low, high, _ = RANGES[key]
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-        if math.isfinite(number) and low <= number <= high:
-            return number
-    raise ConfigError(f"{source}: {key} must be {_allowed_range(key)}, got {value!r}")
-
-
-def _resolve_file(value: str | None, key: str, base: Path, source: str) -> str | None:
-    """``value`` as an absolute path (``~`` expanded, relative to the config file's folder)."""
-    if value is None:
-        return None
-    if not value.strip():
-        raise ConfigError(f"{source}: {key} must be the path of a TOML file, got {value!r}")
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = base / path
-    if not path.is_file():
-        raise ConfigError(f"{source}: {key}: {path} does not exist (from {value!r})")
-    return str(path)
-
-
-#: Intervals that must not be shorter than others: (slower, faster), by config key.
-_SLOWER_THAN: tuple[tuple[str, str], ...] = (
-    ("offscreen_refresh_minutes", "refresh_seconds"),
-    ("idle_refresh_seconds", "refresh_seconds"),
-    ("idle_offscreen_refresh_minutes", "offscreen_refresh_minutes"),
-    ("idle_offscreen_refresh_minutes", "idle_refresh_seconds"),
-)
-
-
 def _check_polling(config: Config, given: set[str], source: str) -> None:
-    """Idle and off-screen polling may not be faster than the pace they slow down from."""
-    seconds = config.intervals()
+    """Idle and off-screen polling may not be faster than the pace they slow down from
+    (the order :class:`PollPolicy` declares), said in the config file's keys and units."""
+    seconds = follow(PollPolicy, config._policy_seconds())
+    broken = order_violation(PollPolicy, seconds)
+    if broken is None:
+        return
+    key_of = {rule.sets: key for key, rule in rules_of(Config).items() if rule.sets}
 
-    def said(key: str) -> str:
-        value = seconds[key]
-        shown = f"{value / 60:g} minutes" if key.endswith("_minutes") else f"{value:g} seconds"
-        return f"{key} ({shown}{'' if key in given else ', the default'})"
+    def said(field: str) -> str:
+        key = key_of[field]
+        value = seconds[field] / UNIT_SECONDS.get(rules_of(Config)[key].unit, 1.0)
+        default = "" if key in given else ", the default"
+        return f"{key} ({shown(Config, key, value)}{default})"
 
-    for slower, faster in _SLOWER_THAN:
-        if seconds[slower] < seconds[faster]:
-            raise ConfigError(
-                f"{source}: {said(slower)} must be at least {said(faster)}: it is the slower"
-                " pace, set it longer or leave it out"
-            )
+    slower, faster = broken
+    raise ConfigError(
+        f"{source}: {said(slower)} must be at least {said(faster)}: it is the slower"
+        " pace, set it longer or leave it out"
+    )
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -231,35 +198,11 @@ def load_config(path: Path | None = None) -> Config:
         data = read_toml(path)
     except SettingsError as error:
         raise ConfigError(str(error)) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{source}: not valid TOML (the file is not UTF-8 text)") from None
-    overrides = dict(data)
-    # apply_overrides checks types of scalar fields only: the list is checked here.
-    profiles = (
-        _profiles(overrides.pop("production_profiles"), source)
-        if ("production_profiles" in overrides)
-        else ()
+    config = apply_overrides(
+        Config(), data, source, base_dir=path.resolve().parent, error=ConfigError
     )
-    for key in RANGES:
-        if key in overrides:
-            overrides[key] = _checked_number(key, overrides[key], source)
-    try:
-        config = apply_overrides(Config(), overrides, source)
-    except SettingsError as error:
-        raise ConfigError(str(error)) from None
-    if not config.theme.strip():
-        raise ConfigError(
-            f"{source}: theme must be a theme name (dark, light, projector, colorblind or a"
-            f" user theme), got {config.theme!r}"
-        )
-    _check_polling(config, set(overrides), source)
-    base = path.resolve().parent
-    return dataclasses.replace(
-        config,
-        production_profiles=profiles,
-        prices_file=_resolve_file(config.prices_file, "prices_file", base, source),
-        rules_file=_resolve_file(config.rules_file, "rules_file", base, source),
-    )
+    _check_polling(config, set(data), source)
+    return config
 
 
 def effective_profile(profile: str | None, environ: Mapping[str, str] | None = None) -> str:

@@ -18,19 +18,10 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from capcon.core.config.paths import audit_path
 from capcon.core.jsonable import to_jsonable
 
 Phase = Literal["intent", "progress", "outcome"]
-
-
-def state_dir() -> Path:
-    """``$XDG_STATE_HOME/capcon`` (``~/.local/state/capcon`` by default)."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "capcon"
-
-
-def default_audit_path() -> Path:
-    return state_dir() / "audit.jsonl"
 
 
 def redact_endpoint(url: str | None) -> str | None:
@@ -86,7 +77,7 @@ class AuditLog:
     """Append-only JSON lines, each flushed and fsynced before :meth:`write` returns."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or default_audit_path()
+        self.path = path or audit_path()
 
     def write(self, record: AuditRecord) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

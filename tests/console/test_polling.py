@@ -62,9 +62,15 @@ def test_idle_after_zero_never_backs_off() -> None:
         ({"visible_seconds": 0}, "visible_seconds must be a positive number of seconds, got 0"),
         ({"hidden_seconds": float("nan")}, "hidden_seconds must be a positive number"),
         ({"idle_after_seconds": -1}, "idle_after_seconds must be 0 (never idle)"),
-        ({"hidden_seconds": 30}, "hidden_seconds (30 s) must be at least visible_seconds (60 s)"),
-        ({"idle_visible_seconds": 10}, "idle_visible_seconds (10 s) must be at least visible"),
-        ({"idle_hidden_seconds": 600}, "idle_hidden_seconds (600 s) must be at least hidden"),
+        (
+            {"hidden_seconds": 30},
+            "hidden_seconds (30 seconds) must be at least visible_seconds (60 seconds)",
+        ),
+        (
+            {"idle_visible_seconds": 10},
+            "idle_visible_seconds (10 seconds) must be at least visible",
+        ),
+        ({"idle_hidden_seconds": 600}, "idle_hidden_seconds (600 seconds) must be at least hidden"),
     ],
 )
 def test_bad_intervals_are_refused_naming_them(kwargs: dict[str, float], expected: str) -> None:

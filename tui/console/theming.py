@@ -13,9 +13,10 @@ so widgets and ``app.tcss`` refer to ``$throttle`` and never to a hex value.
 from __future__ import annotations
 
 import difflib
-import importlib
 import re
 from collections.abc import Iterable, Mapping
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from textual.color import Color, ColorParseError
@@ -23,14 +24,8 @@ from textual.theme import Theme
 
 from capcon.core.config.schema import SettingsError, read_toml
 
-#: Where the built-in theme files live.  ``resolve()`` because a strict editable install
-#: links files into a build tree made at install time (a theme added later is only beside
-#: the real ``__init__.py``); an installed wheel has them side by side anyway.
-#: (``import_module`` rather than ``import capcon.themes``: that package has no
-#: ``py.typed``, and mypy would refuse the import.)
-_THEMES_FILE = importlib.import_module("capcon.themes").__file__
-assert _THEMES_FILE is not None, "capcon.themes must be a regular package"
-THEMES_DIR = Path(_THEMES_FILE).resolve().parent
+#: Where the built-in theme files live: the package ``capcon.themes`` (``themes/`` here).
+THEMES_DIR: Traversable = files("capcon.themes")
 
 #: The built-in themes, in the order the console cycles through them; the first is the default.
 BUILTIN_THEME_FILES: tuple[str, ...] = ("dark", "light", "projector", "colorblind")
@@ -221,7 +216,7 @@ def theme_from_mapping(data: Mapping[str, object], source: str) -> Theme:
     )
 
 
-def theme_from_file(path: Path) -> Theme:
+def theme_from_file(path: Path | Traversable) -> Theme:
     """The theme in the TOML file ``path``, or :class:`ThemeError` naming the file.
 
     TOML syntax errors keep Python's "(at line N, column M)" so the user can find them.
@@ -230,8 +225,6 @@ def theme_from_file(path: Path) -> Theme:
         data = read_toml(path)
     except SettingsError as error:
         raise ThemeError(str(error)) from None
-    except UnicodeDecodeError:
-        raise ThemeError(f"{path}: not valid TOML (the file is not UTF-8 text)") from None
     return theme_from_mapping(data, str(path))
 
 
@@ -241,7 +234,7 @@ def builtin_themes() -> list[Theme]:
     Raises :class:`ThemeError` if one is broken: that is a packaging bug the tests catch,
     not something a user can cause.
     """
-    return [theme_from_file(THEMES_DIR / f"{stem}.toml") for stem in BUILTIN_THEME_FILES]
+    return [theme_from_file(THEMES_DIR.joinpath(f"{stem}.toml")) for stem in BUILTIN_THEME_FILES]
 
 
 def reserved_theme_names() -> frozenset[str]:
