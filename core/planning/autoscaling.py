@@ -35,10 +35,16 @@ from capcon.core.ports import (
     resource_id,
 )
 from capcon.core.pricing import PriceBook, provisioned_table_cost
-from capcon.core.rules import Code, RuleSettings, Violation, decrease_budget, fmt_time
+from capcon.core.rules import (
+    TARGET_RANGE,
+    Code,
+    RuleSettings,
+    Violation,
+    decrease_budget,
+    fmt_time,
+)
 
 Dimension = Literal["read", "write"]
-TARGET_RANGE = (20.0, 90.0)
 
 
 def scalable_dimension(index: str | None, dimension: Dimension) -> str:
@@ -84,7 +90,8 @@ def find_traps(
             )
         elif not TARGET_RANGE[0] <= policy.target_value <= TARGET_RANGE[1]:
             found.append(
-                f"{word}s: target {policy.target_value:g}% is outside the 20–90% DynamoDB allows"
+                f"{word}s: target {policy.target_value:g}% is outside the"
+                f" {TARGET_RANGE[0]:g}–{TARGET_RANGE[1]:g}% DynamoDB allows"
             )
         if policy.dimension not in registered:
             found.append(f"{word}s: policy {policy.name} has no registered scalable target")
@@ -254,7 +261,8 @@ def plan_autoscaling(
                 Violation(
                     Code.NO_CHANGE,
                     label,
-                    f"{label}: target {change.target:g}% — DynamoDB target tracking allows 20–90%",
+                    f"{label}: target {change.target:g}% — DynamoDB target tracking allows"
+                    f" {TARGET_RANGE[0]:g}–{TARGET_RANGE[1]:g}%",
                 )
             )
         if table.is_on_demand:

@@ -62,9 +62,6 @@ from capcon.core.policies.base import (
     consecutive_tail as consecutive_tail,
 )
 from capcon.core.policies.base import (
-    fmt_delta as fmt_delta,
-)
-from capcon.core.policies.base import (
     trend_slope as trend_slope,
 )
 from capcon.core.policies.base import (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from capcon.core.rules import DecreaseBudget
+from capcon.core.rules import TARGET_RANGE, DecreaseBudget
 
 Action = Literal["scale-out", "scale-in", "hold"]
 MINUTE = timedelta(minutes=1)
@@ -98,7 +98,8 @@ def consecutive_tail(minutes: tuple[datetime, ...]) -> int:
 
 def check_target(target: float) -> None:
     if not 0 < target <= 100:
-        raise ValueError(f"target {target}% is not a utilisation: choose 20–90%")
+        low, high = TARGET_RANGE
+        raise ValueError(f"target {target}% is not a utilisation: choose {low:g}–{high:g}%")
 
 
 def whole_units(value: float) -> int:
@@ -122,8 +123,3 @@ def trend_slope(minutes: Sequence[datetime], values: Sequence[float]) -> float:
     if sxx == 0:
         return 0.0
     return sum((x - mx) * (y - my) for x, y in zip(xs, values, strict=True)) / sxx
-
-
-def fmt_delta(delta: timedelta) -> str:
-    minutes = delta.total_seconds() / 60
-    return f"{minutes:.1f} min" if minutes < 120 else f"{minutes / 60:.1f} h"

@@ -13,10 +13,10 @@ from capcon.core.policies.base import (
     check_target,
     clamp,
     consecutive_tail,
-    fmt_delta,
     trend_slope,
     whole_units,
 )
+from capcon.core.rules.timefmt import fmt_duration
 
 
 class Capcon:
@@ -191,7 +191,7 @@ class Capcon:
                 "hold",
                 None,
                 f"would scale in: {reason}; decrease budget: {budget.used_today} used today, "
-                f"next allowed in {fmt_delta(budget.next_allowed_at - obs.now)}",
+                f"next allowed in {fmt_duration(budget.next_allowed_at - obs.now, approx=True)}",
             )
         if obs.updating:
             return Decision("hold", None, f"would scale in: {reason}; update in progress")

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from capcon.core.policies.base import Decision, Observation, check_target, fmt_delta, whole_units
+from capcon.core.policies.base import Decision, Observation, check_target, whole_units
+from capcon.core.rules.timefmt import fmt_duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +165,8 @@ class KinesisPolicy:
             return Decision("hold", None, "one action at a time: the stream is resharding")
         if self.last_action is not None and obs.now - self.last_action < self.cooldown:
             left = self.cooldown - (obs.now - self.last_action)
-            return Decision("hold", None, f"cooldown after the last action ({fmt_delta(left)})")
+            wait = fmt_duration(left, approx=True)
+            return Decision("hold", None, f"cooldown after the last action ({wait})")
         since = obs.capacity_since or self.last_action
         fresh = [i for i, m in enumerate(obs.minutes) if since is None or m >= since]
         if not fresh:
@@ -203,14 +205,15 @@ class KinesisPolicy:
             return Decision(
                 "hold",
                 None,
-                f"{self._use(obs, i)}; next scale-down check in {fmt_delta(due - obs.now)}",
+                f"{self._use(obs, i)}; next scale-down check in"
+                f" {fmt_duration(due - obs.now, approx=True)}",
             )
         return self._scale_down(obs)
 
     def _scale_down(self, obs: Observation) -> Decision:
         cap = obs.capacity
         self.next_scale_down_check = obs.now + self.scale_down_every
-        later = f"next check in {fmt_delta(self.scale_down_every)}"
+        later = f"next check in {fmt_duration(self.scale_down_every)}"
         start = obs.now - self.lookback
         idx = [i for i, m in enumerate(obs.minutes) if m >= start]
         points = _five_minute_points([obs.minutes[i] for i in idx], [obs.consumed[i] for i in idx])
@@ -220,7 +223,7 @@ class KinesisPolicy:
             return Decision(
                 "hold",
                 None,
-                f"scale-down check: less than {fmt_delta(self.lookback)} of "
+                f"scale-down check: less than {fmt_duration(self.lookback)} of "
                 f"5-minute points ({len(points)}); {later}",
             )
         if any(obs.throttled[i] > 0 for i in idx if i < len(obs.throttled)):
@@ -246,7 +249,7 @@ class KinesisPolicy:
         return Decision(
             "scale-in",
             new,
-            f"every 5-minute point of the last {fmt_delta(self.lookback)} under "
+            f"every 5-minute point of the last {fmt_duration(self.lookback)} under "
             f"{self.scale_down_below:g}% (highest {worst / cap * 100:.0f}%); "
             f"{cap:,} → {new:,} shards",
         )

@@ -12,9 +12,9 @@ from capcon.core.policies.base import (
     Observation,
     check_target,
     clamp,
-    fmt_delta,
     whole_units,
 )
+from capcon.core.rules.timefmt import fmt_duration
 
 #: Demand per second for each whole second in ``[start, end)``.
 Forecast = Callable[[datetime, datetime], Sequence[float]]
@@ -72,7 +72,8 @@ class Oracle:
             return Decision(
                 "scale-out",
                 want,
-                f"demand peaks at {soon:,.1f}/s in the next {fmt_delta(end - obs.now)}; "
+                f"demand peaks at {soon:,.1f}/s in the next"
+                f" {fmt_duration(end - obs.now, approx=True)}; "
                 f"/ {self.target:g}% → {want:,}",
             )
         if want > obs.capacity * (1 - self.min_step):
@@ -96,7 +97,8 @@ class Oracle:
         return Decision(
             "scale-in",
             need,
-            f"demand peaks at {later:,.1f}/s until {fmt_delta(until - obs.now)} ahead; "
+            f"demand peaks at {later:,.1f}/s until"
+            f" {fmt_duration(until - obs.now, approx=True)} ahead; "
             f"/ {self.target:g}% → {need:,}",
         )
 

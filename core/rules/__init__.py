@@ -23,6 +23,9 @@ from capcon.core.rules.aws_errors import (
     error_for_violations as error_for_violations,
 )
 from capcon.core.rules.dynamodb import (
+    TARGET_RANGE as TARGET_RANGE,
+)
+from capcon.core.rules.dynamodb import (
     AccountCapacity as AccountCapacity,
 )
 from capcon.core.rules.dynamodb import (
@@ -71,13 +74,10 @@ from capcon.core.rules.timefmt import (
     HOUR as HOUR,
 )
 from capcon.core.rules.timefmt import (
-    fmt_gap as fmt_gap,
+    fmt_duration as fmt_duration,
 )
 from capcon.core.rules.timefmt import (
     fmt_time as fmt_time,
-)
-from capcon.core.rules.timefmt import (
-    fmt_window as fmt_window,
 )
 from capcon.core.rules.timefmt import (
     next_utc_midnight as next_utc_midnight,

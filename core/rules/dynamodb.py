@@ -8,8 +8,12 @@ from datetime import UTC, datetime
 
 from capcon.core.model import BillingMode, Table, Throughput, ThroughputHistory
 from capcon.core.rules.settings import RuleSettings
-from capcon.core.rules.timefmt import fmt_gap, fmt_time, fmt_window, next_utc_midnight
+from capcon.core.rules.timefmt import fmt_duration, fmt_time, next_utc_midnight
 from capcon.core.rules.violations import Code, Violation, part_label
+
+#: The target value (percent utilisation) Application Auto Scaling's target tracking accepts
+#: for a DynamoDB table or GSI: 20 % to 90 %, as AWS documents for DynamoDB auto scaling.
+TARGET_RANGE: tuple[float, float] = (20.0, 90.0)
 
 # --------------------------------------------------------------------------------------------
 # DynamoDB decreases
@@ -161,7 +165,7 @@ def check_capacity_part(
             else:
                 why = (
                     f"{budget.used_today} decreases used today and the last one was less than "
-                    f"{fmt_gap(rules.decrease_gap)} ago"
+                    f"{fmt_duration(rules.decrease_gap)} ago"
                 )
             found.append(
                 Violation(
@@ -220,7 +224,7 @@ def check_switch_to_on_demand(
                 Code.MODE_SWITCH_LIMIT,
                 label,
                 f"{label}: {len(recent)} switches to on-demand in the last "
-                f"{fmt_window(rules.switch_window)}; {rules.switches_to_on_demand_per_window} "
+                f"{fmt_duration(rules.switch_window)}; {rules.switches_to_on_demand_per_window} "
                 f"are allowed; next allowed at {fmt_time(allowed_at, now)}",
                 allowed_at=allowed_at,
             )

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from capcon.core.model import Stream, StreamMode
 from capcon.core.rules.settings import RuleSettings
-from capcon.core.rules.timefmt import fmt_time, fmt_window
+from capcon.core.rules.timefmt import fmt_duration, fmt_time
 from capcon.core.rules.violations import Code, Violation
 
 # --------------------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def check_shard_count(
                 Code.RESHARD_LIMIT,
                 label,
                 f"{label}: {budget.used} UpdateShardCount calls in the last "
-                f"{fmt_window(rules.reshard_window)}; {rules.reshards_per_window} are allowed; "
+                f"{fmt_duration(rules.reshard_window)}; {rules.reshards_per_window} are allowed; "
                 f"next allowed at {fmt_time(budget.next_allowed_at, now)}",
                 allowed_at=budget.next_allowed_at,
             )
@@ -187,7 +187,7 @@ def check_stream_mode_switch(
                 Code.MODE_SWITCH_LIMIT,
                 label,
                 f"{label}: {len(recent)} capacity-mode switches in the last "
-                f"{fmt_window(rules.switch_window)}; {rules.stream_mode_switches_per_window} "
+                f"{fmt_duration(rules.switch_window)}; {rules.stream_mode_switches_per_window} "
                 f"are allowed; next allowed at {fmt_time(allowed_at, now)}",
                 allowed_at=allowed_at,
             )

@@ -217,7 +217,8 @@ def test_help_says_how_the_aws_console_polls() -> None:
 
     text = HelpScreen(False, False, PollPolicy()).text
     assert "Rows on screen are polled every 1 min, the rest every 15 min" in text
-    assert "after 5 min without a key, click or scroll, every 5 min and 60 min" in text
+    # the help says an hour as the status bar does (it said "60 min" before)
+    assert "after 5 min without a key, click or scroll, every 5 min and 1 h" in text
     never = HelpScreen(False, False, PollPolicy(30, 600, 0, 30, 600)).text
     assert "every 30 s, the rest every 10 min" in never and "without a key" not in never
     assert "Rows on screen" not in HelpScreen(True, False, PollPolicy()).text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -29,6 +30,7 @@ from capcon.core.rules import (
     check_stream_mode_switch,
     check_switch_to_on_demand,
     decrease_budget,
+    fmt_duration,
     fmt_time,
     reshard_budget,
     shard_count_bounds,
@@ -344,6 +346,51 @@ def test_fmt_time_is_absolute_and_relative() -> None:
     assert fmt_time(at(1, 40), at(0, 50)) == "2026-11-23 01:40 UTC (in 50 min)"
     assert fmt_time(at(3, 0), at(0, 50)) == "2026-11-23 03:00 UTC (in 2 h 10 min)"
     assert fmt_time(at(0, 50), at(0, 50)).endswith("(now)")
+
+
+@pytest.mark.parametrize(
+    ("duration", "kwargs", "text"),
+    [
+        # a set interval or window: exact, in the largest whole parts
+        (45, {}, "45 s"),
+        (60, {}, "1 min"),
+        (900, {}, "15 min"),
+        (3600, {}, "1 h"),
+        (5400, {}, "1 h 30 min"),
+        (timedelta(days=1), {}, "24 h"),
+        (timedelta(hours=36), {}, "36 h"),
+        (0.2, {}, "0.2 s"),
+        (90.5, {}, "90.5 s"),
+        (-600, {}, "−10 min"),
+        (0, {}, "0 s"),
+        # an age in whole minutes, as the status bar says it
+        (185, {"step": 60}, "3 min"),
+        (20, {"step": 60}, "0 min"),
+        (timedelta(minutes=65, seconds=10), {"step": 60}, "1 h 5 min"),
+        # a measured span: to the second under an hour, to the minute from an hour on
+        (timedelta(minutes=4, seconds=37.4), {"approx": True}, "4 min 37 s"),
+        (timedelta(hours=22, minutes=30, seconds=12), {"approx": True}, "22 h 30 min"),
+        (timedelta(seconds=0.4), {"approx": True}, "0 s"),
+    ],
+)
+def test_fmt_duration_is_the_one_way_to_say_a_duration(
+    duration: timedelta | float, kwargs: dict[str, Any], text: str
+) -> None:
+    assert fmt_duration(duration, **kwargs) == text
+
+
+def test_rule_messages_say_windows_and_gaps_with_fmt_duration() -> None:
+    slow = RuleSettings(decreases_any_time_per_day=0, decrease_gap=timedelta(minutes=90))
+    found = check_capacity_part(
+        "table t",
+        "ACTIVE",
+        Throughput(10, 100),
+        Throughput(10, 50),
+        history(1, at(1, 0)),
+        at(1, 30),
+        slow,
+    )
+    assert any("less than 1 h 30 min ago" in v.message for v in found), found
 
 
 # --- properties -----------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from capcon.core.planning.planner import PlanContext, ScalePlan
 from capcon.core.polling import PollPolicy, PollStep
 from capcon.core.ports import Backend, SimulationControls
 from capcon.core.pricing import PriceBook
-from capcon.core.rules import RuleSettings
+from capcon.core.rules import RuleSettings, fmt_duration
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.feed import Feed, Snapshot, Sparks
 from capcon.core.services.overview import AutoScalingState, Row
@@ -103,14 +103,6 @@ def _set_line(widget: Static, text: str) -> None:
     fixed), so a status line that ticks every second repaints only itself."""
     if widget.content != text:
         widget.update(text, layout=False)
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 3600 and seconds % 3600 == 0:
-        return f"{seconds / 3600:g} h"
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{seconds / 60:g} min"
-    return f"{seconds:g} s"
 
 
 def _fmt_capacity(row: Row) -> str:
@@ -524,9 +516,10 @@ class CapconApp(App[None]):
             parts.append(f"sim {controls.now():%H:%M:%S} UTC ({state})")
         if snapshot is not None:
             if snapshot.data_until is not None:
-                age = (snapshot.at - snapshot.data_until).total_seconds() / 60
-                stale = " [b]stale[/b]" if age > 10 else ""
-                parts.append(f"data until {snapshot.data_until:%H:%M} ({age:.0f} min old){stale}")
+                age = snapshot.at - snapshot.data_until
+                stale = " [b]stale[/b]" if age.total_seconds() > 600 else ""
+                old = fmt_duration(age, step=60)
+                parts.append(f"data until {snapshot.data_until:%H:%M} ({old} old){stale}")
             if snapshot.undescribed:
                 parts.append(f"[b]reading {snapshot.undescribed:,} more resources…[/b]")
             if controls is None:
@@ -535,7 +528,7 @@ class CapconApp(App[None]):
                     refreshed += f" (off-screen {self._all_rows_at:%H:%M})"
                 parts.append(refreshed)
             if self.idle:
-                every = _duration(self.options.polling.idle_visible_seconds)
+                every = fmt_duration(self.options.polling.idle_visible_seconds)
                 parts.append(f"[b]idle[/b]: every {every}, any key resumes")
         usage = self.feed.usage
         parts.append(

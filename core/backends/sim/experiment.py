@@ -48,6 +48,7 @@ from capcon.core.ports import (
     ScalingPolicy,
 )
 from capcon.core.pricing import PriceBook
+from capcon.core.rules import TARGET_RANGE
 
 #: The experiment's start: a Monday morning, UTC, far from midnight (decreases reset there).
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -59,8 +60,6 @@ READ_CAPACITY = 5
 #: Field note B's grid.
 GRID_PATTERNS: tuple[str, ...] = ("bell", "top-heavy")
 GRID_TARGETS: tuple[float, ...] = (30, 40, 50, 60, 70, 80)
-#: What DynamoDB accepts as a target-tracking target value.
-TARGET_RANGE = (20.0, 90.0)
 
 Progress = Callable[[int, int, "ExperimentResult"], None]
 

@@ -43,6 +43,7 @@ from capcon.core.ports import (
     ScalingPolicy,
 )
 from capcon.core.rules import RuleSettings
+from capcon.core.rules.timefmt import fmt_duration
 
 GIB = 2**30
 SCENARIOS = ("demo", "fleet:N,M", "empty")
@@ -65,7 +66,7 @@ class Looped(Pattern):
         return self.pattern.sample([t % period for t in times])
 
     def describe(self) -> str:
-        return f"{self.pattern.describe()} every {self.period_s / 3600:g} h"
+        return f"{self.pattern.describe()} every {fmt_duration(self.period_s)}"
 
 
 def _seconds_of_day(moment: datetime) -> int:

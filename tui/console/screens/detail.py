@@ -40,7 +40,7 @@ from capcon.core.model import Index, Stream, Table, Throughput, ThroughputHistor
 from capcon.core.planning.autoscaling import dimension_word
 from capcon.core.planning.partitions import estimate_partitions
 from capcon.core.ports import Backend, MetricQuery, MetricSeries, ScalingActivity, resource_id
-from capcon.core.rules import RuleSettings, decrease_budget, fmt_time
+from capcon.core.rules import RuleSettings, decrease_budget, fmt_duration, fmt_time
 from capcon.core.services.feed import Usage
 from capcon.core.services.overview import (
     DDB,
@@ -1025,13 +1025,13 @@ class DetailScreen(Screen[None]):
             second.append(" · loading…")
         elif data.data_until is not None:
             # as the list's status bar says it: the start of the newest datapoint
-            age = (data.end - data.data_until).total_seconds() / 60
+            old = fmt_duration(data.end - data.data_until, step=60)
             newest = (
                 "data until"
                 if data.window.period == 60
                 else f"newest {_period_label(data.window.period)} point"
             )
-            second.append(f" · {newest} {data.data_until:%H:%M} UTC ({age:.0f} min old)")
+            second.append(f" · {newest} {data.data_until:%H:%M} UTC ({old} old)")
         else:
             second.append(" · no datapoints yet")
         if self.last_error:

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from capcon.core.polling import PollPolicy
+from capcon.core.rules import fmt_duration
 
 HELP = """\
 [b]capcon[/b] — capacity console for DynamoDB tables and Kinesis streams
@@ -47,17 +48,17 @@ SIM_KEYS = """  space             pause / resume simulated time          + / -  
 
 
 def _polling_text(policy: PollPolicy) -> str:
-    def every(seconds: float) -> str:
-        return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
-
+    visible, hidden = fmt_duration(policy.visible_seconds), fmt_duration(policy.hidden_seconds)
     text = (
-        f"\nRows on screen are polled every {every(policy.visible_seconds)}, the rest every"
-        f" {every(policy.hidden_seconds)} (each metric requested costs money)"
+        f"\nRows on screen are polled every {visible}, the rest every {hidden}"
+        " (each metric requested costs money)"
     )
     if policy.idle_after_seconds > 0:
+        idle_visible = fmt_duration(policy.idle_visible_seconds)
+        idle_hidden = fmt_duration(policy.idle_hidden_seconds)
         text += (
-            f"; after {every(policy.idle_after_seconds)} without a key, click or scroll, every"
-            f" {every(policy.idle_visible_seconds)} and {every(policy.idle_hidden_seconds)}"
+            f"; after {fmt_duration(policy.idle_after_seconds)} without a key, click or scroll,"
+            f" every {idle_visible} and {idle_hidden}"
             " (the status bar says idle; any key fetches at once)"
         )
     return text + "."

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from typing import ClassVar
 
+from capcon.core.rules.timefmt import fmt_duration
+
 #: Seconds in a (UTC) day: the period of the ``Daily*`` patterns.
 DAY_S = 86_400.0
 _HOUR_S = 3_600.0
@@ -36,25 +38,6 @@ def _num(v: float) -> str:
     if v == int(v) and abs(v) < 1e15:
         return f"{int(v):,}"
     return f"{v:,.3f}".rstrip("0").rstrip(".")
-
-
-def _dur(seconds: float) -> str:
-    """A duration for humans: ``45 s``, ``15 min``, ``1 h 30 min``, ``2.5 s``."""
-    s = float(seconds)
-    sign = "−" if s < 0 else ""
-    s = abs(s)
-    if s < 60 or s != int(s):
-        return f"{sign}{_num(s)} s"
-    h, rest = divmod(int(s), 3600)
-    m, sec = divmod(rest, 60)
-    parts = []
-    if h:
-        parts.append(f"{h} h")
-    if m:
-        parts.append(f"{m} min")
-    if sec:
-        parts.append(f"{sec} s")
-    return sign + " ".join(parts)
 
 
 def _clock(hour: float) -> str:
@@ -380,8 +363,8 @@ class Spike(Pattern):
 
     def describe(self) -> str:
         return (
-            f"spike {_num(self.base)}→{_num(self.peak)}/s at {_dur(self.at_s)} "
-            f"for {_dur(self.duration_s)}"
+            f"spike {_num(self.base)}→{_num(self.peak)}/s at {fmt_duration(self.at_s)} "
+            f"for {fmt_duration(self.duration_s)}"
         )
 
     def spec(self) -> str:
@@ -550,7 +533,7 @@ class DaytimeReads(Pattern):
         if 2 * self.ramp_s > self.width_s:
             raise TrafficError(
                 f"daytime: ramp_s={self.ramp_s!r} is too long: the ramp up and the ramp down "
-                f"(2 × ramp_s) must fit in the {_dur(self.width_s)} day"
+                f"(2 × ramp_s) must fit in the {fmt_duration(self.width_s)} day"
             )
 
     @property
@@ -701,7 +684,8 @@ class RandomWalk(Pattern):
             bounds = f", {_num(self.minimum)}…{_num(self.maximum)}/s"
         return (
             f"random walk from {_num(self.start)}/s "
-            f"(±{_num(self.step * 100)}% per {_dur(self.interval_s)}, seed {self.seed}{bounds})"
+            f"(±{_num(self.step * 100)}% per {fmt_duration(self.interval_s)},"
+            f" seed {self.seed}{bounds})"
         )
 
     def spec(self) -> str:
@@ -790,7 +774,7 @@ class Shifted(Pattern):
         return [v if t >= s else b for t, v in zip(times, inner, strict=True)]
 
     def describe(self) -> str:
-        return f"{self.pattern.describe()}, from +{_dur(self.seconds)}"
+        return f"{self.pattern.describe()}, from +{fmt_duration(self.seconds)}"
 
 
 @dataclass(frozen=True)

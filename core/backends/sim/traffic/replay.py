@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from capcon.core.backends.sim.traffic.patterns import Pattern, TrafficError, _dur
+from capcon.core.backends.sim.traffic.patterns import Pattern, TrafficError
+from capcon.core.rules.timefmt import fmt_duration
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class Replay(Pattern):
         span = self.points[-1][0] - self.points[0][0]
         how = "step" if self.step else "linear"
         loop = ", looping" if self.loop else ""
-        return f"replay {name} ({len(self.points)} points over {_dur(span)}, {how}{loop})"
+        return f"replay {name} ({len(self.points)} points over {fmt_duration(span)}, {how}{loop})"
 
     def spec(self) -> str:
         if not self.source:
