@@ -1,24 +1,12 @@
-"""The console's config file: ``$XDG_CONFIG_HOME/capcon/config.toml``.
+"""The console's config file: ``$XDG_CONFIG_HOME/capcon/config.toml`` (:mod:`.paths`).
 
 A missing file means the defaults.  Anything wrong in an existing file (bad TOML, an unknown
 key, a wrong type, a value out of range) is refused as a whole with one message naming the
 file, the key, what was given and what is allowed: a console that guesses around a typo in
 ``production_profiles`` could drop the production safeguards without anyone noticing.
 
-Example::
-
-    theme = "projector"              # dark, light, projector, colorblind or a user theme
-    refresh_seconds = 60             # AWS: rows on screen, 5 … 3600
-    offscreen_refresh_minutes = 15   # AWS: rows off screen, 1 … 1440
-    idle_after_minutes = 5           # no key/click/scroll this long = idle (0 = never)
-    idle_refresh_seconds = 300       # AWS, idle: rows on screen, 5 … 3600
-    idle_offscreen_refresh_minutes = 60   # AWS, idle: rows off screen, 1 … 1440
-    sim_refresh_seconds = 1          # simulated account, 0.2 … 60
-    production_profiles = ["prod", "*-production"]   # red frame + typed confirmation
-    confirm_factor = 4               # changes ×4 or ÷4 or more need the name typed (≥ 1)
-    read_only = false
-    prices_file = "prices.toml"      # relative paths are relative to this file
-    rules_file = "~/capcon/rules.toml"
+Each key is declared once, as a field of :class:`Config` with its default, range, unit and
+help (:mod:`capcon.core.config.schema`); the README's example lists every key (a test checks).
 """
 
 from __future__ import annotations
