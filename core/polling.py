@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from capcon.core.config.schema import SettingsError, setting, validate
+from capcon.core.schema import SettingsError, setting, validate
 
 
 class PollPolicyError(SettingsError):
@@ -46,7 +46,7 @@ class PollStep:
 class PollPolicy:
     """Polling intervals (seconds) of a console on AWS.
 
-    Each field is declared with the settings schema (:mod:`capcon.core.config.schema`): a
+    Each field is declared with the settings schema (:mod:`capcon.core.schema`): a
     slower pace may not be faster than the one it slows down from (``at_least``), and the
     config file's polling keys that are left unset follow the set ones (``follow``), both
     from these declarations.

@@ -6,7 +6,7 @@ file, the key, what was given and what is allowed: a console that guesses around
 ``production_profiles`` could drop the production safeguards without anyone noticing.
 
 Each key is declared once, as a field of :class:`Config` with its default, range, unit and
-help (:mod:`capcon.core.config.schema`); the README's example lists every key (a test checks).
+help (:mod:`capcon.core.schema`); the README's example lists every key (a test checks).
 """
 
 from __future__ import annotations
@@ -18,18 +18,18 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from capcon.core.config.paths import config_dir, config_path
-from capcon.core.config.schema import (
+from capcon.core.config.schema import read_toml
+from capcon.core.polling import PollPolicy
+from capcon.core.schema import (
     UNIT_SECONDS,
     SettingsError,
     apply_overrides,
     follow,
     order_violation,
-    read_toml,
     rules_of,
     setting,
     shown,
 )
-from capcon.core.polling import PollPolicy
 
 __all__ = [
     "Config",

@@ -11,7 +11,11 @@ from typing import Any
 
 import pytest
 
-from capcon.core.config.schema import (
+from capcon.core.config.settings import Config
+from capcon.core.polling import PollPolicy
+from capcon.core.pricing import PRICE_FIELDS, PriceBook
+from capcon.core.rules import RuleSettings
+from capcon.core.schema import (
     SettingsError,
     allowed_text,
     apply_overrides,
@@ -21,10 +25,6 @@ from capcon.core.config.schema import (
     setting,
     validate,
 )
-from capcon.core.config.settings import Config
-from capcon.core.polling import PollPolicy
-from capcon.core.pricing import PRICE_FIELDS, PriceBook
-from capcon.core.rules import RuleSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
