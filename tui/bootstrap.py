@@ -1,76 +1,264 @@
-"""Start the console: config, themes, backend, then the Textual app."""
+"""The composition root: the parsed flags and the user's config make one :class:`Session`.
+
+Everything the CLI commands and the console share is decided here, once: the backend (the
+AWS adapter or the simulated account), its region and origin, the price and rule books, the
+audit sink, whether the session is read-only, and how time passes.  Nothing else builds a
+backend or loads the books.
+
+Read-only is ``--read-only`` given before or after the command, or ``read_only = true`` in
+``config.toml``: any one of them is enough, and nothing can switch it off again.  The
+session's scaler (:meth:`Session.scaler`) refuses every change in a read-only session; the
+CLI and the console also do not offer them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from capcon.core.backends.sim.clock import SpeedError, check_speed
-from capcon.tui.cli.live import UsageError, open_session
+from capcon.core.config.prices import load_price_book
+from capcon.core.config.rules import load_rule_settings
+from capcon.core.config.schema import SettingsError
+from capcon.core.config.settings import (
+    Config,
+    ConfigError,
+    config_dir,
+    effective_profile,
+    is_production,
+    load_config,
+)
+from capcon.core.ports import Backend, SimulationControls
+from capcon.core.pricing import PriceBook
+from capcon.core.rules import RuleSettings
+from capcon.core.services.audit import AuditLog, Origin
+from capcon.core.services.scaler import Scaler
+from capcon.tui.cli.output import UsageError
+
+if TYPE_CHECKING:
+    from capcon.tui.console.app import CapconApp
 
 
-def run_console(args: argparse.Namespace) -> int:
-    """Open the console on AWS, or on the simulated account when ``args.sim`` is set."""
-    from capcon.core.config.settings import (
-        ConfigError,
-        config_dir,
-        effective_profile,
-        is_production,
-        load_config,
-    )
-    from capcon.tui.cli.main import load_books
-    from capcon.tui.console.app import CapconApp, ConsoleOptions
-    from capcon.tui.console.theming import builtin_themes, resolve_theme_name, user_themes
+@dataclass(frozen=True)
+class Books:
+    """The rule book and the price book a session plans and prices with."""
 
+    rules: RuleSettings
+    prices: PriceBook
+
+
+@dataclass(frozen=True)
+class Session:
+    """An open backend with everything the commands and the console need around it."""
+
+    backend: Backend
+    origin: Origin
+    region: str
+    books: Books
+    audit: AuditLog
+    read_only: bool
+    """No change is offered, and the session's scaler refuses every one."""
+    wait: Callable[[float], None]
+    """How the session lets time pass: a real sleep on AWS, the simulated clock otherwise."""
+    config: Config
+    profile: str | None = None
+    """The AWS profile boto3 uses (``--profile``, ``$AWS_PROFILE`` or ``default``); ``None``
+    on the simulated account."""
+    controls: SimulationControls | None = None
+    """The simulated account's clock and exact knowledge; ``None`` on AWS."""
+    update_seconds: int | None = None
+    """How long a capacity update takes, when the backend says (the simulated account)."""
+    metric_delay_seconds: int | None = None
+    """How late metrics are published, when the backend says (the simulated account)."""
+
+    def scaler(self, *, poll_seconds: float = 5.0) -> Scaler:
+        """The core scaler for this session: its backend, audit log, origin, clock and
+        read-only switch."""
+        return Scaler(
+            self.backend,
+            self.audit,
+            self.origin,
+            wait=self.wait,
+            read_only=self.read_only,
+            poll_seconds=poll_seconds,
+        )
+
+
+def user_config() -> Config:
+    """``config.toml`` (defaults when there is none); a bad file is a usage error."""
     try:
-        config = load_config()
+        return load_config()
     except ConfigError as error:
         raise UsageError(str(error)) from None
-    speed = getattr(args, "speed", None) or 60.0
+
+
+def open_audit() -> AuditLog:
+    """The audit log every session writes to (``$XDG_STATE_HOME/capcon/audit.jsonl``)."""
+    return AuditLog()
+
+
+def load_books(args: argparse.Namespace, region: str, config: Config) -> Books:
+    """Rule settings and prices: defaults, then ``rules.toml`` / ``prices.toml`` in the config
+    folder, then the files ``config.toml`` names, then ``--rules`` / ``--prices``."""
+    rules_file = (
+        getattr(args, "rules", None)
+        or _path(config.rules_file)
+        or _existing(config_dir() / "rules.toml")
+    )
+    prices_file = (
+        getattr(args, "prices", None)
+        or _path(config.prices_file)
+        or _existing(config_dir() / "prices.toml")
+    )
+    try:
+        return Books(load_rule_settings(rules_file), load_price_book(region, prices_file))
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def _existing(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
+def read_only(args: argparse.Namespace, config: Config) -> bool:
+    """``--read-only`` anywhere on the command line, or ``read_only = true`` in the config."""
+    return bool(getattr(args, "read_only", False)) or config.read_only
+
+
+def scenario(args: argparse.Namespace) -> str | None:
+    """The simulated scenario: ``demo --scenario S``, else ``--sim S``; ``None``: AWS."""
+    if getattr(args, "command", None) == "demo":
+        return getattr(args, "scenario", None) or getattr(args, "sim", None) or "demo"
+    sim: str | None = getattr(args, "sim", None)
+    return sim
+
+
+def open_session(args: argparse.Namespace, config: Config | None = None) -> Session:
+    """The simulated account (``--sim``, ``demo``) or AWS through the standard boto3 chain,
+    with the books, the audit log and read-only from the flags and ``config``."""
+    config = user_config() if config is None else config
+    audit = open_audit()
+    sim = scenario(args)
+    if sim:
+        # looked up when called, so a benchmark can time the scenario build
+        from capcon.core.backends.sim import scenarios
+
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        try:
+            account = scenarios.build_scenario(sim, now)
+        except scenarios.ScenarioError as error:
+            raise UsageError(str(error)) from None
+
+        def advance(seconds: float) -> None:
+            account.advance(max(1, round(seconds)))
+
+        return Session(
+            account,
+            Origin("simulated", f"sim:{sim}", region=account.region),
+            account.region,
+            load_books(args, account.region, config),
+            audit,
+            read_only(args, config),
+            advance,
+            config,
+            controls=account.controls,
+            update_seconds=account.settings.update_seconds,
+            metric_delay_seconds=account.settings.metric_delay_seconds,
+        )
+    from capcon.core.backends.aws.adapter import AwsAdapter
+    from capcon.core.backends.aws.session import AwsSession
+
+    profile = getattr(args, "profile", None)
+    endpoint = getattr(args, "endpoint_url", None)
+    aws = AwsSession(profile=profile, region=getattr(args, "region", None), endpoint_url=endpoint)
+    adapter = AwsAdapter(aws)
+    origin = Origin(
+        aws.identity(), adapter.label, profile=profile, region=aws.region, endpoint=endpoint
+    )
+    return Session(
+        adapter,
+        origin,
+        aws.region,
+        load_books(args, aws.region, config),
+        audit,
+        read_only(args, config),
+        time.sleep,
+        config,
+        profile=effective_profile(profile),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The console
+# --------------------------------------------------------------------------------------------
+
+
+def console_speed(args: argparse.Namespace) -> float:
+    speed: float = getattr(args, "speed", None) or 60.0
     try:
         check_speed(speed)
     except SpeedError as error:
         raise UsageError(str(error)) from None
-    # A moto server or botocore may log through the root logger: never onto the screen.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    logging.getLogger("botocore").setLevel(logging.ERROR)
-    from pathlib import Path
+    return speed
 
-    if getattr(args, "prices", None) is None and config.prices_file:
-        args.prices = Path(config.prices_file)
-    if getattr(args, "rules", None) is None and config.rules_file:
-        args.rules = Path(config.rules_file)
-    session = open_session(args)
-    books = load_books(args, session.region)
+
+def build_console(session: Session, *, speed: float = 60.0) -> CapconApp:
+    """The console on ``session``: its backend, books, audit log and read-only switch, with
+    the config's polling, theme and production profiles."""
+    from capcon.tui.console.app import CapconApp, ConsoleOptions
+    from capcon.tui.console.theming import builtin_themes, resolve_theme_name, user_themes
+
+    config = session.config
     themes = builtin_themes()
     extra, warnings = user_themes(config_dir() / "themes")
     themes += extra
     name, warning = resolve_theme_name(config.theme, [t.name for t in themes])
     if warning:
         warnings.append(warning)
-    profile = (
-        None if getattr(args, "sim", None) else effective_profile(getattr(args, "profile", None))
-    )
     options = ConsoleOptions(
         polling=config.polling(),
         sim_refresh_seconds=config.sim_refresh_seconds,
-        read_only=bool(getattr(args, "read_only", False)) or config.read_only,
-        production=is_production(config, profile),
-        profile=profile,
+        read_only=session.read_only,
+        production=is_production(config, session.profile),
+        profile=session.profile,
         confirm_factor=config.confirm_factor,
         theme=name,
         sim_speed=speed,
     )
-    app = CapconApp(
+    return CapconApp(
         session.backend,
         session.origin,
-        books.rules,
-        books.prices,
+        session.books.rules,
+        session.books.prices,
         session.audit,
         options,
         controls=session.controls,
         themes=themes,
         theme_warnings=warnings,
     )
-    app.run()
+
+
+def console_from_args(args: argparse.Namespace) -> CapconApp:
+    """The console ``capcon [--sim] …`` or ``capcon demo …`` opens (not yet running)."""
+    config = user_config()
+    speed = console_speed(args)
+    # A moto server or botocore may log through the root logger: never onto the screen.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("botocore").setLevel(logging.ERROR)
+    return build_console(open_session(args, config), speed=speed)
+
+
+def run_console(args: argparse.Namespace) -> int:
+    """Open the console on AWS, or on the simulated account (``--sim``, ``demo``)."""
+    console_from_args(args).run()
     return 0

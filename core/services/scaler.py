@@ -3,7 +3,9 @@
 :meth:`Scaler.apply` takes a :class:`~capcon.core.planning.planner.ScalePlan` the user confirmed and
 either carries it out exactly or refuses:
 
-1. read-only sessions refuse (nothing is sent);
+1. a read-only scaler refuses every change before anything reaches the backend (not even a
+   read) and writes no audit record: nothing was attempted, and a read-only session must be
+   able to run where it may not write (a locked-down host, a read-only home);
 2. the resource is read again: if it changed since the preview (capacity, status, shards),
    the plan is stale and refused with the difference, so the user previews again;
 3. an *intent* record is written to the audit log and forced to disk;
@@ -39,6 +41,12 @@ from capcon.core.services.audit import AuditLog, AuditRecord, Origin, new_change
 
 Outcome = Literal["applied", "refused", "failed"]
 
+#: Why a read-only scaler refuses (the same words for every kind of change).
+READ_ONLY_REFUSAL = (
+    "read-only session: capcon changes nothing in it and sent nothing (read-only comes from "
+    "--read-only or read_only = true in config.toml)"
+)
+
 
 class ApplyTimeout(CapconError):
     """The resource did not return to ``ACTIVE`` in time (the change may still complete)."""
@@ -56,6 +64,7 @@ class Progress:
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
     change_id: str
+    """The audit log's id of the change; empty when nothing was recorded (read-only)."""
     outcome: Outcome
     before: Table | Stream | None
     after: Table | Stream | None
@@ -100,7 +109,11 @@ def describe_difference(old: Table | Stream, new: Table | Stream) -> list[str]:
 
 
 class Scaler:
-    """Applies confirmed plans through a backend, with an audit trail."""
+    """Applies confirmed plans through a backend, with an audit trail.
+
+    The only caller of the backend's mutating methods (a test checks the source).  A
+    ``read_only`` scaler refuses every change; the switch is fixed when it is made.
+    """
 
     def __init__(
         self,
@@ -117,9 +130,18 @@ class Scaler:
         self.audit = audit
         self.origin = origin
         self.wait = wait
-        self.read_only = read_only
+        self._read_only = read_only
         self.poll_seconds = poll_seconds
         self.timeout_seconds = timeout_seconds
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this scaler refuses every change (set when it is made, never after)."""
+        return self._read_only
+
+    @staticmethod
+    def _refuse_read_only() -> ApplyResult:
+        return ApplyResult("", "refused", None, None, READ_ONLY_REFUSAL)
 
     # --------------------------------------------------------------------------------------
 
@@ -155,12 +177,15 @@ class Scaler:
         progress: Callable[[Progress], None] | None = None,
         previous: Table | Stream | None = None,
     ) -> ApplyResult:
-        """Carry out ``plan`` or refuse; always leaves an intent and an outcome record.
+        """Carry out ``plan`` or refuse; leaves an intent and an outcome record (except a
+        read-only refusal, which happens before anything is read, sent or written).
 
         Refusals and failures are returned (``outcome`` and ``error``), not raised, so every
         caller handles them the same way.  ``previous`` is the state the plan was made from,
         when the caller has it, to show what changed.
         """
+        if self._read_only:
+            return self._refuse_read_only()
         report = progress or (lambda _p: None)
         change_id = new_change_id()
         try:
@@ -179,16 +204,12 @@ class Scaler:
             },
         }
         self._record(change_id, "intent", plan, **intent)
-        refusal: str | None = None
-        if self.read_only:
-            refusal = "read-only session: no change is sent (start capcon without --read-only)"
-        elif fingerprint(current) != plan.fingerprint:
+        if fingerprint(current) != plan.fingerprint:
             what = describe_difference(previous, current) if previous else ["state changed"]
             refusal = (
                 f"{plan.resource} changed since the preview ({'; '.join(what)}): "
                 "preview the change again"
             )
-        if refusal is not None:
             self._record(
                 change_id, "outcome", plan, before=_state(current), outcome="refused", error=refusal
             )
@@ -227,6 +248,8 @@ class Scaler:
         progress: Callable[[Progress], None] | None = None,
     ) -> ApplyResult:
         """Register/deregister the target and put/delete its policy, as planned; audited."""
+        if self._read_only:
+            return self._refuse_read_only()
         report = progress or (lambda _p: None)
         change = plan.change
         change_id = new_change_id()
@@ -242,14 +265,10 @@ class Scaler:
             "details": {"change": to_jsonable(change), "warnings": warnings},
         }
         self._record(change_id, "intent", plan, **intent)
-        refusal: str | None = None
-        if self.read_only:
-            refusal = "read-only session: no change is sent (start capcon without --read-only)"
-        elif state_fingerprint(table, targets, policies) != plan.fingerprint:
+        if state_fingerprint(table, targets, policies) != plan.fingerprint:
             refusal = (
                 f"{plan.resource} or its auto scaling changed since the preview: preview again"
             )
-        if refusal is not None:
             self._record(change_id, "outcome", plan, outcome="refused", error=refusal)
             return ApplyResult(change_id, "refused", table, None, refusal)
         try:

@@ -18,7 +18,6 @@ from capcon.core.backends.sim.account import SimAccount
 from capcon.core.backends.sim.scenarios import build_scenario
 from capcon.core.config.prices import load_price_book
 from capcon.core.errors import Throttled
-from capcon.core.model import HashRange, Shard, Stream
 from capcon.core.ports import MetricSeries
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
@@ -32,7 +31,6 @@ from capcon.tui.console.screens.detail import (
     demand_points,
     nice_ticks,
     per_second,
-    shard_loads,
     window_bounds,
 )
 
@@ -241,27 +239,6 @@ def test_window_bounds_align_to_the_period() -> None:
     assert start == datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
     start, _ = window_bounds(WINDOWS[2], now)
     assert start == datetime(2026, 11, 22, 1, 30, tzinfo=UTC)
-
-
-def test_shard_loads_without_per_shard_metrics() -> None:
-    half = 2**127
-    stream = Stream(
-        "s",
-        shards=(
-            Shard("shardId-1", HashRange(half, 2**128 - 1)),
-            Shard("shardId-0", HashRange(0, half - 1)),
-            Shard("shardId-old", HashRange(0, 2**128 - 1), ending_sequence="9"),
-        ),
-    )
-    loads = shard_loads(stream, {}, RuleSettings())
-    assert [s.shard_id for s in loads] == ["shardId-0", "shardId-1"]
-    assert [s.share for s in loads] == [0.5, 0.5]
-    assert all(s.load is None and not s.hot for s in loads)
-    t = datetime(2026, 11, 23, tzinfo=UTC)
-    answers = {"sr0": MetricSeries("sr0", (t,), (54_000.0,))}  # 900 records/s
-    loads = shard_loads(stream, answers, RuleSettings())
-    assert loads[0].load == 0.9 and loads[0].hot
-    assert loads[1].load is None
 
 
 def test_nice_ticks() -> None:

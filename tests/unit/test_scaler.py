@@ -132,7 +132,9 @@ def test_read_only_refuses_and_changes_nothing(log: AuditLog) -> None:
     assert result.error is not None and "read-only" in result.error
     assert acc.describe_table("orders").provisioned == Throughput(100, 100)
     assert acc.describe_table("orders").status == "ACTIVE"
-    assert phases(log) == [("intent", None), ("outcome", "refused")]
+    # refused before anything was read or sent: nothing to record (tests/unit/test_read_only.py)
+    assert phases(log) == [] and not log.path.exists()
+    assert result.change_id == ""
 
 
 def test_failed_apply_records_the_error_and_changes_nothing(log: AuditLog) -> None:

@@ -1,61 +1,35 @@
-"""The ``capcon`` command line.
+"""The ``capcon`` command line: the parser and the dispatch to one module per command.
 
-``capcon [--profile P] [--region R] [--endpoint-url URL] [--sim [SCENARIO]] [--read-only]
-COMMAND``, with the commands ``ls``, ``show NAME``, ``plan NAME …`` (or ``plan --describe
-FILE …`` on the JSON AWS prints), ``scale NAME …``, ``audit`` and ``demo``.
+``capcon [SESSION FLAGS] COMMAND [FLAGS]``, with the commands ``ls``, ``show NAME``, ``plan
+NAME …`` (or ``plan --describe FILE …`` on the JSON AWS prints), ``scale NAME …``, ``aas``,
+``autoscale``, ``audit``, ``demo``, ``tour``, ``sim`` and ``lab``; no command opens the console.
 
-Exit codes: 0 done (a plan changes nothing), 1 the change was refused or failed (the reasons
-are printed), 2 bad input (a flag, a file: the message names what was wrong and what is
-allowed), 3 the backend failed (AWS unreachable, no credentials, access denied, …).
+The session flags (``--profile``, ``--region``, ``--endpoint-url``, ``--sim [SCENARIO]``,
+``--read-only``, ``--prices``, ``--rules``) may come before or after the command: each is
+registered on both parsers, with no default after the command (``argparse.SUPPRESS``), so a
+flag given in either position wins over an absent one (after the command wins if given
+twice).  ``--read-only`` given anywhere, or ``read_only = true`` in ``config.toml``, makes the
+session read-only (:mod:`capcon.tui.bootstrap` builds the session).
+
+Exit codes (:mod:`capcon.tui.cli.output`): 0 done (a plan changes nothing), 1 the change was
+refused or failed (the reasons are printed), 2 bad input (a flag, a file: the message names
+what was wrong and what is allowed), 3 the backend failed (AWS unreachable, no credentials,
+access denied, …).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from capcon.core.backends.aws.describe import DescribeError, parse_time, resource_from_document
-from capcon.core.config.prices import load_price_book
-from capcon.core.config.rules import load_rule_settings
-from capcon.core.config.schema import SettingsError
-from capcon.core.config.settings import config_dir
+from capcon.core.backends.aws.describe import DescribeError, parse_time
 from capcon.core.errors import CapconError
-from capcon.core.jsonable import to_jsonable
-from capcon.core.model import BillingMode, Stream, Table, Throughput
-from capcon.core.planning.planner import (
-    Change,
-    PlanContext,
-    Refusal,
-    ScalePlan,
-    ShardChange,
-    Usage,
-    plan,
-)
-from capcon.core.ports import TableChange
-from capcon.core.pricing import PriceBook
-from capcon.core.rules import RuleSettings
-from capcon.tui.cli.live import (
-    EXIT_OK,
-    EXIT_REFUSED,
-    EXIT_USAGE,
-    SORT_KEYS,
-    UsageError,
-    backend_error_exit,
-    cmd_audit,
-    live_plan,
-    open_session,
-    run_aas,
-    run_autoscale,
-    run_scale,
-)
-from capcon.tui.cli.live import cmd_ls as live_ls
-from capcon.tui.cli.live import cmd_show as live_show
+from capcon.core.services.inspect import NoSuchResource
+from capcon.tui.cli.output import EXIT_OK, EXIT_USAGE, UsageError, backend_error_exit
 
 COMMANDS = (
     "ls",
@@ -70,7 +44,6 @@ COMMANDS = (
     "autoscale",
     "lab",
 )
-SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
 def _non_negative_int(text: str) -> int:
@@ -108,11 +81,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"capcon: error: {message}\n")
 
 
-def _backend_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
-    """AWS/simulation flags: accepted before or after the command (``capcon --sim ls`` and
-    ``capcon ls --sim``)."""
+def _session_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """The flags that make the session, accepted before or after the command (``capcon
+    --sim ls`` and ``capcon ls --sim``): no default after the command, so one given before
+    it is not overwritten by an absent one."""
     default = None if top else argparse.SUPPRESS
     p.add_argument("--profile", default=default, help="AWS profile (boto3 chain otherwise)")
+    p.add_argument(
+        "--region",
+        default=default,
+        help="AWS region; prices too (default: the profile's; plan --describe: from the ARN, "
+        "else us-east-1)",
+    )
     p.add_argument("--endpoint-url", default=default, metavar="URL", help="e.g. a moto server")
     p.add_argument(
         "--sim",
@@ -122,14 +102,28 @@ def _backend_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
         metavar="SCENARIO",
         help="use the simulated account (demo, fleet:N,M, empty; default demo)",
     )
+    _read_only_flag(p, top=top)
+    _book_flags(p, top=top)
+
+
+def _read_only_flag(p: argparse.ArgumentParser, *, top: bool) -> None:
     p.add_argument(
         "--read-only",
         action="store_true",
         default=False if top else argparse.SUPPRESS,
-        help="never change anything; scale is not offered",
+        help="change nothing: no change is offered and the scaler refuses every one (also "
+        "read_only = true in config.toml)",
     )
-    if top:
-        p.add_argument("--region", default=None, help="AWS region (and price region)")
+
+
+def _book_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
+    default = None if top else argparse.SUPPRESS
+    p.add_argument(
+        "--prices", type=Path, default=default, metavar="FILE", help="price overrides (TOML)"
+    )
+    p.add_argument(
+        "--rules", type=Path, default=default, metavar="FILE", help="rule-book overrides (TOML)"
+    )
 
 
 def _change_flags(p: argparse.ArgumentParser) -> None:
@@ -151,12 +145,14 @@ def _change_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from capcon.tui.cli.ls import SORT_KEYS
+
     parser = _Parser(
         prog="capcon",
         description="Capacity console for DynamoDB tables and Kinesis streams.",
         epilog="Without --sim, capcon reads AWS through the standard boto3 chain.",
     )
-    _backend_flags(parser, top=True)
+    _session_flags(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = False  # no command: open the console
 
@@ -192,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--auto-scaled", action="store_true", help="the part is managed by AAS")
     _common(p)
-    _backend_flags(p, top=False)
+    _session_flags(p, top=False)
 
     sc = sub.add_parser(
         "scale",
@@ -211,18 +207,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="changes of X× or more need the resource name typed (default 4)",
     )
     _common(sc)
-    _backend_flags(sc, top=False)
+    _session_flags(sc, top=False)
 
     ls = sub.add_parser("ls", help="every table, GSI and stream with capacity, use and cost")
     ls.add_argument("--sort", choices=sorted(SORT_KEYS), default="name")
     ls.add_argument("--filter", metavar="TEXT", help="only names containing TEXT")
     _common(ls)
-    _backend_flags(ls, top=False)
+    _session_flags(ls, top=False)
 
     sh = sub.add_parser("show", help="one table, TABLE/INDEX or stream in depth")
     sh.add_argument("name")
     _common(sh)
-    _backend_flags(sh, top=False)
+    _session_flags(sh, top=False)
 
     aa = sub.add_parser(
         "aas",
@@ -243,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     aa.add_argument("--apply", action="store_true", help="apply after the preview")
     aa.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _common(aa)
-    _backend_flags(aa, top=False)
+    _session_flags(aa, top=False)
 
     from capcon.tui.cli import sim as sim_cli
 
@@ -266,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     eng.add_argument("--dry-run", action="store_true", help="the default; says so explicitly")
     eng.add_argument("--verbose", action="store_true", help="also print holds")
     _common(eng)
-    _backend_flags(eng, top=False)
+    _session_flags(eng, top=False)
 
     lab = sub.add_parser(
         "lab",
@@ -292,16 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the console on the simulated account (no AWS needed)",
         description="Open the console on a simulated account full of lively resources.",
     )
-    demo.add_argument("--scenario", default="demo", help="demo (default), fleet:N,M or empty")
+    demo.add_argument("--scenario", help="demo (default, or --sim's scenario), fleet:N,M or empty")
     demo.add_argument(
         "--speed",
         type=_non_negative_float,
         default=60.0,
         help="simulated seconds per real second, 1…3600 (default 60: a minute per second)",
     )
-    demo.add_argument("--read-only", action="store_true", help="no scale action is offered")
-    demo.add_argument("--prices", type=Path, metavar="FILE", help="price overrides (TOML)")
-    demo.add_argument("--rules", type=Path, metavar="FILE", help="rule-book overrides (TOML)")
+    _read_only_flag(demo, top=False)
+    _book_flags(demo, top=False)
 
     d = sub.add_parser(
         "tour",
@@ -309,178 +304,74 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show what capcon's planner says about sample tables and streams.",
     )
     _common(d)
+    d.add_argument("--region", default=argparse.SUPPRESS, help="price region (default us-east-1)")
+    _book_flags(d, top=False)
     return parser
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--now", type=_timestamp, help="plan as of this UTC time (ISO 8601)")
-    p.add_argument(
-        "--region",
-        default=argparse.SUPPRESS,
-        help="AWS region; prices too (default: from the ARN, else us-east-1)",
-    )
-    p.add_argument("--prices", type=Path, metavar="FILE", help="price overrides (TOML; see README)")
-    p.add_argument(
-        "--rules", type=Path, metavar="FILE", help="rule-book overrides (TOML; see README)"
-    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 # --------------------------------------------------------------------------------------------
+# Dispatch: each command's module is imported when it runs
+# --------------------------------------------------------------------------------------------
 
 
-def _load_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except OSError as error:
-        raise UsageError(f"{path}: cannot be read ({error.strerror})") from None
-    except UnicodeDecodeError as error:
-        raise UsageError(f"{path}: not UTF-8 text ({error.reason})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path}: not valid JSON ({error})") from None
+def cmd_console(args: argparse.Namespace) -> int:
+    """No command, or ``demo``: the console (``demo`` on the simulated account)."""
+    from capcon.tui.bootstrap import run_console
 
-
-def load_resource(path: Path) -> Table | Stream:
-    document = _load_json(path)
-    if not isinstance(document, dict):
-        raise UsageError(f"{path}: expected a JSON object at the top")
-    try:
-        return resource_from_document(document)
-    except DescribeError as error:
-        raise UsageError(f"{path}: {error}") from None
-
-
-def _region_of(resource: Table | Stream, explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    arn = resource.arn or ""
-    fields = arn.split(":")
-    return fields[3] if len(fields) > 3 and fields[3] else "us-east-1"
-
-
-@dataclass(frozen=True)
-class Books:
-    rules: RuleSettings
-    prices: PriceBook
-
-
-def load_books(args: argparse.Namespace, region: str) -> Books:
-    """Rule settings and prices: defaults, then the XDG config files, then the flags."""
-    rules_file = getattr(args, "rules", None) or _existing(config_dir() / "rules.toml")
-    prices_file = getattr(args, "prices", None) or _existing(config_dir() / "prices.toml")
-    try:
-        return Books(load_rule_settings(rules_file), load_price_book(region, prices_file))
-    except SettingsError as error:
-        raise UsageError(str(error)) from None
-
-
-def _existing(path: Path) -> Path | None:
-    return path if path.is_file() else None
-
-
-def change_from_args(args: argparse.Namespace, resource: Table | Stream) -> Change:
-    capacity_flags = args.rcu is not None or args.wcu is not None
-    if isinstance(resource, Stream):
-        if capacity_flags or args.index or args.mode:
-            raise UsageError(
-                f"{resource.name} is a stream: use --shards N (--rcu, --wcu, --index and "
-                "--mode are for tables)"
-            )
-        if args.shards is None:
-            raise UsageError(f"{resource.name} is a stream: give --shards N")
-        return ShardChange(args.shards, args.strategy)
-    if args.shards is not None:
-        raise UsageError(f"{resource.name} is a table: --shards is for streams; use --rcu/--wcu")
-    if not capacity_flags and args.mode is None:
-        raise UsageError(f"{resource.name}: give --wcu and/or --rcu, or --mode")
-    mode = None
-    if args.mode is not None:
-        mode = BillingMode.PAY_PER_REQUEST if args.mode == "on-demand" else BillingMode.PROVISIONED
-    if args.index:
-        try:
-            current = resource.index(args.index).provisioned
-        except KeyError as error:
-            raise UsageError(str(error.args[0])) from None
-        if not capacity_flags:
-            raise UsageError("--index needs --rcu and/or --wcu")
-        return TableChange(indexes=((args.index, _merge(current, args)),), billing_mode=mode)
-    if not capacity_flags:
-        return TableChange(billing_mode=mode)
-    return TableChange(table=_merge(resource.provisioned, args), billing_mode=mode)
-
-
-def _merge(current: Throughput | None, args: argparse.Namespace) -> Throughput:
-    """The requested capacity: flags given, the rest kept from ``current``."""
-    if current is None and (args.rcu is None or args.wcu is None):
-        raise UsageError(
-            "this table or index is on-demand: give both --rcu and --wcu to switch it to "
-            "provisioned"
-        )
-    read = args.rcu if args.rcu is not None else current.read if current else 0
-    write = args.wcu if args.wcu is not None else current.write if current else 0
-    return Throughput(read, write)
-
-
-def context_from_args(args: argparse.Namespace) -> PlanContext:
-    part = args.index if args.index else None
-    usage = {}
-    if args.consumed_rcu is not None or args.consumed_wcu is not None:
-        usage[part] = Usage(args.consumed_rcu or 0.0, args.consumed_wcu or 0.0)
-    previous = {} if args.previous_partitions is None else {part: args.previous_partitions}
-    return PlanContext(
-        usage=usage,
-        previous_partitions=previous,
-        auto_scaled=frozenset({part}) if args.auto_scaled else frozenset(),
-    )
-
-
-def _now(args: argparse.Namespace) -> datetime:
-    return args.now if args.now is not None else datetime.now(UTC)
-
-
-def _emit(result: ScalePlan | Refusal, as_json: bool) -> int:
-    refused = isinstance(result, Refusal)
-    if as_json:
-        document = {"outcome": "refused" if refused else "plan", **to_jsonable(result)}
-        print(json.dumps(document, indent=2, ensure_ascii=False))
-    else:
-        from rich.console import Console
-
-        from capcon.tui.render import render_plan, render_refusal
-
-        console = Console()
-        console.print(
-            render_refusal(result) if isinstance(result, Refusal) else render_plan(result)
-        )
-    return EXIT_REFUSED if refused else EXIT_OK
+    return run_console(args)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    if args.describe is None:
-        if not args.name:
-            raise UsageError("plan needs a NAME (live) or --describe FILE")
-        session = open_session(args)
-        books = load_books(args, session.region)
-        _, result = live_plan(args, session, books, change_from_args)
-        return _emit(result, args.json)
-    if args.name:
-        raise UsageError("give either NAME (live) or --describe FILE, not both")
-    resource = load_resource(args.describe)
-    change = change_from_args(args, resource)
-    books = load_books(args, _region_of(resource, args.region))
-    result = plan(
-        resource,
-        change,
-        _now(args),
-        rules=books.rules,
-        prices=books.prices,
-        context=context_from_args(args),
-    )
-    return _emit(result, args.json)
+    from capcon.tui.cli import plan
+
+    return plan.run(args)
+
+
+def cmd_scale(args: argparse.Namespace) -> int:
+    from capcon.tui.bootstrap import open_session
+    from capcon.tui.cli import scale
+
+    return scale.run(args, open_session(args))
+
+
+def cmd_aas(args: argparse.Namespace) -> int:
+    from capcon.tui.bootstrap import open_session
+    from capcon.tui.cli import aas
+
+    return aas.run(args, open_session(args))
+
+
+def cmd_autoscale(args: argparse.Namespace) -> int:
+    from capcon.tui.bootstrap import open_session
+    from capcon.tui.cli import autoscale
+
+    autoscale.check_args(args)
+    return autoscale.run(args, open_session(args))
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    from capcon.tui.bootstrap import open_session
+    from capcon.tui.cli import ls
+
+    return ls.run(args, open_session(args))
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from capcon.tui.bootstrap import open_session
+    from capcon.tui.cli import show
+
+    return show.run(args, open_session(args))
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from capcon.tui.cli import audit
+
+    return audit.run(args)
 
 
 def cmd_tour(args: argparse.Namespace) -> int:
@@ -489,40 +380,10 @@ def cmd_tour(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from capcon.tui.bootstrap import run_console
-
-    args.sim = args.scenario
-    return run_console(args)
-
-
-def cmd_console(args: argparse.Namespace) -> int:
-    from capcon.tui.bootstrap import run_console
-
-    return run_console(args)
-
-
-def cmd_scale(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    return run_scale(args, session, load_books(args, session.region), change_from_args, _emit)
-
-
-def cmd_aas(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    return run_aas(args, session, load_books(args, session.region), _emit)
-
-
 def cmd_sim(args: argparse.Namespace) -> int:
     from capcon.tui.cli import sim as sim_cli
 
     return sim_cli.run(args)
-
-
-def cmd_autoscale(args: argparse.Namespace) -> int:
-    if args.apply and args.dry_run:
-        raise UsageError("choose --apply or --dry-run, not both")
-    session = open_session(args)
-    return run_autoscale(args, session, load_books(args, session.region))
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -531,14 +392,20 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return run_lab(args)
 
 
-def cmd_ls(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    return live_ls(args, session, load_books(args, session.region))
-
-
-def cmd_show(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    return live_show(args, session, load_books(args, session.region))
+HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
+    None: cmd_console,
+    "demo": cmd_console,
+    "plan": cmd_plan,
+    "scale": cmd_scale,
+    "aas": cmd_aas,
+    "autoscale": cmd_autoscale,
+    "ls": cmd_ls,
+    "show": cmd_show,
+    "audit": cmd_audit,
+    "tour": cmd_tour,
+    "sim": cmd_sim,
+    "lab": cmd_lab,
+}
 
 
 def normalise_argv(argv: Sequence[str]) -> list[str]:
@@ -552,26 +419,16 @@ def normalise_argv(argv: Sequence[str]) -> list[str]:
     return out
 
 
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The parsed command line (argparse exits with code 2 on bad input)."""
+    return build_parser().parse_args(normalise_argv(argv))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(normalise_argv(sys.argv[1:] if argv is None else argv))
-    handlers = {
-        None: cmd_console,
-        "plan": cmd_plan,
-        "tour": cmd_tour,
-        "demo": cmd_demo,
-        "scale": cmd_scale,
-        "aas": cmd_aas,
-        "sim": cmd_sim,
-        "lab": cmd_lab,
-        "autoscale": cmd_autoscale,
-        "ls": cmd_ls,
-        "show": cmd_show,
-        "audit": cmd_audit,
-    }
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        return handlers[args.command](args)
-    except UsageError as error:
+        return HANDLERS[args.command](args)
+    except (UsageError, NoSuchResource) as error:
         print(f"capcon: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except CapconError as error:

@@ -98,14 +98,15 @@ def run_demo(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.rule import Rule
 
-    from capcon.tui.cli.main import load_books, load_resource
+    from capcon.tui.bootstrap import load_books, user_config
+    from capcon.tui.cli.plan import load_resource
     from capcon.tui.render import render_plan, render_refusal
 
     now = args.now or DEMO_NOW
+    books = load_books(args, getattr(args, "region", None) or "us-east-1", user_config())
     results = []
     for scene in scenes():
         resource = load_resource(SAMPLES / scene.sample)
-        books = load_books(args, args.region or "us-east-1")
         result = plan(
             resource,
             scene.change,

@@ -43,6 +43,7 @@ from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings, fmt_duration
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.feed import Feed, Snapshot, Sparks
+from capcon.core.services.inspect import live_context
 from capcon.core.services.overview import AutoScalingState, Row
 from capcon.core.services.scaler import Scaler
 from capcon.tui.console.backend import locked
@@ -50,6 +51,7 @@ from capcon.tui.console.failures import error_text, markup_safe, printable
 from capcon.tui.console.pace import AwsPace, Pace, SimulatedPace
 from capcon.tui.console.widgets.resource_list import Column, ResourceList
 from capcon.tui.console.widgets.spark import SparkColours, sparkline
+from capcon.tui.text import capacity_text, cost_text, partitions_text, throttled_text, util_text
 
 SORTS: tuple[tuple[str, str], ...] = (
     ("name", "name"),
@@ -105,12 +107,6 @@ def _set_line(widget: Static, text: str) -> None:
         widget.update(text, layout=False)
 
 
-def _fmt_capacity(row: Row) -> str:
-    if row.kind == "stream":
-        return f"{row.shards} sh"
-    if row.capacity is None:
-        return "on-demand"
-    return f"{row.capacity.read:,}/{row.capacity.write:,}"
 
 
 def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
@@ -441,26 +437,21 @@ class CapconApp(App[None]):
         else:
             rspark = sparkline(sparks.utilisation("read"), sparks.throttled, colours, SPARK_WIDTH)
             wspark = sparkline(sparks.utilisation("write"), sparks.throttled, colours, SPARK_WIDTH)
-        util = "" if row.utilisation is None else f"{row.utilisation:.0%}"
         util_style = colours.high if (row.utilisation or 0) >= 0.8 else ""
-        thr = (
-            Text(f"{row.throttled_per_second:,.1f}", style=throttle_style)
-            if row.throttling
-            else Text("0")
-        )
+        thr = Text(throttled_text(row), style=throttle_style if row.throttling else "")
         aas = row.auto_scaling.marker
         return {
             "name": name,
             "kind": Text(row.kind),
             "mode": Text(row.mode),
             "status": status,
-            "capacity": Text(_fmt_capacity(row)),
+            "capacity": Text(capacity_text(row, compact=True)),
             "rspark": rspark,
             "wspark": wspark,
-            "util": Text(util, style=util_style, justify="right"),
+            "util": Text(util_text(row), style=util_style, justify="right"),
             "thr": thr,
-            "parts": Text("" if row.partitions is None else f"~{row.partitions.count}"),
-            "cost": Text("" if row.cost_per_hour is None else f"{row.cost_per_hour:.3f}"),
+            "parts": Text(partitions_text(row)),
+            "cost": Text(cost_text(row)),
             "aas": Text(aas, style=colours.high if aas == "AAS!" else ""),
         }
 
@@ -701,8 +692,6 @@ class CapconApp(App[None]):
         )
 
     def _prepare_scale(self, row: Row) -> None:
-        from capcon.tui.cli.live import Session, live_context
-
         try:
             resource: Table | Stream
             if row.kind == "stream":
@@ -710,16 +699,9 @@ class CapconApp(App[None]):
             else:
                 assert row.table is not None
                 resource = self.backend.describe_table(row.table)
-            session = Session(
-                self.backend,
-                self.origin,
-                self._waiter(),
-                self.origin.region or "",
-                self.audit,
-                self.controls,
+            context = live_context(
+                self.backend, resource, self.rules, self.prices, self.audit, self.controls
             )
-            books = _Books(self.rules, self.prices)
-            context = live_context(session, resource, books)
         except CapconError as error:
             self.post_message(self.PollFailed(str(error)))
             return
@@ -914,7 +896,7 @@ class CapconApp(App[None]):
             for row in self.snapshot.rows:
                 yield SystemCommand(
                     f"Go to {row.name}",
-                    f"{row.kind}, {row.mode}, {_fmt_capacity(row)}",
+                    f"{row.kind}, {row.mode}, {capacity_text(row, compact=True)}",
                     lambda name=row.name: self.jump_to(name),
                     discover=False,
                 )
@@ -933,9 +915,3 @@ def _cell_key(value: Text) -> CellKey:
         str(value.style),
         tuple((sp.start, sp.end, str(sp.style)) for sp in value.spans),
     )
-
-
-@dataclass(frozen=True)
-class _Books:
-    rules: RuleSettings
-    prices: PriceBook

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from capcon.core.services.audit import AuditLog
+from capcon.tui.text import AUDIT_COLUMNS, audit_cells
 
 
 class AuditScreen(Screen[None]):
@@ -30,25 +32,11 @@ class AuditScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for column in ("at", "change", "phase", "who", "backend", "resource", "summary", "outcome"):
+        for column in AUDIT_COLUMNS:
             table.add_column(column, key=column)
         records = self.audit.read(500)
         for number, record in enumerate(records):
-            origin = record.get("origin") or {}
-            outcome = str(record.get("outcome") or "")
-            if record.get("error"):
-                outcome += f": {record['error']}"
-            table.add_row(
-                str(record.get("at", ""))[:19].replace("T", " "),
-                str(record.get("change_id", "")),
-                str(record.get("phase", "")),
-                str(origin.get("who", "")),
-                str(origin.get("backend", "")),
-                str(record.get("resource", "")),
-                str(record.get("summary", "")),
-                outcome,
-                key=str(number),
-            )
+            table.add_row(*(Text(cell) for cell in audit_cells(record)), key=str(number))
         if not records:
             self.query_one("#audit-title", Static).update(
                 f"[b]Audit log[/b] · {self.audit.path} · no changes recorded yet"

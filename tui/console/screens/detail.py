@@ -42,6 +42,12 @@ from capcon.core.planning.partitions import estimate_partitions
 from capcon.core.ports import Backend, MetricQuery, MetricSeries, ScalingActivity, resource_id
 from capcon.core.rules import RuleSettings, decrease_budget, fmt_duration, fmt_time
 from capcon.core.services.feed import Usage
+from capcon.core.services.inspect import (
+    SHARD_LOOKBACK,
+    ShardLoad,
+    shard_load_queries,
+    shard_loads_from,
+)
 from capcon.core.services.overview import (
     DDB,
     KINESIS,
@@ -67,11 +73,6 @@ SIM_REFRESH_SECONDS = 2.0
 AWS_REFRESH_SECONDS = 15.0
 #: Retry after a failed fetch (no faster than this, so an outage does not hammer the API).
 RETRY_SECONDS = 10.0
-#: Per-shard load: the newest this many published minutes, looked for in a longer lookback
-#: because CloudWatch is late.
-SHARD_LOAD_MINUTES = 5
-SHARD_LOOKBACK = timedelta(minutes=15)
-HOT_SHARD = 0.8
 MAX_QUERIES_PER_CALL = 500
 MAX_ACTIVITIES_LISTED = 6
 GIB = 2**30
@@ -186,22 +187,6 @@ class PanelLine:
 
 
 @dataclass(frozen=True, slots=True)
-class ShardLoad:
-    """One open shard: its hash-range share and recent load against the per-shard limits."""
-
-    shard_id: str
-    share: float
-    bytes_per_second: float | None
-    records_per_second: float | None
-    throttled_per_second: float | None
-    load: float | None
-
-    @property
-    def hot(self) -> bool:
-        return self.load is not None and self.load >= HOT_SHARD
-
-
-@dataclass(frozen=True, slots=True)
 class DetailData:
     """Everything the screen shows, fetched at ``now`` for ``window``."""
 
@@ -269,35 +254,6 @@ def capacity_points(
     if points[-1][0] < end:
         points.append((end, current))
     return tuple(points)
-
-
-def newest_mean(series: MetricSeries | None, minutes: int) -> float | None:
-    """Mean per second of the newest ``minutes`` 1-minute ``Sum`` datapoints, or ``None``."""
-    if series is None or not series.values:
-        return None
-    newest = series.values[-minutes:]
-    return sum(newest) / (60 * len(newest))
-
-
-def shard_loads(
-    stream: Stream,
-    answers: dict[str, MetricSeries],
-    rules: RuleSettings,
-) -> tuple[ShardLoad, ...]:
-    """Open shards with their hash-range share and load from per-shard metrics (if any)."""
-    out: list[ShardLoad] = []
-    for n, shard in enumerate(stream.open_shards):
-        b = newest_mean(answers.get(f"sb{n}"), SHARD_LOAD_MINUTES)
-        r = newest_mean(answers.get(f"sr{n}"), SHARD_LOAD_MINUTES)
-        t = newest_mean(answers.get(f"st{n}"), SHARD_LOAD_MINUTES)
-        load = None
-        if b is not None or r is not None:
-            load = max(
-                (b or 0.0) / rules.shard_write_bytes_per_second,
-                (r or 0.0) / rules.shard_write_records_per_second,
-            )
-        out.append(ShardLoad(shard.shard_id, shard.hash_range.share, b, r, t, load))
-    return tuple(out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -555,15 +511,7 @@ def _load_stream(
     ]  # fmt: skip
     calls = _Calls(backend)
     answers = calls.metrics_for(queries, start, end)
-    shard_queries: list[MetricQuery] = []
-    for n, shard in enumerate(stream.open_shards):
-        dims = (("ShardId", shard.shard_id), ("StreamName", name))
-        shard_queries += [
-            MetricQuery(f"sb{n}", KINESIS, "IncomingBytes", dims),
-            MetricQuery(f"sr{n}", KINESIS, "IncomingRecords", dims),
-            MetricQuery(f"st{n}", KINESIS, "WriteProvisionedThroughputExceeded", dims),
-        ]
-    shard_answers = calls.metrics_for(shard_queries, now - SHARD_LOOKBACK, now)
+    shard_answers = calls.metrics_for(shard_load_queries(stream), now - SHARD_LOOKBACK, now)
     _count(usage, calls)
 
     shards = stream.open_shard_count
@@ -606,7 +554,7 @@ def _load_stream(
             (Series("iterator age", "demand", values_of(answers.get("m_age"), 1e-3), gap),),
         ),
     )
-    loads = shard_loads(stream, shard_answers, rules)
+    loads = shard_loads_from(stream, shard_answers, rules)  # the scale dialog's loads too
     panel = _stream_panel(stream, loads, rules)
     closed = len(stream.shards) - shards
     capacity = f"{shards} open shard{'s' if shards != 1 else ''}"

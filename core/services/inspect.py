@@ -1,0 +1,353 @@
+"""Looking at one resource closely: what ``capcon show``, the scale path and the detail screen
+all compute, once.
+
+* :func:`find_resource` resolves a user's ``NAME`` (a table, ``TABLE/INDEX`` or a stream);
+* :func:`shard_loads` is each open shard's write load against the per-shard limits, on
+  *demand* (incoming + throttled records, the product's rule for sizing plans), so the scale
+  dialog and the detail screen name the same hot shard;
+* :func:`live_context` is what the planner should know beyond ``Describe*``: traffic, auto
+  scaling, the account's capacity in use, the stream's recent reshards;
+* :func:`show_document` is ``capcon show``'s data (its ``--json`` document).
+
+Plain data only: the CLI and the console render it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from capcon.core.jsonable import to_jsonable
+from capcon.core.model import Stream, Table
+from capcon.core.planning.partitions import estimate_partitions
+from capcon.core.planning.planner import PlanContext, StreamTraffic, Usage
+from capcon.core.ports import (
+    Backend,
+    Inventory,
+    MetricQuery,
+    Metrics,
+    MetricSeries,
+    SimulationControls,
+    resource_id,
+)
+from capcon.core.pricing import PriceBook
+from capcon.core.rules import (
+    AccountCapacity,
+    AccountShards,
+    RuleSettings,
+    decrease_budget,
+    fmt_time,
+)
+from capcon.core.services.audit import AuditLog
+from capcon.core.services.overview import (
+    KINESIS,
+    auto_scaled_parts,
+    auto_scaling_by_resource,
+    collect_rows,
+    stream_queries,
+    table_queries,
+    with_traps,
+)
+
+#: Per-shard load: the newest this many published minutes, looked for in a longer lookback
+#: because CloudWatch is late.
+SHARD_LOAD_MINUTES = 5
+SHARD_LOOKBACK = timedelta(minutes=15)
+#: A shard at this share of its write limit (or more) is hot.
+HOT_SHARD = 0.8
+
+
+class NoSuchResource(LookupError):
+    """The name is not a table, GSI or stream of the account; ``str()`` says what there is."""
+
+
+# --------------------------------------------------------------------------------------------
+# Finding a resource
+# --------------------------------------------------------------------------------------------
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """``("orders", "by-date")`` for ``orders/by-date``; ``(name, None)`` without a ``/``."""
+    if "/" in name:
+        table, index = name.split("/", 1)
+        return table, index
+    return name, None
+
+
+def find_resource(backend: Inventory, name: str) -> tuple[Table | Stream, str | None]:
+    """The table (with the GSI named after a ``/``) or stream called ``name``.
+
+    Raises :class:`NoSuchResource` naming what the account has.
+    """
+    table_name, index = split_name(name)
+    if table_name in backend.list_tables():
+        table = backend.describe_table(table_name)
+        if index is not None:
+            try:
+                table.index(index)
+            except KeyError as error:
+                raise NoSuchResource(str(error.args[0])) from None
+        return table, index
+    if index is None and name in backend.list_streams():
+        return backend.describe_stream(name), None
+    tables = ", ".join(backend.list_tables()[:20])
+    streams = ", ".join(backend.list_streams()[:20])
+    raise NoSuchResource(
+        f"no table or stream called {name!r} (tables: {tables or 'none'}; streams: "
+        f"{streams or 'none'}; a GSI is TABLE/INDEX)"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Shard loads
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShardLoad:
+    """One open shard: its hash-range share and recent write load against the shard limits.
+
+    ``records_per_second`` is what the shard accepted, ``throttled_per_second`` what it
+    rejected in the same minutes; ``load`` is the larger of bytes ÷ the byte limit and
+    demand (accepted + rejected records) ÷ the record limit.  ``None``: no per-shard metrics.
+    """
+
+    shard_id: str
+    share: float
+    bytes_per_second: float | None
+    records_per_second: float | None
+    throttled_per_second: float | None
+    load: float | None
+
+    @property
+    def hot(self) -> bool:
+        return self.load is not None and self.load >= HOT_SHARD
+
+
+def shard_load_queries(stream: Stream) -> list[MetricQuery]:
+    """Per-shard ``IncomingBytes``, ``IncomingRecords`` and throttled records (1-minute Sums)
+    of every open shard; ids ``sb{n}``, ``sr{n}``, ``st{n}`` for the n-th open shard."""
+    queries: list[MetricQuery] = []
+    for n, shard in enumerate(stream.open_shards):
+        dims = (("ShardId", shard.shard_id), ("StreamName", stream.name))
+        queries += [
+            MetricQuery(f"sb{n}", KINESIS, "IncomingBytes", dims),
+            MetricQuery(f"sr{n}", KINESIS, "IncomingRecords", dims),
+            MetricQuery(f"st{n}", KINESIS, "WriteProvisionedThroughputExceeded", dims),
+        ]
+    return queries
+
+
+def newest_mean(series: MetricSeries | None, minutes: int) -> float | None:
+    """Mean per second of the newest ``minutes`` 1-minute ``Sum`` datapoints, or ``None``."""
+    if series is None or not series.values:
+        return None
+    newest = series.values[-minutes:]
+    return sum(newest) / (60 * len(newest))
+
+
+def _throttled_in(
+    accepted: MetricSeries | None, throttled: MetricSeries | None, minutes: int
+) -> float | None:
+    """Throttled records per second in the minutes ``accepted`` has its newest datapoints.
+
+    CloudWatch publishes throttles sparsely: a minute without a throttle datapoint had none.
+    Without accepted datapoints, the newest throttle datapoints on their own.
+    """
+    if accepted is None or not accepted.values:
+        return newest_mean(throttled, minutes)
+    newest = accepted.timestamps[-minutes:]
+    rejected = dict(zip(throttled.timestamps, throttled.values, strict=True)) if throttled else {}
+    return sum(rejected.get(t, 0.0) for t in newest) / (60 * len(newest))
+
+
+def shard_loads_from(
+    stream: Stream, answers: dict[str, MetricSeries], rules: RuleSettings
+) -> tuple[ShardLoad, ...]:
+    """Open shards with their share and load, from the answers to :func:`shard_load_queries`."""
+    out: list[ShardLoad] = []
+    for n, shard in enumerate(stream.open_shards):
+        accepted = answers.get(f"sr{n}")
+        b = newest_mean(answers.get(f"sb{n}"), SHARD_LOAD_MINUTES)
+        r = newest_mean(accepted, SHARD_LOAD_MINUTES)
+        t = _throttled_in(accepted, answers.get(f"st{n}"), SHARD_LOAD_MINUTES)
+        load = None
+        if b is not None or r is not None:
+            load = max(
+                (b or 0.0) / rules.shard_write_bytes_per_second,
+                ((r or 0.0) + (t or 0.0)) / rules.shard_write_records_per_second,
+            )
+        out.append(ShardLoad(shard.shard_id, shard.hash_range.share, b, r, t, load))
+    return tuple(out)
+
+
+def shard_loads(
+    backend: Metrics, stream: Stream, rules: RuleSettings, now: datetime
+) -> tuple[ShardLoad, ...]:
+    """Each open shard's load over the newest published minutes (one ``GetMetricData``)."""
+    queries = shard_load_queries(stream)
+    if not queries:
+        return ()
+    answers = {s.id: s for s in backend.get_metric_data(queries, now - SHARD_LOOKBACK, now)}
+    return shard_loads_from(stream, answers, rules)
+
+
+def hottest_shard(loads: Sequence[ShardLoad]) -> ShardLoad | None:
+    """The shard with the highest load, or ``None`` without per-shard metrics."""
+    measured = [s for s in loads if s.load is not None]
+    return max(measured, key=lambda s: s.load or 0.0, default=None)
+
+
+# --------------------------------------------------------------------------------------------
+# The planner's context on live state
+# --------------------------------------------------------------------------------------------
+
+
+def known_reshards(audit: AuditLog, stream: str, now: datetime) -> tuple[datetime, ...]:
+    """Reshards capcon itself applied to ``stream`` in the last 24 h (from the audit log)."""
+    found: list[datetime] = []
+    for record in audit.read():
+        if (
+            record.get("phase") == "outcome"
+            and record.get("outcome") == "applied"
+            and record.get("kind") == "stream"
+            and record.get("resource") == stream
+        ):
+            try:
+                at = datetime.fromisoformat(str(record.get("at")))
+            except ValueError:
+                continue
+            if now - timedelta(hours=24) < at <= now:
+                found.append(at)
+    return tuple(found)
+
+
+def live_context(
+    backend: Backend,
+    resource: Table | Stream,
+    rules: RuleSettings,
+    prices: PriceBook,
+    audit: AuditLog,
+    controls: SimulationControls | None = None,
+) -> PlanContext:
+    """What the planner should know beyond describe: traffic, AAS, history, account usage.
+
+    ``controls`` (the simulated account's) add the account's capacity in use and the
+    stream's complete reshard history; on AWS the account quota is left to AWS to enforce
+    (totalling it would take a ``DescribeTable`` per table) and the reshard history is what
+    capcon's audit log recorded.
+    """
+    if isinstance(resource, Table):
+        rows = collect_rows(backend, rules, prices, tables=[resource], streams=[])
+        account = None
+        if controls is not None:
+            used = controls.provisioned_in_use()
+            account = AccountCapacity(used.read, used.write)
+        return PlanContext(
+            usage={r.index: r.usage or Usage(0.0, 0.0) for r in rows},
+            auto_scaled=auto_scaled_parts(auto_scaling_by_resource(backend), resource.name),
+            account_capacity=account,
+        )
+    rows = collect_rows(backend, rules, prices, tables=[], streams=[resource])
+    traffic = rows[0].stream_traffic or StreamTraffic()
+    loads = shard_loads(backend, resource, rules, backend.now())
+    traffic = StreamTraffic(
+        traffic.bytes_in_per_second,
+        traffic.records_in_per_second,
+        traffic.bytes_out_per_second,
+        {s.shard_id: s.load for s in loads if s.load is not None},
+    )
+    limits = backend.account_limits()
+    if controls is not None:
+        history, complete = controls.reshard_history(resource.name), True
+    else:
+        history, complete = known_reshards(audit, resource.name, backend.now()), False
+    return PlanContext(
+        stream_traffic=traffic,
+        account_shards=AccountShards(limits.open_shard_count, limits.shard_limit),
+        reshard_history=history,
+        reshard_history_complete=complete,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# capcon show
+# --------------------------------------------------------------------------------------------
+
+
+def series_stats(backend: Backend, queries: list[MetricQuery], hours: int) -> dict[str, Any]:
+    """Mean and peak per second, datapoint count and newest minute of each query's series."""
+    now = backend.now()
+    out: dict[str, Any] = {}
+    for series in backend.get_metric_data(queries, now - timedelta(hours=hours), now):
+        per_second = [v / 60 for v in series.values]
+        out[series.id] = {
+            "mean_per_second": sum(per_second) / len(per_second) if per_second else None,
+            "max_per_second": max(per_second) if per_second else None,
+            "datapoints": len(per_second),
+            "newest": series.timestamps[-1].isoformat() if series.timestamps else None,
+        }
+    return out
+
+
+def show_document(
+    backend: Backend, backend_label: str, name: str, rules: RuleSettings
+) -> dict[str, Any]:
+    """One table, GSI or stream in depth, as a JSON-ready document (``capcon show``)."""
+    resource, index = find_resource(backend, name)
+    now = backend.now()
+    doc: dict[str, Any] = {"name": name, "at": now.isoformat(), "backend": backend_label}
+    if isinstance(resource, Table):
+        aas = auto_scaling_by_resource(backend)
+        doc["kind"] = "table" if index is None else "index"
+        doc["resource"] = to_jsonable(resource)
+        parts: list[dict[str, Any]] = []
+        for part in (None, *(i.name for i in resource.indexes)):
+            if index is not None and part != index:
+                continue
+            if part is None:
+                capacity, size, warm, history = (
+                    resource.provisioned, resource.size_bytes, resource.warm, resource.history,
+                )  # fmt: skip
+            else:
+                ix = resource.index(part)
+                capacity, size, warm, history = ix.provisioned, ix.size_bytes, ix.warm, ix.history
+            budget = decrease_budget(history, now, rules)
+            rid = resource_id(resource.name, part)
+            state = with_traps(resource, part, aas.get(rid))
+            parts.append(
+                {
+                    "part": part or "table",
+                    "capacity": to_jsonable(capacity),
+                    "partitions_estimate": to_jsonable(
+                        estimate_partitions(capacity, size, rules, warm=warm)
+                    ),
+                    "decrease_budget": to_jsonable(budget),
+                    "next_decrease": fmt_time(budget.next_allowed_at, now),
+                    "auto_scaling": {
+                        "targets": to_jsonable(state.targets),
+                        "policies": to_jsonable(state.policies),
+                        "traps": list(state.traps),
+                        "activities": to_jsonable(backend.describe_scaling_activities(rid)[:10]),
+                    },
+                    "metrics_last_hour": series_stats(
+                        backend, table_queries(resource.name, part, "m"), 1
+                    ),
+                }
+            )
+        doc["parts"] = parts
+    else:
+        doc["kind"] = "stream"
+        doc["resource"] = to_jsonable(resource)
+        doc["metrics_last_hour"] = series_stats(backend, stream_queries(resource.name, "m"), 1)
+        doc["open_shards"] = [
+            {
+                "shard_id": s.shard_id,
+                "key_space_share": s.share,
+                "write_utilisation": s.load,
+            }
+            for s in shard_loads(backend, resource, rules, now)
+        ]
+    return doc

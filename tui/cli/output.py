@@ -1,0 +1,82 @@
+"""What every command prints the same way: exit codes, usage errors, JSON, Rich, plans.
+
+Exit codes: 0 done (a plan changes nothing), 1 the change was refused or failed (the reasons
+are printed), 2 bad input (a flag, a file: the message names what was wrong and what is
+allowed), 3 the backend failed (AWS unreachable, no credentials, access denied, …).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from capcon.core.errors import CapconError
+from capcon.core.jsonable import to_jsonable
+from capcon.core.planning.planner import Refusal, ScalePlan
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BACKEND = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad input from the user: ``capcon: error: ...`` and exit code 2."""
+
+
+def print_json(document: Any, *, indent: int | None = 2) -> None:
+    """One JSON document on stdout (non-ASCII kept as it is)."""
+    print(json.dumps(document, indent=indent, ensure_ascii=False), flush=True)
+
+
+def console(*, wide: bool = False) -> Console:
+    """A Rich console on stdout; ``wide``: tables get 150 columns when not on a terminal."""
+    from rich.console import Console
+
+    out = Console()
+    if wide and not out.is_terminal:
+        out.width = max(out.width, 150)
+    return out
+
+
+def emit_plan(result: ScalePlan | Refusal, as_json: bool) -> int:
+    """Print a plan or a refusal (a Rich panel, or a JSON document); its exit code."""
+    refused = isinstance(result, Refusal)
+    if as_json:
+        print_json({"outcome": "refused" if refused else "plan", **to_jsonable(result)})
+    else:
+        from capcon.tui.render import render_plan, render_refusal
+
+        console().print(
+            render_refusal(result) if isinstance(result, Refusal) else render_plan(result)
+        )
+    return EXIT_REFUSED if refused else EXIT_OK
+
+
+def require_terminal() -> None:
+    """A question needs someone to answer it: without a terminal, a usage error."""
+    if not sys.stdin.isatty():
+        raise UsageError("confirmation needed: run in a terminal, or add --yes")
+
+
+def ask(question: str) -> bool:
+    """``y``/``yes`` to a question on the terminal; no terminal is a usage error."""
+    require_terminal()
+    return input(question).strip().lower() in {"y", "yes"}
+
+
+def refuse_if_read_only(read_only: bool, what: str) -> None:
+    """A read-only session offers no change: a usage error saying so and what is possible.
+
+    The session's scaler would refuse the change anyway; this says it before any preview.
+    """
+    if read_only:
+        raise UsageError(
+            f"this session is read-only (--read-only, or read_only = true in config.toml): {what}"
+        )
+
+
+def backend_error_exit(error: CapconError) -> int:
+    print(f"capcon: {type(error).__name__}: {error}", file=sys.stderr)
+    return EXIT_BACKEND

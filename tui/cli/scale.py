@@ -1,0 +1,76 @@
+"""``capcon scale NAME``: preview, confirm and apply a capacity change through the scaler."""
+
+from __future__ import annotations
+
+import argparse
+
+from capcon.core.jsonable import to_jsonable
+from capcon.core.planning.planner import Refusal, ScalePlan
+from capcon.core.services.scaler import Progress
+from capcon.tui.bootstrap import Session
+from capcon.tui.cli.output import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    UsageError,
+    ask,
+    emit_plan,
+    print_json,
+    refuse_if_read_only,
+    require_terminal,
+)
+from capcon.tui.cli.plan import live_plan
+
+
+def confirm(plan_: ScalePlan, args: argparse.Namespace, threshold: float) -> bool:
+    """Ask before applying: a typed resource name for big changes, else y/N."""
+    if args.yes:
+        return True
+    big = any(w.code == "big-increase" for w in plan_.warnings) or plan_.change_factor >= threshold
+    if not big:
+        return ask("Apply this change? [y/N] ")
+    require_terminal()
+    answer = input(f"Big change. Type the resource name ({plan_.resource}) to apply: ")
+    return answer.strip() == plan_.resource
+
+
+def run(args: argparse.Namespace, session: Session) -> int:
+    refuse_if_read_only(
+        session.read_only, "scale is not available; `capcon plan` previews a change"
+    )
+    if args.json and not args.yes:
+        raise UsageError("--json needs --yes (there is no prompt in JSON mode)")
+    resource, result = live_plan(args, session)
+    if not args.json:
+        emit_plan(result, False)
+    if isinstance(result, Refusal):
+        if args.json:
+            return emit_plan(result, True)
+        return EXIT_REFUSED
+    if not confirm(result, args, args.confirm_factor):
+        print("not applied: nothing was changed")
+        return EXIT_REFUSED
+
+    def report(progress: Progress) -> None:
+        if not args.json:
+            print(f"  [{progress.fraction:4.0%}] {progress.message}", flush=True)
+
+    outcome = session.scaler(poll_seconds=5.0).apply(result, progress=report, previous=resource)
+    if args.json:
+        print_json(
+            {
+                "outcome": outcome.outcome,
+                "change_id": outcome.change_id,
+                "error": outcome.error,
+                "before": to_jsonable(outcome.before),
+                "after": to_jsonable(outcome.after),
+                "plan": to_jsonable(result),
+            }
+        )
+    else:
+        word = {"applied": "applied", "refused": "refused", "failed": "FAILED"}[outcome.outcome]
+        print(
+            f"{word}: {result.summary}"
+            + (f" — {outcome.error}" if outcome.error else "")
+            + f" (audit id {outcome.change_id}, log {session.audit.path})"
+        )
+    return EXIT_OK if outcome.outcome == "applied" else EXIT_REFUSED

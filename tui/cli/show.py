@@ -1,0 +1,72 @@
+"""``capcon show NAME``: one table, GSI (``TABLE/INDEX``) or stream in depth."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from capcon.core.services.inspect import HOT_SHARD, show_document
+from capcon.tui.bootstrap import Session
+from capcon.tui.cli.output import EXIT_OK, console, print_json
+
+
+def run(args: argparse.Namespace, session: Session) -> int:
+    doc = show_document(session.backend, session.origin.backend, args.name, session.books.rules)
+    if args.json:
+        print_json(doc)
+        return EXIT_OK
+    print_document(doc, args.name)
+    return EXIT_OK
+
+
+def print_document(doc: dict[str, Any], name: str) -> None:
+    """The document as text (every value from the backend escaped)."""
+    from rich.markup import escape
+    from rich.pretty import Pretty
+
+    out = console()
+    out.print(f"[b]{doc['kind']} {escape(name)}[/b] · {escape(doc['backend'])} · {doc['at']}")
+    if doc["kind"] == "stream":
+        resource = doc["resource"]
+        out.print(
+            f"mode {resource['mode']} · status {escape(resource['status'])} · retention "
+            f"{resource['retention_hours']} h · {len(doc['open_shards'])} open shards"
+        )
+        for shard in doc["open_shards"]:
+            load = shard["write_utilisation"]
+            hot = " [bold red]HOT[/]" if load is not None and load >= HOT_SHARD else ""
+            out.print(
+                f"  {escape(shard['shard_id'])}  {shard['key_space_share']:6.1%} of keys  "
+                + ("load ?" if load is None else f"load {load:5.0%}")
+                + hot
+            )
+        out.print(Pretty(doc["metrics_last_hour"]))
+        return
+    for part in doc["parts"]:
+        est = part["partitions_estimate"]
+        budget = part["decrease_budget"]
+        out.print(
+            f"\n[b]{escape(part['part'])}[/b]: capacity {part['capacity'] or 'on-demand'} · "
+            f"partitions ~{est['count']} (estimate, from {est['basis']}) · decreases left "
+            f"today {budget['left_today']} · next decrease {part['next_decrease']}"
+        )
+        aas = part["auto_scaling"]
+        if aas["targets"]:
+            for target in aas["targets"]:
+                out.print(
+                    f"  AAS {escape(target['dimension'])}: min {target['min_capacity']} max "
+                    f"{target['max_capacity']}" + (" (suspended)" if target["suspended"] else "")
+                )
+            for policy in aas["policies"]:
+                out.print(
+                    f"  policy {escape(policy['name'])}: {escape(policy['policy_type'])} target "
+                    f"{policy['target_value']}%"
+                )
+            for trap in aas["traps"]:
+                out.print(f"  [yellow]⚠ {escape(trap)}[/]")
+            for activity in aas["activities"][:5]:
+                out.print(
+                    f"  {activity['start'][11:16]} {escape(activity['status'])}: "
+                    f"{escape(activity['description'])} — {escape(activity['cause'])}"
+                )
+        out.print(Pretty(part["metrics_last_hour"]))

@@ -1,0 +1,82 @@
+"""The words and numbers both UIs show for a row of the overview and a record of the audit
+log, written once: ``capcon ls`` and ``capcon audit`` print them, the console's list and
+audit screen paint them.  Plain strings; each UI adds its own styles (and escapes them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from capcon.core.services.overview import Row
+
+
+def capacity_text(row: Row, *, compact: bool = False) -> str:
+    """``500 / 300`` (read / write units), ``on-demand`` or ``4 shards``; ``compact`` for a
+    narrow column: ``500/300``, ``4 sh``."""
+    if row.kind == "stream":
+        return f"{row.shards} {'sh' if compact else 'shards'}"
+    if row.capacity is None:
+        return "on-demand"
+    gap = "/" if compact else " / "
+    return f"{row.capacity.read:,}{gap}{row.capacity.write:,}"
+
+
+def use_text(row: Row) -> str:
+    """What a row consumes per second: ``261 / 114`` units, or a stream's MB/s and rec/s."""
+    if row.kind == "stream" and row.stream_traffic is not None:
+        t = row.stream_traffic
+        return f"{t.bytes_in_per_second / 1e6:.2f} MB/s, {t.records_in_per_second:,.0f} rec/s"
+    if row.usage is None:
+        return ""
+    return f"{row.usage.read:,.0f} / {row.usage.write:,.0f}"
+
+
+def util_text(row: Row) -> str:
+    return "" if row.utilisation is None else f"{row.utilisation:.0%}"
+
+
+def throttled_text(row: Row) -> str:
+    return f"{row.throttled_per_second:,.1f}" if row.throttling else "0"
+
+
+def partitions_text(row: Row) -> str:
+    return "" if row.partitions is None else f"~{row.partitions.count}"
+
+
+def cost_text(row: Row) -> str:
+    return "" if row.cost_per_hour is None else f"{row.cost_per_hour:.3f}"
+
+
+#: The audit log's columns, as both UIs head them.
+AUDIT_COLUMNS: tuple[str, ...] = (
+    "at",
+    "change",
+    "phase",
+    "who",
+    "backend",
+    "resource",
+    "summary",
+    "outcome",
+)
+
+
+def audit_cells(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """One audit record as the text of :data:`AUDIT_COLUMNS` (whatever the file holds: a
+    missing or odd field becomes empty text, never an error)."""
+    origin = record.get("origin")
+    if not isinstance(origin, Mapping):
+        origin = {}
+    outcome = str(record.get("outcome") or "")
+    if record.get("error"):
+        outcome += f": {record['error']}"
+    return (
+        str(record.get("at", ""))[:19].replace("T", " "),
+        str(record.get("change_id", "")),
+        str(record.get("phase", "")),
+        str(origin.get("who", "")),
+        str(origin.get("backend", "")),
+        str(record.get("resource", "")),
+        str(record.get("summary", "")),
+        outcome,
+    )
