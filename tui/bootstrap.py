@@ -39,7 +39,7 @@ from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.scaler import Scaler
-from capcon.tui.cli.output import UsageError
+from capcon.tui.errors import UsageError
 
 if TYPE_CHECKING:
     from capcon.tui.console.app import CapconApp

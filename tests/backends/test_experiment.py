@@ -27,8 +27,9 @@ from capcon.core.backends.sim.traffic import Bell, TopHeavy
 from capcon.core.config.prices import load_price_book
 from capcon.core.policies import TABLE_POLICIES
 from capcon.core.rules import RuleSettings
-from capcon.tui.cli.output import EXIT_USAGE, UsageError
+from capcon.tui.cli.output import EXIT_USAGE
 from capcon.tui.cli.sim import RESULT_KEYS, add_parser, grid_markdown, run
+from capcon.tui.errors import UsageError
 
 Grid = dict[tuple[str, float, str], ExperimentResult]
 

@@ -17,10 +17,10 @@ from capcon.core.services.scaler import READ_ONLY_REFUSAL
 from capcon.tui import bootstrap
 from capcon.tui.bootstrap import Session, console_from_args, open_session
 from capcon.tui.cli.main import main, parse_args
-from capcon.tui.cli.output import UsageError
 from capcon.tui.console.app import CapconApp
 from capcon.tui.console.modals.scale import ScaleModal
 from capcon.tui.console.testing import settle
+from capcon.tui.errors import UsageError
 
 
 @pytest.fixture(autouse=True)

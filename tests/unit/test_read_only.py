@@ -202,12 +202,13 @@ def mutating_methods() -> frozenset[str]:
 MUTATORS = mutating_methods()
 #: The one module allowed to call them.
 SCALER = "core/services/scaler.py"
-#: Backends, not callers: the port implementations and the worlds they build.
+#: Backends, not callers: the port implementations (and a wrapper) and the worlds they build.
 IMPLEMENTATIONS = {
     "core/backends/aws/adapter.py": "names AWS's operations (boto3 calls by name)",
     "core/backends/sim/account.py": "its simulated auto scaling updates its own tables",
     "core/backends/sim/scenarios.py": "builds a scenario's auto scaling before any session",
     "core/backends/sim/experiment.py": "builds the experiment's table before any session",
+    "tui/console/backend.py": "LockedBackend is a Backend: each port delegated under the lock",
 }
 
 

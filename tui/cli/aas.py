@@ -16,13 +16,13 @@ from capcon.tui.bootstrap import Session
 from capcon.tui.cli.output import (
     EXIT_OK,
     EXIT_REFUSED,
-    UsageError,
     ask,
     console,
     emit_plan,
     print_json,
     refuse_if_read_only,
 )
+from capcon.tui.errors import UsageError
 
 
 def run(args: argparse.Namespace, session: Session) -> int:

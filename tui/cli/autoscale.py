@@ -9,7 +9,8 @@ from capcon.core.jsonable import to_jsonable
 from capcon.core.ports import resource_id
 from capcon.core.services.overview import auto_scaling_by_resource
 from capcon.tui.bootstrap import Session
-from capcon.tui.cli.output import EXIT_OK, UsageError, print_json, refuse_if_read_only
+from capcon.tui.cli.output import EXIT_OK, print_json, refuse_if_read_only
+from capcon.tui.errors import UsageError
 
 
 def check_args(args: argparse.Namespace) -> None:

@@ -29,7 +29,8 @@ from typing import NoReturn
 from capcon.core.backends.aws.describe import DescribeError, parse_time
 from capcon.core.errors import CapconError
 from capcon.core.services.inspect import NoSuchResource
-from capcon.tui.cli.output import EXIT_OK, EXIT_USAGE, UsageError, backend_error_exit
+from capcon.tui.cli.output import EXIT_OK, EXIT_USAGE, backend_error_exit
+from capcon.tui.errors import UsageError
 
 COMMANDS = (
     "ls",

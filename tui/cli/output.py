@@ -14,15 +14,12 @@ from typing import TYPE_CHECKING, Any
 from capcon.core.errors import CapconError
 from capcon.core.jsonable import to_jsonable
 from capcon.core.planning.planner import Refusal, ScalePlan
+from capcon.tui.errors import UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BACKEND = 0, 1, 2, 3
-
-
-class UsageError(Exception):
-    """Bad input from the user: ``capcon: error: ...`` and exit code 2."""
 
 
 def print_json(document: Any, *, indent: int | None = 2) -> None:

@@ -23,7 +23,8 @@ from capcon.core.planning.planner import (
 from capcon.core.ports import TableChange
 from capcon.core.services.inspect import find_resource, live_context
 from capcon.tui.bootstrap import Session, load_books, open_session, user_config
-from capcon.tui.cli.output import UsageError, emit_plan
+from capcon.tui.cli.output import emit_plan
+from capcon.tui.errors import UsageError
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,7 +11,6 @@ from capcon.tui.bootstrap import Session
 from capcon.tui.cli.output import (
     EXIT_OK,
     EXIT_REFUSED,
-    UsageError,
     ask,
     emit_plan,
     print_json,
@@ -19,6 +18,7 @@ from capcon.tui.cli.output import (
     require_terminal,
 )
 from capcon.tui.cli.plan import live_plan
+from capcon.tui.errors import UsageError
 
 
 def confirm(plan_: ScalePlan, args: argparse.Namespace, threshold: float) -> bool:

@@ -7,7 +7,7 @@ the whole grid (bell and top heavy × targets 30–80 % × every table policy) w
 bar on stderr (only when stderr is a terminal) and prints one row per pattern and target,
 one column per policy (success rate and capacity-unit-hours), or a JSON list of the results.
 
-Bad flags raise :class:`~capcon.tui.cli.output.UsageError` (exit code 2) naming what is wrong and
+Bad flags raise :class:`~capcon.tui.errors.UsageError` (exit code 2) naming what is wrong and
 what is allowed.  :func:`add_parser` adds the subcommand to a parser's subcommands,
 :func:`run` runs it.
 """
@@ -32,7 +32,8 @@ from capcon.core.backends.sim.experiment import (
 )
 from capcon.core.backends.sim.traffic import PATTERN_NAMES
 from capcon.core.policies import STREAM_POLICIES, TABLE_POLICIES
-from capcon.tui.cli.output import EXIT_OK, UsageError
+from capcon.tui.cli.output import EXIT_OK
+from capcon.tui.errors import UsageError
 
 #: The keys of one experiment's JSON object, in order.
 RESULT_KEYS = (

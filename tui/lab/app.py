@@ -321,7 +321,7 @@ def _fmt_elapsed(delta: timedelta) -> str:
 def run_lab(args: Any) -> int:
     """``capcon lab``: check the inputs, then run the lab app."""
     from capcon.core.backends.sim.experiment import check_inputs
-    from capcon.tui.cli.output import UsageError
+    from capcon.tui.errors import UsageError
 
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
     try:
