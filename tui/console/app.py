@@ -107,8 +107,6 @@ def _set_line(widget: Static, text: str) -> None:
         widget.update(text, layout=False)
 
 
-
-
 def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
     """Rows filtered by ``needle`` and sorted by ``sort``, GSIs kept under their table."""
     groups: dict[str, list[Row]] = {}
