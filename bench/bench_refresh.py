@@ -17,7 +17,7 @@ account has ``4 × (tables + GSIs) + 3 × streams`` metric series.  Then:
   ``Feed.refresh`` takes ``hidden``; the console's polling policy, ``ConsoleOptions().polling``,
   is read from the code).  Per refresh: ``GetMetricData`` calls counted by a botocore hook
   (``before-call.monitoring.GetMetricData``), metrics requested (``MetricDataQueries`` per
-  call), what the Feed's and the adapter's own counters say, every other AWS call by operation,
+  call), what the metrics service's counters say, every other AWS call by operation,
   wall time split by phase, and the client's CPU time (all threads). - **naive**: one
   ``GetMetricStatistics`` call per metric per resource, the way peers poll. A sample of the
   metrics is timed (all of them with ``--naive-all``) and extrapolated. - **per hour** of an
@@ -304,12 +304,11 @@ class Probe:
         """One ``Feed.refresh`` (``hidden`` None: the Feed has no such parameter), with the
         whole inventory described or (``inventory`` False) only the visible resources, as
         the console does on its visible-only polls."""
-        feed, adapter, counters = self.feed, self.adapter, self.counters
+        feed, counters = self.feed, self.counters
         self.phases.clear()
         calls0, metrics0, ops0 = counters.snapshot()
-        feed_calls0, feed_metrics0 = feed.usage.calls, feed.usage.metrics_requested
-        adapter_calls0 = adapter.metrics_usage.calls
-        adapter_metrics0 = adapter.metrics_usage.metrics_requested
+        usage = feed.metrics.usage  # the one GetMetricData caller's count of what it sent
+        usage_calls0, usage_metrics0 = usage.calls, usage.metrics_requested
         started, cpu = time.perf_counter(), time.process_time()
         kwargs = {} if hidden is None else {"hidden": hidden, "inventory": inventory}
         snapshot = feed.refresh(visible, **kwargs)
@@ -328,10 +327,8 @@ class Probe:
             "client_cpu_seconds": cpu,
             "gmd_calls": calls1 - calls0,
             "gmd_metrics": metrics1 - metrics0,
-            "feed_usage_calls": feed.usage.calls - feed_calls0,
-            "feed_usage_metrics": feed.usage.metrics_requested - feed_metrics0,
-            "adapter_usage_calls": adapter.metrics_usage.calls - adapter_calls0,
-            "adapter_usage_metrics": adapter.metrics_usage.metrics_requested - adapter_metrics0,
+            "service_usage_calls": usage.calls - usage_calls0,
+            "service_usage_metrics": usage.metrics_requested - usage_metrics0,
             "api_calls": dict(sorted(ops.items())),
             "api_calls_total": sum(ops.values()),
             "phase_seconds": {k: round(v, 4) for k, v in self.phases.items()},
@@ -451,7 +448,7 @@ def sparse_run(refreshes: int) -> list[dict[str, Any]]:
 
     from capcon.core.backends.sim.scenarios import build_scenario
     from capcon.core.config.prices import load_price_book
-    from capcon.core.ports import MetricQuery, MetricSeries
+    from capcon.core.ports import MetricQuery, MetricSeries, RequestCounter
     from capcon.core.rules import RuleSettings
     from capcon.core.services.feed import Feed
     from capcon.tui.console.app import group_rows
@@ -468,10 +465,17 @@ def sparse_run(refreshes: int) -> list[dict[str, Any]]:
             return getattr(account, name)
 
         def get_metric_data(
-            self, queries: list[MetricQuery], start: datetime, end: datetime
+            self,
+            queries: list[MetricQuery],
+            start: datetime,
+            end: datetime,
+            *,
+            sent: RequestCounter | None = None,
         ) -> list[MetricSeries]:
             self.calls += 1
             self.metrics += len(queries)
+            if sent is not None:
+                sent(len(queries))
             out = []
             for q in queries:
                 if "Throttle" in q.metric or "Exceeded" in q.metric:
@@ -685,8 +689,9 @@ def main() -> None:
             ("  client CPU s (all threads)", spread(f["client_cpu_seconds"])),
         ]
     if warm:
-        counter = f"{warm[0]['feed_usage_calls']} / {warm[0]['feed_usage_metrics']:,}"
-        rows.append(("capcon full refresh: the Feed's own counter (calls / metrics)", counter))
+        counter = f"{warm[0]['service_usage_calls']} / {warm[0]['service_usage_metrics']:,}"
+        label = "capcon full refresh: the metrics service's counter (calls / metrics)"
+        rows.append((label, counter))
     phases = ", ".join(f"{k} {v:.2f}" for k, v in cold[0]["phase_seconds"].items())
     ops = cold[0]["api_calls"]
     others = ", ".join(f"{k} {v}" for k, v in ops.items() if "GetMetricData" not in k)

@@ -7,9 +7,9 @@ AWS's APIs closely (names, dimensions, statistics, AAS resource ids) so the adap
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
 from capcon.core.model import BillingMode, Stream, StreamMode, Table, Throughput
@@ -82,13 +82,43 @@ class MetricSeries:
     values: tuple[float, ...] = ()
 
 
+#: Told the number of queries of each ``GetMetricData`` request a backend sends.
+RequestCounter = Callable[[int], None]
+
+
 @runtime_checkable
 class Metrics(Protocol):
-    """CloudWatch-shaped metrics: ``GetMetricData`` over ``[start, end)``."""
+    """CloudWatch-shaped metrics: ``GetMetricData`` over ``[start, end)``.
+
+    A backend answers raw: one request (the AWS adapter follows its ``NextToken`` pages), no
+    cache, no batching.  :class:`capcon.core.services.metrics.MetricsService` is the one caller:
+    it keeps each request within CloudWatch's limits, asks only for what it does not hold, and
+    counts what ``sent`` is told: the backend calls it with the number of queries of every
+    request it sends (each page is a request, billed again).
+    """
 
     def get_metric_data(
-        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+        self,
+        queries: Sequence[MetricQuery],
+        start: datetime,
+        end: datetime,
+        *,
+        sent: RequestCounter | None = None,
     ) -> list[MetricSeries]: ...
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def align_down(moment: datetime, seconds: int = 60) -> datetime:
+    """``moment`` in UTC, rounded down to a multiple of ``seconds`` since the epoch.
+
+    CloudWatch (and moto, and the simulated account) count periods from ``StartTime``: a start
+    aligned to the period gives the same datapoint times whichever request asks.
+    """
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    offset = (moment - EPOCH) // timedelta(seconds=seconds)
+    return EPOCH + timedelta(seconds=offset * seconds)
 
 
 # --------------------------------------------------------------------------------------------

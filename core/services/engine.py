@@ -22,9 +22,10 @@ from capcon.core.model import Table, Throughput
 from capcon.core.planning.partitions import estimate_partitions, split_above
 from capcon.core.planning.planner import Refusal, plan
 from capcon.core.policies import Decision, Observation, Policy, make_policy
-from capcon.core.ports import Backend, MetricQuery, TableChange
+from capcon.core.ports import Backend, MetricQuery, Metrics, TableChange
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings, after_decrease, decrease_budget
+from capcon.core.services.metrics import MetricsService
 from capcon.core.services.scaler import Scaler
 
 Dimension = Literal["read", "write"]
@@ -66,13 +67,17 @@ def observe(
     minutes: int = 20,
     metric_delay_seconds: int = DEFAULT_METRIC_DELAY,
     update_seconds: int | None = None,
+    metrics: Metrics | None = None,
 ) -> Observation:
-    """What a policy on ``table``'s ``dimension`` can see now, through the ports."""
+    """What a policy on ``table``'s ``dimension`` can see now, through the ports (metrics
+    through ``metrics``, by default a fresh :class:`MetricsService` over ``backend``: the
+    whole window every time)."""
     now = backend.now()
     word = "Read" if dimension == "read" else "Write"
     dims = (("TableName", table.name),)
     start = now - timedelta(minutes=minutes + math.ceil(metric_delay_seconds / 60))
-    consumed, throttled = backend.get_metric_data(
+    source = metrics if metrics is not None else MetricsService(backend)
+    consumed, throttled = source.get_metric_data(
         [
             MetricQuery("c", "AWS/DynamoDB", f"Consumed{word}CapacityUnits", dims),
             MetricQuery("t", "AWS/DynamoDB", f"{word}ThrottleEvents", dims),

@@ -1,23 +1,25 @@
 """Live data for the console: rows and per-minute series, fetched incrementally.
 
 The console shows, for every table, GSI and stream, a row (capacity, use, throttles, cost,
-partitions, auto scaling) and sparklines of the last minutes.  :class:`Feed` keeps a cache of
-1-minute datapoints per metric and, on each refresh, asks the backend only for the minutes it
-does not hold yet (plus a margin, since CloudWatch revises its newest minutes), visible rows
-first.  Every ``GetMetricData`` call is counted with the metrics it requested, so the console
-can show what polling costs.
+partitions, auto scaling) and sparklines of the last minutes.  On each refresh :class:`Feed`
+asks the metrics service (:class:`capcon.core.services.metrics.MetricsService`, which holds
+1-minute datapoints per metric and fetches only the minutes it lacks) to bring the rows'
+metrics up to date, visible rows first, and reads the rows and sparklines from what it holds.
+The service counts every ``GetMetricData`` request sent, so the console can show what polling
+costs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from capcon.core.model import Stream, Table, Throughput
-from capcon.core.ports import Backend, MetricQuery, MetricSeries
-from capcon.core.pricing import PriceBook, cloudwatch_cost
+from capcon.core.ports import Backend, MetricQuery
+from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings
+from capcon.core.services.metrics import HeldMetrics, MetricsService
 from capcon.core.services.overview import (
     AutoScalingState,
     Row,
@@ -28,30 +30,10 @@ from capcon.core.services.overview import (
 )
 
 MINUTE = timedelta(minutes=1)
-#: CloudWatch may still revise its newest minutes: they are fetched again on each refresh.
-REVISION_MARGIN = timedelta(minutes=3)
-MAX_QUERIES_PER_CALL = 500
 #: How far back a row looks for its newest datapoints (``collect_rows``: 5 min + 10 late).
 ROW_LOOKBACK = timedelta(minutes=15)
 #: How late CloudWatch's newest minutes may be, at most, for a full sparkline.
 LATE = timedelta(minutes=10)
-
-QueryKey = tuple[str, str, tuple[tuple[str, str], ...]]
-
-
-def _key(q: MetricQuery) -> QueryKey:
-    return q.namespace, q.metric, tuple(sorted(q.dimensions))
-
-
-@dataclass
-class Usage:
-    """What polling has cost so far."""
-
-    calls: int = 0
-    metrics_requested: int = 0
-
-    def cost(self, prices: PriceBook) -> float:
-        return cloudwatch_cost(self.metrics_requested, prices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,77 +73,6 @@ class Snapshot:
     """Resources listed but not read yet: the first screen comes before the whole account."""
 
 
-class MetricCache:
-    """1-minute datapoints per metric, filled incrementally."""
-
-    def __init__(self, keep: timedelta = timedelta(minutes=30)) -> None:
-        self.keep = keep
-        self.points: dict[QueryKey, dict[datetime, float]] = {}
-        self.fetched: set[QueryKey] = set()
-        self.fetched_until: datetime | None = None
-        self._minutes: dict[datetime, datetime] = {}
-
-    def fetch(
-        self,
-        backend: Backend,
-        queries: Sequence[MetricQuery],
-        now: datetime,
-        usage: Usage,
-    ) -> None:
-        """Bring every query's series up to ``now``, asking only for what is missing.
-
-        One start time for every series fetched before (the last fetch, less the revision
-        margin) and the whole window for new ones, so N series cost ceil(N/500) calls (plus
-        at most one more group for series seen for the first time).  Sparse series (throttle
-        counts are published only when non-zero) do not pull the window back.
-        """
-        start_of_window = (now - self.keep).replace(second=0, microsecond=0)
-        since = start_of_window
-        if self.fetched_until is not None:
-            since = max(start_of_window, self.fetched_until - REVISION_MARGIN)
-        known = [q for q in queries if _key(q) in self.fetched]
-        new = [q for q in queries if _key(q) not in self.fetched]
-        for start, group in ((since, known), (start_of_window, new)):
-            for i in range(0, len(group), MAX_QUERIES_PER_CALL):
-                batch = group[i : i + MAX_QUERIES_PER_CALL]
-                safe = [
-                    MetricQuery(f"q{n}", q.namespace, q.metric, q.dimensions, q.stat, q.period)
-                    for n, q in enumerate(batch)
-                ]
-                usage.calls += 1
-                usage.metrics_requested += len(safe)
-                answers = backend.get_metric_data(safe, start, now)
-                for q, series in zip(batch, _by_id(safe, answers), strict=True):
-                    key = _key(q)
-                    self.fetched.add(key)
-                    store = self.points.setdefault(key, {})
-                    minutes = self._minutes
-                    for t, v in zip(series.timestamps, series.values, strict=True):
-                        store[minutes.setdefault(t, t)] = v  # one datetime per minute, shared
-        self.fetched_until = now
-        cutoff = start_of_window
-        for store in self.points.values():
-            for t in [t for t in store if t < cutoff]:
-                del store[t]
-        for t in [t for t in self._minutes if t < cutoff]:
-            del self._minutes[t]
-
-    def series(self, q: MetricQuery, minutes: Sequence[datetime]) -> tuple[float | None, ...]:
-        store = self.points.get(_key(q))
-        if not store:
-            return (None,) * len(minutes)
-        return tuple(map(store.get, minutes))
-
-    def newest(self) -> datetime | None:
-        newest = [max(s) for s in self.points.values() if s]
-        return max(newest) if newest else None
-
-
-def _by_id(queries: Sequence[MetricQuery], answers: Iterable[MetricSeries]) -> list[MetricSeries]:
-    found = {a.id: a for a in answers}
-    return [found.get(q.id, MetricSeries(q.id)) for q in queries]
-
-
 class Feed:
     """Rows and sparklines for the console, refreshed incrementally through the ports."""
 
@@ -173,6 +84,7 @@ class Feed:
         *,
         spark_minutes: int = 30,
         keep: timedelta | None = None,
+        metrics: MetricsService | None = None,
     ) -> None:
         self.backend = backend
         self.rules = rules
@@ -180,10 +92,11 @@ class Feed:
         self.spark_minutes = spark_minutes
         # Only what the list shows: the sparklines (they end at the newest published minute,
         # which CloudWatch publishes minutes late) and the rows' newest minutes.  Longer
-        # windows are the detail screen's, fetched when it opens: 3 h of 5,000 series held
-        # here cost ≈ 100 MB.
-        self.cache = MetricCache(keep or max(timedelta(minutes=spark_minutes) + LATE, ROW_LOOKBACK))
-        self.usage = Usage()
+        # windows are the detail screen's, asked for while it is open: 3 h of 5,000 series
+        # held for the list would cost ≈ 100 MB.
+        self.keep = keep or max(timedelta(minutes=spark_minutes) + LATE, ROW_LOOKBACK)
+        #: the one GetMetricData caller (the console shares it with its detail screen)
+        self.metrics = metrics if metrics is not None else MetricsService(backend)
         self.first_screen_rows = 60
         #: resources listed but not described yet (after a first-screen refresh)
         self.undescribed = 0
@@ -252,26 +165,29 @@ class Feed:
         rest = [q for name, qs in per_row.items() if name not in seen for q in qs]
         wanted = first + rest if hidden else first
         if wanted:
-            self.cache.fetch(backend, wanted, now, self.usage)
+            start = (now - self.keep).replace(second=0, microsecond=0)
+            self.metrics.refresh(wanted, start, now)
         if inventory or self._aas is None:  # auto scaling is inventory too: refreshed with it
             self._aas = auto_scaling_by_resource(backend)
         aas = self._aas
+        held = self.metrics
         rows = collect_rows(
-            _CachedMetrics(backend, self.cache),  # type: ignore[arg-type]
+            backend,
             self.rules,
             self.prices,
             tables=tables,
             streams=streams,
             auto_scaling=aas,
+            metrics=HeldMetrics(held),  # what the refresh just fetched: no more requests
         )
-        newest = self.cache.newest()
+        newest = held.newest([q for qs in per_row.values() for q in qs])
         end = newest or now.replace(second=0, microsecond=0)
         minutes = tuple(end - MINUTE * i for i in range(self.spark_minutes - 1, -1, -1))
         sparks: dict[str, Sparks] = {}
         for row in rows:
             qs = per_row[row.name]
             if row.kind == "stream":
-                b, r, t = (self.cache.series(q, minutes) for q in qs)
+                b, r, t = (held.values(q, minutes) for q in qs)
                 limit_b = (row.shards or 0) * self.rules.shard_write_bytes_per_second * 60
                 limit_r = (row.shards or 0) * self.rules.shard_write_records_per_second * 60
                 sparks[row.name] = Sparks(
@@ -280,7 +196,7 @@ class Feed:
                     float(limit_r) if row.mode == "provisioned" else None,
                 )  # fmt: skip
             else:
-                cr, cw, tr, tw = (self.cache.series(q, minutes) for q in qs)
+                cr, cw, tr, tw = (held.values(q, minutes) for q in qs)
                 throttled = tuple(
                     None if a is None and b is None else (a or 0.0) + (b or 0.0)
                     for a, b in zip(tr, tw, strict=True)
@@ -300,24 +216,3 @@ class Feed:
             newest,
             self.undescribed,
         )
-
-
-class _CachedMetrics:
-    """The backend, with ``get_metric_data`` answered from the cache (no extra calls)."""
-
-    def __init__(self, backend: Backend, cache: MetricCache) -> None:
-        self._backend = backend
-        self._cache = cache
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._backend, name)
-
-    def get_metric_data(
-        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
-    ) -> list[MetricSeries]:
-        out: list[MetricSeries] = []
-        for q in queries:
-            store = self._cache.points.get(_key(q), {})
-            times = sorted(t for t in store if start <= t < end)
-            out.append(MetricSeries(q.id, tuple(times), tuple(store[t] for t in times)))
-        return out

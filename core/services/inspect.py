@@ -27,7 +27,6 @@ from capcon.core.ports import (
     Backend,
     Inventory,
     MetricQuery,
-    Metrics,
     MetricSeries,
     SimulationControls,
     resource_id,
@@ -41,6 +40,7 @@ from capcon.core.rules import (
     fmt_time,
 )
 from capcon.core.services.audit import AuditLog
+from capcon.core.services.metrics import MetricsService
 from capcon.core.services.overview import (
     KINESIS,
     auto_scaled_parts,
@@ -184,13 +184,14 @@ def shard_loads_from(
 
 
 def shard_loads(
-    backend: Metrics, stream: Stream, rules: RuleSettings, now: datetime
+    metrics: MetricsService, stream: Stream, rules: RuleSettings, now: datetime
 ) -> tuple[ShardLoad, ...]:
-    """Each open shard's load over the newest published minutes (one ``GetMetricData``)."""
+    """Each open shard's load over the newest published minutes (three metrics a shard,
+    through the metrics service: 500 at most a call)."""
     queries = shard_load_queries(stream)
     if not queries:
         return ()
-    answers = {s.id: s for s in backend.get_metric_data(queries, now - SHARD_LOOKBACK, now)}
+    answers = {s.id: s for s in metrics.get_metric_data(queries, now - SHARD_LOOKBACK, now)}
     return shard_loads_from(stream, answers, rules)
 
 
@@ -231,16 +232,19 @@ def live_context(
     prices: PriceBook,
     audit: AuditLog,
     controls: SimulationControls | None = None,
+    metrics: MetricsService | None = None,
 ) -> PlanContext:
     """What the planner should know beyond describe: traffic, AAS, history, account usage.
 
     ``controls`` (the simulated account's) add the account's capacity in use and the
     stream's complete reshard history; on AWS the account quota is left to AWS to enforce
     (totalling it would take a ``DescribeTable`` per table) and the reshard history is what
-    capcon's audit log recorded.
+    capcon's audit log recorded.  Metrics are read through ``metrics`` (the console passes
+    its own service, so its status bar counts them), by default a fresh service.
     """
+    metrics = metrics if metrics is not None else MetricsService(backend)
     if isinstance(resource, Table):
-        rows = collect_rows(backend, rules, prices, tables=[resource], streams=[])
+        rows = collect_rows(backend, rules, prices, tables=[resource], streams=[], metrics=metrics)
         account = None
         if controls is not None:
             used = controls.provisioned_in_use()
@@ -250,9 +254,9 @@ def live_context(
             auto_scaled=auto_scaled_parts(auto_scaling_by_resource(backend), resource.name),
             account_capacity=account,
         )
-    rows = collect_rows(backend, rules, prices, tables=[], streams=[resource])
+    rows = collect_rows(backend, rules, prices, tables=[], streams=[resource], metrics=metrics)
     traffic = rows[0].stream_traffic or StreamTraffic()
-    loads = shard_loads(backend, resource, rules, backend.now())
+    loads = shard_loads(metrics, resource, rules, backend.now())
     traffic = StreamTraffic(
         traffic.bytes_in_per_second,
         traffic.records_in_per_second,
@@ -277,11 +281,12 @@ def live_context(
 # --------------------------------------------------------------------------------------------
 
 
-def series_stats(backend: Backend, queries: list[MetricQuery], hours: int) -> dict[str, Any]:
+def series_stats(
+    metrics: MetricsService, queries: list[MetricQuery], hours: int, now: datetime
+) -> dict[str, Any]:
     """Mean and peak per second, datapoint count and newest minute of each query's series."""
-    now = backend.now()
     out: dict[str, Any] = {}
-    for series in backend.get_metric_data(queries, now - timedelta(hours=hours), now):
+    for series in metrics.get_metric_data(queries, now - timedelta(hours=hours), now):
         per_second = [v / 60 for v in series.values]
         out[series.id] = {
             "mean_per_second": sum(per_second) / len(per_second) if per_second else None,
@@ -298,6 +303,7 @@ def show_document(
     """One table, GSI or stream in depth, as a JSON-ready document (``capcon show``)."""
     resource, index = find_resource(backend, name)
     now = backend.now()
+    metrics = MetricsService(backend)
     doc: dict[str, Any] = {"name": name, "at": now.isoformat(), "backend": backend_label}
     if isinstance(resource, Table):
         aas = auto_scaling_by_resource(backend)
@@ -333,7 +339,7 @@ def show_document(
                         "activities": to_jsonable(backend.describe_scaling_activities(rid)[:10]),
                     },
                     "metrics_last_hour": series_stats(
-                        backend, table_queries(resource.name, part, "m"), 1
+                        metrics, table_queries(resource.name, part, "m"), 1, now
                     ),
                 }
             )
@@ -341,13 +347,13 @@ def show_document(
     else:
         doc["kind"] = "stream"
         doc["resource"] = to_jsonable(resource)
-        doc["metrics_last_hour"] = series_stats(backend, stream_queries(resource.name, "m"), 1)
+        doc["metrics_last_hour"] = series_stats(metrics, stream_queries(resource.name, "m"), 1, now)
         doc["open_shards"] = [
             {
                 "shard_id": s.shard_id,
                 "key_space_share": s.share,
                 "write_utilisation": s.load,
             }
-            for s in shard_loads(backend, resource, rules, now)
+            for s in shard_loads(metrics, resource, rules, now)
         ]
     return doc

@@ -21,6 +21,7 @@ from capcon.core.planning.planner import StreamTraffic, Usage
 from capcon.core.ports import (
     Backend,
     MetricQuery,
+    Metrics,
     MetricSeries,
     ScalableTarget,
     ScalingPolicy,
@@ -34,6 +35,7 @@ from capcon.core.pricing import (
     provisioned_table_cost,
 )
 from capcon.core.rules import RuleSettings
+from capcon.core.services.metrics import MetricsService
 
 Kind = Literal["table", "index", "stream"]
 Recent = Callable[[str], tuple[float, "datetime | None"]]
@@ -161,11 +163,14 @@ def collect_rows(
     tables: Sequence[Table] | None = None,
     streams: Sequence[Stream] | None = None,
     auto_scaling: dict[str, AutoScalingState] | None = None,
+    metrics: Metrics | None = None,
 ) -> list[Row]:
     """Every table, GSI and stream with capacity, recent use, throttles, partitions and cost.
 
     Metrics are the newest ``window`` of published 1-minute datapoints (looked for in the
-    last ``window`` + 10 minutes, since CloudWatch is late), fetched in one batched call.
+    last ``window`` + 10 minutes, since CloudWatch is late), read through ``metrics``: by
+    default a :class:`~capcon.core.services.metrics.MetricsService` over ``backend`` (batched
+    calls), the console's list passes what its service already holds.
     """
     now = backend.now()
     if tables is None:
@@ -185,7 +190,8 @@ def collect_rows(
         queries += stream_queries(stream.name, prefix)
         keys.append((stream, None, prefix))
     lookback = window + timedelta(minutes=10)
-    results = {s.id: s for s in backend.get_metric_data(queries, now - lookback, now)}
+    source = metrics if metrics is not None else MetricsService(backend)
+    results = {s.id: s for s in source.get_metric_data(queries, now - lookback, now)}
     minutes = max(1, round(window.total_seconds() / 60))
 
     def recent(series_id: str) -> tuple[float, datetime | None]:

@@ -22,14 +22,6 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from capcon.core.backends.aws.adapter import AwsAdapter
-from capcon.core.backends.aws.cloudwatch import (
-    LATE_MARGIN,
-    IncrementalCache,
-    MetricFetcher,
-    MetricsUsage,
-    align_down,
-    calls_needed,
-)
 from capcon.core.backends.aws.session import AwsSession
 from capcon.core.config.prices import load_price_book
 from capcon.core.errors import (
@@ -60,8 +52,10 @@ from capcon.core.ports import (
     ScalableTarget,
     ScalingPolicy,
     TableChange,
+    align_down,
     resource_id,
 )
+from capcon.core.services.metrics import LATE_MARGIN, MetricsService, calls_needed
 
 REGION = "us-east-1"
 FIVE = Throughput(5, 5)
@@ -508,21 +502,39 @@ def put_minutes(cw: Any, table: str, start: datetime, minutes: dict[int, float])
 
 @pytest.mark.parametrize("series", [1, 500, 501, 1001])
 def test_get_metric_data_calls_are_ceil_n_over_500(adapter: AwsAdapter, series: int) -> None:
+    """Through the metrics service (the adapter sends what it is given, in one request): the
+    service's counters are what botocore sent."""
     calls = count_calls(adapter.cloudwatch, "before-parameter-build.cloudwatch.GetMetricData")
     sent = count_calls(adapter.cloudwatch, "before-send.cloudwatch.GetMetricData")
+    service = MetricsService(adapter)
     queries = [consumed(f"table-{i}", f"T{i}-Consumed.Write") for i in range(series)]
     end = align_down(datetime.now(UTC))
-    result = adapter.get_metric_data(queries, end - timedelta(minutes=2), end)
+    result = service.get_metric_data(queries, end - timedelta(minutes=2), end)
 
     assert len(calls) == len(sent) == math.ceil(series / 500) == calls_needed(series)
     assert all(len(c["MetricDataQueries"]) <= 500 for c in calls)
     assert sum(len(c["MetricDataQueries"]) for c in calls) == series
     assert [s.id for s in result] == [q.id for q in queries]  # ids mapped back
     assert all(s.timestamps == () for s in result)  # no data: empty series, not zeros
-    usage = adapter.metrics_usage
+    usage = service.usage
     assert (usage.calls, usage.metrics_requested) == (len(calls), series)
-    assert usage.estimated_cost == pytest.approx(series * 0.01 / 1000)
-    assert usage.price_per_1000_metrics == load_price_book(REGION).get_metric_data_per_1000_metrics
+    book = load_price_book(REGION)
+    assert usage.cost(book) == pytest.approx(series * 0.01 / 1000)
+    assert usage.cost(book) == series * book.get_metric_data_per_1000_metrics / 1000
+
+
+def test_the_adapter_sends_one_request_and_reports_it(adapter: AwsAdapter) -> None:
+    """No batching, no cache, no counter of its own: one request per port call, told to
+    ``sent``."""
+    calls = count_calls(adapter.cloudwatch, "before-parameter-build.cloudwatch.GetMetricData")
+    reported: list[int] = []
+    end = align_down(datetime.now(UTC))
+    queries = [consumed(f"table-{i}") for i in range(3)]
+    for _ in range(2):
+        adapter.get_metric_data(queries, end - timedelta(minutes=5), end, sent=reported.append)
+    assert [len(c["MetricDataQueries"]) for c in calls] == [3, 3]  # the same window twice
+    assert reported == [3, 3]
+    assert not hasattr(adapter, "metrics_usage") and not hasattr(adapter, "metrics_cache")
 
 
 def test_query_ids_sent_are_ones_cloudwatch_accepts(adapter: AwsAdapter) -> None:
@@ -565,8 +577,8 @@ def test_next_token_pages_are_merged(offline: AwsAdapter) -> None:
     t0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     minute = timedelta(minutes=1)
     queries = [consumed("a", "first"), consumed("b", "second")]
-    fetcher = offline.metric_fetcher
-    with Stubber(fetcher.client) as stub:
+    service = MetricsService(offline)
+    with Stubber(offline.cloudwatch) as stub:
         stub.add_response(
             "get_metric_data",
             {
@@ -602,12 +614,13 @@ def test_next_token_pages_are_merged(offline: AwsAdapter) -> None:
                 "NextToken": "more",
             },
         )
-        first, second = fetcher.fetch(queries, t0, t0 + 5 * minute)
+        first, second = service.get_metric_data(queries, t0, t0 + 5 * minute)
         stub.assert_no_pending_responses()
     assert first == MetricSeries("first", (t0, t0 + 3 * minute, t0 + 4 * minute), (0.5, 3.0, 4.0))
     assert second == MetricSeries("second", (t0 + minute,), (7.0,))
-    assert offline.metrics_usage.calls == 2
-    assert offline.metrics_usage.metrics_requested == 4
+    # a page is a request, billed again: the adapter reports both, the service counts both
+    assert service.usage.calls == 2
+    assert service.usage.metrics_requested == 4
 
 
 def test_incremental_refresh_fetches_only_late_minutes(
@@ -618,13 +631,14 @@ def test_incremental_refresh_fetches_only_late_minutes(
     start = now - timedelta(minutes=12)
     put_minutes(cw, "inc", start, {0: 1.0, 1: 2.0, 2: 3.0, 5: 6.0})
     calls = count_calls(adapter.cloudwatch, "before-parameter-build.cloudwatch.GetMetricData")
-    first = adapter.get_metric_data([consumed("inc")], start, start + timedelta(minutes=8))
+    service = MetricsService(adapter)
+    first = service.get_metric_data([consumed("inc")], start, start + timedelta(minutes=8))
     assert first[0].values == (1.0, 2.0, 3.0, 6.0)
 
     # late data: one minute inside the margin (it must show), one before it (never refetched)
     put_minutes(cw, "inc", start, {6: 7.0, 9: 10.0})
     put_minutes(cw, "inc", start, {3: 99.0})
-    second = adapter.get_metric_data(
+    second = service.get_metric_data(
         [consumed("inc")], start + timedelta(minutes=1), start + timedelta(minutes=10)
     )
     assert len(calls) == 2
@@ -632,55 +646,12 @@ def test_incremental_refresh_fetches_only_late_minutes(
     assert calls[1]["EndTime"] == start + timedelta(minutes=10)
     assert second[0].timestamps == tuple(start + timedelta(minutes=m) for m in (1, 2, 5, 6, 9))
     assert second[0].values == (2.0, 3.0, 6.0, 7.0, 10.0)
-    assert adapter.metrics_usage.metrics_requested == 2
+    assert service.usage.metrics_requested == 2
 
     # a window starting before what is held is fetched whole
-    adapter.get_metric_data([consumed("inc")], start, start + timedelta(minutes=10))
+    service.get_metric_data([consumed("inc")], start, start + timedelta(minutes=10))
     assert calls[2]["StartTime"] == start
-
-
-class FakeFetcher(MetricFetcher):
-    """Answers from a dict of minute → value, recording each window asked for."""
-
-    def __init__(self, data: dict[datetime, float]) -> None:
-        super().__init__(None, MetricsUsage(load_price_book(REGION)))
-        self.data = data
-        self.windows: list[tuple[datetime, datetime, int]] = []
-
-    def fetch(self, queries: Any, start: datetime, end: datetime) -> list[MetricSeries]:
-        self.windows.append((start, end, len(queries)))
-        stamps = tuple(sorted(t for t in self.data if start <= t < end))
-        return [MetricSeries(q.id, stamps, tuple(self.data[t] for t in stamps)) for q in queries]
-
-
-def test_incremental_cache_merges_and_slides() -> None:
-    t0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
-    minute = timedelta(minutes=1)
-    data = {t0 + m * minute: float(m) for m in (0, 1, 2, 4, 7)}
-    fetcher = FakeFetcher(data)
-    cache = IncrementalCache(fetcher)
-    queries = [consumed("x", "x"), consumed("y", "y")]
-
-    cache.get(queries, t0, t0 + 6 * minute)
-    assert fetcher.windows == [(t0, t0 + 6 * minute, 2)]  # one fetch for both
-    data[t0 + 5 * minute] = 5.0  # late
-    data[t0 + 4 * minute] = 40.0  # changed
-    data.pop(t0 + 3 * minute, None)
-    got = cache.get(queries, t0 + 2 * minute, t0 + 9 * minute)
-    assert fetcher.windows[1] == (t0 + 3 * minute, t0 + 9 * minute, 2)
-    assert got[0].timestamps == tuple(t0 + m * minute for m in (2, 4, 5, 7))
-    assert got[0].values == (2.0, 40.0, 5.0, 7.0)
-    assert got[1].id == "y"
-
-    # the same window again: only the margin is fetched
-    cache.get(queries, t0 + 2 * minute, t0 + 9 * minute)
-    assert fetcher.windows[2] == (t0 + 6 * minute, t0 + 9 * minute, 2)
-    # a new query joins: fetched whole, the old ones incrementally
-    cache.get([*queries, consumed("z", "z")], t0 + 2 * minute, t0 + 10 * minute)
-    assert sorted(fetcher.windows[3:]) == [
-        (t0 + 2 * minute, t0 + 10 * minute, 1),
-        (t0 + 6 * minute, t0 + 10 * minute, 2),
-    ]
+    assert service.usage.calls == len(calls) == 3  # the service's count is what was sent
 
 
 # --------------------------------------------------------------------------------------------

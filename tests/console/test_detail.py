@@ -6,6 +6,8 @@ charts (per-second rates, gaps, demand, the provisioned line, shard loads).
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from capcon.core.backends.sim.account import SimAccount
 from capcon.core.backends.sim.scenarios import build_scenario
 from capcon.core.config.prices import load_price_book
 from capcon.core.errors import Throttled
-from capcon.core.ports import MetricSeries
+from capcon.core.ports import MetricQuery, MetricSeries, RequestCounter
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.tui.console.app import CapconApp, ConsoleOptions
@@ -33,6 +35,7 @@ from capcon.tui.console.screens.detail import (
     per_second,
     window_bounds,
 )
+from capcon.tui.console.testing import demo_console, settle, status_bar
 
 NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 SIZE = (160, 50)
@@ -200,6 +203,56 @@ async def test_backend_error_becomes_a_notification(tmp_path: Path) -> None:
         assert screen.last_error == "rate exceeded"
         assert "rate exceeded" in str(screen.query_one("#detail-title").render())
         assert screen.paints == paints  # the last good charts stay up
+
+
+async def test_status_bar_shows_what_was_sent_including_the_detail_screen(tmp_path: Path) -> None:
+    """The list and the detail screen share the app's metrics service, the only caller of
+    the port: the status bar's count is every request the account received."""
+    app, account = demo_console(tmp_path / "audit.jsonl")
+    received: list[int] = []
+    callers: set[str] = set()
+    port = account.get_metric_data
+
+    def counting(
+        queries: Sequence[MetricQuery],
+        start: datetime,
+        end: datetime,
+        *,
+        sent: RequestCounter | None = None,
+    ) -> list[MetricSeries]:
+        frame = sys._getframe(1)
+        while frame.f_globals["__name__"] == "capcon.tui.console.backend":  # the lock
+            assert frame.f_back is not None
+            frame = frame.f_back
+        callers.add(frame.f_globals["__name__"])
+        received.append(len(queries))
+        return port(queries, start, end, sent=sent)
+
+    account.get_metric_data = counting  # type: ignore[method-assign]
+
+    def sent_so_far() -> str:
+        return f"CloudWatch {len(received)} calls, {sum(received):,} metrics"
+
+    async with app.run_test(size=SIZE) as pilot:
+        app.poll()
+        await settle(app, pilot)
+        assert received and sent_so_far() in status_bar(app)
+        listed = len(received)
+        screen = await open_detail(app, pilot, "orders")
+        screen.action_window("3")  # 24 h of 5-minute points: another window, counted too
+        await settle(app, pilot)
+        assert screen.data is not None and screen.data.window.period == 300
+        assert len(received) >= listed + 2
+        await pilot.press("escape")
+        app.poll()
+        await settle(app, pilot)
+        assert (app.metrics.usage.calls, app.metrics.usage.metrics_requested) == (
+            len(received),
+            sum(received),
+        )
+        assert sent_so_far() in status_bar(app)
+        assert callers == {"capcon.core.services.metrics"}
+
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from capcon.core.ports import MetricQuery, MetricSeries
+from capcon.core.ports import MetricQuery, MetricSeries, RequestCounter
 from capcon.core.services.inspect import hottest_shard
 from capcon.tui.console.modals.scale import ScaleModal
 from capcon.tui.console.screens.detail import DetailScreen
@@ -28,9 +28,15 @@ async def test_detail_and_scale_dialog_name_the_same_hot_shard(tmp_path: Path) -
     real = account.get_metric_data
 
     def crafted(
-        queries: Sequence[MetricQuery], start: datetime, end: datetime
+        queries: Sequence[MetricQuery],
+        start: datetime,
+        end: datetime,
+        *,
+        sent: RequestCounter | None = None,
     ) -> list[MetricSeries]:
         """The real metrics, but clickstream's per-shard ones as above (5 newest minutes)."""
+        if sent is not None:
+            sent(len(queries))  # one request, whatever answers it
         minutes = tuple(account.now() - timedelta(minutes=m) for m in range(7, 2, -1))
         out: list[MetricSeries] = []
         passed: list[MetricQuery] = []

@@ -9,7 +9,7 @@ from typing import Any
 
 from capcon.core.backends.sim.scenarios import build_scenario
 from capcon.core.config.prices import load_price_book
-from capcon.core.ports import MetricQuery, MetricSeries
+from capcon.core.ports import MetricQuery, MetricSeries, RequestCounter
 from capcon.core.rules import RuleSettings
 from capcon.core.services.feed import Feed
 
@@ -27,11 +27,16 @@ class Counting:
         return getattr(self.inner, name)
 
     def get_metric_data(
-        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+        self,
+        queries: Sequence[MetricQuery],
+        start: datetime,
+        end: datetime,
+        *,
+        sent: RequestCounter | None = None,
     ) -> list[MetricSeries]:
         assert len(queries) <= 500
         self.calls.append((len(queries), start))
-        result: list[MetricSeries] = self.inner.get_metric_data(queries, start, end)
+        result: list[MetricSeries] = self.inner.get_metric_data(queries, start, end, sent=sent)
         return result
 
 
@@ -46,7 +51,7 @@ def test_a_full_refresh_takes_ceil_n_over_500_calls() -> None:
     snapshot = f.refresh()
     series = 200 * 4 + 50 * 3
     assert len(backend.calls) == math.ceil(series / 500) == 2
-    assert f.usage.metrics_requested == series
+    assert f.metrics.usage.metrics_requested == series
     assert len(snapshot.rows) == 250
     backend.calls.clear()
     backend.inner.advance(120)

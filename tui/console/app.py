@@ -44,6 +44,7 @@ from capcon.core.rules import RuleSettings, fmt_duration
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.feed import Feed, Snapshot, Sparks
 from capcon.core.services.inspect import live_context
+from capcon.core.services.metrics import MetricsService
 from capcon.core.services.overview import AutoScalingState, Row
 from capcon.core.services.scaler import Scaler
 from capcon.tui.console.backend import locked
@@ -202,7 +203,9 @@ class CapconApp(App[None]):
         self.rules = rules
         self.prices = prices
         self.audit = audit
-        self.feed = Feed(self.backend, rules, prices)
+        #: the one GetMetricData caller: the list and the detail screen, counted as sent
+        self.metrics = MetricsService(self.backend)
+        self.feed = Feed(self.backend, rules, prices, metrics=self.metrics)
         self.snapshot: Snapshot | None = None
         self.sort_index = 0
         self.needle = ""
@@ -519,7 +522,7 @@ class CapconApp(App[None]):
             if self.idle:
                 every = fmt_duration(self.options.polling.idle_visible_seconds)
                 parts.append(f"[b]idle[/b]: every {every}, any key resumes")
-        usage = self.feed.usage
+        usage = self.metrics.usage
         parts.append(
             f"CloudWatch {usage.calls} calls, {usage.metrics_requested:,} metrics, "
             f"${usage.cost(self.prices):.4f}" + (" (as if on AWS)" if controls else "")
@@ -698,7 +701,13 @@ class CapconApp(App[None]):
                 assert row.table is not None
                 resource = self.backend.describe_table(row.table)
             context = live_context(
-                self.backend, resource, self.rules, self.prices, self.audit, self.controls
+                self.backend,
+                resource,
+                self.rules,
+                self.prices,
+                self.audit,
+                self.controls,
+                metrics=self.metrics,
             )
         except CapconError as error:
             self.post_message(self.PollFailed(str(error)))

@@ -22,6 +22,7 @@ from capcon.core.ports import (
     Backend,
     MetricQuery,
     MetricSeries,
+    RequestCounter,
     ScalableTarget,
     ScalingActivity,
     ScalingPolicy,
@@ -75,10 +76,15 @@ class LockedBackend:
     # --- Metrics ---------------------------------------------------------------------------
 
     def get_metric_data(
-        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+        self,
+        queries: Sequence[MetricQuery],
+        start: datetime,
+        end: datetime,
+        *,
+        sent: RequestCounter | None = None,
     ) -> list[MetricSeries]:
         with self._lock:
-            return self._backend.get_metric_data(queries, start, end)
+            return self._backend.get_metric_data(queries, start, end, sent=sent)
 
     # --- Actuator --------------------------------------------------------------------------
 

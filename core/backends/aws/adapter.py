@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from capcon.core.backends.aws.cloudwatch import IncrementalCache, MetricFetcher, MetricsUsage
+from capcon.core.backends.aws import cloudwatch
 from capcon.core.backends.aws.describe import (
     DescribeError,
     stream_from_describe,
@@ -26,7 +26,6 @@ from capcon.core.backends.aws.describe import (
 )
 from capcon.core.backends.aws.errors import call, client_error_code, iam_action, map_error
 from capcon.core.backends.aws.session import AwsSession
-from capcon.core.config.prices import load_price_book
 from capcon.core.errors import BackendError, NotFound, ValidationFailed
 from capcon.core.model import BillingMode, Stream, StreamMode, Table
 from capcon.core.ports import (
@@ -35,12 +34,12 @@ from capcon.core.ports import (
     AccountLimits,
     MetricQuery,
     MetricSeries,
+    RequestCounter,
     ScalableTarget,
     ScalingActivity,
     ScalingPolicy,
     TableChange,
 )
-from capcon.core.pricing import PriceBook
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -227,20 +226,12 @@ class AwsAdapter:
         self,
         session: AwsSession,
         *,
-        prices: PriceBook | None = None,
-        incremental_metrics: bool = True,
         describe_workers: int = DESCRIBE_WORKERS,
     ) -> None:
         self.session = session
         self.label = session.label
         self.describe_workers = describe_workers
         self.shards_page = SHARDS_PAGE
-        book = prices if prices is not None else load_price_book(session.region)
-        self.metrics_usage = MetricsUsage(book)
-        self.metric_fetcher = MetricFetcher(session.client("cloudwatch"), self.metrics_usage)
-        self.metrics_cache: IncrementalCache | None = (
-            IncrementalCache(self.metric_fetcher) if incremental_metrics else None
-        )
         self._table_rate = RateLimiter(DESCRIBE_TABLE_PER_SECOND)
         self._list_streams_rate = RateLimiter(LIST_STREAMS_PER_SECOND)
         self._stream_rate = RateLimiter(DESCRIBE_STREAM_SUMMARY_PER_SECOND)
@@ -398,12 +389,17 @@ class AwsAdapter:
     # --- metrics -----------------------------------------------------------------------------
 
     def get_metric_data(
-        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+        self,
+        queries: Sequence[MetricQuery],
+        start: datetime,
+        end: datetime,
+        *,
+        sent: RequestCounter | None = None,
     ) -> list[MetricSeries]:
-        """Batched, paged ``GetMetricData`` (incremental when the adapter was made so)."""
-        if self.metrics_cache is not None:
-            return self.metrics_cache.get(queries, start, end)
-        return self.metric_fetcher.fetch(queries, start, end)
+        """One ``GetMetricData`` request (its ``NextToken`` pages followed): no batching, no
+        cache, no count of its own; :class:`capcon.core.services.metrics.MetricsService` does
+        those, and ``sent`` is told of every request."""
+        return cloudwatch.get_metric_data(self.cloudwatch, queries, start, end, sent=sent)
 
     # --- actuation ---------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ from capcon.core.ports import (
     AccountLimits,
     MetricQuery,
     MetricSeries,
+    RequestCounter,
     ScalableTarget,
     ScalingActivity,
     ScalingPolicy,
@@ -331,8 +332,16 @@ class SimAccount:
     # --- metrics ---------------------------------------------------------------------------
 
     def get_metric_data(
-        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
+        self,
+        queries: Sequence[MetricQuery],
+        start: datetime,
+        end: datetime,
+        *,
+        sent: RequestCounter | None = None,
     ) -> list[MetricSeries]:
+        """One request, answered raw (no limits, no cache): ``sent`` is told of it."""
+        if sent is not None:
+            sent(len(queries))
         return self.store.query(queries, start, end, self.now())
 
     # --- actuation -------------------------------------------------------------------------

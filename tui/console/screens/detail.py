@@ -1,8 +1,10 @@
 """The detail screen: charts, partitions, budget and shards of one table, GSI or stream.
 
 Data flow (style.md, practices 3–8): a thread worker reads the backend through the app's
-lock-wrapped ports and turns CloudWatch's answers into immutable :class:`DetailData`
-(series of ``(time, value)`` points, panel lines, shard loads); it posts that in a
+lock-wrapped ports (metrics through the app's metrics service, shared with the list: it keeps
+each window's datapoints, asks only for the newest and counts what it sends) and turns
+CloudWatch's answers into immutable :class:`DetailData` (series of ``(time, value)`` points,
+panel lines, shard loads); it posts that in a
 :class:`DetailScreen.Loaded` message, and the handler builds the plotext plots on the main
 thread.  The next refresh is a one-shot timer set only after a fetch completed, so fetches
 never overlap; backend errors become notifications, never a crash.
@@ -41,13 +43,13 @@ from capcon.core.planning.autoscaling import dimension_word
 from capcon.core.planning.partitions import estimate_partitions
 from capcon.core.ports import Backend, MetricQuery, MetricSeries, ScalingActivity, resource_id
 from capcon.core.rules import RuleSettings, decrease_budget, fmt_duration, fmt_time
-from capcon.core.services.feed import Usage
 from capcon.core.services.inspect import (
     SHARD_LOOKBACK,
     ShardLoad,
     shard_load_queries,
     shard_loads_from,
 )
+from capcon.core.services.metrics import MetricsService
 from capcon.core.services.overview import (
     DDB,
     KINESIS,
@@ -73,7 +75,6 @@ SIM_REFRESH_SECONDS = 2.0
 AWS_REFRESH_SECONDS = 15.0
 #: Retry after a failed fetch (no faster than this, so an outage does not hammer the API).
 RETRY_SECONDS = 10.0
-MAX_QUERIES_PER_CALL = 500
 MAX_ACTIVITIES_LISTED = 6
 GIB = 2**30
 AAS_MARK = "▼"
@@ -202,8 +203,6 @@ class DetailData:
     panel: tuple[PanelLine, ...]
     shards: tuple[ShardLoad, ...] | None = None
     data_until: datetime | None = None
-    calls: int = 0
-    metrics_requested: int = 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,25 +260,12 @@ def capacity_points(
 # --------------------------------------------------------------------------------------------
 
 
-class _Calls:
-    """``GetMetricData`` through the backend, batched and counted."""
-
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
-        self.calls = 0
-        self.metrics = 0
-
-    def metrics_for(
-        self, queries: Sequence[MetricQuery], start: datetime, end: datetime
-    ) -> dict[str, MetricSeries]:
-        found: dict[str, MetricSeries] = {}
-        for i in range(0, len(queries), MAX_QUERIES_PER_CALL):
-            batch = list(queries[i : i + MAX_QUERIES_PER_CALL])
-            self.calls += 1
-            self.metrics += len(batch)
-            for series in self.backend.get_metric_data(batch, start, end):
-                found[series.id] = series
-        return found
+def _metrics_for(
+    metrics: MetricsService, queries: Sequence[MetricQuery], start: datetime, end: datetime
+) -> dict[str, MetricSeries]:
+    """Series by query id, through the console's metrics service (batched, incremental and
+    counted there: the status bar shows this screen's requests with the list's)."""
+    return {s.id: s for s in metrics.get_metric_data(queries, start, end)}
 
 
 def _with_period(queries: Sequence[MetricQuery], period: int) -> list[MetricQuery]:
@@ -308,21 +294,14 @@ def _fmt_size(size_bytes: int) -> str:
 
 
 def load_detail(
-    backend: Backend, row: Row, window: Window, rules: RuleSettings, usage: Usage | None = None
+    backend: Backend, row: Row, window: Window, rules: RuleSettings, metrics: MetricsService
 ) -> DetailData:
-    """Read everything the detail screen shows for ``row`` over ``window``."""
+    """Read everything the detail screen shows for ``row`` over ``window`` (metrics through
+    ``metrics``, which keeps each window's datapoints and asks only for the newest)."""
     if row.kind == "stream":
-        return _load_stream(backend, row.name, window, rules, usage)
+        return _load_stream(backend, row.name, window, rules, metrics)
     assert row.table is not None
-    return _load_table(backend, row.table, row.index, window, rules, usage)
-
-
-def _count(usage: Usage | None, calls: _Calls) -> None:
-    """Add this fetch's CloudWatch requests to the session's count (the status bar shows
-    what polling costs; the detail screen's requests cost the same)."""
-    if usage is not None:
-        usage.calls += calls.calls
-        usage.metrics_requested += calls.metrics
+    return _load_table(backend, row.table, row.index, window, rules, metrics)
 
 
 def _load_table(
@@ -331,7 +310,7 @@ def _load_table(
     index_name: str | None,
     window: Window,
     rules: RuleSettings,
-    usage: Usage | None,
+    metrics: MetricsService,
 ) -> DetailData:
     now: datetime = backend.now()
     start, end = window_bounds(window, now)
@@ -346,9 +325,7 @@ def _load_table(
         MetricQuery("m_pr", DDB, "ProvisionedReadCapacityUnits", dims, "Average", period),
         MetricQuery("m_pw", DDB, "ProvisionedWriteCapacityUnits", dims, "Average", period),
     ]
-    calls = _Calls(backend)
-    answers = calls.metrics_for(queries, start, end)
-    _count(usage, calls)
+    answers = _metrics_for(metrics, queries, start, end)
     rid = resource_id(table_name, index_name)
     activities = [a for a in backend.describe_scaling_activities(rid) if start <= a.start <= end]
     aas = with_traps(table, index_name, auto_scaling_by_resource(backend).get(rid))
@@ -397,8 +374,6 @@ def _load_table(
         charts=tuple(charts),
         panel=panel,
         data_until=_newest(answers),
-        calls=calls.calls,
-        metrics_requested=calls.metrics,
     )
 
 
@@ -496,7 +471,7 @@ def _table_panel(
 
 
 def _load_stream(
-    backend: Backend, name: str, window: Window, rules: RuleSettings, usage: Usage | None
+    backend: Backend, name: str, window: Window, rules: RuleSettings, metrics: MetricsService
 ) -> DetailData:
     now: datetime = backend.now()
     start, end = window_bounds(window, now)
@@ -509,10 +484,8 @@ def _load_stream(
             (("StreamName", name),), "Maximum", period,
         ),
     ]  # fmt: skip
-    calls = _Calls(backend)
-    answers = calls.metrics_for(queries, start, end)
-    shard_answers = calls.metrics_for(shard_load_queries(stream), now - SHARD_LOOKBACK, now)
-    _count(usage, calls)
+    answers = _metrics_for(metrics, queries, start, end)
+    shard_answers = _metrics_for(metrics, shard_load_queries(stream), now - SHARD_LOOKBACK, now)
 
     shards = stream.open_shard_count
     provisioned = not stream.is_on_demand
@@ -573,8 +546,6 @@ def _load_stream(
         panel=panel,
         shards=loads,
         data_until=_newest(answers),
-        calls=calls.calls,
-        metrics_requested=calls.metrics,
     )
 
 
@@ -852,7 +823,7 @@ class DetailScreen(Screen[None]):
             self._timer = None
         app = self._capcon
         fetch = partial(
-            self.fetch, app.backend, self.window, app.rules, app.feed.usage, self._generation
+            self.fetch, app.backend, self.window, app.rules, app.metrics, self._generation
         )
         self.run_worker(
             fetch,
@@ -864,13 +835,18 @@ class DetailScreen(Screen[None]):
         )
 
     def fetch(
-        self, backend: Backend, window: Window, rules: RuleSettings, usage: Usage, generation: int
+        self,
+        backend: Backend,
+        window: Window,
+        rules: RuleSettings,
+        metrics: MetricsService,
+        generation: int,
     ) -> None:
         """Read the backend (in a thread); post the data (or the backend's error).  Any other
         failure reaches :meth:`on_worker_state_changed`."""
         worker = get_current_worker()
         try:
-            data = load_detail(backend, self.row, window, rules, usage)
+            data = load_detail(backend, self.row, window, rules, metrics)
         except CapconError as error:
             message: DetailScreen.Loaded | DetailScreen.Failed = self.Failed(str(error), generation)
         else:
