@@ -107,3 +107,26 @@ def test_inventory_is_cached_between_full_refreshes() -> None:
     assert described[-1] == ["table-007", "table-011"]  # then only the visible ones
     snapshot = f.refresh(["table-007"], hidden=False, inventory=False)
     assert len(snapshot.rows) == 250  # the others keep their last description
+
+
+def test_rows_off_screen_get_every_minute_they_missed() -> None:
+    """Visible-only polls leave the other rows behind; the next full poll asks each series
+    from where it was last asked (less the margin), so rows off screen skip no minutes, and
+    it still takes ceil(N/500) calls."""
+    f, backend = feed()
+    f.refresh()
+    visible = [f"table-{i:03d}" for i in range(40)]
+    for _ in range(5):
+        backend.inner.advance(120)
+        f.refresh(visible, hidden=False, inventory=False)
+    backend.calls.clear()
+    backend.inner.advance(60)
+    snapshot = f.refresh(visible)
+    assert len(backend.calls) == math.ceil((200 * 4 + 50 * 3) / 500)
+    fresh = Feed(backend.inner, RuleSettings(), load_price_book("us-east-1")).refresh()
+    off_screen = [r.name for r in snapshot.rows if r.name not in visible]
+    assert len(off_screen) == 210
+    assert snapshot.data_until == fresh.data_until
+    for name in off_screen:
+        assert snapshot.sparks[name] == fresh.sparks[name], name
+    assert any(v is not None for v in snapshot.sparks[off_screen[0]].read)
