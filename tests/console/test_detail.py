@@ -254,7 +254,6 @@ async def test_status_bar_shows_what_was_sent_including_the_detail_screen(tmp_pa
         assert callers == {"capcon.core.services.metrics"}
 
 
-
 # --------------------------------------------------------------------------------------------
 # Series arithmetic
 # --------------------------------------------------------------------------------------------
