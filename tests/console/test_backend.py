@@ -50,7 +50,7 @@ class LockChecker:
         return not taken[0]
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
-        def call(*_args: Any) -> None:
+        def call(*_args: Any, **_kwargs: Any) -> None:
             self.calls[name] = self.held()
 
         return call
@@ -58,7 +58,8 @@ class LockChecker:
 
 def dummy_arguments(method: Callable[..., Any]) -> list[None]:
     parameters = inspect.signature(method).parameters
-    return [None] * len([p for p in parameters.values() if p.name != "self"])
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [None] * len([p for p in parameters.values() if p.kind in positional])
 
 
 def test_locked_backend_is_a_backend_and_every_port_call_takes_the_lock() -> None:

@@ -20,7 +20,7 @@ from textual.notifications import Notification
 from textual.widgets import Input
 
 from capcon.core.backends.sim.account import SimAccount
-from capcon.core.ports import MetricQuery, MetricSeries
+from capcon.core.ports import MetricQuery, MetricSeries, RequestCounter
 from capcon.tui.console.app import CapconApp
 from capcon.tui.console.failures import error_text, markup_safe, printable
 from capcon.tui.console.modals.scale import ScaleModal
@@ -152,7 +152,13 @@ async def test_unexpected_error_in_a_poll_is_notified_and_polling_goes_on(
     # automatic polling on, at a pace no test run reaches (and the clock is paused: 5 s)
     app, acc = make_app(tmp_path / "audit.jsonl", poll=True, sim_refresh_seconds=600.0)
 
-    def broken(queries: list[MetricQuery], start: datetime, end: datetime) -> list[MetricSeries]:
+    def broken(
+        queries: list[MetricQuery],
+        start: datetime,
+        end: datetime,
+        *,
+        sent: RequestCounter | None = None,
+    ) -> list[MetricSeries]:
         raise KeyError("m_cr")
 
     async with app.run_test(size=SIZE) as pilot:
@@ -183,7 +189,13 @@ async def test_unexpected_error_in_a_detail_fetch_is_notified_once(
 ) -> None:
     app, acc = make_app(tmp_path / "audit.jsonl")
 
-    def broken(queries: list[MetricQuery], start: datetime, end: datetime) -> list[MetricSeries]:
+    def broken(
+        queries: list[MetricQuery],
+        start: datetime,
+        end: datetime,
+        *,
+        sent: RequestCounter | None = None,
+    ) -> list[MetricSeries]:
         raise ZeroDivisionError("division by zero")
 
     async with app.run_test(size=SIZE) as pilot:
