@@ -24,6 +24,7 @@ from capcon.core.ports import MetricQuery, MetricSeries, RequestCounter
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.tui.console.app import CapconApp, ConsoleOptions
+from capcon.tui.console.modals.scale import ScaleModal
 from capcon.tui.console.screens.detail import (
     WINDOWS,
     ChartPanel,
@@ -206,8 +207,8 @@ async def test_backend_error_becomes_a_notification(tmp_path: Path) -> None:
 
 
 async def test_status_bar_shows_what_was_sent_including_the_detail_screen(tmp_path: Path) -> None:
-    """The list and the detail screen share the app's metrics service, the only caller of
-    the port: the status bar's count is every request the account received."""
+    """The list, the detail screen and the scale dialog share the app's metrics service, the
+    only caller of the port: the status bar's count is every request the account received."""
     app, account = demo_console(tmp_path / "audit.jsonl")
     received: list[int] = []
     callers: set[str] = set()
@@ -243,6 +244,14 @@ async def test_status_bar_shows_what_was_sent_including_the_detail_screen(tmp_pa
         await settle(app, pilot)
         assert screen.data is not None and screen.data.window.period == 300
         assert len(received) >= listed + 2
+        await pilot.press("escape")
+        # the scale dialog's context (recent traffic, shard loads) goes through it too
+        before_scale = len(received)
+        app.jump_to("payments")
+        app.action_scale()
+        await settle(app, pilot)
+        assert isinstance(app.screen, ScaleModal)
+        assert len(received) > before_scale
         await pilot.press("escape")
         app.poll()
         await settle(app, pilot)

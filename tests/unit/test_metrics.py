@@ -11,6 +11,7 @@ import math
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +21,10 @@ from capcon.core.backends.sim.scenarios import build_scenario
 from capcon.core.config.prices import load_price_book
 from capcon.core.ports import MetricQuery, Metrics, MetricSeries, RequestCounter, align_down
 from capcon.core.rules import RuleSettings
+from capcon.core.services.audit import AuditLog
 from capcon.core.services.engine import observe
 from capcon.core.services.feed import Feed
+from capcon.core.services.inspect import live_context, show_document
 from capcon.core.services.metrics import (
     LATE_MARGIN,
     MAX_DATAPOINTS_PER_CALL,
@@ -354,14 +357,20 @@ def test_the_counters_are_what_the_backend_received() -> None:
     )
 
 
-def test_only_the_service_calls_the_metrics_port() -> None:
+def test_only_the_service_calls_the_metrics_port(tmp_path: Path) -> None:
+    """The list, the rows of ``ls``, the engine, the planner's context and ``show``."""
     backend = fleet(20, 5)
     prices, rules = load_price_book("us-east-1"), RuleSettings()
     Feed(backend, rules, prices).refresh()
     collect_rows(backend, rules, prices)
     table = backend.describe_table(backend.list_tables()[0])
+    stream = backend.describe_stream(backend.list_streams()[0])
     observe(backend, table, "write", (1, 1000), rules)
-    assert backend.callers
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    for resource in (table, stream):
+        live_context(backend, resource, rules, prices, audit)
+        show_document(backend, "sim", resource.name, rules)
+    assert len(backend.callers) >= 9
     assert set(backend.callers) == {"capcon.core.services.metrics"}
 
 
