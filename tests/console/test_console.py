@@ -736,3 +736,16 @@ async def test_scale_modal_offers_auto_scaling_on_a_managed_table(tmp_path: Path
         await pilot.click("#to-aas")
         await settle(app, pilot)
         assert isinstance(app.screen, AutoScalingModal)
+
+
+async def test_a_poll_answering_while_the_console_closes_changes_nothing(tmp_path: Path) -> None:
+    """A poll that finishes as the console quits posts its snapshot to an app whose screen
+    is gone: the handler must let it go (it raised NoMatches, and under load it did)."""
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        snapshot = app.snapshot
+        assert snapshot is not None
+    # the app has closed: its default screen and the list are gone
+    app._on_data(CapconApp.DataReady(snapshot))
+    app._on_poll_failed(CapconApp.PollFailed("late error"))

@@ -210,6 +210,8 @@ class CapconApp(App[None]):
         self.sort_index = 0
         self.needle = ""
         self._shown: list[str] = []
+        # the list, kept: the app's handlers paint it also while a screen is pushed on top
+        self._list = ResourceList(COLUMNS, id="resources")
         self._cells: dict[tuple[str, str], CellKey] = {}
         self._wait = wait
         self._extra_themes = list(themes)
@@ -251,7 +253,7 @@ class CapconApp(App[None]):
             yield Input(
                 placeholder="filter: part of a name (Enter to keep, Esc to clear)", id="filter"
             )
-            yield ResourceList(COLUMNS, id="resources")
+            yield self._list
             yield Static(id="hint")
         yield Footer()
 
@@ -271,7 +273,7 @@ class CapconApp(App[None]):
             self.query_one("#frame").add_class("production")
         self.query_one("#filter", Input).display = False
         self._paint_status()
-        self.query_one(ResourceList).focus()
+        self._list.focus()
         if self.options.poll:
             self.poll()
 
@@ -312,7 +314,7 @@ class CapconApp(App[None]):
 
     def _visible(self) -> list[str]:
         try:
-            table = self.query_one(ResourceList)
+            table = self._list
         except Exception:
             return []
         first = max(0, table.scroll_offset.y)
@@ -324,6 +326,11 @@ class CapconApp(App[None]):
             self._poll_timer.stop()
             self._poll_timer = None
         self.poll()
+
+    def _list_gone(self) -> bool:
+        """A poll answered after the console began to close: its screen is gone, and nothing
+        is painted or polled again."""
+        return not self._list.is_attached
 
     def _next_poll(self) -> None:
         if not self.options.poll:
@@ -367,6 +374,8 @@ class CapconApp(App[None]):
 
     @on(DataReady)
     def _on_data(self, message: DataReady) -> None:
+        if self._list_gone():
+            return
         self.snapshot = message.snapshot
         if message.hidden:
             self._all_rows_at = message.snapshot.at
@@ -377,6 +386,8 @@ class CapconApp(App[None]):
 
     @on(PollFailed)
     def _on_poll_failed(self, message: PollFailed) -> None:
+        if self._list_gone():
+            return
         self.last_error = message.error
         self.notify(markup_safe(message.error), title="backend error", severity="error", timeout=10)
         self._paint_status()
@@ -460,7 +471,7 @@ class CapconApp(App[None]):
         snapshot = self.snapshot
         if snapshot is None:
             return
-        table = self.query_one(ResourceList)
+        table = self._list
         rows = group_rows(snapshot.rows, SORTS[self.sort_index][0], self.needle)
         names = [r.name for r in rows]
         if names != self._shown:
@@ -548,7 +559,7 @@ class CapconApp(App[None]):
     def selected_row(self) -> Row | None:
         if self.snapshot is None or not self._shown:
             return None
-        table = self.query_one(ResourceList)
+        table = self._list
         if table.cursor_row >= len(self._shown):
             return None
         name = self._shown[table.cursor_row]
@@ -578,7 +589,7 @@ class CapconApp(App[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one(ResourceList).focus()
+        self._list.focus()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -587,7 +598,7 @@ class CapconApp(App[None]):
         self.needle = ""
         self._paint_table()
         self._paint_status()
-        self.query_one(ResourceList).focus()
+        self._list.focus()
 
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
@@ -912,7 +923,7 @@ class CapconApp(App[None]):
         if name not in self._shown:
             self.action_clear_filter()
         if name in self._shown:
-            self.query_one(ResourceList).move_cursor(row=self._shown.index(name))
+            self._list.move_cursor(row=self._shown.index(name))
 
 
 def _cell_key(value: Text) -> CellKey:
