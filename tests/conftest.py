@@ -42,6 +42,15 @@ AWS_VARIABLES = (
 )
 
 
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets empty config and state folders: a developer's own config.toml (read
+    by every session now), themes or audit log never change a result or get written to."""
+    root = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(root / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(root / "state"))
+
+
 @pytest.fixture(scope="module")
 def aws_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Fake credentials and region; ``~/.aws`` replaced by empty files; no instance metadata."""

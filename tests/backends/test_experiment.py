@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -338,3 +339,20 @@ def test_sim_grid_prints_a_table_and_markdown(
     capcon = grid[("bell", 80.0, "capcon")]
     assert f"{capcon.success_rate * 100:.2f}% · {capcon.capacity_unit_hours:,.0f}" in markdown
     assert not math.isnan(capcon.cost_usd)
+
+
+def test_sim_prices_with_the_users_price_file_given_after_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``capcon sim … --prices FILE`` prices the experiment with that book, as every other
+    command does (the experiment used to take capcon's defaults whatever was given)."""
+    default = load_price_book("us-east-1")
+    prices = tmp_path / "prices.toml"
+    prices.write_text(f"[regions.us-east-1]\nwcu_hour = {default.wcu_hour * 3}\n")
+    argv = ("--pattern", "bell", "--target", "70", "--policy", "h2", "--hours", "1", "--json")
+    assert main(*argv) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert main(*argv, "--prices", str(prices)) == 0
+    priced = json.loads(capsys.readouterr().out)
+    assert priced["capacity_unit_hours"] == plain["capacity_unit_hours"]
+    assert priced["cost_usd"] == pytest.approx(3 * plain["cost_usd"])

@@ -303,3 +303,46 @@ def test_run_console_builds_the_app_from_the_session(
     (app,) = ran
     assert app.options.read_only and app.options.sim_speed == 30
     assert app.origin.backend == "sim:empty"
+
+
+def answering(monkeypatch: pytest.MonkeyPatch, answer: str) -> list[str]:
+    """A terminal that answers every question with ``answer``; returns the questions."""
+    asked: list[str] = []
+
+    def fake_input(prompt: str = "") -> str:
+        asked.append(prompt)
+        return answer
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", fake_input)
+    return asked
+
+
+def test_scale_takes_the_confirm_factor_from_config_unless_given(
+    homes: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """audit-log 1,000 → 2,500 WCU is ×2.5: below the default 4, above a configured 2."""
+    asked = answering(monkeypatch, "n")
+    argv = ["--sim", "scale", "audit-log", "--wcu", "2500"]
+    assert main(argv) == 1
+    assert asked == ["Apply this change? [y/N] "]
+    write_config(homes, "confirm_factor = 2\n")
+    assert main(argv) == 1
+    assert "Type the resource name (audit-log)" in asked[-1]
+    assert main([*argv, "--confirm-factor", "3"]) == 1  # the flag wins over the config
+    assert asked[-1] == "Apply this change? [y/N] "
+    capsys.readouterr()
+
+
+def test_scale_on_a_production_profile_asks_for_the_name_as_the_console_does(
+    homes: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import capcon.tui.cli.scale as scale_command
+
+    asked = answering(monkeypatch, "audit-log")
+    monkeypatch.setattr(scale_command, "is_production", lambda config, profile: True)
+    assert main(["--sim", "scale", "audit-log", "--wcu", "1100"]) == 0
+    assert asked == ["Production profile. Type the resource name (audit-log) to apply: "]
+    outcomes = [r.get("outcome") for r in map(json.loads, audit_file(homes).open())]
+    assert outcomes[-1] == "applied"
+    capsys.readouterr()

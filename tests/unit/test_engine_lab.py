@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.engine import AutoscaleEngine, EngineDecision, run_rounds
 from capcon.core.services.scaler import Scaler
-from capcon.tui.cli.main import main
+from capcon.tui.cli.main import main, parse_args
 from capcon.tui.lab.app import LabApp
 
 START = datetime(2026, 2, 2, 8, 0, tzinfo=UTC)
@@ -128,6 +129,27 @@ async def test_lab_stops_at_the_minutes_its_lanes_keep() -> None:
         assert (clock.now() - clock.epoch).total_seconds() == 150
         assert not app.playing
         assert any("simulated days at most" in str(n.message) for n in app._notifications)
+
+
+async def test_lab_prices_its_lanes_with_the_sessions_price_book() -> None:
+    """The lab's cost column uses the book it is given (config or ``--prices``)."""
+    default = load_price_book("us-east-1")
+    dear = dataclasses.replace(default, wcu_hour=default.wcu_hour * 4)
+    apps = [
+        LabApp("bell", 70, ("h2", "capcon"), speed=60, autoplay=False, prices=book)
+        for book in (default, dear)
+    ]
+    costs = []
+    for app in apps:
+        async with app.run_test(size=(160, 50)) as pilot:
+            for _ in range(10):
+                app.action_step()
+            await pilot.pause()
+            lane = app.lanes[0]
+            assert lane.figures["unit_hours"] > 0
+            costs.append(lane.figures["cost"])
+    assert costs[1] == pytest.approx(4 * costs[0])
+    assert parse_args(["lab", "--prices", "p.toml"]).prices == Path("p.toml")
 
 
 def test_lab_refuses_bad_input(capsys: pytest.CaptureFixture[str]) -> None:

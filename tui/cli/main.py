@@ -29,6 +29,7 @@ from typing import NoReturn
 from capcon.core.backends.aws.describe import DescribeError, parse_time
 from capcon.core.errors import CapconError
 from capcon.core.services.inspect import NoSuchResource
+from capcon.tui.cli.flags import book_flags, read_only_flag, session_flags
 from capcon.tui.cli.output import EXIT_OK, EXIT_USAGE, backend_error_exit
 from capcon.tui.errors import UsageError
 
@@ -82,51 +83,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"capcon: error: {message}\n")
 
 
-def _session_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
-    """The flags that make the session, accepted before or after the command (``capcon
-    --sim ls`` and ``capcon ls --sim``): no default after the command, so one given before
-    it is not overwritten by an absent one."""
-    default = None if top else argparse.SUPPRESS
-    p.add_argument("--profile", default=default, help="AWS profile (boto3 chain otherwise)")
-    p.add_argument(
-        "--region",
-        default=default,
-        help="AWS region; prices too (default: the profile's; plan --describe: from the ARN, "
-        "else us-east-1)",
-    )
-    p.add_argument("--endpoint-url", default=default, metavar="URL", help="e.g. a moto server")
-    p.add_argument(
-        "--sim",
-        nargs="?",
-        const="demo",
-        default=default,
-        metavar="SCENARIO",
-        help="use the simulated account (demo, fleet:N,M, empty; default demo)",
-    )
-    _read_only_flag(p, top=top)
-    _book_flags(p, top=top)
-
-
-def _read_only_flag(p: argparse.ArgumentParser, *, top: bool) -> None:
-    p.add_argument(
-        "--read-only",
-        action="store_true",
-        default=False if top else argparse.SUPPRESS,
-        help="change nothing: no change is offered and the scaler refuses every one (also "
-        "read_only = true in config.toml)",
-    )
-
-
-def _book_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
-    default = None if top else argparse.SUPPRESS
-    p.add_argument(
-        "--prices", type=Path, default=default, metavar="FILE", help="price overrides (TOML)"
-    )
-    p.add_argument(
-        "--rules", type=Path, default=default, metavar="FILE", help="rule-book overrides (TOML)"
-    )
-
-
 def _change_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rcu", type=_non_negative_int, help="new read capacity units")
     p.add_argument("--wcu", type=_non_negative_int, help="new write capacity units")
@@ -153,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Capacity console for DynamoDB tables and Kinesis streams.",
         epilog="Without --sim, capcon reads AWS through the standard boto3 chain.",
     )
-    _session_flags(parser, top=True)
+    session_flags(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = False  # no command: open the console
 
@@ -189,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--auto-scaled", action="store_true", help="the part is managed by AAS")
     _common(p)
-    _session_flags(p, top=False)
+    session_flags(p, top=False)
 
     sc = sub.add_parser(
         "scale",
@@ -203,23 +159,24 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument(
         "--confirm-factor",
         type=_non_negative_float,
-        default=4.0,
+        default=None,
         metavar="X",
-        help="changes of X× or more need the resource name typed (default 4)",
+        help="changes of X× or more need the resource name typed (default: confirm_factor in "
+        "config.toml, else 4)",
     )
     _common(sc)
-    _session_flags(sc, top=False)
+    session_flags(sc, top=False)
 
     ls = sub.add_parser("ls", help="every table, GSI and stream with capacity, use and cost")
     ls.add_argument("--sort", choices=sorted(SORT_KEYS), default="name")
     ls.add_argument("--filter", metavar="TEXT", help="only names containing TEXT")
     _common(ls)
-    _session_flags(ls, top=False)
+    session_flags(ls, top=False)
 
     sh = sub.add_parser("show", help="one table, TABLE/INDEX or stream in depth")
     sh.add_argument("name")
     _common(sh)
-    _session_flags(sh, top=False)
+    session_flags(sh, top=False)
 
     aa = sub.add_parser(
         "aas",
@@ -240,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     aa.add_argument("--apply", action="store_true", help="apply after the preview")
     aa.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _common(aa)
-    _session_flags(aa, top=False)
+    session_flags(aa, top=False)
 
     from capcon.tui.cli import sim as sim_cli
 
@@ -263,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     eng.add_argument("--dry-run", action="store_true", help="the default; says so explicitly")
     eng.add_argument("--verbose", action="store_true", help="also print holds")
     _common(eng)
-    _session_flags(eng, top=False)
+    session_flags(eng, top=False)
 
     lab = sub.add_parser(
         "lab",
@@ -279,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="2–4 of aas, aas-legacy, h1, h2, capcon, oracle (comma-separated)",
     )
     lab.add_argument("--speed", type=_non_negative_float, default=60.0, help="1…3600")
+    book_flags(lab, top=False)
 
     au = sub.add_parser("audit", help="the audit log of changes made through capcon")
     au.add_argument("--limit", type=_non_negative_int, default=50, metavar="N")
@@ -296,8 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=60.0,
         help="simulated seconds per real second, 1…3600 (default 60: a minute per second)",
     )
-    _read_only_flag(demo, top=False)
-    _book_flags(demo, top=False)
+    read_only_flag(demo, top=False)
+    book_flags(demo, top=False)
 
     d = sub.add_parser(
         "tour",
@@ -306,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(d)
     d.add_argument("--region", default=argparse.SUPPRESS, help="price region (default us-east-1)")
-    _book_flags(d, top=False)
+    book_flags(d, top=False)
     return parser
 
 

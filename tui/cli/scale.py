@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from capcon.core.config.settings import is_production
 from capcon.core.jsonable import to_jsonable
 from capcon.core.planning.planner import Refusal, ScalePlan
 from capcon.core.services.scaler import Progress
@@ -21,15 +22,19 @@ from capcon.tui.cli.plan import live_plan
 from capcon.tui.errors import UsageError
 
 
-def confirm(plan_: ScalePlan, args: argparse.Namespace, threshold: float) -> bool:
-    """Ask before applying: a typed resource name for big changes, else y/N."""
+def confirm(
+    plan_: ScalePlan, args: argparse.Namespace, threshold: float, *, production: bool = False
+) -> bool:
+    """Ask before applying: a typed resource name for big changes and on a production
+    profile (as the console asks), else y/N."""
     if args.yes:
         return True
     big = any(w.code == "big-increase" for w in plan_.warnings) or plan_.change_factor >= threshold
-    if not big:
+    if not big and not production:
         return ask("Apply this change? [y/N] ")
     require_terminal()
-    answer = input(f"Big change. Type the resource name ({plan_.resource}) to apply: ")
+    why = "Production profile" if production and not big else "Big change"
+    answer = input(f"{why}. Type the resource name ({plan_.resource}) to apply: ")
     return answer.strip() == plan_.resource
 
 
@@ -46,7 +51,11 @@ def run(args: argparse.Namespace, session: Session) -> int:
         if args.json:
             return emit_plan(result, True)
         return EXIT_REFUSED
-    if not confirm(result, args, args.confirm_factor):
+    factor = args.confirm_factor
+    if factor is None:  # not given: config.toml's confirm_factor (default 4)
+        factor = session.config.confirm_factor
+    production = is_production(session.config, session.profile)
+    if not confirm(result, args, factor, production=production):
         print("not applied: nothing was changed")
         return EXIT_REFUSED
 

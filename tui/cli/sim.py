@@ -32,6 +32,8 @@ from capcon.core.backends.sim.experiment import (
 )
 from capcon.core.backends.sim.traffic import PATTERN_NAMES
 from capcon.core.policies import STREAM_POLICIES, TABLE_POLICIES
+from capcon.core.pricing import PriceBook
+from capcon.tui.cli.flags import book_flags
 from capcon.tui.cli.output import EXIT_OK
 from capcon.tui.errors import UsageError
 
@@ -81,6 +83,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print JSON")
     out.add_argument("--markdown", action="store_true", help="with --grid: print a Markdown table")
+    book_flags(p, top=False)
     return p
 
 
@@ -154,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{', '.join(f'{t:g}' for t in GRID_TARGETS)}% × every table policy): "
                 f"drop {', '.join(given)}, or drop --grid to run one experiment"
             )
-        return _run_grid(hours, as_json, markdown)
+        return _run_grid(hours, as_json, markdown, _prices(args))
     missing = [
         f"--{flag}" for flag in ("pattern", "target", "policy") if getattr(args, flag, None) is None
     ]
@@ -169,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
     policy = _policy(args.policy)
     pattern = str(args.pattern)
     _check(pattern, target, policy, hours)
-    result = run_experiment(pattern, target, policy, hours=hours)
+    result = run_experiment(pattern, target, policy, hours=hours, prices=_prices(args))
     if as_json:
         print(json.dumps(_document(result), indent=2, ensure_ascii=False))
     else:
@@ -210,7 +213,20 @@ def _print_one(result: ExperimentResult, hours: float) -> None:
     Console().print(table)
 
 
-def _run_grid(hours: float, as_json: bool, markdown: bool) -> int:
+def _prices(args: argparse.Namespace) -> PriceBook:
+    """The experiment's price book: us-east-1 (where its table lives), with the user's
+    prices file (config or ``--prices``) on top, as every other command prices."""
+    from capcon.core.config.settings import ConfigError, load_config
+    from capcon.tui.bootstrap import load_books
+
+    try:
+        config = load_config()
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    return load_books(args, "us-east-1", config).prices
+
+
+def _run_grid(hours: float, as_json: bool, markdown: bool, prices: PriceBook) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -233,7 +249,7 @@ def _run_grid(hours: float, as_json: bool, markdown: bool) -> int:
                 description=f"{result.pattern} {result.target:g}% {result.policy}",
             )
 
-        results = run_grid(progress=advance, hours=hours)
+        results = run_grid(progress=advance, hours=hours, prices=prices)
     if as_json:
         print(json.dumps([_document(r) for r in results], indent=2, ensure_ascii=False))
     elif markdown:

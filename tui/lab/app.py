@@ -26,6 +26,7 @@ from capcon.core.backends.sim.clock import check_speed
 from capcon.core.backends.sim.experiment import LAB_HOURS, TABLE, experiment_account
 from capcon.core.config.prices import load_price_book
 from capcon.core.ports import MetricQuery
+from capcon.core.pricing import PriceBook
 
 DIMS = (("TableName", TABLE),)
 QUERIES = (
@@ -49,7 +50,7 @@ class Lane:
 
 
 def lane_figures(
-    account: SimAccount,
+    account: SimAccount, prices: PriceBook
 ) -> tuple[dict[str, float], list[tuple[datetime, float, float, float]]]:
     """Totals so far and per-minute (time, demand, consumed, provisioned) in units/s.
 
@@ -75,7 +76,7 @@ def lane_figures(
             "success": served / requested if requested else 1.0,
             "throttled": refused,
             "unit_hours": unit_hours,
-            "cost": unit_hours * load_price_book("us-east-1").wcu_hour,
+            "cost": unit_hours * prices.wcu_hour,
             "partitions": float(account.tables[TABLE].table.partitions),
         },
         minutes,
@@ -112,8 +113,11 @@ class LabApp(App[None]):
         *,
         speed: float = 60.0,
         autoplay: bool = True,
+        prices: PriceBook | None = None,
     ) -> None:
         super().__init__()
+        #: what the lanes' capacity costs: the session's book (us-east-1 and the user's file)
+        self.prices = prices or load_price_book("us-east-1")
         if not 2 <= len(policies) <= 4:
             raise ValueError(f"choose 2 to 4 policies, not {len(policies)}")
         self.pattern = pattern
@@ -236,7 +240,7 @@ class LabApp(App[None]):
         )
         results = self.query_one("#results", DataTable)
         for number, lane in enumerate(self.lanes):
-            figures, minutes = lane_figures(lane.account)
+            figures, minutes = lane_figures(lane.account, self.prices)
             lane.figures = figures
             self._log_decisions(number, lane)
             self._chart(number, lane, minutes)
@@ -321,6 +325,8 @@ def _fmt_elapsed(delta: timedelta) -> str:
 def run_lab(args: Any) -> int:
     """``capcon lab``: check the inputs, then run the lab app."""
     from capcon.core.backends.sim.experiment import check_inputs
+    from capcon.core.config.settings import ConfigError, load_config
+    from capcon.tui.bootstrap import load_books
     from capcon.tui.errors import UsageError
 
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
@@ -328,8 +334,9 @@ def run_lab(args: Any) -> int:
         for policy in policies:
             check_inputs(args.pattern, args.target, policy, 1.0)
         check_speed(args.speed)
-        app = LabApp(args.pattern, args.target, policies, speed=args.speed)
-    except ValueError as error:
+        books = load_books(args, "us-east-1", load_config())
+        app = LabApp(args.pattern, args.target, policies, speed=args.speed, prices=books.prices)
+    except (ValueError, ConfigError) as error:
         raise UsageError(str(error)) from None
     app.run()
     return 0

@@ -188,13 +188,15 @@ def run_experiment(
     hours: float = 3.0,
     start_wcu: int = 50,
     seed: int = 0,
+    prices: PriceBook | None = None,
 ) -> ExperimentResult:
     """Run ``policy`` at ``target`` % on a fresh table carrying ``pattern`` for ``hours``.
 
     ``pattern`` is a :class:`Pattern` or a :func:`parse_pattern` spec (``"bell"``,
     ``"top-heavy"``, …); ``seed`` goes to random walks in it that kept the default seed.
-    Time advances at 1-second resolution.  Bad inputs raise ``ValueError`` naming the
-    problem and what is allowed.
+    Time advances at 1-second resolution.  The cost is priced with ``prices`` (capcon's
+    us-east-1 defaults when not given: the experiment's table lives there).  Bad inputs raise
+    ``ValueError`` naming the problem and what is allowed.
     """
     check_inputs(pattern, target, policy, hours)
     account = experiment_account(
@@ -243,7 +245,7 @@ def run_experiment(
         success_rate=served / requested if requested > 0 else 1.0,
         throttled_units=refused,
         capacity_unit_hours=unit_hours,
-        cost_usd=unit_hours * _prices().wcu_hour,
+        cost_usd=unit_hours * (prices or _prices()).wcu_hour,
         scale_ups=ups,
         scale_downs=downs,
         decreases_used=max(per_day.values(), default=0),
@@ -258,6 +260,7 @@ def run_grid(
     progress: Progress | None = None,
     *,
     hours: float = 3.0,
+    prices: PriceBook | None = None,
 ) -> list[ExperimentResult]:
     """Every pattern × target × policy, in that order (deterministic, one process).
 
@@ -274,7 +277,7 @@ def run_grid(
     for shape in shapes:
         for goal in goals:
             for name in names:
-                result = run_experiment(shape, goal, name, hours=hours)
+                result = run_experiment(shape, goal, name, hours=hours, prices=prices)
                 results.append(result)
                 if progress is not None:
                     progress(len(results), total, result)
