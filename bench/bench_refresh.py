@@ -283,8 +283,13 @@ class Probe:
         session = AwsSession(endpoint_url=url, region="us-east-1")
         self.adapter = adapter = AwsAdapter(session)
         self.counters = Counters()
-        for service in ("cloudwatch", "dynamodb", "kinesis", "application-autoscaling"):
-            self.counters.attach(session.client(service))
+        for client in (
+            session.cloudwatch(),
+            session.dynamodb(),
+            session.kinesis(),
+            session.autoscaling(),
+        ):
+            self.counters.attach(client)
         self.phases: dict[str, float] = {}
         for name in (
             "list_tables",

@@ -11,9 +11,11 @@ import itertools
 import math
 import re
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,13 @@ from typing import Any
 import pytest
 from botocore.stub import ANY, Stubber
 
+from capcon.core.backends.aws import adapter as adapter_module
+from capcon.core.backends.aws import cloudwatch as cloudwatch_module
+from capcon.core.backends.aws import session as session_module
+from capcon.core.backends.aws.actions import ACTIONS, Action
 from capcon.core.backends.aws.adapter import AwsAdapter
-from capcon.core.backends.aws.session import AwsSession
+from capcon.core.backends.aws.errors import calling
+from capcon.core.backends.aws.session import SERVICES, AwsSession
 from capcon.core.config.prices import load_price_book
 from capcon.core.errors import (
     AccessDenied,
@@ -154,14 +161,33 @@ def test_the_adapter_implements_every_port(adapter: AwsAdapter) -> None:
 
 
 def test_session_configures_standard_retries_and_timeouts(session: AwsSession) -> None:
-    for service in ("dynamodb", "kinesis", "cloudwatch", "application-autoscaling", "sts"):
-        config = session.client(service).meta.config
+    clients = (
+        session.dynamodb(),
+        session.kinesis(),
+        session.cloudwatch(),
+        session.autoscaling(),
+        session.sts(),
+    )
+    for client in clients:
+        # botocore sets a Config's options as attributes (the stubs declare only __init__)
+        config: Any = client.meta.config
         assert config.retries == {"mode": "standard", "total_max_attempts": 5}
         assert config.connect_timeout == 5
         assert config.read_timeout == 20
         assert config.max_pool_connections >= 8
-    assert session.client("dynamodb") is session.client("dynamodb")
+    assert [c.meta.service_model.service_name for c in clients] == list(SERVICES)
+    assert session.dynamodb() is session.dynamodb()
     assert session.region == REGION
+
+
+def test_session_keeps_one_client_per_retry_budget(session: AwsSession) -> None:
+    patient = session.autoscaling()
+    brief = session.autoscaling(max_attempts=2)
+    assert brief is session.autoscaling(max_attempts=2)
+    assert brief is not patient and patient is session.autoscaling()
+    config: Any = brief.meta.config
+    assert config.retries == {"mode": "standard", "total_max_attempts": 2}
+    assert config.read_timeout == 20  # the rest of the config is kept
 
 
 def test_session_identity_is_the_caller_arn(session: AwsSession) -> None:
@@ -825,7 +851,7 @@ def test_describe_scaling_activities_does_not_crash_on_moto(adapter: AwsAdapter)
 
 
 def test_describe_scaling_activities_are_converted(offline: AwsAdapter) -> None:
-    aas = offline.session.client("application-autoscaling", max_attempts=2)
+    aas = offline.session.autoscaling(max_attempts=2)
     t0 = datetime(2026, 2, 2, 2, 2, tzinfo=UTC)
     with Stubber(aas) as stub:
         stub.add_response(
@@ -870,6 +896,79 @@ def test_describe_scaling_activities_are_converted(offline: AwsAdapter) -> None:
     assert first.cause.startswith("monitor alarm")
     assert second.status == "Unfulfilled"
     assert "AlreadyAtMaxCapacity" in second.details["NotScaledReason0"]
+
+
+# --------------------------------------------------------------------------------------------
+# The IAM actions: what the adapter really calls
+# --------------------------------------------------------------------------------------------
+
+
+def test_each_request_is_the_action_named_around_it_and_every_action_is_used(
+    adapter: AwsAdapter, raw: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every request sent is made inside ``calling(action)`` for that very operation, and the
+    adapter's work uses every action in the registry (so it is the list a least-privilege IAM
+    policy needs, no more, no less)."""
+    named = threading.local()  # describe_tables calls from a thread pool
+    made: list[tuple[str | None, str]] = []
+
+    @contextmanager
+    def recording(action: Action, resource: str | None = None) -> Iterator[None]:
+        named.action = action
+        try:
+            with calling(action, resource):
+                yield
+        finally:
+            named.action = None
+
+    def sent(model: Any, **_: Any) -> None:
+        operation = f"{model.service_model.service_name}:{model.name}"
+        made.append((getattr(named, "action", None), operation))
+
+    for module in (adapter_module, cloudwatch_module, session_module):
+        monkeypatch.setattr(module, "calling", recording)
+    session = adapter.session
+    for client in (
+        session.dynamodb(),
+        session.kinesis(),
+        session.cloudwatch(),
+        session.autoscaling(),
+        session.autoscaling(max_attempts=2),
+        session.sts(),
+    ):
+        client.meta.events.register("before-call", sent)
+
+    create_table(raw("dynamodb"), "orders", FIVE, {"by_user": FIVE})
+    raw("kinesis").create_stream(StreamName="clicks", ShardCount=2)
+    assert adapter.describe_tables(adapter.list_tables())[0].name == "orders"
+    assert adapter.account_limits().shard_limit > 0
+    (stream,) = adapter.describe_streams(adapter.list_streams())
+    end = align_down(datetime.now(UTC))
+    adapter.get_metric_data([consumed("orders")], end - timedelta(minutes=5), end)
+    adapter.update_table("orders", TableChange(table=Throughput(6, 6)))
+    first = stream.open_shards[0]
+    middle = (first.hash_range.start + first.hash_range.end) // 2 + 1
+    adapter.split_shard("clicks", first.shard_id, middle)
+    a, b = sorted(
+        (s for s in adapter.describe_stream("clicks").open_shards if s.parent_id),
+        key=lambda s: s.hash_range,
+    )
+    adapter.merge_shards("clicks", a.shard_id, b.shard_id)
+    adapter.update_shard_count("clicks", 4)
+    adapter.update_stream_mode("clicks", StreamMode.ON_DEMAND)
+    rid = resource_id("orders")
+    adapter.register_scalable_target(ScalableTarget(rid, TABLE_READ, 1, 10))
+    adapter.put_scaling_policy(ScalingPolicy("orders-read", rid, TABLE_READ))
+    assert len(adapter.describe_scalable_targets([rid])) == 1
+    assert len(adapter.describe_scaling_policies()) == 1
+    assert adapter.describe_scaling_activities(rid) == []  # moto has none: still asked
+    adapter.delete_scaling_policy("orders-read", rid, TABLE_READ)
+    adapter.deregister_scalable_target(rid, TABLE_READ)
+    assert session.identity().startswith("arn:aws:")
+
+    assert [(action, operation) for action, operation in made if action != operation] == []
+    assert {operation for _, operation in made} == set(ACTIONS)
+    assert len(ACTIONS) == len(set(ACTIONS))
 
 
 # --------------------------------------------------------------------------------------------
@@ -965,7 +1064,8 @@ def test_stream_and_auto_scaling_errors_are_typed(
             ScalingPolicy("p", "table/t", TABLE_WRITE)
         ),
     }
-    with Stubber(offline.session.client(client)) as stub:
+    clients = {"kinesis": offline.kinesis, "application-autoscaling": offline.autoscaling}
+    with Stubber(clients[client]) as stub:
         stub.add_client_error(method, service_error_code=code, service_message="no")
         with pytest.raises(error, match=action):
             calls[method]()
@@ -1002,7 +1102,7 @@ def test_describe_tables_stops_at_the_first_error(offline: AwsAdapter) -> None:
 def test_scaling_activities_errors_other_than_not_implemented_are_raised(
     offline: AwsAdapter,
 ) -> None:
-    aas = offline.session.client("application-autoscaling", max_attempts=2)
+    aas = offline.session.autoscaling(max_attempts=2)
     with Stubber(aas) as stub:
         stub.add_client_error(
             "describe_scaling_activities", service_error_code="AccessDeniedException"

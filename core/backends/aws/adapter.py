@@ -1,8 +1,8 @@
 """The ports of :mod:`capcon.core.ports` over boto3: :class:`AwsAdapter`.
 
 Inventory, metrics, capacity changes and Application Auto Scaling for one account and region.
-Every AWS call goes through :func:`capcon.core.backends.aws.errors.call` (or
-:func:`~capcon.core.backends.aws.errors.guarded`), so callers only ever see
+Every AWS call is made inside :func:`capcon.core.backends.aws.errors.calling`, which names its
+IAM action (:mod:`capcon.core.backends.aws.actions`), so callers only ever see
 :class:`capcon.core.errors.BackendError` and its kinds.  AWS's JSON is turned into model values
 by :mod:`capcon.core.backends.aws.describe`, the same code that reads pasted ``aws`` CLI output.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from capcon.core.backends.aws import cloudwatch
 from capcon.core.backends.aws.describe import (
@@ -24,7 +24,7 @@ from capcon.core.backends.aws.describe import (
     stream_from_describe,
     table_from_describe,
 )
-from capcon.core.backends.aws.errors import call, client_error_code, iam_action, map_error
+from capcon.core.backends.aws.errors import calling, client_error_code
 from capcon.core.backends.aws.session import AwsSession
 from capcon.core.errors import BackendError, NotFound, ValidationFailed
 from capcon.core.model import BillingMode, Stream, StreamMode, Table
@@ -41,11 +41,33 @@ from capcon.core.ports import (
     TableChange,
 )
 
+if TYPE_CHECKING:  # the stubs are for the type checker: nothing here is needed at run time
+    from types_boto3_application_autoscaling.client import ApplicationAutoScalingClient
+    from types_boto3_application_autoscaling.literals import MetricTypeType, ScalableDimensionType
+    from types_boto3_application_autoscaling.type_defs import (
+        DescribeScalableTargetsRequestTypeDef,
+        DescribeScalableTargetsResponseTypeDef,
+        DescribeScalingActivitiesRequestPaginateTypeDef,
+        ScalableTargetTypeDef,
+    )
+    from types_boto3_cloudwatch.client import CloudWatchClient
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import ProvisionedThroughputTypeDef, UpdateTableInputTypeDef
+    from types_boto3_kinesis.client import KinesisClient
+    from types_boto3_kinesis.literals import StreamModeType
+    from types_boto3_kinesis.type_defs import (
+        ListShardsInputTypeDef,
+        ListShardsOutputTypeDef,
+        ListStreamsInputTypeDef,
+        ShardTypeDef,
+    )
+
 T = TypeVar("T")
 R = TypeVar("R")
+P = TypeVar("P", bound=Mapping[str, Any])
 ActivityStatus = Literal["Successful", "Failed", "InProgress", "Unfulfilled"]
 
-NAMESPACE = "dynamodb"
+NAMESPACE: Final = "dynamodb"
 #: ``ListTables`` returns at most 100 names a page.
 TABLES_PAGE = 100
 #: ``ListStreams``: at most 100 names a page (moto's paginator stops after page 1).
@@ -99,9 +121,7 @@ class RateLimiter:
             time.sleep(wait)
 
 
-def _pages(
-    fetch: Callable[[str | None], dict[str, Any]], token_key: str = "NextToken"
-) -> Iterator[dict[str, Any]]:
+def _pages(fetch: Callable[[str | None], P], token_key: str = "NextToken") -> Iterator[P]:
     """Pages of a ``NextToken``-style listing; stops when a token repeats (moto's AAS)."""
     token: str | None = None
     seen: set[str] = set()
@@ -120,16 +140,26 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[first : first + size]
 
 
-def _throughput_json(read: int, write: int) -> dict[str, int]:
+def _throughput_json(read: int, write: int) -> ProvisionedThroughputTypeDef:
     return {"ReadCapacityUnits": read, "WriteCapacityUnits": write}
 
 
-def _suspended(target: dict[str, Any]) -> bool:
+def _dimension(dimension: str) -> ScalableDimensionType:
+    """The model keeps a scalable dimension as text; AWS checks it (the stubs list them all)."""
+    return cast("ScalableDimensionType", dimension)
+
+
+def _metric_type(metric: str) -> MetricTypeType:
+    """The model keeps a predefined metric as text; AWS checks it (the stubs list them all)."""
+    return cast("MetricTypeType", metric)
+
+
+def _suspended(target: Mapping[str, Any]) -> bool:
     state = target.get("SuspendedState") or {}
     return bool(state.get("DynamicScalingInSuspended") or state.get("DynamicScalingOutSuspended"))
 
 
-def target_from_aws(raw: dict[str, Any]) -> ScalableTarget:
+def target_from_aws(raw: Mapping[str, Any]) -> ScalableTarget:
     """A :class:`ScalableTarget` from one ``ScalableTargets`` element.  ``suspended`` is true
     when dynamic scaling in *or* out is suspended (either stops target tracking working)."""
     return ScalableTarget(
@@ -141,7 +171,7 @@ def target_from_aws(raw: dict[str, Any]) -> ScalableTarget:
     )
 
 
-def policy_from_aws(raw: dict[str, Any]) -> ScalingPolicy:
+def policy_from_aws(raw: Mapping[str, Any]) -> ScalingPolicy:
     """A :class:`ScalingPolicy` from one ``ScalingPolicies`` element.  A StepScaling policy
     (not supported for DynamoDB) keeps its type, target value 0 and its cooldown."""
     policy_type = str(raw.get("PolicyType", "TargetTrackingScaling"))
@@ -177,7 +207,7 @@ def policy_from_aws(raw: dict[str, Any]) -> ScalingPolicy:
     )
 
 
-def activity_from_aws(raw: dict[str, Any]) -> ScalingActivity:
+def activity_from_aws(raw: Mapping[str, Any]) -> ScalingActivity:
     """A :class:`ScalingActivity` from one ``ScalingActivities`` element.  ``Pending`` counts
     as in progress and ``Overridden`` as failed; AWS's own status stays in ``details``."""
     status = str(raw.get("StatusCode", "Successful"))
@@ -240,20 +270,20 @@ class AwsAdapter:
     # --- clients -----------------------------------------------------------------------------
 
     @property
-    def dynamodb(self) -> Any:
-        return self.session.client("dynamodb")
+    def dynamodb(self) -> DynamoDBClient:
+        return self.session.dynamodb()
 
     @property
-    def kinesis(self) -> Any:
-        return self.session.client("kinesis")
+    def kinesis(self) -> KinesisClient:
+        return self.session.kinesis()
 
     @property
-    def cloudwatch(self) -> Any:
-        return self.session.client("cloudwatch")
+    def cloudwatch(self) -> CloudWatchClient:
+        return self.session.cloudwatch()
 
     @property
-    def autoscaling(self) -> Any:
-        return self.session.client("application-autoscaling")
+    def autoscaling(self) -> ApplicationAutoScalingClient:
+        return self.session.autoscaling()
 
     # --- clock -------------------------------------------------------------------------------
 
@@ -266,23 +296,21 @@ class AwsAdapter:
     def list_tables(self) -> list[str]:
         """Every table name (``ListTables``, 100 a page)."""
         names: list[str] = []
-        start: str | None = None
-        for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {"Limit": TABLES_PAGE}
-            if start:
-                params["ExclusiveStartTableName"] = start
+        pages = self.dynamodb.get_paginator("list_tables").paginate(
+            PaginationConfig={"PageSize": TABLES_PAGE}
+        )
+        with calling("dynamodb:ListTables"):
             self._table_rate.acquire()
-            page = call(self.dynamodb, "list_tables", **params)
-            names += page.get("TableNames", [])
-            last = page.get("LastEvaluatedTableName")
-            if not last or last == start:
-                return names
-            start = last
-        raise BackendError(f"dynamodb:ListTables did not end after {MAX_PAGES} pages")
+            for page in pages:  # each page is requested as the loop comes back for it
+                names += page.get("TableNames", [])
+                if page.get("LastEvaluatedTableName"):
+                    self._table_rate.acquire()  # a next page follows
+        return names
 
     def describe_table(self, name: str) -> Table:
         self._table_rate.acquire()
-        answer = call(self.dynamodb, "describe_table", f"table {name}", TableName=name)
+        with calling("dynamodb:DescribeTable", f"table {name}"):
+            answer = self.dynamodb.describe_table(TableName=name)
         try:
             return table_from_describe(answer)
         except DescribeError as error:
@@ -296,14 +324,17 @@ class AwsAdapter:
     def list_streams(self) -> list[str]:
         """Every stream name, paging with ``ExclusiveStartStreamName`` until
         ``HasMoreStreams`` is false."""
+        # By hand, not boto3's paginator: it pages with NextToken, which moto never returns
+        # (its listing would stop after the first page).
         names: list[str] = []
         start: str | None = None
         for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {"Limit": STREAMS_PAGE}
+            params: ListStreamsInputTypeDef = {"Limit": STREAMS_PAGE}
             if start:
                 params["ExclusiveStartStreamName"] = start
             self._list_streams_rate.acquire()
-            page = call(self.kinesis, "list_streams", **params)
+            with calling("kinesis:ListStreams"):
+                page = self.kinesis.list_streams(**params)
             batch = [str(n) for n in page.get("StreamNames", [])]
             names += batch
             if not page.get("HasMoreStreams") or not batch or batch[-1] == start:
@@ -311,29 +342,32 @@ class AwsAdapter:
             start = batch[-1]
         raise BackendError(f"kinesis:ListStreams did not end after {MAX_PAGES} pages")
 
-    def _shards(self, name: str) -> list[dict[str, Any]]:
+    def _shards(self, name: str) -> list[ShardTypeDef]:
         """Every shard of a stream (open and closed), following ``NextToken``.  AWS refuses
         ``StreamName`` together with ``NextToken``: later pages send only the token."""
-        shards: list[dict[str, Any]] = []
+        # By hand, not boto3's paginator: it sends StreamName with every page, which AWS
+        # refuses past the first (botocore issue 2009).
+        shards: list[ShardTypeDef] = []
 
-        def fetch(token: str | None) -> dict[str, Any]:
-            params: dict[str, Any] = {"MaxResults": self.shards_page}
+        def fetch(token: str | None) -> ListShardsOutputTypeDef:
+            params: ListShardsInputTypeDef = {"MaxResults": self.shards_page}
             if token:
                 params["NextToken"] = token
             else:
                 params["StreamName"] = name
-            result: dict[str, Any] = call(self.kinesis, "list_shards", f"stream {name}", **params)
-            return result
+            return self.kinesis.list_shards(**params)
 
-        for page in _pages(fetch):
-            shards += page.get("Shards", [])
+        with calling("kinesis:ListShards", f"stream {name}"):
+            for page in _pages(fetch):
+                shards += page.get("Shards", [])
         return shards
 
     def describe_stream(self, name: str) -> Stream:
         """``DescribeStreamSummary`` and every shard from ``ListShards``: the open-shard count
         comes from the shards, never from ``OpenShardCount``."""
         self._stream_rate.acquire()
-        summary = call(self.kinesis, "describe_stream_summary", f"stream {name}", StreamName=name)
+        with calling("kinesis:DescribeStreamSummary", f"stream {name}"):
+            summary = self.kinesis.describe_stream_summary(StreamName=name)
         shards = self._shards(name)
         try:
             return stream_from_describe(summary, shards)
@@ -366,8 +400,10 @@ class AwsAdapter:
 
     def account_limits(self) -> AccountLimits:
         """``dynamodb:DescribeLimits`` and ``kinesis:DescribeLimits``."""
-        ddb = call(self.dynamodb, "describe_limits")
-        kin = call(self.kinesis, "describe_limits")
+        with calling("dynamodb:DescribeLimits"):
+            ddb = self.dynamodb.describe_limits()
+        with calling("kinesis:DescribeLimits"):
+            kin = self.kinesis.describe_limits()
         defaults = AccountLimits()
         return AccountLimits(
             account_max_read_units=int(
@@ -404,12 +440,12 @@ class AwsAdapter:
     # --- actuation ---------------------------------------------------------------------------
 
     @staticmethod
-    def table_request(name: str, change: TableChange) -> dict[str, Any]:
+    def table_request(name: str, change: TableChange) -> UpdateTableInputTypeDef:
         """The ``UpdateTable`` parameters for ``change``."""
-        params: dict[str, Any] = {"TableName": name}
-        if change.billing_mode is not None:
-            params["BillingMode"] = change.billing_mode.value
+        params: UpdateTableInputTypeDef = {"TableName": name}
         on_demand = change.billing_mode is BillingMode.PAY_PER_REQUEST
+        if change.billing_mode is not None:
+            params["BillingMode"] = "PAY_PER_REQUEST" if on_demand else "PROVISIONED"
         if on_demand and (change.table is not None or change.indexes):
             raise ValidationFailed(
                 f"table {name}: a switch to on-demand takes no capacity (drop the RCU/WCU)"
@@ -434,53 +470,46 @@ class AwsAdapter:
 
     def update_table(self, name: str, change: TableChange) -> Table:
         """``UpdateTable`` and the table as described right after."""
-        call(self.dynamodb, "update_table", f"table {name}", **self.table_request(name, change))
+        request = self.table_request(name, change)
+        with calling("dynamodb:UpdateTable", f"table {name}"):
+            self.dynamodb.update_table(**request)
         return self.describe_table(name)
 
     def update_shard_count(self, name: str, target: int) -> Stream:
-        call(
-            self.kinesis,
-            "update_shard_count",
-            f"stream {name}",
-            StreamName=name,
-            TargetShardCount=target,
-            ScalingType="UNIFORM_SCALING",
-        )
+        with calling("kinesis:UpdateShardCount", f"stream {name}"):
+            self.kinesis.update_shard_count(
+                StreamName=name, TargetShardCount=target, ScalingType="UNIFORM_SCALING"
+            )
         return self.describe_stream(name)
 
     def split_shard(self, name: str, shard_id: str, new_starting_hash_key: int) -> None:
-        call(
-            self.kinesis,
-            "split_shard",
-            f"stream {name}",
-            StreamName=name,
-            ShardToSplit=shard_id,
-            NewStartingHashKey=str(new_starting_hash_key),
-        )
+        with calling("kinesis:SplitShard", f"stream {name}"):
+            self.kinesis.split_shard(
+                StreamName=name,
+                ShardToSplit=shard_id,
+                NewStartingHashKey=str(new_starting_hash_key),
+            )
 
     def merge_shards(self, name: str, shard_id: str, adjacent_shard_id: str) -> None:
-        call(
-            self.kinesis,
-            "merge_shards",
-            f"stream {name}",
-            StreamName=name,
-            ShardToMerge=shard_id,
-            AdjacentShardToMerge=adjacent_shard_id,
-        )
+        with calling("kinesis:MergeShards", f"stream {name}"):
+            self.kinesis.merge_shards(
+                StreamName=name, ShardToMerge=shard_id, AdjacentShardToMerge=adjacent_shard_id
+            )
 
     def update_stream_mode(self, name: str, mode: StreamMode) -> None:
         """``UpdateStreamMode`` (it takes the stream's ARN, read first)."""
-        summary = call(self.kinesis, "describe_stream_summary", f"stream {name}", StreamName=name)
+        with calling("kinesis:DescribeStreamSummary", f"stream {name}"):
+            summary = self.kinesis.describe_stream_summary(StreamName=name)
         arn = summary.get("StreamDescriptionSummary", {}).get("StreamARN")
         if not arn:
             raise BackendError(f"kinesis:DescribeStreamSummary on stream {name}: no StreamARN")
-        call(
-            self.kinesis,
-            "update_stream_mode",
-            f"stream {name}",
-            StreamARN=arn,
-            StreamModeDetails={"StreamMode": StreamMode(mode).value},
+        aws_mode: StreamModeType = (
+            "ON_DEMAND" if StreamMode(mode) is StreamMode.ON_DEMAND else "PROVISIONED"
         )
+        with calling("kinesis:UpdateStreamMode", f"stream {name}"):
+            self.kinesis.update_stream_mode(
+                StreamARN=arn, StreamModeDetails={"StreamMode": aws_mode}
+            )
 
     # --- Application Auto Scaling ------------------------------------------------------------
 
@@ -492,15 +521,30 @@ class AwsAdapter:
         if resource_ids is not None:
             batches = list(_chunks(list(resource_ids), RESOURCE_IDS_PER_CALL))
         found: dict[tuple[str, str], ScalableTarget] = {}
-        for batch in batches:
-            base: dict[str, Any] = {"ServiceNamespace": NAMESPACE}
-            if batch is not None:
-                base["ResourceIds"] = list(batch)
-            for page in _pages(self._aas_page("describe_scalable_targets", base)):
-                for raw in page.get("ScalableTargets", []):
+        with calling("application-autoscaling:DescribeScalableTargets"):
+            for batch in batches:
+                for raw in self._scalable_targets(batch):
                     target = target_from_aws(raw)
                     found[(target.resource_id, target.dimension)] = target
         return list(found.values())
+
+    def _scalable_targets(
+        self, resource_ids: Sequence[str] | None
+    ) -> Iterator[ScalableTargetTypeDef]:
+        """One ``DescribeScalableTargets`` listing, page by page."""
+        # By hand, not boto3's paginator: moto answers every page with the same NextToken,
+        # which the paginator refuses (an error); here the listing ends at a repeated token.
+
+        def fetch(token: str | None) -> DescribeScalableTargetsResponseTypeDef:
+            params: DescribeScalableTargetsRequestTypeDef = {"ServiceNamespace": NAMESPACE}
+            if resource_ids is not None:
+                params["ResourceIds"] = list(resource_ids)
+            if token:
+                params["NextToken"] = token
+            return self.autoscaling.describe_scalable_targets(**params)
+
+        for page in _pages(fetch):
+            yield from page.get("ScalableTargets", [])
 
     def describe_scaling_policies(
         self, resource_ids: Sequence[str] | None = None
@@ -508,27 +552,16 @@ class AwsAdapter:
         """DynamoDB's scaling policies (all of them; filtered to ``resource_ids`` if given)."""
         wanted = None if resource_ids is None else set(resource_ids)
         found: dict[tuple[str, str, str], ScalingPolicy] = {}
-        base = {"ServiceNamespace": NAMESPACE}
-        for page in _pages(self._aas_page("describe_scaling_policies", base)):
-            for raw in page.get("ScalingPolicies", []):
-                policy = policy_from_aws(raw)
-                if wanted is None or policy.resource_id in wanted:
-                    found[(policy.name, policy.resource_id, policy.dimension)] = policy
+        pages = self.autoscaling.get_paginator("describe_scaling_policies").paginate(
+            ServiceNamespace=NAMESPACE
+        )
+        with calling("application-autoscaling:DescribeScalingPolicies"):
+            for page in pages:
+                for raw in page.get("ScalingPolicies", []):
+                    policy = policy_from_aws(raw)
+                    if wanted is None or policy.resource_id in wanted:
+                        found[(policy.name, policy.resource_id, policy.dimension)] = policy
         return list(found.values())
-
-    def _aas_page(
-        self, operation: str, base: dict[str, Any], client: Any = None
-    ) -> Callable[[str | None], dict[str, Any]]:
-        aas = client if client is not None else self.autoscaling
-
-        def fetch(token: str | None) -> dict[str, Any]:
-            params = dict(base)
-            if token:
-                params["NextToken"] = token
-            result: dict[str, Any] = call(aas, operation, **params)
-            return result
-
-        return fetch
 
     def describe_scaling_activities(self, resource_id: str | None = None) -> list[ScalingActivity]:
         """What AAS did, newest first (including what it declined to do).  An endpoint that
@@ -536,64 +569,51 @@ class AwsAdapter:
         if not self._activities_supported:
             return []
         # A diagnostic read: one retry at most, so an endpoint without it answers quickly.
-        aas = self.session.client("application-autoscaling", max_attempts=2)
-        base: dict[str, Any] = {"ServiceNamespace": NAMESPACE, "IncludeNotScaledActivities": True}
+        aas = self.session.autoscaling(max_attempts=2)
+        request: DescribeScalingActivitiesRequestPaginateTypeDef = {
+            "ServiceNamespace": NAMESPACE,
+            "IncludeNotScaledActivities": True,
+        }
         if resource_id is not None:
-            base["ResourceId"] = resource_id
+            request["ResourceId"] = resource_id
+        pages = aas.get_paginator("describe_scaling_activities").paginate(**request)
         activities: list[ScalingActivity] = []
-        token: str | None = None
-        seen: set[str] = set()
-        for _ in range(MAX_PAGES):
-            params = dict(base)
-            if token:
-                params["NextToken"] = token
+        with calling("application-autoscaling:DescribeScalingActivities", resource_id):
             try:
-                page = aas.describe_scaling_activities(**params)
+                for page in pages:
+                    activities += [
+                        activity_from_aws(raw) for raw in page.get("ScalingActivities", [])
+                    ]
             except ClientError as error:
-                if _is_not_implemented(error):
-                    self._activities_supported = False
-                    return []
-                raise map_error(
-                    error, iam_action(aas, "describe_scaling_activities"), resource_id
-                ) from error
-            except BotoCoreError as error:
-                raise map_error(
-                    error, iam_action(aas, "describe_scaling_activities"), resource_id
-                ) from error
-            activities += [activity_from_aws(raw) for raw in page.get("ScalingActivities", [])]
-            token = page.get("NextToken")
-            if not token or token in seen:
-                break
-            seen.add(token)
+                if not _is_not_implemented(error):
+                    raise
+                self._activities_supported = False
+                return []
         return activities
 
     def register_scalable_target(self, target: ScalableTarget) -> None:
         suspended = bool(target.suspended)
-        call(
-            self.autoscaling,
-            "register_scalable_target",
-            target.resource_id,
-            ServiceNamespace=NAMESPACE,
-            ResourceId=target.resource_id,
-            ScalableDimension=target.dimension,
-            MinCapacity=target.min_capacity,
-            MaxCapacity=target.max_capacity,
-            SuspendedState={
-                "DynamicScalingInSuspended": suspended,
-                "DynamicScalingOutSuspended": suspended,
-                "ScheduledScalingSuspended": suspended,
-            },
-        )
+        with calling("application-autoscaling:RegisterScalableTarget", target.resource_id):
+            self.autoscaling.register_scalable_target(
+                ServiceNamespace=NAMESPACE,
+                ResourceId=target.resource_id,
+                ScalableDimension=_dimension(target.dimension),
+                MinCapacity=target.min_capacity,
+                MaxCapacity=target.max_capacity,
+                SuspendedState={
+                    "DynamicScalingInSuspended": suspended,
+                    "DynamicScalingOutSuspended": suspended,
+                    "ScheduledScalingSuspended": suspended,
+                },
+            )
 
     def deregister_scalable_target(self, resource_id: str, dimension: str) -> None:
-        call(
-            self.autoscaling,
-            "deregister_scalable_target",
-            resource_id,
-            ServiceNamespace=NAMESPACE,
-            ResourceId=resource_id,
-            ScalableDimension=dimension,
-        )
+        with calling("application-autoscaling:DeregisterScalableTarget", resource_id):
+            self.autoscaling.deregister_scalable_target(
+                ServiceNamespace=NAMESPACE,
+                ResourceId=resource_id,
+                ScalableDimension=_dimension(dimension),
+            )
 
     def put_scaling_policy(self, policy: ScalingPolicy) -> None:
         """A ``TargetTrackingScaling`` policy on a predefined DynamoDB utilisation metric (the
@@ -606,31 +626,27 @@ class AwsAdapter:
         metric = policy.predefined_metric or (
             READ_UTILIZATION if "ReadCapacityUnits" in policy.dimension else WRITE_UTILIZATION
         )
-        call(
-            self.autoscaling,
-            "put_scaling_policy",
-            policy.resource_id,
-            PolicyName=policy.name,
-            ServiceNamespace=NAMESPACE,
-            ResourceId=policy.resource_id,
-            ScalableDimension=policy.dimension,
-            PolicyType="TargetTrackingScaling",
-            TargetTrackingScalingPolicyConfiguration={
-                "TargetValue": float(policy.target_value),
-                "PredefinedMetricSpecification": {"PredefinedMetricType": metric},
-                "ScaleOutCooldown": policy.scale_out_cooldown,
-                "ScaleInCooldown": policy.scale_in_cooldown,
-                "DisableScaleIn": policy.disable_scale_in,
-            },
-        )
+        with calling("application-autoscaling:PutScalingPolicy", policy.resource_id):
+            self.autoscaling.put_scaling_policy(
+                PolicyName=policy.name,
+                ServiceNamespace=NAMESPACE,
+                ResourceId=policy.resource_id,
+                ScalableDimension=_dimension(policy.dimension),
+                PolicyType="TargetTrackingScaling",
+                TargetTrackingScalingPolicyConfiguration={
+                    "TargetValue": float(policy.target_value),
+                    "PredefinedMetricSpecification": {"PredefinedMetricType": _metric_type(metric)},
+                    "ScaleOutCooldown": policy.scale_out_cooldown,
+                    "ScaleInCooldown": policy.scale_in_cooldown,
+                    "DisableScaleIn": policy.disable_scale_in,
+                },
+            )
 
     def delete_scaling_policy(self, name: str, resource_id: str, dimension: str) -> None:
-        call(
-            self.autoscaling,
-            "delete_scaling_policy",
-            resource_id,
-            PolicyName=name,
-            ServiceNamespace=NAMESPACE,
-            ResourceId=resource_id,
-            ScalableDimension=dimension,
-        )
+        with calling("application-autoscaling:DeleteScalingPolicy", resource_id):
+            self.autoscaling.delete_scaling_policy(
+                PolicyName=name,
+                ServiceNamespace=NAMESPACE,
+                ResourceId=resource_id,
+                ScalableDimension=_dimension(dimension),
+            )

@@ -10,24 +10,28 @@ Batching, caching and counting are the metrics service's
 - ``NextToken`` pages followed and merged per query, each page reported to ``sent`` (a page
   is a request, billed again);
 - a query's ``StatusCode`` ``Forbidden`` or ``InternalError`` raised as capcon's errors; every
-  other failure mapped by :func:`capcon.core.backends.aws.errors.call`.
+  other failure mapped by :func:`capcon.core.backends.aws.errors.calling`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from capcon.core.backends.aws.errors import call
+from capcon.core.backends.aws.errors import calling
 from capcon.core.errors import AccessDenied, BackendError
 from capcon.core.ports import MetricQuery, MetricSeries, RequestCounter, align_down
+
+if TYPE_CHECKING:  # the stubs are for the type checker: nothing here is needed at run time
+    from types_boto3_cloudwatch.client import CloudWatchClient
+    from types_boto3_cloudwatch.type_defs import GetMetricDataInputTypeDef, MetricDataQueryTypeDef
 
 #: Safety stop for a service that keeps answering with a ``NextToken``.
 MAX_PAGES = 1000
 
 
-def _query_json(safe_id: str, query: MetricQuery) -> dict[str, Any]:
+def _query_json(safe_id: str, query: MetricQuery) -> MetricDataQueryTypeDef:
     return {
         "Id": safe_id,
         "MetricStat": {
@@ -52,7 +56,7 @@ def _utc(value: object) -> datetime:
 
 
 def get_metric_data(
-    client: Any,
+    client: CloudWatchClient,
     queries: Sequence[MetricQuery],
     start: datetime,
     end: datetime,
@@ -66,7 +70,11 @@ def get_metric_data(
     if start < end and queries:
         # Ids CloudWatch accepts whatever capcon's ids look like: q<position>.
         request = [_query_json(f"q{i}", q) for i, q in enumerate(queries)]
-        params: dict[str, Any] = {"MetricDataQueries": request, "StartTime": start, "EndTime": end}
+        params: GetMetricDataInputTypeDef = {
+            "MetricDataQueries": request,
+            "StartTime": start,
+            "EndTime": end,
+        }
         _pages(client, params, points, sent)
     return [
         MetricSeries(q.id, tuple(sorted(held)), tuple(held[t] for t in sorted(held)))
@@ -75,16 +83,20 @@ def get_metric_data(
 
 
 def _pages(
-    client: Any,
-    params: dict[str, Any],
+    client: CloudWatchClient,
+    params: GetMetricDataInputTypeDef,
     points: list[dict[datetime, float]],
     sent: RequestCounter | None,
 ) -> None:
+    # By hand, not boto3's paginator: ``sent`` is told of each request before it is sent
+    # (one that then fails was still sent), which a paginator, handing over pages once they
+    # have arrived, cannot do.
     seen_tokens: set[str] = set()
     for _ in range(MAX_PAGES):
         if sent is not None:
             sent(len(params["MetricDataQueries"]))
-        answer = call(client, "get_metric_data", **params)
+        with calling("cloudwatch:GetMetricData"):
+            answer = client.get_metric_data(**params)
         for result in answer.get("MetricDataResults", []):
             _merge(result, points)
         token = answer.get("NextToken")
@@ -95,7 +107,7 @@ def _pages(
     raise BackendError(f"cloudwatch:GetMetricData kept returning NextToken after {MAX_PAGES} pages")
 
 
-def _merge(result: dict[str, Any], points: list[dict[datetime, float]]) -> None:
+def _merge(result: Mapping[str, Any], points: list[dict[datetime, float]]) -> None:
     safe_id = str(result.get("Id", ""))
     if not safe_id.startswith("q") or not safe_id[1:].isdigit():
         return  # not one of ours

@@ -1,13 +1,14 @@
 """botocore's exceptions as capcon's typed errors, each with a message fit for the user.
 
-Every call the adapter makes goes through :func:`call` (or maps what it catches with
+Every call the adapter makes is made inside :func:`calling` (or maps what it catches with
 :func:`map_error`), so no boto exception ever leaves :mod:`capcon.core.backends.aws`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -27,6 +28,7 @@ from botocore.exceptions import (
     ValidationError,
 )
 
+from capcon.core.backends.aws.actions import Action
 from capcon.core.errors import (
     AccessDenied,
     BackendError,
@@ -38,8 +40,6 @@ from capcon.core.errors import (
     Throttled,
     ValidationFailed,
 )
-
-T = TypeVar("T")
 
 IN_USE_CODES = frozenset({"ResourceInUseException", "ResourceInUse", "ConcurrentUpdateException"})
 LIMIT_CODES = frozenset({"LimitExceededException", "LimitExceeded"})
@@ -228,24 +228,11 @@ def _map_client_error(exc: ClientError, action: str, on: str) -> BackendError:
     return _tagged(BackendError(f"{action}{on} failed ({detail})"), code or None)
 
 
-def iam_action(client: Any, operation: str) -> str:
-    """``dynamodb:UpdateTable`` for a dynamodb client and ``update_table``."""
-    prefix = client.meta.service_model.service_name
-    api = client.meta.method_to_api_mapping.get(operation, operation)
-    return f"{prefix}:{api}"
-
-
-def call(client: Any, operation: str, resource: str | None = None, **params: Any) -> Any:
-    """``client.<operation>(**params)`` with every botocore exception mapped."""
+@contextmanager
+def calling(action: Action, resource: str | None = None) -> Iterator[None]:
+    """Every botocore exception raised in the block mapped by :func:`map_error`: the block
+    makes ``action``'s requests (one call, or the pages of one listing) on ``resource``."""
     try:
-        return getattr(client, operation)(**params)
-    except (ClientError, BotoCoreError) as error:
-        raise map_error(error, iam_action(client, operation), resource) from error
-
-
-def guarded(action: str, resource: str | None, fn: Callable[[], T]) -> T:
-    """``fn()`` with every botocore exception mapped (for paginators and other loops)."""
-    try:
-        return fn()
+        yield
     except (ClientError, BotoCoreError) as error:
         raise map_error(error, action, resource) from error

@@ -10,20 +10,31 @@ server, LocalStack).  Clients retry in botocore's ``standard`` mode (its default
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, TypeVar, cast, get_args
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ProfileNotFound
 
-from capcon.core.backends.aws.errors import map_error
+from capcon.core.backends.aws.errors import calling, map_error
 from capcon.core.errors import BackendError, CredentialsMissing
+
+if TYPE_CHECKING:  # the stubs are for the type checker: nothing here is needed at run time
+    from types_boto3_application_autoscaling.client import ApplicationAutoScalingClient
+    from types_boto3_cloudwatch.client import CloudWatchClient
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_kinesis.client import KinesisClient
+    from types_boto3_sts.client import STSClient
+
+C = TypeVar("C")
 
 #: The region used with ``--endpoint-url`` when nothing else names one (moto, LocalStack).
 ENDPOINT_DEFAULT_REGION = "us-east-1"
 
+Service = Literal["dynamodb", "kinesis", "cloudwatch", "application-autoscaling", "sts"]
 #: The services capcon talks to (boto3 client names).
-SERVICES = ("dynamodb", "kinesis", "cloudwatch", "application-autoscaling", "sts")
+SERVICES: tuple[Service, ...] = get_args(Service)
 
 
 class AwsSession:
@@ -75,7 +86,7 @@ class AwsSession:
             max_pool_connections=max_pool_connections,
             user_agent_extra="capcon",
         )
-        self._clients: dict[tuple[str, int | None], Any] = {}
+        self._clients: dict[tuple[Service, int | None], object] = {}
         self._lock = threading.Lock()
         self._identity: str | None = None
 
@@ -86,8 +97,54 @@ class AwsSession:
         base = f"aws:{self.profile or 'default'}/{self.region}"
         return f"{base} via {self.endpoint_url}" if self.endpoint_url else base
 
-    def client(self, service: str, *, max_attempts: int | None = None) -> Any:
-        """The boto3 client for ``service`` (one per service and retry budget)."""
+    def dynamodb(self) -> DynamoDBClient:
+        return self._client(
+            "dynamodb",
+            None,
+            lambda config: self._boto.client(
+                "dynamodb", endpoint_url=self.endpoint_url, config=config
+            ),
+        )
+
+    def kinesis(self) -> KinesisClient:
+        return self._client(
+            "kinesis",
+            None,
+            lambda config: self._boto.client(
+                "kinesis", endpoint_url=self.endpoint_url, config=config
+            ),
+        )
+
+    def cloudwatch(self) -> CloudWatchClient:
+        return self._client(
+            "cloudwatch",
+            None,
+            lambda config: self._boto.client(
+                "cloudwatch", endpoint_url=self.endpoint_url, config=config
+            ),
+        )
+
+    def autoscaling(self, *, max_attempts: int | None = None) -> ApplicationAutoScalingClient:
+        """Application Auto Scaling's client; ``max_attempts`` gives it a retry budget of its
+        own (a separate client)."""
+        return self._client(
+            "application-autoscaling",
+            max_attempts,
+            lambda config: self._boto.client(
+                "application-autoscaling", endpoint_url=self.endpoint_url, config=config
+            ),
+        )
+
+    def sts(self) -> STSClient:
+        return self._client(
+            "sts",
+            None,
+            lambda config: self._boto.client("sts", endpoint_url=self.endpoint_url, config=config),
+        )
+
+    def _client(self, service: Service, max_attempts: int | None, make: Callable[[Config], C]) -> C:
+        """The client for ``service`` and retry budget, made by ``make`` (given the config) on
+        first use."""
         key = (service, max_attempts)
         with self._lock:
             client = self._clients.get(key)
@@ -98,29 +155,27 @@ class AwsSession:
                         Config(retries={"mode": "standard", "total_max_attempts": max_attempts})
                     )
                 try:
-                    # service is a runtime string: the typed per-service clients are the
-                    # adapter's to name (types-boto3 overloads take literals)
-                    client = self._boto.client(  # type: ignore[call-overload]
-                        service, endpoint_url=self.endpoint_url, config=config
-                    )
+                    client = make(config)
                 except BotoCoreError as error:
                     raise map_error(error, f"{service}:client") from error
                 self._clients[key] = client
-            return client
+            # the key names the service, and each service's client is made by its accessor
+            return cast(C, client)
 
     def identity(self) -> str:
         """The caller's ARN (``sts:GetCallerIdentity``) for the audit log; ``"unknown"`` when
         it cannot be read (no credentials, no permission, endpoint down)."""
         if self._identity is None:
             try:
-                arn = self.client("sts").get_caller_identity().get("Arn")
-            except (BotoCoreError, ClientError, BackendError):
+                with calling("sts:GetCallerIdentity"):
+                    arn = self.sts().get_caller_identity().get("Arn")
+            except BackendError:
                 return "unknown"
             self._identity = arn if isinstance(arn, str) and arn else "unknown"
         return self._identity
 
 
-def _profile_in_use(session: Any) -> str | None:
+def _profile_in_use(session: boto3.session.Session) -> str | None:
     """The profile the chain picked (``AWS_PROFILE`` or ``default``), if any is configured."""
     try:
         name = session.profile_name
