@@ -3,7 +3,9 @@
 Docstrings and comments point to ``docs/field-notes.md`` and ``docs/aws-rules.md`` for the
 stories and AWS rules behind the code; a renamed heading would leave them pointing nowhere.
 Anchors are GitHub's: the heading's text, lower-cased, punctuation dropped, spaces turned into
-hyphens, ``-1``, ``-2`` … added to repeats.  The pages' own links to each other are checked too.
+hyphens, ``-1``, ``-2`` … added to repeats.  The pages' own links to each other are checked too,
+and so is every repository path the pages name (``core/planning/planner.py``): files move, and
+a page that sends a newcomer to a file that is gone is worse than none.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ CITATION = re.compile(r"docs/([A-Za-z0-9_.-]+?\.md)(?:#([\w-]+))?")
 LOCAL_LINK = re.compile(r"\]\(((?:[A-Za-z0-9_.-]+?\.md)?)(?:#([\w-]+))?\)")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
+#: A path in the repository named in a page, in backticks: `core/…`, `tests/unit/`, `README.md`.
+REPO_PATH = re.compile(
+    r"`((?:core|tui|tests|bench|themes|docs|\.ci)/[\w./-]*|README\.md|pyproject\.toml)`"
+)
 
 
 def slug(heading: str) -> str:
@@ -104,6 +110,34 @@ def test_every_cited_docs_page_and_anchor_exists() -> None:
     assert ("aws-rules.md", "control-plane-rates") in cited
     assert len(found) > 50
     assert broken(ROOT) == []
+
+
+def missing_paths(root: Path) -> list[str]:
+    """Every repository path a docs page names in backticks that does not exist."""
+    problems: list[str] = []
+    docs = root / "docs"
+    for page in sorted(docs.glob("*.md")) if docs.is_dir() else ():
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            for match in REPO_PATH.finditer(line):
+                if not (root / match.group(1)).exists():
+                    problems.append(f"docs/{page.name}:{n}: {match.group(1)} does not exist")
+    return problems
+
+
+def test_every_path_the_pages_name_exists() -> None:
+    named = [
+        m.group(1)
+        for page in (ROOT / "docs").glob("*.md")
+        for m in REPO_PATH.finditer(page.read_text(encoding="utf-8"))
+    ]
+    assert "core/planning/planner.py" in named and "tests/unit/" in named
+    assert missing_paths(ROOT) == []
+
+
+def test_a_path_that_is_gone_is_reported(tmp_path: Path) -> None:
+    make_tree(tmp_path, "")
+    (tmp_path / OTHER).write_text("# Other\n\nSee `core/mod.py` and `core/gone.py`.\n")
+    assert missing_paths(tmp_path) == [f"{OTHER}:3: core/gone.py does not exist"]
 
 
 @pytest.mark.parametrize(
