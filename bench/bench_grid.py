@@ -1,4 +1,5 @@
-"""The experiment grid's speed: field note B's whole grid, every table policy.
+"""The experiment grid's speed: field note B's whole grid (docs/field-notes.md#the-grid),
+every table policy.
 
 Run: ``.venv/bin/python bench/bench_grid.py [--runs N] [--hours H]`` — prints the timings and
 the capcon-vs-H2 check per cell, and writes ``bench/results/grid.json`` (timings plus every

@@ -49,7 +49,8 @@ class PriceBook:
     get_metric_data_per_1000_metrics: float  # CloudWatch GetMetricData, per 1,000 metrics
     currency: str = "USD"
     #: AWS's pricing page bills open shard-hours; field note C says closed parent shards kept
-    #: costing until they expired.  Unconfirmed either way, so it is a visible setting.
+    #: costing until they expired.  Unconfirmed either way, so it is a visible setting
+    #: (docs/field-notes.md#closed-shards-and-their-bill).
     bill_closed_shards: bool = False
     #: The region whose prices were used because ``region`` had none; ``None`` if its own.
     assumed_from: str | None = None
@@ -215,9 +216,10 @@ def break_even_utilisation(book: PriceBook, dimension: Literal["write", "read"] 
     """Average utilisation (0..1) above which provisioned capacity is cheaper than on-demand.
 
     A WCU-hour costs ``wcu_hour``; the same unit fully used on-demand is 3600 write request
-    units.  Provisioned wins when ``u × 3600 × on-demand price > wcu_hour``: at §4's prices
-    u ≈ 0.289 for writes and for reads alike.  Ignores burst, auto scaling's headroom and
-    the 2× instant on-demand headroom.  ``math.inf`` if on-demand is free.
+    units.  Provisioned wins when ``u × 3600 × on-demand price > wcu_hour``: at the default
+    prices u ≈ 0.289 for writes and for reads alike (docs/aws-rules.md#break-even-utilisation).
+    Ignores burst, auto scaling's headroom and the 2× instant on-demand headroom.
+    ``math.inf`` if on-demand is free.
     """
     if dimension == "write":
         unit_hour, per_million = book.wcu_hour, book.on_demand_write_per_million

@@ -1,6 +1,7 @@
 """Application Auto Scaling as a planned change: see it, catch its traps, change it safely.
 
-Field note A is how most teams meet DynamoDB auto scaling: they register a scalable target,
+Field note A (docs/field-notes.md#the-no-policy-trap) is how most teams meet DynamoDB auto
+scaling: they register a scalable target,
 the console says "auto scaling", and nothing ever scales because no target-tracking policy
 exists; or a manual ``UpdateTable`` is undone minutes later by an alarm.  This module finds
 those traps (:func:`find_traps`) and turns an edit of min, max and target (or setting auto

@@ -2,7 +2,7 @@
 
 DynamoDB does not report partition counts.  Three kinds of evidence give a lower bound:
 
-* the historical formula (DynamoDB guide until 2018-04, field note C):
+* the historical formula (DynamoDB guide until 2018-04; docs/aws-rules.md#partitions):
   ``ceil(RCU/3000 + WCU/1000)`` for throughput, ``ceil(size/10 GB)`` for size, the larger of
   the two; an increase the current layout cannot serve *doubles* the partitions;
 * ``WarmThroughput`` (since 2024-11): what the table serves instantly, which never decreases;
@@ -12,7 +12,8 @@ DynamoDB does not report partition counts.  Three kinds of evidence give a lower
 
 The estimate is the largest of these, with the evidence that set it (``basis``), so the
 console can show *why* it believes a number.  Per-partition throughput is capacity divided
-evenly: the dilution of field note C is ``today's capacity / partitions after a scale-up``.
+evenly: the dilution of field note C (docs/field-notes.md#partition-dilution) is
+``today's capacity / partitions after a scale-up``.
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ def split_above(
     capacity: Throughput | None, partitions: int, read: bool, rules: RuleSettings
 ) -> int | None:
     """The most units of one dimension ``partitions`` serve with the other unchanged: asking
-    for more splits partitions, permanently (field note C)."""
+    for more splits partitions, permanently (field note C,
+    docs/field-notes.md#partition-dilution)."""
     if capacity is None:
         return None
     if read:

@@ -5,7 +5,8 @@ prices, ``now``, context) to either a :class:`ScalePlan` or a :class:`Refusal`. 
 reads a clock or the network; the console, the CLI, the simulated account and the
 auto-scaling engine all call it, so they agree on every number and every refusal.
 
-A plan answers the questions of field note C up front: cost before and after, estimated
+A plan answers the questions of field note C (docs/field-notes.md#c-permanent-side-effects)
+up front: cost before and after, estimated
 partitions before and after (and that an increase is permanent), what each partition gets
 when capacity later returns to today's value (dilution), the decrease budget used and left
 and when the next change is allowed, shards created and closed (short-lived ones included)

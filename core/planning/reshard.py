@@ -1,6 +1,7 @@
 """Reshard planning for Kinesis streams: the geometry and the timeline of a shard-count change.
 
-Two strategies, side by side, because field note C says the choice matters:
+Two strategies, side by side, because field note C says the choice matters
+(docs/field-notes.md#kinesis-scaling-done-right):
 
 * :func:`uniform_plan` is what ``UpdateShardCount(ScalingType=UNIFORM_SCALING)`` ends with:
   ``target`` open shards of equal width.  AWS runs its own internal split/merge sequence and
@@ -634,7 +635,8 @@ def targeted_plan(
     loads: Mapping[str, float] | None = None,
     merge_ceiling: float = 0.5,
 ) -> ReshardPlan:
-    """Reach ``target`` open shards with hand-picked splits or merges (field note C).
+    """Reach ``target`` open shards with hand-picked splits or merges (field note C,
+    docs/field-notes.md#kinesis-scaling-done-right).
 
     Growing: repeatedly split the hottest open shard (``loads``: shard id → utilisation of
     one shard's write limit; a split halves it, load being spread evenly over the range) or,

@@ -7,24 +7,26 @@ update is in progress, its own state, and ``now``.  It answers with a :class:`De
 
 This module holds Application Auto Scaling's target tracking as AWS runs it for DynamoDB:
 
-* ``aas`` — today's rule (AWS docs, since 2023): scale out when consumed capacity is above
-  the target for **2** consecutive 1-minute datapoints; scale in after **15** consecutive
-  datapoints at least **20** points below the target.  The new capacity is
-  ``consumed / target`` — computed from *consumed* capacity, which can never exceed
-  provisioned (+ burst), the weakness field note B measured.
-* ``aas-legacy`` — the 2017 behaviour of field note B: **5** consecutive breaches to scale out.
+* ``aas`` — today's rule (AWS docs, since 2023; docs/aws-rules.md#target-tracking): scale out
+  when consumed capacity is above the target for **2** consecutive 1-minute datapoints; scale
+  in after **15** consecutive datapoints at least **20** points below the target.  The new
+  capacity is ``consumed / target`` — computed from *consumed* capacity, which can never
+  exceed provisioned (+ burst), the weakness field note B measured
+  (docs/field-notes.md#why-aas-lagged).
+* ``aas-legacy`` — the 2017 behaviour of field note B: **5** consecutive breaches to scale out
+  (docs/aws-rules.md#the-2017-rule).
 
-and the alternatives field note B and C argue for:
+and the alternatives field note B and C argue for (docs/field-notes.md):
 
-* ``h1`` — field note B's first hypothesis: scale out after **1** breach; new capacity still
-  ``consumed / target``; scale in as ``aas``.
+* ``h1`` — field note B's first hypothesis (docs/field-notes.md#h1-and-h2): scale out after
+  **1** breach; new capacity still ``consumed / target``; scale in as ``aas``.
 * ``h2`` — the second hypothesis: scale out after **1** breach and size the step from the
   *actual requests*, ``(consumed + throttled) / target``; scale in as ``aas``.
 * ``capcon`` — capcon's own policy (:class:`Capcon`; its docstring explains the design).
 * ``oracle`` — knows the future demand (:class:`Oracle`, given a forecast by whoever runs it):
   the unreachable reference.
 * ``kinesis`` — field note C's rules for a Kinesis stream (:class:`KinesisPolicy`), on a
-  :class:`StreamObservation` (capacity in shards).
+  :class:`StreamObservation` (capacity in shards; docs/field-notes.md#kinesis-scaling-done-right).
 
 :data:`POLICIES` maps each name to a factory taking the target utilisation in percent;
 :data:`TABLE_POLICIES` are the ones for DynamoDB tables and GSIs, :data:`STREAM_POLICIES` the

@@ -34,7 +34,8 @@ class Observation:
     * ``update_seconds``: how long a change takes to take effect (``UPDATING`` meanwhile);
     * ``metric_delay_seconds``: how long after a minute ends its datapoint is published;
     * ``split_above``: the most capacity of this dimension the current (estimated) partitions
-      serve; asking for more splits partitions, permanently (field note C).
+      serve; asking for more splits partitions, permanently (field note C,
+      docs/field-notes.md#partition-dilution).
     """
 
     now: datetime

@@ -22,8 +22,9 @@ from capcon.core.rules.timefmt import fmt_duration
 class Capcon:
     """capcon's own policy for a DynamoDB table or GSI dimension (``capcon``).
 
-    Field note B's lessons ("scale up early, scale down slowly", size from requests) plus what
-    the rule book and field note C add:
+    Field note B's lessons ("scale up early, scale down slowly", size from requests:
+    docs/field-notes.md#what-they-found) plus what the rule book and field note C
+    (docs/field-notes.md#partition-dilution) add:
 
     * **Demand, not consumption.**  Every decision starts from the requests actually made,
       consumed + throttled (H2's insight): consumed capacity never exceeds provisioned plus
@@ -44,7 +45,8 @@ class Capcon:
       exceeds the capacity itself or requests are being throttled: fewer ``UpdateTable``
       calls, less time ``UPDATING``.
     * **Partitions are for ever.**  A forecast can be wrong, and the partitions it would
-      create never merge (field note C): when only the trend, not measured demand, would
+      create never merge (field note C, docs/field-notes.md#partition-dilution): when only
+      the trend, not measured demand, would
       push capacity past what the current partitions serve (``split_above``), capcon stops
       just below the split.  Measured demand is always served.
     * **Scale down slowly, spread over the day's decrease budget.**  Only when demand has not
@@ -58,8 +60,9 @@ class Capcon:
       ``settled``, 2 %/min), because the capacity it sets stays for an hour.  Small early
       savings do not use up the budget the big step after a peak needs.
 
-    Measured on field note B's grid (``capcon sim --grid``): capcon's success rate is at least
-    H2's everywhere and higher wherever H2 throttles, at 0.8–1.2× H2's capacity-unit-hours.
+    Measured on field note B's grid (docs/field-notes.md#the-grid, ``capcon sim --grid``):
+    capcon's success rate is at least H2's everywhere and higher wherever H2 throttles, at
+    0.8–1.2× H2's capacity-unit-hours.
     """
 
     def __init__(
@@ -129,7 +132,8 @@ class Capcon:
         split = ""
         if obs.split_above is not None and early > obs.split_above >= max(base, obs.capacity):
             # Only measured demand may split partitions: a forecast can be wrong, and the
-            # partitions it would create stay for ever (field note C).
+            # partitions it would create stay for ever (field note C,
+            # docs/field-notes.md#partition-dilution).
             want = obs.split_above
             split = (
                 f"; held at {want:,}: more would split partitions permanently for a trend "

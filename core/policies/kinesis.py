@@ -1,5 +1,5 @@
 """The Kinesis stream policy of the field notes: scale up fast on a push signal, down rarely
-from a schedule."""
+from a schedule (docs/field-notes.md#kinesis-scaling-done-right)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ class StreamObservation(Observation):
 
     ``consumed`` is the write use in *shard-equivalents* per second (the larger of
     bytes / ``bytes_per_shard`` and records / ``records_per_shard``, averaged over each
-    minute), so that ``consumed / capacity`` is the utilisation field note C alarms on;
+    minute), so that ``consumed / capacity`` is the utilisation field note C alarms on
+    (docs/field-notes.md#kinesis-scaling-done-right);
     ``throttled`` is ``WriteProvisionedThroughputExceeded`` in shard-equivalents per second.
     ``incoming_bytes``, ``incoming_records`` and ``throttled_records`` are the per-minute
     sums CloudWatch gives.  ``reshards_left``: ``UpdateShardCount`` calls left in the rolling
@@ -95,7 +96,8 @@ def _five_minute_points(
 
 
 class KinesisPolicy:
-    """Field note C's auto scaling for a provisioned Kinesis stream ("done right").
+    """Field note C's auto scaling for a provisioned Kinesis stream ("done right":
+    docs/field-notes.md#kinesis-scaling-done-right, docs/field-notes.md#the-36-h-scale-down).
 
     * **Up, fast, on a push signal**: when the newest datapoint since the last action is at
       or above ``target`` % of the provisioned write throughput (bytes or records, whichever

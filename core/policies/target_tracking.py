@@ -13,8 +13,9 @@ from capcon.core.policies.base import Decision, Observation, check_target, conse
 class TargetTracking:
     """AAS target tracking for a DynamoDB dimension (see the module docstring).
 
-    ``sizing="requests"`` is field note B's H2: the scale-out step is computed from the
-    requests actually made (consumed + throttled) instead of consumed capacity alone.
+    ``sizing="requests"`` is field note B's H2 (docs/field-notes.md#h1-and-h2): the
+    scale-out step is computed from the requests actually made (consumed + throttled) instead
+    of consumed capacity alone.
     """
 
     def __init__(

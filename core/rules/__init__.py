@@ -4,7 +4,8 @@ Each check returns typed :class:`Violation` values carrying a human message (wha
 what is allowed, and when it will be allowed) instead of raising, so the planner, the scaler,
 the simulated account and the console all refuse the same requests with the same words.
 
-Sources (see domain.md §2–§3): DynamoDB service quotas (minimum 1 unit; 40,000 RCU/WCU per
+Sources (docs/aws-rules.md#dynamodb-provisioned-capacity, docs/aws-rules.md#updateshardcount):
+DynamoDB service quotas (minimum 1 unit; 40,000 RCU/WCU per
 table or GSI, 80,000 per account; decreases per UTC day: 4 at any time, then one more after an
 hour with none, 27 at most; another update while ``UPDATING`` is ``ResourceInUseException``;
 provisioned → on-demand 4 times per rolling 24 h since 2025-08) and Kinesis

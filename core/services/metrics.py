@@ -7,24 +7,24 @@ through a :class:`MetricsService`; only the service calls the
 cache).
 
 Batched
-    At most :data:`MAX_QUERIES_PER_CALL` queries and :data:`MAX_DATAPOINTS_PER_CALL`
-    datapoints a call (CloudWatch's limits, docs/aws-rules.md).  N series over a short window
+    At most :data:`MAX_QUERIES_PER_CALL` queries and :data:`MAX_DATAPOINTS_PER_CALL` datapoints
+    a call (CloudWatch's limits, docs/aws-rules.md#getmetricdata).  N series over a short window
     cost ``ceil(N / 500)`` calls; over a long window at a fine period a call takes fewer
-    queries, and one series longer than the limit is asked for in pieces of time, so
-    CloudWatch never has to answer with a ``NextToken`` page.
+    queries, and one series longer than the limit is asked for in pieces of time, so CloudWatch
+    never has to answer with a ``NextToken`` page.
 Incremental
-    Per metric (namespace, name, dimensions, statistic, period) the service holds the
-    datapoints and up to when it asked.  A later request asks only from there, less
-    :data:`LATE_MARGIN`: CloudWatch publishes a minute 1–3 minutes late and may still change
-    it, so those minutes are asked again.  Older minutes are final, a missing one included: a
-    throttle metric has datapoints only in minutes that throttled, so a missing minute is a
-    zero, never a reason to ask again (docs/field-notes.md).  A window starting before what
-    is held is fetched whole.  Queries that lack different spans share calls: a call starts
-    at the earliest moment any of its queries lacks (GetMetricData is billed per metric
-    requested, not per datapoint, so re-reading a few held minutes costs nothing and saves a
-    call).  A metric keeps the longest window asked for lately (the detail screen's 3 h next
-    to the list's 40 min); what slides out of it is dropped, and a metric nobody asked for
-    within its window is forgotten.
+    Per metric (namespace, name, dimensions, statistic, period) the service holds the datapoints
+    and up to when it asked.  A later request asks only from there, less :data:`LATE_MARGIN`:
+    CloudWatch publishes a minute 1–3 minutes late and may still change it, so those minutes are
+    asked again.  Older minutes are final, a missing one included: a throttle metric has
+    datapoints only in minutes that throttled, so a missing minute is a zero, never a reason to
+    ask again (docs/aws-rules.md#delays-and-gaps).  A window starting before what is held is
+    fetched whole.  Queries that lack different spans share calls: a call starts at the earliest
+    moment any of its queries lacks (GetMetricData is billed per metric requested, not per
+    datapoint, so re-reading a few held minutes costs nothing and saves a call).  A metric keeps
+    the longest window asked for lately (the detail screen's 3 h next to the list's 40 min);
+    what slides out of it is dropped, and a metric nobody asked for within its window is
+    forgotten.
 Counted
     :attr:`MetricsService.usage` counts every request the backend reports sending (a
     ``NextToken`` page is a request) and the metrics in it: what CloudWatch bills, and what

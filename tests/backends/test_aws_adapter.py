@@ -690,7 +690,8 @@ def test_targets_and_policies_made_with_plain_boto3_show_up(
 ) -> None:
     create_table(raw("dynamodb"), "recs", Throughput(5, 5), {"by_offer": Throughput(5, 5)})
     aas = raw("application-autoscaling")
-    # field note A: a target with a target-tracking policy
+    # field note A (docs/field-notes.md#a-nightly-bulk-load): a target with a target-tracking
+    # policy
     aas.register_scalable_target(
         ServiceNamespace="dynamodb",
         ResourceId="table/recs",

@@ -1,4 +1,5 @@
-"""Calibration against field note B: AAS target tracking on the bell and top-heavy shapes.
+"""Calibration against field note B: AAS target tracking on the bell and top-heavy shapes
+(docs/field-notes.md#what-they-found).
 
 The game studio ran each traffic shape on a table starting at 50 WCU, with AAS at target
 utilisation 30 … 80 %, and measured the success rate (consumed / requested).  Their control
@@ -48,7 +49,8 @@ class Result:
 
 @cache
 def run(shape: str, target: int, policy: str) -> Result:
-    """Field note B's experiment: 50 WCU, AAS on writes (5 … 40,000), 2.5 h of traffic."""
+    """Field note B's experiment (docs/field-notes.md#b-auto-scaling-too-slow): 50 WCU, AAS
+    on writes (5 … 40,000), 2.5 h of traffic."""
     acc = SimAccount(T0, aas_policy=policy)
     acc.add_table(TableSpec("game", Throughput(5, 50), reads=Steady(1), writes=SHAPES[shape]))
     acc.register_scalable_target(ScalableTarget("table/game", TABLE_WRITE, 5, 40_000))

@@ -1,4 +1,5 @@
-"""Field note B's experiment: the runner, the grid claims and ``capcon sim``.
+"""Field note B's experiment (docs/field-notes.md#the-grid): the runner, the grid claims
+and ``capcon sim``.
 
 The grid (2 patterns × 6 targets × 6 table policies, 3 simulated hours each at 1-second
 resolution) takes a few seconds; it runs once per test process (a module-scoped fixture).
@@ -154,6 +155,7 @@ def test_run_grid_checks_every_input_before_running() -> None:
 
 
 # --- calibration (field note B) --------------------------------------------------------------
+# (docs/field-notes.md#what-they-found)
 
 
 @pytest.mark.parametrize("target", [30, 40, 50, 60, 70])

@@ -1,6 +1,6 @@
 """Behaviour tests of the simulated account, driven only through its ports.
 
-Every expected number here is computed by hand from the rules in domain.md §2–§3 and the
+Every expected number here is computed by hand from the rules in docs/aws-rules.md and the
 documented model of ``capcon.core.backends.sim`` (burst bucket of 300 s, hot key limited to its
 partition's share × adaptive boost, ``UPDATING`` for ``update_seconds``, …), never read back
 from the simulator.  Time only moves through ``advance``/``tick``/``step``.

@@ -139,6 +139,7 @@ times_st = st.floats(min_value=0, max_value=2e5, allow_nan=False, allow_infinity
 
 
 # --------------------------------------------------------------------------- field note B shapes
+# (docs/field-notes.md#bell-and-top-heavy-shapes)
 
 
 def test_bell_matches_field_note_b_at_key_times() -> None:

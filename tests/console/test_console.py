@@ -7,8 +7,9 @@ simulated time (under the app's backend lock) instead of sleeping.  Automatic po
 simulated account the console polls every second whatever ``refresh_seconds`` says, and a
 test must not depend on how many polls happened to fit in its run time.
 
-Actions are called directly where the key itself is not what is tested (style.md, practice
-11: each ``pilot.press`` costs 40-95 ms); keys are pressed where they are the feature
+Actions are called directly where the key itself is not what is tested
+(docs/architecture.md#where-tests-go: each ``pilot.press`` costs 40-95 ms); keys are pressed
+where they are the feature
 (Enter for detail, ``?`` and ``a``, Escape, typing a filter, ctrl+s in the scale modal).
 """
 
@@ -681,6 +682,7 @@ async def test_auto_scaling_edit_flow_previews_confirms_and_audits(tmp_path: Pat
     app, acc = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
+        # field note A's trap: docs/field-notes.md#the-no-policy-trap
         app.jump_to("inventory")  # registered, no policy: field note A's trap
         row = app.selected_row()
         assert row is not None and "no policy" in " ".join(row.auto_scaling.traps)

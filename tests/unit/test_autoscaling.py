@@ -240,6 +240,7 @@ def test_stale_autoscaling_plan_is_refused(tmp_path: Path) -> None:
 
 
 # --- a moto server, with plain boto3 calls as field note A made them ------------------------
+# (docs/field-notes.md#a-nightly-bulk-load)
 
 
 def create_table(ddb: Any, name: str) -> None:
@@ -263,7 +264,8 @@ def test_moto_boto3_targets_show_up_with_the_no_policy_trap(
                 ServiceNamespace="dynamodb", ResourceId=f"table/{table}",
                 ScalableDimension=dim, MinCapacity=5, MaxCapacity=500,
             )  # fmt: skip
-    # Field note A: a policy for recs only; users is registered with no policy.
+    # Field note A (docs/field-notes.md#the-no-policy-trap): a policy for recs only; users is
+    # registered with no policy.
     for dim, metric in (
         (TABLE_READ, "DynamoDBReadCapacityUtilization"),
         (TABLE_WRITE, WRITE_UTILIZATION),

@@ -61,7 +61,8 @@ def test_decrease_keeps_partitions_and_dilutes() -> None:
     assert spike.count == 5
     back = after_capacity_change(spike, Throughput(1_200, 400), 0, RULES)
     assert back.count == 5
-    # Field note C: the same capacity, five times thinner per partition.
+    # Field note C (docs/field-notes.md#partition-dilution): the same capacity, five times
+    # thinner per partition.
     assert back.per_partition(Throughput(1_200, 400)) == (240.0, 80.0)
     assert before.per_partition(Throughput(1_200, 400)) == (1_200.0, 400.0)
 

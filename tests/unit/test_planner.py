@@ -81,7 +81,8 @@ def test_scale_up_shows_cost_and_permanent_partitions() -> None:
     assert table.partitions_before.count == 1
     assert table.partitions_after.count == 5
     assert table.partitions_permanent
-    # back at 1,200/400 on five partitions: 240 RCU and 80 WCU each (field note C)
+    # back at 1,200/400 on five partitions: 240 RCU and 80 WCU each (field note C,
+    # docs/field-notes.md#partition-dilution)
     assert table.per_partition_after_return == (240.0, 80.0)
     assert table.cost_before is not None and table.cost_after is not None
     assert table.cost_before.per_hour == pytest.approx(1_200 * 0.00013 + 400 * 0.00065)

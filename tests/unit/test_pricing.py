@@ -1,4 +1,5 @@
-"""Prices as dated, overridable data, and the cost arithmetic on them (domain.md §4)."""
+"""Prices as dated, overridable data, and the cost arithmetic on them
+(docs/aws-rules.md#prices)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from capcon.core.pricing import (
 GIB = 2**30  # the GB AWS bills (binary), pinned here rather than imported
 BOOK = load_price_book("us-east-1")
 
-#: domain.md §4, copied by hand: the data file must say exactly this.
+#: docs/aws-rules.md#prices, copied by hand: the data file must say exactly this.
 DOMAIN_PRICES = {
     "wcu_hour": 0.00065,
     "rcu_hour": 0.00013,

@@ -1,4 +1,5 @@
-"""``capcon sim``: field note B's auto-scaling experiment from the command line.
+"""``capcon sim``: field note B's auto-scaling experiment from the command line
+(docs/field-notes.md#b-auto-scaling-too-slow).
 
 ``capcon sim --pattern PATTERN --target PERCENT --policy NAME [--hours H] [--json]`` runs one
 experiment on a fresh simulated table (50 WCU at the start) and prints its results as a table,

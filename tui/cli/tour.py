@@ -1,9 +1,10 @@
 """``capcon tour``: the planner's answers on bundled sample resources, scene by scene.
 
 The console (``capcon demo``) answers these questions interactively; the tour prints the
-questions the planner answers before anything changes (field note C): permanent partitions,
-dilution, the decrease budget, whole-request refusals, short-lived shards and the targeted
-alternative.  The scenes are real plans computed by the core from the sample files.
+questions the planner answers before anything changes (field note C,
+docs/field-notes.md#c-permanent-side-effects): permanent partitions, dilution, the decrease
+budget, whole-request refusals, short-lived shards and the targeted alternative.  The scenes
+are real plans computed by the core from the sample files.
 """
 
 from __future__ import annotations

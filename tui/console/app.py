@@ -1,6 +1,7 @@
 """The capcon console: the live capacity list, detail charts, scale preview and apply.
 
-Data flow (style.md): a thread worker reads the backend (through one lock) and posts a
+Data flow (docs/architecture.md#the-consoles-data-flow): a thread worker reads the backend
+(through one lock) and posts a
 :class:`CapconApp.DataReady` message; the handler repaints on the main thread and schedules
 the next poll with a one-shot timer, so polls never overlap and a slow backend never blocks
 the UI.  Errors from the backend become notifications, never a crash: a worker handles the

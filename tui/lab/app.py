@@ -1,7 +1,8 @@
 """The trainer lab: several auto-scaling policies side by side on identical simulated tables.
 
 Each policy gets its own fresh simulated account (a table at 50 WCU carrying the chosen
-traffic pattern, auto scaled at the chosen target: field note B's experiment), and all of
+traffic pattern, auto scaled at the chosen target: field note B's experiment,
+docs/field-notes.md#b-auto-scaling-too-slow), and all of
 them advance together on one clock with play / pause / step / speed.  Per policy: a chart of
 demand, consumed and provisioned (throttled minutes marked), and its decision log — every
 minute's "why did it scale, why didn't it".  The results table fills in as the run goes.

@@ -80,7 +80,7 @@ RESOURCE_IDS_PER_CALL = 50
 MAX_PAGES = 10_000
 #: Threads describing tables or streams at once.
 DESCRIBE_WORKERS = 8
-#: AWS's control-plane rates (domain brief §5), kept below with a margin.
+#: AWS's control-plane rates (docs/aws-rules.md#control-plane-rates), kept below with a margin.
 DESCRIBE_TABLE_PER_SECOND = 1000.0  # DescribeTable + ListTables: 2,500/s combined
 LIST_STREAMS_PER_SECOND = 4.0  # ListStreams: 5/s
 DESCRIBE_STREAM_SUMMARY_PER_SECOND = 15.0  # DescribeStreamSummary: 20/s

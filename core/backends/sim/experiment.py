@@ -1,4 +1,5 @@
-"""Field note B's experiment as code: one traffic shape, one target, one policy, one table.
+"""Field note B's experiment as code: one traffic shape, one target, one policy, one table
+(docs/field-notes.md#b-auto-scaling-too-slow).
 
 :func:`run_experiment` builds a fresh simulated account with one table at 50 WCU (reads
 steady and tiny), registers a scalable target on its writes (5 … 40,000 WCU) with a
@@ -7,8 +8,9 @@ at 1-second resolution, and measures what the game studio measured — success r
 / requested) and throttled units — plus what the capacity cost: provisioned WCU integrated
 over time, its price, the scaling actions, the decreases used and the partitions left behind.
 
-:func:`run_grid` runs the whole grid of field note B (bell and top heavy × targets 30 … 80 %)
-for every table policy, in a fixed order: the same inputs give the same results.
+:func:`run_grid` runs the whole grid of field note B (docs/field-notes.md#the-grid: bell and
+top heavy × targets 30 … 80 %) for every table policy, in a fixed order: the same inputs give
+the same results.
 
 The ``oracle`` policy is handed the traffic pattern through the account's ``policy_setup``
 hook; no other policy sees the future.  :func:`experiment_account` builds the experiment's
@@ -57,7 +59,7 @@ RESOURCE = f"table/{TABLE}"
 MIN_WCU = 5
 MAX_WCU = 40_000
 READ_CAPACITY = 5
-#: Field note B's grid.
+#: Field note B's grid (docs/field-notes.md#the-grid).
 GRID_PATTERNS: tuple[str, ...] = ("bell", "top-heavy")
 GRID_TARGETS: tuple[float, ...] = (30, 40, 50, 60, 70, 80)
 

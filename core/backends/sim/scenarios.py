@@ -2,7 +2,8 @@
 
 ``demo`` holds about a dozen lively resources covering what a user meets: field note B's
 bell curve under auto scaling, a top-heavy spike that throttles, field note A's nightly load
-with auto scaling, field note C's diluted table whose hot key throttles below capacity, an
+with auto scaling, field note C's diluted table whose hot key throttles below capacity (the
+field notes: docs/field-notes.md), an
 on-demand table, a table with two GSIs (one too small, throttling the table's writes), an
 over-provisioned table, the "registered but no policy" trap, a stream near its shard limit, a
 stream with a hot shard, an on-demand stream and a quiet one.  It starts with a few hours of
@@ -216,7 +217,8 @@ def demo(
             item_count=700_000,
         )
     )
-    # Field note A's trap: auto scaling registered, but no policy, so nothing ever scales.
+    # Field note A's trap (docs/field-notes.md#the-no-policy-trap): auto scaling registered,
+    # but no policy, so nothing ever scales.
     _aas(account, "inventory", read=(50, 500), write=(50, 500), policy=False)
 
     account.add_stream(

@@ -10,7 +10,8 @@ Per second (or per ``dt``-second sample when fast-forwarding history):
   ``adaptive_boost`` (adaptive capacity), never more than the per-partition maximum (3,000
   RCU / 1,000 WCU).  So a diluted table — many partitions from an earlier scale-up, low
   capacity now — throttles a hot key while the table as a whole is under capacity
-  (field note C).  Partitions come from the core estimator and never decrease.
+  (field note C, docs/field-notes.md#partition-dilution).  Partitions come from the core
+  estimator and never decrease.
 * **GSIs** have their own capacity and burst.  A GSI receives ``write_ratio`` of the table's
   writes; when it throttles them, the table's writes are throttled too (as AWS does).
 * **On-demand**: serves instantly up to twice the peak of the last 30 minutes (at least the

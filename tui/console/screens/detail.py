@@ -1,10 +1,10 @@
 """The detail screen: charts, partitions, budget and shards of one table, GSI or stream.
 
-Data flow (style.md, practices 3–8): a thread worker reads the backend through the app's
-lock-wrapped ports (metrics through the app's metrics service, shared with the list: it keeps
-each window's datapoints, asks only for the newest and counts what it sends) and turns
-CloudWatch's answers into immutable :class:`DetailData` (series of ``(time, value)`` points,
-panel lines, shard loads); it posts that in a
+Data flow (docs/architecture.md#the-consoles-data-flow): a thread worker reads the backend
+through the app's lock-wrapped ports (metrics through the app's metrics service, shared with the
+list: it keeps each window's datapoints, asks only for the newest and counts what it sends) and
+turns CloudWatch's answers into immutable :class:`DetailData` (series of ``(time, value)``
+points, panel lines, shard loads); it posts that in a
 :class:`DetailScreen.Loaded` message, and the handler builds the plotext plots on the main
 thread.  The next refresh is a one-shot timer set only after a fetch completed, so fetches
 never overlap; backend errors become notifications, never a crash.

@@ -6,11 +6,13 @@ demand, not what AWS serves: throttling is the simulator's business.  Every patt
 frozen value, deterministic for its parameters (random walks included: a seed, no clock), and
 never returns a negative number or NaN for a finite ``t``.
 
-The shapes come from the field notes in ``docs/domain.md`` §1:
+The shapes come from the field notes (docs/field-notes.md):
 
-* :class:`Bell` and :class:`TopHeavy` are field note B's two load-test shapes, exactly;
+* :class:`Bell` and :class:`TopHeavy` are field note B's two load-test shapes, exactly
+  (docs/field-notes.md#bell-and-top-heavy-shapes);
 * :class:`NightlyLoad` and :class:`DaytimeReads` are field note A (bulk load every night,
-  newsletter reads by day); :class:`DailySine` is a generic daily cycle;
+  newsletter reads by day: docs/field-notes.md#a-nightly-bulk-load); :class:`DailySine` is a
+  generic daily cycle;
 * :class:`Spike`, :class:`RandomWalk`, :class:`Replay` (a CSV file) and :class:`Steady` fill in.
 
 Patterns compose: ``p + q`` (:class:`Sum`), ``p * k`` / ``k * p`` (:class:`Scaled`),

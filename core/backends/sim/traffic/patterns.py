@@ -209,7 +209,7 @@ class Steady(Pattern):
 
 @dataclass(frozen=True)
 class Bell(Pattern):
-    """Field note B's bell curve.
+    """Field note B's bell curve (docs/field-notes.md#bell-and-top-heavy-shapes).
 
     ``base`` for ``steady_s``; then linearly up to ``peak`` over ``rise_s``; then linearly back
     to ``base`` over ``fall_s``; then ``base`` for ever.  Defaults: 15 min at 25/s, up to 300/s
@@ -257,7 +257,7 @@ class Bell(Pattern):
 
 @dataclass(frozen=True)
 class TopHeavy(Pattern):
-    """Field note B's top-heavy shape.
+    """Field note B's top-heavy shape (docs/field-notes.md#bell-and-top-heavy-shapes).
 
     ``base`` for ``steady_s``; linearly up to ``peak`` over ``jump_s``; then, stepwise,
     ``peak − decay_per_minute × (whole minutes since the peak)`` until that reaches ``base``,
@@ -446,7 +446,8 @@ def _daily_window(
 
 @dataclass(frozen=True)
 class NightlyLoad(Pattern):
-    """Field note A's nightly bulk load: ``load``/s for ``hours`` from ``start_hour`` UTC.
+    """Field note A's nightly bulk load (docs/field-notes.md#a-nightly-bulk-load): ``load``/s
+    for ``hours`` from ``start_hour`` UTC.
 
     ``base`` outside the window.  Ramps of ``ramp_s`` lie inside the window: the rate starts
     rising at ``start_hour``, is at ``load`` ``ramp_s`` later, starts falling ``ramp_s``
@@ -502,7 +503,8 @@ class NightlyLoad(Pattern):
 
 @dataclass(frozen=True)
 class DaytimeReads(Pattern):
-    """Field note A's daytime reads: ``day``/s from ``open_hour`` to ``close_hour`` UTC.
+    """Field note A's daytime reads (docs/field-notes.md#a-nightly-bulk-load): ``day``/s from
+    ``open_hour`` to ``close_hour`` UTC.
 
     ``night`` outside.  Ramps of ``ramp_s`` lie inside the day: rising from ``open_hour``,
     at ``day`` from ``open_hour + ramp``, falling from ``close_hour − ramp``, back at
