@@ -204,7 +204,7 @@ MUTATORS = mutating_methods()
 SCALER = "core/services/scaler.py"
 #: Backends, not callers: the port implementations (and a wrapper) and the worlds they build.
 IMPLEMENTATIONS = {
-    "core/backends/aws/adapter.py": "names AWS's operations (boto3 calls by name)",
+    "core/backends/aws/adapter.py": "calls the boto3 client methods of those names",
     "core/backends/sim/account.py": "its simulated auto scaling updates its own tables",
     "core/backends/sim/scenarios.py": "builds a scenario's auto scaling before any session",
     "core/backends/sim/experiment.py": "builds the experiment's table before any session",
