@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,7 @@ def context_from_args(args: argparse.Namespace) -> PlanContext:
 # --------------------------------------------------------------------------------------------
 
 
-def _load_json(path: Path) -> Any:
+def _load_json(path: Path | Traversable) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -155,7 +156,7 @@ def _load_json(path: Path) -> Any:
         raise UsageError(f"{path}: not valid JSON ({error})") from None
 
 
-def load_resource(path: Path) -> Table | Stream:
+def load_resource(path: Path | Traversable) -> Table | Stream:
     document = _load_json(path)
     if not isinstance(document, dict):
         raise UsageError(f"{path}: expected a JSON object at the top")

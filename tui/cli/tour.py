@@ -13,6 +13,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 
 from capcon.core.jsonable import to_jsonable
@@ -28,7 +29,8 @@ from capcon.core.planning.planner import (
 )
 from capcon.core.ports import TableChange
 
-SAMPLES = Path(__file__).resolve().parent / "samples"
+#: The bundled sample resources (package data, read through importlib.resources).
+SAMPLES = files("capcon.tui.cli") / "samples"
 #: The samples' "now": ten minutes after orders' fourth decrease of the day.
 DEMO_NOW = datetime(2026, 11, 23, 0, 50, tzinfo=UTC)
 
@@ -97,6 +99,7 @@ def scenes() -> list[Scene]:
 def run_demo(args: argparse.Namespace) -> int:
     """Print every scene's plan or refusal (rich panels, or one JSON list with --json)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.rule import Rule
 
     from capcon.tui.bootstrap import load_books, user_config
@@ -134,10 +137,12 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         return 0
     console = Console()
+    # the samples' real folder (an editable install reaches them through links)
+    folder = Path(str(SAMPLES)).resolve() if isinstance(SAMPLES, Path) else SAMPLES
     console.print(
         "[b]capcon tour[/b] — what a scale action will really do, before anything changes.\n"
         "These are the core planner's answers for the sample resources in "
-        f"{SAMPLES} as of "
+        f"{escape(str(folder))} as of "
         f"{now:%Y-%m-%d %H:%M} UTC.\n"
         "Try your own: [b]capcon plan --describe FILE --wcu N[/b] "
         "(FILE from `aws dynamodb describe-table`).\n"
