@@ -15,7 +15,8 @@ from pathlib import Path
 
 from capcon.core.config.prices import load_price_book
 from capcon.core.model import Index, Stream, Table, Throughput
-from capcon.core.planning.planner import PlanContext, ShardChange, StreamTraffic, plan
+from capcon.core.planning.planner import PlanContext, StreamTraffic, plan
+from capcon.core.planning.requests import ShardChange
 from capcon.core.planning.reshard import uniform_shards
 from capcon.core.ports import TableChange
 from capcon.core.rules import RuleSettings

@@ -15,7 +15,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from capcon.core.model import Table, Throughput
 from capcon.core.planning.partitions import (
@@ -24,16 +24,16 @@ from capcon.core.planning.partitions import (
     estimate_partitions,
 )
 from capcon.core.planning.planner import Refusal, Usage, Warning_, fingerprint
+from capcon.core.planning.requests import (
+    AutoScalingChange,
+    dimension_word,
+    scalable_dimension,
+)
 from capcon.core.ports import (
-    INDEX_READ,
-    INDEX_WRITE,
     READ_UTILIZATION,
-    TABLE_READ,
-    TABLE_WRITE,
     WRITE_UTILIZATION,
     ScalableTarget,
     ScalingPolicy,
-    resource_id,
 )
 from capcon.core.pricing import PriceBook, provisioned_table_cost
 from capcon.core.rules import (
@@ -44,18 +44,6 @@ from capcon.core.rules import (
     decrease_budget,
     fmt_time,
 )
-
-Dimension = Literal["read", "write"]
-
-
-def scalable_dimension(index: str | None, dimension: Dimension) -> str:
-    if index is None:
-        return TABLE_READ if dimension == "read" else TABLE_WRITE
-    return INDEX_READ if dimension == "read" else INDEX_WRITE
-
-
-def dimension_word(scalable: str) -> Dimension:
-    return "read" if "Read" in scalable else "write"
 
 
 def find_traps(
@@ -127,33 +115,6 @@ def find_traps(
 
 def _capacity(table: Table, index: str | None) -> Throughput | None:
     return table.index(index).provisioned if index else table.provisioned
-
-
-@dataclass(frozen=True, slots=True)
-class AutoScalingChange:
-    """Set up, edit, or switch off auto scaling for one dimension of a table or GSI."""
-
-    table: str
-    index: str | None
-    dimension: Dimension
-    min_capacity: int = 1
-    max_capacity: int = 1
-    target: float = 70.0
-    enabled: bool = True
-    scale_in: bool = True
-
-    @property
-    def resource_id(self) -> str:
-        return resource_id(self.table, self.index)
-
-    @property
-    def scalable_dimension(self) -> str:
-        return scalable_dimension(self.index, self.dimension)
-
-    @property
-    def label(self) -> str:
-        name = f"{self.table}/{self.index}" if self.index else self.table
-        return f"{name} {self.dimension}s"
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from capcon.core.planning.partitions import (
     after_capacity_change,
     estimate_partitions,
 )
+from capcon.core.planning.requests import Change, ShardChange
 from capcon.core.planning.reshard import ReshardPlan, targeted_plan, uniform_plan
 from capcon.core.ports import TableChange
 from capcon.core.pricing import (
@@ -67,19 +68,8 @@ from capcon.core.rules import (
 )
 
 # --------------------------------------------------------------------------------------------
-# Requests and context
+# Context
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ShardChange:
-    """``UpdateShardCount`` to ``target`` open shards, or the targeted split/merge plan."""
-
-    target: int
-    strategy: Literal["uniform", "targeted"] = "uniform"
-
-
-Change = TableChange | ShardChange
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,8 @@ from capcon.core.planning.autoscaling import (
     state_fingerprint,
     target_for,
 )
-from capcon.core.planning.planner import ScalePlan, ShardChange, fingerprint
+from capcon.core.planning.planner import ScalePlan, fingerprint
+from capcon.core.planning.requests import ShardChange
 from capcon.core.planning.reshard import ReshardPlan
 from capcon.core.ports import Backend, TableChange
 from capcon.core.services.audit import AuditLog, AuditRecord, Origin, new_change_id

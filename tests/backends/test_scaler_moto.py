@@ -12,7 +12,8 @@ from capcon.core.backends.aws.adapter import AwsAdapter
 from capcon.core.backends.aws.session import AwsSession
 from capcon.core.config.prices import load_price_book
 from capcon.core.model import Throughput
-from capcon.core.planning.planner import ScalePlan, ShardChange, plan
+from capcon.core.planning.planner import ScalePlan, plan
+from capcon.core.planning.requests import ShardChange
 from capcon.core.ports import TableChange
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin

@@ -16,13 +16,9 @@ from capcon.core.backends.sim.tables import SimSettings
 from capcon.core.backends.sim.traffic import Steady
 from capcon.core.config.prices import load_price_book
 from capcon.core.model import BillingMode, Index, Table, Throughput
-from capcon.core.planning.autoscaling import (
-    AutoScalingChange,
-    AutoScalingPlan,
-    find_traps,
-    plan_autoscaling,
-)
+from capcon.core.planning.autoscaling import AutoScalingPlan, find_traps, plan_autoscaling
 from capcon.core.planning.planner import Refusal, Usage
+from capcon.core.planning.requests import AutoScalingChange
 from capcon.core.ports import (
     TABLE_READ,
     TABLE_WRITE,

@@ -23,12 +23,12 @@ from capcon.core.planning.planner import (
     PlanContext,
     Refusal,
     ScalePlan,
-    ShardChange,
     StreamTraffic,
     Usage,
     fingerprint,
     plan,
 )
+from capcon.core.planning.requests import ShardChange
 from capcon.core.planning.reshard import covers, uniform_ranges, uniform_shards
 from capcon.core.ports import TableChange
 from capcon.core.rules import AccountCapacity, AccountShards, RuleSettings

@@ -18,8 +18,9 @@ from capcon.core.backends.sim.tables import SimSettings
 from capcon.core.backends.sim.traffic import Steady, StreamLoad
 from capcon.core.config.prices import load_price_book
 from capcon.core.model import Stream, Table, Throughput
-from capcon.core.planning.autoscaling import AutoScalingChange, AutoScalingPlan, plan_autoscaling
-from capcon.core.planning.planner import PlanContext, ScalePlan, ShardChange, plan
+from capcon.core.planning.autoscaling import AutoScalingPlan, plan_autoscaling
+from capcon.core.planning.planner import PlanContext, ScalePlan, plan
+from capcon.core.planning.requests import AutoScalingChange, ShardChange
 from capcon.core.ports import ScalableTarget, TableChange, resource_id
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin

@@ -15,7 +15,8 @@ from capcon.core.backends.sim.tables import SimSettings
 from capcon.core.backends.sim.traffic import Steady, StreamLoad
 from capcon.core.config.prices import load_price_book
 from capcon.core.model import Stream, Table, Throughput
-from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, ShardChange, plan
+from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, plan
+from capcon.core.planning.requests import ShardChange
 from capcon.core.ports import TableChange
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin, redact_endpoint

@@ -7,8 +7,9 @@ import argparse
 
 from capcon.core.jsonable import to_jsonable
 from capcon.core.model import Table
-from capcon.core.planning.autoscaling import AutoScalingChange, AutoScalingPlan, plan_autoscaling
+from capcon.core.planning.autoscaling import AutoScalingPlan, plan_autoscaling
 from capcon.core.planning.planner import Refusal
+from capcon.core.planning.requests import AutoScalingChange
 from capcon.core.ports import resource_id
 from capcon.core.services.inspect import find_resource
 from capcon.core.services.overview import AutoScalingState, auto_scaling_by_resource, collect_rows

@@ -12,15 +12,8 @@ from typing import Any
 
 from capcon.core.backends.aws.describe import DescribeError, resource_from_document
 from capcon.core.model import BillingMode, Stream, Table, Throughput
-from capcon.core.planning.planner import (
-    Change,
-    PlanContext,
-    Refusal,
-    ScalePlan,
-    ShardChange,
-    Usage,
-    plan,
-)
+from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, Usage, plan
+from capcon.core.planning.requests import Change, ShardChange
 from capcon.core.ports import TableChange
 from capcon.core.services.inspect import find_resource, live_context
 from capcon.tui.bootstrap import Session, load_books, open_session, user_config

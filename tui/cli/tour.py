@@ -18,15 +18,8 @@ from pathlib import Path
 
 from capcon.core.jsonable import to_jsonable
 from capcon.core.model import BillingMode, Throughput
-from capcon.core.planning.planner import (
-    Change,
-    PlanContext,
-    Refusal,
-    ShardChange,
-    StreamTraffic,
-    Usage,
-    plan,
-)
+from capcon.core.planning.planner import PlanContext, Refusal, StreamTraffic, Usage, plan
+from capcon.core.planning.requests import Change, ShardChange
 from capcon.core.ports import TableChange
 
 #: The bundled sample resources (package data, read through importlib.resources).

@@ -17,13 +17,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from capcon.core.model import Table
-from capcon.core.planning.autoscaling import (
-    AutoScalingChange,
-    AutoScalingPlan,
-    Dimension,
-    plan_autoscaling,
-)
+from capcon.core.planning.autoscaling import AutoScalingPlan, plan_autoscaling
 from capcon.core.planning.planner import Refusal, Usage
+from capcon.core.planning.requests import AutoScalingChange, Dimension
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings
 from capcon.core.services.overview import AutoScalingState

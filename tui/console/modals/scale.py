@@ -19,7 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from capcon.core.model import Stream, Table, Throughput
-from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, ShardChange, plan
+from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, plan
+from capcon.core.planning.requests import ShardChange
 from capcon.core.ports import TableChange
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings

@@ -39,8 +39,8 @@ from textual_plotext import PlotextPlot
 
 from capcon.core.errors import CapconError
 from capcon.core.model import Index, Stream, Table, Throughput, ThroughputHistory, WarmThroughput
-from capcon.core.planning.autoscaling import dimension_word
 from capcon.core.planning.partitions import estimate_partitions
+from capcon.core.planning.requests import dimension_word
 from capcon.core.ports import Backend, MetricQuery, MetricSeries, ScalingActivity, resource_id
 from capcon.core.rules import RuleSettings, decrease_budget, fmt_duration, fmt_time
 from capcon.core.services.inspect import (
