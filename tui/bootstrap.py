@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from capcon.core.backends.sim.clock import SpeedError, check_speed
 from capcon.core.config.prices import load_price_book
@@ -36,6 +37,7 @@ from capcon.core.config.settings import (
 )
 from capcon.core.ports import Backend, SimulationControls
 from capcon.core.pricing import PriceBook
+from capcon.core.redact import MALFORMED, redact_optional, redact_url
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.scaler import Scaler
@@ -143,6 +145,17 @@ def scenario(args: argparse.Namespace) -> str | None:
     return sim
 
 
+def check_endpoint(url: str) -> None:
+    """A usage error (named redacted: it may hold a password) unless ``url`` is an http(s)
+    URL with a host, which is all botocore takes without raising."""
+    shown = redact_url(url)
+    if shown == MALFORMED:
+        raise UsageError(f"--endpoint-url: {MALFORMED}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--endpoint-url {shown}: not an http:// or https:// URL with a host")
+
+
 def open_session(args: argparse.Namespace, config: Config | None = None) -> Session:
     """The simulated account (``--sim``, ``demo``) or AWS through the standard boto3 chain,
     with the books, the audit log and read-only from the flags and ``config``."""
@@ -180,10 +193,18 @@ def open_session(args: argparse.Namespace, config: Config | None = None) -> Sess
 
     profile = getattr(args, "profile", None)
     endpoint = getattr(args, "endpoint_url", None)
+    if endpoint:
+        check_endpoint(endpoint)
     aws = AwsSession(profile=profile, region=getattr(args, "region", None), endpoint_url=endpoint)
     adapter = AwsAdapter(aws)
+    # botocore gets the URL as given; everything that names it (titles, the audit log) gets it
+    # redacted (adapter.label already is).
     origin = Origin(
-        aws.identity(), adapter.label, profile=profile, region=aws.region, endpoint=endpoint
+        aws.identity(),
+        adapter.label,
+        profile=profile,
+        region=aws.region,
+        endpoint=redact_optional(endpoint),
     )
     return Session(
         adapter,

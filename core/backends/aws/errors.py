@@ -40,6 +40,7 @@ from capcon.core.errors import (
     Throttled,
     ValidationFailed,
 )
+from capcon.core.redact import redact_text
 
 IN_USE_CODES = frozenset({"ResourceInUseException", "ResourceInUse", "ConcurrentUpdateException"})
 LIMIT_CODES = frozenset({"LimitExceededException", "LimitExceeded"})
@@ -155,9 +156,11 @@ def map_error(exc: BaseException, action: str, resource: str | None = None) -> B
             "or refresh your credentials"
         )
     if isinstance(exc, ConnectionError | ReadTimeoutError | ConnectionClosedError):
-        endpoint = _endpoint(exc)
+        # botocore quotes the URL as given, credentials and all: name it redacted.
+        endpoint = redact_text(_endpoint(exc))
         return EndpointUnreachable(
-            f"{action}{on}: endpoint {endpoint} unreachable ({type(exc).__name__}: {exc}); "
+            f"{action}{on}: endpoint {endpoint} unreachable "
+            f"({type(exc).__name__}: {redact_text(str(exc))}); "
             "check the network, --region and --endpoint-url"
         )
     if isinstance(exc, NoRegionError):
@@ -167,9 +170,8 @@ def map_error(exc: BaseException, action: str, resource: str | None = None) -> B
         )
     if isinstance(exc, ParamValidationError | ValidationError):
         return ValidationFailed(f"{action}{on}: invalid request: {exc}")
-    if isinstance(exc, BotoCoreError):
-        return BackendError(f"{action}{on} failed: {type(exc).__name__}: {exc}")
-    return BackendError(f"{action}{on} failed: {type(exc).__name__}: {exc}")
+    # Any other botocore error may quote the endpoint URL too.
+    return BackendError(f"{action}{on} failed: {type(exc).__name__}: {redact_text(str(exc))}")
 
 
 def _map_client_error(exc: ClientError, action: str, on: str) -> BackendError:

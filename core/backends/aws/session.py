@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from capcon.core.backends.aws.errors import calling, map_error
 from capcon.core.errors import BackendError, CredentialsMissing
+from capcon.core.redact import redact_url
 
 if TYPE_CHECKING:  # the stubs are for the type checker: nothing here is needed at run time
     from types_boto3_application_autoscaling.client import ApplicationAutoScalingClient
@@ -93,9 +94,10 @@ class AwsSession:
     @property
     def label(self) -> str:
         """Where requests go, for titles and the audit log: ``aws:prod/eu-west-1`` or
-        ``aws:default/us-east-1 via http://127.0.0.1:5000``."""
+        ``aws:default/us-east-1 via http://127.0.0.1:5000`` (the endpoint redacted: no user
+        info, no secret query value)."""
         base = f"aws:{self.profile or 'default'}/{self.region}"
-        return f"{base} via {self.endpoint_url}" if self.endpoint_url else base
+        return f"{base} via {redact_url(self.endpoint_url)}" if self.endpoint_url else base
 
     def dynamodb(self) -> DynamoDBClient:
         return self._client(
