@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given
@@ -86,8 +87,11 @@ def test_the_password_never_shows(
     netloc = f"{host}:{port}" if port is not None else host
     url = f"{scheme}://{user}:{password}@{netloc}{rest}"
     shown = redact_url(url)
-    assert password not in shown
-    assert f"{user}:" not in shown
+    parts = urlsplit(shown)
+    assert parts.password is None and parts.username == "***"
+    assert f"{user}:{password}" not in shown
+    if password not in f"{scheme}://{netloc}{rest}":  # (a password "1" is in host 127.0.0.1)
+        assert password not in shown
     # as botocore quotes it
     assert redact_text(f'Could not connect to "{url}"') == f'Could not connect to "{shown}"'
 
