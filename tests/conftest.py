@@ -7,6 +7,7 @@ instance metadata is disabled, and every client is pointed at the local endpoint
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,14 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
+from hypothesis import settings
 from moto.server import ThreadedMotoServer
+
+# CI runs the property tests with a fixed derivation of examples, so a landing never depends on
+# the draw; on a developer's machine they keep exploring (and print a reproducer on failure).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 REGION = "us-east-1"
 
