@@ -39,7 +39,7 @@ from capcon.core.rules import (
     decrease_budget,
     fmt_time,
 )
-from capcon.core.services.audit import AuditLog
+from capcon.core.services.audit import AuditLog, AuditLogError
 from capcon.core.services.metrics import MetricsService
 from capcon.core.services.overview import (
     KINESIS,
@@ -207,9 +207,16 @@ def hottest_shard(loads: Sequence[ShardLoad]) -> ShardLoad | None:
 
 
 def known_reshards(audit: AuditLog, stream: str, now: datetime) -> tuple[datetime, ...]:
-    """Reshards capcon itself applied to ``stream`` in the last 24 h (from the audit log)."""
+    """Reshards capcon itself applied to ``stream`` in the last 24 h (from the audit log).
+
+    A log that cannot be read (e.g. a symbolic link) gives none: the history is marked
+    incomplete anyway, and applying the change is refused while the log is unusable."""
     found: list[datetime] = []
-    for record in audit.read():
+    try:
+        records = audit.read()
+    except AuditLogError:
+        return ()
+    for record in records:
         if (
             record.get("phase") == "outcome"
             and record.get("outcome") == "applied"

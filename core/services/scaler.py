@@ -8,7 +8,10 @@ either carries it out exactly or refuses:
    able to run where it may not write (a locked-down host, a read-only home);
 2. the resource is read again: if it changed since the preview (capacity, status, shards),
    the plan is stale and refused with the difference, so the user previews again;
-3. an *intent* record is written to the audit log and forced to disk;
+3. an *intent* record is written to the audit log and forced to disk; a log that cannot be
+   written (a symbolic link, a directory, no permission, a read-only folder) refuses the
+   change before anything is read or sent — the scaler checks it can open the log for append
+   first, and a failure of the intent record itself is a refusal too;
 4. the change is sent through the backend's :class:`~capcon.core.ports.Actuator` — a table
    update or ``UpdateShardCount`` as one call, a targeted reshard as split/merge steps one at
    a time (each waits for ``ACTIVE``; a re-run skips the steps already done, so it resumes);
@@ -38,7 +41,13 @@ from capcon.core.planning.planner import ScalePlan, fingerprint
 from capcon.core.planning.requests import ShardChange
 from capcon.core.planning.reshard import ReshardPlan
 from capcon.core.ports import Backend, TableChange
-from capcon.core.services.audit import AuditLog, AuditRecord, Origin, new_change_id
+from capcon.core.services.audit import (
+    AuditLog,
+    AuditLogError,
+    AuditRecord,
+    Origin,
+    new_change_id,
+)
 
 Outcome = Literal["applied", "refused", "failed"]
 
@@ -47,6 +56,11 @@ READ_ONLY_REFUSAL = (
     "read-only session: capcon changes nothing in it and sent nothing (read-only comes from "
     "--read-only or read_only = true in config.toml)"
 )
+
+
+def audit_refusal(error: AuditLogError) -> str:
+    """Why a change is refused when its audit record cannot be written."""
+    return f"{error}; nothing was sent (capcon makes no change it cannot record)"
 
 
 class ApplyTimeout(CapconError):
@@ -144,6 +158,18 @@ class Scaler:
     def _refuse_read_only() -> ApplyResult:
         return ApplyResult("", "refused", None, None, READ_ONLY_REFUSAL)
 
+    @staticmethod
+    def _refuse_unaudited(error: AuditLogError, before: Table | Stream | None) -> ApplyResult:
+        return ApplyResult("", "refused", before, None, audit_refusal(error))
+
+    def _check_audit(self) -> ApplyResult | None:
+        """A refusal when the audit log cannot be opened for append, else ``None``."""
+        try:
+            self.audit.check_writable()
+        except AuditLogError as error:
+            return self._refuse_unaudited(error, None)
+        return None
+
     # --------------------------------------------------------------------------------------
 
     def _read(self, plan: ScalePlan) -> Table | Stream:
@@ -187,6 +213,8 @@ class Scaler:
         """
         if self._read_only:
             return self._refuse_read_only()
+        if (unaudited := self._check_audit()) is not None:
+            return unaudited
         report = progress or (lambda _p: None)
         change_id = new_change_id()
         try:
@@ -194,7 +222,10 @@ class Scaler:
         except CapconError as error:
             # the resource cannot even be read (deleted, access denied, endpoint down)
             message = f"{plan.resource} could not be read again before applying: {error}"
-            self._record(change_id, "intent", plan, details={"plan": to_jsonable(plan.change)})
+            try:
+                self._record(change_id, "intent", plan, details={"plan": to_jsonable(plan.change)})
+            except AuditLogError as audit_error:
+                return self._refuse_unaudited(audit_error, None)
             self._record(change_id, "outcome", plan, outcome="failed", error=message)
             return ApplyResult(change_id, "failed", None, None, message)
         intent = {
@@ -204,7 +235,10 @@ class Scaler:
                 "warnings": [w.message for w in plan.warnings],
             },
         }
-        self._record(change_id, "intent", plan, **intent)
+        try:
+            self._record(change_id, "intent", plan, **intent)
+        except AuditLogError as error:
+            return self._refuse_unaudited(error, current)
         if fingerprint(current) != plan.fingerprint:
             what = describe_difference(previous, current) if previous else ["state changed"]
             refusal = (
@@ -251,6 +285,8 @@ class Scaler:
         """Register/deregister the target and put/delete its policy, as planned; audited."""
         if self._read_only:
             return self._refuse_read_only()
+        if (unaudited := self._check_audit()) is not None:
+            return unaudited
         report = progress or (lambda _p: None)
         change = plan.change
         change_id = new_change_id()
@@ -265,7 +301,10 @@ class Scaler:
             },
             "details": {"change": to_jsonable(change), "warnings": warnings},
         }
-        self._record(change_id, "intent", plan, **intent)
+        try:
+            self._record(change_id, "intent", plan, **intent)
+        except AuditLogError as error:
+            return self._refuse_unaudited(error, table)
         if state_fingerprint(table, targets, policies) != plan.fingerprint:
             refusal = (
                 f"{plan.resource} or its auto scaling changed since the preview: preview again"

@@ -346,3 +346,57 @@ def test_scale_on_a_production_profile_asks_for_the_name_as_the_console_does(
     outcomes = [r.get("outcome") for r in map(json.loads, audit_file(homes).open())]
     assert outcomes[-1] == "applied"
     capsys.readouterr()
+
+
+# --- the audit file (issue 15) --------------------------------------------------------------
+
+
+def link_audit_file(homes: Path) -> Path:
+    """``capcon/audit.jsonl`` as a symbolic link to a file elsewhere; returns the target."""
+    target = homes / "elsewhere.jsonl"
+    target.write_text("precious\n", encoding="utf-8")
+    audit_file(homes).parent.mkdir(parents=True)
+    audit_file(homes).symlink_to(target)
+    return target
+
+
+@pytest.mark.parametrize("command", sorted(MUTATIONS))
+def test_a_symlinked_audit_log_refuses_every_change_before_sending(
+    command: str, homes: Path, sessions: list[Session], capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = link_audit_file(homes)
+    code = main(["--sim", *MUTATIONS[command]])
+    out, err = capsys.readouterr()
+    assert code == 1, (out, err)
+    assert str(audit_file(homes)) in err and "symbolic link" in err
+    assert "Traceback" not in err and "sending" not in out
+    assert target.read_text(encoding="utf-8") == "precious\n"
+    assert audit_file(homes).is_symlink()
+    (session,) = sessions
+    fresh = open_session(parse_args(["--sim"]))
+    assert state(session) == state(fresh)
+
+
+def test_an_audit_log_readable_by_others_is_set_to_0600_and_said_once(
+    homes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    audit_file(homes).parent.mkdir(parents=True)
+    audit_file(homes).write_text("", encoding="utf-8")
+    audit_file(homes).chmod(0o644)
+    assert main(["--sim", *MUTATIONS["scale"]]) == 0
+    out, err = capsys.readouterr()
+    assert audit_file(homes).stat().st_mode & 0o777 == 0o600
+    assert err.count("0644") == 1 and str(audit_file(homes)) in err
+    assert "applied" in out
+
+
+def test_capcon_audit_never_follows_a_symlink(
+    homes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit"]) == 0  # a missing log reads as empty
+    assert "no changes recorded yet" in capsys.readouterr().out
+    link_audit_file(homes)
+    code = main(["audit", "--json"])
+    out, err = capsys.readouterr()
+    assert code != 0 and "precious" not in out
+    assert "symbolic link" in err and "Traceback" not in err

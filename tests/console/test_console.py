@@ -397,6 +397,54 @@ async def test_scale_table_previews_applies_audits_and_shows_updating(tmp_path: 
         assert "applied" in [str(v) for v in table.get_row_at(1)]
 
 
+async def test_a_symlinked_audit_log_refuses_the_change_with_a_notification(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("precious\n")
+    (tmp_path / "audit.jsonl").symlink_to(target)
+    app, acc = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        modal = await open_scale(app, pilot, "audit-log")
+        await type_into(pilot, modal.query_one("#wcu", Input), "800")
+        await pilot.click("#apply")
+        await settle(app, pilot)
+        assert write_units(acc, "audit-log") == 1000  # nothing was sent
+        errors = notifications(app, "error")
+        assert any(
+            "symbolic link" in n and str(tmp_path / "audit.jsonl") in n and "refused" in n
+            for n in errors
+        ), errors
+        assert target.read_text() == "precious\n"
+
+        app.action_audit()  # the audit screen does not follow it either, and says so
+        await pilot.pause()
+        audit_screen = app.screen
+        assert isinstance(audit_screen, AuditScreen)
+        assert audit_screen.query_one(DataTable).row_count == 0
+        assert "symbolic link" in plain(audit_screen.query_one("#audit-title", Static))
+
+
+async def test_an_audit_log_readable_by_others_is_fixed_with_a_notification(
+    tmp_path: Path,
+) -> None:
+    audit_path = tmp_path / "audit.jsonl"
+    audit_path.write_text("")
+    audit_path.chmod(0o644)
+    app, acc = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        modal = await open_scale(app, pilot, "audit-log")
+        await type_into(pilot, modal.query_one("#wcu", Input), "800")
+        await pilot.click("#apply")
+        await settle(app, pilot)
+        assert write_units(acc, "audit-log") == 800
+        assert audit_path.stat().st_mode & 0o777 == 0o600
+        said = [n for n in notifications(app, "warning") if "0644" in n]
+        assert len(said) == 1 and "0600" in said[0]
+
+
 async def test_refused_change_shows_the_reason_and_applies_nothing(tmp_path: Path) -> None:
     app, acc = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -115,9 +115,11 @@ async def test_error_opening_the_scale_modal_on_the_ui_thread_is_notified(
 # --------------------------------------------------------------------------------------------
 
 
-async def test_audit_log_that_cannot_be_written_fails_the_apply_visibly(tmp_path: Path) -> None:
+async def test_audit_log_that_cannot_be_written_refuses_the_apply_visibly(tmp_path: Path) -> None:
+    """A directory where the log should be: the scaler refuses before sending (a clear
+    notification naming the path and the reason), not a worker failure with a traceback."""
     audit_path = tmp_path / "audit.jsonl"
-    audit_path.mkdir()  # a directory where the log should be: writing it is an OSError
+    audit_path.mkdir()
     app, acc = make_app(audit_path)
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
@@ -133,11 +135,13 @@ async def test_audit_log_that_cannot_be_written_fails_the_apply_visibly(tmp_path
         await settle(app, pilot)
 
         assert app.is_running and app.screen is main
-        [failure] = failures(app)
-        assert failure.title == "apply audit-log failed"
-        assert shown(failure).startswith("IsADirectoryError: ")
-        assert str(audit_path) in shown(failure)
-        # the intent record could not be written, so nothing was sent
+        assert failures(app) == []  # no worker failed
+        [refusal] = [n for n in app._notifications if n.severity == "error"]
+        text = shown(refusal)
+        assert text.startswith("refused: ")
+        assert str(audit_path) in text and "it is a directory" in text
+        assert "nothing was sent" in text
+        # the log could not be opened for append, so nothing was sent
         assert write_units(acc, "audit-log") == 1000
 
 

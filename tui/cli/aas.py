@@ -4,6 +4,7 @@ with the same preview / confirm / audit flow as ``scale``."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from capcon.core.jsonable import to_jsonable
 from capcon.core.model import Table
@@ -22,6 +23,7 @@ from capcon.tui.cli.output import (
     emit_plan,
     print_json,
     refuse_if_read_only,
+    show_notices,
 )
 from capcon.tui.errors import UsageError
 
@@ -93,10 +95,13 @@ def run(args: argparse.Namespace, session: Session) -> int:
         print("not applied: nothing was changed")
         return EXIT_REFUSED
     outcome = session.scaler().apply_autoscaling(result)
+    show_notices(session.audit.take_notices())
     if args.json:
         print_json(
             {"outcome": outcome.outcome, "change_id": outcome.change_id, "error": outcome.error}
         )
+    elif not outcome.change_id:  # refused before anything was recorded (the audit log)
+        print(f"capcon: {outcome.outcome}: {result.summary} — {outcome.error}", file=sys.stderr)
     else:
         print(
             f"{outcome.outcome}: {result.summary}"

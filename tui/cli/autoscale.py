@@ -4,12 +4,20 @@ every decision; applied decisions go through the session's scaler and the audit 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from capcon.core.jsonable import to_jsonable
 from capcon.core.ports import resource_id
+from capcon.core.services.audit import AuditLogError
 from capcon.core.services.overview import auto_scaling_by_resource
 from capcon.tui.bootstrap import Session
-from capcon.tui.cli.output import EXIT_OK, print_json, refuse_if_read_only
+from capcon.tui.cli.output import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    print_json,
+    refuse_if_read_only,
+    show_notices,
+)
 from capcon.tui.errors import UsageError
 
 
@@ -30,6 +38,14 @@ def run(args: argparse.Namespace, session: Session) -> int:
     backend = session.backend
     if args.apply:
         refuse_if_read_only(session.read_only, "the engine can only run as a dry run")
+        try:  # the scaler would refuse every decision: say it once, before anything runs
+            session.audit.check_writable()
+        except AuditLogError as error:
+            from capcon.core.services.scaler import audit_refusal
+
+            print(f"capcon: autoscale --apply refused: {audit_refusal(error)}", file=sys.stderr)
+            return EXIT_REFUSED
+        show_notices(session.audit.take_notices())
     names = list(args.table or [])
     known = set(backend.list_tables())
     unknown = [n for n in names if n not in known]
@@ -76,4 +92,5 @@ def run(args: argparse.Namespace, session: Session) -> int:
             print(decision.line, flush=True)
 
     run_rounds(engine, args.minutes, session.wait, report)
+    show_notices(session.audit.take_notices())
     return EXIT_OK

@@ -74,6 +74,12 @@ def refuse_if_read_only(read_only: bool, what: str) -> None:
         )
 
 
+def show_notices(notices: list[str]) -> None:
+    """What capcon fixed on its own (e.g. the audit log's mode), once each, on stderr."""
+    for note in notices:
+        print(f"capcon: {note}", file=sys.stderr)
+
+
 def backend_error_exit(error: CapconError) -> int:
     print(f"capcon: {type(error).__name__}: {error}", file=sys.stderr)
     return EXIT_BACKEND

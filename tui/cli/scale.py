@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from capcon.core.config.settings import is_production
 from capcon.core.jsonable import to_jsonable
@@ -17,6 +18,7 @@ from capcon.tui.cli.output import (
     print_json,
     refuse_if_read_only,
     require_terminal,
+    show_notices,
 )
 from capcon.tui.cli.plan import live_plan
 from capcon.tui.errors import UsageError
@@ -64,6 +66,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
             print(f"  [{progress.fraction:4.0%}] {progress.message}", flush=True)
 
     outcome = session.scaler(poll_seconds=5.0).apply(result, progress=report, previous=resource)
+    show_notices(session.audit.take_notices())
     if args.json:
         print_json(
             {
@@ -77,9 +80,12 @@ def run(args: argparse.Namespace, session: Session) -> int:
         )
     else:
         word = {"applied": "applied", "refused": "refused", "failed": "FAILED"}[outcome.outcome]
-        print(
-            f"{word}: {result.summary}"
-            + (f" — {outcome.error}" if outcome.error else "")
-            + f" (audit id {outcome.change_id}, log {session.audit.path})"
-        )
+        if not outcome.change_id:  # refused before anything was recorded (the audit log)
+            print(f"capcon: {word}: {result.summary} — {outcome.error}", file=sys.stderr)
+        else:
+            print(
+                f"{word}: {result.summary}"
+                + (f" — {outcome.error}" if outcome.error else "")
+                + f" (audit id {outcome.change_id}, log {session.audit.path})"
+            )
     return EXIT_OK if outcome.outcome == "applied" else EXIT_REFUSED

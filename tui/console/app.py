@@ -817,11 +817,21 @@ class CapconApp(App[None]):
         except CapconError as error:
             self.post_message(self.ApplyDone(f"{plan.summary}: {error}", False))
             return
+        finally:
+            self._show_audit_notices()
         if result.outcome == "applied":
             self.post_message(self.ApplyDone(f"applied: {plan.summary}", True))
         else:
             self.post_message(
                 self.ApplyDone(f"{result.outcome}: {plan.summary} — {result.error}", False)
+            )
+
+    def _show_audit_notices(self) -> None:
+        """What the audit log fixed on its own (its mode), once, as notifications (from a
+        worker thread)."""
+        for note in self.audit.take_notices():
+            self.call_from_thread(
+                self.notify, markup_safe(note), title="audit log", severity="warning", timeout=10
             )
 
     def _scaler(self) -> Scaler:
@@ -865,6 +875,8 @@ class CapconApp(App[None]):
         except CapconError as error:
             self.post_message(self.ApplyDone(f"{plan.summary}: {error}", False))
             return
+        finally:
+            self._show_audit_notices()
         if result.outcome == "applied":
             self.post_message(self.ApplyDone(f"applied: {plan.summary}", True))
         else:

@@ -10,7 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from capcon.core.services.audit import AuditLog
+from capcon.core.services.audit import AuditLog, AuditLogError
+from capcon.tui.console.failures import markup_safe
 from capcon.tui.text import AUDIT_COLUMNS, audit_cells
 
 
@@ -26,7 +27,7 @@ class AuditScreen(Screen[None]):
         self.audit = audit
 
     def compose(self) -> ComposeResult:
-        yield Static(f"[b]Audit log[/b] · {self.audit.path}", id="audit-title")
+        yield Static(f"[b]Audit log[/b] · {markup_safe(str(self.audit.path))}", id="audit-title")
         yield DataTable(id="audit", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -34,12 +35,20 @@ class AuditScreen(Screen[None]):
         table = self.query_one(DataTable)
         for column in AUDIT_COLUMNS:
             table.add_column(column, key=column)
-        records = self.audit.read(500)
+        try:
+            records = self.audit.read(500)
+        except AuditLogError as error:  # e.g. a symbolic link: never followed
+            self.query_one("#audit-title", Static).update(
+                f"[b]Audit log[/b] · {markup_safe(str(error))}"
+            )
+            self.notify(markup_safe(str(error)), title="audit log", severity="error", timeout=10)
+            table.focus()
+            return
         for number, record in enumerate(records):
             table.add_row(*(Text(cell) for cell in audit_cells(record)), key=str(number))
         if not records:
             self.query_one("#audit-title", Static).update(
-                f"[b]Audit log[/b] · {self.audit.path} · no changes recorded yet"
+                f"[b]Audit log[/b] · {markup_safe(str(self.audit.path))} · no changes recorded yet"
             )
         else:
             table.move_cursor(row=len(records) - 1)
