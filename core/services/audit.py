@@ -24,11 +24,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from capcon.core.config.paths import audit_path
 from capcon.core.errors import CapconError
 from capcon.core.jsonable import to_jsonable
+from capcon.core.redact import redact_optional
 
 Phase = Literal["intent", "progress", "outcome"]
 
@@ -59,14 +59,9 @@ def _reason(error: OSError) -> str:
 
 
 def redact_endpoint(url: str | None) -> str | None:
-    """An endpoint URL without any ``user:password@`` part."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    """An endpoint URL as the audit log keeps it: :func:`capcon.core.redact.redact_optional`
+    (no user info, no secret query values; the one redaction capcon has)."""
+    return redact_optional(url)
 
 
 @dataclass(frozen=True, slots=True)

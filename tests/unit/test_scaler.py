@@ -204,8 +204,9 @@ def test_plan_refusal_is_never_applied() -> None:
 
 def test_endpoint_credentials_are_never_logged(log: AuditLog) -> None:
     assert redact_endpoint("https://user:secret@example.com:4566/path?x=1") == (
-        "https://example.com:4566/path"
+        "https://***@example.com:4566/path?x=1"
     )
+    assert redact_endpoint("http://h:1/?X-Amz-Signature=abc") == "http://h:1/?X-Amz-Signature=***"
     acc = account()
     origin = Origin("arn:aws:iam::1:user/x", "aws", endpoint="http://k:s@127.0.0.1:5000")
     sc = Scaler(acc, log, origin, wait=lambda s: acc.advance(int(s)))
