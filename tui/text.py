@@ -1,12 +1,16 @@
 """The words and numbers both UIs show for a row of the overview and a record of the audit
 log, written once: ``capcon ls`` and ``capcon audit`` print them, the console's list and
-audit screen paint them.  Plain strings; each UI adds its own styles (and escapes them).
+audit screen paint them.  Plain strings; each UI adds its own styles (and escapes them with
+:func:`markup_safe`, the one way text from outside is made safe for a terminal).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+
+from rich.markup import escape
 
 from capcon.core.services.overview import Row
 
@@ -80,3 +84,23 @@ def audit_cells(record: Mapping[str, Any]) -> tuple[str, ...]:
         str(record.get("summary", "")),
         outcome,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Text from outside (AWS, files, the audit log, the user) made safe for a terminal: the CLI and
+# the console both escape through these two.
+# --------------------------------------------------------------------------------------------
+
+#: C0 and C1 control characters and DEL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_WHITESPACE = frozenset("\t\n\r\v\f")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (line breaks and tabs become spaces)."""
+    return _CONTROL.sub(lambda m: " " if m.group() in _WHITESPACE else "", text)
+
+
+def markup_safe(text: str) -> str:
+    """``text`` as literal content for a markup string (a notification's message)."""
+    return escape(printable(text))

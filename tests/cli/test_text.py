@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.text import Text
 from textual.widgets import DataTable
 
 from capcon.core.model import Throughput
@@ -21,6 +22,8 @@ from capcon.tui.text import (
     audit_cells,
     capacity_text,
     cost_text,
+    markup_safe,
+    printable,
     throttled_text,
     use_text,
     util_text,
@@ -110,3 +113,13 @@ async def test_console_audit_screen_shows_the_same_cells(tmp_path: Path) -> None
         table = screen.query_one(DataTable)
         assert [str(c.label) for c in table.columns.values()] == list(AUDIT_COLUMNS)
         assert tuple(str(cell) for cell in table.get_row_at(0)) == audit_cells(RECORD)
+
+
+def test_text_from_outside_is_neither_markup_nor_control_codes() -> None:
+    """The one escaping path the CLI and the console share: Rich markup is escaped, ESC/OSC/
+    BEL/C1 are dropped, line breaks become spaces."""
+    hostile = "t[/]\x1b]0;pwned\x07[@click=app.quit]x\x9b31m\nend"
+    safe = markup_safe(hostile)
+    assert not any(ch in safe for ch in "\x1b\x07\x9b\n")
+    assert Text.from_markup(safe).plain == printable(hostile)
+    assert printable(hostile) == "t[/]]0;pwned[@click=app.quit]x31m end"

@@ -22,10 +22,11 @@ from textual.widgets import Input
 from capcon.core.backends.sim.account import SimAccount
 from capcon.core.ports import MetricQuery, MetricSeries, RequestCounter
 from capcon.tui.console.app import CapconApp
-from capcon.tui.console.failures import error_text, markup_safe, printable
+from capcon.tui.console.failures import error_text
 from capcon.tui.console.modals.scale import ScaleModal
 from capcon.tui.console.screens.detail import DetailScreen
 from capcon.tui.console.testing import demo_console, settle
+from capcon.tui.text import markup_safe, printable
 
 NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 SIZE = (160, 50)

@@ -21,8 +21,9 @@ def run(args: argparse.Namespace, session: Session) -> int:
 
 def print_document(doc: dict[str, Any], name: str) -> None:
     """The document as text (every value from the backend escaped)."""
-    from rich.markup import escape
     from rich.pretty import Pretty
+
+    from capcon.tui.text import markup_safe as escape
 
     out = console()
     out.print(f"[b]{doc['kind']} {escape(name)}[/b] · {escape(doc['backend'])} · {doc['at']}")

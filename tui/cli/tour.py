@@ -92,12 +92,12 @@ def scenes() -> list[Scene]:
 def run_demo(args: argparse.Namespace) -> int:
     """Print every scene's plan or refusal (rich panels, or one JSON list with --json)."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.rule import Rule
 
     from capcon.tui.bootstrap import load_books, user_config
     from capcon.tui.cli.plan import load_resource
     from capcon.tui.render import render_plan, render_refusal
+    from capcon.tui.text import markup_safe as escape
 
     now = args.now or DEMO_NOW
     books = load_books(args, getattr(args, "region", None) or "us-east-1", user_config())

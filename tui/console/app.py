@@ -49,11 +49,19 @@ from capcon.core.services.metrics import MetricsService
 from capcon.core.services.overview import AutoScalingState, Row
 from capcon.core.services.scaler import Scaler
 from capcon.tui.console.backend import locked
-from capcon.tui.console.failures import error_text, markup_safe, printable
+from capcon.tui.console.failures import error_text
 from capcon.tui.console.pace import AwsPace, Pace, SimulatedPace
 from capcon.tui.console.widgets.resource_list import Column, ResourceList
 from capcon.tui.console.widgets.spark import SparkColours, sparkline
-from capcon.tui.text import capacity_text, cost_text, partitions_text, throttled_text, util_text
+from capcon.tui.text import (
+    capacity_text,
+    cost_text,
+    markup_safe,
+    partitions_text,
+    printable,
+    throttled_text,
+    util_text,
+)
 
 SORTS: tuple[tuple[str, str], ...] = (
     ("name", "name"),

@@ -7,23 +7,7 @@ Notifications render their message as markup, so it is escaped; titles are plain
 
 from __future__ import annotations
 
-import re
-
-from rich.markup import escape
-
-#: C0 and C1 control characters and DEL.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_WHITESPACE = frozenset("\t\n\r\v\f")
-
-
-def printable(text: str) -> str:
-    """``text`` without control characters (line breaks and tabs become spaces)."""
-    return _CONTROL.sub(lambda m: " " if m.group() in _WHITESPACE else "", text)
-
-
-def markup_safe(text: str) -> str:
-    """``text`` as literal content for a markup string (a notification's message)."""
-    return escape(printable(text))
+from capcon.tui.text import printable
 
 
 def error_text(error: BaseException | None) -> str:

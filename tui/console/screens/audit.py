@@ -11,8 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from capcon.core.services.audit import AuditLog, AuditLogError
-from capcon.tui.console.failures import markup_safe
-from capcon.tui.text import AUDIT_COLUMNS, audit_cells
+from capcon.tui.text import AUDIT_COLUMNS, audit_cells, markup_safe
 
 
 class AuditScreen(Screen[None]):
