@@ -30,7 +30,15 @@ class CapconError(Exception):
 
 
 class BackendError(CapconError):
-    """A request the backend refused or could not serve."""
+    """A request the backend refused or could not serve.
+
+    ``maybe_sent`` is true when the request may have reached the service and been carried
+    out although no answer came back (a read timeout, a connection closed mid-answer, a 5xx):
+    a mutation that fails so is *unknown*, never failed, and is not sent again before the
+    resource has been read.
+    """
+
+    maybe_sent: bool = False
 
 
 class ResourceInUse(BackendError):

@@ -936,6 +936,9 @@ def test_each_request_is_the_action_named_around_it_and_every_action_is_used(
         session.autoscaling(),
         session.autoscaling(max_attempts=2),
         session.sts(),
+        adapter.dynamodb_once,
+        adapter.kinesis_once,
+        adapter.autoscaling_once,
     ):
         client.meta.events.register("before-call", sent)
 
@@ -996,7 +999,7 @@ CHANGE = TableChange(table=Throughput(10, 10))
 def test_update_table_errors_are_typed(
     offline: AwsAdapter, code: str, error: type[BackendError], words: str
 ) -> None:
-    with Stubber(offline.dynamodb) as stub:
+    with Stubber(offline.dynamodb_once) as stub:
         stub.add_client_error(
             "update_table",
             service_error_code=code,
@@ -1065,7 +1068,7 @@ def test_stream_and_auto_scaling_errors_are_typed(
             ScalingPolicy("p", "table/t", TABLE_WRITE)
         ),
     }
-    clients = {"kinesis": offline.kinesis, "application-autoscaling": offline.autoscaling}
+    clients = {"kinesis": offline.kinesis_once, "application-autoscaling": offline.autoscaling_once}
     with Stubber(clients[client]) as stub:
         stub.add_client_error(method, service_error_code=code, service_message="no")
         with pytest.raises(error, match=action):
@@ -1073,7 +1076,7 @@ def test_stream_and_auto_scaling_errors_are_typed(
 
 
 def test_split_shard_sends_the_hash_key_as_a_decimal_string(offline: AwsAdapter) -> None:
-    with Stubber(offline.kinesis) as stub:
+    with Stubber(offline.kinesis_once) as stub:
         stub.add_response(
             "split_shard",
             {},

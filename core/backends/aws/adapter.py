@@ -285,6 +285,22 @@ class AwsAdapter:
     def autoscaling(self) -> ApplicationAutoScalingClient:
         return self.session.autoscaling()
 
+    # Mutations are sent once: botocore's retries would resend a request whose answer was
+    # lost (a read timeout, a reset) although it may have been carried out.  The scaler
+    # decides what happens next, after reading the resource (``BackendError.maybe_sent``).
+
+    @property
+    def dynamodb_once(self) -> DynamoDBClient:
+        return self.session.dynamodb(max_attempts=1)
+
+    @property
+    def kinesis_once(self) -> KinesisClient:
+        return self.session.kinesis(max_attempts=1)
+
+    @property
+    def autoscaling_once(self) -> ApplicationAutoScalingClient:
+        return self.session.autoscaling(max_attempts=1)
+
     # --- clock -------------------------------------------------------------------------------
 
     def now(self) -> datetime:
@@ -472,19 +488,19 @@ class AwsAdapter:
         """``UpdateTable`` and the table as described right after."""
         request = self.table_request(name, change)
         with calling("dynamodb:UpdateTable", f"table {name}"):
-            self.dynamodb.update_table(**request)
+            self.dynamodb_once.update_table(**request)
         return self.describe_table(name)
 
     def update_shard_count(self, name: str, target: int) -> Stream:
         with calling("kinesis:UpdateShardCount", f"stream {name}"):
-            self.kinesis.update_shard_count(
+            self.kinesis_once.update_shard_count(
                 StreamName=name, TargetShardCount=target, ScalingType="UNIFORM_SCALING"
             )
         return self.describe_stream(name)
 
     def split_shard(self, name: str, shard_id: str, new_starting_hash_key: int) -> None:
         with calling("kinesis:SplitShard", f"stream {name}"):
-            self.kinesis.split_shard(
+            self.kinesis_once.split_shard(
                 StreamName=name,
                 ShardToSplit=shard_id,
                 NewStartingHashKey=str(new_starting_hash_key),
@@ -492,7 +508,7 @@ class AwsAdapter:
 
     def merge_shards(self, name: str, shard_id: str, adjacent_shard_id: str) -> None:
         with calling("kinesis:MergeShards", f"stream {name}"):
-            self.kinesis.merge_shards(
+            self.kinesis_once.merge_shards(
                 StreamName=name, ShardToMerge=shard_id, AdjacentShardToMerge=adjacent_shard_id
             )
 
@@ -507,7 +523,7 @@ class AwsAdapter:
             "ON_DEMAND" if StreamMode(mode) is StreamMode.ON_DEMAND else "PROVISIONED"
         )
         with calling("kinesis:UpdateStreamMode", f"stream {name}"):
-            self.kinesis.update_stream_mode(
+            self.kinesis_once.update_stream_mode(
                 StreamARN=arn, StreamModeDetails={"StreamMode": aws_mode}
             )
 
@@ -594,7 +610,7 @@ class AwsAdapter:
     def register_scalable_target(self, target: ScalableTarget) -> None:
         suspended = bool(target.suspended)
         with calling("application-autoscaling:RegisterScalableTarget", target.resource_id):
-            self.autoscaling.register_scalable_target(
+            self.autoscaling_once.register_scalable_target(
                 ServiceNamespace=NAMESPACE,
                 ResourceId=target.resource_id,
                 ScalableDimension=_dimension(target.dimension),
@@ -609,7 +625,7 @@ class AwsAdapter:
 
     def deregister_scalable_target(self, resource_id: str, dimension: str) -> None:
         with calling("application-autoscaling:DeregisterScalableTarget", resource_id):
-            self.autoscaling.deregister_scalable_target(
+            self.autoscaling_once.deregister_scalable_target(
                 ServiceNamespace=NAMESPACE,
                 ResourceId=resource_id,
                 ScalableDimension=_dimension(dimension),
@@ -627,7 +643,7 @@ class AwsAdapter:
             READ_UTILIZATION if "ReadCapacityUnits" in policy.dimension else WRITE_UTILIZATION
         )
         with calling("application-autoscaling:PutScalingPolicy", policy.resource_id):
-            self.autoscaling.put_scaling_policy(
+            self.autoscaling_once.put_scaling_policy(
                 PolicyName=policy.name,
                 ServiceNamespace=NAMESPACE,
                 ResourceId=policy.resource_id,
@@ -644,7 +660,7 @@ class AwsAdapter:
 
     def delete_scaling_policy(self, name: str, resource_id: str, dimension: str) -> None:
         with calling("application-autoscaling:DeleteScalingPolicy", resource_id):
-            self.autoscaling.delete_scaling_policy(
+            self.autoscaling_once.delete_scaling_policy(
                 PolicyName=name,
                 ServiceNamespace=NAMESPACE,
                 ResourceId=resource_id,

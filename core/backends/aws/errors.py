@@ -13,16 +13,17 @@ from typing import Any
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionClosedError,
     ConnectionError,
+    ConnectTimeoutError,
     CredentialRetrievalError,
+    EndpointConnectionError,
+    HTTPClientError,
     NoAuthTokenError,
     NoCredentialsError,
     NoRegionError,
     ParamValidationError,
     PartialCredentialsError,
     ProfileNotFound,
-    ReadTimeoutError,
     SSOError,
     TokenRetrievalError,
     ValidationError,
@@ -155,14 +156,18 @@ def map_error(exc: BaseException, action: str, resource: str | None = None) -> B
             f"AWS credentials could not be loaded or have expired ({exc}): run aws sso login "
             "or refresh your credentials"
         )
-    if isinstance(exc, ConnectionError | ReadTimeoutError | ConnectionClosedError):
+    if isinstance(exc, ConnectionError | HTTPClientError):
         # botocore quotes the URL as given, credentials and all: name it redacted.
         endpoint = redact_text(_endpoint(exc))
-        return EndpointUnreachable(
+        unreachable = EndpointUnreachable(
             f"{action}{on}: endpoint {endpoint} unreachable "
             f"({type(exc).__name__}: {redact_text(str(exc))}); "
             "check the network, --region and --endpoint-url"
         )
+        # a connection never made sent nothing; a read timeout or a connection closed
+        # mid-answer may have been carried out
+        unreachable.maybe_sent = not isinstance(exc, EndpointConnectionError | ConnectTimeoutError)
+        return unreachable
     if isinstance(exc, NoRegionError):
         return BackendError(
             "no AWS region set: pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or set "
@@ -227,7 +232,10 @@ def _map_client_error(exc: ClientError, action: str, on: str) -> BackendError:
         )
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     detail = said or f"HTTP {status}"
-    return _tagged(BackendError(f"{action}{on} failed ({detail})"), code or None)
+    failed = _tagged(BackendError(f"{action}{on} failed ({detail})"), code or None)
+    # a server error may come after the change was made
+    failed.maybe_sent = not isinstance(status, int) or status >= 500
+    return failed
 
 
 @contextmanager

@@ -99,28 +99,28 @@ class AwsSession:
         base = f"aws:{self.profile or 'default'}/{self.region}"
         return f"{base} via {redact_url(self.endpoint_url)}" if self.endpoint_url else base
 
-    def dynamodb(self) -> DynamoDBClient:
+    def dynamodb(self, *, max_attempts: int | None = None) -> DynamoDBClient:
         return self._client(
             "dynamodb",
-            None,
+            max_attempts,
             lambda config: self._boto.client(
                 "dynamodb", endpoint_url=self.endpoint_url, config=config
             ),
         )
 
-    def kinesis(self) -> KinesisClient:
+    def kinesis(self, *, max_attempts: int | None = None) -> KinesisClient:
         return self._client(
             "kinesis",
-            None,
+            max_attempts,
             lambda config: self._boto.client(
                 "kinesis", endpoint_url=self.endpoint_url, config=config
             ),
         )
 
-    def cloudwatch(self) -> CloudWatchClient:
+    def cloudwatch(self, *, max_attempts: int | None = None) -> CloudWatchClient:
         return self._client(
             "cloudwatch",
-            None,
+            max_attempts,
             lambda config: self._boto.client(
                 "cloudwatch", endpoint_url=self.endpoint_url, config=config
             ),
@@ -137,10 +137,10 @@ class AwsSession:
             ),
         )
 
-    def sts(self) -> STSClient:
+    def sts(self, *, max_attempts: int | None = None) -> STSClient:
         return self._client(
             "sts",
-            None,
+            max_attempts,
             lambda config: self._boto.client("sts", endpoint_url=self.endpoint_url, config=config),
         )
 
