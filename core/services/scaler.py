@@ -25,10 +25,12 @@ sleep against AWS, advancing the clock of the simulated account).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
-from capcon.core.errors import BackendError, CapconError
+from capcon.core.errors import BackendError, CapconError, ResourceInUse, Throttled
 from capcon.core.jsonable import to_jsonable
 from capcon.core.model import HashRange, Stream, Table
 from capcon.core.planning.autoscaling import (
@@ -48,8 +50,20 @@ from capcon.core.services.audit import (
     Origin,
     new_change_id,
 )
+from capcon.core.services.interrupts import Interrupted, critical, signal_name
+from capcon.core.services.locks import ResourceBusy, ResourceLocks
 
-Outcome = Literal["applied", "refused", "failed"]
+Outcome = Literal["applied", "refused", "failed", "partial", "unknown", "interrupted"]
+"""How a change ended: ``applied``; ``refused`` (by capcon: stale, busy, a rule); ``failed``
+(nothing changed: AWS rejected it, or the resource was read back unchanged); ``partial`` (some
+steps of several were done); ``unknown`` (sent, the result not confirmed: an answer lost, a
+timeout); ``interrupted`` (a signal ended the command)."""
+
+#: How often one mutation is sent at most (after a throttle, or a lost answer and a read
+#: showing the resource unchanged).
+SEND_ATTEMPTS = 3
+#: Failed reads in a row that end the wait for ``ACTIVE`` (the outcome is then unknown).
+FOLLOW_READ_FAILURES = 3
 
 #: Why a read-only scaler refuses (the same words for every kind of change).
 READ_ONLY_REFUSAL = (
@@ -148,6 +162,8 @@ class Scaler:
         self._read_only = read_only
         self.poll_seconds = poll_seconds
         self.timeout_seconds = timeout_seconds
+        scope = "\n".join((origin.backend, origin.region or "", origin.endpoint or ""))
+        self.locks = ResourceLocks(audit.path.parent / "locks", scope)
 
     @property
     def read_only(self) -> bool:
@@ -184,18 +200,18 @@ class Scaler:
         plan: ScalePlan | AutoScalingPlan,
         **values: Any,
     ) -> None:
-        self.audit.write(
-            AuditRecord(
-                change_id=change_id,
-                phase=phase,
-                at=self.backend.now(),
-                origin=self.origin,
-                resource=plan.resource,
-                kind=plan.kind,
-                summary=plan.summary,
-                **values,
-            )
+        record = AuditRecord(
+            change_id=change_id,
+            phase=phase,
+            at=self.backend.now(),
+            origin=self.origin,
+            resource=plan.resource,
+            kind=plan.kind,
+            summary=plan.summary,
+            **values,
         )
+        with critical():  # a signal waits for the whole line
+            self.audit.write(record)
 
     def apply(
         self,
@@ -204,12 +220,14 @@ class Scaler:
         progress: Callable[[Progress], None] | None = None,
         previous: Table | Stream | None = None,
     ) -> ApplyResult:
-        """Carry out ``plan`` or refuse; leaves an intent and an outcome record (except a
+        """Carry out ``plan`` or refuse; leaves one intent and one outcome record (except a
         read-only refusal, which happens before anything is read, sent or written).
 
         Refusals and failures are returned (``outcome`` and ``error``), not raised, so every
         caller handles them the same way.  ``previous`` is the state the plan was made from,
-        when the caller has it, to show what changed.
+        when the caller has it, to show what changed.  ``KeyboardInterrupt`` and
+        :class:`~capcon.core.services.interrupts.Interrupted` are recorded (``interrupted``)
+        and raised again.
         """
         if self._read_only:
             return self._refuse_read_only()
@@ -218,63 +236,163 @@ class Scaler:
         report = progress or (lambda _p: None)
         change_id = new_change_id()
         try:
+            lock = self.locks.acquire(plan.kind, plan.resource, change_id)
+        except ResourceBusy as busy:
+            return self._refuse_busy(change_id, plan, busy)
+        with lock:
+            return self._apply_locked(plan, change_id, report, previous)
+
+    def _refuse_busy(
+        self, change_id: str, plan: ScalePlan | AutoScalingPlan, busy: ResourceBusy
+    ) -> ApplyResult:
+        try:
+            self._record(change_id, "intent", plan, details={"plan": to_jsonable(plan.change)})
+            self._record(change_id, "outcome", plan, outcome="refused", error=str(busy))
+        except AuditLogError as error:
+            return self._refuse_unaudited(error, None)
+        return ApplyResult(change_id, "refused", None, None, str(busy))
+
+    def _apply_locked(
+        self,
+        plan: ScalePlan,
+        change_id: str,
+        report: Callable[[Progress], None],
+        previous: Table | Stream | None,
+    ) -> ApplyResult:
+        try:
             current = self._read(plan)
         except CapconError as error:
             # the resource cannot even be read (deleted, access denied, endpoint down)
             message = f"{plan.resource} could not be read again before applying: {error}"
             try:
                 self._record(change_id, "intent", plan, details={"plan": to_jsonable(plan.change)})
+                self._record(change_id, "outcome", plan, outcome="failed", error=message)
             except AuditLogError as audit_error:
                 return self._refuse_unaudited(audit_error, None)
-            self._record(change_id, "outcome", plan, outcome="failed", error=message)
             return ApplyResult(change_id, "failed", None, None, message)
         intent = {
             "before": _state(current),
             "details": {
                 "plan": to_jsonable(plan.change),
                 "warnings": [w.message for w in plan.warnings],
+                "expect": _expected(plan, current),
             },
         }
+        stage = _Stage()
         try:
-            self._record(change_id, "intent", plan, **intent)
-        except AuditLogError as error:
-            return self._refuse_unaudited(error, current)
-        if fingerprint(current) != plan.fingerprint:
-            what = describe_difference(previous, current) if previous else ["state changed"]
-            refusal = (
-                f"{plan.resource} changed since the preview ({'; '.join(what)}): "
-                "preview the change again"
-            )
-            self._record(
-                change_id, "outcome", plan, before=_state(current), outcome="refused", error=refusal
-            )
-            return ApplyResult(change_id, "refused", current, None, refusal)
+            try:
+                self._record(change_id, "intent", plan, **intent)
+            except AuditLogError as error:
+                return self._refuse_unaudited(error, current)
+            stage.recorded = True
+            if fingerprint(current) != plan.fingerprint:
+                what = describe_difference(previous, current) if previous else ["state changed"]
+                refusal = (
+                    f"{plan.resource} changed since the preview ({'; '.join(what)}): "
+                    "preview the change again"
+                )
+                return self._close(change_id, plan, "refused", current, current, refusal)
+            try:
+                if isinstance(plan.change, TableChange):
+                    after = self._apply_table(plan, plan.change, current, report, stage)
+                elif isinstance(plan.change, ShardChange) and plan.change.strategy == "uniform":
+                    after = self._apply_uniform(plan, plan.change, current, report, stage)
+                else:
+                    after = self._apply_targeted(plan, change_id, report, stage)
+            except CapconError as error:
+                return self._close_failure(change_id, plan, current, stage, error)
+        except (KeyboardInterrupt, Interrupted) as interrupt:
+            if stage.recorded:
+                self._close_interrupted(change_id, plan, current, stage, interrupt)
+            raise
+        report(Progress(f"{plan.resource} is ACTIVE: change applied", 1.0, after.status))
+        return self._close(
+            change_id, plan, "applied", current, after, None, stage.steps_done, stage.steps_total
+        )
+
+    def _close(
+        self,
+        change_id: str,
+        plan: ScalePlan,
+        outcome: Outcome,
+        before: Table | Stream | None,
+        after: Table | Stream | None,
+        error: str | None,
+        steps_done: int = 0,
+        steps_total: int = 1,
+    ) -> ApplyResult:
+        """Write the outcome record and return the result; an outcome that cannot be written
+        is said in the result's notes (the intent stays open and is reconciled later)."""
+        notes: tuple[str, ...] = ()
         try:
-            if isinstance(plan.change, TableChange):
-                steps_done, steps_total = self._apply_table(plan, plan.change, report)
-            elif isinstance(plan.change, ShardChange) and plan.change.strategy == "uniform":
-                steps_done, steps_total = self._apply_uniform(plan, plan.change, report)
-            else:
-                steps_done, steps_total = self._apply_targeted(plan, change_id, report)
-        except CapconError as error:
-            after = self._safe_read(plan)
-            message = str(error)
             self._record(
                 change_id, "outcome", plan,
-                before=_state(current), after=_state(after), outcome="failed", error=message,
+                before=_state(before), after=_state(after), outcome=outcome, error=error,
+                details={"steps": [steps_done, steps_total]} if steps_total > 1 else {},
             )  # fmt: skip
-            return ApplyResult(change_id, "failed", current, after, message)
-        after = self._read(plan)
-        self._record(
-            change_id,
-            "outcome",
-            plan,
-            before=_state(current),
-            after=_state(after),
-            outcome="applied",
+        except AuditLogError as audit_error:
+            notes = (
+                f"the outcome could not be written to the audit log ({audit_error}); its "
+                "intent stays open and the next capcon command reconciles it",
+            )
+        return ApplyResult(change_id, outcome, before, after, error, steps_done, steps_total, notes)
+
+    def _close_failure(
+        self,
+        change_id: str,
+        plan: ScalePlan,
+        current: Table | Stream,
+        stage: _Stage,
+        error: CapconError,
+    ) -> ApplyResult:
+        """The outcome of a change that raised: *unknown* when it was (or may have been)
+        sent and its result is not confirmed, *partial* when some reshard steps were done,
+        *failed* only when the resource is verified unchanged (or AWS rejected the request)."""
+        after = self._safe_read(plan)
+        message = str(error)
+        if stage.steps_done and stage.steps_done < stage.steps_total:
+            outcome: Outcome = "partial"
+            message += (
+                f" ({stage.steps_done} of {stage.steps_total} steps done; applying the same "
+                "plan again resumes after them)"
+            )
+        elif isinstance(error, OutcomeUnknown | ApplyTimeout) or stage.sent:
+            outcome = "unknown"
+        elif after is not None and fingerprint(after) != fingerprint(current):
+            outcome = "unknown"
+            changed = "; ".join(describe_difference(current, after))
+            message += f" ({plan.resource} has changed meanwhile: {changed})"
+        else:
+            outcome = "failed"
+            message = _in_words(error, plan)
+        return self._close(
+            change_id, plan, outcome, current, after, message,
+            stage.steps_done, stage.steps_total,
+        )  # fmt: skip
+
+    def _close_interrupted(
+        self,
+        change_id: str,
+        plan: ScalePlan | AutoScalingPlan,
+        current: Table | Stream | None,
+        stage: _Stage,
+        interrupt: BaseException,
+    ) -> None:
+        """The ``interrupted`` outcome (best effort: the process is ending)."""
+        sent = {"no": "nothing was sent", "maybe": "the request was being sent",
+                "yes": "the request had been sent"}[stage.sent_word]  # fmt: skip
+        words = (
+            f"interrupted by {signal_name(interrupt)}: {sent}"
+            + ("" if stage.sent_word == "no" else "; the change may complete on its own")
+            + "; the next capcon command reconciles it"
         )
-        report(Progress(f"{plan.resource} is ACTIVE: change applied", 1.0, after.status))
-        return ApplyResult(change_id, "applied", current, after, None, steps_done, steps_total)
+        with suppress(AuditLogError, OSError):  # else the intent stays open: reconciled later
+            self._record(
+                change_id, "outcome", plan,
+                before=_state(current), outcome="interrupted", error=words,
+                details={"sent": stage.sent_word, "signal": signal_name(interrupt),
+                         "steps": [stage.steps_done, stage.steps_total]},
+            )  # fmt: skip
 
     def apply_autoscaling(
         self,
@@ -282,16 +400,36 @@ class Scaler:
         *,
         progress: Callable[[Progress], None] | None = None,
     ) -> ApplyResult:
-        """Register/deregister the target and put/delete its policy, as planned; audited."""
+        """Register/deregister the target and put/delete its policy, as planned; audited as
+        :meth:`apply` is (one intent, one outcome, interruptions recorded)."""
         if self._read_only:
             return self._refuse_read_only()
         if (unaudited := self._check_audit()) is not None:
             return unaudited
         report = progress or (lambda _p: None)
-        change = plan.change
         change_id = new_change_id()
-        table = self.backend.describe_table(plan.resource)
-        targets, policies = self._aas_state(change.resource_id)
+        try:
+            lock = self.locks.acquire(plan.kind, plan.resource, change_id)
+        except ResourceBusy as busy:
+            return self._refuse_busy(change_id, plan, busy)
+        with lock:
+            return self._apply_autoscaling_locked(plan, change_id, report)
+
+    def _apply_autoscaling_locked(
+        self, plan: AutoScalingPlan, change_id: str, report: Callable[[Progress], None]
+    ) -> ApplyResult:
+        change = plan.change
+        try:
+            table = self.backend.describe_table(plan.resource)
+            targets, policies = self._aas_state(change.resource_id)
+        except CapconError as error:
+            message = f"{plan.resource} could not be read again before applying: {error}"
+            try:
+                self._record(change_id, "intent", plan, details={"change": to_jsonable(change)})
+                self._record(change_id, "outcome", plan, outcome="failed", error=message)
+            except AuditLogError as audit_error:
+                return self._refuse_unaudited(audit_error, None)
+            return ApplyResult(change_id, "failed", None, None, message)
         warnings = [w.message for w in plan.warnings]
         intent = {
             "before": {
@@ -299,47 +437,119 @@ class Scaler:
                 "targets": to_jsonable(targets),
                 "policies": to_jsonable(policies),
             },
-            "details": {"change": to_jsonable(change), "warnings": warnings},
+            "details": {
+                "change": to_jsonable(change),
+                "warnings": warnings,
+                "expect": {
+                    "resource_id": change.resource_id,
+                    "dimension": change.scalable_dimension,
+                    "enabled": change.enabled,
+                    "policy": plan.policy_name,
+                },
+            },
         }
+        stage = _Stage()
         try:
-            self._record(change_id, "intent", plan, **intent)
-        except AuditLogError as error:
-            return self._refuse_unaudited(error, table)
-        if state_fingerprint(table, targets, policies) != plan.fingerprint:
-            refusal = (
-                f"{plan.resource} or its auto scaling changed since the preview: preview again"
-            )
-            self._record(change_id, "outcome", plan, outcome="refused", error=refusal)
-            return ApplyResult(change_id, "refused", table, None, refusal)
-        try:
-            if change.enabled:
-                report(Progress(f"registering {change.label}", 0.1))
-                self.backend.register_scalable_target(target_for(plan))
-                report(Progress(f"putting target-tracking policy {plan.policy_name}", 0.3))
-                self.backend.put_scaling_policy(policy_for(plan))
-            else:
-                for policy in policies:
-                    if policy.dimension == change.scalable_dimension:
-                        self.backend.delete_scaling_policy(
-                            policy.name, policy.resource_id, policy.dimension
-                        )
-                if any(t.dimension == change.scalable_dimension for t in targets):
-                    self.backend.deregister_scalable_target(
-                        change.resource_id, change.scalable_dimension
+            try:
+                self._record(change_id, "intent", plan, **intent)
+            except AuditLogError as error:
+                return self._refuse_unaudited(error, table)
+            stage.recorded = True
+            if state_fingerprint(table, targets, policies) != plan.fingerprint:
+                refusal = (
+                    f"{plan.resource} or its auto scaling changed since the preview: preview again"
+                )
+                self._write_outcome(change_id, plan, outcome="refused", error=refusal)
+                return ApplyResult(change_id, "refused", table, None, refusal)
+            try:
+                # Application Auto Scaling's calls set absolute values (a resend would be
+                # harmless), but they are sent once all the same: a lost answer leaves the
+                # outcome unknown until the next command reconciles it.
+                calls = self._aas_calls(plan, policies, targets)
+                stage.steps_total = len(calls)
+                for message, fraction, call in calls:
+                    report(Progress(message, fraction))
+                    stage.sent_word = "maybe"
+                    call()
+                    stage.sent_word = "yes"
+                    stage.steps_done += 1
+                after = self._follow_table(plan.resource, report)
+                targets_after, policies_after = self._aas_state(change.resource_id)
+            except CapconError as error:
+                message = _in_words(error, plan)
+                outcome: Outcome
+                if stage.steps_done == stage.steps_total:
+                    outcome = "unknown"  # every call was answered; reading back failed
+                elif isinstance(error, BackendError) and error.maybe_sent:
+                    outcome = "unknown"
+                elif stage.steps_done:
+                    outcome = "partial"
+                else:
+                    outcome = "failed"
+                if outcome != "failed":
+                    message += (
+                        f" ({stage.steps_done} of {stage.steps_total} calls answered; what is "
+                        "in place now is not confirmed: capcon aas shows it)"
                     )
-            after = self._follow_table(plan.resource, report)
-        except CapconError as error:
-            message = str(error)
-            self._record(change_id, "outcome", plan, outcome="failed", error=message)
-            return ApplyResult(change_id, "failed", table, None, message)
-        targets_after, policies_after = self._aas_state(change.resource_id)
-        self._record(
-            change_id, "outcome", plan, outcome="applied",
+                notes = self._write_outcome(change_id, plan, outcome=outcome, error=message)
+                return ApplyResult(change_id, outcome, table, None, message, notes=notes)
+        except (KeyboardInterrupt, Interrupted) as interrupt:
+            if stage.recorded:
+                self._close_interrupted(change_id, plan, table, stage, interrupt)
+            raise
+        notes = self._write_outcome(
+            change_id, plan, outcome="applied",
             after={"table": _state(after), "targets": to_jsonable(targets_after),
                    "policies": to_jsonable(policies_after)},
         )  # fmt: skip
         report(Progress(f"auto scaling of {change.label} updated", 1.0, after.status))
-        return ApplyResult(change_id, "applied", table, after)
+        return ApplyResult(change_id, "applied", table, after, notes=notes)
+
+    def _write_outcome(
+        self, change_id: str, plan: ScalePlan | AutoScalingPlan, **values: Any
+    ) -> tuple[str, ...]:
+        """Write an outcome record; the notes say so when it could not be written."""
+        try:
+            self._record(change_id, "outcome", plan, **values)
+        except AuditLogError as audit_error:
+            return (
+                f"the outcome could not be written to the audit log ({audit_error}); its "
+                "intent stays open and the next capcon command reconciles it",
+            )
+        return ()
+
+    def _aas_calls(
+        self,
+        plan: AutoScalingPlan,
+        policies: tuple[Any, ...],
+        targets: tuple[Any, ...],
+    ) -> list[tuple[str, float, Callable[[], None]]]:
+        """The Application Auto Scaling calls ``plan`` makes, in order, each with its
+        progress message."""
+        change = plan.change
+        if change.enabled:
+            target, policy = target_for(plan), policy_for(plan)
+            return [
+                (f"registering {change.label}", 0.1,
+                 lambda: self.backend.register_scalable_target(target)),
+                (f"putting target-tracking policy {plan.policy_name}", 0.3,
+                 lambda: self.backend.put_scaling_policy(policy)),
+            ]  # fmt: skip
+        calls: list[tuple[str, float, Callable[[], None]]] = []
+        for policy in policies:
+            if policy.dimension == change.scalable_dimension:
+                calls.append(
+                    (f"deleting policy {policy.name}", 0.2,
+                     partial(self.backend.delete_scaling_policy, policy.name,
+                             policy.resource_id, policy.dimension))
+                )  # fmt: skip
+        if any(t.dimension == change.scalable_dimension for t in targets):
+            calls.append(
+                (f"deregistering {change.label}", 0.4,
+                 partial(self.backend.deregister_scalable_target, change.resource_id,
+                         change.scalable_dimension))
+            )  # fmt: skip
+        return calls
 
     def _aas_state(self, rid: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         targets = tuple(t for t in self.backend.describe_scalable_targets() if t.resource_id == rid)
@@ -370,50 +580,155 @@ class Scaler:
     def _follow(
         self, plan: ScalePlan, report: Callable[[Progress], None], base: float, span: float
     ) -> Table | Stream:
-        """Poll until the resource (and every GSI) is ACTIVE again."""
+        """Poll until the resource (and every GSI) is ACTIVE again.
+
+        A read that fails is tried again at the next poll; :data:`FOLLOW_READ_FAILURES` in a
+        row end the wait (the change was sent: its outcome is then *unknown*)."""
         waited = 0.0
+        failures = 0
         while True:
-            state = self._read(plan)
-            busy = state.status != "ACTIVE" or (
-                isinstance(state, Table) and any(i.status != "ACTIVE" for i in state.indexes)
-            )
-            if not busy:
-                return state
+            try:
+                state = self._read(plan)
+            except CapconError as error:
+                failures += 1
+                if failures >= FOLLOW_READ_FAILURES:
+                    raise OutcomeUnknown(
+                        f"{plan.resource} could not be read {failures} times in a row while "
+                        f"following the change ({error}); the change was sent and may complete"
+                    ) from error
+                report(Progress(f"reading {plan.resource} failed ({error}); trying again", base))
+            else:
+                failures = 0
+                busy = state.status != "ACTIVE" or (
+                    isinstance(state, Table) and any(i.status != "ACTIVE" for i in state.indexes)
+                )
+                if not busy:
+                    return state
+                fraction = base + span * min(0.9, waited / max(self.timeout_seconds / 20, 1.0))
+                report(Progress(f"{plan.resource} is {state.status}…", fraction, state.status))
             if waited >= self.timeout_seconds:
                 raise ApplyTimeout(
-                    f"{plan.resource} is still {state.status} after {waited:.0f} s; the change "
+                    f"{plan.resource} is still not ACTIVE after {waited:.0f} s; the change "
                     "may still complete: check it with capcon show"
                 )
-            fraction = base + span * min(0.9, waited / max(self.timeout_seconds / 20, 1.0))
-            report(Progress(f"{plan.resource} is {state.status}…", fraction, state.status))
             self.wait(self.poll_seconds)
             waited += self.poll_seconds
 
+    def _send(
+        self,
+        plan: ScalePlan,
+        what: str,
+        send: Callable[[], object],
+        base: Table | Stream,
+        report: Callable[[Progress], None],
+        stage: _Stage,
+    ) -> None:
+        """Send one mutation, never blindly twice.
+
+        The backend sends it once (no transport retry).  A throttled request was refused by
+        the service and is sent again after a pause.  When the answer was lost (a timeout, a
+        reset, a server error: ``maybe_sent``) the resource is read first: changed means the
+        request was received (carry on following it); unchanged means it was not, and it is
+        sent again (:data:`SEND_ATTEMPTS` in all); a read that fails too leaves the outcome
+        unknown."""
+        attempt = 1
+        while True:
+            stage.sent_word = "maybe"
+            try:
+                send()
+            except Throttled as error:
+                stage.sent_word = "no"
+                if attempt >= SEND_ATTEMPTS:
+                    raise
+                report(Progress(f"{what} throttled ({error}); sending again shortly", 0.05))
+                self.wait(self.poll_seconds * attempt)
+                attempt += 1
+                continue
+            except BackendError as error:
+                if not error.maybe_sent:
+                    stage.sent_word = "no"
+                    raise
+                self.wait(self.poll_seconds)  # let a slow request land before looking
+                try:
+                    now = self._read(plan)
+                except CapconError as read_error:
+                    raise OutcomeUnknown(
+                        f"{what} was sent but its answer was lost ({error}); reading "
+                        f"{plan.resource} to find out failed too ({read_error}): the change may "
+                        "have been applied"
+                    ) from error
+                if fingerprint(now) != fingerprint(base):
+                    stage.sent_word = "yes"
+                    report(
+                        Progress(f"{what}: the answer was lost but {plan.resource} changed", 0.1)
+                    )
+                    return
+                stage.sent_word = "no"
+                if attempt >= SEND_ATTEMPTS:
+                    raise BackendError(
+                        f"{what}: no answer after {attempt} attempts and {plan.resource} is "
+                        f"unchanged (last error: {error})"
+                    ) from error
+                report(
+                    Progress(
+                        f"{what}: the answer was lost and {plan.resource} is unchanged: "
+                        "sending it again",
+                        0.05,
+                    )
+                )
+                attempt += 1
+                continue
+            stage.sent_word = "yes"
+            return
+
     def _apply_table(
-        self, plan: ScalePlan, change: TableChange, report: Callable[[Progress], None]
-    ) -> tuple[int, int]:
+        self,
+        plan: ScalePlan,
+        change: TableChange,
+        current: Table | Stream,
+        report: Callable[[Progress], None],
+        stage: _Stage,
+    ) -> Table | Stream:
         report(Progress(f"sending UpdateTable for {plan.resource}", 0.05))
-        self.backend.update_table(plan.resource, change)
-        self._follow(plan, report, 0.1, 0.9)
-        return 1, 1
+        self._send(
+            plan, f"UpdateTable for {plan.resource}",
+            lambda: self.backend.update_table(plan.resource, change), current, report, stage,
+        )  # fmt: skip
+        after = self._follow(plan, report, 0.1, 0.9)
+        stage.steps_done = 1
+        return after
 
     def _apply_uniform(
-        self, plan: ScalePlan, change: ShardChange, report: Callable[[Progress], None]
-    ) -> tuple[int, int]:
-        report(Progress(f"sending UpdateShardCount({change.target}) for {plan.resource}", 0.05))
-        self.backend.update_shard_count(plan.resource, change.target)
-        self._follow(plan, report, 0.1, 0.9)
-        return 1, 1
+        self,
+        plan: ScalePlan,
+        change: ShardChange,
+        current: Table | Stream,
+        report: Callable[[Progress], None],
+        stage: _Stage,
+    ) -> Table | Stream:
+        what = f"UpdateShardCount({change.target}) for {plan.resource}"
+        report(Progress(f"sending {what}", 0.05))
+        self._send(
+            plan, what, lambda: self.backend.update_shard_count(plan.resource, change.target),
+            current, report, stage,
+        )  # fmt: skip
+        after = self._follow(plan, report, 0.1, 0.9)
+        stage.steps_done = 1
+        return after
 
     def _apply_targeted(
-        self, plan: ScalePlan, change_id: str, report: Callable[[Progress], None]
-    ) -> tuple[int, int]:
+        self,
+        plan: ScalePlan,
+        change_id: str,
+        report: Callable[[Progress], None],
+        stage: _Stage,
+    ) -> Table | Stream:
         """Split/merge one step at a time; steps already done (found by range) are skipped."""
         assert plan.stream is not None
         reshard: ReshardPlan = plan.stream.reshard
-        total = len(reshard.steps)
+        stage.steps_total = total = len(reshard.steps)
         labels: dict[str, str] = {}
-        done = 0
+        stream: Table | Stream | None = None
         for number, step in enumerate(reshard.steps, 1):
             stream = self._read(plan)
             assert isinstance(stream, Stream)
@@ -423,25 +738,86 @@ class Scaler:
                 labels.update(
                     zip(step.created_labels, (by_range[r] for r in step.creates), strict=True)
                 )
-                done += 1
+                stage.steps_done += 1
                 continue
             ids = [labels.get(label, label) for label in step.closes]
             report(Progress(f"step {number}/{total}: {step.describe()}", (number - 1) / total))
+            stage.sent = False
+            send: Callable[[], object]
             if step.kind == "split":
                 assert step.new_starting_hash_key is not None
-                self.backend.split_shard(plan.resource, ids[0], step.new_starting_hash_key)
+                send = partial(
+                    self.backend.split_shard, plan.resource, ids[0], step.new_starting_hash_key
+                )
             else:
-                self.backend.merge_shards(plan.resource, ids[0], ids[1])
+                send = partial(self.backend.merge_shards, plan.resource, ids[0], ids[1])
+            self._send(
+                plan, f"step {number}/{total} ({step.describe()})", send, stream, report, stage
+            )
             stream = self._follow(plan, report, (number - 1) / total, 1 / total)
             assert isinstance(stream, Stream)
             by_range = {s.hash_range: s.shard_id for s in stream.open_shards}
             labels.update(_created_ids(step.creates, step.created_labels, by_range))
-            done += 1
+            stage.steps_done += 1
             self._record(
                 change_id, "progress", plan,
                 details={"step": number, "of": total, "done": step.describe()},
             )  # fmt: skip
-        return done, total
+        if stream is None:
+            stream = self._read(plan)
+        return stream
+
+
+class OutcomeUnknown(CapconError):
+    """A change was (or may have been) sent and its result could not be confirmed."""
+
+
+@dataclass(slots=True)
+class _Stage:
+    """How far an apply got, for its outcome: was the request sent, how many steps done."""
+
+    recorded: bool = False
+    sent_word: Literal["no", "maybe", "yes"] = "no"
+    steps_done: int = 0
+    steps_total: int = 1
+
+    @property
+    def sent(self) -> bool:
+        """Whether the current request was (or may have been) received by the service."""
+        return self.sent_word != "no"
+
+    @sent.setter
+    def sent(self, value: bool) -> None:
+        self.sent_word = "yes" if value else "no"
+
+
+def _in_words(error: CapconError, plan: ScalePlan | AutoScalingPlan) -> str:
+    """A failure's message; a busy resource (``ResourceInUseException``) said in words."""
+    if isinstance(error, ResourceInUse):
+        return (
+            f"{plan.resource} is being changed by someone else right now (AWS answered "
+            f"ResourceInUseException: it is not ACTIVE): nothing was changed; wait until it is "
+            f"ACTIVE and preview again — {error}"
+        )
+    return str(error)
+
+
+def _expected(plan: ScalePlan, current: Table | Stream) -> dict[str, Any]:
+    """What the resource looks like once ``plan`` is applied, in :func:`_state`'s keys (only
+    the keys the change sets), for reconciling an intent left open."""
+    change = plan.change
+    if isinstance(change, TableChange):
+        expect: dict[str, Any] = {}
+        if change.billing_mode is not None:
+            expect["mode"] = change.billing_mode.value
+        if change.table is not None:
+            expect["capacity"] = to_jsonable(change.table)
+        if change.indexes:
+            expect["indexes"] = {name: to_jsonable(t) for name, t in change.indexes}
+        return expect
+    if isinstance(change, ShardChange):
+        return {"open_shards": change.target}
+    return {}
 
 
 def _created_ids(
