@@ -30,7 +30,9 @@ from capcon.core.errors import CapconError
 from capcon.core.jsonable import to_jsonable
 from capcon.core.redact import redact_optional
 
-Phase = Literal["intent", "progress", "outcome"]
+Phase = Literal["intent", "progress", "outcome", "reconciled"]
+"""``reconciled``: what a later command found for a change left open (see
+:mod:`capcon.core.services.reconcile`)."""
 
 #: The only mode the audit log keeps (owner read/write).
 AUDIT_MODE = 0o600

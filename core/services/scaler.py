@@ -271,7 +271,7 @@ class Scaler:
                 return self._refuse_unaudited(audit_error, None)
             return ApplyResult(change_id, "failed", None, None, message)
         intent = {
-            "before": _state(current),
+            "before": resource_state(current),
             "details": {
                 "plan": to_jsonable(plan.change),
                 "warnings": [w.message for w in plan.warnings],
@@ -327,7 +327,8 @@ class Scaler:
         try:
             self._record(
                 change_id, "outcome", plan,
-                before=_state(before), after=_state(after), outcome=outcome, error=error,
+                before=resource_state(before), after=resource_state(after),
+                outcome=outcome, error=error,
                 details={"steps": [steps_done, steps_total]} if steps_total > 1 else {},
             )  # fmt: skip
         except AuditLogError as audit_error:
@@ -389,7 +390,7 @@ class Scaler:
         with suppress(AuditLogError, OSError):  # else the intent stays open: reconciled later
             self._record(
                 change_id, "outcome", plan,
-                before=_state(current), outcome="interrupted", error=words,
+                before=resource_state(current), outcome="interrupted", error=words,
                 details={"sent": stage.sent_word, "signal": signal_name(interrupt),
                          "steps": [stage.steps_done, stage.steps_total]},
             )  # fmt: skip
@@ -433,7 +434,7 @@ class Scaler:
         warnings = [w.message for w in plan.warnings]
         intent = {
             "before": {
-                "table": _state(table),
+                "table": resource_state(table),
                 "targets": to_jsonable(targets),
                 "policies": to_jsonable(policies),
             },
@@ -499,7 +500,7 @@ class Scaler:
             raise
         notes = self._write_outcome(
             change_id, plan, outcome="applied",
-            after={"table": _state(after), "targets": to_jsonable(targets_after),
+            after={"table": resource_state(after), "targets": to_jsonable(targets_after),
                    "policies": to_jsonable(policies_after)},
         )  # fmt: skip
         report(Progress(f"auto scaling of {change.label} updated", 1.0, after.status))
@@ -834,7 +835,7 @@ def _created_ids(
     return found
 
 
-def _state(resource: Table | Stream | None) -> Any:
+def resource_state(resource: Table | Stream | None) -> Any:
     """A compact JSON summary of a resource for the audit log."""
     if resource is None:
         return None
