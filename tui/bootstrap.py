@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,9 +40,11 @@ from capcon.core.ports import Backend, SimulationControls
 from capcon.core.pricing import PriceBook
 from capcon.core.redact import MALFORMED, redact_optional, redact_url
 from capcon.core.rules import RuleSettings
-from capcon.core.services.audit import AuditLog, Origin
+from capcon.core.services.audit import AuditLog, AuditLogError, Origin
+from capcon.core.services.reconcile import Reconciler
 from capcon.core.services.scaler import Scaler
 from capcon.tui.errors import UsageError
+from capcon.tui.text import printable
 
 if TYPE_CHECKING:
     from capcon.tui.console.app import CapconApp
@@ -78,6 +81,8 @@ class Session:
     """How long a capacity update takes, when the backend says (the simulated account)."""
     metric_delay_seconds: int | None = None
     """How late metrics are published, when the backend says (the simulated account)."""
+    notices: tuple[str, ...] = ()
+    """What opening the session found to say (changes left open, reconciled)."""
 
     def scaler(self, *, poll_seconds: float = 5.0) -> Scaler:
         """The core scaler for this session: its backend, audit log, origin, clock and
@@ -156,9 +161,15 @@ def check_endpoint(url: str) -> None:
         raise UsageError(f"--endpoint-url {shown}: not an http:// or https:// URL with a host")
 
 
-def open_session(args: argparse.Namespace, config: Config | None = None) -> Session:
+def open_session(
+    args: argparse.Namespace, config: Config | None = None, *, announce: bool = True
+) -> Session:
     """The simulated account (``--sim``, ``demo``) or AWS through the standard boto3 chain,
-    with the books, the audit log and read-only from the flags and ``config``."""
+    with the books, the audit log and read-only from the flags and ``config``.
+
+    On AWS the changes left open in the audit log are reconciled first
+    (:func:`reconcile_open_changes`); what that finds is in ``Session.notices`` and, with
+    ``announce``, printed on stderr (the console shows it as notifications instead)."""
     config = user_config() if config is None else config
     audit = open_audit()
     sim = scenario(args)
@@ -206,7 +217,7 @@ def open_session(args: argparse.Namespace, config: Config | None = None) -> Sess
         region=aws.region,
         endpoint=redact_optional(endpoint),
     )
-    return Session(
+    session = Session(
         adapter,
         origin,
         aws.region,
@@ -217,6 +228,32 @@ def open_session(args: argparse.Namespace, config: Config | None = None) -> Sess
         config,
         profile=effective_profile(profile),
     )
+    notices = reconcile_open_changes(session)
+    if announce:
+        for notice in notices:
+            print(f"capcon: {notice}", file=sys.stderr)
+    return replace(session, notices=tuple(notices))
+
+
+def reconcile_open_changes(session: Session) -> list[str]:
+    """Reconcile the changes this account left open in the audit log (a read-only session
+    reads and reports without writing); one line per change, escaped for a terminal."""
+    try:
+        found = Reconciler(session.backend, session.audit, session.origin).run(
+            write=not session.read_only
+        )
+    except AuditLogError as error:
+        return [f"changes left open cannot be checked: {printable(str(error))}"]
+    lines: list[str] = []
+    for item in found:
+        what = f"change {item.change_id} ({item.summary}), left as {item.left_as}"
+        if item.verdict is None:
+            lines.append(printable(f"{what}: {item.message}"))
+        elif session.read_only:
+            lines.append(printable(f"{what}: {item.message} (read-only: not recorded)"))
+        else:
+            lines.append(printable(f"{what}: reconciled as {item.verdict}: {item.message}"))
+    return lines
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,7 +302,7 @@ def build_console(session: Session, *, speed: float = 60.0) -> CapconApp:
         options,
         controls=session.controls,
         themes=themes,
-        theme_warnings=warnings,
+        theme_warnings=warnings + list(session.notices),
     )
 
 
@@ -276,7 +313,7 @@ def console_from_args(args: argparse.Namespace) -> CapconApp:
     # A moto server or botocore may log through the root logger: never onto the screen.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("botocore").setLevel(logging.ERROR)
-    return build_console(open_session(args, config), speed=speed)
+    return build_console(open_session(args, config, announce=False), speed=speed)
 
 
 def run_console(args: argparse.Namespace) -> int:

@@ -4,7 +4,6 @@ with the same preview / confirm / audit flow as ``scale``."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 from capcon.core.jsonable import to_jsonable
 from capcon.core.model import Table
@@ -13,6 +12,7 @@ from capcon.core.planning.planner import Refusal
 from capcon.core.planning.requests import AutoScalingChange
 from capcon.core.ports import resource_id
 from capcon.core.services.inspect import find_resource
+from capcon.core.services.interrupts import interruptible
 from capcon.core.services.overview import AutoScalingState, auto_scaling_by_resource, collect_rows
 from capcon.tui.bootstrap import Session
 from capcon.tui.cli.output import (
@@ -21,8 +21,10 @@ from capcon.tui.cli.output import (
     ask,
     console,
     emit_plan,
+    outcome_exit,
     print_json,
     refuse_if_read_only,
+    report_outcome,
     show_notices,
 )
 from capcon.tui.errors import UsageError
@@ -94,18 +96,18 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if not args.yes and not ask("Apply this auto-scaling change? [y/N] "):
         print("not applied: nothing was changed")
         return EXIT_REFUSED
-    outcome = session.scaler().apply_autoscaling(result)
+    with interruptible():  # SIGINT/SIGTERM/SIGHUP: recorded "interrupted", then exit
+        outcome = session.scaler().apply_autoscaling(result)
     show_notices(session.audit.take_notices())
     if args.json:
         print_json(
-            {"outcome": outcome.outcome, "change_id": outcome.change_id, "error": outcome.error}
+            {
+                "outcome": outcome.outcome,
+                "change_id": outcome.change_id,
+                "error": outcome.error,
+                "notes": list(outcome.notes),
+            }
         )
-    elif not outcome.change_id:  # refused before anything was recorded (the audit log)
-        print(f"capcon: {outcome.outcome}: {result.summary} — {outcome.error}", file=sys.stderr)
     else:
-        print(
-            f"{outcome.outcome}: {result.summary}"
-            + (f" — {outcome.error}" if outcome.error else "")
-            + f" (audit id {outcome.change_id})"
-        )
-    return EXIT_OK if outcome.outcome == "applied" else EXIT_REFUSED
+        report_outcome(outcome, result.summary, session.audit.path)
+    return outcome_exit(outcome.outcome)

@@ -29,6 +29,7 @@ from typing import NoReturn
 from capcon.core.backends.aws.describe import DescribeError, parse_time
 from capcon.core.errors import CapconError
 from capcon.core.services.inspect import NoSuchResource
+from capcon.core.services.interrupts import Interrupted, exit_status, signal_name
 from capcon.tui.cli.flags import book_flags, read_only_flag, session_flags
 from capcon.tui.cli.output import EXIT_OK, EXIT_USAGE, backend_error_exit
 from capcon.tui.errors import UsageError
@@ -392,8 +393,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except CapconError as error:
         return backend_error_exit(error)
-    except KeyboardInterrupt:
-        return 130
+    except (KeyboardInterrupt, Interrupted) as interrupt:
+        # an apply under way has recorded "interrupted" in the audit log already
+        print(f"capcon: interrupted ({signal_name(interrupt)})", file=sys.stderr)
+        return exit_status(interrupt)
     except BrokenPipeError:  # `capcon … | head`: the reader left, nothing is wrong
         sys.stderr.close()
         return EXIT_OK

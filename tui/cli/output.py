@@ -2,24 +2,70 @@
 
 Exit codes: 0 done (a plan changes nothing), 1 the change was refused or failed (the reasons
 are printed), 2 bad input (a flag, a file: the message names what was wrong and what is
-allowed), 3 the backend failed (AWS unreachable, no credentials, access denied, …).
+allowed), 3 the backend failed (AWS unreachable, no credentials, access denied, …), 4 a
+change was sent and how it ended is not confirmed (the answer was lost, a timeout, some steps
+done); 130 / 143 / 129 interrupted by SIGINT / SIGTERM / SIGHUP (an apply under way records
+``interrupted`` first).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capcon.core.errors import CapconError
 from capcon.core.jsonable import to_jsonable
 from capcon.core.planning.planner import Refusal, ScalePlan
+from capcon.core.services.scaler import ApplyResult
 from capcon.tui.errors import UsageError
+from capcon.tui.text import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BACKEND = 0, 1, 2, 3
+#: A change was sent and how it ended is not confirmed (``unknown``, ``partial``).
+EXIT_UNKNOWN = 4
+
+#: How the CLI says each outcome (the ones that need a look in capitals).
+OUTCOME_WORDS = {
+    "applied": "applied",
+    "refused": "refused",
+    "failed": "FAILED",
+    "partial": "PARTLY APPLIED",
+    "unknown": "OUTCOME UNKNOWN",
+    "interrupted": "INTERRUPTED",
+}
+
+
+def outcome_exit(outcome: str) -> int:
+    """The exit code for an apply's outcome: 0 applied, 4 sent but not confirmed (unknown,
+    partial), 1 refused or failed (nothing changed)."""
+    if outcome == "applied":
+        return EXIT_OK
+    if outcome in ("unknown", "partial"):
+        return EXIT_UNKNOWN
+    return EXIT_REFUSED
+
+
+def report_outcome(result: ApplyResult, summary: str, log: Path) -> None:
+    """One line for an apply's outcome (escaped: names and errors come from AWS), with the
+    audit id, and its notes on stderr."""
+    word = OUTCOME_WORDS.get(result.outcome, result.outcome)
+    error = f" — {result.error}" if result.error else ""
+    if not result.change_id:  # refused before anything was recorded (the audit log)
+        print(printable(f"capcon: {word}: {summary}{error}"), file=sys.stderr)
+    else:
+        print(printable(f"{word}: {summary}{error} (audit id {result.change_id}, log {log})"))
+    if result.outcome in ("unknown", "partial"):
+        print(
+            "capcon: the change was sent and how it ended is not confirmed: `capcon show` "
+            "shows the resource now; the next capcon command reconciles the audit record",
+            file=sys.stderr,
+        )
+    show_notices(list(result.notes))
 
 
 def print_json(document: Any, *, indent: int | None = 2) -> None:
@@ -77,7 +123,7 @@ def refuse_if_read_only(read_only: bool, what: str) -> None:
 def show_notices(notices: list[str]) -> None:
     """What capcon fixed on its own (e.g. the audit log's mode), once each, on stderr."""
     for note in notices:
-        print(f"capcon: {note}", file=sys.stderr)
+        print(printable(f"capcon: {note}"), file=sys.stderr)
 
 
 def backend_error_exit(error: CapconError) -> int:

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from capcon.core.config.settings import is_production
 from capcon.core.jsonable import to_jsonable
 from capcon.core.planning.planner import Refusal, ScalePlan
+from capcon.core.services.interrupts import interruptible
 from capcon.core.services.scaler import Progress
 from capcon.tui.bootstrap import Session
 from capcon.tui.cli.output import (
-    EXIT_OK,
     EXIT_REFUSED,
     ask,
     emit_plan,
+    outcome_exit,
     print_json,
     refuse_if_read_only,
+    report_outcome,
     require_terminal,
     show_notices,
 )
 from capcon.tui.cli.plan import live_plan
 from capcon.tui.errors import UsageError
+from capcon.tui.text import printable
 
 
 def confirm(
@@ -63,9 +65,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
 
     def report(progress: Progress) -> None:
         if not args.json:
-            print(f"  [{progress.fraction:4.0%}] {progress.message}", flush=True)
+            print(printable(f"  [{progress.fraction:4.0%}] {progress.message}"), flush=True)
 
-    outcome = session.scaler(poll_seconds=5.0).apply(result, progress=report, previous=resource)
+    with interruptible():  # SIGINT/SIGTERM/SIGHUP: recorded "interrupted", then exit
+        outcome = session.scaler(poll_seconds=5.0).apply(result, progress=report, previous=resource)
     show_notices(session.audit.take_notices())
     if args.json:
         print_json(
@@ -73,19 +76,12 @@ def run(args: argparse.Namespace, session: Session) -> int:
                 "outcome": outcome.outcome,
                 "change_id": outcome.change_id,
                 "error": outcome.error,
+                "notes": list(outcome.notes),
                 "before": to_jsonable(outcome.before),
                 "after": to_jsonable(outcome.after),
                 "plan": to_jsonable(result),
             }
         )
     else:
-        word = {"applied": "applied", "refused": "refused", "failed": "FAILED"}[outcome.outcome]
-        if not outcome.change_id:  # refused before anything was recorded (the audit log)
-            print(f"capcon: {word}: {result.summary} — {outcome.error}", file=sys.stderr)
-        else:
-            print(
-                f"{word}: {result.summary}"
-                + (f" — {outcome.error}" if outcome.error else "")
-                + f" (audit id {outcome.change_id}, log {session.audit.path})"
-            )
-    return EXIT_OK if outcome.outcome == "applied" else EXIT_REFUSED
+        report_outcome(outcome, result.summary, session.audit.path)
+    return outcome_exit(outcome.outcome)
