@@ -6,15 +6,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from capcon.core.config.paths import audit_path
+from capcon.tui.cli.main import main
 from capcon.tui.cli.output import EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, outcome_exit
-from tests.backends.test_scaler_moto import make_table
-from tests.cli.test_cli import run
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return Run(code, out, err)
+
+
+def make_table(ddb: Any, name: str, capacity: int) -> None:
+    ddb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        ProvisionedThroughput={"ReadCapacityUnits": capacity, "WriteCapacityUnits": capacity},
+    )
 
 
 def lines(path: Path) -> list[dict[str, Any]]:

@@ -13,12 +13,16 @@ import sys
 import textwrap
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
-from capcon.core.backends.sim.account import SimAccount
+from capcon.core.backends.sim.account import IndexSpec, SimAccount, TableSpec
+from capcon.core.backends.sim.tables import SimSettings
+from capcon.core.backends.sim.traffic import Steady, StreamLoad
+from capcon.core.config.prices import load_price_book
 from capcon.core.errors import (
     BackendError,
     EndpointUnreachable,
@@ -27,17 +31,48 @@ from capcon.core.errors import (
     Throttled,
     ValidationFailed,
 )
-from capcon.core.model import Throughput
+from capcon.core.model import Stream, Table, Throughput
+from capcon.core.planning.planner import PlanContext, ScalePlan, plan
 from capcon.core.planning.requests import ShardChange
 from capcon.core.ports import Backend, TableChange
+from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, AuditLogError, Origin
 from capcon.core.services.interrupts import Interrupted, critical, interruptible
 from capcon.core.services.locks import ResourceBusy, ResourceLocks
 from capcon.core.services.reconcile import Reconciler, open_changes
 from capcon.core.services.scaler import FOLLOW_READ_FAILURES, SEND_ATTEMPTS, Scaler
-from tests.unit.test_scaler import account, make_plan
 
 ORIGIN = Origin("someone", "aws:test/us-east-1", region="us-east-1")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PRICES = load_price_book("us-east-1")
+
+
+def account() -> SimAccount:
+    """One table with a GSI (a 30 s update) and one 4-shard stream."""
+    acc = SimAccount(START, settings=SimSettings(update_seconds=30, reshard_base_seconds=20))
+    acc.add_table(
+        TableSpec(
+            "orders",
+            Throughput(100, 100),
+            reads=Steady(20),
+            writes=Steady(30),
+            indexes=[IndexSpec("by-day", Throughput(50, 50), Steady(5))],
+        )
+    )
+    acc.add_stream("clicks", shards=4, load=StreamLoad(Steady(500), 500.0))
+    acc.advance(120)
+    return acc
+
+
+def make_plan(acc: SimAccount, name: str, change: TableChange | ShardChange) -> ScalePlan:
+    resource: Table | Stream = (
+        acc.describe_table(name) if name in acc.tables else acc.describe_stream(name)
+    )
+    result = plan(
+        resource, change, acc.now(), rules=RuleSettings(), prices=PRICES, context=PlanContext()
+    )
+    assert isinstance(result, ScalePlan), result
+    return result
 
 
 def lost(error: str = "read timeout") -> BackendError:
