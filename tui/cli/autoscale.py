@@ -9,6 +9,7 @@ import sys
 from capcon.core.jsonable import to_jsonable
 from capcon.core.ports import resource_id
 from capcon.core.services.audit import AuditLogError
+from capcon.core.services.interrupts import interruptible
 from capcon.core.services.overview import auto_scaling_by_resource
 from capcon.tui.bootstrap import Session
 from capcon.tui.cli.output import (
@@ -91,6 +92,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
         elif decision.decision.capacity is not None or args.verbose:
             print(decision.line, flush=True)
 
-    run_rounds(engine, args.minutes, session.wait, report)
+    # SIGTERM/SIGHUP end the loop as Ctrl-C does; a change under way records "interrupted"
+    with interruptible():
+        run_rounds(engine, args.minutes, session.wait, report)
     show_notices(session.audit.take_notices())
     return EXIT_OK
