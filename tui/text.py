@@ -74,6 +74,12 @@ def audit_cells(record: Mapping[str, Any]) -> tuple[str, ...]:
     outcome = str(record.get("outcome") or "")
     if record.get("error"):
         outcome += f": {record['error']}"
+    details = record.get("details")
+    if record.get("phase") == "reconciled" and isinstance(details, Mapping):
+        # what a later command found for a change left open
+        outcome = f"reconciled as {outcome} (left as {details.get('left_as', '?')})"
+        if details.get("found"):
+            outcome += f": {details['found']}"
     return (
         str(record.get("at", ""))[:19].replace("T", " "),
         str(record.get("change_id", "")),

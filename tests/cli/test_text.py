@@ -81,6 +81,21 @@ def test_audit_cells_of_a_record_and_of_odd_ones() -> None:
     assert audit_cells({"origin": "not a mapping", "phase": 3})[2:4] == ("3", "")
 
 
+def test_a_reconciled_record_says_what_was_found_and_how_the_change_was_left() -> None:
+    record = {
+        **RECORD,
+        "phase": "reconciled",
+        "outcome": "applied",
+        "error": None,
+        "details": {"left_as": "interrupted", "found": "orders now: as the change asked"},
+    }
+    assert audit_cells(record)[-1] == (
+        "reconciled as applied (left as interrupted): orders now: as the change asked"
+    )
+    odd = {**record, "details": "not a mapping"}
+    assert audit_cells(odd)[-1] == "applied"
+
+
 def write_log(tmp_path: Path) -> Path:
     path = tmp_path / "state" / "capcon" / "audit.jsonl"
     path.parent.mkdir(parents=True)
