@@ -44,7 +44,7 @@ from capcon.core.services.audit import AuditLog, AuditLogError, Origin
 from capcon.core.services.reconcile import Reconciler
 from capcon.core.services.scaler import Scaler
 from capcon.tui.errors import UsageError
-from capcon.tui.text import printable
+from capcon.tui.text import markup_safe, printable
 
 if TYPE_CHECKING:
     from capcon.tui.console.app import CapconApp
@@ -302,7 +302,7 @@ def build_console(session: Session, *, speed: float = 60.0) -> CapconApp:
         options,
         controls=session.controls,
         themes=themes,
-        theme_warnings=warnings + list(session.notices),
+        theme_warnings=warnings + [markup_safe(notice) for notice in session.notices],
     )
 
 

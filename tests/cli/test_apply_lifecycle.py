@@ -106,3 +106,16 @@ def test_changes_left_open_on_another_account_are_not_touched(
 )
 def test_outcome_exit_codes(outcome: str, code: int) -> None:
     assert outcome_exit(outcome) == code
+
+
+async def test_the_console_says_what_reconciling_found(url: str, scaled: Path) -> None:
+    from capcon.tui.bootstrap import console_from_args
+    from capcon.tui.cli.main import parse_args
+
+    app = console_from_args(parse_args(["--endpoint-url", url]))
+    app.options.poll = False
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        messages = [str(n.message) for n in app._notifications]
+    assert any("reconciled as applied" in m for m in messages), messages
+    assert [r["phase"] for r in lines(scaled)] == ["intent", "reconciled"]
