@@ -59,9 +59,11 @@ Outcome = Literal["applied", "refused", "failed", "partial", "unknown", "interru
 steps of several were done); ``unknown`` (sent, the result not confirmed: an answer lost, a
 timeout); ``interrupted`` (a signal ended the command)."""
 
-#: How often one mutation is sent at most (after a throttle, or a lost answer and a read
-#: showing the resource unchanged).
-SEND_ATTEMPTS = 3
+#: How often one mutation is sent at most after throttling answers (refused: nothing done).
+THROTTLED_ATTEMPTS = 3
+#: How often one mutation is sent at most when its answer is lost and the resource stays
+#: unchanged (one resend: a late arrival of both is harmless, they set the same values).
+LOST_ANSWER_ATTEMPTS = 2
 #: Failed reads in a row that end the wait for ``ACTIVE`` (the outcome is then unknown).
 FOLLOW_READ_FAILURES = 3
 
@@ -154,6 +156,7 @@ class Scaler:
         read_only: bool = False,
         poll_seconds: float = 5.0,
         timeout_seconds: float = 1_800.0,
+        settle_seconds: float = 30.0,
     ) -> None:
         self.backend = backend
         self.audit = audit
@@ -162,6 +165,7 @@ class Scaler:
         self._read_only = read_only
         self.poll_seconds = poll_seconds
         self.timeout_seconds = timeout_seconds
+        self.settle_seconds = settle_seconds
         scope = "\n".join((origin.backend, origin.region or "", origin.endpoint or ""))
         self.locks = ResourceLocks(audit.path.parent / "locks", scope)
 
@@ -627,60 +631,80 @@ class Scaler:
         """Send one mutation, never blindly twice.
 
         The backend sends it once (no transport retry).  A throttled request was refused by
-        the service and is sent again after a pause.  When the answer was lost (a timeout, a
-        reset, a server error: ``maybe_sent``) the resource is read first: changed means the
-        request was received (carry on following it); unchanged means it was not, and it is
-        sent again (:data:`SEND_ATTEMPTS` in all); a read that fails too leaves the outcome
-        unknown."""
-        attempt = 1
+        the service and is sent again after a pause (:data:`THROTTLED_ATTEMPTS` in all).
+        When the answer was lost (a timeout, a reset, a server error: ``maybe_sent``) the
+        request may still be on its way: the resource is read every poll for up to
+        ``settle_seconds``; a change means the request was received (follow it); still
+        unchanged, it is sent again (:data:`LOST_ANSWER_ATTEMPTS` in all), and after the last
+        the outcome is *unknown* (probably not applied; the next command reconciles it).  A
+        read that fails leaves the outcome unknown too."""
+        throttled = lost = 0
         while True:
             stage.sent_word = "maybe"
             try:
                 send()
             except Throttled as error:
                 stage.sent_word = "no"
-                if attempt >= SEND_ATTEMPTS:
+                throttled += 1
+                if throttled >= THROTTLED_ATTEMPTS:
                     raise
                 report(Progress(f"{what} throttled ({error}); sending again shortly", 0.05))
-                self.wait(self.poll_seconds * attempt)
-                attempt += 1
+                self.wait(self.poll_seconds * throttled)
                 continue
             except BackendError as error:
                 if not error.maybe_sent:
                     stage.sent_word = "no"
                     raise
-                self.wait(self.poll_seconds)  # let a slow request land before looking
-                try:
-                    now = self._read(plan)
-                except CapconError as read_error:
-                    raise OutcomeUnknown(
-                        f"{what} was sent but its answer was lost ({error}); reading "
-                        f"{plan.resource} to find out failed too ({read_error}): the change may "
-                        "have been applied"
-                    ) from error
-                if fingerprint(now) != fingerprint(base):
+                lost += 1
+                if self._landed(plan, what, base, error, report):
                     stage.sent_word = "yes"
-                    report(
-                        Progress(f"{what}: the answer was lost but {plan.resource} changed", 0.1)
-                    )
                     return
-                stage.sent_word = "no"
-                if attempt >= SEND_ATTEMPTS:
-                    raise BackendError(
-                        f"{what}: no answer after {attempt} attempts and {plan.resource} is "
-                        f"unchanged (last error: {error})"
+                if lost >= LOST_ANSWER_ATTEMPTS:
+                    raise OutcomeUnknown(
+                        f"{what}: no answer to {lost} attempts and {plan.resource} still "
+                        f"unchanged after waiting {self.settle_seconds:.0f} s each time (last "
+                        f"error: {error}); probably not applied"
                     ) from error
+                stage.sent_word = "no"
                 report(
                     Progress(
-                        f"{what}: the answer was lost and {plan.resource} is unchanged: "
-                        "sending it again",
+                        f"{what}: the answer was lost and {plan.resource} is unchanged after "
+                        f"{self.settle_seconds:.0f} s: sending it again",
                         0.05,
                     )
                 )
-                attempt += 1
                 continue
             stage.sent_word = "yes"
             return
+
+    def _landed(
+        self,
+        plan: ScalePlan,
+        what: str,
+        base: Table | Stream,
+        error: BackendError,
+        report: Callable[[Progress], None],
+    ) -> bool:
+        """After a lost answer: whether the resource changed within ``settle_seconds`` (the
+        request was received), read once a poll.  A read that fails is :class:`OutcomeUnknown`."""
+        waited = 0.0
+        report(Progress(f"{what}: no answer ({error}); reading {plan.resource} first", 0.05))
+        while True:
+            self.wait(self.poll_seconds)
+            waited += self.poll_seconds
+            try:
+                now = self._read(plan)
+            except CapconError as read_error:
+                raise OutcomeUnknown(
+                    f"{what} was sent but its answer was lost ({error}); reading "
+                    f"{plan.resource} to find out failed too ({read_error}): the change may "
+                    "have been applied"
+                ) from error
+            if fingerprint(now) != fingerprint(base):
+                report(Progress(f"{what}: the answer was lost but {plan.resource} changed", 0.1))
+                return True
+            if waited >= self.settle_seconds:
+                return False
 
     def _apply_table(
         self,
