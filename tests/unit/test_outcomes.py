@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capcon.core.backends.sim.account import IndexSpec, SimAccount, TableSpec
 from capcon.core.backends.sim.tables import SimSettings
@@ -577,3 +579,71 @@ def test_a_read_only_reconcile_writes_nothing(log: AuditLog) -> None:
     (found,) = Reconciler(cast(Backend, acc), log, ORIGIN).run(write=False)
     assert found.verdict == "applied"
     assert [r["phase"] for r in records(log)] == ["intent"]
+
+
+# --------------------------------------------------------------------------------------------
+# any schedule of faults: the promises hold
+# --------------------------------------------------------------------------------------------
+
+SEND_FAULTS: dict[str, Callable[[], Fault | None]] = {
+    "ok": lambda: None,
+    "lost-after": lost_after,
+    "lost-before": lost_before,
+    "throttled": lambda: raising(Throttled("slow down")),
+    "rejected": lambda: raising(ValidationFailed("no")),
+    "busy": lambda: raising(ResourceInUse("busy")),
+}
+READ_FAULTS: dict[str, Callable[[], Fault | None]] = {
+    "ok": lambda: None,
+    "down": lambda: raising(EndpointUnreachable("down")),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sends=st.lists(st.sampled_from(sorted(SEND_FAULTS)), max_size=4),
+    reads=st.lists(st.sampled_from(sorted(READ_FAULTS)), max_size=8),
+)
+def test_under_any_schedule_of_faults_one_intent_one_true_outcome(
+    tmp_path_factory: pytest.TempPathFactory, sends: list[str], reads: list[str]
+) -> None:
+    log = AuditLog(tmp_path_factory.mktemp("audit") / "audit.jsonl")
+    acc = account()
+    faulty = Faulty(acc)
+    applied = 0
+
+    def counted(fault: Fault | None) -> Fault:
+        def run(call: Callable[[], Any]) -> Any:
+            def inner() -> Any:
+                nonlocal applied
+                applied += 1
+                return call()
+
+            return (fault or (lambda c: c()))(inner)
+
+        return run
+
+    faulty.faults["update_table"] = [counted(SEND_FAULTS[name]()) for name in sends] + [
+        counted(None) for _ in range(10)
+    ]
+    faulty.faults["describe_table"] = [None] + [READ_FAULTS[name]() for name in reads]
+    plan = make_plan(acc, "orders", TableChange(table=Throughput(100, 400)))
+    result = make(faulty, log).apply(plan)  # never raises
+    outcome = one_intent_one_outcome(log)
+    assert outcome["outcome"] == result.outcome
+    assert applied <= 1  # the service carried the request out once at most: never resent blindly
+    assert faulty.calls["update_table"] <= 3 + 2
+    acc.advance(120)
+    now = acc.describe_table("orders").provisioned
+    if result.outcome == "applied":
+        assert now == Throughput(100, 400)
+    elif result.outcome == "failed":
+        assert now == Throughput(100, 100)
+    else:
+        assert result.outcome == "unknown", result
+    found = Reconciler(cast(Backend, acc), log, ORIGIN).run()
+    if result.outcome == "unknown":
+        (item,) = found
+        assert item.verdict == ("applied" if now == Throughput(100, 400) else "failed")
+    else:
+        assert found == []
