@@ -623,10 +623,10 @@ def test_under_any_schedule_of_faults_one_intent_one_true_outcome(
 
         return run
 
-    faulty.faults["update_table"] = [counted(SEND_FAULTS[name]()) for name in sends] + [
-        counted(None) for _ in range(10)
-    ]
-    faulty.faults["describe_table"] = [None] + [READ_FAULTS[name]() for name in reads]
+    send_script: list[Fault | None] = [counted(SEND_FAULTS[name]()) for name in sends]
+    faulty.faults["update_table"] = send_script + [counted(None) for _ in range(10)]
+    read_script: list[Fault | None] = [None]
+    faulty.faults["describe_table"] = read_script + [READ_FAULTS[name]() for name in reads]
     plan = make_plan(acc, "orders", TableChange(table=Throughput(100, 400)))
     result = make(faulty, log).apply(plan)  # never raises
     outcome = one_intent_one_outcome(log)
