@@ -39,6 +39,9 @@ class BackendError(CapconError):
     """
 
     maybe_sent: bool = False
+    in_flight: bool = False
+    """The request may still be on its way (a read timeout: no answer yet), so a change it
+    makes may show up later; a reset or a 5xx ended it."""
 
 
 class ResourceInUse(BackendError):

@@ -662,14 +662,13 @@ class Scaler:
                 if lost >= LOST_ANSWER_ATTEMPTS:
                     raise OutcomeUnknown(
                         f"{what}: no answer to {lost} attempts and {plan.resource} still "
-                        f"unchanged after waiting {self.settle_seconds:.0f} s each time (last "
-                        f"error: {error}); probably not applied"
+                        f"unchanged after each (last error: {error}); probably not applied"
                     ) from error
                 stage.sent_word = "no"
                 report(
                     Progress(
-                        f"{what}: the answer was lost and {plan.resource} is unchanged after "
-                        f"{self.settle_seconds:.0f} s: sending it again",
+                        f"{what}: the answer was lost and {plan.resource} is unchanged: "
+                        "sending it again",
                         0.05,
                     )
                 )
@@ -688,6 +687,9 @@ class Scaler:
         """After a lost answer: whether the resource changed within ``settle_seconds`` (the
         request was received), read once a poll.  A read that fails is :class:`OutcomeUnknown`."""
         waited = 0.0
+        # a request that timed out may still arrive: give it settle_seconds; one that was
+        # reset or answered 5xx has ended, one read tells
+        settle = self.settle_seconds if error.in_flight else self.poll_seconds
         report(Progress(f"{what}: no answer ({error}); reading {plan.resource} first", 0.05))
         while True:
             self.wait(self.poll_seconds)
@@ -703,7 +705,7 @@ class Scaler:
             if fingerprint(now) != fingerprint(base):
                 report(Progress(f"{what}: the answer was lost but {plan.resource} changed", 0.1))
                 return True
-            if waited >= self.settle_seconds:
+            if waited >= settle:
                 return False
 
     def _apply_table(

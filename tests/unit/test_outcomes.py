@@ -77,10 +77,12 @@ def make_plan(acc: SimAccount, name: str, change: TableChange | ShardChange) -> 
     return result
 
 
-def lost(error: str = "read timeout") -> BackendError:
-    """An error whose request may have been carried out (a lost answer)."""
+def lost(error: str = "connection reset", *, in_flight: bool = False) -> BackendError:
+    """An error whose request may have been carried out (a lost answer); ``in_flight``: a
+    read timeout (the request may still arrive)."""
     failure = EndpointUnreachable(f"dynamodb:UpdateTable: {error}")
     failure.maybe_sent = True
+    failure.in_flight = in_flight
     return failure
 
 
@@ -218,8 +220,8 @@ def test_answers_lost_every_time_end_unknown_after_a_bounded_number_of_sends(
     assert (found.verdict, found.left_as) == ("failed", "unknown")
 
 
-def test_a_request_landing_late_after_a_lost_answer_is_not_sent_again(log: AuditLog) -> None:
-    """The answer is lost and the change lands 20 s later (a slow control plane): the
+def test_a_request_landing_late_after_a_read_timeout_is_not_sent_again(log: AuditLog) -> None:
+    """The read timed out and the change lands 20 s later (a slow control plane): the
     scaler keeps reading for ``settle_seconds`` and does not resend."""
     acc = account()
     faulty = Faulty(acc)
@@ -228,7 +230,7 @@ def test_a_request_landing_late_after_a_lost_answer_is_not_sent_again(log: Audit
 
     def late(call: Callable[[], Any]) -> Any:
         pending.append(call)
-        raise lost()
+        raise lost("read timeout", in_flight=True)
 
     faulty.faults["update_table"] = [late]
     waited = 0

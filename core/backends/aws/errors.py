@@ -24,6 +24,7 @@ from botocore.exceptions import (
     ParamValidationError,
     PartialCredentialsError,
     ProfileNotFound,
+    ReadTimeoutError,
     SSOError,
     TokenRetrievalError,
     ValidationError,
@@ -167,6 +168,7 @@ def map_error(exc: BaseException, action: str, resource: str | None = None) -> B
         # a connection never made sent nothing; a read timeout or a connection closed
         # mid-answer may have been carried out
         unreachable.maybe_sent = not isinstance(exc, EndpointConnectionError | ConnectTimeoutError)
+        unreachable.in_flight = isinstance(exc, ReadTimeoutError)
         return unreachable
     if isinstance(exc, NoRegionError):
         return BackendError(
