@@ -15,10 +15,11 @@ clock's keys and status) hang on whether controls were given, never on a backend
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import ClassVar
 
@@ -35,6 +36,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from capcon.core.errors import CapconError
+from capcon.core.inflight import IN_FLIGHT, InFlight
 from capcon.core.model import Stream, Table
 from capcon.core.planning.autoscaling import AutoScalingPlan
 from capcon.core.planning.planner import PlanContext, ScalePlan
@@ -72,6 +74,12 @@ SORTS: tuple[tuple[str, str], ...] = (
 SPARK_WIDTH = 20
 #: Rows drawn in the very first frame on a large account (the rest follow right after).
 FIRST_SCREEN_ROWS = 60
+#: The status bar and the banner are repainted this often between polls: the data's age and
+#: what a slow call has been waiting for keep counting.
+TICK_SECONDS = 1.0
+#: Shortest real interval between two list refreshes from an apply's progress reports (a
+#: change of status always gets one).
+PROGRESS_REFRESH_SECONDS = 1.0
 # Fixed widths: the list never measures its cells (auto-sized columns measured every cell of
 # every row on each repaint, which is what made the first frame slow on 1,000+ resources).
 COLUMNS = (
@@ -164,20 +172,36 @@ class CapconApp(App[None]):
     ]
 
     class DataReady(Message):
-        """A fresh snapshot from the poll worker (only the newest one matters)."""
+        """A fresh snapshot (only the newest one matters).
 
-        def __init__(self, snapshot: Snapshot, hidden: bool = True) -> None:
+        ``polled``: it comes from the chain of polls, whose next poll its handler schedules;
+        a refresh for an apply's progress report is not (it must never put the next poll
+        off: in the simulated account that froze the clock for the whole apply).
+        """
+
+        def __init__(self, snapshot: Snapshot, hidden: bool = True, *, polled: bool = True) -> None:
             super().__init__()
             self.snapshot = snapshot
             self.hidden = hidden  # off-screen rows were fetched too
+            self.polled = polled
 
         def can_replace(self, message: Message) -> bool:
-            return isinstance(message, CapconApp.DataReady)
+            """Superseded by a newer snapshot that does what this one's handler would: go on
+            with the chain of polls, date the off-screen rows."""
+            return (
+                isinstance(message, CapconApp.DataReady)
+                and (message.polled or not self.polled)
+                and (message.hidden or not self.hidden)
+            )
 
     class PollFailed(Message):
-        def __init__(self, error: str) -> None:
+        """The backend refused or failed a read: a poll's (``polled``: the banner says so
+        until a poll succeeds, and the chain of polls goes on) or another worker's."""
+
+        def __init__(self, error: str, *, polled: bool = True) -> None:
             super().__init__()
             self.error = error
+            self.polled = polled
 
     class ApplyDone(Message):
         def __init__(self, text: str, ok: bool) -> None:
@@ -198,11 +222,16 @@ class CapconApp(App[None]):
         wait: Callable[[float], None] | None = None,
         themes: Iterable[Theme] = (),
         theme_warnings: Iterable[str] = (),
+        inflight: InFlight = IN_FLIGHT,
     ) -> None:
-        """``controls``: the simulated account's clock (``None`` on AWS)."""
+        """``controls``: the simulated account's clock (``None`` on AWS); ``inflight``: where
+        calls in flight are registered (the AWS adapter's requests always are in the
+        process's registry)."""
         super().__init__()
         self.options = options or ConsoleOptions()
-        self.backend, self.controls = locked(backend, controls)
+        #: what the status bar names while a call is slow
+        self.inflight = inflight
+        self.backend, self.controls = locked(backend, controls, inflight=inflight)
         self.pace: Pace = (
             AwsPace(self.options.polling)
             if self.controls is None
@@ -226,6 +255,12 @@ class CapconApp(App[None]):
         self._extra_themes = list(themes)
         self._theme_warnings = list(theme_warnings)
         self.last_error: str | None = None
+        #: the snapshot's time (the backend's clock) and when it arrived (``clock``)
+        self._data_at: tuple[datetime, float] | None = None
+        #: one Feed refresh at a time: the poll and an apply's progress share the feed
+        self._feed_lock = threading.Lock()
+        self._status = Static(id="status")
+        self._banner = Static(id="banner")
         self._polls = 0
         self._poll_timer: Timer | None = None
         #: the polling policy's clock (a test sets a fake one)
@@ -258,7 +293,8 @@ class CapconApp(App[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="frame"):
-            yield Static(id="status")
+            yield self._status
+            yield self._banner
             yield Input(
                 placeholder="filter: part of a name (Enter to keep, Esc to clear)", id="filter"
             )
@@ -281,10 +317,21 @@ class CapconApp(App[None]):
         if self.options.production:
             self.query_one("#frame").add_class("production")
         self.query_one("#filter", Input).display = False
+        self._banner.display = False
         self._paint_status()
         self._list.focus()
+        self.set_interval(TICK_SECONDS, self._tick)
         if self.options.poll:
             self.poll()
+
+    def on_unmount(self) -> None:
+        """An apply waiting on the simulated clock stops waiting: the console is closing."""
+        self.pace.close()
+
+    def _tick(self) -> None:
+        """Between polls: the data's age and what a slow call waits for keep counting."""
+        if not self._list_gone():
+            self._paint_status()
 
     # --- polling ---------------------------------------------------------------------------
 
@@ -315,7 +362,10 @@ class CapconApp(App[None]):
             self.pace.before_poll(first)
             inventory = step.hidden or first or self._stale_inventory
             self._stale_inventory = False
-            snapshot = self.feed.refresh(self._visible(), hidden=step.hidden, inventory=inventory)
+            with self._feed_lock:
+                snapshot = self.feed.refresh(
+                    self._visible(), hidden=step.hidden, inventory=inventory
+                )
         except CapconError as error:
             self.post_message(self.PollFailed(str(error)))
             return
@@ -386,21 +436,24 @@ class CapconApp(App[None]):
         if self._list_gone():
             return
         self.snapshot = message.snapshot
+        self._data_at = (message.snapshot.at, self.clock())
         if message.hidden:
             self._all_rows_at = message.snapshot.at
         self.last_error = None
         self._paint_table()
         self._paint_status()
-        self._next_poll()
+        if message.polled:
+            self._next_poll()
 
     @on(PollFailed)
     def _on_poll_failed(self, message: PollFailed) -> None:
         if self._list_gone():
             return
-        self.last_error = message.error
         self.notify(markup_safe(message.error), title="backend error", severity="error", timeout=10)
-        self._paint_status()
-        self._next_poll()
+        if message.polled:
+            self.last_error = message.error
+            self._paint_status()
+            self._next_poll()
 
     @on(ApplyDone)
     def _on_apply_done(self, message: ApplyDone) -> None:
@@ -526,9 +579,16 @@ class CapconApp(App[None]):
         if controls is not None:
             state = "paused" if controls.paused else f"{controls.speed:g}×"
             parts.append(f"sim {controls.now():%H:%M:%S} UTC ({state})")
+        waiting = self.inflight.waiting()
+        if waiting is not None:
+            call, seconds = waiting
+            parts.append(
+                f"[b]waiting for {markup_safe(call.what())}[/b] ({fmt_duration(round(seconds))})"
+            )
+        now = self._backend_now()
         if snapshot is not None:
             if snapshot.data_until is not None:
-                age = snapshot.at - snapshot.data_until
+                age = (now or snapshot.at) - snapshot.data_until
                 stale = " [b]stale[/b]" if age.total_seconds() > 600 else ""
                 old = fmt_duration(age, step=60)
                 parts.append(f"data until {snapshot.data_until:%H:%M} ({old} old){stale}")
@@ -554,7 +614,8 @@ class CapconApp(App[None]):
             parts.append("[b]read-only[/b]")
         if self.last_error:
             parts.append(f"[b]error:[/b] {markup_safe(self.last_error[:60])}")
-        _set_line(self.query_one("#status", Static), " · ".join(parts))
+        _set_line(self._status, " · ".join(parts))
+        self._paint_banner(now)
         hint = "Enter detail · c scale · u auto scaling · / filter · s sort · a audit · t theme"
         hint += " · ? help"
         if self.options.read_only:
@@ -562,6 +623,36 @@ class CapconApp(App[None]):
         if controls is not None:
             hint += " · space pause · +/- speed · . step"
         _set_line(self.query_one("#hint", Static), hint)
+
+    def _backend_now(self) -> datetime | None:
+        """The backend's time now: the simulated clock, or on AWS the last snapshot's time
+        plus the time since it arrived (no call, and no wait behind a poll's lock)."""
+        if self.controls is not None:
+            return self.controls.now()
+        if self._data_at is None:
+            return None
+        at, arrived = self._data_at
+        return at + timedelta(seconds=max(0.0, self.clock() - arrived))
+
+    def _paint_banner(self, now: datetime | None) -> None:
+        """While the last poll failed: why, and how old the data on screen are."""
+        banner = self._banner
+        error = self.last_error
+        if not error:
+            if banner.display:
+                banner.display = False
+                _set_line(banner, "")
+            return
+        text = f"[b]last refresh failed:[/b] {markup_safe(error)}"
+        if self.snapshot is None:
+            text += " · no data read yet"
+        else:
+            at = self.snapshot.at
+            ago = fmt_duration((now or at) - at, approx=True)
+            text += f" · the data shown were read at {at:%H:%M:%S} ({ago} ago)"
+        if banner.content != text:
+            banner.update(text)
+        banner.display = True
 
     # --- selection -------------------------------------------------------------------------
 
@@ -730,13 +821,15 @@ class CapconApp(App[None]):
                 metrics=self.metrics,
             )
         except CapconError as error:
-            self.post_message(self.PollFailed(str(error)))
+            self.post_message(self.PollFailed(str(error), polled=False))
             return
         # on the UI thread; an error there comes back here, so the worker's handler says so
         self.call_from_thread(self._push_scale, row, resource, context)
 
     def _push_scale(self, row: Row, resource: Table | Stream, context: PlanContext) -> None:
         from capcon.tui.console.modals.scale import ScaleModal
+
+        self._paint_status()  # the preview's metrics, billed at once (not at the next tick)
 
         def done(result: ScalePlan | str | None) -> None:
             if result == "autoscaling":
@@ -791,7 +884,7 @@ class CapconApp(App[None]):
             )
             now = self.backend.now()
         except CapconError as error:
-            self.post_message(self.PollFailed(str(error)))
+            self.post_message(self.PollFailed(str(error), polled=False))
             return
         self.call_from_thread(self._push_autoscaling, row, table, state, now)
 
@@ -871,12 +964,23 @@ class CapconApp(App[None]):
 
         scaler = self._scaler()
         last = [0.0]
+        refreshed: list[tuple[str | None, float]] = [(None, float("-inf"))]  # status, when
 
         def progress(p: Progress) -> None:
             if p.fraction - last[0] >= 0.25 or p.fraction >= 1.0:
                 last[0] = p.fraction
                 self.call_from_thread(self.notify, markup_safe(p.message), timeout=3)
-            self.post_message(self.DataReady(self.feed.refresh(self._visible())))
+            # the rows on screen, re-read when the status changes or a second has passed: in
+            # the simulated account reports come many times a second.  Not a poll: the chain
+            # of polls goes on as it was.
+            status, then = refreshed[0]
+            at = self.clock()
+            if p.status == status and at - then < PROGRESS_REFRESH_SECONDS:
+                return
+            refreshed[0] = (p.status, at)
+            with self._feed_lock:
+                snapshot = self.feed.refresh(self._visible(), hidden=False, inventory=False)
+            self.post_message(self.DataReady(snapshot, hidden=False, polled=False))
 
         try:
             result = scaler.apply(plan, progress=progress, previous=previous)

@@ -4,6 +4,12 @@ The simulated account is not thread-safe and boto3 clients are only safe per cal
 call into the backend goes through one lock.  Calls are short (a describe, one batched
 metrics call); the UI thread never makes them.
 
+Each call, once it holds the lock, is registered in an :class:`~capcon.core.inflight.InFlight`
+registry under the AWS operation it stands for (``dynamodb:DescribeTable`` on ``table
+orders``), whichever backend serves it: the status bar names a slow call the same way on AWS
+(where the adapter also registers each single request) and on the simulated account.  A call
+waiting for the lock is not registered: the one holding it is what everybody waits for.
+
 :class:`LockedBackend` is a :class:`~capcon.core.ports.Backend` itself, by explicit
 delegation, and :class:`LockedControls` the same for the
 :class:`~capcon.core.ports.SimulationControls`: the console holds only these two, typed, and
@@ -13,9 +19,11 @@ never the backend behind them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence, Sized
+from contextlib import contextmanager
 from datetime import datetime
 
+from capcon.core.inflight import IN_FLIGHT, InFlight
 from capcon.core.model import Stream, StreamMode, Table, Throughput
 from capcon.core.ports import (
     AccountLimits,
@@ -34,43 +42,56 @@ from capcon.core.ports import (
 class LockedBackend:
     """Every port of ``backend``, each call under ``lock``."""
 
-    def __init__(self, backend: Backend, lock: threading.RLock | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        lock: threading.RLock | None = None,
+        *,
+        inflight: InFlight = IN_FLIGHT,
+    ) -> None:
         self._backend = backend
         self._lock = lock or threading.RLock()
         self.label = backend.label
+        self.inflight = inflight
 
     @property
     def lock(self) -> threading.RLock:
         return self._lock
 
+    @contextmanager
+    def _call(self, operation: str, resource: str | None = None) -> Iterator[None]:
+        """Under the lock, and in flight while it runs."""
+        with self._lock, self.inflight.track(operation, resource, batch=True):
+            yield
+
     # --- Inventory -------------------------------------------------------------------------
 
     def list_tables(self) -> list[str]:
-        with self._lock:
+        with self._call("dynamodb:ListTables"):
             return self._backend.list_tables()
 
     def describe_table(self, name: str) -> Table:
-        with self._lock:
+        with self._call("dynamodb:DescribeTable", f"table {name}"):
             return self._backend.describe_table(name)
 
     def describe_tables(self, names: Sequence[str]) -> list[Table]:
-        with self._lock:
+        with self._call("dynamodb:DescribeTable", _count(names, "table")):
             return self._backend.describe_tables(names)
 
     def list_streams(self) -> list[str]:
-        with self._lock:
+        with self._call("kinesis:ListStreams"):
             return self._backend.list_streams()
 
     def describe_stream(self, name: str) -> Stream:
-        with self._lock:
+        with self._call("kinesis:DescribeStreamSummary", f"stream {name}"):
             return self._backend.describe_stream(name)
 
     def describe_streams(self, names: Sequence[str]) -> list[Stream]:
-        with self._lock:
+        with self._call("kinesis:DescribeStreamSummary", _count(names, "stream")):
             return self._backend.describe_streams(names)
 
     def account_limits(self) -> AccountLimits:
-        with self._lock:
+        with self._call("dynamodb:DescribeLimits"):
             return self._backend.account_limits()
 
     # --- Metrics ---------------------------------------------------------------------------
@@ -83,59 +104,59 @@ class LockedBackend:
         *,
         sent: RequestCounter | None = None,
     ) -> list[MetricSeries]:
-        with self._lock:
+        with self._call("cloudwatch:GetMetricData", _count(queries, "metric")):
             return self._backend.get_metric_data(queries, start, end, sent=sent)
 
     # --- Actuator --------------------------------------------------------------------------
 
     def update_table(self, name: str, change: TableChange) -> Table:
-        with self._lock:
+        with self._call("dynamodb:UpdateTable", f"table {name}"):
             return self._backend.update_table(name, change)
 
     def update_shard_count(self, name: str, target: int) -> Stream:
-        with self._lock:
+        with self._call("kinesis:UpdateShardCount", f"stream {name}"):
             return self._backend.update_shard_count(name, target)
 
     def split_shard(self, name: str, shard_id: str, new_starting_hash_key: int) -> None:
-        with self._lock:
+        with self._call("kinesis:SplitShard", f"stream {name}"):
             self._backend.split_shard(name, shard_id, new_starting_hash_key)
 
     def merge_shards(self, name: str, shard_id: str, adjacent_shard_id: str) -> None:
-        with self._lock:
+        with self._call("kinesis:MergeShards", f"stream {name}"):
             self._backend.merge_shards(name, shard_id, adjacent_shard_id)
 
     def update_stream_mode(self, name: str, mode: StreamMode) -> None:
-        with self._lock:
+        with self._call("kinesis:UpdateStreamMode", f"stream {name}"):
             self._backend.update_stream_mode(name, mode)
 
     # --- AutoScaling -----------------------------------------------------------------------
 
     def describe_scalable_targets(self) -> list[ScalableTarget]:
-        with self._lock:
+        with self._call("application-autoscaling:DescribeScalableTargets"):
             return self._backend.describe_scalable_targets()
 
     def describe_scaling_policies(self) -> list[ScalingPolicy]:
-        with self._lock:
+        with self._call("application-autoscaling:DescribeScalingPolicies"):
             return self._backend.describe_scaling_policies()
 
     def describe_scaling_activities(self, resource_id: str | None = None) -> list[ScalingActivity]:
-        with self._lock:
+        with self._call("application-autoscaling:DescribeScalingActivities", resource_id):
             return self._backend.describe_scaling_activities(resource_id)
 
     def register_scalable_target(self, target: ScalableTarget) -> None:
-        with self._lock:
+        with self._call("application-autoscaling:RegisterScalableTarget", _resource_id(target)):
             self._backend.register_scalable_target(target)
 
     def deregister_scalable_target(self, resource_id: str, dimension: str) -> None:
-        with self._lock:
+        with self._call("application-autoscaling:DeregisterScalableTarget", resource_id):
             self._backend.deregister_scalable_target(resource_id, dimension)
 
     def put_scaling_policy(self, policy: ScalingPolicy) -> None:
-        with self._lock:
+        with self._call("application-autoscaling:PutScalingPolicy", _resource_id(policy)):
             self._backend.put_scaling_policy(policy)
 
     def delete_scaling_policy(self, name: str, resource_id: str, dimension: str) -> None:
-        with self._lock:
+        with self._call("application-autoscaling:DeleteScalingPolicy", resource_id):
             self._backend.delete_scaling_policy(name, resource_id, dimension)
 
     # --- Clock -----------------------------------------------------------------------------
@@ -201,8 +222,22 @@ class LockedControls:
 
 
 def locked(
-    backend: Backend, controls: SimulationControls | None
+    backend: Backend, controls: SimulationControls | None, *, inflight: InFlight = IN_FLIGHT
 ) -> tuple[LockedBackend, LockedControls | None]:
     """``backend`` and its ``controls`` (if any) behind one shared lock."""
-    shared = LockedBackend(backend)
+    shared = LockedBackend(backend, inflight=inflight)
     return shared, None if controls is None else LockedControls(controls, shared.lock)
+
+
+def _count(items: Sequence[object], noun: str) -> str | None:
+    """``1 table``, ``1,000 tables`` (what a batch call is about; ``None`` if not countable:
+    naming a call must never be what fails it)."""
+    if not isinstance(items, Sized):
+        return None
+    return f"{len(items):,} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _resource_id(value: ScalableTarget | ScalingPolicy) -> str | None:
+    """The resource an auto-scaling call is about (``table/orders``)."""
+    rid = getattr(value, "resource_id", None)
+    return rid if isinstance(rid, str) else None

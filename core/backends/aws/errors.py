@@ -42,6 +42,7 @@ from capcon.core.errors import (
     Throttled,
     ValidationFailed,
 )
+from capcon.core.inflight import IN_FLIGHT, InFlight
 from capcon.core.redact import redact_text
 
 IN_USE_CODES = frozenset({"ResourceInUseException", "ResourceInUse", "ConcurrentUpdateException"})
@@ -241,10 +242,23 @@ def _map_client_error(exc: ClientError, action: str, on: str) -> BackendError:
 
 
 @contextmanager
-def calling(action: Action, resource: str | None = None) -> Iterator[None]:
+def calling(
+    action: Action, resource: str | None = None, *, inflight: InFlight = IN_FLIGHT
+) -> Iterator[None]:
     """Every botocore exception raised in the block mapped by :func:`map_error`: the block
-    makes ``action``'s requests (one call, or the pages of one listing) on ``resource``."""
+    makes ``action``'s requests (one call, or the pages of one listing) on ``resource``.
+
+    The block is registered in ``inflight`` while it runs, so a front end can say what it
+    waits for; an endpoint that never answered is said to have been given up on after how
+    long (the session's timeouts and retries bound it)."""
+    started = inflight.clock()
     try:
-        yield
+        with inflight.track(action, resource):
+            yield
     except (ClientError, BotoCoreError) as error:
-        raise map_error(error, action, resource) from error
+        mapped = map_error(error, action, resource)
+        if isinstance(mapped, EndpointUnreachable):
+            waited = inflight.clock() - started
+            mapped.message = f"{mapped.message} (gave up after {waited:.0f} s)"
+            mapped.args = (mapped.message,)
+        raise mapped from error

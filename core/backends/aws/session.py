@@ -4,7 +4,23 @@ Credentials and region come from where every AWS tool looks for them: ``--profil
 ``AWS_PROFILE``, ``AWS_ACCESS_KEY_ID`` …, ``~/.aws/config`` and ``~/.aws/credentials``, SSO,
 instance and container roles.  ``--endpoint-url`` points every client at one endpoint (a moto
 server, LocalStack).  Clients retry in botocore's ``standard`` mode (its default is still
-``legacy``) with bounded timeouts, so a dead endpoint fails in seconds, not minutes.
+``legacy``) with timeouts sized for a control plane, so a dead endpoint fails in well under
+half a minute, not minutes.
+
+Why these numbers: DynamoDB's, Kinesis's, Application Auto Scaling's and STS's control-plane
+calls answer in tens of milliseconds, and connecting to an AWS endpoint takes less than one;
+an answer that has not started after 6 s will not come, and a connection not made in 3 s
+(two SYNs) is not being made.  Three attempts leave throttling two retries (throttled answers
+come at once, and botocore backs off 1 s then 2 s at most) and a lost packet one.  So one call
+fails within ``3 × (3 + 6) + 1 + 2 = 30`` s at worst (:func:`worst_case_seconds`), and an
+endpoint that accepts connections and never answers fails in ``3 × 6 = 18`` s; one that drops
+them in ``3 × 3 = 9`` s.  ``GetMetricData`` computes its answer (up to 500 series) before it
+sends a byte, so CloudWatch gets a longer read timeout and one retry: ``2 × (3 + 10) + 1 = 27``
+s.  The caller's identity (for the audit log) gets one attempt: it is ``"unknown"`` when it
+cannot be read, and a slow STS must not double the time a dead endpoint takes to report.
+
+A read timeout bounds the wait for each piece of the answer, not the whole: an endpoint that
+trickles a byte every few seconds is not caught by it (nor by botocore).
 """
 
 from __future__ import annotations
@@ -33,6 +49,37 @@ C = TypeVar("C")
 #: The region used with ``--endpoint-url`` when nothing else names one (moto, LocalStack).
 ENDPOINT_DEFAULT_REGION = "us-east-1"
 
+#: Attempts of a control-plane call, the first included (botocore's standard mode: 3).
+MAX_ATTEMPTS = 3
+#: Seconds to make a TCP (and TLS) connection.
+CONNECT_TIMEOUT = 3.0
+#: Seconds to wait for an answer (each read of it) from a control plane.
+READ_TIMEOUT = 6.0
+#: CloudWatch's ``GetMetricData`` computes its whole answer before sending it.
+METRICS_READ_TIMEOUT = 10.0
+METRICS_MAX_ATTEMPTS = 2
+#: ``sts:GetCallerIdentity`` for the audit log's origin: best effort, one attempt.
+IDENTITY_MAX_ATTEMPTS = 1
+
+# botocore's standard retry mode (botocore.retries.standard.ExponentialBackoff): before retry
+# i (1-based) it sleeps rand(0, 1) × min(base × 2^(i-1), 20) s, base 1 s after a throttling
+# error and 0.05 s (DynamoDB 0.025 s) after any other.  A test checks these against botocore.
+BACKOFF_CAP_SECONDS = 20.0
+THROTTLING_BACKOFF_BASE_SECONDS = 1.0
+
+
+def worst_case_seconds(attempts: int, connect_timeout: float, read_timeout: float) -> float:
+    """The longest one call can take before it fails: every attempt connects just in time
+    and then waits out the read timeout, and every retry follows botocore's longest back-off
+    (the throttling one; a server's ``x-amz-retry-after`` header, which AWS's DynamoDB and
+    Kinesis do not send, could add up to 5 s a retry)."""
+    backoff = sum(
+        min(THROTTLING_BACKOFF_BASE_SECONDS * 2.0 ** (retry - 1), BACKOFF_CAP_SECONDS)
+        for retry in range(1, attempts)
+    )
+    return attempts * (connect_timeout + read_timeout) + backoff
+
+
 Service = Literal["dynamodb", "kinesis", "cloudwatch", "application-autoscaling", "sts"]
 #: The services capcon talks to (boto3 client names).
 SERVICES: tuple[Service, ...] = get_args(Service)
@@ -43,8 +90,10 @@ class AwsSession:
     shared by threads: boto3 clients are thread-safe, sessions are not).
 
     ``max_attempts`` counts every attempt, the first included (as ``AWS_MAX_ATTEMPTS`` and the
-    AWS CLI do; botocore's ``retries["max_attempts"]`` would count retries only): 5 means one
-    request and up to 4 retries, 1 means no retry.
+    AWS CLI do; botocore's ``retries["max_attempts"]`` would count retries only): 3 means one
+    request and up to 2 retries, 1 means no retry.  It and ``read_timeout`` are the control
+    plane's; CloudWatch has ``metrics_max_attempts`` and ``metrics_read_timeout``.  An
+    accessor's ``max_attempts`` overrides the session's for that client (mutations: 1).
     """
 
     def __init__(
@@ -53,11 +102,33 @@ class AwsSession:
         region: str | None = None,
         endpoint_url: str | None = None,
         *,
-        max_attempts: int = 5,
-        connect_timeout: float = 5,
-        read_timeout: float = 20,
+        max_attempts: int = MAX_ATTEMPTS,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+        metrics_max_attempts: int = METRICS_MAX_ATTEMPTS,
+        metrics_read_timeout: float = METRICS_READ_TIMEOUT,
         max_pool_connections: int = 16,
     ) -> None:
+        for name, attempts in (
+            ("max_attempts", max_attempts),
+            ("metrics_max_attempts", metrics_max_attempts),
+        ):
+            if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+                raise ValueError(f"{name} must be a whole number of attempts ≥ 1, got {attempts!r}")
+        for name, seconds in (
+            ("connect_timeout", connect_timeout),
+            ("read_timeout", read_timeout),
+            ("metrics_read_timeout", metrics_read_timeout),
+        ):
+            if not (isinstance(seconds, int | float) and 0 < seconds <= 3600):
+                raise ValueError(
+                    f"{name} must be a number of seconds in (0, 3600], got {seconds!r}"
+                )
+        self.max_attempts = max_attempts
+        self.metrics_max_attempts = metrics_max_attempts
+        self.connect_timeout = float(connect_timeout)
+        self.read_timeout = float(read_timeout)
+        self.metrics_read_timeout = float(metrics_read_timeout)
         self.endpoint_url = endpoint_url or None
         try:
             self._boto = boto3.session.Session(profile_name=profile, region_name=region)
@@ -152,10 +223,15 @@ class AwsSession:
             client = self._clients.get(key)
             if client is None:
                 config = self.config
-                if max_attempts is not None:
-                    config = config.merge(
-                        Config(retries={"mode": "standard", "total_max_attempts": max_attempts})
+                metrics = service == "cloudwatch"
+                if max_attempts is None:
+                    max_attempts = self.metrics_max_attempts if metrics else self.max_attempts
+                config = config.merge(
+                    Config(
+                        retries={"mode": "standard", "total_max_attempts": max_attempts},
+                        read_timeout=self.metrics_read_timeout if metrics else self.read_timeout,
                     )
+                )
                 try:
                     client = make(config)
                 except BotoCoreError as error:
@@ -170,7 +246,8 @@ class AwsSession:
         if self._identity is None:
             try:
                 with calling("sts:GetCallerIdentity"):
-                    arn = self.sts().get_caller_identity().get("Arn")
+                    sts = self.sts(max_attempts=IDENTITY_MAX_ATTEMPTS)
+                    arn = sts.get_caller_identity().get("Arn")
             except BackendError:
                 return "unknown"
             self._identity = arn if isinstance(arn, str) and arn else "unknown"
