@@ -277,16 +277,21 @@ def test_default_worst_cases_fit_in_30_seconds() -> None:
     # a hung endpoint (answers never start) and a black-holed one (connections never made)
     assert s.MAX_ATTEMPTS * s.READ_TIMEOUT == 18
     assert s.MAX_ATTEMPTS * s.CONNECT_TIMEOUT == 9
+    # capcon ls reads the caller's identity first (one short attempt), then lists tables
+    assert s.IDENTITY_MAX_ATTEMPTS * s.IDENTITY_READ_TIMEOUT + s.MAX_ATTEMPTS * s.READ_TIMEOUT == 21
     # throttling still gets two retries
     assert s.MAX_ATTEMPTS >= 3
 
 
 def test_session_clients_carry_the_defaults(aws_env: Path) -> None:
     session = AwsSession(endpoint_url="http://127.0.0.1:9")
-    for client in (session.dynamodb(), session.kinesis(), session.autoscaling(), session.sts()):
+    for client in (session.dynamodb(), session.kinesis(), session.autoscaling()):
         config: Any = client.meta.config
         assert config.retries == {"mode": "standard", "total_max_attempts": 3}
         assert (config.connect_timeout, config.read_timeout) == (3.0, 6.0)
+    identity: Any = session.sts(max_attempts=1).meta.config  # what identity() uses
+    assert identity.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert (identity.connect_timeout, identity.read_timeout) == (3.0, 3.0)
     metrics: Any = session.cloudwatch().meta.config
     assert metrics.retries == {"mode": "standard", "total_max_attempts": 2}
     assert (metrics.connect_timeout, metrics.read_timeout) == (3.0, 10.0)

@@ -16,8 +16,9 @@ fails within ``3 × (3 + 6) + 1 + 2 = 30`` s at worst (:func:`worst_case_seconds
 endpoint that accepts connections and never answers fails in ``3 × 6 = 18`` s; one that drops
 them in ``3 × 3 = 9`` s.  ``GetMetricData`` computes its answer (up to 500 series) before it
 sends a byte, so CloudWatch gets a longer read timeout and one retry: ``2 × (3 + 10) + 1 = 27``
-s.  The caller's identity (for the audit log) gets one attempt: it is ``"unknown"`` when it
-cannot be read, and a slow STS must not double the time a dead endpoint takes to report.
+s.  The caller's identity (for the audit log; STS is used for nothing else) gets one attempt
+of 3 s: it is ``"unknown"`` when it cannot be read, and it must not double the time a dead
+endpoint takes to report (``capcon ls`` on a hung endpoint: 3 + 18 s).
 
 A read timeout bounds the wait for each piece of the answer, not the whole: an endpoint that
 trickles a byte every few seconds is not caught by it (nor by botocore).
@@ -58,8 +59,9 @@ READ_TIMEOUT = 6.0
 #: CloudWatch's ``GetMetricData`` computes its whole answer before sending it.
 METRICS_READ_TIMEOUT = 10.0
 METRICS_MAX_ATTEMPTS = 2
-#: ``sts:GetCallerIdentity`` for the audit log's origin: best effort, one attempt.
+#: ``sts:GetCallerIdentity`` for the audit log's origin: best effort, one short attempt.
 IDENTITY_MAX_ATTEMPTS = 1
+IDENTITY_READ_TIMEOUT = 3.0
 
 # botocore's standard retry mode (botocore.retries.standard.ExponentialBackoff): before retry
 # i (1-based) it sleeps rand(0, 1) × min(base × 2^(i-1), 20) s, base 1 s after a throttling
@@ -229,7 +231,13 @@ class AwsSession:
                 config = config.merge(
                     Config(
                         retries={"mode": "standard", "total_max_attempts": max_attempts},
-                        read_timeout=self.metrics_read_timeout if metrics else self.read_timeout,
+                        read_timeout=(
+                            self.metrics_read_timeout
+                            if metrics
+                            else min(IDENTITY_READ_TIMEOUT, self.read_timeout)
+                            if service == "sts"
+                            else self.read_timeout
+                        ),
                     )
                 )
                 try:
