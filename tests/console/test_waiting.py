@@ -343,3 +343,29 @@ async def test_an_apply_in_the_running_simulation_lands_while_polls_and_reports_
         assert outcome["after"]["capacity"]["write"] == 1200
         # it took the simulated update time, not the scaler's 30-minute limit
         assert account.now() - started < timedelta(minutes=10)
+
+
+def test_the_call_named_is_the_slowest_single_request_else_the_slowest_batch() -> None:
+    clock = FakeClock(0.0)
+    inflight = InFlight(clock=clock)
+    assert inflight.waiting() is None
+    with inflight.track("dynamodb:DescribeTable", "40 tables", batch=True):
+        clock.now = 1.0
+        with inflight.track("dynamodb:DescribeTable", "table a"):
+            clock.now = 2.5
+            # the batch has run 2.5 s, its request 1.5 s: the batch is what is slow
+            named = inflight.waiting()
+            assert named is not None and named[0].what() == "dynamodb:DescribeTable on 40 tables"
+            assert named[1] == 2.5
+            clock.now = 3.0
+            named = inflight.waiting()  # now the request itself is slow: it is named
+            assert named is not None and named[0].what() == "dynamodb:DescribeTable on table a"
+            assert named[1] == 2.0
+            with inflight.track("cloudwatch:GetMetricData"):  # nested: the innermost counts
+                clock.now = 3.5
+                assert inflight.waiting(slow_seconds=0) == (
+                    next(c for c in inflight.calls() if c.resource is None),
+                    0.5,
+                )
+        assert [c.what() for c in inflight.calls()] == ["dynamodb:DescribeTable on 40 tables"]
+    assert inflight.calls() == ()
