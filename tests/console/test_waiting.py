@@ -256,8 +256,9 @@ async def test_progress_reports_do_not_put_the_next_poll_off(tmp_path: Path) -> 
         app.apply_plan(made, table)
         await settle(app, pilot)
         assert [r["outcome"] for r in outcomes(tmp_path / "audit.jsonl")] == ["applied"]
-        # one scheduling per poll answered, none per progress report
-        assert len(scheduled) == app._polls - polls
+        # at most one scheduling per poll answered (two answers at once may make one), none
+        # per progress report (there were several: the list showed UPDATING, then ACTIVE)
+        assert 1 <= len(scheduled) <= app._polls - polls
 
 
 def test_a_wait_moves_the_simulated_clock_itself() -> None:
