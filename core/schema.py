@@ -24,8 +24,11 @@ declare settings; reading files is :mod:`capcon.core.config.schema`'s.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import re
+import reprlib
 import types
 import typing
 from collections.abc import Mapping
@@ -40,6 +43,37 @@ _RULE = "capcon.setting"
 
 #: Units a number may be declared in, and their seconds (for comparing keys in different units).
 UNIT_SECONDS: dict[str, float] = {"seconds": 1.0, "minutes": 60.0}
+
+#: The largest number any key takes when its rule sets no ``high`` of its own: every whole
+#: number up to it is exact as a float (2**53), so arithmetic on it never overflows or rounds
+#: a count; a value such as 2**63 is refused with the key's name instead of crashing later.
+MAX_NUMBER = 2**53
+
+#: Dates a key may hold (inclusive): calendar arithmetic a few centuries either side stays
+#: inside Python's years 1 … 9999, so year 1 or 9999 in a file is refused, never an overflow.
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+#: C0 and C1 control characters and DEL: never accepted in a text setting (they would reach
+#: a terminal as escape sequences).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlong = 40
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
+
+
+def shown_value(value: object) -> str:
+    """``value`` for a message: a ``repr`` cut to a few dozen characters and three levels of
+    nesting, so a 100,000-deep list or a megabyte string in a file gives a short message,
+    never a ``RecursionError``."""
+    try:
+        return _REPR.repr(value)
+    except (RecursionError, ValueError):  # ValueError: an int past Python's digit limit
+        return f"<{type(value).__name__}>"
 
 
 class SettingsError(ValueError):
@@ -73,6 +107,9 @@ class Rule:
     (``None``) follows them: see :func:`follow`."""
     sets: str | None = None
     """The field of another settings class this key feeds (a config key → a policy field)."""
+    pattern: str | None = None
+    """A regular expression a string (stripped of surrounding spaces) must match in full;
+    ``allowed`` then says in words what it allows."""
 
 
 _DEFAULT_RULE = Rule()
@@ -94,7 +131,26 @@ def rules_of(cls: type) -> dict[str, Rule]:
     return {f.name: rule_of(f) for f in dataclasses.fields(cls) if f.init}
 
 
+def nesting_depth(value: object, stop: int = 64) -> int:
+    """How deeply ``value`` nests dicts and lists (a scalar is 0), counted without recursion
+    and no further than ``stop``."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list | tuple):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth >= stop:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth) for child in children)
+    return deepest
+
+
 def _number(value: float) -> str:
+    if float(value).is_integer() and abs(value) >= 1e6:
+        return f"{int(value):,}"
     return f"{value:g}"
 
 
@@ -121,7 +177,7 @@ def allowed_text(tp: object, rule: Rule) -> str:
     if tp is str:
         return "a string"
     if tp is date:
-        return "a date (YYYY-MM-DD)"
+        return f"a date (YYYY-MM-DD) from {EARLIEST_DATE} to {LATEST_DATE}"
     if _is_text_list(tp):
         return "a list of strings"
     base = {int: "a whole number", float: "a number", timedelta: "a number of seconds"}.get(
@@ -132,6 +188,8 @@ def allowed_text(tp: object, rule: Rule) -> str:
     of_unit = f" of {rule.unit}" if rule.unit else ""
     if rule.positive:
         text = f"a positive {base.removeprefix('a ')}{of_unit}"
+        if rule.high is not None:
+            text += f" of at most {_number(rule.high)}"
     elif rule.low is not None and rule.high is not None:
         text = f"{base} between {_number(rule.low)} and {_number(rule.high)}{unit}"
     elif rule.low == 0:
@@ -164,10 +222,15 @@ def check_value(
     tp = _bare(tp)
 
     def wrong_type() -> SettingsError:
-        return error(f"{at}{key}: expected {wanted}, got {value!r}")
+        return error(f"{at}{key}: expected {wanted}, got {shown_value(value)}")
 
     def wrong_value() -> SettingsError:
-        return error(f"{at}{key} must be {wanted}, got {value!r}")
+        return error(f"{at}{key} must be {wanted}, got {shown_value(value)}")
+
+    def control(text: str) -> SettingsError:
+        return error(
+            f"{at}{key} must be {wanted} without control characters, got {shown_value(text)}"
+        )
 
     if tp is bool:
         if not isinstance(value, bool):
@@ -176,31 +239,43 @@ def check_value(
     if tp is str:
         if not isinstance(value, str):
             raise wrong_type()
+        if _CONTROL.search(value):
+            raise control(value)
         if rule.nonblank is not None and not value.strip():
-            raise error(f"{at}{key} must be {rule.nonblank}, got {value!r}")
+            raise error(f"{at}{key} must be {rule.nonblank}, got {shown_value(value)}")
+        if rule.pattern is not None and not re.fullmatch(rule.pattern, value.strip()):
+            raise wrong_value()
         if rule.path:
             return _existing_file(key, value, at, base_dir, error)
         return value
     if tp is date:
+        day: date | None = None
         if isinstance(value, datetime):  # a TOML date-time is a date too: keep the day
-            return value.date()
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise wrong_type()
+            day = value.date()
+        elif isinstance(value, date):
+            day = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                day = date.fromisoformat(value)
+        if day is None:
+            raise wrong_type()
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise wrong_value()
+        return day
     if _is_text_list(tp):
         if not isinstance(value, list | tuple):
             raise wrong_type()
         names: list[str] = []
         for item in value:
-            if not isinstance(item, str) or (rule.nonblank is not None and not item.strip()):
+            if (
+                not isinstance(item, str)
+                or (rule.nonblank is not None and not item.strip())
+                or _CONTROL.search(item)
+            ):
                 what = rule.nonblank or "a string"
                 raise error(
-                    f"{at}{key}: every entry must be {what}, got {item!r} (expected {wanted})"
+                    f"{at}{key}: every entry must be {what} without control characters, got"
+                    f" {shown_value(item)} (expected {wanted})"
                 )
             if item.strip() not in names:
                 names.append(item.strip())
@@ -220,6 +295,11 @@ def check_value(
             raise wrong_value()
         if rule.high is not None and number > rule.high:
             raise wrong_value()
+        if rule.high is None and abs(number) > MAX_NUMBER:
+            raise error(
+                f"{at}{key} must be {wanted}, at most {MAX_NUMBER:,} (2**53),"
+                f" got {shown_value(value)}"
+            )
         if tp is timedelta:
             return timedelta(seconds=number)
         return value if tp is int else number
@@ -229,11 +309,18 @@ def check_value(
 def _existing_file(
     key: str, value: str, at: str, base_dir: Path | None, error: type[SettingsError]
 ) -> str:
-    path = Path(value).expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
-    if not path.is_file():
-        raise error(f"{at}{key}: {path} does not exist (from {value!r})")
+    try:
+        path = Path(value).expanduser()  # RuntimeError: ~nosuchuser
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        found = path.is_file()
+    except (OSError, ValueError, RuntimeError):  # a name too long, a NUL byte, no such user
+        path, found = Path(value), False
+    if not found:
+        raise error(
+            f"{at}{key}: {shown_value(str(path))} does not exist (from {shown_value(value)}):"
+            " the path of an existing TOML file is needed"
+        )
     return str(path)
 
 
@@ -259,7 +346,7 @@ def apply_overrides(
     for key, value in overrides.items():
         if key not in rules:
             allowed = ", ".join(sorted(rules))
-            raise error(f"{source}: unknown setting {key!r} (allowed: {allowed})")
+            raise error(f"{source}: unknown setting {shown_value(key)} (allowed: {allowed})")
         changes[key] = check_value(
             key, hints[key], rules[key], value, source, base_dir=base_dir, error=error
         )

@@ -57,6 +57,9 @@ class Config:
         "dark",
         "A theme name or alias; checked against the loaded themes by resolve_theme_name.",
         nonblank="a theme name (dark, light, projector, colorblind or a user theme)",
+        pattern=r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}",
+        allowed="a theme name: letters, digits, '-' or '_', at most 64 (dark, light,"
+        " projector, colorblind or a user theme)",
     )
     refresh_seconds: float = setting(
         _POLICY.visible_seconds,

@@ -60,10 +60,10 @@ def test_allowed_text_says_type_range_and_unit() -> None:
     assert allowed_text(float, rules["fast"]) == "a positive number of seconds"
     assert allowed_text(float, rules["slow"]) == "a number between 1 and 60 minutes"
     assert allowed_text(int, rules_of(RuleSettings)["max_shards_per_stream"]) == (
-        "a whole number, not negative"
+        "a positive whole number of at most 100000"
     )
     assert allowed_text(timedelta, rules_of(RuleSettings)["decrease_gap"]) == (
-        "a number of seconds, not negative"
+        "a number of seconds between 0 and 86400 seconds"
     )
 
 
@@ -104,7 +104,7 @@ def test_validate_checks_values_and_order_of_an_object_built_in_code() -> None:
 def test_every_float_is_finite_now_rule_files_included() -> None:
     with pytest.raises(SettingsError, match=r"shard_scale_up_factor must be .*got nan"):
         apply_overrides(RuleSettings(), {"shard_scale_up_factor": float("nan")}, "rules.toml")
-    with pytest.raises(SettingsError, match="max_shards_per_stream: expected a whole number"):
+    with pytest.raises(SettingsError, match="max_shards_per_stream: expected a positive whole number"):
         apply_overrides(RuleSettings(), {"max_shards_per_stream": 1.5}, "rules.toml")
 
 

@@ -310,10 +310,11 @@ class CapconApp(App[None]):
             self.theme = self.options.theme
         except Exception:  # an unknown theme name: keep the default, say so
             self.notify(
-                f"theme {self.options.theme!r} not found: using capcon-dark", severity="warning"
+                markup_safe(f"theme {self.options.theme!r} not found: using capcon-dark"),
+                severity="warning",
             )
-        for warning in self._theme_warnings:
-            self.notify(warning, severity="warning", timeout=8)
+        for warning in self._theme_warnings:  # they quote theme files: text, never markup
+            self.notify(markup_safe(warning), severity="warning", timeout=8)
         if self.options.production:
             self.query_one("#frame").add_class("production")
         self.query_one("#filter", Input).display = False

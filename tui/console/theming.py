@@ -23,6 +23,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from capcon.core.config.schema import SettingsError, read_toml
+from capcon.core.schema import shown_value
 
 #: Where the built-in theme files live: the package ``capcon.themes`` (``themes/`` here).
 THEMES_DIR: Traversable = files("capcon.themes")
@@ -115,20 +116,25 @@ def _parse_colour(value: object, where: str, problems: list[str]) -> str | None:
     refused: Textual derives shades from these colours, which needs a real opaque colour.
     """
     if not isinstance(value, str):
-        problems.append(f'{where} must be a colour string such as "#1E90FF", got {value!r}')
+        problems.append(
+            f'{where} must be a colour string such as "#1E90FF", got {shown_value(value)}'
+        )
         return None
     try:
         colour = Color.parse(value)
     except (ColorParseError, ValueError):
         problems.append(
-            f'{where} = {value!r} is not a colour (use "#RRGGBB", "rgb(r, g, b)" or a CSS name)'
+            f"{where} = {shown_value(value)} is not a colour"
+            ' (use "#RRGGBB", "rgb(r, g, b)" or a CSS name)'
         )
         return None
     if colour.ansi is not None:
-        problems.append(f"{where} = {value!r}: terminal palette colours are not supported here")
+        problems.append(
+            f"{where} = {shown_value(value)}: terminal palette colours are not supported here"
+        )
         return None
     if colour.a < 1:
-        problems.append(f"{where} = {value!r}: colours must be opaque (no alpha)")
+        problems.append(f"{where} = {shown_value(value)}: colours must be opaque (no alpha)")
         return None
     return colour.hex
 
@@ -153,13 +159,15 @@ def theme_from_mapping(data: Mapping[str, object], source: str) -> Theme:
         if key not in ALLOWED_KEYS:
             hint = difflib.get_close_matches(str(key), ALLOWED_KEYS, n=1)
             also = f" (did you mean {hint[0]!r}?)" if hint else ""
-            problems.append(f"unknown key {key!r}{also}; allowed keys: {_allowed(ALLOWED_KEYS)}")
+            problems.append(
+                f"unknown key {shown_value(key)}{also}; allowed keys: {_allowed(ALLOWED_KEYS)}"
+            )
 
     name = data.get("name")
     if "name" in data and (not isinstance(name, str) or not _NAME.fullmatch(name)):
         problems.append(
             f"name must be letters, digits, '-' or '_' (at most 64, starting with a letter"
-            f" or digit), got {name!r}"
+            f" or digit), got {shown_value(name)}"
         )
 
     colours: dict[str, str] = {}
@@ -171,7 +179,7 @@ def theme_from_mapping(data: Mapping[str, object], source: str) -> Theme:
 
     dark = data.get("dark")
     if "dark" in data and not isinstance(dark, bool):
-        problems.append(f"dark must be true or false, got {dark!r}")
+        problems.append(f"dark must be true or false, got {shown_value(dark)}")
     if not isinstance(dark, bool):
         background = colours.get("background")
         dark = background is None or Color.parse(background).brightness < 0.5
@@ -180,7 +188,7 @@ def theme_from_mapping(data: Mapping[str, object], source: str) -> Theme:
     raw_variables = data.get("variables", {})
     if not isinstance(raw_variables, Mapping):
         problems.append(
-            f"variables must be a table ([variables]) of colours, got {raw_variables!r}"
+            f"variables must be a table ([variables]) of colours, got {shown_value(raw_variables)}"
         )
         raw_variables = {}
     for key, value in raw_variables.items():
@@ -188,7 +196,8 @@ def theme_from_mapping(data: Mapping[str, object], source: str) -> Theme:
             hint = difflib.get_close_matches(str(key), APP_VARIABLES, n=1)
             also = f" (did you mean {hint[0]!r}?)" if hint else ""
             problems.append(
-                f"unknown variable {key!r}{also}; known variables: {_allowed(APP_VARIABLES)}"
+                f"unknown variable {shown_value(key)}{also};"
+                f" known variables: {_allowed(APP_VARIABLES)}"
             )
             continue
         parsed = _parse_colour(value, f"variables.{key}", problems)
@@ -315,5 +324,6 @@ def resolve_theme_name(name: str, available: Iterable[str]) -> tuple[str, str | 
     hint = difflib.get_close_matches(wanted, choices, n=1)
     also = f" (did you mean {hint[0]!r}?)" if hint else ""
     return fallback, (
-        f"theme {name!r} not found{also}: using {fallback}. Available: {', '.join(choices)}"
+        f"theme {shown_value(name)} not found{also}: using {fallback}."
+        f" Available: {', '.join(choices)}"
     )
