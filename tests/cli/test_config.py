@@ -158,13 +158,13 @@ def test_polling_policy_defaults_and_unset_intervals_follow_the_set_ones(tmp_pat
         ('confirm_factor = "4x"', ["confirm_factor", "a number of at least 1", "'4x'"]),
         ("confirm_factor = inf", ["confirm_factor", "at least 1", "inf"]),
         ('read_only = "yes"', ["read_only", "true or false", "'yes'"]),
-        ("theme = 3", ["theme", "expected a string", "3"]),
+        ("theme = 3", ["theme", "expected a theme name", "3"]),
         ('theme = "  "', ["theme", "theme name", "'  '"]),
         (
             'theme = "dark"\ncolour = "red"',
             ["unknown setting 'colour'", "allowed:", "refresh_seconds"],
         ),
-        ("[theme]\nname = 'dark'", ["theme", "expected a string", "{'name': 'dark'}"]),
+        ("[theme]\nname = 'dark'", ["theme", "expected a theme name", "{'name': 'dark'}"]),
         (
             'production_profiles = "prod"',
             ["production_profiles", "a list of profile names", "'prod'"],

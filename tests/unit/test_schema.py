@@ -104,7 +104,9 @@ def test_validate_checks_values_and_order_of_an_object_built_in_code() -> None:
 def test_every_float_is_finite_now_rule_files_included() -> None:
     with pytest.raises(SettingsError, match=r"shard_scale_up_factor must be .*got nan"):
         apply_overrides(RuleSettings(), {"shard_scale_up_factor": float("nan")}, "rules.toml")
-    with pytest.raises(SettingsError, match="max_shards_per_stream: expected a positive whole number"):
+    with pytest.raises(
+        SettingsError, match="max_shards_per_stream: expected a positive whole number"
+    ):
         apply_overrides(RuleSettings(), {"max_shards_per_stream": 1.5}, "rules.toml")
 
 

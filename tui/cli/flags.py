@@ -8,7 +8,80 @@ given before the command is never overwritten by an absent one after it.
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from pathlib import Path
+
+from capcon.core.schema import shown_value
+
+#: Ceiling for capacity and throughput flags: far above any AWS quota (the planner refuses
+#: what AWS would), low enough that every figure derived from it stays exact.
+MAX_UNITS = 10**12
+
+
+def whole(low: int, high: int, what: str = "") -> Callable[[str], int]:
+    """An argparse ``type``: a whole number from ``low`` to ``high`` (a message naming the
+    value and the range otherwise, never an overflow later)."""
+    allowed = f"a whole number from {low:,} to {high:,}{f' ({what})' if what else ''}"
+
+    def parse(given: str) -> int:
+        try:
+            value = int(given.strip().replace("_", "")) if len(given) <= 40 else None
+        except ValueError:
+            value = None
+        if value is None:
+            problem = f"{shown_value(given)} is not a whole number"
+        elif value < low:
+            problem = f"{value} is negative" if value < 0 else f"{value} is too small"
+        elif value > high:
+            problem = f"{value:,} is too large"
+        else:
+            return value
+        raise argparse.ArgumentTypeError(f"{problem}: expected {allowed}")
+
+    return parse
+
+
+def number(low: float, high: float, what: str = "") -> Callable[[str], float]:
+    """An argparse ``type``: a finite number from ``low`` to ``high`` (NaN, infinity and
+    numbers outside the range are refused with the range)."""
+    allowed = f"a finite number from {low:g} to {high:g}{f' ({what})' if what else ''}"
+
+    def parse(given: str) -> float:
+        try:
+            value = float(given) if len(given) <= 40 else math.nan
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{shown_value(given)}: expected {allowed}")
+        return value
+
+    return parse
+
+
+def text(what: str) -> Callable[[str], str]:
+    """An argparse ``type``: a non-blank string without control characters, at most 1,024
+    characters (a name, a pattern, a policy)."""
+
+    def parse(value: str) -> str:
+        try:
+            value.encode("utf-8")  # argv bytes that are not UTF-8 arrive as lone surrogates
+            valid = True
+        except UnicodeEncodeError:
+            valid = False
+        if (
+            not valid
+            or not value.strip()
+            or len(value) > 1024
+            or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value)
+        ):
+            raise argparse.ArgumentTypeError(
+                f"{shown_value(value)}: expected {what} (not blank, UTF-8 without control"
+                " characters, at most 1,024 characters)"
+            )
+        return value
+
+    return parse
 
 
 def session_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
@@ -16,16 +89,29 @@ def session_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
     --sim ls`` and ``capcon ls --sim``): no default after the command, so one given before
     it is not overwritten by an absent one."""
     default = None if top else argparse.SUPPRESS
-    p.add_argument("--profile", default=default, help="AWS profile (boto3 chain otherwise)")
+    p.add_argument(
+        "--profile",
+        type=text("an AWS profile name"),
+        default=default,
+        help="AWS profile (boto3 chain otherwise)",
+    )
     p.add_argument(
         "--region",
+        type=text("an AWS region name such as us-east-1"),
         default=default,
         help="AWS region; prices too (default: the profile's; plan --describe: from the ARN, "
         "else us-east-1)",
     )
-    p.add_argument("--endpoint-url", default=default, metavar="URL", help="e.g. a moto server")
+    p.add_argument(
+        "--endpoint-url",
+        type=text("an http:// or https:// URL"),
+        default=default,
+        metavar="URL",
+        help="e.g. a moto server",
+    )
     p.add_argument(
         "--sim",
+        type=text("a scenario: demo, fleet:N,M or empty"),
         nargs="?",
         const="demo",
         default=default,

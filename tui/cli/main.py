@@ -30,7 +30,15 @@ from capcon.core.backends.aws.describe import DescribeError, parse_time
 from capcon.core.errors import CapconError
 from capcon.core.services.inspect import NoSuchResource
 from capcon.core.services.interrupts import Interrupted, exit_status, signal_name
-from capcon.tui.cli.flags import book_flags, read_only_flag, session_flags
+from capcon.tui.cli.flags import (
+    MAX_UNITS,
+    book_flags,
+    number,
+    read_only_flag,
+    session_flags,
+    text,
+    whole,
+)
 from capcon.tui.cli.output import EXIT_OK, EXIT_USAGE, backend_error_exit
 from capcon.tui.errors import UsageError
 
@@ -49,33 +57,23 @@ COMMANDS = (
 )
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative: a number ≥ 0 is needed")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number ≥ 0")
-    return value
-
-
 def _timestamp(text: str) -> datetime:
     try:
         moment = parse_time(text, "--now")
     except DescribeError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--now: ")) from None
     assert moment is not None
     return moment
+
+
+#: What each numeric flag allows: counts of capacity units up to far above any quota (the
+#: planner refuses what AWS would, with the reason); the rest their own documented ranges.
+_UNITS = whole(0, MAX_UNITS, "capacity units")
+_SHARDS = whole(0, 100_000, "open shards")
+_RATE = number(0, MAX_UNITS, "units a second")
+_PERCENT = number(0, 100, "percent; policies take 20–90")
+_SPEED = number(0, 1_000_000, "simulated seconds per real second, 1…3600")
+_NAME = text("a table, TABLE/INDEX or stream name")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,15 +83,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _change_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rcu", type=_non_negative_int, help="new read capacity units")
-    p.add_argument("--wcu", type=_non_negative_int, help="new write capacity units")
-    p.add_argument("--index", metavar="NAME", help="apply --rcu/--wcu to this GSI")
+    p.add_argument("--rcu", type=_UNITS, help="new read capacity units")
+    p.add_argument("--wcu", type=_UNITS, help="new write capacity units")
+    p.add_argument(
+        "--index", type=text("an index name"), metavar="NAME", help="apply --rcu/--wcu to this GSI"
+    )
     p.add_argument(
         "--mode",
         choices=["provisioned", "on-demand"],
         help="switch the table's capacity mode",
     )
-    p.add_argument("--shards", type=_non_negative_int, help="new open shard count (stream)")
+    p.add_argument("--shards", type=_SHARDS, help="new open shard count (stream)")
     p.add_argument(
         "--strategy",
         choices=["uniform", "targeted"],
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
             "reasons AWS would refuse it. Nothing is changed."
         ),
     )
-    p.add_argument("name", nargs="?", help="table, TABLE/INDEX or stream (live)")
+    p.add_argument("name", type=_NAME, nargs="?", help="table, TABLE/INDEX or stream (live)")
     p.add_argument(
         "--describe",
         type=Path,
@@ -132,15 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
         '{"summary": <describe-stream-summary>, "shards": <list-shards>}',
     )
     _change_flags(p)
-    p.add_argument(
-        "--consumed-rcu", type=_non_negative_float, metavar="N", help="current reads, units/s"
-    )
-    p.add_argument(
-        "--consumed-wcu", type=_non_negative_float, metavar="N", help="current writes, units/s"
-    )
+    p.add_argument("--consumed-rcu", type=_RATE, metavar="N", help="current reads, units/s")
+    p.add_argument("--consumed-wcu", type=_RATE, metavar="N", help="current writes, units/s")
     p.add_argument(
         "--previous-partitions",
-        type=_non_negative_int,
+        type=whole(0, 10**9, "partitions"),
         metavar="N",
         help="the highest partition estimate seen before for this table or index",
     )
@@ -154,12 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan a change on live state, ask for confirmation, apply it through the "
         "core scaler, follow it until ACTIVE and record it in the audit log.",
     )
-    sc.add_argument("name", help="table, TABLE/INDEX or stream")
+    sc.add_argument("name", type=_NAME, help="table, TABLE/INDEX or stream")
     _change_flags(sc)
     sc.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     sc.add_argument(
         "--confirm-factor",
-        type=_non_negative_float,
+        type=number(0, 1_000_000, "a factor"),
         default=None,
         metavar="X",
         help="changes of X× or more need the resource name typed (default: confirm_factor in "
@@ -170,12 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("ls", help="every table, GSI and stream with capacity, use and cost")
     ls.add_argument("--sort", choices=sorted(SORT_KEYS), default="name")
-    ls.add_argument("--filter", metavar="TEXT", help="only names containing TEXT")
+    ls.add_argument(
+        "--filter", type=text("part of a name"), metavar="TEXT", help="only names containing TEXT"
+    )
     _common(ls)
     session_flags(ls, top=False)
 
     sh = sub.add_parser("show", help="one table, TABLE/INDEX or stream in depth")
-    sh.add_argument("name")
+    sh.add_argument("name", type=_NAME)
     _common(sh)
     session_flags(sh, top=False)
 
@@ -186,13 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
         "dimension, with a preview (capacity now and at current traffic, cost between min "
         "and max, partitions at max), confirmation and an audit record.",
     )
-    aa.add_argument("name", help="table or TABLE/INDEX")
+    aa.add_argument("name", type=_NAME, help="table or TABLE/INDEX")
     which = aa.add_mutually_exclusive_group(required=True)
     which.add_argument("--reads", action="store_true", help="read capacity")
     which.add_argument("--writes", action="store_true", help="write capacity")
-    aa.add_argument("--min", type=_non_negative_int, metavar="N")
-    aa.add_argument("--max", type=_non_negative_int, metavar="N")
-    aa.add_argument("--target", type=_non_negative_float, metavar="PERCENT", help="20–90")
+    aa.add_argument("--min", type=_UNITS, metavar="N")
+    aa.add_argument("--max", type=_UNITS, metavar="N")
+    aa.add_argument("--target", type=_PERCENT, metavar="PERCENT", help="20–90")
     aa.add_argument("--off", action="store_true", help="switch auto scaling off")
     aa.add_argument("--no-scale-in", action="store_true", help="never scale in")
     aa.add_argument("--apply", action="store_true", help="apply after the preview")
@@ -211,12 +209,24 @@ def build_parser() -> argparse.ArgumentParser:
         "decision with its reason; with --apply, changes go through the core scaler and the "
         "audit log.  Without --table: every provisioned table not managed by AAS.",
     )
-    eng.add_argument("--policy", default="capcon", help="aas, aas-legacy, h1, h2, capcon")
-    eng.add_argument("--target", type=_non_negative_float, default=70.0, help="20–90 (percent)")
-    eng.add_argument("--table", action="append", metavar="NAME", help="repeatable")
-    eng.add_argument("--min", type=_non_negative_int, default=1, metavar="N")
-    eng.add_argument("--max", type=_non_negative_int, default=40_000, metavar="N")
-    eng.add_argument("--minutes", type=_non_negative_int, default=60, help="rounds to run")
+    eng.add_argument(
+        "--policy",
+        type=text("a policy name"),
+        default="capcon",
+        help="aas, aas-legacy, h1, h2, capcon",
+    )
+    eng.add_argument("--target", type=_PERCENT, default=70.0, help="20–90 (percent)")
+    eng.add_argument(
+        "--table", type=text("a table name"), action="append", metavar="NAME", help="repeatable"
+    )
+    eng.add_argument("--min", type=_UNITS, default=1, metavar="N")
+    eng.add_argument("--max", type=_UNITS, default=40_000, metavar="N")
+    eng.add_argument(
+        "--minutes",
+        type=whole(0, 10_080, "rounds of a minute: at most a week"),
+        default=60,
+        help="rounds to run",
+    )
     eng.add_argument("--apply", action="store_true", help="apply decisions (default: dry run)")
     eng.add_argument("--dry-run", action="store_true", help="the default; says so explicitly")
     eng.add_argument("--verbose", action="store_true", help="also print holds")
@@ -229,18 +239,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run 2–4 policies side by side on identical simulated tables (field note "
         "B's experiment) with play/pause/step/speed, charts, decision logs and results.",
     )
-    lab.add_argument("--pattern", default="bell", help="traffic pattern (bell, top-heavy, …)")
-    lab.add_argument("--target", type=_non_negative_float, default=70.0, help="target %%, 20–90")
+    lab.add_argument(
+        "--pattern",
+        type=text("a traffic pattern"),
+        default="bell",
+        help="traffic pattern (bell, top-heavy, …)",
+    )
+    lab.add_argument("--target", type=_PERCENT, default=70.0, help="target %%, 20–90")
     lab.add_argument(
         "--policies",
+        type=text("policy names, comma-separated"),
         default="aas-legacy,aas,h2,capcon",
         help="2–4 of aas, aas-legacy, h1, h2, capcon, oracle (comma-separated)",
     )
-    lab.add_argument("--speed", type=_non_negative_float, default=60.0, help="1…3600")
+    lab.add_argument("--speed", type=_SPEED, default=60.0, help="1…3600")
     book_flags(lab, top=False)
 
     au = sub.add_parser("audit", help="the audit log of changes made through capcon")
-    au.add_argument("--limit", type=_non_negative_int, default=50, metavar="N")
+    au.add_argument("--limit", type=whole(0, 10**9, "records"), default=50, metavar="N")
     au.add_argument("--json", action="store_true", help="print JSON")
 
     demo = sub.add_parser(
@@ -248,10 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the console on the simulated account (no AWS needed)",
         description="Open the console on a simulated account full of lively resources.",
     )
-    demo.add_argument("--scenario", help="demo (default, or --sim's scenario), fleet:N,M or empty")
+    demo.add_argument(
+        "--scenario",
+        type=text("a scenario"),
+        help="demo (default, or --sim's scenario), fleet:N,M or empty",
+    )
     demo.add_argument(
         "--speed",
-        type=_non_negative_float,
+        type=_SPEED,
         default=60.0,
         help="simulated seconds per real second, 1…3600 (default 60: a minute per second)",
     )
@@ -264,7 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show what capcon's planner says about sample tables and streams.",
     )
     _common(d)
-    d.add_argument("--region", default=argparse.SUPPRESS, help="price region (default us-east-1)")
+    d.add_argument(
+        "--region",
+        type=text("a region name"),
+        default=argparse.SUPPRESS,
+        help="price region (default us-east-1)",
+    )
     book_flags(d, top=False)
     return parser
 

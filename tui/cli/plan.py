@@ -4,13 +4,17 @@ change flags ``scale`` shares."""
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from capcon.core.backends.aws.describe import DescribeError, resource_from_document
+from capcon.core.backends.aws.describe import (
+    MAX_DOCUMENT_BYTES,
+    DescribeError,
+    document_from_json,
+    resource_from_document,
+)
 from capcon.core.model import BillingMode, Stream, Table, Throughput
 from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, Usage, plan
 from capcon.core.planning.requests import Change, ShardChange
@@ -19,6 +23,7 @@ from capcon.core.services.inspect import find_resource, live_context
 from capcon.tui.bootstrap import Session, load_books, open_session, user_config
 from capcon.tui.cli.output import emit_plan
 from capcon.tui.errors import UsageError
+from capcon.tui.text import printable
 
 
 def run(args: argparse.Namespace) -> int:
@@ -135,28 +140,35 @@ def context_from_args(args: argparse.Namespace) -> PlanContext:
 
 
 def _load_json(path: Path | Traversable) -> Any:
+    """The JSON in the describe file ``path``: UTF-8, at most a few levels deep
+    (:func:`~capcon.core.backends.aws.describe.document_from_json`), or a usage error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
+        raise UsageError(f"{_shown(path)}: no such file") from None
     except OSError as error:
-        raise UsageError(f"{path}: cannot be read ({error.strerror})") from None
-    except UnicodeDecodeError as error:
-        raise UsageError(f"{path}: not UTF-8 text ({error.reason})") from None
+        raise UsageError(f"{_shown(path)}: cannot be read ({error.strerror})") from None
+    except ValueError as error:  # an embedded NUL in the name
+        raise UsageError(f"{_shown(path)}: cannot be read ({error})") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path}: not valid JSON ({error})") from None
+        return document_from_json(data)
+    except DescribeError as error:
+        raise UsageError(f"{_shown(path)}: {error}") from None
+
+
+def _shown(path: Path | Traversable) -> str:
+    return printable(str(path))
 
 
 def load_resource(path: Path | Traversable) -> Table | Stream:
     document = _load_json(path)
     if not isinstance(document, dict):
-        raise UsageError(f"{path}: expected a JSON object at the top")
+        raise UsageError(f"{_shown(path)}: expected a JSON object at the top")
     try:
         return resource_from_document(document)
     except DescribeError as error:
-        raise UsageError(f"{path}: {error}") from None
+        raise UsageError(f"{_shown(path)}: {error}") from None
 
 
 def _region_of(resource: Table | Stream, explicit: str | None) -> str:

@@ -4,12 +4,19 @@ Accepts what ``aws dynamodb describe-table``, ``aws kinesis describe-stream-summ
 ``aws kinesis list-shards`` print (AWS CLI v1 prints timestamps as epoch seconds, v2 as ISO
 8601 strings) and what boto3 returns (``datetime`` objects), with or without the outer
 ``{"Table": ...}`` / ``{"StreamDescriptionSummary": ...}`` wrapper.  Anything malformed raises
-:class:`DescribeError` naming the field, what it held and what is allowed.
+:class:`DescribeError` naming the field, what it held and what is allowed: numbers are whole,
+from 0 to AWS's ``Long`` (2**63 − 1) or a field's own documented maximum; timestamps lie
+between :data:`EARLIEST` and :data:`LATEST` (calendar arithmetic on them never overflows);
+text is valid Unicode.  :func:`document_from_json` reads a file's bytes with the same care
+(UTF-8, a size and a nesting limit), and a described stream's open shards must cover the
+hash-key space exactly once.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +33,27 @@ from capcon.core.model import (
     ThroughputHistory,
     WarmThroughput,
 )
+from capcon.core.planning.reshard import ReshardError, validate_cover
+from capcon.core.schema import nesting_depth, shown_value
+
+#: The earliest and latest timestamps accepted (inclusive), in UTC.  AWS's resources are all
+#: newer than 1970; the upper end leaves centuries of room for the planner's windows and
+#: waits, so year 1 or 9999 (or epoch seconds beyond them) is refused, never an overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+#: AWS's ``Long``: the largest whole number any describe field holds.
+LONG_MAX = 2**63 - 1
+
+#: Kinesis retention is at most 8,760 hours (365 days).
+MAX_RETENTION_HOURS = 8760
+
+#: The deepest nesting a describe document may have: describe-table output is about six
+#: levels deep; the limit keeps a hostile file from exhausting the parser's stack.
+MAX_DEPTH = 32
+
+#: The largest describe file read (a 10,000-shard list-shards output is about 3 MB).
+MAX_DOCUMENT_BYTES = 50_000_000
 
 
 class DescribeError(ValueError):
@@ -42,62 +70,111 @@ def _mapping(value: object, path: str) -> Mapping[str, Any]:
     return value
 
 
+def _text(value: object, path: str) -> str:
+    """``value`` if it is a string of valid Unicode (no lone surrogates, which JSON's
+    ``\\ud800`` escapes can make and no terminal or file can write)."""
+    if not isinstance(value, str):
+        raise DescribeError(f"{path}: expected a string, got {shown_value(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DescribeError(
+            f"{path}: {shown_value(value)} is not valid Unicode text (a lone surrogate)"
+        ) from None
+    return value
+
+
 def _str(doc: Mapping[str, Any], key: str, path: str, default: str | None = None) -> str:
     value = doc.get(key, default)
     if value is None:
         raise DescribeError(f"{path}.{key} is missing (a string is required)")
-    if not isinstance(value, str):
-        raise DescribeError(f"{path}.{key}: expected a string, got {value!r}")
-    return value
+    return _text(value, f"{path}.{key}")
 
 
-def _int(doc: Mapping[str, Any], key: str, path: str, default: int | None = None) -> int:
+def _optional_str(doc: Mapping[str, Any], key: str, path: str) -> str | None:
+    """A string field AWS may leave out (``None``, and an empty string, mean absent)."""
+    value = doc.get(key)
+    if value is None or value == "":
+        return None
+    return _text(value, f"{path}.{key}")
+
+
+def _int(
+    doc: Mapping[str, Any],
+    key: str,
+    path: str,
+    default: int | None = None,
+    high: int = LONG_MAX,
+) -> int:
     value = doc.get(key, default)
     if value is None:
         raise DescribeError(f"{path}.{key} is missing (a whole number is required)")
+    allowed = f"a whole number ≥ 0 and at most {high:,}"
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or (isinstance(value, float) and not math.isfinite(value))
         or value != int(value)
     ):
-        raise DescribeError(f"{path}.{key}: expected a whole number, got {value!r}")
-    if value < 0:
-        raise DescribeError(f"{path}.{key}: expected a number ≥ 0, got {value!r}")
+        raise DescribeError(f"{path}.{key}: expected {allowed}, got {shown_value(value)}")
+    if not 0 <= value <= high:
+        raise DescribeError(f"{path}.{key}: expected {allowed}, got {shown_value(value)}")
     return int(value)
+
+
+def _in_range(moment: datetime, value: object, path: str) -> datetime:
+    """``moment`` (naive taken as UTC) if it lies between :data:`EARLIEST` and
+    :data:`LATEST`; :class:`DescribeError` naming ``value`` and the range otherwise."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:  # an offset can push year 9999 past the calendar's end
+        inside = EARLIEST <= moment <= LATEST
+    except OverflowError:
+        inside = False
+    if not inside:
+        raise DescribeError(
+            f"{path}: {shown_value(value)} is out of range (a time from"
+            f" {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d %H:%M:%S} UTC is allowed)"
+        )
+    return moment
 
 
 def parse_time(value: object, path: str) -> datetime | None:
     """A timestamp as AWS CLI v1 (epoch seconds), v2 (ISO 8601) or boto3 (datetime) gives it.
 
-    Naive values are taken as UTC, which is what AWS means.
+    Naive values are taken as UTC, which is what AWS means.  Times outside
+    :data:`EARLIEST` … :data:`LATEST` are refused.
     """
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return _in_range(value, value, path)
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
-            return datetime.fromtimestamp(float(value), tz=UTC)
+            moment = datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise DescribeError(
-                f"{path}: {value!r} is not a timestamp (epoch seconds out of range)"
+                f"{path}: {shown_value(value)} is not a timestamp (epoch seconds from"
+                f" {EARLIEST.timestamp():.0f} to {LATEST.timestamp():.0f} are allowed)"
             ) from None
+        return _in_range(moment, value, path)
     if isinstance(value, str):
         try:
-            return parse_time(float(value), path)  # epoch seconds given as text (--now)
+            seconds = float(value)  # epoch seconds given as text (--now)
         except ValueError:
             pass
+        else:
+            return parse_time(seconds, path)
         text = value.strip().replace("Z", "+00:00")
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             raise DescribeError(
-                f"{path}: {value!r} is not a timestamp (expected ISO 8601 such as "
+                f"{path}: {shown_value(value)} is not a timestamp (expected ISO 8601 such as "
                 "2026-01-31T12:00:00+00:00, or epoch seconds)"
             ) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise DescribeError(f"{path}: expected a timestamp, got {value!r}")
+        return _in_range(parsed, value, path)
+    raise DescribeError(f"{path}: expected a timestamp, got {shown_value(value)}")
 
 
 def _history(pt: Mapping[str, Any], path: str) -> ThroughputHistory:
@@ -123,7 +200,7 @@ def _warm(doc: Mapping[str, Any], path: str) -> WarmThroughput | None:
     return WarmThroughput(
         read_units_per_second=_int(warm, "ReadUnitsPerSecond", wpath, default=0),
         write_units_per_second=_int(warm, "WriteUnitsPerSecond", wpath, default=0),
-        status=str(warm.get("Status") or warm.get("TableStatus") or "ACTIVE"),
+        status=_text(warm.get("Status") or warm.get("TableStatus") or "ACTIVE", f"{wpath}.Status"),
     )
 
 
@@ -148,10 +225,10 @@ def _billing_mode(doc: Mapping[str, Any], path: str) -> BillingMode:
     raw = _mapping(summary, f"{path}.BillingModeSummary").get("BillingMode", "PROVISIONED")
     try:
         return BillingMode(raw)
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: an unhashable value (a list, an object)
         allowed = ", ".join(m.value for m in BillingMode)
         raise DescribeError(
-            f"{path}.BillingModeSummary.BillingMode: {raw!r} is not a billing mode "
+            f"{path}.BillingModeSummary.BillingMode: {shown_value(raw)} is not a billing mode "
             f"(allowed: {allowed})"
         ) from None
 
@@ -202,7 +279,7 @@ def table_from_describe(document: Mapping[str, Any]) -> Table:
         size_bytes=_int(doc, "TableSizeBytes", path, default=0),
         item_count=_int(doc, "ItemCount", path, default=0),
         indexes=indexes,
-        arn=doc.get("TableArn") if isinstance(doc.get("TableArn"), str) else None,
+        arn=_optional_str(doc, "TableArn", path),
         created=parse_time(doc.get("CreationDateTime"), f"{path}.CreationDateTime"),
         last_switch_to_on_demand=parse_time(
             _mapping(summary, f"{path}.BillingModeSummary").get(
@@ -239,10 +316,21 @@ def _index(doc: Mapping[str, Any], mode: BillingMode, path: str) -> Index:
 
 
 def _hash_key(value: object, path: str) -> int:
+    text = value if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    # at most 39 digits: 2**128 − 1 has 39, and int() of a longer text is never needed
+    if text is None or len(text.strip()) > 40:
+        raise DescribeError(
+            f"{path}: {shown_value(value)} is not a hash key (a decimal integer"
+            " 0 … 2**128 − 1, as a string)"
+        )
     try:
-        key = int(str(value))
+        key = int(text)
     except ValueError:
-        raise DescribeError(f"{path}: {value!r} is not a hash key (a decimal integer)") from None
+        raise DescribeError(
+            f"{path}: {shown_value(value)} is not a hash key (a decimal integer)"
+        ) from None
     if not 0 <= key < 2**128:
         raise DescribeError(f"{path}: {key} is outside the hash-key space 0 … 2**128 − 1")
     return key
@@ -257,13 +345,14 @@ def shard_from_list(doc: Mapping[str, Any], path: str) -> Shard:
         raise DescribeError(f"{path}.HashKeyRange: ends ({end}) before it starts ({start})")
     seq = doc.get("SequenceNumberRange") or {}
     seq = _mapping(seq, f"{path}.SequenceNumberRange")
+    spath = f"{path}.SequenceNumberRange"
     return Shard(
         shard_id=_str(doc, "ShardId", path),
         hash_range=HashRange(start, end),
-        parent_id=doc.get("ParentShardId") or None,
-        adjacent_parent_id=doc.get("AdjacentParentShardId") or None,
-        starting_sequence=seq.get("StartingSequenceNumber"),
-        ending_sequence=seq.get("EndingSequenceNumber"),
+        parent_id=_optional_str(doc, "ParentShardId", path),
+        adjacent_parent_id=_optional_str(doc, "AdjacentParentShardId", path),
+        starting_sequence=_optional_str(seq, "StartingSequenceNumber", spath),
+        ending_sequence=_optional_str(seq, "EndingSequenceNumber", spath),
     )
 
 
@@ -296,10 +385,10 @@ def stream_from_describe(summary: Mapping[str, Any], shards: object) -> Stream:
     mode_raw = details.get("StreamMode", "PROVISIONED")
     try:
         mode = StreamMode(mode_raw)
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: an unhashable value (a list, an object)
         allowed = ", ".join(m.value for m in StreamMode)
         raise DescribeError(
-            f"{path}.StreamModeDetails.StreamMode: {mode_raw!r} is not a stream mode "
+            f"{path}.StreamModeDetails.StreamMode: {shown_value(mode_raw)} is not a stream mode "
             f"(allowed: {allowed})"
         ) from None
     reported = _int(doc, "OpenShardCount", path) if "OpenShardCount" in doc else None
@@ -307,9 +396,11 @@ def stream_from_describe(summary: Mapping[str, Any], shards: object) -> Stream:
         name=_str(doc, "StreamName", path),
         status=_str(doc, "StreamStatus", path, default="ACTIVE"),
         mode=mode,
-        retention_hours=_int(doc, "RetentionPeriodHours", path, default=24),
+        retention_hours=_int(
+            doc, "RetentionPeriodHours", path, default=24, high=MAX_RETENTION_HOURS
+        ),
         shards=parsed,
-        arn=doc.get("StreamARN") if isinstance(doc.get("StreamARN"), str) else None,
+        arn=_optional_str(doc, "StreamARN", path),
         created=parse_time(doc.get("StreamCreationTimestamp"), f"{path}.StreamCreationTimestamp"),
         reported_open_shards=reported,
         consumer_count=_int(doc, "ConsumerCount", path, default=0),
@@ -326,9 +417,80 @@ def resource_from_document(document: Mapping[str, Any]) -> Table | Stream:
     if "Table" in root or "TableName" in root:
         return table_from_describe(root)
     if "summary" in root and "shards" in root:
-        return stream_from_describe(_mapping(root["summary"], "summary"), root["shards"])
+        stream = stream_from_describe(_mapping(root["summary"], "summary"), root["shards"])
+        check_shards(stream)
+        return stream
     raise DescribeError(
         "the file describes neither a table nor a stream: expected the JSON printed by "
         '`aws dynamodb describe-table`, or {"summary": <aws kinesis describe-stream-summary>, '
         '"shards": <aws kinesis list-shards>}'
     )
+
+
+def check_shards(stream: Stream) -> None:
+    """:class:`DescribeError` unless ``stream``'s shard ids are unique and its open shards
+    cover the hash-key space 0 … 2**128 − 1 exactly once (what AWS keeps true): a list with
+    a gap or an overlap was cut or edited, and no reshard can be planned on it.  A stream
+    with no open shard (being created or deleted) passes."""
+    seen: set[str] = set()
+    for shard in stream.shards:
+        if shard.shard_id in seen:
+            raise DescribeError(
+                f"Shards: {shown_value(shard.shard_id)} is listed twice (shard ids are unique)"
+            )
+        seen.add(shard.shard_id)
+    ranges = [s.hash_range for s in stream.shards if s.ending_sequence is None]
+    if not ranges:
+        return
+    try:
+        validate_cover(ranges)
+    except ReshardError as error:
+        raise DescribeError(
+            f"Shards: the open shards (no EndingSequenceNumber) must cover the hash keys"
+            f" 0 … 2**128 − 1 exactly once: {error}"
+        ) from None
+
+
+def document_from_json(data: bytes) -> Any:
+    """The JSON value in ``data`` (a describe file's bytes), or :class:`DescribeError` saying
+    why not: not UTF-8, not JSON, larger than :data:`MAX_DOCUMENT_BYTES` or nested deeper
+    than :data:`MAX_DEPTH` (checked before parsing, so 100,000 brackets never reach the
+    parser's recursion)."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise DescribeError(f"too large (at most {MAX_DOCUMENT_BYTES:,} bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DescribeError(f"not UTF-8 text ({error.reason} at byte {error.start})") from None
+    if _bracket_depth(text) > MAX_DEPTH:
+        raise DescribeError(f"nested more than {MAX_DEPTH} levels deep (AWS's output is not)")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DescribeError(f"not valid JSON ({error})") from None
+    except RecursionError:  # pragma: no cover - the depth check above comes first
+        raise DescribeError(f"nested more than {MAX_DEPTH} levels deep") from None
+    if nesting_depth(value, MAX_DEPTH + 1) > MAX_DEPTH:  # pragma: no cover - same
+        raise DescribeError(f"nested more than {MAX_DEPTH} levels deep (AWS's output is not)")
+    return value
+
+
+#: A JSON string (with its escapes), and the brackets that nest.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of ``[`` and ``{`` outside JSON strings (an upper bound for
+    malformed text; exact for valid JSON), found without recursion."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    break
+        else:
+            depth -= 1
+    return deepest
