@@ -148,6 +148,28 @@ def nesting_depth(value: object, stop: int = 64) -> int:
     return deepest
 
 
+#: A JSON string (with its escapes), and the brackets that nest.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str, stop: int = 64) -> int:
+    """The deepest nesting of ``[`` and ``{`` outside strings in the JSON ``text`` (exact
+    for valid JSON, an upper bound otherwise), counted without recursion and no further
+    than ``stop``: check it before ``json.loads``, whose recursion 100,000 brackets exhaust."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest >= stop:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
 def _number(value: float) -> str:
     if float(value).is_integer() and abs(value) >= 1e6:
         return f"{int(value):,}"

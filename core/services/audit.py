@@ -29,6 +29,7 @@ from capcon.core.config.paths import audit_path
 from capcon.core.errors import CapconError
 from capcon.core.jsonable import to_jsonable
 from capcon.core.redact import redact_optional
+from capcon.core.schema import json_depth
 
 Phase = Literal["intent", "progress", "outcome", "reconciled"]
 """``reconciled``: what a later command found for a change left open (see
@@ -167,26 +168,187 @@ class AuditLog:
             os.close(fd)
 
     def read(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """The newest ``limit`` records (all when ``None``), oldest first; bad lines skipped.
+        """The newest ``limit`` records (all when ``None``), oldest first; lines that are not
+        capcon records are skipped (:meth:`read_checked` says which and why).
 
         A missing log reads as empty; a symbolic link is not followed (:class:`AuditLogError`).
+        """
+        return self.read_checked(limit).records
+
+    def read_checked(self, limit: int | None = None) -> AuditReading:
+        """The newest ``limit`` records, and every line skipped with its number and why.
+
+        A line is a record only if it is UTF-8, JSON no deeper than :data:`MAX_RECORD_DEPTH`,
+        and an object with the fields every record has, of the right types
+        (:func:`record_problem`); phases and outcomes are any strings, so records of newer
+        kinds still read.  Whatever a line holds, it is skipped with a reason, never raised.
         """
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except FileNotFoundError:
-            return []
+            return AuditReading([], ())
         except OSError as error:
             raise AuditLogError(self.path, _reason(error)) from error
         records: list[dict[str, Any]] = []
+        skipped: list[SkippedLine] = []
         try:
-            with os.fdopen(fd, encoding="utf-8", errors="replace") as handle:
-                for line in handle:
-                    try:
-                        value = json.loads(line)
-                    except json.JSONDecodeError:
+            with os.fdopen(fd, "rb") as handle:
+                for number, raw in enumerate(handle, 1):
+                    if not raw.strip():
                         continue
-                    if isinstance(value, dict):
-                        records.append(value)
+                    record, problem = parse_record_line(raw)
+                    if record is None:
+                        skipped.append(SkippedLine(number, problem))
+                    else:
+                        records.append(record)
         except OSError as error:  # a directory at the path fails here, on the first read
             raise AuditLogError(self.path, _reason(error)) from error
-        return records if limit is None else records[-limit:]
+        kept = records if limit is None else records[-limit:] if limit > 0 else []
+        return AuditReading(kept, tuple(skipped))
+
+
+#: The longest line read as a record (records are a few kilobytes).
+MAX_RECORD_BYTES = 1_000_000
+#: The deepest nesting a record may have (``before``/``after`` hold a resource's JSON).
+MAX_RECORD_DEPTH = 32
+
+#: The fields every record has and the JSON types they take (``None``: also null).
+_REQUIRED: dict[str, type] = {
+    "change_id": str,
+    "phase": str,
+    "at": str,
+    "origin": dict,
+    "resource": str,
+}
+_OPTIONAL: dict[str, type] = {
+    "kind": str,
+    "summary": str,
+    "outcome": str,
+    "error": str,
+    "details": dict,
+}
+_ORIGIN_REQUIRED = ("who", "backend")
+_ORIGIN_OPTIONAL = ("profile", "region", "endpoint")
+
+#: Why a line was skipped, as the user reads it.
+NOT_UTF8 = "not UTF-8 text"
+NOT_JSON = "not JSON"
+TOO_DEEP = f"nested more than {MAX_RECORD_DEPTH} levels deep"
+TOO_LONG = f"longer than {MAX_RECORD_BYTES:,} bytes"
+NOT_A_RECORD = "not a capcon record"
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedLine:
+    """A line of the audit log that is not a record: its number (from 1) and why."""
+
+    number: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReading:
+    """What :meth:`AuditLog.read_checked` found: the records and the lines skipped."""
+
+    records: list[dict[str, Any]]
+    skipped: tuple[SkippedLine, ...]
+
+    def notice(self) -> str | None:
+        """One sentence for the user about the lines skipped (``None`` if none was):
+        ``2 audit lines skipped (lines 14, 90): not a capcon record``."""
+        if not self.skipped:
+            return None
+        by_reason: dict[str, list[int]] = {}
+        for line in self.skipped:
+            by_reason.setdefault(line.reason, []).append(line.number)
+        parts = []
+        for reason, numbers in by_reason.items():
+            shown = ", ".join(str(n) for n in numbers[:10])
+            more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
+            word = "line" if len(numbers) == 1 else "lines"
+            parts.append(f"({word} {shown}{more}): {reason}")
+        count = len(self.skipped)
+        return f"{count} audit line{'s' if count != 1 else ''} skipped " + "; ".join(parts)
+
+
+def parse_record_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    """The record on one line of the log, or ``None`` and why it is not one."""
+    if len(raw) > MAX_RECORD_BYTES:
+        return None, TOO_LONG
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, NOT_UTF8
+    if json_depth(text, MAX_RECORD_DEPTH + 1) > MAX_RECORD_DEPTH:
+        return None, TOO_DEEP
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):  # JSONDecodeError; an int past the digit limit
+        return None, NOT_JSON
+    problem = record_problem(value)
+    if problem is not None:
+        return None, f"{NOT_A_RECORD} ({problem})"
+    assert isinstance(value, dict)
+    return value, ""
+
+
+def record_problem(value: object) -> str | None:
+    """What makes ``value`` (a parsed line) not an audit record, or ``None`` if it is one.
+
+    Required fields must be there with their types; optional ones may be null; unknown
+    fields, phases and outcomes are accepted (newer capcon versions add them).  Every
+    string must be valid Unicode (JSON's ``\\ud800`` makes lone surrogates, which no
+    terminal can print) and ``at`` an ISO 8601 time.
+    """
+    if not isinstance(value, dict):
+        return f"a JSON {_json_type(value)}, not an object"
+    for key, kind in _REQUIRED.items():
+        if not isinstance(value.get(key), kind):
+            return f"{key} is {_json_type(value.get(key))}, not {_json_name(kind)}"
+    for key, kind in _OPTIONAL.items():
+        if value.get(key) is not None and not isinstance(value[key], kind):
+            return f"{key} is {_json_type(value[key])}, not {_json_name(kind)} or null"
+    origin = value["origin"]
+    for key in _ORIGIN_REQUIRED:
+        if not isinstance(origin.get(key), str):
+            return f"origin.{key} is {_json_type(origin.get(key))}, not a string"
+    for key in _ORIGIN_OPTIONAL:
+        if origin.get(key) is not None and not isinstance(origin[key], str):
+            return f"origin.{key} is {_json_type(origin[key])}, not a string or null"
+    try:
+        datetime.fromisoformat(value["at"])
+    except ValueError:
+        return "at is not an ISO 8601 time"
+    if not _valid_text(value):
+        return "a string is not valid Unicode"
+    return None
+
+
+def _valid_text(value: object) -> bool:
+    """Whether every string (and key) in ``value`` encodes as UTF-8, found without
+    recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "missing or null"
+    return _json_name(type(value))
+
+
+def _json_name(kind: type) -> str:
+    names = {str: "a string", dict: "an object", list: "a list", bool: "true or false"}
+    return names.get(kind, "a number" if kind in (int, float) else kind.__name__)

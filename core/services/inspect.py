@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from capcon.core.jsonable import to_jsonable
@@ -209,6 +209,8 @@ def hottest_shard(loads: Sequence[ShardLoad]) -> ShardLoad | None:
 def known_reshards(audit: AuditLog, stream: str, now: datetime) -> tuple[datetime, ...]:
     """Reshards capcon itself applied to ``stream`` in the last 24 h (from the audit log).
 
+    Lines that are not records are skipped (:meth:`AuditLog.read`), and a time without an
+    offset is taken as UTC, so no line of the log can stop a stream from being planned.
     A log that cannot be read (e.g. a symbolic link) gives none: the history is marked
     incomplete anyway, and applying the change is refused while the log is unusable."""
     found: list[datetime] = []
@@ -227,7 +229,13 @@ def known_reshards(audit: AuditLog, stream: str, now: datetime) -> tuple[datetim
                 at = datetime.fromisoformat(str(record.get("at")))
             except ValueError:
                 continue
-            if now - timedelta(hours=24) < at <= now:
+            if at.tzinfo is None:  # capcon writes UTC with an offset; a bare time is UTC
+                at = at.replace(tzinfo=UTC)
+            try:  # an offset can push year 1 or 9999 off the calendar
+                recent = now - timedelta(hours=24) < at <= now
+            except OverflowError:
+                continue
+            if recent:
                 found.append(at)
     return tuple(found)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +33,7 @@ from capcon.core.model import (
     WarmThroughput,
 )
 from capcon.core.planning.reshard import ReshardError, validate_cover
-from capcon.core.schema import nesting_depth, shown_value
+from capcon.core.schema import json_depth, nesting_depth, shown_value
 
 #: The earliest and latest timestamps accepted (inclusive), in UTC.  AWS's resources are all
 #: newer than 1970; the upper end leaves centuries of room for the planner's windows and
@@ -462,7 +461,7 @@ def document_from_json(data: bytes) -> Any:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise DescribeError(f"not UTF-8 text ({error.reason} at byte {error.start})") from None
-    if _bracket_depth(text) > MAX_DEPTH:
+    if json_depth(text, MAX_DEPTH + 1) > MAX_DEPTH:
         raise DescribeError(f"nested more than {MAX_DEPTH} levels deep (AWS's output is not)")
     try:
         value = json.loads(text)
@@ -473,24 +472,3 @@ def document_from_json(data: bytes) -> Any:
     if nesting_depth(value, MAX_DEPTH + 1) > MAX_DEPTH:  # pragma: no cover - same
         raise DescribeError(f"nested more than {MAX_DEPTH} levels deep (AWS's output is not)")
     return value
-
-
-#: A JSON string (with its escapes), and the brackets that nest.
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_BRACKET = re.compile(r"[\[\]{}]")
-
-
-def _bracket_depth(text: str) -> int:
-    """The deepest nesting of ``[`` and ``{`` outside JSON strings (an upper bound for
-    malformed text; exact for valid JSON), found without recursion."""
-    depth = deepest = 0
-    for match in _BRACKET.finditer(_JSON_STRING.sub("", text)):
-        if match.group() in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_DEPTH:
-                    break
-        else:
-            depth -= 1
-    return deepest

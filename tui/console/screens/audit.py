@@ -1,4 +1,5 @@
-"""The audit log screen."""
+"""The audit log screen: every record, and a warning naming the lines that are not
+records (skipped, never a crash)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from capcon.core.services.audit import AuditLog, AuditLogError
-from capcon.tui.text import AUDIT_COLUMNS, audit_cells, markup_safe
+from capcon.tui.text import AUDIT_COLUMNS, audit_cells, markup_safe, printable
 
 
 class AuditScreen(Screen[None]):
@@ -35,7 +36,7 @@ class AuditScreen(Screen[None]):
         for column in AUDIT_COLUMNS:
             table.add_column(column, key=column)
         try:
-            records = self.audit.read(500)
+            reading = self.audit.read_checked(500)
         except AuditLogError as error:  # e.g. a symbolic link: never followed
             self.query_one("#audit-title", Static).update(
                 f"[b]Audit log[/b] · {markup_safe(str(error))}"
@@ -43,12 +44,17 @@ class AuditScreen(Screen[None]):
             self.notify(markup_safe(str(error)), title="audit log", severity="error", timeout=10)
             table.focus()
             return
+        records = reading.records
         for number, record in enumerate(records):
-            table.add_row(*(Text(cell) for cell in audit_cells(record)), key=str(number))
+            table.add_row(*(Text(printable(cell)) for cell in audit_cells(record)), key=str(number))
+        title = f"[b]Audit log[/b] · {markup_safe(str(self.audit.path))}"
+        notice = reading.notice()
+        if notice is not None:  # lines that are not records: say which, show the rest
+            title += f" · {markup_safe(notice)}"
+            self.notify(markup_safe(notice), title="audit log", severity="warning", timeout=10)
         if not records:
-            self.query_one("#audit-title", Static).update(
-                f"[b]Audit log[/b] · {markup_safe(str(self.audit.path))} · no changes recorded yet"
-            )
-        else:
+            title += " · no changes recorded yet"
+        self.query_one("#audit-title", Static).update(title)
+        if records:
             table.move_cursor(row=len(records) - 1)
         table.focus()
