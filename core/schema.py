@@ -307,7 +307,10 @@ def check_value(
             raise wrong_type()
         if tp is int and not isinstance(value, int):
             raise wrong_type()
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int past 1e308 (TOML allows any length)
+            number = math.inf
         if not math.isfinite(number):
             raise wrong_value()
         if rule.positive:

@@ -41,6 +41,7 @@ from capcon.tui.cli.flags import (
 )
 from capcon.tui.cli.output import EXIT_OK, EXIT_USAGE, backend_error_exit
 from capcon.tui.errors import UsageError
+from capcon.tui.text import printable
 
 COMMANDS = (
     "ls",
@@ -414,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return HANDLERS[args.command](args)
     except (UsageError, NoSuchResource) as error:
-        print(f"capcon: error: {error}", file=sys.stderr)
+        print(f"capcon: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except CapconError as error:
         return backend_error_exit(error)
