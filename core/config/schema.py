@@ -58,11 +58,12 @@ def read_toml(path: Path | Traversable) -> dict[str, Any]:
         raise SettingsError(f"{path}: not valid TOML ({error})") from None
     except RecursionError:
         raise SettingsError(
-            f"{path}: nested too deeply (at most {MAX_DEPTH} levels of tables and arrays)"
+            f"{path}: nested more than {MAX_DEPTH} levels deep (at most {MAX_DEPTH} levels of"
+            " tables and arrays)"
         ) from None
-    depth = nesting_depth(data)
-    if depth > MAX_DEPTH:
+    if nesting_depth(data, MAX_DEPTH + 1) > MAX_DEPTH:
         raise SettingsError(
-            f"{path}: nested {depth} levels deep (at most {MAX_DEPTH} levels of tables and arrays)"
+            f"{path}: nested more than {MAX_DEPTH} levels deep (at most {MAX_DEPTH} levels of"
+            " tables and arrays)"
         )
     return data

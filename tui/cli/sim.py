@@ -116,10 +116,16 @@ def _target(text: object) -> float:
     return value
 
 
+#: The longest experiment: a week of simulated time (a few seconds to run); more would run
+#: for hours, or overflow the simulated clock.
+MAX_HOURS = 168
+
+
 def _hours(text: object) -> float:
-    value = _number("--hours", text, "a number of hours > 0")
-    if value <= 0:
-        raise UsageError(f"--hours {value:g}: the experiment needs a number of hours > 0")
+    allowed = f"a number of hours > 0 and at most {MAX_HOURS}"
+    value = _number("--hours", text, allowed)
+    if not 0 < value <= MAX_HOURS:
+        raise UsageError(f"--hours {value:g}: the experiment needs {allowed}")
     return value
 
 
