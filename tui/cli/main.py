@@ -30,15 +30,7 @@ from capcon.core.backends.aws.describe import DescribeError, parse_time
 from capcon.core.errors import CapconError
 from capcon.core.services.inspect import NoSuchResource
 from capcon.core.services.interrupts import Interrupted, exit_status, signal_name
-from capcon.tui.cli.flags import (
-    MAX_UNITS,
-    book_flags,
-    number,
-    read_only_flag,
-    session_flags,
-    text,
-    whole,
-)
+from capcon.tui.cli.flags import book_flags, read_only_flag, session_flags
 from capcon.tui.cli.output import EXIT_OK, EXIT_USAGE, backend_error_exit
 from capcon.tui.errors import UsageError
 from capcon.tui.text import printable
@@ -67,16 +59,6 @@ def _timestamp(text: str) -> datetime:
     return moment
 
 
-#: What each numeric flag allows: counts of capacity units up to far above any quota (the
-#: planner refuses what AWS would, with the reason); the rest their own documented ranges.
-_UNITS = whole(0, MAX_UNITS, "capacity units")
-_SHARDS = whole(0, 100_000, "open shards")
-_RATE = number(0, MAX_UNITS, "units a second")
-_PERCENT = number(0, 100, "percent; policies take 20–90")
-_SPEED = number(0, 1_000_000, "simulated seconds per real second, 1…3600")
-_NAME = text("a table, TABLE/INDEX or stream name")
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -84,8 +66,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _change_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rcu", type=_UNITS, help="new read capacity units")
-    p.add_argument("--wcu", type=_UNITS, help="new write capacity units")
+    from capcon.tui.cli.flags import MAX_UNITS, text, whole
+
+    units = whole(0, MAX_UNITS, "capacity units")
+    p.add_argument("--rcu", type=units, help="new read capacity units")
+    p.add_argument("--wcu", type=units, help="new write capacity units")
     p.add_argument(
         "--index", type=text("an index name"), metavar="NAME", help="apply --rcu/--wcu to this GSI"
     )
@@ -94,7 +79,9 @@ def _change_flags(p: argparse.ArgumentParser) -> None:
         choices=["provisioned", "on-demand"],
         help="switch the table's capacity mode",
     )
-    p.add_argument("--shards", type=_SHARDS, help="new open shard count (stream)")
+    p.add_argument(
+        "--shards", type=whole(0, 100_000, "open shards"), help="new open shard count (stream)"
+    )
     p.add_argument(
         "--strategy",
         choices=["uniform", "targeted"],
@@ -104,7 +91,15 @@ def _change_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from capcon.tui.cli.flags import MAX_UNITS, number, text, whole
     from capcon.tui.cli.ls import SORT_KEYS
+
+    # What each numeric flag allows: capacity up to far above any quota (the planner refuses
+    # what AWS would, with the reason); the rest their own documented ranges.
+    units = whole(0, MAX_UNITS, "capacity units")
+    percent = number(0, 100, "percent; policies take 20–90")
+    speed = number(0, 1_000_000, "simulated seconds per real second, 1…3600")
+    name = text("a table, TABLE/INDEX or stream name")
 
     parser = _Parser(
         prog="capcon",
@@ -124,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
             "reasons AWS would refuse it. Nothing is changed."
         ),
     )
-    p.add_argument("name", type=_NAME, nargs="?", help="table, TABLE/INDEX or stream (live)")
+    p.add_argument("name", type=name, nargs="?", help="table, TABLE/INDEX or stream (live)")
     p.add_argument(
         "--describe",
         type=Path,
@@ -133,8 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
         '{"summary": <describe-stream-summary>, "shards": <list-shards>}',
     )
     _change_flags(p)
-    p.add_argument("--consumed-rcu", type=_RATE, metavar="N", help="current reads, units/s")
-    p.add_argument("--consumed-wcu", type=_RATE, metavar="N", help="current writes, units/s")
+    p.add_argument(
+        "--consumed-rcu",
+        type=number(0, MAX_UNITS, "units a second"),
+        metavar="N",
+        help="current reads, units/s",
+    )
+    p.add_argument(
+        "--consumed-wcu",
+        type=number(0, MAX_UNITS, "units a second"),
+        metavar="N",
+        help="current writes, units/s",
+    )
     p.add_argument(
         "--previous-partitions",
         type=whole(0, 10**9, "partitions"),
@@ -151,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan a change on live state, ask for confirmation, apply it through the "
         "core scaler, follow it until ACTIVE and record it in the audit log.",
     )
-    sc.add_argument("name", type=_NAME, help="table, TABLE/INDEX or stream")
+    sc.add_argument("name", type=name, help="table, TABLE/INDEX or stream")
     _change_flags(sc)
     sc.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     sc.add_argument(
@@ -174,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     session_flags(ls, top=False)
 
     sh = sub.add_parser("show", help="one table, TABLE/INDEX or stream in depth")
-    sh.add_argument("name", type=_NAME)
+    sh.add_argument("name", type=name)
     _common(sh)
     session_flags(sh, top=False)
 
@@ -185,13 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
         "dimension, with a preview (capacity now and at current traffic, cost between min "
         "and max, partitions at max), confirmation and an audit record.",
     )
-    aa.add_argument("name", type=_NAME, help="table or TABLE/INDEX")
+    aa.add_argument("name", type=name, help="table or TABLE/INDEX")
     which = aa.add_mutually_exclusive_group(required=True)
     which.add_argument("--reads", action="store_true", help="read capacity")
     which.add_argument("--writes", action="store_true", help="write capacity")
-    aa.add_argument("--min", type=_UNITS, metavar="N")
-    aa.add_argument("--max", type=_UNITS, metavar="N")
-    aa.add_argument("--target", type=_PERCENT, metavar="PERCENT", help="20–90")
+    aa.add_argument("--min", type=units, metavar="N")
+    aa.add_argument("--max", type=units, metavar="N")
+    aa.add_argument("--target", type=percent, metavar="PERCENT", help="20–90")
     aa.add_argument("--off", action="store_true", help="switch auto scaling off")
     aa.add_argument("--no-scale-in", action="store_true", help="never scale in")
     aa.add_argument("--apply", action="store_true", help="apply after the preview")
@@ -216,12 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="capcon",
         help="aas, aas-legacy, h1, h2, capcon",
     )
-    eng.add_argument("--target", type=_PERCENT, default=70.0, help="20–90 (percent)")
+    eng.add_argument("--target", type=percent, default=70.0, help="20–90 (percent)")
     eng.add_argument(
         "--table", type=text("a table name"), action="append", metavar="NAME", help="repeatable"
     )
-    eng.add_argument("--min", type=_UNITS, default=1, metavar="N")
-    eng.add_argument("--max", type=_UNITS, default=40_000, metavar="N")
+    eng.add_argument("--min", type=units, default=1, metavar="N")
+    eng.add_argument("--max", type=units, default=40_000, metavar="N")
     eng.add_argument(
         "--minutes",
         type=whole(0, 10_080, "rounds of a minute: at most a week"),
@@ -246,14 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="bell",
         help="traffic pattern (bell, top-heavy, …)",
     )
-    lab.add_argument("--target", type=_PERCENT, default=70.0, help="target %%, 20–90")
+    lab.add_argument("--target", type=percent, default=70.0, help="target %%, 20–90")
     lab.add_argument(
         "--policies",
         type=text("policy names, comma-separated"),
         default="aas-legacy,aas,h2,capcon",
         help="2–4 of aas, aas-legacy, h1, h2, capcon, oracle (comma-separated)",
     )
-    lab.add_argument("--speed", type=_SPEED, default=60.0, help="1…3600")
+    lab.add_argument("--speed", type=speed, default=60.0, help="1…3600")
     book_flags(lab, top=False)
 
     au = sub.add_parser("audit", help="the audit log of changes made through capcon")
@@ -272,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--speed",
-        type=_SPEED,
+        type=speed,
         default=60.0,
         help="simulated seconds per real second, 1…3600 (default 60: a minute per second)",
     )
