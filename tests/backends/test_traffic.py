@@ -713,3 +713,11 @@ def test_describe_is_human() -> None:
     assert NightlyLoad(5, 800).describe() == "nightly load 5→800/s 01:00–04:00 UTC"
     assert DaytimeReads(5, 200).describe() == "daytime reads 5→200/s 07:00–22:00 UTC"
     assert (Bell() * 2 + Steady(5)).describe() == "2 × (bell 25→300/s) + steady 5/s"
+
+
+def test_a_walk_with_no_maximum_stays_finite_for_ever() -> None:
+    """Found by hypothesis: a steep walk without a maximum overflowed to inf, and
+    interpolating inf − inf gave NaN."""
+    walk = RandomWalk(start=3.0, step=0.3391714827386309, seed=730048, interval_s=10.0)
+    values = walk.sample([8_651_635.0, 8_651_635.5, 1e12])
+    assert all(math.isfinite(v) and v >= 0 for v in values), values

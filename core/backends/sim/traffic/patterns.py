@@ -564,6 +564,10 @@ class DaytimeReads(Pattern):
         return _spec_of(self)
 
 
+#: The highest value a random walk reaches, whatever its ``maximum`` (a rate a second).
+WALK_CEILING = 1e12
+
+
 @dataclass(frozen=True)
 class RandomWalk(Pattern):
     """A deterministic multiplicative random walk, linearly interpolated between points.
@@ -639,7 +643,10 @@ class RandomWalk(Pattern):
 
     def _build(self, k: int) -> array[float]:
         v = float(self.start) if k == 0 else self._ends[k - 1]
-        lo, hi, step = float(self.minimum), float(self.maximum), float(self.step)
+        # a walk with no maximum is still kept finite (a rate past WALK_CEILING is no
+        # traffic anyone simulates; past float's range it would turn into inf, then NaN)
+        lo, hi = float(self.minimum), min(float(self.maximum), WALK_CEILING)
+        step = float(self.step)
         exp = math.exp
         gauss = random.Random(f"capcon.walk:{self.seed}:{k}").gauss
         points = [v]
