@@ -27,7 +27,10 @@ def capacity_text(row: Row, *, compact: bool = False) -> str:
 
 
 def use_text(row: Row) -> str:
-    """What a row consumes per second: ``261 / 114`` units, or a stream's MB/s and rec/s."""
+    """What a row consumes per second: ``261 / 114`` units, or a stream's MB/s and rec/s
+    (``?`` when metrics could not be read)."""
+    if not row.metrics_known:
+        return "?"
     if row.kind == "stream" and row.stream_traffic is not None:
         t = row.stream_traffic
         return f"{t.bytes_in_per_second / 1e6:.2f} MB/s, {t.records_in_per_second:,.0f} rec/s"
@@ -37,10 +40,14 @@ def use_text(row: Row) -> str:
 
 
 def util_text(row: Row) -> str:
+    if not row.metrics_known:
+        return "?"
     return "" if row.utilisation is None else f"{row.utilisation:.0%}"
 
 
 def throttled_text(row: Row) -> str:
+    if not row.metrics_known:
+        return "?"
     return f"{row.throttled_per_second:,.1f}" if row.throttling else "0"
 
 

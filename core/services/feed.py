@@ -7,11 +7,16 @@ asks the metrics service (:class:`capcon.core.services.metrics.MetricsService`, 
 metrics up to date, visible rows first, and reads the rows and sparklines from what it holds.
 The service counts every ``GetMetricData`` request sent, so the console can show what polling
 costs.
+
+A part of the account that cannot be read (a service denied or failing) does not blank the
+console: the rest is shown, the part keeps what an earlier refresh read (or is left out), and
+:attr:`Snapshot.notices` names each failed action (see :mod:`.overview`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,9 +27,12 @@ from capcon.core.rules import RuleSettings
 from capcon.core.services.metrics import HeldMetrics, MetricsService
 from capcon.core.services.overview import (
     AutoScalingState,
+    Notice,
+    Reading,
     Row,
-    auto_scaling_by_resource,
+    UnknownAutoScaling,
     collect_rows,
+    read_auto_scaling,
     stream_queries,
     table_queries,
 )
@@ -71,6 +79,8 @@ class Snapshot:
     data_until: datetime | None = None
     undescribed: int = 0
     """Resources listed but not read yet: the first screen comes before the whole account."""
+    notices: tuple[Notice, ...] = ()
+    """What this refresh could not read (a service denied or failing), and what is missing."""
 
 
 class Feed:
@@ -102,7 +112,7 @@ class Feed:
         self.undescribed = 0
         self._tables: dict[str, Table] = {}
         self._streams: dict[str, Stream] = {}
-        self._aas: dict[str, AutoScalingState] | None = None
+        self._aas: Mapping[str, AutoScalingState] | None = None
 
     def _queries(
         self, tables: Sequence[Table], streams: Sequence[Stream]
@@ -136,8 +146,19 @@ class Feed:
         backend = self.backend
         now = backend.now()
         first_screen = not visible and not hidden
+        # Each part read on its own: one that fails keeps what an earlier refresh read, and
+        # says so in a notice (credentials missing, or nothing answering at all, still fail).
+        reading = Reading()
         if inventory or not (self._tables or self._streams):
-            table_names, stream_names = backend.list_tables(), backend.list_streams()
+            listed_tables = reading.attempt(
+                "dynamodb:ListTables", "tables not shown", backend.list_tables
+            )
+            listed_streams = reading.attempt(
+                "kinesis:ListStreams", "streams not shown", backend.list_streams
+            )
+            if not reading.anything_read and reading.first_error is not None:
+                raise reading.first_error  # nothing of the account could be listed
+            table_names, stream_names = listed_tables or [], listed_streams or []
             total = len(table_names) + len(stream_names)
             if first_screen:
                 # What the list shows first (tables by name, then streams): on AWS a big
@@ -146,14 +167,16 @@ class Feed:
                 n = self.first_screen_rows
                 table_names = sorted(table_names)[:n]
                 stream_names = sorted(stream_names)[: max(0, n - len(table_names))]
-            self._tables = {t.name: t for t in backend.describe_tables(table_names)}
-            self._streams = {s.name: s for s in backend.describe_streams(stream_names)}
+            if listed_tables is not None:
+                self._tables = {t.name: t for t in self._describe_tables(reading, table_names)}
+            if listed_streams is not None:
+                self._streams = {s.name: s for s in self._describe_streams(reading, stream_names)}
             self.undescribed = total - len(table_names) - len(stream_names)
         else:
             heads = {name.split("/", 1)[0] for name in visible}
-            for table in backend.describe_tables(sorted(heads & set(self._tables))):
+            for table in self._describe_tables(reading, sorted(heads & set(self._tables))):
                 self._tables[table.name] = table
-            for stream in backend.describe_streams(sorted(heads & set(self._streams))):
+            for stream in self._describe_streams(reading, sorted(heads & set(self._streams))):
                 self._streams[stream.name] = stream
         tables = list(self._tables.values())
         streams = list(self._streams.values())
@@ -164,11 +187,23 @@ class Feed:
         seen = set(visible)
         rest = [q for name, qs in per_row.items() if name not in seen for q in qs]
         wanted = first + rest if hidden else first
+        metrics_failed = False
         if wanted:
             start = (now - self.keep).replace(second=0, microsecond=0)
-            self.metrics.refresh(wanted, start, now)
+            metrics_failed = (
+                reading.attempt(
+                    "cloudwatch:GetMetricData",
+                    "no new metrics (use unknown where none is held)",
+                    lambda: self.metrics.refresh(wanted, start, now),
+                    counts=False,
+                )
+                is None
+            )
         if inventory or self._aas is None:  # auto scaling is inventory too: refreshed with it
-            self._aas = auto_scaling_by_resource(backend)
+            aas_now = read_auto_scaling(reading, backend)
+            # unreadable now but read before: the last known state stays (the notice says so)
+            if not isinstance(aas_now, UnknownAutoScaling) or self._aas is None:
+                self._aas = aas_now
         aas = self._aas
         held = self.metrics
         rows = collect_rows(
@@ -180,6 +215,20 @@ class Feed:
             auto_scaling=aas,
             metrics=HeldMetrics(held),  # what the refresh just fetched: no more requests
         )
+        if metrics_failed:  # a row with no datapoints held has unknown use, not zero
+            rows = [
+                row
+                if row.data_until is not None
+                else dataclasses.replace(
+                    row,
+                    usage=None,
+                    stream_traffic=None,
+                    utilisation=None,
+                    metrics_known=False,
+                    cost_per_hour=row.cost_per_hour if row.capacity is not None else None,
+                )
+                for row in rows
+            ]
         newest = held.newest([q for qs in per_row.values() for q in qs])
         end = newest or now.replace(second=0, microsecond=0)
         minutes = tuple(end - MINUTE * i for i in range(self.spark_minutes - 1, -1, -1))
@@ -215,4 +264,25 @@ class Feed:
             {s.name: s for s in streams},
             newest,
             self.undescribed,
+            tuple(reading.notices),
+        )
+
+    def _describe_tables(self, reading: Reading, names: Sequence[str]) -> list[Table]:
+        backend = self.backend
+        return reading.describe(
+            "dynamodb:DescribeTable",
+            "table",
+            names,
+            backend.describe_tables,
+            backend.describe_table,
+        )
+
+    def _describe_streams(self, reading: Reading, names: Sequence[str]) -> list[Stream]:
+        backend = self.backend
+        return reading.describe(
+            "kinesis:DescribeStreamSummary",
+            "stream",
+            names,
+            backend.describe_streams,
+            backend.describe_stream,
         )

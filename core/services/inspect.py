@@ -14,11 +14,13 @@ Plain data only: the CLI and the console render it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
+from capcon.core.errors import BackendError, CredentialsMissing, NotFound
 from capcon.core.jsonable import to_jsonable
 from capcon.core.model import Stream, Table
 from capcon.core.planning.partitions import estimate_partitions
@@ -43,13 +45,18 @@ from capcon.core.services.audit import AuditLog, AuditLogError
 from capcon.core.services.metrics import MetricsService
 from capcon.core.services.overview import (
     KINESIS,
+    Reading,
     auto_scaled_parts,
     auto_scaling_by_resource,
     collect_rows,
+    read_auto_scaling,
+    state_of,
     stream_queries,
     table_queries,
     with_traps,
 )
+
+R = TypeVar("R")
 
 #: Per-shard load: the newest this many published minutes, looked for in a longer lookback
 #: because CloudWatch is late.
@@ -76,27 +83,63 @@ def split_name(name: str) -> tuple[str, str | None]:
     return name, None
 
 
+def _listed(list_names: Callable[[], list[str]]) -> list[str] | BackendError:
+    """A listing, or the error that stopped it (missing credentials raised)."""
+    try:
+        return list_names()
+    except CredentialsMissing:
+        raise
+    except BackendError as error:
+        return error
+
+
+def _described(describe: Callable[[str], R], name: str) -> R | None:
+    """``describe(name)``; ``None`` when there is no such resource."""
+    try:
+        return describe(name)
+    except NotFound:
+        return None
+
+
 def find_resource(backend: Inventory, name: str) -> tuple[Table | Stream, str | None]:
     """The table (with the GSI named after a ``/``) or stream called ``name``.
 
-    Raises :class:`NoSuchResource` naming what the account has.
+    A listing that fails (``ListStreams`` denied to an identity that may describe streams)
+    does not hide the resource: it is then described by name directly (an error other than
+    "not found" is raised).  Raises :class:`NoSuchResource` naming what the account has.
     """
     table_name, index = split_name(name)
-    if table_name in backend.list_tables():
-        table = backend.describe_table(table_name)
+    tables = _listed(backend.list_tables)
+    table: Table | None
+    if isinstance(tables, BackendError):
+        table = _described(backend.describe_table, table_name)
+    else:
+        table = backend.describe_table(table_name) if table_name in tables else None
+    if table is not None:
         if index is not None:
             try:
                 table.index(index)
             except KeyError as error:
                 raise NoSuchResource(str(error.args[0])) from None
         return table, index
-    if index is None and name in backend.list_streams():
-        return backend.describe_stream(name), None
-    tables = ", ".join(backend.list_tables()[:20])
-    streams = ", ".join(backend.list_streams()[:20])
+    streams = _listed(backend.list_streams)
+    if index is None:
+        stream: Stream | None
+        if isinstance(streams, BackendError):
+            stream = _described(backend.describe_stream, name)
+        else:
+            stream = backend.describe_stream(name) if name in streams else None
+        if stream is not None:
+            return stream, None
+
+    def some(listed: list[str] | BackendError) -> str:
+        if isinstance(listed, BackendError):
+            return "unknown (the listing failed)"
+        return ", ".join(listed[:20]) or "none"
+
     raise NoSuchResource(
-        f"no table or stream called {name!r} (tables: {tables or 'none'}; streams: "
-        f"{streams or 'none'}; a GSI is TABLE/INDEX)"
+        f"no table or stream called {name!r} (tables: {some(tables)}; streams: "
+        f"{some(streams)}; a GSI is TABLE/INDEX)"
     )
 
 
@@ -315,13 +358,27 @@ def series_stats(
 def show_document(
     backend: Backend, backend_label: str, name: str, rules: RuleSettings
 ) -> dict[str, Any]:
-    """One table, GSI or stream in depth, as a JSON-ready document (``capcon show``)."""
+    """One table, GSI or stream in depth, as a JSON-ready document (``capcon show``).
+
+    What cannot be read besides the resource itself (auto scaling, its activities, metrics)
+    is left out (``null``, auto scaling ``"known": false``) with a notice in ``notices``
+    naming the action: degrade, don't blank."""
     resource, index = find_resource(backend, name)
     now = backend.now()
     metrics = MetricsService(backend)
+    reading = Reading(anything_read=True)
     doc: dict[str, Any] = {"name": name, "at": now.isoformat(), "backend": backend_label}
+
+    def stats(queries: list[MetricQuery]) -> dict[str, Any] | None:
+        return reading.attempt(
+            "cloudwatch:GetMetricData",
+            "no metrics",
+            lambda: series_stats(metrics, queries, 1, now),
+            counts=False,
+        )
+
     if isinstance(resource, Table):
-        aas = auto_scaling_by_resource(backend)
+        aas = read_auto_scaling(reading, backend)
         doc["kind"] = "table" if index is None else "index"
         doc["resource"] = to_jsonable(resource)
         parts: list[dict[str, Any]] = []
@@ -337,7 +394,15 @@ def show_document(
                 capacity, size, warm, history = ix.provisioned, ix.size_bytes, ix.warm, ix.history
             budget = decrease_budget(history, now, rules)
             rid = resource_id(resource.name, part)
-            state = with_traps(resource, part, aas.get(rid))
+            state = with_traps(resource, part, state_of(aas, rid))
+            activities = None
+            if state.known:
+                activities = reading.attempt(
+                    "application-autoscaling:DescribeScalingActivities",
+                    "auto-scaling activities not shown",
+                    partial(backend.describe_scaling_activities, rid),
+                    counts=False,
+                )
             parts.append(
                 {
                     "part": part or "table",
@@ -348,27 +413,38 @@ def show_document(
                     "decrease_budget": to_jsonable(budget),
                     "next_decrease": fmt_time(budget.next_allowed_at, now),
                     "auto_scaling": {
+                        "known": state.known,
                         "targets": to_jsonable(state.targets),
                         "policies": to_jsonable(state.policies),
                         "traps": list(state.traps),
-                        "activities": to_jsonable(backend.describe_scaling_activities(rid)[:10]),
+                        "activities": None if activities is None else to_jsonable(activities[:10]),
                     },
-                    "metrics_last_hour": series_stats(
-                        metrics, table_queries(resource.name, part, "m"), 1, now
-                    ),
+                    "metrics_last_hour": stats(table_queries(resource.name, part, "m")),
                 }
             )
         doc["parts"] = parts
     else:
         doc["kind"] = "stream"
         doc["resource"] = to_jsonable(resource)
-        doc["metrics_last_hour"] = series_stats(metrics, stream_queries(resource.name, "m"), 1, now)
+        doc["metrics_last_hour"] = stats(stream_queries(resource.name, "m"))
+        loads = reading.attempt(
+            "cloudwatch:GetMetricData",
+            "no metrics",
+            lambda: shard_loads(metrics, resource, rules, now),
+            counts=False,
+        )
+        if loads is None:  # the shards without their load
+            loads = shard_loads_from(resource, {}, rules)
         doc["open_shards"] = [
             {
                 "shard_id": s.shard_id,
                 "key_space_share": s.share,
                 "write_utilisation": s.load,
             }
-            for s in shard_loads(metrics, resource, rules, now)
+            for s in loads
         ]
+    doc["notices"] = [
+        {"text": n.text, "action": n.action, "problem": n.problem, "detail": n.detail}
+        for n in reading.notices
+    ]
     return doc

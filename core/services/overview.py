@@ -5,16 +5,32 @@ the ports, and combines them with the partition estimator and the price book: ca
 consumed and utilisation, throttles, estimated partitions, cost per hour, and auto scaling
 (including the "registered but no policy" trap).  The CLI's ``ls`` and the console's list
 both show these rows.
+
+Degrade, don't blank: :func:`read_overview` keeps everything that can be read.  A service
+that refuses (access denied), fails (5xx, throttled beyond retries) or answers garbage leaves
+the rest of the account on screen, with a :class:`Notice` naming the action and what is
+missing because of it ("kinesis:ListStreams: access denied — streams not shown").  Auto
+scaling that cannot be read is *unknown* on every row (never "none"); metrics that cannot be
+read are unknown too (never zero).  Missing credentials, or an endpoint that does not answer
+before anything was read, still fail the whole overview: nothing could be shown.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
+from capcon.core.errors import (
+    AccessDenied,
+    BackendError,
+    CredentialsMissing,
+    EndpointUnreachable,
+    NotFound,
+    Throttled,
+)
 from capcon.core.model import Stream, Table, Throughput
 from capcon.core.planning.partitions import PartitionEstimate, estimate_partitions
 from capcon.core.planning.planner import StreamTraffic, Usage
@@ -37,6 +53,7 @@ from capcon.core.pricing import (
 from capcon.core.rules import RuleSettings
 from capcon.core.services.metrics import MetricsService
 
+T = TypeVar("T")
 Kind = Literal["table", "index", "stream"]
 Recent = Callable[[str], tuple[float, "datetime | None"]]
 DDB = "AWS/DynamoDB"
@@ -44,11 +61,55 @@ KINESIS = "AWS/Kinesis"
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the overview could not read, and what is missing because of it.
+
+    ``action`` is the API action that failed (``kinesis:ListStreams``), ``problem`` what
+    happened in a few words (``access denied``), ``missing`` what the user does not see
+    (``streams not shown``), ``detail`` the backend's full message."""
+
+    action: str
+    problem: str
+    missing: str
+    detail: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.action}: {self.problem} — {self.missing}"
+
+
+def problem_of(error: BackendError) -> str:
+    """A backend error in a few words, for a :class:`Notice`."""
+    if isinstance(error, AccessDenied):
+        return "access denied"
+    if isinstance(error, Throttled):
+        return "throttled"
+    if isinstance(error, EndpointUnreachable):
+        return "unreachable"
+    if isinstance(error, NotFound):
+        return "not found"
+    if "malformed answer" in str(error):
+        return "malformed answer"
+    return "failed"
+
+
+def is_fatal(error: BackendError, anything_read: bool) -> bool:
+    """Errors that sink the whole overview: no credentials (every call would fail the same
+    way), and an unreachable endpoint before anything was read (an outage: waiting for every
+    service to time out in turn would only delay the same answer)."""
+    return isinstance(error, CredentialsMissing) or (
+        isinstance(error, EndpointUnreachable) and not anything_read
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class AutoScalingState:
-    """What AAS does for one table or GSI: targets per dimension and their policies."""
+    """What AAS does for one table or GSI: targets per dimension and their policies.
+    ``known`` is false when auto scaling could not be read (shown as unknown, not as none)."""
 
     targets: tuple[ScalableTarget, ...] = ()
     policies: tuple[ScalingPolicy, ...] = ()
+    known: bool = True
 
     @property
     def registered(self) -> bool:
@@ -64,9 +125,26 @@ class AutoScalingState:
 
     @property
     def marker(self) -> str:
+        if not self.known:
+            return "?"
         if not self.targets:
             return ""
         return "AAS!" if self.traps else "AAS"
+
+
+UNKNOWN_AUTO_SCALING = AutoScalingState(known=False)
+
+
+class UnknownAutoScaling(dict[str, AutoScalingState]):
+    """Auto scaling that could not be read: empty (no targets to list, none orphaned), and
+    every table's state is :data:`UNKNOWN_AUTO_SCALING` (:func:`state_of`)."""
+
+
+def state_of(aas: Mapping[str, AutoScalingState], rid: str) -> AutoScalingState | None:
+    """The auto-scaling state of ``rid``: unknown when ``aas`` could not be read."""
+    if isinstance(aas, UnknownAutoScaling):
+        return UNKNOWN_AUTO_SCALING
+    return aas.get(rid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +167,8 @@ class Row:
     cost_per_hour: float | None = None
     auto_scaling: AutoScalingState = AutoScalingState()
     data_until: datetime | None = None
+    metrics_known: bool = True
+    """False when metrics could not be read: use, throttles and utilisation are unknown."""
 
     @property
     def throttling(self) -> bool:
@@ -129,13 +209,15 @@ def with_traps(
     """``state`` with its traps found (``table`` None: the table no longer exists)."""
     if state is None:
         return AutoScalingState()
+    if not state.known:
+        return state
     from capcon.core.planning.autoscaling import find_traps
 
     traps = tuple(find_traps(table, index, state.targets, state.policies))
     return dataclasses.replace(state, trap_list=traps)
 
 
-def orphaned(aas: dict[str, AutoScalingState], tables: Sequence[Table]) -> list[str]:
+def orphaned(aas: Mapping[str, AutoScalingState], tables: Sequence[Table]) -> list[str]:
     """Auto-scaling resource ids whose table (or GSI) no longer exists."""
     known = {resource_id(t.name) for t in tables}
     known |= {resource_id(t.name, i.name) for t in tables for i in t.indexes}
@@ -144,8 +226,15 @@ def orphaned(aas: dict[str, AutoScalingState], tables: Sequence[Table]) -> list[
 
 def auto_scaling_by_resource(backend: Backend) -> dict[str, AutoScalingState]:
     """AAS targets and policies grouped by ResourceId."""
-    targets = backend.describe_scalable_targets()
-    policies = backend.describe_scaling_policies()
+    return group_auto_scaling(
+        backend.describe_scalable_targets(), backend.describe_scaling_policies()
+    )
+
+
+def group_auto_scaling(
+    targets: Sequence[ScalableTarget], policies: Sequence[ScalingPolicy]
+) -> dict[str, AutoScalingState]:
+    """Targets and policies grouped by ResourceId."""
     grouped: dict[str, tuple[list[ScalableTarget], list[ScalingPolicy]]] = {}
     for target in targets:
         grouped.setdefault(target.resource_id, ([], []))[0].append(target)
@@ -162,8 +251,9 @@ def collect_rows(
     window: timedelta = timedelta(minutes=5),
     tables: Sequence[Table] | None = None,
     streams: Sequence[Stream] | None = None,
-    auto_scaling: dict[str, AutoScalingState] | None = None,
+    auto_scaling: Mapping[str, AutoScalingState] | None = None,
     metrics: Metrics | None = None,
+    notices: list[Notice] | None = None,
 ) -> list[Row]:
     """Every table, GSI and stream with capacity, recent use, throttles, partitions and cost.
 
@@ -171,6 +261,10 @@ def collect_rows(
     last ``window`` + 10 minutes, since CloudWatch is late), read through ``metrics``: by
     default a :class:`~capcon.core.services.metrics.MetricsService` over ``backend`` (batched
     calls), the console's list passes what its service already holds.
+
+    With ``notices`` given, metrics that cannot be read (a :class:`BackendError` other than
+    missing credentials) leave the rows without metrics (``metrics_known`` false) and add a
+    notice; without, the error is raised.
     """
     now = backend.now()
     if tables is None:
@@ -191,7 +285,15 @@ def collect_rows(
         keys.append((stream, None, prefix))
     lookback = window + timedelta(minutes=10)
     source = metrics if metrics is not None else MetricsService(backend)
-    results = {s.id: s for s in source.get_metric_data(queries, now - lookback, now)}
+    known = True
+    try:
+        answered = source.get_metric_data(queries, now - lookback, now) if queries else []
+    except BackendError as error:
+        if notices is None or isinstance(error, CredentialsMissing):
+            raise
+        notices.append(_notice("cloudwatch:GetMetricData", error, "no metrics (use unknown)"))
+        answered, known = [], False
+    results = {s.id: s for s in answered}
     minutes = max(1, round(window.total_seconds() / 60))
 
     def recent(series_id: str) -> tuple[float, datetime | None]:
@@ -204,10 +306,27 @@ def collect_rows(
     rows: list[Row] = []
     for resource, index, prefix in keys:
         if isinstance(resource, Table):
-            rows.append(_table_row(resource, index, prefix, recent, aas, rules, prices))
+            row = _table_row(resource, index, prefix, recent, aas, rules, prices)
         else:
-            rows.append(_stream_row(resource, prefix, recent, rules, prices))
+            row = _stream_row(resource, prefix, recent, rules, prices)
+        rows.append(row if known else _without_metrics(row))
     return rows
+
+
+def _without_metrics(row: Row) -> Row:
+    """``row`` as it is known without metrics: no use, no utilisation, and no cost where the
+    cost depends on use (on-demand; a stream's PUT payload units)."""
+    keeps_cost = row.kind != "stream" and row.capacity is not None
+    return dataclasses.replace(
+        row,
+        usage=None,
+        stream_traffic=None,
+        utilisation=None,
+        throttled_per_second=0.0,
+        cost_per_hour=row.cost_per_hour if keeps_cost else None,
+        data_until=None,
+        metrics_known=False,
+    )
 
 
 def _table_row(
@@ -215,7 +334,7 @@ def _table_row(
     index: str | None,
     prefix: str,
     recent: Recent,
-    aas: dict[str, AutoScalingState],
+    aas: Mapping[str, AutoScalingState],
     rules: RuleSettings,
     prices: PriceBook,
 ) -> Row:
@@ -255,7 +374,7 @@ def _table_row(
         utilisation=utilisation,
         partitions=estimate_partitions(capacity, size, rules, warm=warm),
         cost_per_hour=cost,
-        auto_scaling=with_traps(table, index, aas.get(resource_id(table.name, index))),
+        auto_scaling=with_traps(table, index, state_of(aas, resource_id(table.name, index))),
         data_until=t1,
     )
 
@@ -300,7 +419,7 @@ def _stream_row(
 
 
 def auto_scaled_parts(
-    state_by_rid: dict[str, AutoScalingState], table: str
+    state_by_rid: Mapping[str, AutoScalingState], table: str
 ) -> frozenset[str | None]:
     """Parts (``None`` = the table, else a GSI name) with a scalable target registered."""
     parts: set[str | None] = set()
@@ -312,3 +431,205 @@ def auto_scaled_parts(
         elif rid.startswith(resource_id(table) + "/index/"):
             parts.add(rid.rsplit("/", 1)[1])
     return frozenset(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Degrade, don't blank: every part of the account read on its own
+# --------------------------------------------------------------------------------------------
+
+#: After this many resources in a row that could not be described (and none that could),
+#: the rest are not tried: the call is refused for all of them, not for a few.
+DESCRIBE_GIVE_UP = 3
+
+
+def _notice(action: str, error: BackendError, missing: str) -> Notice:
+    return Notice(action, problem_of(error), missing, str(error))
+
+
+@dataclass
+class Reading:
+    """What one pass over the account has read so far, and what it could not read."""
+
+    notices: list[Notice] = field(default_factory=list)
+    anything_read: bool = False
+    first_error: BackendError | None = None
+    failed: set[str] = field(default_factory=set)
+    """Actions that failed: not asked again in this reading (one notice each)."""
+
+    def attempt(
+        self, action: str, missing: str, read: Callable[[], T], *, counts: bool = True
+    ) -> T | None:
+        """``read()``, or ``None`` and a notice when it fails (fatal errors re-raised).
+        ``counts``: a success means something of the account was read."""
+        if action in self.failed:
+            return None
+        try:
+            value = read()
+        except BackendError as error:
+            if is_fatal(error, self.anything_read):
+                raise
+            self.first_error = self.first_error or error
+            self.failed.add(action)
+            self.notices.append(_notice(action, error, missing))
+            return None
+        if counts:
+            self.anything_read = True
+        return value
+
+    def describe(
+        self,
+        action: str,
+        kind: str,
+        names: Sequence[str],
+        many: Callable[[Sequence[str]], list[T]],
+        one: Callable[[str], T],
+    ) -> list[T]:
+        """``many(names)``; if it fails, each name on its own (so one table this identity may
+        not describe, or one answer that is garbage, hides only that resource), giving up
+        after :data:`DESCRIBE_GIVE_UP` failures in a row before any success."""
+        if not names:
+            return []
+        try:
+            found = many(names)
+        except BackendError as error:
+            if is_fatal(error, self.anything_read):
+                raise
+        else:
+            self.anything_read = True
+            return found
+        found = []
+        failed: dict[str, list[str]] = {}
+        details: dict[str, BackendError] = {}
+        for position, name in enumerate(names):
+            try:
+                found.append(one(name))
+                self.anything_read = True
+            except NotFound:
+                continue  # deleted since it was listed
+            except BackendError as error:
+                if is_fatal(error, self.anything_read):
+                    raise
+                problem = problem_of(error)
+                failed.setdefault(problem, []).append(name)
+                details.setdefault(problem, error)
+                if not found and position + 1 >= DESCRIBE_GIVE_UP:
+                    failed[problem] += names[position + 1 :]
+                    break
+        for problem, skipped in failed.items():
+            shown = ", ".join(skipped[:5]) + (
+                f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+            )
+            plural = kind if len(skipped) == 1 else f"{kind}s"
+            self.first_error = self.first_error or details[problem]
+            self.notices.append(
+                Notice(
+                    action,
+                    problem,
+                    f"{len(skipped)} {plural} not shown ({shown})",
+                    str(details[problem]),
+                )
+            )
+        return found
+
+
+def read_tables(
+    reading: Reading, backend: Backend, names: Sequence[str] | None = None
+) -> list[Table]:
+    """The tables ``names`` (default: every table listed), as far as they can be read."""
+    if names is None:
+        listed = reading.attempt("dynamodb:ListTables", "tables not shown", backend.list_tables)
+        if listed is None:
+            return []
+        names = listed
+    return reading.describe(
+        "dynamodb:DescribeTable", "table", names, backend.describe_tables, backend.describe_table
+    )
+
+
+def read_streams(
+    reading: Reading, backend: Backend, names: Sequence[str] | None = None
+) -> list[Stream]:
+    """The streams ``names`` (default: every stream listed), as far as they can be read."""
+    if names is None:
+        listed = reading.attempt("kinesis:ListStreams", "streams not shown", backend.list_streams)
+        if listed is None:
+            return []
+        names = listed
+    return reading.describe(
+        "kinesis:DescribeStreamSummary",
+        "stream",
+        names,
+        backend.describe_streams,
+        backend.describe_stream,
+    )
+
+
+def read_auto_scaling(reading: Reading, backend: Backend) -> Mapping[str, AutoScalingState]:
+    """Auto scaling by resource id, or :class:`UnknownAutoScaling` (and a notice): targets
+    without their policies would show the "registered but no policy" trap everywhere."""
+    missing = "auto scaling unknown"
+    targets = reading.attempt(
+        "application-autoscaling:DescribeScalableTargets",
+        missing,
+        backend.describe_scalable_targets,
+        counts=False,
+    )
+    if targets is None:
+        return UnknownAutoScaling()
+    policies = reading.attempt(
+        "application-autoscaling:DescribeScalingPolicies",
+        missing,
+        backend.describe_scaling_policies,
+        counts=False,
+    )
+    if policies is None:
+        return UnknownAutoScaling()
+    return group_auto_scaling(targets, policies)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The account as far as it could be read: rows, and a notice for each part that could
+    not be (empty when everything was read)."""
+
+    rows: list[Row]
+    notices: tuple[Notice, ...]
+    tables: tuple[Table, ...]
+    streams: tuple[Stream, ...]
+    auto_scaling: Mapping[str, AutoScalingState]
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.notices)
+
+
+def read_overview(
+    backend: Backend,
+    rules: RuleSettings,
+    prices: PriceBook,
+    *,
+    window: timedelta = timedelta(minutes=5),
+    metrics: Metrics | None = None,
+) -> Overview:
+    """Every table, GSI and stream that can be read, with a :class:`Notice` for each part
+    that could not.  Raises the first error when no part of the inventory (neither tables
+    nor streams) could be listed: there is nothing to show."""
+    reading = Reading()
+    tables = read_tables(reading, backend)
+    streams = read_streams(reading, backend)
+    if not reading.anything_read and reading.first_error is not None:
+        raise reading.first_error
+    aas = read_auto_scaling(reading, backend)
+    notices = reading.notices
+    rows = collect_rows(
+        backend,
+        rules,
+        prices,
+        window=window,
+        tables=tables,
+        streams=streams,
+        auto_scaling=aas,
+        metrics=metrics,
+        notices=notices,
+    )
+    return Overview(rows, tuple(notices), tuple(tables), tuple(streams), aas)

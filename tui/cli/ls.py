@@ -1,19 +1,26 @@
-"""``capcon ls``: every table, GSI and stream with capacity, use, throttles and cost."""
+"""``capcon ls``: every table, GSI and stream with capacity, use, throttles and cost.
+
+What cannot be read (a service denied, failing or answering garbage) leaves the rest listed:
+each notice goes to stderr (``capcon: notice: kinesis:ListStreams: access denied — streams not
+shown``) and the exit code is 4 (partial); ``--json`` stays a list of rows on stdout.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from capcon.core.jsonable import to_jsonable
-from capcon.core.services.overview import Row, auto_scaling_by_resource, collect_rows, orphaned
+from capcon.core.services.overview import Notice, Row, orphaned, read_overview
 from capcon.tui.bootstrap import Session
-from capcon.tui.cli.output import EXIT_OK, console, print_json
+from capcon.tui.cli.output import EXIT_OK, EXIT_PARTIAL, console, print_json
 from capcon.tui.text import (
     capacity_text,
     cost_text,
     partitions_text,
+    printable,
     throttled_text,
     use_text,
     util_text,
@@ -44,22 +51,16 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 def run(args: argparse.Namespace, session: Session) -> int:
     backend = session.backend
     books = session.books
-    tables = backend.describe_tables(backend.list_tables())
-    aas = auto_scaling_by_resource(backend)
-    rows = collect_rows(
-        backend,
-        books.rules,
-        books.prices,
-        tables=tables,
-        streams=backend.describe_streams(backend.list_streams()),
-        auto_scaling=aas,
-    )
+    overview = read_overview(backend, books.rules, books.prices)
+    rows = list(overview.rows)
+    done = EXIT_PARTIAL if overview.partial else EXIT_OK
     if args.filter:
         rows = [r for r in rows if args.filter.lower() in r.name.lower()]
     rows.sort(key=SORT_KEYS[args.sort])
     if args.json:
         print_json([row_json(r) for r in rows])
-        return EXIT_OK
+        print_notices(overview.notices)
+        return done
     from rich.table import Table as RichTable
     from rich.text import Text
 
@@ -88,16 +89,19 @@ def run(args: argparse.Namespace, session: Session) -> int:
     out.print(grid)
     total = sum(r.cost_per_hour or 0.0 for r in rows)
     throttling = [r.name for r in rows if r.throttling]
-    summary = Text(f"{len(rows)} resources · ${total:,.2f}/h · ")
+    unknown_cost = any(r.cost_per_hour is None for r in rows)
+    summary = Text(f"{len(rows)} resources · ${total:,.2f}/h{'+' if unknown_cost else ''} · ")
     if throttling:
         summary.append(f"throttling: {', '.join(throttling)}", style="bold red")
+    elif rows and not all(r.metrics_known for r in rows):
+        summary.append("throttling unknown")
     else:
         summary.append("no throttling")
     out.print(summary)
     traps = [f"{r.name}: {trap}" for r in rows for trap in r.auto_scaling.traps]
     traps += [
         f"{rid}: auto scaling is left on a table or index that no longer exists: deregister it"
-        for rid in orphaned(aas, tables)
+        for rid in orphaned(overview.auto_scaling, overview.tables)
     ]
     for trap in traps:
         out.print(Text(f"⚠ {trap}", style="yellow"))
@@ -105,7 +109,25 @@ def run(args: argparse.Namespace, session: Session) -> int:
         "[dim]consumed and throttles: mean of the last 5 published minutes; partitions are "
         "estimates[/]"
     )
-    return EXIT_OK
+    if overview.notices:
+        out.print(
+            Text(
+                f"partial: {len(overview.notices)} part(s) of the account could not be read "
+                "(see the notices)",
+                style="bold yellow",
+            )
+        )
+    print_notices(overview.notices)
+    return done
+
+
+def print_notices(notices: Sequence[Notice]) -> None:
+    """Each notice on stderr, one line, then the backend's own words (escaped: they may
+    quote what the server sent)."""
+    for notice in notices:
+        print(f"capcon: notice: {printable(notice.text)}", file=sys.stderr)
+        if notice.detail:
+            print(f"  {printable(notice.detail)}", file=sys.stderr)
 
 
 def row_json(row: Row) -> dict[str, Any]:

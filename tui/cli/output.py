@@ -5,7 +5,8 @@ are printed), 2 bad input (a flag, a file: the message names what was wrong and 
 allowed), 3 the backend failed (AWS unreachable, no credentials, access denied, …), 4 a
 change was sent and how it ended is not confirmed (the answer was lost, a timeout, some steps
 done); 130 / 143 / 129 interrupted by SIGINT / SIGTERM / SIGHUP (an apply under way records
-``interrupted`` first).
+``interrupted`` first); 5 partial: what could be read is shown, and stderr names each action
+that failed and what is missing (``ls``, ``show``: e.g. Kinesis denied, the tables still listed).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BACKEND = 0, 1, 2, 3
 #: A change was sent and how it ended is not confirmed (``unknown``, ``partial``).
 EXIT_UNKNOWN = 4
+#: Some of the account could not be read (``ls``, ``show``): the rest is shown, with notices.
+EXIT_PARTIAL = 5
 
 #: How the CLI says each outcome (the ones that need a look in capitals).
 OUTCOME_WORDS = {

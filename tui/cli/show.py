@@ -1,28 +1,34 @@
-"""``capcon show NAME``: one table, GSI (``TABLE/INDEX``) or stream in depth."""
+"""``capcon show NAME``: one table, GSI (``TABLE/INDEX``) or stream in depth.
+
+What cannot be read besides the resource (auto scaling, activities, metrics) is shown as
+unknown, each notice goes to stderr and the exit code is 4 (partial)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from capcon.core.services.inspect import HOT_SHARD, show_document
 from capcon.tui.bootstrap import Session
-from capcon.tui.cli.output import EXIT_OK, console, print_json
+from capcon.tui.cli.output import EXIT_OK, EXIT_PARTIAL, console, print_json
+from capcon.tui.text import printable
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
     doc = show_document(session.backend, session.origin.backend, args.name, session.books.rules)
     if args.json:
         print_json(doc)
-        return EXIT_OK
-    print_document(doc, args.name)
-    return EXIT_OK
+    else:
+        print_document(doc, args.name)
+    for notice in doc["notices"]:
+        print(f"capcon: notice: {printable(notice['text'])}", file=sys.stderr)
+        print(f"  {printable(notice['detail'])}", file=sys.stderr)
+    return EXIT_PARTIAL if doc["notices"] else EXIT_OK
 
 
 def print_document(doc: dict[str, Any], name: str) -> None:
     """The document as text (every value from the backend escaped)."""
-    from rich.pretty import Pretty
-
     from capcon.tui.text import markup_safe as escape
 
     out = console()
@@ -41,7 +47,7 @@ def print_document(doc: dict[str, Any], name: str) -> None:
                 + ("load ?" if load is None else f"load {load:5.0%}")
                 + hot
             )
-        out.print(Pretty(doc["metrics_last_hour"]))
+        _metrics(doc["metrics_last_hour"])
         return
     for part in doc["parts"]:
         est = part["partitions_estimate"]
@@ -52,6 +58,8 @@ def print_document(doc: dict[str, Any], name: str) -> None:
             f"today {budget['left_today']} · next decrease {part['next_decrease']}"
         )
         aas = part["auto_scaling"]
+        if not aas["known"]:
+            out.print("  AAS unknown (auto scaling could not be read)")
         if aas["targets"]:
             for target in aas["targets"]:
                 out.print(
@@ -65,9 +73,18 @@ def print_document(doc: dict[str, Any], name: str) -> None:
                 )
             for trap in aas["traps"]:
                 out.print(f"  [yellow]⚠ {escape(trap)}[/]")
-            for activity in aas["activities"][:5]:
+            for activity in (aas["activities"] or [])[:5]:
                 out.print(
                     f"  {activity['start'][11:16]} {escape(activity['status'])}: "
                     f"{escape(activity['description'])} — {escape(activity['cause'])}"
                 )
-        out.print(Pretty(part["metrics_last_hour"]))
+        _metrics(part["metrics_last_hour"])
+
+
+def _metrics(stats: dict[str, Any] | None) -> None:
+    from rich.pretty import Pretty
+
+    if stats is None:
+        console().print("  metrics unknown (could not be read)")
+    else:
+        console().print(Pretty(stats))

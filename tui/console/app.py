@@ -261,6 +261,7 @@ class CapconApp(App[None]):
         self._feed_lock = threading.Lock()
         self._status = Static(id="status")
         self._banner = Static(id="banner")
+        self._notices_shown: tuple[str, ...] = ()
         self._polls = 0
         self._poll_timer: Timer | None = None
         #: the polling policy's clock (a test sets a fake one)
@@ -441,6 +442,12 @@ class CapconApp(App[None]):
         if message.hidden:
             self._all_rows_at = message.snapshot.at
         self.last_error = None
+        notices = tuple(n.text for n in message.snapshot.notices)
+        if notices and notices != self._notices_shown:  # degraded: say what is missing, once
+            self.notify(
+                markup_safe("\n".join(notices)), title="partial", severity="warning", timeout=10
+            )
+        self._notices_shown = notices
         self._paint_table()
         self._paint_status()
         if message.polled:
@@ -615,6 +622,10 @@ class CapconApp(App[None]):
             parts.append("[b]read-only[/b]")
         if self.last_error:
             parts.append(f"[b]error:[/b] {markup_safe(self.last_error[:60])}")
+        if snapshot is not None and snapshot.notices:
+            more = len(snapshot.notices) - 1
+            first = markup_safe(snapshot.notices[0].text[:70])
+            parts.append(f"[b]partial:[/b] {first}" + (f" (+{more})" if more else ""))
         _set_line(self._status, " · ".join(parts))
         self._paint_banner(now)
         hint = "Enter detail · c scale · u auto scaling · / filter · s sort · a audit · t theme"

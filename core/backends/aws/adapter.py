@@ -5,6 +5,11 @@ Every AWS call is made inside :func:`capcon.core.backends.aws.errors.calling`, w
 IAM action (:mod:`capcon.core.backends.aws.actions`), so callers only ever see
 :class:`capcon.core.errors.BackendError` and its kinds.  AWS's JSON is turned into model values
 by :mod:`capcon.core.backends.aws.describe`, the same code that reads pasted ``aws`` CLI output.
+
+No answer is believed unchecked (:mod:`capcon.core.backends.aws.answers`): a body that is not
+JSON, a missing list, a value of the wrong type is a
+:class:`~capcon.core.backends.aws.errors.MalformedAnswer` naming the operation and resource,
+never a traceback and never an empty listing.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
 
 from botocore.exceptions import ClientError
 
-from capcon.core.backends.aws import cloudwatch
+from capcon.core.backends.aws import answers, cloudwatch
+from capcon.core.backends.aws.answers import flag, mapping, number, text, whole
 from capcon.core.backends.aws.describe import (
     DescribeError,
     stream_from_describe,
     table_from_describe,
 )
-from capcon.core.backends.aws.errors import calling, client_error_code
+from capcon.core.backends.aws.errors import calling, client_error_code, malformed
 from capcon.core.backends.aws.session import AwsSession
 from capcon.core.errors import BackendError, NotFound, ValidationFailed
 from capcon.core.model import BillingMode, Stream, StreamMode, Table
@@ -128,11 +134,21 @@ def _pages(fetch: Callable[[str | None], P], token_key: str = "NextToken") -> It
     for _ in range(MAX_PAGES):
         page = fetch(token)
         yield page
-        token = page.get(token_key)
+        token = _token(page, token_key)
         if not token or token in seen:
             return
         seen.add(token)
     raise BackendError(f"paging did not end after {MAX_PAGES} pages")
+
+
+def _token(page: Mapping[str, Any], key: str) -> str | None:
+    """A page's continuation token: a string, or none."""
+    token = page.get(key)
+    if token is None or token == "":
+        return None
+    if not isinstance(token, str):
+        raise DescribeError(f"{key}: expected a string, got {token!r}"[:120])
+    return token
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -154,47 +170,63 @@ def _metric_type(metric: str) -> MetricTypeType:
     return cast("MetricTypeType", metric)
 
 
-def _suspended(target: Mapping[str, Any]) -> bool:
-    state = target.get("SuspendedState") or {}
-    return bool(state.get("DynamicScalingInSuspended") or state.get("DynamicScalingOutSuspended"))
-
-
-def target_from_aws(raw: Mapping[str, Any]) -> ScalableTarget:
-    """A :class:`ScalableTarget` from one ``ScalableTargets`` element.  ``suspended`` is true
-    when dynamic scaling in *or* out is suspended (either stops target tracking working)."""
-    return ScalableTarget(
-        resource_id=str(raw["ResourceId"]),
-        dimension=str(raw["ScalableDimension"]),
-        min_capacity=int(raw["MinCapacity"]),
-        max_capacity=int(raw["MaxCapacity"]),
-        suspended=_suspended(raw),
+def _suspended(target: Mapping[str, Any], path: str) -> bool:
+    state = mapping(target.get("SuspendedState") or {}, f"{path}.SuspendedState")
+    path = f"{path}.SuspendedState"
+    return flag(state, "DynamicScalingInSuspended", path) or flag(
+        state, "DynamicScalingOutSuspended", path
     )
 
 
-def policy_from_aws(raw: Mapping[str, Any]) -> ScalingPolicy:
+def target_from_aws(raw: object, path: str = "ScalableTarget") -> ScalableTarget:
+    """A :class:`ScalableTarget` from one ``ScalableTargets`` element.  ``suspended`` is true
+    when dynamic scaling in *or* out is suspended (either stops target tracking working).
+    A missing field or a value of the wrong type raises :class:`DescribeError` naming it."""
+    doc = mapping(raw, path)
+    return ScalableTarget(
+        resource_id=text(doc, "ResourceId", path),
+        dimension=text(doc, "ScalableDimension", path),
+        min_capacity=whole(doc, "MinCapacity", path),
+        max_capacity=whole(doc, "MaxCapacity", path),
+        suspended=_suspended(doc, path),
+    )
+
+
+def policy_from_aws(raw: object, path: str = "ScalingPolicy") -> ScalingPolicy:
     """A :class:`ScalingPolicy` from one ``ScalingPolicies`` element.  A StepScaling policy
     (not supported for DynamoDB) keeps its type, target value 0 and its cooldown."""
-    policy_type = str(raw.get("PolicyType", "TargetTrackingScaling"))
-    name = str(raw["PolicyName"])
-    rid = str(raw["ResourceId"])
-    dimension = str(raw["ScalableDimension"])
-    tracking = raw.get("TargetTrackingScalingPolicyConfiguration")
+    doc = mapping(raw, path)
+    policy_type = text(doc, "PolicyType", path, default="TargetTrackingScaling")
+    name = text(doc, "PolicyName", path)
+    rid = text(doc, "ResourceId", path)
+    dimension = text(doc, "ScalableDimension", path)
+    tracking = doc.get("TargetTrackingScalingPolicyConfiguration")
     if tracking:
-        predefined = tracking.get("PredefinedMetricSpecification") or {}
+        tpath = f"{path}.TargetTrackingScalingPolicyConfiguration"
+        tracking = mapping(tracking, tpath)
+        predefined = mapping(
+            tracking.get("PredefinedMetricSpecification") or {},
+            f"{tpath}.PredefinedMetricSpecification",
+        )
         metric = predefined.get("PredefinedMetricType")
         return ScalingPolicy(
             name=name,
             resource_id=rid,
             dimension=dimension,
             policy_type=policy_type,
-            target_value=float(tracking.get("TargetValue", 0.0)),
-            predefined_metric=str(metric) if metric else None,
-            scale_out_cooldown=int(tracking.get("ScaleOutCooldown", 0)),
-            scale_in_cooldown=int(tracking.get("ScaleInCooldown", 0)),
-            disable_scale_in=bool(tracking.get("DisableScaleIn", False)),
+            target_value=number(tracking, "TargetValue", tpath, default=0.0),
+            predefined_metric=text(
+                predefined, "PredefinedMetricType", f"{tpath}.PredefinedMetricSpecification"
+            )
+            if metric
+            else None,
+            scale_out_cooldown=whole(tracking, "ScaleOutCooldown", tpath, default=0),
+            scale_in_cooldown=whole(tracking, "ScaleInCooldown", tpath, default=0),
+            disable_scale_in=flag(tracking, "DisableScaleIn", tpath),
         )
-    step = raw.get("StepScalingPolicyConfiguration") or {}
-    cooldown = int(step.get("Cooldown", 0))
+    spath = f"{path}.StepScalingPolicyConfiguration"
+    step = mapping(doc.get("StepScalingPolicyConfiguration") or {}, spath)
+    cooldown = whole(step, "Cooldown", spath, default=0)
     return ScalingPolicy(
         name=name,
         resource_id=rid,
@@ -207,28 +239,31 @@ def policy_from_aws(raw: Mapping[str, Any]) -> ScalingPolicy:
     )
 
 
-def activity_from_aws(raw: Mapping[str, Any]) -> ScalingActivity:
+def activity_from_aws(raw: object, path: str = "ScalingActivity") -> ScalingActivity:
     """A :class:`ScalingActivity` from one ``ScalingActivities`` element.  ``Pending`` counts
     as in progress and ``Overridden`` as failed; AWS's own status stays in ``details``."""
-    status = str(raw.get("StatusCode", "Successful"))
+    doc = mapping(raw, path)
+    status = text(doc, "StatusCode", path, default="Successful")
     details: dict[str, str] = {"StatusCode": status}
-    if raw.get("Details"):
-        details["Details"] = str(raw["Details"])
-    if raw.get("ActivityId"):
-        details["ActivityId"] = str(raw["ActivityId"])
-    for i, reason in enumerate(raw.get("NotScaledReasons") or []):
+    if doc.get("Details"):
+        details["Details"] = text(doc, "Details", path)
+    if doc.get("ActivityId"):
+        details["ActivityId"] = text(doc, "ActivityId", path)
+    reasons = answers.items(doc, "NotScaledReasons", required=False)
+    for i, reason in enumerate(reasons):
+        reason = mapping(reason, f"{path}.NotScaledReasons[{i}]")
         details[f"NotScaledReason{i}"] = ", ".join(f"{k}={v}" for k, v in sorted(reason.items()))
-    start = raw.get("StartTime")
-    end = raw.get("EndTime")
+    start = doc.get("StartTime")
+    end = doc.get("EndTime")
     return ScalingActivity(
-        resource_id=str(raw["ResourceId"]),
-        dimension=str(raw["ScalableDimension"]),
+        resource_id=text(doc, "ResourceId", path),
+        dimension=text(doc, "ScalableDimension", path),
         start=_utc(start) if isinstance(start, datetime) else datetime.now(UTC),
-        description=str(raw.get("Description", "")),
-        cause=str(raw.get("Cause", "")),
+        description=text(doc, "Description", path, default=""),
+        cause=text(doc, "Cause", path, default=""),
         status=ACTIVITY_STATUS.get(status, "Failed"),
         end=_utc(end) if isinstance(end, datetime) else None,
-        status_message=str(raw.get("StatusMessage", "")),
+        status_message=text(doc, "StatusMessage", path, default=""),
         details=details,
     )
 
@@ -269,21 +304,24 @@ class AwsAdapter:
 
     # --- clients -----------------------------------------------------------------------------
 
+    # Every answer a read receives is checked first (answers.watch): a body that is not JSON
+    # is an error naming the operation, where botocore would have made it an empty answer.
+
     @property
     def dynamodb(self) -> DynamoDBClient:
-        return self.session.dynamodb()
+        return answers.watch(self.session.dynamodb())
 
     @property
     def kinesis(self) -> KinesisClient:
-        return self.session.kinesis()
+        return answers.watch(self.session.kinesis())
 
     @property
     def cloudwatch(self) -> CloudWatchClient:
-        return self.session.cloudwatch()
+        return answers.watch(self.session.cloudwatch())
 
     @property
     def autoscaling(self) -> ApplicationAutoScalingClient:
-        return self.session.autoscaling()
+        return answers.watch(self.session.autoscaling())
 
     # Mutations are sent once: botocore's retries would resend a request whose answer was
     # lost (a read timeout, a reset) although it may have been carried out.  The scaler
@@ -310,7 +348,8 @@ class AwsAdapter:
     # --- inventory ---------------------------------------------------------------------------
 
     def list_tables(self) -> list[str]:
-        """Every table name (``ListTables``, 100 a page)."""
+        """Every table name (``ListTables``, 100 a page).  A page without ``TableNames`` (or
+        with something else than names in it) is an error, never an empty account."""
         names: list[str] = []
         pages = self.dynamodb.get_paginator("list_tables").paginate(
             PaginationConfig={"PageSize": TABLES_PAGE}
@@ -318,19 +357,28 @@ class AwsAdapter:
         with calling("dynamodb:ListTables"):
             self._table_rate.acquire()
             for page in pages:  # each page is requested as the loop comes back for it
-                names += page.get("TableNames", [])
-                if page.get("LastEvaluatedTableName"):
+                names += answers.names(page, "TableNames")
+                if _token(page, "LastEvaluatedTableName"):
                     self._table_rate.acquire()  # a next page follows
         return names
 
     def describe_table(self, name: str) -> Table:
+        """``DescribeTable``; an answer that does not describe table ``name`` is a
+        :class:`MalformedAnswer`."""
+        action: Final = "dynamodb:DescribeTable"
+        resource = f"table {name}"
         self._table_rate.acquire()
-        with calling("dynamodb:DescribeTable", f"table {name}"):
+        with calling(action, resource):
             answer = self.dynamodb.describe_table(TableName=name)
         try:
-            return table_from_describe(answer)
+            if "Table" not in answer:
+                raise DescribeError("Table is missing (the table's description is required)")
+            table = table_from_describe(answer)
         except DescribeError as error:
-            raise BackendError(f"dynamodb:DescribeTable on table {name}: {error}") from None
+            raise malformed(action, resource, str(error)) from None
+        if table.name != name:
+            raise malformed(action, resource, f"it describes another table, {table.name!r}")
+        return table
 
     def describe_tables(self, names: Sequence[str]) -> list[Table]:
         """``describe_table`` for many tables on a bounded thread pool, in the order given.
@@ -351,9 +399,12 @@ class AwsAdapter:
             self._list_streams_rate.acquire()
             with calling("kinesis:ListStreams"):
                 page = self.kinesis.list_streams(**params)
-            batch = [str(n) for n in page.get("StreamNames", [])]
+                batch = answers.names(page, "StreamNames")
+                more = page.get("HasMoreStreams")
+                if not isinstance(more, bool):
+                    raise DescribeError(f"HasMoreStreams: expected true or false, got {more!r}")
             names += batch
-            if not page.get("HasMoreStreams") or not batch or batch[-1] == start:
+            if not more or not batch or batch[-1] == start:
                 return names
             start = batch[-1]
         raise BackendError(f"kinesis:ListStreams did not end after {MAX_PAGES} pages")
@@ -375,20 +426,28 @@ class AwsAdapter:
 
         with calling("kinesis:ListShards", f"stream {name}"):
             for page in _pages(fetch):
-                shards += page.get("Shards", [])
+                shards += answers.items(page, "Shards")
         return shards
 
     def describe_stream(self, name: str) -> Stream:
         """``DescribeStreamSummary`` and every shard from ``ListShards``: the open-shard count
         comes from the shards, never from ``OpenShardCount``."""
+        action: Final = "kinesis:DescribeStreamSummary"
+        resource = f"stream {name}"
         self._stream_rate.acquire()
-        with calling("kinesis:DescribeStreamSummary", f"stream {name}"):
+        with calling(action, resource):
             summary = self.kinesis.describe_stream_summary(StreamName=name)
+        if "StreamDescriptionSummary" not in summary:
+            raise malformed(action, resource, "StreamDescriptionSummary is missing")
         shards = self._shards(name)
         try:
-            return stream_from_describe(summary, shards)
+            stream = stream_from_describe(summary, shards)
         except DescribeError as error:
-            raise BackendError(f"kinesis:DescribeStreamSummary on stream {name}: {error}") from None
+            # the summary or the shards (ListShards, read second)
+            raise malformed(f"{action} + kinesis:ListShards", resource, str(error)) from None
+        if stream.name != name:
+            raise malformed(action, resource, f"it describes another stream, {stream.name!r}")
+        return stream
 
     def describe_streams(self, names: Sequence[str]) -> list[Stream]:
         """``describe_stream`` for many streams on a bounded thread pool (rate-limited to
@@ -416,26 +475,31 @@ class AwsAdapter:
 
     def account_limits(self) -> AccountLimits:
         """``dynamodb:DescribeLimits`` and ``kinesis:DescribeLimits``."""
-        with calling("dynamodb:DescribeLimits"):
-            ddb = self.dynamodb.describe_limits()
-        with calling("kinesis:DescribeLimits"):
-            kin = self.kinesis.describe_limits()
         defaults = AccountLimits()
+        with calling("dynamodb:DescribeLimits"):
+            ddb: Mapping[str, Any] = self.dynamodb.describe_limits()
+            limits = {
+                key: whole(ddb, key, "DescribeLimits", default=default)
+                for key, default in (
+                    ("AccountMaxReadCapacityUnits", defaults.account_max_read_units),
+                    ("AccountMaxWriteCapacityUnits", defaults.account_max_write_units),
+                    ("TableMaxReadCapacityUnits", defaults.table_max_read_units),
+                    ("TableMaxWriteCapacityUnits", defaults.table_max_write_units),
+                )
+            }
+        with calling("kinesis:DescribeLimits"):
+            kin: Mapping[str, Any] = self.kinesis.describe_limits()
+            shard_limit = whole(kin, "ShardLimit", "DescribeLimits", default=defaults.shard_limit)
+            open_shards = whole(
+                kin, "OpenShardCount", "DescribeLimits", default=defaults.open_shard_count
+            )
         return AccountLimits(
-            account_max_read_units=int(
-                ddb.get("AccountMaxReadCapacityUnits", defaults.account_max_read_units)
-            ),
-            account_max_write_units=int(
-                ddb.get("AccountMaxWriteCapacityUnits", defaults.account_max_write_units)
-            ),
-            table_max_read_units=int(
-                ddb.get("TableMaxReadCapacityUnits", defaults.table_max_read_units)
-            ),
-            table_max_write_units=int(
-                ddb.get("TableMaxWriteCapacityUnits", defaults.table_max_write_units)
-            ),
-            shard_limit=int(kin.get("ShardLimit", defaults.shard_limit)),
-            open_shard_count=int(kin.get("OpenShardCount", defaults.open_shard_count)),
+            account_max_read_units=limits["AccountMaxReadCapacityUnits"],
+            account_max_write_units=limits["AccountMaxWriteCapacityUnits"],
+            table_max_read_units=limits["TableMaxReadCapacityUnits"],
+            table_max_write_units=limits["TableMaxWriteCapacityUnits"],
+            shard_limit=shard_limit,
+            open_shard_count=open_shards,
         )
 
     # --- metrics -----------------------------------------------------------------------------
@@ -539,8 +603,8 @@ class AwsAdapter:
         found: dict[tuple[str, str], ScalableTarget] = {}
         with calling("application-autoscaling:DescribeScalableTargets"):
             for batch in batches:
-                for raw in self._scalable_targets(batch):
-                    target = target_from_aws(raw)
+                for i, raw in enumerate(self._scalable_targets(batch)):
+                    target = target_from_aws(raw, f"ScalableTargets[{i}]")
                     found[(target.resource_id, target.dimension)] = target
         return list(found.values())
 
@@ -560,7 +624,7 @@ class AwsAdapter:
             return self.autoscaling.describe_scalable_targets(**params)
 
         for page in _pages(fetch):
-            yield from page.get("ScalableTargets", [])
+            yield from answers.items(page, "ScalableTargets")
 
     def describe_scaling_policies(
         self, resource_ids: Sequence[str] | None = None
@@ -573,8 +637,8 @@ class AwsAdapter:
         )
         with calling("application-autoscaling:DescribeScalingPolicies"):
             for page in pages:
-                for raw in page.get("ScalingPolicies", []):
-                    policy = policy_from_aws(raw)
+                for i, raw in enumerate(answers.items(page, "ScalingPolicies")):
+                    policy = policy_from_aws(raw, f"ScalingPolicies[{i}]")
                     if wanted is None or policy.resource_id in wanted:
                         found[(policy.name, policy.resource_id, policy.dimension)] = policy
         return list(found.values())
@@ -585,7 +649,7 @@ class AwsAdapter:
         if not self._activities_supported:
             return []
         # A diagnostic read: one retry at most, so an endpoint without it answers quickly.
-        aas = self.session.autoscaling(max_attempts=2)
+        aas = answers.watch(self.session.autoscaling(max_attempts=2))
         request: DescribeScalingActivitiesRequestPaginateTypeDef = {
             "ServiceNamespace": NAMESPACE,
             "IncludeNotScaledActivities": True,
@@ -598,7 +662,10 @@ class AwsAdapter:
             try:
                 for page in pages:
                     activities += [
-                        activity_from_aws(raw) for raw in page.get("ScalingActivities", [])
+                        activity_from_aws(raw, f"ScalingActivities[{i}]")
+                        for i, raw in enumerate(
+                            answers.items(page, "ScalingActivities", required=False)
+                        )
                     ]
             except ClientError as error:
                 if not _is_not_implemented(error):

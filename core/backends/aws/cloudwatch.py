@@ -10,15 +10,22 @@ Batching, caching and counting are the metrics service's
 - ``NextToken`` pages followed and merged per query, each page reported to ``sent`` (a page
   is a request, billed again);
 - a query's ``StatusCode`` ``Forbidden`` or ``InternalError`` raised as capcon's errors; every
-  other failure mapped by :func:`capcon.core.backends.aws.errors.calling`.
+  other failure mapped by :func:`capcon.core.backends.aws.errors.calling`;
+- every answer checked: no ``MetricDataResults``, a timestamp that is not one, a value that is
+  not a finite number, timestamps and values of different lengths are a
+  :class:`~capcon.core.backends.aws.errors.MalformedAnswer` naming ``GetMetricData`` (a gap
+  shown as a zero, or a series silently dropped, would mislead a plan).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from capcon.core.backends.aws import answers
+from capcon.core.backends.aws.describe import DescribeError
 from capcon.core.backends.aws.errors import calling
 from capcon.core.errors import AccessDenied, BackendError
 from capcon.core.ports import MetricQuery, MetricSeries, RequestCounter, align_down
@@ -47,12 +54,20 @@ def _query_json(safe_id: str, query: MetricQuery) -> MetricDataQueryTypeDef:
     }
 
 
-def _utc(value: object) -> datetime:
+def _utc(value: object, path: str) -> datetime:
     if not isinstance(value, datetime):
-        raise BackendError(
-            f"cloudwatch:GetMetricData returned a timestamp that is not one: {value!r}"
-        )
+        raise DescribeError(f"{path}: expected a timestamp, got {value!r}"[:160])
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _value(value: object, path: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(float(value))
+    ):
+        raise DescribeError(f"{path}: expected a finite number, got {value!r}"[:160])
+    return float(value)
 
 
 def get_metric_data(
@@ -97,9 +112,12 @@ def _pages(
             sent(len(params["MetricDataQueries"]))
         with calling("cloudwatch:GetMetricData"):
             answer = client.get_metric_data(**params)
-        for result in answer.get("MetricDataResults", []):
-            _merge(result, points)
-        token = answer.get("NextToken")
+            results = answers.items(answer, "MetricDataResults")
+            for i, result in enumerate(results):
+                _merge(answers.mapping(result, f"MetricDataResults[{i}]"), points, i)
+            token = answer.get("NextToken")
+            if token is not None and not isinstance(token, str):
+                raise DescribeError(f"NextToken: expected a string, got {token!r}"[:160])
         if not token or token in seen_tokens:
             return
         seen_tokens.add(token)
@@ -107,8 +125,9 @@ def _pages(
     raise BackendError(f"cloudwatch:GetMetricData kept returning NextToken after {MAX_PAGES} pages")
 
 
-def _merge(result: Mapping[str, Any], points: list[dict[datetime, float]]) -> None:
-    safe_id = str(result.get("Id", ""))
+def _merge(result: Mapping[str, Any], points: list[dict[datetime, float]], at: int) -> None:
+    path = f"MetricDataResults[{at}]"
+    safe_id = answers.text(result, "Id", path)
     if not safe_id.startswith("q") or not safe_id[1:].isdigit():
         return  # not one of ours
     position = int(safe_id[1:])
@@ -123,5 +142,11 @@ def _merge(result: Mapping[str, Any], points: list[dict[datetime, float]]) -> No
     if status == "InternalError":
         raise BackendError("cloudwatch:GetMetricData failed (StatusCode InternalError)")
     held = points[position]
-    for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
-        held[_utc(stamp)] = float(value)
+    stamps = answers.items(result, "Timestamps", required=False)
+    values = answers.items(result, "Values", required=False)
+    if len(stamps) != len(values):
+        raise DescribeError(
+            f"{path}: {len(stamps)} timestamps but {len(values)} values (one each is required)"
+        )
+    for i, (stamp, value) in enumerate(zip(stamps, values, strict=True)):
+        held[_utc(stamp, f"{path}.Timestamps[{i}]")] = _value(value, f"{path}.Values[{i}]")

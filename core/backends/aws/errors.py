@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -29,8 +29,10 @@ from botocore.exceptions import (
     TokenRetrievalError,
     ValidationError,
 )
+from botocore.parsers import ResponseParserError
 
 from capcon.core.backends.aws.actions import Action
+from capcon.core.backends.aws.describe import DescribeError
 from capcon.core.errors import (
     AccessDenied,
     BackendError,
@@ -44,6 +46,29 @@ from capcon.core.errors import (
 )
 from capcon.core.inflight import IN_FLIGHT, InFlight
 from capcon.core.redact import redact_text
+
+#: What botocore lets out when an answer is not what the API's model says: invalid XML
+#: (``ResponseParserError``), and, from its parsers, plain Python errors on a body of the wrong
+#: shape (``{"Table": 5}``: AttributeError; a missing XML wrapper: KeyError; a non-UTF-8 body:
+#: UnicodeDecodeError, a ValueError; a timestamp out of range: RuntimeError).
+MALFORMED_ANSWERS: Final[tuple[type[Exception], ...]] = (
+    ResponseParserError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    RuntimeError,
+)
+
+
+class MalformedAnswer(BackendError):
+    """An answer that is not what the API returns: HTML or garbage with HTTP 200, a missing
+    field, a value of the wrong type.  The request reached a server that answered, so a
+    mutation answered so may have been carried out (``maybe_sent``)."""
+
+    maybe_sent = True
+
 
 IN_USE_CODES = frozenset({"ResourceInUseException", "ResourceInUse", "ConcurrentUpdateException"})
 LIMIT_CODES = frozenset({"LimitExceededException", "LimitExceeded"})
@@ -178,6 +203,10 @@ def map_error(exc: BaseException, action: str, resource: str | None = None) -> B
         )
     if isinstance(exc, ParamValidationError | ValidationError):
         return ValidationFailed(f"{action}{on}: invalid request: {exc}")
+    if isinstance(exc, DescribeError):  # capcon's own check of the answer: says it all
+        return malformed(action, resource, str(exc))
+    if isinstance(exc, ResponseParserError):
+        return malformed(action, resource, str(exc))
     # Any other botocore error may quote the endpoint URL too.
     return BackendError(f"{action}{on} failed: {type(exc).__name__}: {redact_text(str(exc))}")
 
@@ -241,6 +270,19 @@ def _map_client_error(exc: ClientError, action: str, on: str) -> BackendError:
     return failed
 
 
+def malformed(action: str, resource: str | None, detail: str) -> MalformedAnswer:
+    """The error for an answer to ``action`` on ``resource`` that is not what AWS sends;
+    ``detail`` says what was wrong (shortened, URLs redacted: it may quote the body)."""
+    on = f" on {resource}" if resource else ""
+    detail = redact_text(detail)
+    if len(detail) > 300:
+        detail = detail[:300] + "…"
+    return MalformedAnswer(
+        f"{action}{on}: malformed answer ({detail}); the endpoint (or a proxy in front of it) "
+        "did not answer as AWS does: check --endpoint-url, proxies and the region"
+    )
+
+
 @contextmanager
 def calling(
     action: Action, resource: str | None = None, *, inflight: InFlight = IN_FLIGHT
@@ -250,11 +292,16 @@ def calling(
 
     The block is registered in ``inflight`` while it runs, so a front end can say what it
     waits for; an endpoint that never answered is said to have been given up on after how
-    long (the session's timeouts and retries bound it)."""
+    long (the session's timeouts and retries bound it).  What botocore's parsers let out on
+    an answer of the wrong shape (see :data:`MALFORMED_ANSWERS`) is a
+    :class:`MalformedAnswer` too, so keep the block to the calls and their pages: checking
+    the values is the caller's, with messages of its own."""
     started = inflight.clock()
     try:
         with inflight.track(action, resource):
             yield
+    except BackendError:
+        raise
     except (ClientError, BotoCoreError) as error:
         mapped = map_error(error, action, resource)
         if isinstance(mapped, EndpointUnreachable):
@@ -262,3 +309,6 @@ def calling(
             mapped.message = f"{mapped.message} (gave up after {waited:.0f} s)"
             mapped.args = (mapped.message,)
         raise mapped from error
+    except MALFORMED_ANSWERS as error:
+        detail = str(error) if isinstance(error, DescribeError | ResponseParserError) else None
+        raise malformed(action, resource, detail or f"{type(error).__name__}: {error}") from error
