@@ -74,6 +74,69 @@ def check_json_answer(
             f"HTTP {status} with JSON that is not an object ({type(parsed).__name__}): "
             f"{_quote(bytes(body))}"
         )
+    if operation_model.output_shape is not None:
+        problem = shape_problem(parsed, operation_model.output_shape, "")
+        if problem:
+            raise ResponseParserError(problem)
+
+
+#: JSON types each model type allows (a timestamp is epoch seconds or a string).
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "structure": (dict,),
+    "map": (dict,),
+    "list": (list,),
+    "string": (str,),
+    "blob": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (int, float),
+    "double": (int, float),
+    "timestamp": (int, float, str),
+}
+#: Deeper than any of AWS's answers to capcon's calls: the rest is not looked at.
+MAX_DEPTH = 32
+
+
+def shape_problem(value: object, shape: Any, path: str, depth: int = 0) -> str | None:
+    """What is wrong with the JSON ``value`` as botocore's model ``shape`` (``None``: nothing):
+    every member of the type the model gives it, so botocore's parser never sees a string
+    where a list belongs (it would make ``"orders"`` a list of letters)."""
+    if value is None or depth > MAX_DEPTH:
+        return None
+    allowed = _JSON_TYPES.get(shape.type_name)
+    if allowed is None:
+        return None
+    wrong = not isinstance(value, allowed) or (
+        shape.type_name in ("integer", "long", "float", "double", "timestamp")
+        and isinstance(value, bool)
+    )
+    if wrong:
+        where = path or "the answer"
+        return f"{where}: expected {shape.type_name}, got {_shown(value)}"
+    if shape.type_name == "structure":
+        assert isinstance(value, dict)
+        for name, member in shape.members.items():
+            key = member.serialization.get("name", name)
+            if key in value:
+                found = shape_problem(
+                    value[key], member, f"{path}.{key}" if path else key, depth + 1
+                )
+                if found:
+                    return found
+    elif shape.type_name == "list":
+        assert isinstance(value, list)
+        for i, item in enumerate(value):
+            found = shape_problem(item, shape.member, f"{path}[{i}]", depth + 1)
+            if found:
+                return found
+    elif shape.type_name == "map":
+        assert isinstance(value, dict)
+        for key, item in value.items():
+            found = shape_problem(item, shape.value, f"{path}[{key!r}]", depth + 1)
+            if found:
+                return found
+    return None
 
 
 def watch(client: C) -> C:
