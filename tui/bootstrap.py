@@ -161,6 +161,16 @@ def check_endpoint(url: str) -> None:
         raise UsageError(f"--endpoint-url {shown}: not an http:// or https:// URL with a host")
 
 
+def check_region(region: str, *, endpoint: bool) -> None:
+    """A usage error naming ``region`` (from ``--region``, ``AWS_REGION`` or the profile) and
+    how to list the valid ones, unless botocore knows it or an endpoint URL is given."""
+    from capcon.core.backends.aws.regions import region_problem
+
+    problem = region_problem(region, endpoint=endpoint)
+    if problem:
+        raise UsageError(f"{printable(problem)} (from --region, AWS_REGION or your profile)")
+
+
 def open_session(
     args: argparse.Namespace, config: Config | None = None, *, announce: bool = True
 ) -> Session:
@@ -207,6 +217,7 @@ def open_session(
     if endpoint:
         check_endpoint(endpoint)
     aws = AwsSession(profile=profile, region=getattr(args, "region", None), endpoint_url=endpoint)
+    check_region(aws.region, endpoint=bool(endpoint))
     adapter = AwsAdapter(aws)
     # botocore gets the URL as given; everything that names it (titles, the audit log) gets it
     # redacted (adapter.label already is).
