@@ -190,11 +190,16 @@ class Feed:
         metrics_failed = False
         if wanted:
             start = (now - self.keep).replace(second=0, microsecond=0)
+
+            def fetch() -> bool:
+                self.metrics.refresh(wanted, start, now)
+                return True
+
             metrics_failed = (
                 reading.attempt(
                     "cloudwatch:GetMetricData",
                     "no new metrics (use unknown where none is held)",
-                    lambda: self.metrics.refresh(wanted, start, now),
+                    fetch,
                     counts=False,
                 )
                 is None

@@ -94,6 +94,7 @@ async def test_kinesis_and_auto_scaling_denied_leave_the_tables_on_screen(
         listed = app.query_one(ResourceList)
         assert listed.row_keys == ["orders"]
         assert str(listed.get_cell("orders", "aas")) == "?"  # unknown, not "none"
+        assert str(listed.get_cell("orders", "util")).strip() == "0%"  # CloudWatch was read
         said = "\n".join(warnings(app))
         assert "kinesis:ListStreams: access denied — streams not shown" in said
         assert "application-autoscaling:DescribeScalableTargets: access denied" in said
@@ -106,3 +107,20 @@ async def test_kinesis_and_auto_scaling_denied_leave_the_tables_on_screen(
         assert set(listed.row_keys) == {"orders", "clicks"}
         assert str(listed.get_cell("orders", "aas")) == ""
         assert "partial:" not in status_bar(app)
+
+
+async def test_cloudwatch_denied_shows_unknown_use_and_keeps_the_rows(
+    account: None, denying: tuple[str, set[str]]
+) -> None:
+    endpoint, denied = denying
+    denied.add("GetMetricData")
+    app = console_from_args(parse_args(["--endpoint-url", endpoint]))
+    app.options.poll = False
+    async with app.run_test(size=(160, 50)) as pilot:
+        app.action_refresh()
+        await settle(app, pilot)
+        listed = app.query_one(ResourceList)
+        assert set(listed.row_keys) == {"orders", "clicks"}
+        assert str(listed.get_cell("orders", "util")).strip() == "?"  # unknown, never 0
+        assert str(listed.get_cell("orders", "thr")).strip() == "?"
+        assert "cloudwatch:GetMetricData: access denied" in "\n".join(warnings(app))
