@@ -148,14 +148,14 @@ def test_kinesis_denied_leaves_the_tables_listed_with_a_notice(
     endpoint, faults = proxy
     faults.rules["Kinesis_20131202"] = DENIED
     result = ls(capsys, endpoint, "--json")
-    assert result.code == 4, result.err  # partial
+    assert result.code == 5, result.err  # partial
     shown = rows(result)
     assert {"orders", "secret"} <= set(shown) and "clicks" not in shown
     assert "kinesis:ListStreams: access denied — streams not shown" in result.err
     assert "Traceback" not in result.err
 
     text = ls(capsys, endpoint)
-    assert text.code == 4
+    assert text.code == 5
     assert "orders" in text.out and "partial" in text.out
     assert "kinesis:ListStreams: access denied" in text.err
 
@@ -170,7 +170,7 @@ def test_auto_scaling_denied_is_unknown_not_none(
 
     faults.rules["DescribeScalableTargets"] = DENIED
     result = ls(capsys, endpoint, "--json")
-    assert result.code == 4
+    assert result.code == 5
     after = rows(result)
     assert set(after) == set(before)  # every resource still listed
     assert after["orders"]["auto_scaling"]["known"] is False
@@ -184,7 +184,7 @@ def test_cloudwatch_denied_shows_no_metrics_and_keeps_capacity(
     endpoint, faults = proxy
     faults.rules["GetMetricData"] = DENIED
     result = ls(capsys, endpoint, "--json")
-    assert result.code == 4
+    assert result.code == 5
     orders = rows(result)["orders"]
     assert orders["metrics_known"] is False and orders["usage"] is None
     assert orders["capacity"] == {"read": 100, "write": 50}
@@ -198,7 +198,7 @@ def test_an_html_list_tables_is_never_an_empty_account(
     endpoint, faults = proxy
     faults.rules["ListTables"] = HTML
     result = ls(capsys, endpoint, "--json")
-    assert result.code == 4, result.err  # not 0: the tables are missing, and it says so
+    assert result.code == 5, result.err  # not 0: the tables are missing, and it says so
     assert set(rows(result)) == {"clicks"}
     assert "dynamodb:ListTables: malformed answer — tables not shown" in result.err
 
@@ -209,7 +209,7 @@ def test_one_table_that_cannot_be_described_hides_only_itself(
     endpoint, faults = proxy
     faults.rules["DescribeTable:secret"] = DENIED
     result = ls(capsys, endpoint, "--json")
-    assert result.code == 4
+    assert result.code == 5
     assert set(rows(result)) == {"orders", "clicks"}
     assert "dynamodb:DescribeTable: access denied — 1 table not shown (secret)" in result.err
 
@@ -231,7 +231,7 @@ def test_show_degrades_and_finds_a_stream_without_list_streams(
     endpoint, faults = proxy
     faults.rules["DescribeScalableTargets"] = DENIED
     table = run(capsys, "--endpoint-url", endpoint, "show", "orders")
-    assert table.code == 4, table.err
+    assert table.code == 5, table.err
     assert "AAS unknown" in table.out
     assert "application-autoscaling:DescribeScalableTargets: access denied" in table.err
 
