@@ -191,7 +191,10 @@ async def test_a_failed_poll_raises_a_banner_until_the_next_success(
         def denied() -> list[str]:
             raise AccessDenied("not authorized: dynamodb:ListTables on [b]prod[/b]\x1b[31m")
 
+        # neither tables nor streams can be listed: the poll fails (one denied part would
+        # only be a notice: the console degrades)
         monkeypatch.setattr(account, "list_tables", denied)
+        monkeypatch.setattr(account, "list_streams", denied)
         clock = app.clock
         assert isinstance(clock, FakeClock)
         clock.now += 90
