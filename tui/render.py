@@ -13,8 +13,20 @@ from capcon.core.planning.planner import PartPlan, Refusal, ScalePlan, StreamPla
 from capcon.core.planning.reshard import ReshardPlan
 from capcon.core.pricing import Cost
 from capcon.core.rules import fmt_time
+from capcon.tui.text import markup_safe, printable
 
 MAX_STEPS_SHOWN = 12
+
+
+def _plain(text: str, style: str = "") -> Text:
+    """Text that may hold names from AWS (a plan's summary, a warning): never markup, and no
+    control character reaches the terminal."""
+    return Text(printable(text), style=style)
+
+
+def _title(head: str, rest: str) -> str:
+    """A panel title (markup): ``head`` in bold, then outside text as it is."""
+    return f"[b]{head}[/b] {markup_safe(rest)}"
 
 
 def _money(cost: Cost | None, *, month: bool = False) -> str:
@@ -36,7 +48,9 @@ def _change_style(before: str, after: str) -> str:
 
 
 def _part_table(plan: ScalePlan, part: PartPlan) -> RichTable:
-    grid = RichTable(title=part.label, title_justify="left", expand=False, show_edge=False)
+    grid = RichTable(
+        title=markup_safe(part.label), title_justify="left", expand=False, show_edge=False
+    )
     grid.add_column("", style="dim")
     grid.add_column("now", justify="right")
     grid.add_column("after", justify="right")
@@ -103,12 +117,16 @@ def _reshard_lines(reshard: ReshardPlan, title: str) -> RichTable:
     shown = "\n".join(steps[:MAX_STEPS_SHOWN])
     if len(steps) > MAX_STEPS_SHOWN:
         shown += f"\n… {len(steps) - MAX_STEPS_SHOWN} more steps"
-    grid.add_row("steps" + (" (estimate)" if reshard.estimate else ""), shown or "none")
+    grid.add_row(
+        "steps" + (" (estimate)" if reshard.estimate else ""), markup_safe(shown or "none")
+    )
     return grid
 
 
 def _stream_table(plan: ScalePlan, sp: StreamPlan) -> RenderableType:
-    grid = RichTable(title=f"stream {plan.resource}", title_justify="left", show_edge=False)
+    grid = RichTable(
+        title=markup_safe(f"stream {plan.resource}"), title_justify="left", show_edge=False
+    )
     grid.add_column("", style="dim")
     grid.add_column("now", justify="right")
     grid.add_column("after", justify="right")
@@ -185,13 +203,13 @@ def render_plan(plan: ScalePlan) -> RenderableType:
     if plan.warnings:
         body.append(Text(""))
         for warning in plan.warnings:
-            body.append(Text(f"⚠ {warning.message}", style="yellow"))
+            body.append(_plain(f"⚠ {warning.message}", style="yellow"))
     body.append(Text(""))
     for assumption in plan.assumptions:
-        body.append(Text(f"· {assumption}", style="dim"))
+        body.append(_plain(f"· {assumption}", style="dim"))
     return Panel(
         Group(*body),
-        title=f"[b]plan[/b] {plan.summary}",
+        title=_title("plan", plan.summary),
         subtitle=f"at {plan.made_at:%Y-%m-%d %H:%M} UTC · nothing has changed yet",
         border_style="cyan",
     )
@@ -199,7 +217,7 @@ def render_plan(plan: ScalePlan) -> RenderableType:
 
 def render_refusal(refusal: Refusal) -> RenderableType:
     """A refusal as a red panel listing every reason."""
-    lines: list[RenderableType] = [Text(f"✗ {v.message}") for v in refusal.violations]
+    lines: list[RenderableType] = [_plain(f"✗ {v.message}") for v in refusal.violations]
     if refusal.allowed_at is not None:
         lines.append(Text(""))
         lines.append(
@@ -207,7 +225,7 @@ def render_refusal(refusal: Refusal) -> RenderableType:
         )
     return Panel(
         Group(*lines),
-        title=f"[b]refused[/b] {refusal.summary}",
+        title=_title("refused", refusal.summary),
         subtitle="nothing was changed",
         border_style="red",
     )
@@ -254,10 +272,10 @@ def render_autoscaling_plan(result: AutoScalingPlan) -> RenderableType:
         )
     )
     for warning in result.warnings:
-        lines.append(Text(f"⚠ {warning.message}", style="yellow"))
+        lines.append(_plain(f"⚠ {warning.message}", style="yellow"))
     return Panel(
         Group(*lines),
-        title=f"[b]plan[/b] {result.summary}",
+        title=_title("plan", result.summary),
         subtitle="nothing has changed yet",
         border_style="cyan",
     )

@@ -10,8 +10,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from rich.markup import escape
-
 from capcon.core.services.overview import Row
 
 
@@ -115,5 +113,17 @@ def printable(text: str) -> str:
 
 
 def markup_safe(text: str) -> str:
-    """``text`` as literal content for a markup string (a notification's message)."""
-    return escape(printable(text))
+    """``text`` as literal content for a markup string (a notification's message), for Rich
+    and for Textual's markup alike.
+
+    Every ``[`` is escaped, not only those that look like a whole tag (``rich.markup.escape``
+    leaves ``[/`` alone, which Textual reads as a broken closing tag and raises on).  In both
+    parsers ``\\[`` is a literal ``[`` and other backslashes are literal, except that Rich
+    halves a run of them before a tag and a trailing one would escape the markup that follows:
+    a backslash of the text next to a ``[`` or at the end is followed by a zero-width space.
+    """
+    safe = _BACKSLASH_BRACKET.sub("\\\u200b[", printable(text)).replace("[", "\\[")
+    return safe + "\u200b" if safe.endswith("\\") else safe
+
+
+_BACKSLASH_BRACKET = re.compile(r"\\\[")

@@ -65,17 +65,17 @@ def run(args: argparse.Namespace, session: Session) -> int:
     from rich.text import Text
 
     grid = RichTable(
-        title=Text(f"{session.origin.backend} · {backend.now():%Y-%m-%d %H:%M} UTC"),
+        title=Text(printable(f"{session.origin.backend} · {backend.now():%Y-%m-%d %H:%M} UTC")),
         title_justify="left",
     )
     for header, justify in COLUMNS:
         grid.add_column(header, justify=justify)  # type: ignore[arg-type]
     for row in rows:
         grid.add_row(
-            Text(row.name),
+            Text(printable(row.name)),
             row.kind,
             row.mode,
-            Text(row.status, style="" if row.status == "ACTIVE" else "yellow"),
+            Text(printable(row.status), style="" if row.status == "ACTIVE" else "yellow"),
             capacity_text(row),
             use_text(row),
             util_text(row),
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
     unknown_cost = any(r.cost_per_hour is None for r in rows)
     summary = Text(f"{len(rows)} resources · ${total:,.2f}/h{'+' if unknown_cost else ''} · ")
     if throttling:
-        summary.append(f"throttling: {', '.join(throttling)}", style="bold red")
+        summary.append(printable(f"throttling: {', '.join(throttling)}"), style="bold red")
     elif rows and not all(r.metrics_known for r in rows):
         summary.append("throttling unknown")
     else:
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
         for rid in orphaned(overview.auto_scaling, overview.tables)
     ]
     for trap in traps:
-        out.print(Text(f"⚠ {trap}", style="yellow"))
+        out.print(Text(printable(f"⚠ {trap}"), style="yellow"))
     out.print(
         "[dim]consumed and throttles: mean of the last 5 published minutes; partitions are "
         "estimates[/]"

@@ -31,9 +31,8 @@ from capcon.core.errors import CapconError
 from capcon.core.services.inspect import NoSuchResource
 from capcon.core.services.interrupts import Interrupted, exit_status, signal_name
 from capcon.tui.cli.flags import book_flags, read_only_flag, session_flags
-from capcon.tui.cli.output import EXIT_OK, EXIT_USAGE, backend_error_exit
+from capcon.tui.cli.output import EXIT_OK, EXIT_USAGE, backend_error_exit, error_line
 from capcon.tui.errors import UsageError
-from capcon.tui.text import printable
 
 COMMANDS = (
     "ls",
@@ -420,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return HANDLERS[args.command](args)
     except (UsageError, NoSuchResource) as error:
-        print(f"capcon: error: {printable(str(error))}", file=sys.stderr)
+        error_line(f"error: {error}")
         return EXIT_USAGE
     except CapconError as error:
         return backend_error_exit(error)

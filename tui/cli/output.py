@@ -129,6 +129,14 @@ def show_notices(notices: list[str]) -> None:
         print(printable(f"capcon: {note}"), file=sys.stderr)
 
 
+def error_line(text: str) -> None:
+    """``capcon: text`` on stderr; the text may quote AWS (names, error messages): no control
+    character reaches the terminal."""
+    from capcon.tui.text import printable
+
+    print(f"capcon: {printable(text)}", file=sys.stderr)
+
+
 def backend_error_exit(error: CapconError) -> int:
-    print(f"capcon: {type(error).__name__}: {error}", file=sys.stderr)
+    error_line(f"{type(error).__name__}: {error}")
     return EXIT_BACKEND

@@ -508,9 +508,13 @@ class CapconApp(App[None]):
         colours = self._colours()
         throttle_style = f"bold {colours.throttle}" if row.throttling else ""
         indent = "  └ " if row.kind == "index" else ""
-        name = Text(indent + (row.index or row.name), style=throttle_style)
+        # names and statuses come from AWS: shown as written, no control character painted
+        name = Text(printable(indent + (row.index or row.name)), style=throttle_style)
         status = (
-            Text(row.status, style="bold " + self.theme_variables.get("updating", "yellow"))
+            Text(
+                printable(row.status),
+                style="bold " + self.theme_variables.get("updating", "yellow"),
+            )
             if row.status != "ACTIVE"
             else Text(row.status)
         )

@@ -25,6 +25,7 @@ from capcon.core.rules import RuleSettings
 from capcon.core.services.overview import AutoScalingState
 from capcon.tui.console.modals.scale import parse_units
 from capcon.tui.render import render_autoscaling_plan, render_refusal
+from capcon.tui.text import markup_safe
 
 
 class AutoScalingModal(ModalScreen[AutoScalingPlan | None]):
@@ -98,7 +99,8 @@ class AutoScalingModal(ModalScreen[AutoScalingPlan | None]):
         lo, hi, value = self._existing("write")
         with Vertical():
             yield Static(
-                f"[b]Auto scaling of {self.name_shown}[/b] — nothing changes until you apply"
+                f"[b]Auto scaling of {markup_safe(self.name_shown)}[/b] — nothing changes until "
+                "you apply"
             )
             with Horizontal(classes="inputs"):
                 yield Select(
@@ -149,7 +151,7 @@ class AutoScalingModal(ModalScreen[AutoScalingPlan | None]):
             change = self._change()
         except ValueError as error:
             self.result = None
-            message.update(f"✗ {error}")
+            message.update(f"✗ {markup_safe(str(error))}")
             button.disabled = True
             return
         message.update("")

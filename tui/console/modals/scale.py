@@ -25,6 +25,7 @@ from capcon.core.ports import TableChange
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings
 from capcon.tui.render import render_plan, render_refusal
+from capcon.tui.text import markup_safe
 
 
 def parse_units(text: str, what: str) -> int:
@@ -107,7 +108,9 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"[b]Scale {self.target_name}[/b] — nothing changes until you apply")
+            yield Static(
+                f"[b]Scale {markup_safe(self.target_name)}[/b] — nothing changes until you apply"
+            )
             if self._auto_scaled:
                 yield Static(
                     "[b]Auto scaling manages this table[/b]: a manual change may be undone at "
@@ -202,7 +205,7 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
         except ValueError as error:
             self.result = None
             self.error = str(error)
-            message.update(f"✗ {error}")
+            message.update(f"✗ {markup_safe(self.error)}")
             apply_button.disabled = True
             return
         self.error = None
@@ -231,7 +234,7 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
                 else f"a change of {self.result.change_factor:.1f}×"
             )
             self.query_one("#confirm-label", Label).update(
-                f"{why}: type {self.target_name} to apply "
+                f"{why}: type {markup_safe(self.target_name)} to apply "
             )
             typed = self.query_one("#confirm-name", Input).value.strip()
             apply_button.disabled = typed != self.target_name
@@ -277,9 +280,9 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
         elif isinstance(self.result, Refusal):
             self.notify("AWS would refuse this change: see the reasons", severity="warning")
         elif self.error:
-            self.notify(self.error, severity="warning")
+            self.notify(markup_safe(self.error), severity="warning")
         else:
-            self.notify(f"type {self.target_name} to confirm", severity="warning")
+            self.notify(f"type {markup_safe(self.target_name)} to confirm", severity="warning")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -61,6 +61,7 @@ from capcon.core.services.overview import (
     with_traps,
 )
 from capcon.tui.console.failures import error_text
+from capcon.tui.text import printable
 
 if TYPE_CHECKING:
     from capcon.tui.console.app import CapconApp
@@ -936,10 +937,14 @@ class DetailScreen(Screen[None]):
     def _paint_title(self) -> None:
         row, data = self.row, self.data
         status = data.status if data else row.status
+        # the name and status come from AWS: shown as written, no control character painted
         top = Text.assemble(
-            (data.name if data else row.name, "bold"),
+            (printable(data.name if data else row.name), "bold"),
             f" · {data.kind if data else row.kind} · {data.mode if data else row.mode} · ",
-            (status, f"bold {self._colour('updating')}" if status != "ACTIVE" else ""),
+            (
+                printable(status),
+                f"bold {self._colour('updating')}" if status != "ACTIVE" else "",
+            ),
             f" · {data.capacity}" if data and data.capacity else "",
         )
         window = self.window
@@ -961,7 +966,8 @@ class DetailScreen(Screen[None]):
         if self.last_error:
             second.append(" · ")
             second.append(
-                f"error: {self.last_error[:80]}", style=f"bold {self._colour('throttle')}"
+                printable(f"error: {self.last_error[:80]}"),
+                style=f"bold {self._colour('throttle')}",
             )
         second.append(" · 1/2/3/4 window · r refresh · Esc back", style="dim")
         self.query_one("#detail-title", Static).update(Text("\n").join([top, second]))
@@ -977,7 +983,7 @@ class DetailScreen(Screen[None]):
         for n, line in enumerate(data.panel):
             if n:
                 text.append("\n")
-            text.append(line.text, style=styles.get(line.role, ""))
+            text.append(printable(line.text), style=styles.get(line.role, ""))
         self.query_one("#detail-panel", Static).update(text)
 
     def _paint_shards(self, loads: Sequence[ShardLoad]) -> None:
@@ -989,7 +995,7 @@ class DetailScreen(Screen[None]):
             kb = None if load.bytes_per_second is None else load.bytes_per_second / 1000
             rows.append(
                 [
-                    load.shard_id,
+                    printable(load.shard_id),
                     f"{load.share:.1%}",
                     _fmt_rate(kb),
                     _fmt_rate(load.records_per_second),
