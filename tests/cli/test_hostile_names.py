@@ -111,8 +111,6 @@ SAMPLE = (
     "[/",
     "title\x1b]0;pwned\x07t",
     "csi\x9b31mc1",
-    "nul\x00byte",
-    "n" * 500,
 )
 
 

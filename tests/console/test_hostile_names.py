@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 import requests
+from textual.content import Content
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Input
 
@@ -21,7 +23,7 @@ from capcon.tui.console.modals.scale import ScaleModal
 from capcon.tui.console.screens.detail import DetailScreen
 from capcon.tui.console.testing import settle
 from tests.support.aws import REGION, create_table
-from tests.support.faultproxy import FaultProxy
+from tests.support.faultproxy import AwsError, FaultProxy
 from tests.support.hostile import HOSTILE_NAMES, leaks, squeeze, visible
 
 SIZE = (200, 60)
@@ -54,7 +56,7 @@ def screen_lines(app: CapconApp) -> list[str]:
     return ["".join(segment.text for segment in strip) for strip in strips]
 
 
-async def test_the_list_paints_every_hostile_name_as_written(proxy: FaultProxy) -> None:
+async def test_the_list_paints_every_hostile_name_as_written_and_inert(proxy: FaultProxy) -> None:
     app = console(proxy)
     async with app.run_test(size=SIZE) as pilot:
         app.action_refresh()
@@ -75,69 +77,61 @@ async def test_the_list_paints_every_hostile_name_as_written(proxy: FaultProxy) 
             if not row.throttling
         }
         assert plain == {""}
-
-
-async def test_a_click_on_a_quit_link_name_does_not_quit(proxy: FaultProxy) -> None:
-    app = console(proxy)
-    async with app.run_test(size=SIZE) as pilot:
-        app.action_refresh()
-        await settle(app, pilot)
-        for y, line in enumerate(screen_lines(app)):
-            x = line.find("[@click")
-            if x >= 0:
-                await pilot.click(offset=(x + 3, y))
-                await settle(app, pilot)
-                assert app.is_running
+        # a name that would be a quit link if parsed is only text: clicking it does nothing
+        await click_every(app, pilot)
         assert app.return_code is None
 
 
-@pytest.mark.parametrize("name", [QUIT, "audit[/]", "title\x1b]0;pwned\x07t", "nul\x00byte"])
-async def test_the_detail_screen_shows_a_hostile_name_as_written(
-    proxy: FaultProxy, name: str
+async def click_every(app: CapconApp, pilot: Pilot[None], needle: str = "[@click") -> None:
+    """Click each place ``needle`` shows on screen (a name that would be a link if parsed)."""
+    for y, line in enumerate(screen_lines(app)):
+        x = line.find(needle)
+        if x >= 0:
+            await pilot.click(offset=(x + 3, y))
+            await settle(app, pilot)
+            assert app.is_running
+
+
+def assert_screen_clean(app: CapconApp, name: str) -> None:
+    lines = screen_lines(app)
+    assert leaks("\n".join(lines)) == [], [line for line in lines if leaks(line)]
+    assert visible(name) in squeeze("\n".join(lines)), name
+
+
+#: One console, one screen after another (a console start costs seconds).
+DETAIL_NAMES = (QUIT, "audit[/]", "title\x1b]0;pwned\x07t")
+
+
+async def test_the_detail_screen_and_scale_preview_show_hostile_names_as_written(
+    proxy: FaultProxy,
 ) -> None:
     app = console(proxy)
     async with app.run_test(size=SIZE) as pilot:
         app.action_refresh()
         await settle(app, pilot)
-        app.jump_to(name)
-        app.action_detail()
-        await settle(app, pilot)
-        assert app.is_running
-        assert isinstance(app.screen, DetailScreen)
-        lines = screen_lines(app)
-        assert leaks("\n".join(lines)) == [], [line for line in lines if leaks(line)]
-        assert visible(name) in squeeze("\n".join(lines))
-        for y, line in enumerate(lines):  # click every place the name shows
-            x = line.find("[@click")
-            if x >= 0:
-                await pilot.click(offset=(x + 3, y))
-        await settle(app, pilot)
-        assert app.is_running
+        for name in DETAIL_NAMES:
+            app.jump_to(name)
+            app.action_detail()
+            await settle(app, pilot)
+            assert isinstance(app.screen, DetailScreen), name
+            assert_screen_clean(app, name)
+            await click_every(app, pilot)
+            app.pop_screen()
+            await settle(app, pilot)
+
+            app.action_scale()
+            await settle(app, pilot)
+            assert isinstance(app.screen, ScaleModal), (name, app.screen)
+            app.screen.query_one("#rcu", Input).value = "8"
+            await settle(app, pilot)
+            assert_screen_clean(app, name)
+            app.screen.action_cancel()
+            await settle(app, pilot)
+            assert app.is_running
 
 
-@pytest.mark.parametrize("name", ["audit[/]", "title\x1b]0;pwned\x07t"])
-async def test_the_scale_preview_shows_a_hostile_name_as_written(
-    proxy: FaultProxy, name: str
-) -> None:
-    app = console(proxy)
-    async with app.run_test(size=SIZE) as pilot:
-        app.action_refresh()
-        await settle(app, pilot)
-        app.jump_to(name)
-        app.action_scale()
-        await settle(app, pilot)
-        assert app.is_running
-        assert isinstance(app.screen, ScaleModal), app.screen
-        app.screen.query_one("#rcu", Input).value = "8"
-        await settle(app, pilot)
-        lines = screen_lines(app)
-        assert leaks("\n".join(lines)) == [], [line for line in lines if leaks(line)]
-        assert visible(name) in squeeze("\n".join(lines))
-
-
-@pytest.mark.parametrize("typed", ["[/", "[/]", "[@click=app.quit]x", "x\\"])
 async def test_hostile_text_typed_in_the_scale_inputs_is_an_error_message(
-    proxy: FaultProxy, typed: str
+    proxy: FaultProxy,
 ) -> None:
     app = console(proxy)
     async with app.run_test(size=SIZE) as pilot:
@@ -146,13 +140,47 @@ async def test_hostile_text_typed_in_the_scale_inputs_is_an_error_message(
         app.jump_to("bell\x07bell")
         app.action_scale()
         await settle(app, pilot)
-        assert isinstance(app.screen, ScaleModal), app.screen
-        app.screen.query_one("#rcu", Input).value = typed
+        modal = app.screen
+        assert isinstance(modal, ScaleModal), modal
+        for typed in ("[/", "[/]", "[@click=app.quit]x", "x\\"):
+            modal.query_one("#rcu", Input).value = typed
+            await settle(app, pilot)
+            assert app.is_running
+            assert modal.error is not None, typed
+            modal.action_apply()  # the error again, as a notification
+            await settle(app, pilot)
+            assert app.is_running
+            lines = screen_lines(app)
+            assert leaks("\n".join(lines)) == [], [line for line in lines if leaks(line)]
+
+
+async def test_a_hostile_error_answer_is_shown_as_written(proxy: FaultProxy) -> None:
+    """An error message from the server reaches the notification and the status bar as
+    text: markup shown, control characters dropped, the console still running."""
+    message = "[/ audit[/] \x1b[2J\x07 [@click=app.quit]x"
+    app = console(proxy)
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_refresh()
         await settle(app, pilot)
+        proxy.add_rule(service="dynamodb", action=AwsError("ValidationException", message))
+        try:
+            app._stale_inventory = True  # the next poll lists the tables again
+            app.action_refresh()
+            await settle(app, pilot)
+        finally:
+            proxy.clear()
         assert app.is_running
-        assert app.screen.error is not None
-        app.screen.action_apply()  # the error again, as a notification
-        await settle(app, pilot)
-        assert app.is_running
+        assert app.last_error is not None and "ValidationException" in app.last_error
         lines = screen_lines(app)
         assert leaks("\n".join(lines)) == [], [line for line in lines if leaks(line)]
+        assert "error: dynamodb:ListTables" in "\n".join(lines)  # the status bar
+        # the notification (a markup string): reads back as the message, nothing applied
+        [note] = [Content.from_markup(str(n.message)).plain for n in app._notifications]
+        assert visible(message) in squeeze(note)
+        assert leaks(note) == []
+        for y, line in enumerate(lines):  # click every place the message shows
+            x = line.find("[@click")
+            if x >= 0:
+                await pilot.click(offset=(x + 3, y))
+        await settle(app, pilot)
+        assert app.is_running
