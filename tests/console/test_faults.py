@@ -44,7 +44,7 @@ async def test_a_failing_poll_is_shown_and_the_console_recovers(proxy: FaultProx
         for fault in faults:
             good = app.snapshot
             notes = len(app._notifications)
-            proxy.add_rule(service="dynamodb", action=fault)
+            proxy.add_rule(action=fault)  # the whole account unreadable: the poll fails
             app._stale_inventory = True  # the next poll lists the tables again
             app.action_refresh()
             await settle(app, pilot)

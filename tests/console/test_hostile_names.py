@@ -162,7 +162,7 @@ async def test_a_hostile_error_answer_is_shown_as_written(proxy: FaultProxy) -> 
     async with app.run_test(size=SIZE) as pilot:
         app.action_refresh()
         await settle(app, pilot)
-        proxy.add_rule(service="dynamodb", action=AwsError("ValidationException", message))
+        proxy.add_rule(action=AwsError("ValidationException", message))  # every request
         try:
             app._stale_inventory = True  # the next poll lists the tables again
             app.action_refresh()
