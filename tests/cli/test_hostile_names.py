@@ -25,7 +25,6 @@ from textual.content import Content
 
 from capcon.core.config.paths import audit_path
 from capcon.tui.cli.main import main
-from capcon.tui.text import printable
 from capcon.tui.text import markup_safe, printable
 from tests.support.aws import REGION, create_table
 from tests.support.faultproxy import AwsError, FaultProxy
