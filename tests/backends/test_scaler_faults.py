@@ -28,7 +28,15 @@ from capcon.core.ports import TableChange
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.scaler import ApplyResult, Scaler
-from tests.support.faultproxy import Delay, Deny, FaultProxy, Reset, ServerError, Throttle
+from tests.support.faultproxy import (
+    Delay,
+    Deny,
+    FaultProxy,
+    Garbage,
+    Reset,
+    ServerError,
+    Throttle,
+)
 
 PRICES = load_price_book("us-east-1")
 
@@ -128,6 +136,16 @@ def test_a_500_is_not_retried_by_the_transport(
         == 10
     )
     assert phases(log) == [("intent", None), ("outcome", "unknown")]
+
+
+def test_a_garbage_answer_to_an_update_is_read_back_before_any_resend(
+    proxy: FaultProxy, adapter: AwsAdapter, raw: Callable[[str], Any], log: AuditLog
+) -> None:
+    make_table(raw)
+    proxy.add_rule(operation="UpdateTable", action=Garbage(), times=1)  # not forwarded
+    result = apply_wcu(adapter, log)
+    assert result.outcome == "applied", result.error
+    assert (proxy.sent("UpdateTable"), proxy.forwarded("UpdateTable")) == (2, 1)
 
 
 def test_throttled_updates_are_sent_again(

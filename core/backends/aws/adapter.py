@@ -325,19 +325,20 @@ class AwsAdapter:
 
     # Mutations are sent once: botocore's retries would resend a request whose answer was
     # lost (a read timeout, a reset) although it may have been carried out.  The scaler
-    # decides what happens next, after reading the resource (``BackendError.maybe_sent``).
+    # decides what happens next, after reading the resource (``BackendError.maybe_sent``; a
+    # malformed answer to a mutation is one too: a server answered, something happened).
 
     @property
     def dynamodb_once(self) -> DynamoDBClient:
-        return self.session.dynamodb(max_attempts=1)
+        return answers.watch(self.session.dynamodb(max_attempts=1))
 
     @property
     def kinesis_once(self) -> KinesisClient:
-        return self.session.kinesis(max_attempts=1)
+        return answers.watch(self.session.kinesis(max_attempts=1))
 
     @property
     def autoscaling_once(self) -> ApplicationAutoScalingClient:
-        return self.session.autoscaling(max_attempts=1)
+        return answers.watch(self.session.autoscaling(max_attempts=1))
 
     # --- clock -------------------------------------------------------------------------------
 
