@@ -11,9 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,139 +19,42 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from capcon.core.backends.sim.account import IndexSpec, SimAccount, TableSpec
-from capcon.core.backends.sim.tables import SimSettings
-from capcon.core.backends.sim.traffic import Steady, StreamLoad
-from capcon.core.config.prices import load_price_book
+from capcon.core.backends.sim.account import SimAccount
 from capcon.core.errors import (
-    BackendError,
     EndpointUnreachable,
     NotFound,
     ResourceInUse,
     Throttled,
     ValidationFailed,
 )
-from capcon.core.model import Stream, Table, Throughput
-from capcon.core.planning.planner import PlanContext, ScalePlan, plan
+from capcon.core.model import Throughput
 from capcon.core.planning.requests import ShardChange
 from capcon.core.ports import Backend, TableChange
-from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, AuditLogError, Origin
 from capcon.core.services.interrupts import Interrupted, critical, interruptible
 from capcon.core.services.locks import ResourceBusy, ResourceLocks
 from capcon.core.services.reconcile import Reconciler, open_changes
 from capcon.core.services.scaler import FOLLOW_READ_FAILURES, LOST_ANSWER_ATTEMPTS, Scaler
-
-ORIGIN = Origin("someone", "aws:test/us-east-1", region="us-east-1")
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-PRICES = load_price_book("us-east-1")
-
-
-def account() -> SimAccount:
-    """One table with a GSI (a 30 s update) and one 4-shard stream."""
-    acc = SimAccount(START, settings=SimSettings(update_seconds=30, reshard_base_seconds=20))
-    acc.add_table(
-        TableSpec(
-            "orders",
-            Throughput(100, 100),
-            reads=Steady(20),
-            writes=Steady(30),
-            indexes=[IndexSpec("by-day", Throughput(50, 50), Steady(5))],
-        )
-    )
-    acc.add_stream("clicks", shards=4, load=StreamLoad(Steady(500), 500.0))
-    acc.advance(120)
-    return acc
-
-
-def make_plan(acc: SimAccount, name: str, change: TableChange | ShardChange) -> ScalePlan:
-    resource: Table | Stream = (
-        acc.describe_table(name) if name in acc.tables else acc.describe_stream(name)
-    )
-    result = plan(
-        resource, change, acc.now(), rules=RuleSettings(), prices=PRICES, context=PlanContext()
-    )
-    assert isinstance(result, ScalePlan), result
-    return result
-
-
-def lost(error: str = "connection reset", *, in_flight: bool = False) -> BackendError:
-    """An error whose request may have been carried out (a lost answer); ``in_flight``: a
-    read timeout (the request may still arrive)."""
-    failure = EndpointUnreachable(f"dynamodb:UpdateTable: {error}")
-    failure.maybe_sent = True
-    failure.in_flight = in_flight
-    return failure
-
-
-Fault = Callable[[Callable[[], Any]], Any]
-
-
-def lost_after() -> Fault:
-    """The service carried the request out, and its answer was lost."""
-
-    def fault(call: Callable[[], Any]) -> Any:
-        call()
-        raise lost()
-
-    return fault
-
-
-def lost_before() -> Fault:
-    """The request never arrived, and the client cannot tell (same error)."""
-
-    def fault(_call: Callable[[], Any]) -> Any:
-        raise lost()
-
-    return fault
-
-
-def raising(error: BaseException) -> Fault:
-    def fault(_call: Callable[[], Any]) -> Any:
-        raise error
-
-    return fault
-
-
-class Faulty:
-    """The simulated account with scripted faults: ``faults[method]`` is a list consumed one
-    per call (``None`` = a normal call); every call is counted."""
-
-    def __init__(self, inner: SimAccount) -> None:
-        self.inner = inner
-        self.faults: dict[str, list[Fault | None]] = {}
-        self.calls: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self.inner, name)
-        if not callable(attribute) or name in ("now", "advance"):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] += 1
-            script = self.faults.get(name)
-            fault = script.pop(0) if script else None
-            if fault is None:
-                return attribute(*args, **kwargs)
-            return fault(lambda: attribute(*args, **kwargs))
-
-        return call
+from tests.support.faulty import (
+    ORIGIN,
+    READ_FAULTS,
+    SEND_FAULTS,
+    Fault,
+    Faulty,
+    account,
+    lost,
+    lost_after,
+    lost_before,
+    make,
+    make_plan,
+    raising,
+    run_schedule,
+)
 
 
 @pytest.fixture
 def log(tmp_path: Path) -> AuditLog:
     return AuditLog(tmp_path / "state" / "capcon" / "audit.jsonl")
-
-
-def make(faulty: Faulty, log: AuditLog, **kwargs: Any) -> Scaler:
-    return Scaler(
-        cast(Backend, faulty),
-        log,
-        ORIGIN,
-        wait=lambda s: faulty.inner.advance(int(s)),
-        poll_seconds=5,
-        **kwargs,
-    )
 
 
 def records(log: AuditLog) -> list[dict[str, Any]]:
@@ -587,19 +488,6 @@ def test_a_read_only_reconcile_writes_nothing(log: AuditLog) -> None:
 # any schedule of faults: the promises hold
 # --------------------------------------------------------------------------------------------
 
-SEND_FAULTS: dict[str, Callable[[], Fault | None]] = {
-    "ok": lambda: None,
-    "lost-after": lost_after,
-    "lost-before": lost_before,
-    "throttled": lambda: raising(Throttled("slow down")),
-    "rejected": lambda: raising(ValidationFailed("no")),
-    "busy": lambda: raising(ResourceInUse("busy")),
-}
-READ_FAULTS: dict[str, Callable[[], Fault | None]] = {
-    "ok": lambda: None,
-    "down": lambda: raising(EndpointUnreachable("down")),
-}
-
 
 @settings(max_examples=60, deadline=None)
 @given(
@@ -609,43 +497,5 @@ READ_FAULTS: dict[str, Callable[[], Fault | None]] = {
 def test_under_any_schedule_of_faults_one_intent_one_true_outcome(
     tmp_path_factory: pytest.TempPathFactory, sends: list[str], reads: list[str]
 ) -> None:
-    log = AuditLog(tmp_path_factory.mktemp("audit") / "audit.jsonl")
-    acc = account()
-    faulty = Faulty(acc)
-    applied = 0
-
-    def counted(fault: Fault | None) -> Fault:
-        def run(call: Callable[[], Any]) -> Any:
-            def inner() -> Any:
-                nonlocal applied
-                applied += 1
-                return call()
-
-            return (fault or (lambda c: c()))(inner)
-
-        return run
-
-    send_script: list[Fault | None] = [counted(SEND_FAULTS[name]()) for name in sends]
-    faulty.faults["update_table"] = send_script + [counted(None) for _ in range(10)]
-    read_script: list[Fault | None] = [None]
-    faulty.faults["describe_table"] = read_script + [READ_FAULTS[name]() for name in reads]
-    plan = make_plan(acc, "orders", TableChange(table=Throughput(100, 400)))
-    result = make(faulty, log).apply(plan)  # never raises
-    outcome = one_intent_one_outcome(log)
-    assert outcome["outcome"] == result.outcome
-    assert applied <= 1  # the service carried the request out once at most: never resent blindly
-    assert faulty.calls["update_table"] <= 3 + 2
-    acc.advance(120)
-    now = acc.describe_table("orders").provisioned
-    if result.outcome == "applied":
-        assert now == Throughput(100, 400)
-    elif result.outcome == "failed":
-        assert now == Throughput(100, 100)
-    else:
-        assert result.outcome == "unknown", result
-    found = Reconciler(cast(Backend, acc), log, ORIGIN).run()
-    if result.outcome == "unknown":
-        (item,) = found
-        assert item.verdict == ("applied" if now == Throughput(100, 400) else "failed")
-    else:
-        assert found == []
+    run = run_schedule(sends, reads, tmp_path_factory.mktemp("audit"))
+    assert run.broken == (), run
