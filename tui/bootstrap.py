@@ -329,5 +329,7 @@ def console_from_args(args: argparse.Namespace) -> CapconApp:
 
 def run_console(args: argparse.Namespace) -> int:
     """Open the console on AWS, or on the simulated account (``--sim``, ``demo``)."""
-    console_from_args(args).run()
+    app = console_from_args(args)
+    app.options.stop_signals = True  # SIGTERM/SIGHUP: close as `q` does, outcomes recorded
+    app.run()
     return 0

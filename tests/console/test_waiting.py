@@ -10,6 +10,8 @@ what is tested.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -373,3 +375,45 @@ def test_the_call_named_is_the_slowest_single_request_else_the_slowest_batch() -
                 )
         assert [c.what() for c in inflight.calls()] == ["dynamodb:DescribeTable on 40 tables"]
     assert inflight.calls() == ()
+
+
+async def test_sigterm_closes_the_console_and_an_apply_under_way_records_its_outcome(
+    tmp_path: Path,
+) -> None:
+    """On AWS (no simulation controls) the scaler follows a change with real waits; SIGTERM
+    (as ``capcon`` sets it up) closes the console as ``q`` does, the wait ends at once and
+    the apply records ``unknown`` (sent, not seen to land) for the next command to
+    reconcile — instead of the process dying with an intent and no outcome."""
+    app, account = aws_like(tmp_path)
+    app.options.stop_signals = True
+    audit = tmp_path / "audit.jsonl"
+    stray: list[int] = []  # a SIGTERM the console did not take would land here, not kill us
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: stray.append(signum))
+    try:
+        await _close_by_sigterm(app, account, audit)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stray == []
+    deadline = time.monotonic() + 30
+    while not outcomes(audit):  # the worker thread writes it as the wait ends
+        assert time.monotonic() < deadline, "no outcome recorded"
+        time.sleep(0.05)
+    [outcome] = outcomes(audit)
+    assert outcome["outcome"] == "unknown", outcome
+    assert "console closed" in outcome["error"]
+
+
+async def _close_by_sigterm(app: CapconApp, account: SimAccount, audit: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        made, table = table_plan(app, account, "audit-log", 1200)
+        app.apply_plan(made, table)  # the paused account stays UPDATING: the scaler waits
+        deadline = time.monotonic() + 30
+        while not AuditLog(audit).read():
+            assert time.monotonic() < deadline, "no intent recorded"
+            await pilot.pause(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while app.is_running:
+            assert time.monotonic() < deadline, "SIGTERM did not close the console"
+            await pilot.pause(0.05)

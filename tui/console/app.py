@@ -15,6 +15,8 @@ clock's keys and status) hang on whether controls were given, never on a backend
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -116,6 +118,9 @@ class ConsoleOptions:
     theme: str = "capcon-dark"
     sim_speed: float = 60.0
     poll: bool = True
+    stop_signals: bool = False
+    """SIGTERM and SIGHUP close the console as ``q`` does (an apply under way records how
+    far it got); set by ``capcon`` itself, not by tests."""
 
 
 def _set_line(widget: Static, text: str) -> None:
@@ -325,10 +330,19 @@ class CapconApp(App[None]):
         self.set_interval(TICK_SECONDS, self._tick)
         if self.options.poll:
             self.poll()
+        if self.options.stop_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(signum, self.exit)
 
     def on_unmount(self) -> None:
-        """An apply waiting on the simulated clock stops waiting: the console is closing."""
+        """An apply waiting for its change to land stops waiting (its outcome is recorded
+        ``unknown``, reconciled by the next command): the console is closing."""
         self.pace.close()
+        if self.options.stop_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(signum)
 
     def _tick(self) -> None:
         """Between polls: the data's age and what a slow call waits for keep counting."""

@@ -77,6 +77,7 @@ class AwsPace:
 
     def __init__(self, policy: PollPolicy) -> None:
         self.policy = policy
+        self._closed = threading.Event()
 
     def step(self, now: float, last_input: float, last_hidden: float | None) -> PollStep:
         return self.policy.step(now, last_input, last_hidden)
@@ -91,10 +92,21 @@ class AwsPace:
         pass
 
     def waiter(self) -> Callable[[float], None]:
-        return time.sleep
+        return self.wait
+
+    def wait(self, seconds: float) -> None:
+        """A real wait (the scaler following a change on AWS), ended by :meth:`close` with
+        :class:`ConsoleClosed`: quitting the console (or SIGTERM) does not leave an apply
+        following for minutes after the screen is gone; its outcome is recorded ``unknown``
+        and the next command reconciles it."""
+        if self._closed.wait(seconds):
+            raise ConsoleClosed(
+                "the console closed before the change was seen to land: it was sent, and "
+                "may have been carried out (the next capcon command reconciles it)"
+            )
 
     def close(self) -> None:
-        pass
+        self._closed.set()
 
 
 class SimulatedPace:
