@@ -1,28 +1,23 @@
 """Degrade, don't blank: a denied or failing service leaves the rest of the account shown,
 with a notice naming the action; and region names checked against botocore's list.
 
-A small proxy in front of the moto server answers chosen operations itself (AccessDenied as
-AWS sends it, or an HTML page with HTTP 200) and forwards everything else.
+The fault proxy (tests/support/faultproxy.py) in front of the moto server answers chosen
+operations itself (AccessDenied as AWS sends it, or an HTML page with HTTP 200) and forwards
+everything else.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from capcon.tui.cli.main import main
-
-DENIED = "deny"
-HTML = "html"
+from tests.support.faultproxy import Deny, FaultProxy, Garbage, Request
 
 
 @dataclass
@@ -41,76 +36,15 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
     return Run(code, out, err)
 
 
-class Faults:
-    """Which operations the proxy answers itself: ``{"ListStreams": "deny"}``; a key may
-    also be a service's target prefix (``Kinesis_20131202``) or ``OP:NAME`` to hit one
-    resource (a request whose body names it)."""
-
-    def __init__(self) -> None:
-        self.rules: dict[str, str] = {}
-
-    def rule(self, target: str, body: bytes) -> str | None:
-        prefix, _, op = target.rpartition(".")
-        for key, what in self.rules.items():
-            name = key.partition(":")[2]
-            if key.partition(":")[0] in (op, prefix) and (not name or name.encode() in body):
-                return what
-        return None
-
-
 @pytest.fixture
-def proxy(url: str) -> Iterator[tuple[str, Faults]]:
-    faults = Faults()
-    upstream = urlsplit(url)
+def proxy(url: str) -> Iterator[FaultProxy]:
+    with FaultProxy(url) as running:
+        yield running
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            target = self.headers.get("x-amz-target") or ""
-            what = faults.rule(target, body)
-            if what == DENIED:
-                action = target.rpartition(".")[2]
-                self._answer(
-                    400,
-                    "application/x-amz-json-1.1",
-                    json.dumps(
-                        {
-                            "__type": "AccessDeniedException",
-                            "message": "User: arn:aws:iam::123456789012:user/oncall is not "
-                            f"authorized to perform: {action}",
-                        }
-                    ).encode(),
-                )
-                return
-            if what == HTML:
-                self._answer(200, "text/html", b"<html><body>proxy login</body></html>")
-                return
-            conn = http.client.HTTPConnection(upstream.hostname or "", upstream.port, timeout=10)
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-            conn.request("POST", self.path, body=body, headers=headers)
-            answer = conn.getresponse()
-            data = answer.read()
-            kind = answer.getheader("content-type") or "application/json"
-            conn.close()
-            self._answer(answer.status, kind, data)
 
-        def _answer(self, status: int, kind: str, data: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", faults
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def secret_only(request: Request) -> bool:
+    """A DescribeTable of the table ``secret`` (and of no other)."""
+    return b'"secret"' in request.body
 
 
 @pytest.fixture
@@ -143,10 +77,10 @@ def rows(result: Run) -> dict[str, Any]:
 
 
 def test_kinesis_denied_leaves_the_tables_listed_with_a_notice(
-    account: None, proxy: tuple[str, Faults], capsys: pytest.CaptureFixture[str]
+    account: None, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    endpoint, faults = proxy
-    faults.rules["Kinesis_20131202"] = DENIED
+    endpoint = proxy.url
+    proxy.add_rule(service="kinesis", action=Deny())
     result = ls(capsys, endpoint, "--json")
     assert result.code == 5, result.err  # partial
     shown = rows(result)
@@ -161,14 +95,14 @@ def test_kinesis_denied_leaves_the_tables_listed_with_a_notice(
 
 
 def test_auto_scaling_denied_is_unknown_not_none(
-    account: None, proxy: tuple[str, Faults], capsys: pytest.CaptureFixture[str]
+    account: None, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    endpoint, faults = proxy
+    endpoint = proxy.url
     before = rows(ls(capsys, endpoint, "--json"))
     assert before["orders"]["auto_scaling"]["known"] is True
     assert before["orders"]["auto_scaling"]["targets"]
 
-    faults.rules["DescribeScalableTargets"] = DENIED
+    proxy.add_rule(operation="DescribeScalableTargets", action=Deny())
     result = ls(capsys, endpoint, "--json")
     assert result.code == 5
     after = rows(result)
@@ -179,10 +113,10 @@ def test_auto_scaling_denied_is_unknown_not_none(
 
 
 def test_cloudwatch_denied_shows_no_metrics_and_keeps_capacity(
-    account: None, proxy: tuple[str, Faults], capsys: pytest.CaptureFixture[str]
+    account: None, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    endpoint, faults = proxy
-    faults.rules["GetMetricData"] = DENIED
+    endpoint = proxy.url
+    proxy.add_rule(operation="GetMetricData", action=Deny())
     result = ls(capsys, endpoint, "--json")
     assert result.code == 5
     orders = rows(result)["orders"]
@@ -193,10 +127,10 @@ def test_cloudwatch_denied_shows_no_metrics_and_keeps_capacity(
 
 
 def test_an_html_list_tables_is_never_an_empty_account(
-    account: None, proxy: tuple[str, Faults], capsys: pytest.CaptureFixture[str]
+    account: None, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    endpoint, faults = proxy
-    faults.rules["ListTables"] = HTML
+    endpoint = proxy.url
+    proxy.add_rule(operation="ListTables", action=Garbage())
     result = ls(capsys, endpoint, "--json")
     assert result.code == 5, result.err  # not 0: the tables are missing, and it says so
     assert set(rows(result)) == {"clicks"}
@@ -204,10 +138,10 @@ def test_an_html_list_tables_is_never_an_empty_account(
 
 
 def test_one_table_that_cannot_be_described_hides_only_itself(
-    account: None, proxy: tuple[str, Faults], capsys: pytest.CaptureFixture[str]
+    account: None, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    endpoint, faults = proxy
-    faults.rules["DescribeTable:secret"] = DENIED
+    endpoint = proxy.url
+    proxy.add_rule(operation="DescribeTable", action=Deny(), when=secret_only)
     result = ls(capsys, endpoint, "--json")
     assert result.code == 5
     assert set(rows(result)) == {"orders", "clicks"}
@@ -215,27 +149,28 @@ def test_one_table_that_cannot_be_described_hides_only_itself(
 
 
 def test_nothing_readable_is_a_backend_failure(
-    account: None, proxy: tuple[str, Faults], capsys: pytest.CaptureFixture[str]
+    account: None, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    endpoint, faults = proxy
-    faults.rules["DynamoDB_20120810"] = DENIED
-    faults.rules["Kinesis_20131202"] = DENIED
+    endpoint = proxy.url
+    proxy.add_rule(service="dynamodb", action=Deny())
+    proxy.add_rule(service="kinesis", action=Deny())
     result = ls(capsys, endpoint)
     assert result.code == 3
     assert "dynamodb:ListTables" in result.err and "Traceback" not in result.err
 
 
 def test_show_degrades_and_finds_a_stream_without_list_streams(
-    account: None, proxy: tuple[str, Faults], capsys: pytest.CaptureFixture[str]
+    account: None, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    endpoint, faults = proxy
-    faults.rules["DescribeScalableTargets"] = DENIED
+    endpoint = proxy.url
+    proxy.add_rule(operation="DescribeScalableTargets", action=Deny())
     table = run(capsys, "--endpoint-url", endpoint, "show", "orders")
     assert table.code == 5, table.err
     assert "AAS unknown" in table.out
     assert "application-autoscaling:DescribeScalableTargets: access denied" in table.err
 
-    faults.rules = {"ListStreams": DENIED}
+    proxy.clear()
+    proxy.add_rule(operation="ListStreams", action=Deny())
     stream = run(capsys, "--endpoint-url", endpoint, "show", "clicks", "--json")
     assert stream.code == 0, stream.err  # described by name: nothing it shows is missing
     assert json.loads(stream.out)["kind"] == "stream"
