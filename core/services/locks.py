@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 
 from capcon.core.errors import CapconError
+from capcon.core.services.audit import AuditLog, Origin
 
 try:  # POSIX; elsewhere changes are not locked across processes (said in the docs)
     import fcntl
@@ -97,6 +98,13 @@ class ResourceLocks:
     def __init__(self, folder: Path, scope: str) -> None:
         self.folder = folder
         self.scope = scope
+
+    @classmethod
+    def beside(cls, audit: AuditLog, origin: Origin) -> ResourceLocks:
+        """The locks of changes sent to ``origin`` (its backend, region and endpoint),
+        in ``locks/`` beside ``audit``: what the scaler and reconciling share."""
+        scope = "\n".join((origin.backend, origin.region or "", origin.endpoint or ""))
+        return cls(audit.path.parent / "locks", scope)
 
     def acquire(self, kind: str, resource: str, change_id: str) -> ResourceLock:
         """The lock on ``resource``, or :class:`ResourceBusy` at once if another process

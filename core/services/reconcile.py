@@ -133,8 +133,7 @@ class Reconciler:
         self.backend = backend
         self.audit = audit
         self.origin = origin
-        scope = "\n".join((origin.backend, origin.region or "", origin.endpoint or ""))
-        self.locks = ResourceLocks(audit.path.parent / "locks", scope)
+        self.locks = ResourceLocks.beside(audit, origin)
 
     def run(self, *, write: bool = True) -> list[Reconciliation]:
         """Reconcile the open changes (at most :data:`MAX_RECONCILED`); ``write=False``

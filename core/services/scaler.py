@@ -166,8 +166,7 @@ class Scaler:
         self.poll_seconds = poll_seconds
         self.timeout_seconds = timeout_seconds
         self.settle_seconds = settle_seconds
-        scope = "\n".join((origin.backend, origin.region or "", origin.endpoint or ""))
-        self.locks = ResourceLocks(audit.path.parent / "locks", scope)
+        self.locks = ResourceLocks.beside(audit, origin)
 
     @property
     def read_only(self) -> bool:

@@ -28,6 +28,7 @@ from capcon.core.ports import TableChange
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.scaler import ApplyResult, Scaler
+from tests.support.aws import create_table
 from tests.support.faultproxy import (
     Delay,
     Deny,
@@ -60,13 +61,8 @@ def log(tmp_path: Path) -> AuditLog:
     return AuditLog(tmp_path / "audit.jsonl")
 
 
-def make_table(raw: Callable[[str], Any], name: str = "orders", capacity: int = 10) -> None:
-    raw("dynamodb").create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        ProvisionedThroughput={"ReadCapacityUnits": capacity, "WriteCapacityUnits": capacity},
-    )
+def make_table(raw: Callable[[str], Any]) -> None:
+    create_table(raw("dynamodb"), "orders", 10, 10)
 
 
 def scaler(adapter: AwsAdapter, log: AuditLog) -> Scaler:

@@ -6,37 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from capcon.core.config.paths import audit_path
-from capcon.tui.cli.main import main
 from capcon.tui.cli.output import EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, outcome_exit
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return Run(code, out, err)
-
-
-def make_table(ddb: Any, name: str, capacity: int) -> None:
-    ddb.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        ProvisionedThroughput={"ReadCapacityUnits": capacity, "WriteCapacityUnits": capacity},
-    )
+from tests.cli.test_cli import run
+from tests.support.aws import create_table
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
@@ -51,7 +29,7 @@ def drop_outcome(path: Path) -> None:
 
 @pytest.fixture
 def scaled(url: str, raw: Callable[[str], Any], capsys: pytest.CaptureFixture[str]) -> Path:
-    make_table(raw("dynamodb"), "orders", 10)
+    create_table(raw("dynamodb"), "orders", 10, 10)
     result = run(capsys, "--endpoint-url", url, "scale", "orders", "--wcu", "12", "--yes")
     assert result.code == EXIT_OK, result.err
     assert "applied: orders" in result.out

@@ -10,37 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from capcon.core.backends.sim.account import IndexSpec, SimAccount, TableSpec
-from capcon.core.backends.sim.tables import SimSettings
-from capcon.core.backends.sim.traffic import Steady, StreamLoad
+from capcon.core.backends.sim.account import SimAccount
 from capcon.core.config.prices import load_price_book
-from capcon.core.model import Stream, Table, Throughput
-from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, plan
+from capcon.core.model import Table, Throughput
+from capcon.core.planning.planner import Refusal, plan
 from capcon.core.planning.requests import ShardChange
 from capcon.core.ports import TableChange
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin, redact_endpoint
 from capcon.core.services.scaler import Progress, Scaler
+from tests.support.faulty import account, make_plan
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 RULES = RuleSettings()
 PRICES = load_price_book("us-east-1")
-
-
-def account() -> SimAccount:
-    acc = SimAccount(START, settings=SimSettings(update_seconds=30, reshard_base_seconds=20))
-    acc.add_table(
-        TableSpec(
-            "orders",
-            Throughput(100, 100),
-            reads=Steady(20),
-            writes=Steady(30),
-            indexes=[IndexSpec("by-day", Throughput(50, 50), Steady(5))],
-        )
-    )
-    acc.add_stream("clicks", shards=4, load=StreamLoad(Steady(500), 500.0))
-    acc.advance(120)
-    return acc
 
 
 def scaler(acc: SimAccount, log: AuditLog, *, read_only: bool = False) -> Scaler:
@@ -52,15 +35,6 @@ def scaler(acc: SimAccount, log: AuditLog, *, read_only: bool = False) -> Scaler
         read_only=read_only,
         poll_seconds=5,
     )
-
-
-def make_plan(acc: SimAccount, name: str, change: TableChange | ShardChange) -> ScalePlan:
-    resource: Table | Stream = (
-        acc.describe_table(name) if name in acc.tables else acc.describe_stream(name)
-    )
-    result = plan(resource, change, acc.now(), rules=RULES, prices=PRICES, context=PlanContext())
-    assert isinstance(result, ScalePlan), result
-    return result
 
 
 @pytest.fixture
