@@ -47,6 +47,29 @@ class PriceBook:
     on_demand_gb_in: float  # Kinesis on-demand, per GB written (GB = 2**30 bytes)
     on_demand_gb_out: float  # Kinesis on-demand, per GB read (GB = 2**30 bytes)
     get_metric_data_per_1000_metrics: float  # CloudWatch GetMetricData, per 1,000 metrics
+    # --- DynamoDB table classes and global tables (docs/aws-rules.md#prices) -------------
+    ia_wcu_hour: float  # Standard-IA, per provisioned WCU-hour
+    ia_rcu_hour: float  # Standard-IA, per provisioned RCU-hour
+    ia_on_demand_write_per_million: float  # Standard-IA, per million write request units
+    ia_on_demand_read_per_million: float  # Standard-IA, per million read request units
+    ia_storage_gb_month: float  # Standard-IA, per GB-month
+    replicated_wcu_hour: float  # global tables, Standard, per provisioned replicated WCU-hour
+    ia_replicated_wcu_hour: float  # global tables, Standard-IA, per replicated WCU-hour
+    on_demand_replicated_write_per_million: float  # global tables, Standard, on-demand
+    ia_on_demand_replicated_write_per_million: float  # global tables, Standard-IA, on-demand
+    # --- Kinesis enhanced fan-out and retention ----------------------------------------
+    efo_consumer_shard_hour: float  # provisioned, per consumer-shard-hour
+    efo_gb: float  # provisioned, per GB retrieved by enhanced fan-out consumers
+    on_demand_efo_gb: float  # on-demand, per GB retrieved by enhanced fan-out consumers
+    on_demand_extended_retention_gb_month: float  # on-demand, per GB-month, 24 h to 7 days
+    long_term_retention_gb_month: float  # both modes, per GB-month stored beyond 7 days
+    # --- prices not known to capcon: ``None`` means "unknown", and a plan that needs one
+    # says so instead of showing a number.  A price file may set them.
+    prewarm_read_units: float | None = None  # DynamoDB pre-warming, per read unit/s raised
+    prewarm_write_units: float | None = None  # DynamoDB pre-warming, per write unit/s raised
+    advantage_gb_in: float | None = None  # Kinesis On-demand Advantage, per GB written
+    advantage_gb_out: float | None = None  # Kinesis On-demand Advantage, per GB read
+    advantage_efo_gb: float | None = None  # Kinesis On-demand Advantage, per GB read by EFO
     currency: str = "USD"
     #: AWS's pricing page bills open shard-hours; field note C says closed parent shards kept
     #: costing until they expired.  Unconfirmed either way, so it is a visible setting
@@ -56,7 +79,16 @@ class PriceBook:
     assumed_from: str | None = None
 
 
-PRICE_FIELDS = tuple(f.name for f in dataclasses.fields(PriceBook) if f.type in ("float", float))
+#: Prices every price book has: capcon's defaults set each one.
+REQUIRED_PRICE_FIELDS = tuple(
+    f.name for f in dataclasses.fields(PriceBook) if f.type in ("float", float)
+)
+#: Prices capcon does not know (``None`` until a price file sets them).
+UNKNOWN_PRICE_FIELDS = tuple(
+    f.name for f in dataclasses.fields(PriceBook) if f.type in ("float | None", float | None)
+)
+#: Every key a ``[regions.<name>]`` table of a price file may set.
+PRICE_FIELDS = REQUIRED_PRICE_FIELDS + UNKNOWN_PRICE_FIELDS
 #: Keys a price file may set at its top level: they apply to every region.
 GLOBAL_KEYS = ("as_of", "source", "currency", "bill_closed_shards")
 

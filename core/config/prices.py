@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from capcon.core.config.schema import SettingsError, apply_overrides, read_toml
-from capcon.core.pricing import FALLBACK_REGION, GLOBAL_KEYS, PRICE_FIELDS, PriceBook
+from capcon.core.pricing import (
+    FALLBACK_REGION,
+    GLOBAL_KEYS,
+    PRICE_FIELDS,
+    REQUIRED_PRICE_FIELDS,
+    PriceBook,
+)
 
 #: capcon's dated default prices, shipped with the package (``core/data/prices.toml``).
 DEFAULT_PRICES_PATH: Traversable = files("capcon.core").joinpath("data", "prices.toml")
@@ -75,18 +81,20 @@ def load_price_book(region: str, user_file: Path | None = None) -> PriceBook:
     """Prices for ``region``: capcon's defaults, then ``user_file`` (same TOML shape) on top.
 
     A region without default prices gets us-east-1's, marked ``assumed_from``; a user file
-    that prices the region itself (every price) clears that mark.  Top-level keys of a file
-    (``as_of``, ``source``, ``currency``, ``bill_closed_shards``) apply to every region.
+    that prices the region itself (every required price) clears that mark.  Prices capcon
+    does not know (``UNKNOWN_PRICE_FIELDS``) stay ``None`` unless a file sets them.  Top-level
+    keys of a file (``as_of``, ``source``, ``currency``, ``bill_closed_shards``) apply to every
+    region.
     Raises :class:`SettingsError` naming the file and key for anything not acceptable.
     """
     defaults = read_toml(DEFAULT_PRICES_PATH)
     known = _region_tables(defaults, DEFAULT_PRICES_PATH)
     priced_from = region if region in known else FALLBACK_REGION
-    zeros: dict[str, Any] = dict.fromkeys(PRICE_FIELDS, 0.0)
+    zeros: dict[str, Any] = dict.fromkeys(REQUIRED_PRICE_FIELDS, 0.0)
     blank = PriceBook(region=region, as_of=date.min, source="", **zeros)
     book, given = _apply_file(blank, defaults, DEFAULT_PRICES_PATH, priced_from)
     missing = [k for k in ("as_of", "source") if k not in defaults]
-    missing += [name for name in PRICE_FIELDS if name not in given]
+    missing += [name for name in REQUIRED_PRICE_FIELDS if name not in given]
     if missing:  # a broken install, not a user error: say exactly what is missing
         raise SettingsError(f"{DEFAULT_PRICES_PATH} ({priced_from}): missing {missing}")
     if priced_from != region:
@@ -97,7 +105,7 @@ def load_price_book(region: str, user_file: Path | None = None) -> PriceBook:
     updated, given = _apply_file(book, data, user_file, region)
     if not given:
         return updated
-    complete = given >= set(PRICE_FIELDS)
+    complete = given >= set(REQUIRED_PRICE_FIELDS)
     if "source" not in data:
         source = str(user_file) if complete else f"{user_file} over {book.source}"
         updated = dataclasses.replace(updated, source=source)

@@ -50,6 +50,25 @@ DOMAIN_PRICES = {
     "on_demand_gb_in": 0.08,
     "on_demand_gb_out": 0.04,
     "get_metric_data_per_1000_metrics": 0.01,
+    "ia_wcu_hour": 0.00081,
+    "ia_rcu_hour": 0.00016,
+    "ia_on_demand_write_per_million": 0.78125,
+    "ia_on_demand_read_per_million": 0.15625,
+    "ia_storage_gb_month": 0.10,
+    "replicated_wcu_hour": 0.00065,
+    "ia_replicated_wcu_hour": 0.00081,
+    "on_demand_replicated_write_per_million": 0.625,
+    "ia_on_demand_replicated_write_per_million": 0.78125,
+    "efo_consumer_shard_hour": 0.015,
+    "efo_gb": 0.013,
+    "on_demand_efo_gb": 0.05,
+    "on_demand_extended_retention_gb_month": 0.10,
+    "long_term_retention_gb_month": 0.023,
+    "prewarm_read_units": None,
+    "prewarm_write_units": None,
+    "advantage_gb_in": None,
+    "advantage_gb_out": None,
+    "advantage_efo_gb": None,
 }
 
 
@@ -227,7 +246,9 @@ def test_globals_only_file_keeps_default_source(tmp_path: Path) -> None:
 
 
 def test_user_file_pricing_a_whole_region_clears_the_assumption(tmp_path: Path) -> None:
-    table = "".join(f"{name} = {value * 1.1}\n" for name, value in DOMAIN_PRICES.items())
+    table = "".join(
+        f"{name} = {value * 1.1}\n" for name, value in DOMAIN_PRICES.items() if value is not None
+    )
     path = write(tmp_path, f"as_of = 2026-02-01\n[regions.eu-west-1]\n{table}")
     book = load_price_book("eu-west-1", path)
     assert book.assumed_from is None
@@ -389,3 +410,27 @@ def test_costs_are_never_negative_and_parts_add_up(
         assert cost.per_hour == pytest.approx(sum(amount for _, amount in cost.breakdown))
     assert cloudwatch_cost(read, book) >= 0
     assert break_even_utilisation(book) >= 0
+
+
+def test_unknown_prices_stay_unknown_until_a_price_file_sets_them(tmp_path: Path) -> None:
+    assert BOOK.prewarm_write_units is None and BOOK.advantage_gb_in is None
+    book = load_price_book(
+        "us-east-1", write(tmp_path, "[regions.us-east-1]\nprewarm_write_units = 0.5\n")
+    )
+    assert book.prewarm_write_units == 0.5
+    assert book.prewarm_read_units is None
+    with pytest.raises(SettingsError, match="prewarm_read_units"):
+        load_price_book(
+            "us-east-1", write(tmp_path, "[regions.us-east-1]\nprewarm_read_units = 'x'\n")
+        )
+
+
+def test_a_file_pricing_every_known_price_owns_the_region_without_the_unknown_ones(
+    tmp_path: Path,
+) -> None:
+    from capcon.core.pricing import REQUIRED_PRICE_FIELDS
+
+    lines = "".join(f"{name} = 1.0\n" for name in REQUIRED_PRICE_FIELDS)
+    book = load_price_book("eu-west-3", write(tmp_path, f"[regions.eu-west-3]\n{lines}"))
+    assert book.assumed_from is None
+    assert book.ia_wcu_hour == 1.0 and book.prewarm_read_units is None

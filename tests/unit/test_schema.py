@@ -13,7 +13,7 @@ import pytest
 
 from capcon.core.config.settings import Config
 from capcon.core.polling import PollPolicy
-from capcon.core.pricing import PRICE_FIELDS, PriceBook
+from capcon.core.pricing import REQUIRED_PRICE_FIELDS, PriceBook
 from capcon.core.rules import RuleSettings
 from capcon.core.schema import (
     SettingsError,
@@ -111,7 +111,7 @@ def test_every_float_is_finite_now_rule_files_included() -> None:
 
 
 def test_a_toml_date_time_keeps_its_day_and_unknown_keys_list_what_is_allowed() -> None:
-    zeros: dict[str, Any] = dict.fromkeys(PRICE_FIELDS, 0.0)
+    zeros: dict[str, Any] = dict.fromkeys(REQUIRED_PRICE_FIELDS, 0.0)
     book = PriceBook(region="r", as_of=date.min, source="s", **zeros)
     moved = apply_overrides(book, {"as_of": datetime(2026, 1, 2, 3, 4)}, "p.toml")
     assert moved.as_of == date(2026, 1, 2)
