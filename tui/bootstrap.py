@@ -332,4 +332,4 @@ def run_console(args: argparse.Namespace) -> int:
     app = console_from_args(args)
     app.options.stop_signals = True  # SIGTERM/SIGHUP: close as `q` does, outcomes recorded
     app.run()
-    return 0
+    return app.return_code or 0  # 128 + n when a signal closed it

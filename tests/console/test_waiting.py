@@ -394,6 +394,7 @@ async def test_sigterm_closes_the_console_and_an_apply_under_way_records_its_out
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert stray == []
+    assert app.return_code == 128 + signal.SIGTERM  # `capcon` exits 143, as its commands do
     deadline = time.monotonic() + 30
     while not outcomes(audit):  # the worker thread writes it as the wait ends
         assert time.monotonic() < deadline, "no outcome recorded"

@@ -333,7 +333,11 @@ class CapconApp(App[None]):
         if self.options.stop_signals:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGHUP):
-                loop.add_signal_handler(signum, self.exit)
+                # closed by a signal: the process exits 128 + n, as the CLI's commands do
+                loop.add_signal_handler(signum, self._close_by_signal, signum)
+
+    def _close_by_signal(self, signum: int) -> None:
+        self.exit(return_code=128 + signum)
 
     def on_unmount(self) -> None:
         """An apply waiting for its change to land stops waiting (its outcome is recorded
