@@ -17,6 +17,7 @@ such as "auto scaling will override this manual change".
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,10 +75,37 @@ from capcon.core.rules import (
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Recent consumed capacity of a table or GSI, in units per second (an average)."""
+    """Recent use of a table or GSI, in units per second (an average): what it consumed and,
+    when known, what it throttled (``Read``/``WriteThrottleEvents`` per second).
+
+    **Demand** is consumed + throttled: what the clients asked for.  It is an approximation
+    (docs/aws-rules.md#demand-consumed-plus-throttled): each throttle event is counted as one
+    request unit, although a throttled request may be larger than one unit (under-count) and a
+    client that retries a throttled request is throttled again and counted again (over-count;
+    the AWS SDKs retry throttled requests by default).  capcon takes the events as they are,
+    so a plan sized on demand errs towards capacity during a retry storm.
+    """
+
+    JSON_PROPERTIES: ClassVar[tuple[str, ...]] = ("demand_read", "demand_write")
 
     read: float
     write: float
+    throttled_read: float = 0.0
+    throttled_write: float = 0.0
+
+    @property
+    def demand_read(self) -> float:
+        """Reads asked for per second: consumed + throttled."""
+        return self.read + self.throttled_read
+
+    @property
+    def demand_write(self) -> float:
+        """Writes asked for per second: consumed + throttled."""
+        return self.write + self.throttled_write
+
+    @property
+    def throttling(self) -> bool:
+        return self.throttled_read > 0 or self.throttled_write > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +116,9 @@ class StreamTraffic:
     records_in_per_second: float = 0.0
     bytes_out_per_second: float = 0.0
     shard_loads: Mapping[str, float] = field(default_factory=dict)
+    #: Records refused per second (``WriteProvisionedThroughputExceeded``): demand is
+    #: accepted + refused, as for tables (docs/aws-rules.md#demand-consumed-plus-throttled).
+    throttled_records_per_second: float = 0.0
 
     @property
     def average_record_bytes(self) -> float:
@@ -113,6 +144,8 @@ class PlanContext:
     reshard_history_complete: bool = False
     switch_history: tuple[datetime, ...] = ()
     big_change_factor: float = 4.0
+    #: The utilisation a proposal sizes capacity for (:func:`propose`), 0 < t ≤ 1.
+    target_utilisation: float = 0.70
 
 
 # --------------------------------------------------------------------------------------------
@@ -529,6 +562,7 @@ def _plan_table(
         parts.append(part)
         if part.changed:
             warnings += _part_warnings(part, now, rules, context)
+    warnings += gsi_write_warnings(table, current, after, context, rules)
 
     cost_before = _sum_costs([p.cost_before for p in parts])
     cost_after = _sum_costs([p.cost_after for p in parts])
@@ -585,6 +619,7 @@ def _plan_table(
         assumptions=(
             "partition counts are estimates: DynamoDB does not report them (historical "
             "formula ceil(RCU/3000 + WCU/1000), size/10 GB, warm throughput, earlier estimates)",
+            *_demand_assumptions(context),
             *(a for a in assumptions(prices) if "closed shards" not in a),
         ),
     )
@@ -633,11 +668,13 @@ def _part_warnings(
                 )
             )
     if after is not None and part.usage is not None:
-        for unit, used, cap in (
-            ("RCU", part.usage.read, after.read),
-            ("WCU", part.usage.write, after.write),
+        for unit, used, throttled, cap in (
+            ("RCU", part.usage.read, part.usage.throttled_read, after.read),
+            ("WCU", part.usage.write, part.usage.throttled_write, after.write),
         ):
-            if used > cap:
+            if throttled > 0 and used + throttled > cap:
+                found.append(below_demand(part.label, unit, used, throttled, cap))
+            elif used > cap:
                 found.append(
                     Warning_(
                         "below-traffic",
@@ -669,6 +706,231 @@ def _part_warnings(
                     )
                 )
     return found
+
+
+# --------------------------------------------------------------------------------------------
+# Demand: consumed + throttled (docs/aws-rules.md#demand-consumed-plus-throttled)
+# --------------------------------------------------------------------------------------------
+
+#: The utilisation a proposal sizes capacity for when nothing else is chosen.
+DEFAULT_TARGET_UTILISATION = 0.70
+#: Floating-point slack when rounding capacity up (70 / 0.7 is 100.00000000000001).
+_ROUNDING_SLACK = 1e-9
+
+
+def _ceil_units(value: float) -> int:
+    return math.ceil(value - _ROUNDING_SLACK) if value > 0 else 0
+
+
+def _pct(part: float, whole: float) -> str:
+    """``part`` as a whole percentage of ``whole``, rounded down (a share below 100 % never
+    reads as 100 %)."""
+    return f"{math.floor(100 * part / whole + _ROUNDING_SLACK)} %"
+
+
+def below_demand(
+    label: str, unit: str, consumed: float, throttled: float, capacity: int
+) -> Warning_:
+    """A plan whose capacity is below demand: the numbers, and the share of demand it serves."""
+    demand = consumed + throttled
+    return Warning_(
+        "below-demand",
+        f"{label}: demand ≈ {demand:,.0f} {unit}/s ({consumed:,.0f} consumed + "
+        f"{throttled:,.0f} throttled); {capacity:,} {unit} serves {_pct(capacity, demand)} of "
+        "it: expect throttling to go on",
+    )
+
+
+def _demand_assumptions(context: PlanContext) -> tuple[str, ...]:
+    if not any(u.throttling for u in context.usage.values()):
+        return ()
+    return (
+        "demand = consumed + throttled: each throttle event is counted as one request unit; "
+        "clients that retry throttled requests are counted again, so demand may be "
+        "over-estimated while they retry",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """The capacity that serves a table's or GSI's demand at a target utilisation."""
+
+    JSON_PROPERTIES: ClassVar[tuple[str, ...]] = ("line",)
+
+    index: str | None
+    label: str
+    usage: Usage
+    target: float
+    capacity: Throughput
+    current: Throughput | None
+
+    @property
+    def line(self) -> str:
+        """One line for the CLI and the scale dialog."""
+        u = self.usage
+        parts = []
+        for unit, consumed, throttled in (
+            ("RCU", u.read, u.throttled_read),
+            ("WCU", u.write, u.throttled_write),
+        ):
+            text = f"{consumed + throttled:,.0f} {unit}/s"
+            if throttled > 0:
+                text += f" ({consumed:,.0f} consumed + {throttled:,.0f} throttled)"
+            parts.append(text)
+        now = "on-demand" if self.current is None else str(self.current)
+        return (
+            f"{self.label}: demand ≈ {', '.join(parts)}; at {self.target * 100:.0f} % utilisation: "
+            f"{self.capacity} (now {now})"
+        )
+
+
+def propose(
+    table: Table,
+    index: str | None,
+    context: PlanContext,
+    rules: RuleSettings,
+    target: float | None = None,
+) -> Proposal | None:
+    """The capacity that serves the demand of ``table`` (or its GSI ``index``) at ``target``
+    utilisation (default ``context.target_utilisation``): demand ÷ target, rounded up, at
+    least the minimum capacity.  ``None`` when the part's use is not known."""
+    target = context.target_utilisation if target is None else target
+    if not (0 < target <= 1):
+        raise ValueError(f"target utilisation must be above 0 and at most 1, got {target!r}")
+    usage = context.usage.get(index)
+    if usage is None:
+        return None
+    current = table.provisioned if index is None else table.index(index).provisioned
+    capacity = Throughput(
+        max(rules.min_capacity_units, _ceil_units(usage.demand_read / target)),
+        max(rules.min_capacity_units, _ceil_units(usage.demand_write / target)),
+    )
+    return Proposal(index, part_label(table.name, index), usage, target, capacity, current)
+
+
+def gsi_write_warnings(
+    table: Table,
+    before: Mapping[str | None, Throughput | None],
+    after: Mapping[str | None, Throughput | None],
+    context: PlanContext,
+    rules: RuleSettings,
+) -> list[Warning_]:
+    """The GSIs that receive a table's writes, when its write capacity changes, and those
+    that would throttle after the change.
+
+    Every write of an item that carries a GSI's key attributes is written to the GSI too, so a
+    GSI receives a share of the table's writes: estimated as its consumed writes ÷ the
+    table's.  After the change the table serves ``min(demand, WCU after)`` writes a second
+    instead of what it consumed, and each GSI's write demand is taken to grow in the same
+    proportion: ``GSI demand × served after ÷ served before``.  A GSI that cannot absorb it
+    (above its provisioned WCU) throttles, and its throttling
+    throttles the table's writes (GSI back-pressure: DynamoDB developer guide, "Understanding
+    GSI write throttling and back pressure"; docs/aws-rules.md#gsi-write-back-pressure).
+    """
+    table_before, table_after = before.get(None), after.get(None)
+    if not table.indexes or table_after is None:
+        return []
+    if table_before is not None and table_before.write == table_after.write:
+        return []
+    label = part_label(table.name)
+    usage_t = context.usage.get(None)
+    served_before = usage_t.write if usage_t is not None else 0.0
+    served_after = min(usage_t.demand_write, table_after.write) if usage_t is not None else 0.0
+    listed: list[str] = []
+    found: list[Warning_] = []
+    for index in table.indexes:
+        # the billing mode is the table's: with the table provisioned after, so is the GSI
+        cap = after.get(index.name)
+        limit = None if cap is None else cap.write
+        limit_text = "capacity unknown" if cap is None else f"{cap.write:,} WCU"
+        usage_g = context.usage.get(index.name)
+        if usage_g is None or served_before <= 0:
+            listed.append(f"{index.name} (share unknown; {limit_text})")
+            continue
+        share = usage_g.write / served_before
+        listed.append(f"{index.name} (≈ {share * 100:.0f} % of the table's writes; {limit_text})")
+        demand_after = usage_g.demand_write * served_after / served_before
+        if limit is not None and demand_after > limit:
+            want = max(
+                rules.min_capacity_units,
+                _ceil_units(demand_after / context.target_utilisation),
+            )
+            glabel = part_label(table.name, index.name)
+            found.append(
+                Warning_(
+                    "gsi-would-throttle",
+                    f"{glabel}: after this change it would receive ≈ {demand_after:,.0f} "
+                    f"writes/s ({usage_g.demand_write:,.0f} now × {served_after:,.0f} ÷ "
+                    f"{served_before:,.0f} table writes served) against {limit_text}: it "
+                    "would throttle, and a GSI that throttles writes throttles the table's "
+                    "writes too (GSI back-pressure); include it in the same request at "
+                    f"{want:,} WCU or more ({context.target_utilisation * 100:.0f} % utilisation)",
+                )
+            )
+    return [
+        Warning_(
+            "gsi-writes",
+            f"{label}: every write of an item with a GSI's key attributes also goes to that "
+            f"GSI: {', '.join(listed)}",
+        ),
+        *found,
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ShardProposal:
+    """The open shards that serve a stream's write demand at a target utilisation."""
+
+    JSON_PROPERTIES: ClassVar[tuple[str, ...]] = ("line",)
+
+    stream: str
+    demand_records_per_second: float
+    throttled_records_per_second: float
+    demand_bytes_per_second: float
+    target: float
+    shards: int
+    current: int
+
+    @property
+    def line(self) -> str:
+        accepted = self.demand_records_per_second - self.throttled_records_per_second
+        records = f"{self.demand_records_per_second:,.0f} records/s"
+        if self.throttled_records_per_second > 0:
+            records += (
+                f" ({accepted:,.0f} accepted + {self.throttled_records_per_second:,.0f} throttled)"
+            )
+        return (
+            f"stream {self.stream}: demand ≈ {records}, "
+            f"{self.demand_bytes_per_second / 1e6:,.2f} MB/s; at {self.target * 100:.0f} % "
+            f"utilisation: {self.shards} open shards (now {self.current})"
+        )
+
+
+def propose_shards(
+    stream: Stream, context: PlanContext, rules: RuleSettings, target: float | None = None
+) -> ShardProposal | None:
+    """The open shards that serve ``stream``'s write demand at ``target`` utilisation:
+    demand ÷ (per-shard limit × target), the larger of records and bytes, at least 1.
+    Refused records are taken at the average record size for their bytes.  ``None``
+    without traffic."""
+    target = context.target_utilisation if target is None else target
+    if not (0 < target <= 1):
+        raise ValueError(f"target utilisation must be above 0 and at most 1, got {target!r}")
+    traffic = context.stream_traffic
+    if traffic is None:
+        return None
+    refused = traffic.throttled_records_per_second
+    records = traffic.records_in_per_second + refused
+    size = traffic.average_record_bytes
+    data = traffic.bytes_in_per_second + refused * size
+    need = max(
+        records / rules.shard_write_records_per_second,
+        data / rules.shard_write_bytes_per_second,
+    )
+    shards = max(1, _ceil_units(need / target))
+    return ShardProposal(
+        stream.name, records, refused, data, target, shards, stream.open_shard_count
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -911,6 +1173,17 @@ def _stream_warnings(
     if traffic is not None:
         limit_bytes = shaped.target_open * rules.shard_write_bytes_per_second
         limit_records = shaped.target_open * rules.shard_write_records_per_second
+        accepted, refused = traffic.records_in_per_second, traffic.throttled_records_per_second
+        if refused > 0 and accepted <= limit_records < accepted + refused:
+            found.append(
+                Warning_(
+                    "below-demand",
+                    f"{stream.name}: demand ≈ {accepted + refused:,.0f} records/s "
+                    f"({accepted:,.0f} accepted + {refused:,.0f} throttled); "
+                    f"{shaped.target_open} shards accept {limit_records:,} records/s, "
+                    f"{_pct(limit_records, accepted + refused)} of it: expect throttling to go on",
+                )
+            )
         if (
             traffic.bytes_in_per_second > limit_bytes
             or traffic.records_in_per_second > limit_records

@@ -5,7 +5,8 @@ all compute, once.
 * :func:`shard_loads` is each open shard's write load against the per-shard limits, on
   *demand* (incoming + throttled records, the product's rule for sizing plans), so the scale
   dialog and the detail screen name the same hot shard;
-* :func:`live_context` is what the planner should know beyond ``Describe*``: traffic, auto
+* :func:`live_context` is what the planner should know beyond ``Describe*``: traffic (each
+  table's and GSI's consumed *and throttled* units, so plans are sized on demand), auto
   scaling, the account's capacity in use, the stream's recent reshards;
 * :func:`show_document` is ``capcon show``'s data (its ``--json`` document).
 
@@ -46,6 +47,7 @@ from capcon.core.services.metrics import MetricsService
 from capcon.core.services.overview import (
     KINESIS,
     Reading,
+    Row,
     auto_scaled_parts,
     auto_scaling_by_resource,
     collect_rows,
@@ -283,6 +285,18 @@ def known_reshards(audit: AuditLog, stream: str, now: datetime) -> tuple[datetim
     return tuple(found)
 
 
+def _demand(row: Row) -> Usage:
+    """A row's use for the planner: consumed and throttled, read and write (demand =
+    consumed + throttled; see :class:`~capcon.core.planning.planner.Usage`)."""
+    used = row.usage or Usage(0.0, 0.0)
+    return Usage(
+        used.read,
+        used.write,
+        throttled_read=row.throttled_read_per_second,
+        throttled_write=row.throttled_write_per_second,
+    )
+
+
 def live_context(
     backend: Backend,
     resource: Table | Stream,
@@ -308,7 +322,7 @@ def live_context(
             used = controls.provisioned_in_use()
             account = AccountCapacity(used.read, used.write)
         return PlanContext(
-            usage={r.index: r.usage or Usage(0.0, 0.0) for r in rows},
+            usage={r.index: _demand(r) for r in rows},
             auto_scaled=auto_scaled_parts(auto_scaling_by_resource(backend), resource.name),
             account_capacity=account,
         )
@@ -320,6 +334,7 @@ def live_context(
         traffic.records_in_per_second,
         traffic.bytes_out_per_second,
         {s.shard_id: s.load for s in loads if s.load is not None},
+        throttled_records_per_second=rows[0].throttled_per_second,
     )
     limits = backend.account_limits()
     if controls is not None:

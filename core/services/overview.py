@@ -169,6 +169,10 @@ class Row:
     data_until: datetime | None = None
     metrics_known: bool = True
     """False when metrics could not be read: use, throttles and utilisation are unknown."""
+    throttled_read_per_second: float = 0.0
+    """Throttled reads per second (a stream: always 0)."""
+    throttled_write_per_second: float = 0.0
+    """Throttled writes (a stream: records) per second."""
 
     @property
     def throttling(self) -> bool:
@@ -326,6 +330,8 @@ def _without_metrics(row: Row) -> Row:
         cost_per_hour=row.cost_per_hour if keeps_cost else None,
         data_until=None,
         metrics_known=False,
+        throttled_read_per_second=0.0,
+        throttled_write_per_second=0.0,
     )
 
 
@@ -376,6 +382,8 @@ def _table_row(
         cost_per_hour=cost,
         auto_scaling=with_traps(table, index, state_of(aas, resource_id(table.name, index))),
         data_until=t1,
+        throttled_read_per_second=thr_r,
+        throttled_write_per_second=thr_w,
     )
 
 

@@ -2,7 +2,8 @@
 
 ``capcon [SESSION FLAGS] COMMAND [FLAGS]``, with the commands ``ls``, ``show NAME``, ``plan
 NAME …`` (or ``plan --describe FILE …`` on the JSON AWS prints), ``scale NAME …``, ``aas``,
-``autoscale``, ``audit``, ``demo``, ``tour``, ``sim`` and ``lab``; no command opens the console.
+``autoscale``, ``audit``, ``demo``, ``tour``, ``sim``, ``lab`` and ``prices update``; no
+command opens the console.
 
 The session flags (``--profile``, ``--region``, ``--endpoint-url``, ``--sim [SCENARIO]``,
 ``--read-only``, ``--prices``, ``--rules``) may come before or after the command: each is
@@ -46,6 +47,7 @@ COMMANDS = (
     "sim",
     "autoscale",
     "lab",
+    "prices",
 )
 
 
@@ -140,6 +142,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="current writes, units/s",
     )
     p.add_argument(
+        "--throttled-rcu",
+        type=number(0, MAX_UNITS, "throttle events a second"),
+        metavar="N",
+        help="current read throttle events/s (demand = consumed + throttled)",
+    )
+    p.add_argument(
+        "--throttled-wcu",
+        type=number(0, MAX_UNITS, "throttle events a second"),
+        metavar="N",
+        help="current write throttle events/s (demand = consumed + throttled)",
+    )
+    p.add_argument(
+        "--target",
+        type=number(1, 100, "percent"),
+        default=70.0,
+        metavar="PERCENT",
+        help="utilisation the proposal sizes capacity for (default 70)",
+    )
+    p.add_argument(
         "--previous-partitions",
         type=whole(0, 10**9, "partitions"),
         metavar="N",
@@ -206,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     from capcon.tui.cli import sim as sim_cli
 
     sim_cli.add_parser(sub)
+
+    from capcon.tui.cli import prices as prices_cli
+
+    prices_cli.add_parser(sub)
 
     eng = sub.add_parser(
         "autoscale",
@@ -376,6 +401,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return sim_cli.run(args)
 
 
+def cmd_prices(args: argparse.Namespace) -> int:
+    from capcon.tui.cli import prices
+
+    return prices.run(args)
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     from capcon.tui.lab.app import run_lab
 
@@ -395,6 +426,7 @@ HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "tour": cmd_tour,
     "sim": cmd_sim,
     "lab": cmd_lab,
+    "prices": cmd_prices,
 }
 
 

@@ -4,6 +4,7 @@ change flags ``scale`` shares."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from datetime import UTC, datetime
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -15,13 +16,26 @@ from capcon.core.backends.aws.describe import (
     document_from_json,
     resource_from_document,
 )
+from capcon.core.jsonable import to_jsonable
 from capcon.core.model import BillingMode, Stream, Table, Throughput
-from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, Usage, plan
+from capcon.core.planning.planner import (
+    DEFAULT_TARGET_UTILISATION,
+    PlanContext,
+    Proposal,
+    Refusal,
+    ScalePlan,
+    ShardProposal,
+    Usage,
+    plan,
+    propose,
+    propose_shards,
+)
 from capcon.core.planning.requests import Change, ShardChange
 from capcon.core.ports import TableChange
+from capcon.core.rules import RuleSettings
 from capcon.core.services.inspect import find_resource, live_context
 from capcon.tui.bootstrap import Session, load_books, open_session, user_config
-from capcon.tui.cli.output import emit_plan
+from capcon.tui.cli.output import EXIT_OK, EXIT_REFUSED, emit_plan, print_json
 from capcon.tui.errors import UsageError
 from capcon.tui.text import printable
 
@@ -30,28 +44,36 @@ def run(args: argparse.Namespace) -> int:
     if args.describe is None:
         if not args.name:
             raise UsageError("plan needs a NAME (live) or --describe FILE")
-        _, result = live_plan(args, open_session(args))
-        return emit_plan(result, args.json)
+        resource, result, context, rules = _live(args, open_session(args))
+        return _emit(result, _proposal(args, resource, context, rules), args.json)
     if args.name:
         raise UsageError("give either NAME (live) or --describe FILE, not both")
     resource = load_resource(args.describe)
     change = change_from_args(args, resource)
     books = load_books(args, _region_of(resource, getattr(args, "region", None)), user_config())
+    context = context_from_args(args)
     result = plan(
         resource,
         change,
         args.now if args.now is not None else datetime.now(UTC),
         rules=books.rules,
         prices=books.prices,
-        context=context_from_args(args),
+        context=context,
     )
-    return emit_plan(result, args.json)
+    return _emit(result, _proposal(args, resource, context, books.rules), args.json)
 
 
 def live_plan(
     args: argparse.Namespace, session: Session
 ) -> tuple[Table | Stream, ScalePlan | Refusal]:
     """The plan (or refusal) for the change the flags ask of the live resource ``args.name``."""
+    resource, result, _, _ = _live(args, session)
+    return resource, result
+
+
+def _live(
+    args: argparse.Namespace, session: Session
+) -> tuple[Table | Stream, ScalePlan | Refusal, PlanContext, RuleSettings]:
     resource, index = find_resource(session.backend, args.name)
     if index is not None:
         if args.index and args.index != index:
@@ -62,6 +84,7 @@ def live_plan(
     context = live_context(
         session.backend, resource, books.rules, books.prices, session.audit, session.controls
     )
+    context = dataclasses.replace(context, target_utilisation=_target(args))
     result = plan(
         resource,
         change,
@@ -70,7 +93,44 @@ def live_plan(
         prices=books.prices,
         context=context,
     )
-    return resource, result
+    return resource, result, context, books.rules
+
+
+def _target(args: argparse.Namespace) -> float:
+    """``--target`` (percent) as a utilisation, 0.7 without it."""
+    target = getattr(args, "target", None)
+    return DEFAULT_TARGET_UTILISATION if target is None else float(target) / 100
+
+
+def _proposal(
+    args: argparse.Namespace, resource: Table | Stream, context: PlanContext, rules: RuleSettings
+) -> Proposal | ShardProposal | None:
+    """The capacity that serves the part's demand at ``--target`` (the scale dialog's
+    proposal), when the part's use is known."""
+    if isinstance(resource, Stream):
+        return propose_shards(resource, context, rules)
+    return propose(resource, args.index or None, context, rules)
+
+
+def _emit(
+    result: ScalePlan | Refusal, proposal: Proposal | ShardProposal | None, as_json: bool
+) -> int:
+    """The plan (or refusal) as :func:`emit_plan` prints it, with the proposal: a line after
+    the panel, or ``"proposal"`` in the JSON document (``null`` when use is not known)."""
+    if as_json:
+        refused = isinstance(result, Refusal)
+        print_json(
+            {
+                "outcome": "refused" if refused else "plan",
+                **to_jsonable(result),
+                "proposal": to_jsonable(proposal),
+            }
+        )
+        return EXIT_REFUSED if refused else EXIT_OK
+    code = emit_plan(result, as_json)
+    if proposal is not None:
+        print(printable(f"proposal: {proposal.line}"))
+    return code
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,13 +184,22 @@ def _merge(current: Throughput | None, args: argparse.Namespace) -> Throughput:
 def context_from_args(args: argparse.Namespace) -> PlanContext:
     part = args.index if args.index else None
     usage = {}
-    if args.consumed_rcu is not None or args.consumed_wcu is not None:
-        usage[part] = Usage(args.consumed_rcu or 0.0, args.consumed_wcu or 0.0)
+    throttled_r = getattr(args, "throttled_rcu", None)
+    throttled_w = getattr(args, "throttled_wcu", None)
+    given = (args.consumed_rcu, args.consumed_wcu, throttled_r, throttled_w)
+    if any(value is not None for value in given):
+        usage[part] = Usage(
+            args.consumed_rcu or 0.0,
+            args.consumed_wcu or 0.0,
+            throttled_read=throttled_r or 0.0,
+            throttled_write=throttled_w or 0.0,
+        )
     previous = {} if args.previous_partitions is None else {part: args.previous_partitions}
     return PlanContext(
         usage=usage,
         previous_partitions=previous,
         auto_scaled=frozenset({part}) if args.auto_scaled else frozenset(),
+        target_utilisation=_target(args),
     )
 
 

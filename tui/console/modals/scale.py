@@ -2,12 +2,17 @@
 
 The modal renders a core :class:`~capcon.core.planning.planner.ScalePlan` (or the refusal) for
 what is typed — it never computes capacity rules itself — and returns the plan to apply, or
-``None``.  Bad numbers get a message saying what is allowed; nothing is applied until
-confirmed, and big changes (or any change on a production profile) need the resource name typed.
+``None``.  It shows the core's proposal (:func:`~capcon.core.planning.planner.propose`, for a
+stream :func:`~capcon.core.planning.planner.propose_shards`): the capacity that serves demand
+(consumed + throttled) at a target utilisation the user can change (70 % to start); ``F2``
+or *Propose* puts it in the inputs.  Bad numbers get a message saying what is allowed;
+nothing is applied until confirmed, and big changes (or any change on a production profile)
+need the resource name typed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import ClassVar
 
@@ -19,7 +24,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from capcon.core.model import Stream, Table, Throughput
-from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, plan
+from capcon.core.planning.planner import (
+    PlanContext,
+    Proposal,
+    Refusal,
+    ScalePlan,
+    ShardProposal,
+    plan,
+    propose,
+    propose_shards,
+)
 from capcon.core.planning.requests import ShardChange
 from capcon.core.ports import TableChange
 from capcon.core.pricing import PriceBook
@@ -48,6 +62,7 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "apply", "Apply", show=True),
+        Binding("f2", "propose", "Propose", show=True),
     ]
 
     DEFAULT_CSS = """
@@ -60,6 +75,8 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
     ScaleModal .inputs Select { width: 24; }
     ScaleModal .inputs Label { padding: 1 1 0 0; }
     ScaleModal #message { color: $error; height: auto; }
+    ScaleModal .inputs #target { width: 8; }
+    ScaleModal #proposal { height: auto; }
     ScaleModal #preview { height: 1fr; }
     ScaleModal #confirm-row { height: auto; }
     ScaleModal #confirm-name { width: 40; }
@@ -89,6 +106,7 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
         self.production = production
         self.result: ScalePlan | Refusal | None = None
         self.error: str | None = None
+        self.proposal: Proposal | ShardProposal | None = None
 
     @property
     def _auto_scaled(self) -> bool:
@@ -147,6 +165,11 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
                             allow_blank=False,
                             id="mode",
                         )
+            with Horizontal(classes="inputs"):
+                yield Label("target %")
+                yield Input(f"{self.context.target_utilisation * 100:g}", id="target")
+                yield Button("Propose (F2)", id="propose")
+            yield Static(id="proposal")
             yield Static(id="message")
             with VerticalScroll(id="preview"):
                 yield Static(id="plan")
@@ -196,7 +219,57 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
             )
         return TableChange(table=capacity, billing_mode=billing)
 
+    def _target(self) -> float:
+        """The target utilisation typed (a percentage, 1–100), or ``ValueError``."""
+        text = self.query_one("#target", Input).value.strip().removesuffix("%").strip()
+        try:
+            percent = float(text)
+        except ValueError:
+            raise ValueError(
+                f"target %: {text!r} is not a number (type a percentage from 1 to 100)"
+            ) from None
+        if not 1 <= percent <= 100:  # also refuses NaN
+            raise ValueError(f"target %: {percent:g} is outside 1–100")
+        return percent / 100
+
+    def _propose(self) -> None:
+        """The proposal for the typed target, shown under the inputs."""
+        shown = self.query_one("#proposal", Static)
+        self.proposal = None
+        try:
+            self.context = dataclasses.replace(self.context, target_utilisation=self._target())
+        except ValueError as error:
+            shown.update(f"✗ {markup_safe(str(error))}")
+            return
+        if isinstance(self.resource, Stream):
+            self.proposal = propose_shards(self.resource, self.context, self.rules)
+        else:
+            self.proposal = propose(self.resource, self.index, self.context, self.rules)
+        if self.proposal is None:
+            shown.update("no traffic known for this part: nothing to propose")
+        else:
+            shown.update(f"proposal: {markup_safe(self.proposal.line)} — F2 fills it in")
+
+    def action_propose(self) -> None:
+        """Put the proposal in the inputs (RCU and WCU, switching an on-demand table to
+        provisioned; a stream's open shards); the plan is recomputed."""
+        self._propose()
+        if self.proposal is None:
+            self.notify("no proposal: the traffic of this part is not known", severity="warning")
+            return
+        if isinstance(self.proposal, ShardProposal):
+            self.query_one("#shards", Input).value = str(self.proposal.shards)
+            self.recompute()
+            return
+        mode = self.query("#mode")
+        if mode and mode.first(Select).value == "on-demand":
+            mode.first(Select).value = "provisioned"
+        self.query_one("#rcu", Input).value = str(self.proposal.capacity.read)
+        self.query_one("#wcu", Input).value = str(self.proposal.capacity.write)
+        self.recompute()
+
     def recompute(self) -> None:
+        self._propose()
         message = self.query_one("#message", Static)
         preview = self.query_one("#plan", Static)
         apply_button = self.query_one("#apply", Button)
@@ -265,6 +338,10 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
     @on(Button.Pressed, "#apply")
     def _apply_pressed(self) -> None:
         self.action_apply()
+
+    @on(Button.Pressed, "#propose")
+    def _propose_pressed(self) -> None:
+        self.action_propose()
 
     @on(Button.Pressed, "#to-aas")
     def _to_autoscaling(self) -> None:
