@@ -273,6 +273,8 @@ def render_autoscaling_plan(result: AutoScalingPlan) -> RenderableType:
     )
     for warning in result.warnings:
         lines.append(_plain(f"⚠ {warning.message}", style="yellow"))
+    for assumption in result.assumptions:
+        lines.append(_plain(f"· {assumption}", style="dim"))
     return Panel(
         Group(*lines),
         title=_title("plan", result.summary),

@@ -134,7 +134,7 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+    return key if _BARE_KEY.fullmatch(key) else _toml_value(key, key)
 
 
 def _toml_value(value: object, where: str) -> str:
@@ -147,8 +147,8 @@ def _toml_value(value: object, where: str) -> str:
         if not math.isfinite(value):
             raise SettingsError(f"{where}: {value!r} is not a finite number")
         return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):  # TOML also wants DEL escaped, which JSON leaves as it is
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, datetime | date):
         return value.isoformat()
     raise SettingsError(f"{where}: a price file holds numbers, strings and dates, not {value!r}")

@@ -36,6 +36,7 @@ from capcon.core.ports import (
     ScalingPolicy,
 )
 from capcon.core.pricing import PriceBook, provisioned_table_cost
+from capcon.core.pricing import assumptions as price_assumptions
 from capcon.core.rules import (
     TARGET_RANGE,
     Code,
@@ -141,6 +142,8 @@ class AutoScalingPlan:
     target_before: ScalableTarget | None
     policy_before: ScalingPolicy | None
     warnings: tuple[Warning_, ...]
+    #: The price book's date and source, as with every plan that shows money.
+    assumptions: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -361,6 +364,7 @@ def plan_autoscaling(
         target_before=target_before,
         policy_before=policy_before,
         warnings=tuple(warnings),
+        assumptions=tuple(a for a in price_assumptions(prices) if "closed shards" not in a),
     )
 
 

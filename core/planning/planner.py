@@ -823,9 +823,9 @@ def gsi_write_warnings(
     table's.  After the change the table serves ``min(demand, WCU after)`` writes a second
     instead of what it consumed, and each GSI's write demand is taken to grow in the same
     proportion: ``GSI demand × served after ÷ served before``.  A GSI that cannot absorb it
-    (above its provisioned WCU) throttles, and its throttling
-    throttles the table's writes (GSI back-pressure: DynamoDB developer guide, "Understanding
-    GSI write throttling and back pressure"; docs/aws-rules.md#gsi-write-back-pressure).
+    (above its provisioned WCU) throttles, and its throttling throttles the table's writes
+    (GSI back-pressure: DynamoDB developer guide, "Understanding GSI write throttling and back
+    pressure"; docs/aws-rules.md#gsi-write-back-pressure).
     """
     table_before, table_after = before.get(None), after.get(None)
     if not table.indexes or table_after is None:

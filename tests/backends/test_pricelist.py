@@ -16,6 +16,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capcon.core.backends.aws import pricelist
 from capcon.core.backends.aws.pricelist import (
@@ -26,6 +28,7 @@ from capcon.core.backends.aws.pricelist import (
     parse_product,
 )
 from capcon.core.config.prices import load_price_book
+from capcon.core.config.schema import SettingsError
 from capcon.core.pricing import PRICE_FIELDS, UNKNOWN_PRICE_FIELDS
 from capcon.tui.cli.main import main
 
@@ -367,7 +370,7 @@ def test_dry_run_prints_the_differences_and_writes_nothing(
     doc = json.loads(out)
     assert doc["as_of"] == "2026-11-20" and doc["file"] is None and doc["dry_run"]
     assert {"field": "wcu_hour", "now": "0.00065", "new": "0.000735"} in doc["changes"]
-    assert set(doc["missing"]) | {f["field"] for f in doc["found"]} == set(pricelist_fields())
+    assert set(doc["missing"]) | {f["field"] for f in doc["found"]} == set(PRICE_FIELDS)
     assert path.read_bytes() == before
 
 
@@ -375,13 +378,17 @@ def pricelist_fields() -> list[str]:
     return [rule.field for rule in pricelist.RULES]
 
 
-def test_every_price_book_field_has_a_rule_or_is_unknown() -> None:
-    """Every price the book carries is read from the Price List, except the ones capcon
-    does not know where AWS lists (pre-warming)."""
+def test_every_price_book_field_has_a_rule_or_is_said_to_have_none() -> None:
+    """Every price the book carries is read from the Price List, or named in
+    NOT_IN_PRICE_LIST (a new PriceBook field needs a rule in pricelist.RULES, or a place
+    there), and docs/aws-rules.md lists each with its source."""
     covered = set(pricelist_fields())
     assert covered <= set(PRICE_FIELDS)
-    assert set(PRICE_FIELDS) - covered == {"prewarm_read_units", "prewarm_write_units"}
-    assert {"prewarm_read_units", "prewarm_write_units"} <= set(UNKNOWN_PRICE_FIELDS)
+    assert set(PRICE_FIELDS) - covered == set(pricelist.NOT_IN_PRICE_LIST)
+    assert set(pricelist.NOT_IN_PRICE_LIST) <= set(UNKNOWN_PRICE_FIELDS)
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "aws-rules.md").read_text()
+    table = doc[doc.index("### Every price in the book") :]
+    assert [f for f in PRICE_FIELDS if f"| `{f}` |" not in table] == []
 
 
 def test_the_default_file_is_the_users_price_file(
@@ -538,3 +545,131 @@ def test_prices_are_finite_in_the_written_file(
     assert all(
         math.isfinite(getattr(book, f)) for f in PRICE_FIELDS if getattr(book, f) is not None
     )
+
+
+def test_without_a_region_it_says_how_to_give_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "prices", "update", "--file", str(tmp_path / "p.toml"))
+    assert code == 2 and "no region: pass --region" in err
+    assert not (tmp_path / "p.toml").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Fuzz: any answer is read or refused with PriceListError, never another exception
+# --------------------------------------------------------------------------------------------
+
+JSON_LEAF = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+JSON = st.recursive(
+    JSON_LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def mutate(doc: Any, path: list[str], value: Any) -> Any:
+    """``doc`` with the value at ``path`` (keys into nested objects) replaced by ``value``."""
+    if not path or not isinstance(doc, dict):
+        return value
+    head, *rest = path
+    out = dict(doc)
+    out[head] = mutate(doc.get(head), rest, value)
+    return out
+
+
+PATHS = [
+    ["product"],
+    ["product", "attributes"],
+    ["product", "attributes", "usagetype"],
+    ["product", "sku"],
+    ["terms"],
+    ["terms", "OnDemand"],
+    ["publicationDate"],
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    base=st.sampled_from(DYNAMODB + KINESIS),
+    where=st.sampled_from(PATHS),
+    value=JSON,
+    as_text=st.booleans(),
+)
+def test_fuzzed_products_are_read_or_refused_with_a_message(
+    base: str, where: list[str], value: Any, as_text: bool
+) -> None:
+    doc = mutate(json.loads(base), where, value)
+    raw: Any = json.dumps(doc, allow_nan=True) if as_text else doc
+    try:
+        product_read = parse_product(raw, DDB)
+    except PriceListError as error:
+        assert str(error)
+        return
+    # whatever was read maps to prices (or to reasons) without an exception
+    report = pricelist.map_products([product_read], "eu-west-1", "eu-central-1", TODAY)
+    assert all(math.isfinite(f.value) and f.value >= 0 for f in report.found)
+
+
+@settings(max_examples=100, deadline=None)
+@given(dims=st.dictionaries(st.text(max_size=6), JSON, max_size=4))
+def test_fuzzed_price_dimensions(dims: dict[str, Any]) -> None:
+    doc = json.loads(DYNAMODB[0])
+    offer = next(iter(doc["terms"]["OnDemand"].values()))
+    (rate,) = list(offer["priceDimensions"])[:1]
+    offer["priceDimensions"][rate] = dims
+    try:
+        parse_product(json.dumps(doc), DDB)
+    except PriceListError as error:
+        assert str(error)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    source=st.text(max_size=30),
+    other=st.text(min_size=1, max_size=12),
+    price=st.floats(min_value=0, max_value=1e6, allow_nan=False),
+)
+def test_written_files_read_back_exactly(source: str, other: str, price: float) -> None:
+    """Whatever the strings (control characters, quotes, DEL, non-ASCII region names), the
+    file written reads back with the same values and the other region kept; a value the price
+    file's schema refuses (a control character in ``source``) is refused before the rename,
+    with the file as it was."""
+    import tempfile
+
+    from capcon.core.config.prices import dump_price_file, write_region_prices
+    from capcon.core.config.schema import SettingsError, read_toml
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "prices.toml"
+        before = dump_price_file({"regions": {other: {"wcu_hour": 0.5}}})
+        path.write_text(before, encoding="utf-8")
+        try:
+            write_region_prices(path, "eu-west-1", {"wcu_hour": price}, as_of=TODAY, source=source)
+        except SettingsError as error:
+            assert "source" in str(error)
+            assert path.read_text(encoding="utf-8") == before
+            assert sorted(p.name for p in Path(folder).iterdir()) == ["prices.toml"]
+            return
+        data = read_toml(path)
+        assert data["regions"]["eu-west-1"] == {"wcu_hour": price, "as_of": TODAY, "source": source}
+        if other != "eu-west-1":
+            assert data["regions"][other] == {"wcu_hour": 0.5}
+
+
+def test_a_region_table_carries_its_own_date_and_source(tmp_path: Path) -> None:
+    path = tmp_path / "prices.toml"
+    path.write_text(
+        'as_of = 2025-01-01\nsource = "my notes"\n'
+        '[regions.eu-west-1]\nas_of = 2026-11-20\nsource = "AWS Price List API"\nwcu_hour = 0.1\n'
+        "[regions.us-west-2]\nwcu_hour = 0.2\n"
+    )
+    eu = load_price_book("eu-west-1", path)
+    assert (eu.as_of, eu.source, eu.wcu_hour) == (date(2026, 11, 20), "AWS Price List API", 0.1)
+    west = load_price_book("us-west-2", path)
+    assert (west.as_of, west.source) == (date(2025, 1, 1), "my notes")
+    # a bad region date is named with its table
+    path.write_text("[regions.eu-west-1]\nas_of = 'soon'\n")
+    with pytest.raises(SettingsError, match=r"regions.eu-west-1.*as_of"):
+        load_price_book("eu-west-1", path)

@@ -49,6 +49,9 @@ COMMANDS = _commands()
 #: Commands that open a screen: only parsed here (their checks run before the screen opens
 #: and are covered by the parser and bootstrap tests).
 SCREENS = {"demo", "lab"}
+#: Commands that read AWS whatever the session flags (``prices update``: the Price List API):
+#: only parsed here, never run (tests/backends/test_pricelist.py stubs the API).
+SCREENS |= {"prices"}
 
 
 @st.composite

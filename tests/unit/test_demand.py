@@ -364,3 +364,29 @@ def test_live_context_carries_a_streams_throttled_records(tmp_path: Path) -> Non
     assert traffic.throttled_records_per_second == pytest.approx(500, rel=0.2)
     proposal = propose_shards(stream, context, RULES)
     assert proposal is not None and proposal.shards >= 2
+
+
+# --------------------------------------------------------------------------------------------
+# Every plan that shows money names the price book
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_plan_names_the_price_books_date_and_source() -> None:
+    """Table and stream plans had it; the auto-scaling plan (which shows a cost range) now
+    does too, in its JSON and its rendering."""
+    from rich.console import Console
+
+    from capcon.core.planning.autoscaling import AutoScalingPlan, plan_autoscaling
+    from capcon.core.planning.requests import AutoScalingChange
+    from capcon.tui.render import render_autoscaling_plan
+
+    stated = f"Prices as of {PRICES.as_of.isoformat()} from {PRICES.source}"
+    table_plan = planned(described(), TableChange(table=Throughput(50, 120)), PlanContext())
+    assert any(a.startswith(stated) for a in table_plan.assumptions)
+    change = AutoScalingChange("orders", None, "write", 10, 500, 70)
+    aas = plan_autoscaling(described(), change, (), (), NOW, rules=RULES, prices=PRICES)
+    assert isinstance(aas, AutoScalingPlan)
+    assert any(a.startswith(stated) for a in to_jsonable(aas)["assumptions"])
+    console = Console(width=200, record=True, color_system=None)
+    console.print(render_autoscaling_plan(aas))
+    assert stated in console.export_text()
