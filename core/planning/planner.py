@@ -763,16 +763,21 @@ class Proposal:
     target: float
     capacity: Throughput
     current: Throughput | None
+    #: Dimensions whose use was not given (``"read"``, ``"write"``): their capacity is kept.
+    unknown: tuple[str, ...] = ()
 
     @property
     def line(self) -> str:
         """One line for the CLI and the scale dialog."""
         u = self.usage
         parts = []
-        for unit, consumed, throttled in (
-            ("RCU", u.read, u.throttled_read),
-            ("WCU", u.write, u.throttled_write),
+        for unit, dimension, consumed, throttled in (
+            ("RCU", "read", u.read, u.throttled_read),
+            ("WCU", "write", u.write, u.throttled_write),
         ):
+            if dimension in self.unknown:
+                parts.append(f"? {unit}/s (not given: kept)")
+                continue
             text = f"{consumed + throttled:,.0f} {unit}/s"
             if throttled > 0:
                 text += f" ({consumed:,.0f} consumed + {throttled:,.0f} throttled)"

@@ -114,3 +114,18 @@ def test_plan_without_use_has_no_proposal_and_bad_flags_exit_2(
     for flag, value in (("--throttled-wcu", "-1"), ("--throttled-rcu", "nan"), ("--target", "0")):
         code, out, err = run(capsys, "plan", "--describe", describe, "--wcu", "120", flag, value)
         assert code == 2 and "Traceback" not in err and flag in err
+
+
+def test_a_dimension_whose_use_is_not_given_keeps_its_capacity_in_the_proposal(
+    capsys: pytest.CaptureFixture[str], describe: str
+) -> None:
+    """Only writes given: the proposal must not size reads for zero traffic (1 RCU)."""
+    code, out, _ = run(
+        capsys, "plan", "--describe", describe, "--wcu", "120",
+        "--consumed-wcu", "100", "--throttled-wcu", "66", "--now", NOW, "--json",
+    )  # fmt: skip
+    proposal = json.loads(out)["proposal"]
+    assert code == 0
+    assert proposal["capacity"] == {"read": 50, "write": 238}  # 166 / 0.7 = 237.1 → 238
+    assert proposal["unknown"] == ["read"]
+    assert "? RCU/s (not given: kept)" in proposal["line"]

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.name:
             raise UsageError("plan needs a NAME (live) or --describe FILE")
         resource, result, context, rules = _live(args, open_session(args))
-        return _emit(result, _proposal(args, resource, context, rules), args.json)
+        return _emit(result, _proposal(args, resource, context, rules, live=True), args.json)
     if args.name:
         raise UsageError("give either NAME (live) or --describe FILE, not both")
     resource = load_resource(args.describe)
@@ -103,13 +103,37 @@ def _target(args: argparse.Namespace) -> float:
 
 
 def _proposal(
-    args: argparse.Namespace, resource: Table | Stream, context: PlanContext, rules: RuleSettings
+    args: argparse.Namespace,
+    resource: Table | Stream,
+    context: PlanContext,
+    rules: RuleSettings,
+    *,
+    live: bool = False,
 ) -> Proposal | ShardProposal | None:
     """The capacity that serves the part's demand at ``--target`` (the scale dialog's
     proposal), when the part's use is known."""
     if isinstance(resource, Stream):
         return propose_shards(resource, context, rules)
-    return propose(resource, args.index or None, context, rules)
+    proposal = propose(resource, args.index or None, context, rules)
+    if live or proposal is None or proposal.current is None:
+        return proposal  # live use is measured for both dimensions
+    # a dimension whose use was not given keeps its capacity (no flag is not "no traffic")
+    unknown = tuple(
+        dimension
+        for dimension, given in (
+            ("read", (args.consumed_rcu, getattr(args, "throttled_rcu", None))),
+            ("write", (args.consumed_wcu, getattr(args, "throttled_wcu", None))),
+        )
+        if all(value is None for value in given)
+    )
+    if not unknown:
+        return proposal
+    current, capacity = proposal.current, proposal.capacity
+    kept = Throughput(
+        current.read if "read" in unknown else capacity.read,
+        current.write if "write" in unknown else capacity.write,
+    )
+    return dataclasses.replace(proposal, capacity=kept, unknown=unknown)
 
 
 def _emit(
