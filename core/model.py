@@ -92,6 +92,9 @@ class Index:
     size_bytes: int = 0
     item_count: int = 0
     on_demand_max: Throughput | None = None
+    #: ``Backfilling`` in ``DescribeTable``: an index ``CREATING`` whose backfill has begun
+    #: (AWS then accepts its capacity updates: docs/aws-rules.md#gsi-states)
+    backfilling: bool = False
 
     @property
     def is_active(self) -> bool:

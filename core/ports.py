@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
-from capcon.core.model import BillingMode, Stream, StreamMode, Table, Throughput
+from capcon.core.model import BillingMode, Stream, StreamMode, Table, Throughput, WarmThroughput
 
 # --------------------------------------------------------------------------------------------
 # Inventory
@@ -138,6 +138,29 @@ class TableChange:
     table: Throughput | None = None
     indexes: tuple[tuple[str, Throughput], ...] = ()
     billing_mode: BillingMode | None = None
+    #: Pre-warming (``WarmThroughput``): the table's (and each named GSI's) new warm read and
+    #: write units per second; irreversible and charged (docs/aws-rules.md#pre-warming).
+    warm: WarmThroughput | None = None
+    index_warm: tuple[tuple[str, WarmThroughput], ...] = ()
+    #: ``OnDemandThroughput``: the most request units a second an on-demand table (or GSI)
+    #: serves; a dimension of 0 removes its maximum (sent as AWS's -1).
+    on_demand_max: Throughput | None = None
+    index_on_demand_max: tuple[tuple[str, Throughput], ...] = ()
+
+    @property
+    def sets_capacity(self) -> bool:
+        """Whether the change sets provisioned capacity of the table or a GSI."""
+        return self.table is not None or bool(self.indexes)
+
+    @property
+    def sets_extras(self) -> bool:
+        """Whether the change pre-warms or sets an on-demand maximum."""
+        return (
+            self.warm is not None
+            or bool(self.index_warm)
+            or self.on_demand_max is not None
+            or bool(self.index_on_demand_max)
+        )
 
 
 @runtime_checkable

@@ -7,12 +7,12 @@ from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from capcon.core.model import Throughput
+from capcon.core.model import Throughput, WarmThroughput
 from capcon.core.planning.autoscaling import AutoScalingPlan
 from capcon.core.planning.planner import PartPlan, Refusal, ScalePlan, StreamPlan
 from capcon.core.planning.reshard import ReshardPlan
 from capcon.core.pricing import Cost
-from capcon.core.rules import fmt_time
+from capcon.core.rules import fmt_on_demand_max, fmt_time
 from capcon.tui.text import markup_safe, printable
 
 MAX_STEPS_SHOWN = 12
@@ -67,7 +67,9 @@ def _part_table(plan: ScalePlan, part: PartPlan) -> RichTable:
         (
             "partitions (estimate)",
             f"~{pb.count} (from {pb.basis})",
-            f"~{pa.count}" + (" — permanent" if part.partitions_permanent else ""),
+            f"~{pa.count}"
+            + (" — permanent" if part.partitions_permanent else "")
+            + (" — within warm throughput: served instantly" if _served_warm(part) else ""),
         ),
         ("per partition", _pp(part.per_partition_before), _pp(part.per_partition_after)),
     ]
@@ -92,9 +94,44 @@ def _part_table(plan: ScalePlan, part: PartPlan) -> RichTable:
         )
     if part.quota_left_after is not None:
         rows.append(("per-table/GSI quota left", "", _units(part.quota_left_after)))
+    rows += _warm_rows(part)
     for label, before, after in rows:
         grid.add_row(label, before, Text(after, style=_change_style(before, after)))
     return grid
+
+
+def _warm_rows(part: PartPlan) -> list[tuple[str, str, str]]:
+    """Warm throughput, pre-warming's one-time charge and on-demand maximums, when known."""
+    rows: list[tuple[str, str, str]] = []
+    if part.warm_before != part.warm_after or _served_warm(part):
+        rows.append(("warm throughput", _warm(part.warm_before), _warm(part.warm_after)))
+    if part.prewarm:
+        charge = "unknown" if part.prewarm_charge is None else f"${part.prewarm_charge:,.2f}"
+        rows.append(("pre-warming charge (once)", "", charge))
+    if part.on_demand_max_before is not None or part.on_demand_max_after is not None:
+        rows.append(
+            (
+                "on-demand maximum",
+                fmt_on_demand_max(part.on_demand_max_before),
+                fmt_on_demand_max(part.on_demand_max_after),
+            )
+        )
+    return rows
+
+
+def _served_warm(part: PartPlan) -> bool:
+    """An increase (or a switch to provisioned) within the warm values: served instantly."""
+    before, after = part.before, part.after
+    raised = after is not None and (
+        before is None or after.read > before.read or after.write > before.write
+    )
+    return raised and part.partitions_after.within_warm
+
+
+def _warm(warm: WarmThroughput | None) -> str:
+    if warm is None:
+        return "unknown"
+    return f"{warm.read_units_per_second:,} R / {warm.write_units_per_second:,} W units/s"
 
 
 def _reshard_lines(reshard: ReshardPlan, title: str) -> RichTable:

@@ -37,6 +37,9 @@ class PartitionEstimate:
     by_size: int
     by_warm: int | None = None
     previous: int | None = None
+    #: the new capacity is within the warm throughput in every dimension: AWS serves it
+    #: instantly with the partitions it has (docs/aws-rules.md#warm-throughput)
+    within_warm: bool = False
 
     @property
     def label(self) -> str:
@@ -96,18 +99,87 @@ def estimate_partitions(
     return PartitionEstimate(count, basis, t, s, w, previous)
 
 
+def is_within_warm(capacity: Throughput | None, warm: WarmThroughput | None) -> bool:
+    """Whether ``capacity`` is at or below the warm throughput in both dimensions."""
+    if capacity is None or warm is None:
+        return False
+    if warm.read_units_per_second == 0 and warm.write_units_per_second == 0:
+        return False  # no warm values reported
+    return (
+        capacity.read <= warm.read_units_per_second
+        and capacity.write <= warm.write_units_per_second
+    )
+
+
+def raised_warm(warm: WarmThroughput, capacity: Throughput | None) -> WarmThroughput:
+    """Warm throughput after provisioning ``capacity``: AWS raises each dimension to a new
+    provisioned peak and never lowers one (warm-throughput-scenarios page)."""
+    if capacity is None:
+        return warm
+    return WarmThroughput(
+        max(warm.read_units_per_second, capacity.read),
+        max(warm.write_units_per_second, capacity.write),
+        warm.status,
+    )
+
+
+def after_warm_change(
+    current: PartitionEstimate, warm: WarmThroughput, rules: RuleSettings
+) -> PartitionEstimate:
+    """The estimate after pre-warming to ``warm``: at least what the warm values need, per
+    dimension (a partition serves 3,000 read and 1,000 write units at once)."""
+    needed = by_warm_throughput(warm, rules)
+    if needed is None or needed <= current.count:
+        return current
+    return PartitionEstimate(
+        needed,
+        "the pre-warmed throughput (per dimension)",
+        current.by_throughput,
+        current.by_size,
+        needed,
+        current.count,
+    )
+
+
 def after_capacity_change(
     current: PartitionEstimate,
     new_capacity: Throughput | None,
     size_bytes: int,
     rules: RuleSettings,
+    *,
+    warm: WarmThroughput | None = None,
 ) -> PartitionEstimate:
     """The estimate after changing capacity to ``new_capacity``.
 
-    Partitions never merge, so a decrease keeps the count.  An increase the current layout
-    cannot serve splits partitions: DynamoDB's guide described it as doubling, so the count
-    becomes the larger of twice the current one and what the formula needs.
+    Partitions never merge, so a decrease keeps the count.  With a known warm throughput
+    (``warm``) the estimate is per dimension: a change within the warm values keeps the
+    partitions and is served instantly; beyond them AWS raises warm throughput to the new
+    values, which need ``max(ceil(read/3000), ceil(write/1000))`` partitions.  Without one, an
+    increase the current layout cannot serve splits partitions: DynamoDB's guide described it
+    as doubling, so the count becomes the larger of twice the current one and what the
+    formula needs.
     """
+    if new_capacity is not None and warm is not None and by_warm_throughput(warm, rules):
+        needed_warm = by_warm_throughput(raised_warm(warm, new_capacity), rules)
+        assert needed_warm is not None
+        sized = by_size(size_bytes, rules)
+        within = is_within_warm(new_capacity, warm)
+        count = max(current.count, sized, needed_warm)
+        basis = current.basis
+        if count > current.count:
+            basis = (
+                "warm throughput after the change (AWS raises it to the new capacity; "
+                "per dimension)"
+            )
+        return PartitionEstimate(
+            count,
+            basis,
+            by_throughput(new_capacity, rules),
+            sized,
+            needed_warm,
+            current.count,
+            within_warm=within,
+        )
     needed = by_throughput(new_capacity, rules)
     sized = by_size(size_bytes, rules)
     if needed <= current.count and sized <= current.count:

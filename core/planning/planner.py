@@ -34,7 +34,9 @@ from capcon.core.model import (
 from capcon.core.planning.partitions import (
     PartitionEstimate,
     after_capacity_change,
+    after_warm_change,
     estimate_partitions,
+    raised_warm,
 )
 from capcon.core.planning.requests import Change, ShardChange
 from capcon.core.planning.reshard import ReshardPlan, targeted_plan, uniform_plan
@@ -57,12 +59,18 @@ from capcon.core.rules import (
     RuleSettings,
     Violation,
     after_decrease,
+    busy_message,
     check_account_capacity,
     check_capacity_part,
+    check_on_demand_max_part,
     check_shard_count,
     check_switch_to_on_demand,
+    check_warm_part,
     decrease_budget,
+    fmt_on_demand_max,
     fmt_time,
+    index_busy_message,
+    near_on_demand_max,
     part_label,
     reshard_budget,
     whole_request,
@@ -187,6 +195,14 @@ class PartPlan:
     decreases_left_after: int
     next_decrease_after: datetime
     quota_left_after: Throughput | None
+    warm_before: WarmThroughput | None = None
+    warm_after: WarmThroughput | None = None
+    #: pre-warmed by this change (irreversible and charged), not only raised by capacity
+    prewarm: bool = False
+    #: the one-time pre-warming charge, ``None`` when not pre-warming or its price is unknown
+    prewarm_charge: float | None = None
+    on_demand_max_before: Throughput | None = None
+    on_demand_max_after: Throughput | None = None
 
     @property
     def partitions_permanent(self) -> bool:
@@ -335,7 +351,21 @@ def _table_summary(table: Table, change: TableChange) -> str:
     for name, capacity in change.indexes:
         current = next((i.provisioned for i in table.indexes if i.name == name), None)
         bits.append(f"{table.name}/{name}: {_fmt_units(current)} → {capacity}")
+    warm_parts = ((None, change.warm),) if change.warm is not None else ()
+    for name, warm in (*warm_parts, *change.index_warm):
+        where = table.name if name is None else f"{table.name}/{name}"
+        bits.append(f"pre-warm {where} to {_fmt_warm(warm)}")
+    limit_parts = ((None, change.on_demand_max),) if change.on_demand_max is not None else ()
+    for name, limit in (*limit_parts, *change.index_on_demand_max):
+        where = table.name if name is None else f"{table.name}/{name}"
+        bits.append(f"{where}: on-demand maximum {fmt_on_demand_max(limit)}")
     return "; ".join(bits) or f"{table.name}: no change"
+
+
+def _fmt_warm(warm: WarmThroughput | None) -> str:
+    if warm is None:
+        return "unknown"
+    return f"{warm.read_units_per_second:,} read / {warm.write_units_per_second:,} write units/s"
 
 
 def _requested(table: Table, change: TableChange) -> dict[str | None, Throughput | None]:
@@ -365,7 +395,8 @@ def check_table_change(
     label = part_label(table.name)
     found: list[Violation] = []
     known = {i.name for i in table.indexes}
-    for name, _ in change.indexes:
+    named = [name for name, _ in (*change.indexes, *change.index_warm, *change.index_on_demand_max)]
+    for name in dict.fromkeys(named):
         if name not in known:
             have = ", ".join(sorted(known)) or "none"
             found.append(
@@ -378,6 +409,7 @@ def check_table_change(
     if found:
         return found
     switching = change.billing_mode is not None and change.billing_mode is not table.billing_mode
+    extras, extra_parts = _check_extras(table, change, rules)
     if change.billing_mode is BillingMode.PAY_PER_REQUEST:
         if change.table is not None or change.indexes:
             found.append(
@@ -388,12 +420,16 @@ def check_table_change(
                     "leave out RCU/WCU to switch to on-demand",
                 )
             )
-        found += check_switch_to_on_demand(table, now, rules, context.switch_history)
+        if switching or not change.sets_extras:
+            found += check_switch_to_on_demand(table, now, rules, context.switch_history)
         if table.status != "ACTIVE":
             found.append(
                 Violation(Code.RESOURCE_BUSY, label, f"{label} is {table.status}: wait for ACTIVE")
             )
+        found += [v for v in extras if v.code is not Code.RESOURCE_BUSY or v.part != label]
         return found
+    if not change.sets_capacity and not switching and change.sets_extras:
+        return whole_request(extras, extra_parts)
     if table.is_on_demand and not switching:
         return [
             Violation(
@@ -434,7 +470,10 @@ def check_table_change(
         parts.append(ilabel)
         status = index.status if table.status == "ACTIVE" else table.status
         current = None if switching else index.provisioned
-        found += check_capacity_part(ilabel, status, current, capacity, index.history, now, rules)
+        found += check_capacity_part(
+            ilabel, status, current, capacity, index.history, now, rules,
+            backfilling=index.backfilling and table.status == "ACTIVE",
+        )  # fmt: skip
     if context.account_capacity is not None:
         before_read = sum(t.read for t in _current(table).values() if t is not None)
         before_write = sum(t.write for t in _current(table).values() if t is not None)
@@ -446,7 +485,46 @@ def check_table_change(
             context.account_capacity,
             rules,
         )
+    busy_parts = {v.part for v in found if v.code is Code.RESOURCE_BUSY}
+    found += [v for v in extras if v.code is not Code.RESOURCE_BUSY or v.part not in busy_parts]
+    parts += [p for p in extra_parts if p not in parts]
     return whole_request(found, parts)
+
+
+def _check_extras(
+    table: Table, change: TableChange, rules: RuleSettings
+) -> tuple[list[Violation], list[str]]:
+    """The rules for the pre-warming and on-demand maximums of ``change``, and the parts they
+    touch (docs/aws-rules.md#pre-warming, docs/aws-rules.md#on-demand-maximums)."""
+    found: list[Violation] = []
+    parts: list[str] = []
+    on_demand_after = (change.billing_mode or table.billing_mode) is BillingMode.PAY_PER_REQUEST
+    label = part_label(table.name)
+    indexes = {i.name: i for i in table.indexes}
+    if change.warm is not None or change.on_demand_max is not None:
+        parts.append(label)
+        busy = busy_message(label, table.status)
+        if busy is not None:
+            found.append(Violation(Code.RESOURCE_BUSY, label, busy))
+        if change.warm is not None:
+            found += check_warm_part(label, table.warm, change.warm, rules)
+        if change.on_demand_max is not None:
+            found += check_on_demand_max_part(
+                label, table.on_demand_max, change.on_demand_max, on_demand_after
+            )
+    for name in dict.fromkeys(n for n, _ in (*change.index_warm, *change.index_on_demand_max)):
+        ilabel = part_label(table.name, name)
+        parts.append(ilabel)
+        busy = index_busy_message(ilabel, table, indexes[name])
+        if busy is not None:
+            found.append(Violation(Code.RESOURCE_BUSY, ilabel, busy))
+    for name, warm in change.index_warm:
+        found += check_warm_part(part_label(table.name, name), indexes[name].warm, warm, rules)
+    for name, limit in change.index_on_demand_max:
+        found += check_on_demand_max_part(
+            part_label(table.name, name), indexes[name].on_demand_max, limit, on_demand_after
+        )
+    return found, parts
 
 
 def _current(table: Table) -> dict[str | None, Throughput | None]:
@@ -497,6 +575,15 @@ def _plan_table(
     after = _requested(table, change)
     changed_names: set[str | None] = {None} if change.table is not None else set()
     changed_names |= {name for name, _ in change.indexes}
+    warm_asked: dict[str | None, WarmThroughput] = dict(change.index_warm)
+    limit_asked: dict[str | None, Throughput] = dict(change.index_on_demand_max)
+    if change.warm is not None:
+        warm_asked[None] = change.warm
+    if change.on_demand_max is not None:
+        limit_asked[None] = change.on_demand_max
+    changed_names |= set(warm_asked) | set(limit_asked)
+    limits: dict[str | None, Throughput | None] = {None: table.on_demand_max}
+    limits.update({i.name: i.on_demand_max for i in table.indexes})
     if mode_after is not table.billing_mode:
         changed_names = set(current)
     sizes: dict[str | None, int] = {None: table.size_bytes}
@@ -518,7 +605,16 @@ def _plan_table(
             warm=warms[name],
             previous=context.previous_partitions.get(name),
         )
-        p_after = after_capacity_change(p_before, after_cap, sizes[name], rules)
+        warm_before = warms[name]
+        provisioned_after = None if mode_after is BillingMode.PAY_PER_REQUEST else after_cap
+        p_after = after_capacity_change(
+            p_before, provisioned_after, sizes[name], rules, warm=warm_before
+        )
+        warm_after = None if warm_before is None else raised_warm(warm_before, provisioned_after)
+        asked = warm_asked.get(name)
+        if asked is not None:
+            warm_after = _merged_warm(warm_after, asked)
+            p_after = after_warm_change(p_after, warm_after, rules)
         budget = decrease_budget(histories[name], now, rules)
         is_decrease = (
             before_cap is not None
@@ -558,10 +654,17 @@ def _plan_table(
             decreases_left_after=left_after,
             next_decrease_after=next_after,
             quota_left_after=quota_left,
+            warm_before=warm_before,
+            warm_after=warm_after,
+            prewarm=asked is not None,
+            prewarm_charge=(None if asked is None else prewarm_charge(warm_before, asked, prices)),
+            on_demand_max_before=limits[name],
+            on_demand_max_after=limit_asked.get(name, limits[name]),
         )
         parts.append(part)
         if part.changed:
             warnings += _part_warnings(part, now, rules, context)
+            warnings += _warm_and_limit_warnings(part, rules)
     warnings += gsi_write_warnings(table, current, after, context, rules)
 
     cost_before = _sum_costs([p.cost_before for p in parts])
@@ -623,6 +726,67 @@ def _plan_table(
             *(a for a in assumptions(prices) if "closed shards" not in a),
         ),
     )
+
+
+def _merged_warm(warm: WarmThroughput | None, asked: WarmThroughput) -> WarmThroughput:
+    """Warm throughput after pre-warming to ``asked``: never below what it already is."""
+    if warm is None:
+        return WarmThroughput(asked.read_units_per_second, asked.write_units_per_second)
+    return WarmThroughput(
+        max(warm.read_units_per_second, asked.read_units_per_second),
+        max(warm.write_units_per_second, asked.write_units_per_second),
+    )
+
+
+def prewarm_charge(
+    before: WarmThroughput | None, asked: WarmThroughput, prices: PriceBook
+) -> float | None:
+    """The one-time charge of pre-warming from ``before`` to ``asked``: the units per second
+    raised in each dimension times the price book's rate (``prewarm_read_units``,
+    ``prewarm_write_units``); ``None`` when a rate it needs, or today's warm value, is
+    unknown (docs/aws-rules.md#pre-warming)."""
+    if before is None:
+        return None
+    total = 0.0
+    for raised, rate in (
+        (asked.read_units_per_second - before.read_units_per_second, prices.prewarm_read_units),
+        (asked.write_units_per_second - before.write_units_per_second, prices.prewarm_write_units),
+    ):
+        if raised <= 0:
+            continue
+        if rate is None:
+            return None
+        total += raised * rate
+    return total
+
+
+def _warm_and_limit_warnings(part: PartPlan, rules: RuleSettings) -> list[Warning_]:
+    """Pre-warming (irreversible, charged) and on-demand maximums near or below traffic."""
+    found: list[Warning_] = []
+    if part.prewarm:
+        found.append(
+            Warning_(
+                "prewarm-irreversible",
+                f"{part.label}: pre-warming is irreversible: warm throughput can never be "
+                "decreased (on a global table it applies to every replica)",
+            )
+        )
+        if part.prewarm_charge is not None:
+            charge = f"a one-time charge of ${part.prewarm_charge:,.2f}"
+        else:
+            charge = (
+                "charged by AWS; price unknown to capcon (set prewarm_read_units and "
+                "prewarm_write_units in a price file)"
+            )
+        found.append(Warning_("prewarm-charge", f"{part.label}: pre-warming is {charge}"))
+    if part.mode_after is BillingMode.PAY_PER_REQUEST and part.usage is not None:
+        found += [
+            Warning_("near-on-demand-max", message)
+            for message in near_on_demand_max(
+                part.label, part.usage.read, part.usage.write, part.on_demand_max_after, rules
+            )
+        ]
+    return found
 
 
 def _part_warnings(

@@ -36,16 +36,34 @@ from capcon.core.rules.dynamodb import (
     after_decrease as after_decrease,
 )
 from capcon.core.rules.dynamodb import (
+    busy_message as busy_message,
+)
+from capcon.core.rules.dynamodb import (
     check_account_capacity as check_account_capacity,
 )
 from capcon.core.rules.dynamodb import (
     check_capacity_part as check_capacity_part,
 )
 from capcon.core.rules.dynamodb import (
+    check_on_demand_max_part as check_on_demand_max_part,
+)
+from capcon.core.rules.dynamodb import (
     check_switch_to_on_demand as check_switch_to_on_demand,
 )
 from capcon.core.rules.dynamodb import (
+    check_warm_part as check_warm_part,
+)
+from capcon.core.rules.dynamodb import (
     decrease_budget as decrease_budget,
+)
+from capcon.core.rules.dynamodb import (
+    fmt_on_demand_max as fmt_on_demand_max,
+)
+from capcon.core.rules.dynamodb import (
+    index_busy_message as index_busy_message,
+)
+from capcon.core.rules.dynamodb import (
+    near_on_demand_max as near_on_demand_max,
 )
 from capcon.core.rules.kinesis import (
     AccountShards as AccountShards,

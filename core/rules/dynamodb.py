@@ -6,7 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from capcon.core.model import BillingMode, Table, Throughput, ThroughputHistory
+from capcon.core.model import (
+    BillingMode,
+    Index,
+    Table,
+    Throughput,
+    ThroughputHistory,
+    WarmThroughput,
+)
 from capcon.core.rules.settings import RuleSettings
 from capcon.core.rules.timefmt import fmt_duration, fmt_time, next_utc_midnight
 from capcon.core.rules.violations import Code, Violation, part_label
@@ -115,18 +122,17 @@ def check_capacity_part(
     history: ThroughputHistory,
     now: datetime,
     rules: RuleSettings,
+    *,
+    backfilling: bool = False,
 ) -> list[Violation]:
-    """The rules for one part (table or GSI) of an ``UpdateTable`` provisioned-throughput change."""
+    """The rules for one part (table or GSI) of an ``UpdateTable`` provisioned-throughput change.
+
+    ``backfilling``: the part is a GSI ``CREATING`` whose backfill has begun, whose capacity
+    AWS accepts updates of (docs/aws-rules.md#gsi-states)."""
     found: list[Violation] = []
-    if status != "ACTIVE":
-        found.append(
-            Violation(
-                Code.RESOURCE_BUSY,
-                label,
-                f"{label} is {status}: AWS refuses another update until it is ACTIVE "
-                "(ResourceInUseException); wait for the current change to finish",
-            )
-        )
+    busy = busy_message(label, status, backfilling)
+    if busy is not None:
+        found.append(Violation(Code.RESOURCE_BUSY, label, busy))
     for unit, value, cap in (
         ("RCU", requested.read, rules.table_max_read_units),
         ("WCU", requested.write, rules.table_max_write_units),
@@ -230,3 +236,175 @@ def check_switch_to_on_demand(
             )
         ]
     return []
+
+
+# --------------------------------------------------------------------------------------------
+# GSI states, pre-warming and on-demand maximums
+# --------------------------------------------------------------------------------------------
+
+CREATING = "CREATING"
+
+
+def busy_message(label: str, status: str, backfilling: bool = False) -> str | None:
+    """Why AWS refuses an update of a table or GSI in ``status`` (``None``: it accepts one).
+
+    A GSI ``CREATING`` with ``Backfilling: true`` accepts capacity updates: UpdateTable's API
+    reference says that once the index begins backfilling, other operations may be sent
+    (docs/aws-rules.md#gsi-states).  Every other state but ``ACTIVE`` is explained."""
+    if status == "ACTIVE":
+        return None
+    if status == CREATING and backfilling:
+        return None
+    if status == CREATING:
+        return (
+            f"{label} is CREATING and has not begun backfilling: AWS accepts its capacity "
+            "updates once backfilling has begun (Backfilling: true in DescribeTable); "
+            "wait and preview again (ResourceInUseException)"
+        )
+    if status == "DELETING":
+        return f"{label} is DELETING: it is being removed and takes no further updates"
+    return (
+        f"{label} is {status}: AWS refuses another update until it is ACTIVE "
+        "(ResourceInUseException); wait for the current change to finish"
+    )
+
+
+def index_busy_message(label: str, table: Table, index: Index) -> str | None:
+    """:func:`busy_message` for a GSI: the table's own state first, then the index's."""
+    if table.status != "ACTIVE":
+        return busy_message(part_label(table.name), table.status)
+    return busy_message(label, index.status, index.backfilling)
+
+
+def check_warm_part(
+    label: str,
+    current: WarmThroughput | None,
+    requested: WarmThroughput,
+    rules: RuleSettings,
+) -> list[Violation]:
+    """Pre-warming one table or GSI: warm throughput never decreases, and it is raised up to
+    the per-table/GSI quota at most (docs/aws-rules.md#pre-warming)."""
+    found: list[Violation] = []
+    pairs = (
+        ("read", requested.read_units_per_second, rules.table_max_read_units,
+         current.read_units_per_second if current else None),
+        ("write", requested.write_units_per_second, rules.table_max_write_units,
+         current.write_units_per_second if current else None),
+    )  # fmt: skip
+    for word, value, cap, now_value in pairs:
+        if value < rules.min_capacity_units:
+            found.append(
+                Violation(
+                    Code.BELOW_MINIMUM,
+                    label,
+                    f"{label}: warm throughput of {value:,} {word} units/s asked; the minimum "
+                    f"is {rules.min_capacity_units}",
+                )
+            )
+        elif now_value is not None and value < now_value:
+            found.append(
+                Violation(
+                    Code.WARM_DECREASE,
+                    label,
+                    f"{label}: warm throughput can never decrease: {value:,} {word} units/s "
+                    f"asked, it is {now_value:,} now; ask for {now_value:,} or more",
+                )
+            )
+        elif value > cap:
+            found.append(
+                Violation(
+                    Code.ABOVE_RESOURCE_QUOTA,
+                    label,
+                    f"{label}: warm throughput of {value:,} {word} units/s asked; a table or "
+                    f"GSI is pre-warmed up to its quota, {cap:,} (raise it with a Service "
+                    "Quotas request, then set the rule)",
+                )
+            )
+    if (
+        not found
+        and current is not None
+        and requested.read_units_per_second == current.read_units_per_second
+        and requested.write_units_per_second == current.write_units_per_second
+    ):
+        found.append(
+            Violation(
+                Code.NO_CHANGE,
+                label,
+                f"{label}: warm throughput is already {current.read_units_per_second:,} read / "
+                f"{current.write_units_per_second:,} write units/s",
+            )
+        )
+    return found
+
+
+def check_on_demand_max_part(
+    label: str,
+    current: Throughput | None,
+    requested: Throughput,
+    on_demand_after: bool,
+) -> list[Violation]:
+    """``OnDemandThroughput`` of one table or GSI: on-demand tables only; each dimension is a
+    maximum of 1 or more request units a second, or 0 for none (sent as AWS's -1)."""
+    found: list[Violation] = []
+    if not on_demand_after:
+        found.append(
+            Violation(
+                Code.NOT_ON_DEMAND,
+                label,
+                f"{label} is provisioned: a maximum of on-demand request units applies to "
+                "on-demand tables (switch with --mode on-demand in the same request)",
+            )
+        )
+    for word, value in (("read", requested.read), ("write", requested.write)):
+        if value < 0:
+            found.append(
+                Violation(
+                    Code.BELOW_MINIMUM,
+                    label,
+                    f"{label}: {value} {word} request units asked; give 1 or more, or none",
+                )
+            )
+    if not found and (current or Throughput(0, 0)) == requested:
+        found.append(
+            Violation(
+                Code.NO_CHANGE,
+                label,
+                f"{label}: the on-demand maximum is already {fmt_on_demand_max(requested)}",
+            )
+        )
+    return found
+
+
+def fmt_on_demand_max(limit: Throughput | None) -> str:
+    """An on-demand maximum in words (0 or ``None``: no maximum)."""
+    if limit is None:
+        return "none"
+
+    def one(value: int, unit: str) -> str:
+        return f"{value:,} {unit}/s" if value else f"no {unit} maximum"
+
+    return f"{one(limit.read, 'read units')}, {one(limit.write, 'write units')}"
+
+
+def near_on_demand_max(
+    label: str,
+    read: float | None,
+    write: float | None,
+    limit: Throughput | None,
+    rules: RuleSettings,
+) -> list[str]:
+    """Messages for each dimension whose consumed request units a second (``read``,
+    ``write``; ``None``: unknown) reach ``on_demand_max_warn_share`` of the on-demand maximum
+    ``limit``: requests above a maximum are throttled (docs/aws-rules.md#on-demand-maximums)."""
+    if limit is None:
+        return []
+    found: list[str] = []
+    share = rules.on_demand_max_warn_share
+    for word, used, cap in (("read", read, limit.read), ("write", write, limit.write)):
+        if used is None or cap <= 0 or used < share * cap:
+            continue
+        found.append(
+            f"{label}: consumed {used:,.0f} {word} request units/s is {used / cap:.0%} of its "
+            f"on-demand maximum of {cap:,}/s: requests above the maximum are throttled"
+        )
+    return found

@@ -70,6 +70,15 @@ class RuleSettings:
     bytes_per_partition: int = setting(
         10 * 2**30, "Bytes one partition holds.", positive=True, high=2**50
     )
+    # DynamoDB on-demand maximums (OnDemandThroughput): requests above the maximum throttle.
+    # Consumption is a one-minute average that hides bursts within the minute, so a warning at
+    # 80 % leaves room before throttling starts (docs/aws-rules.md#on-demand-maximums).
+    on_demand_max_warn_share: float = setting(
+        0.8,
+        "Warn when consumed request units reach this share of an on-demand maximum.",
+        positive=True,
+        high=1.0,
+    )
     # Kinesis
     shard_scale_up_factor: float = setting(
         2.0, "UpdateShardCount may multiply the open shards by at most this.", low=1.0, high=1000.0

@@ -27,6 +27,8 @@ class Code(StrEnum):
     STREAM_SHARD_MAX = "stream-shard-max"
     ACCOUNT_SHARD_QUOTA = "account-shard-quota"
     WHOLE_REQUEST = "whole-request"
+    WARM_DECREASE = "warm-decrease"
+    NOT_ON_DEMAND = "not-on-demand"
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,10 +101,29 @@ def open_changes(records: Iterable[Mapping[str, Any]], origin: Origin) -> list[d
     return found
 
 
+def _at_least(have: object, want: object) -> bool:
+    """Warm throughput ``have`` is at least ``want`` in each dimension: AWS (and the simulated
+    account) may raise it beyond a pre-warm's values, never below."""
+    if not isinstance(have, Mapping) or not isinstance(want, Mapping):
+        return have == want
+    return all(
+        isinstance(have.get(k), int) and isinstance(v, int) and have[k] >= v
+        for k, v in want.items()
+    )
+
+
 def _matches(found: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     for key, value in wanted.items():
         have = found.get(key)
-        if key == "indexes" and isinstance(value, Mapping):
+        if key == "warm":
+            if not _at_least(have, value):
+                return False
+        elif key == "index_warm" and isinstance(value, Mapping):
+            if not isinstance(have, Mapping):
+                return False
+            if any(not _at_least(have.get(name), w) for name, w in value.items()):
+                return False
+        elif key in ("indexes", "index_on_demand_max") and isinstance(value, Mapping):
             if not isinstance(have, Mapping):
                 return False
             if any(have.get(name) != capacity for name, capacity in value.items()):

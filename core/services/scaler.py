@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from capcon.core.errors import BackendError, CapconError, ResourceInUse, Throttled
 from capcon.core.jsonable import to_jsonable
-from capcon.core.model import HashRange, Stream, Table
+from capcon.core.model import HashRange, Index, Stream, Table, Throughput, WarmThroughput
 from capcon.core.planning.autoscaling import (
     AutoScalingPlan,
     policy_for,
@@ -43,6 +43,7 @@ from capcon.core.planning.planner import ScalePlan, fingerprint
 from capcon.core.planning.requests import ShardChange
 from capcon.core.planning.reshard import ReshardPlan
 from capcon.core.ports import Backend, TableChange
+from capcon.core.rules import busy_message
 from capcon.core.services.audit import (
     AuditLog,
     AuditLogError,
@@ -566,7 +567,7 @@ class Scaler:
         waited = 0.0
         while True:
             table = self.backend.describe_table(name)
-            busy = table.status != "ACTIVE" or any(i.status != "ACTIVE" for i in table.indexes)
+            busy = table.status != "ACTIVE" or any(_index_busy(i) for i in table.indexes)
             if not busy or waited >= self.timeout_seconds:
                 return table
             report(Progress(f"{name} is {table.status}…", 0.5, table.status))
@@ -604,7 +605,7 @@ class Scaler:
             else:
                 failures = 0
                 busy = state.status != "ACTIVE" or (
-                    isinstance(state, Table) and any(i.status != "ACTIVE" for i in state.indexes)
+                    isinstance(state, Table) and any(_index_busy(i) for i in state.indexes)
                 )
                 if not busy:
                     return state
@@ -701,7 +702,7 @@ class Scaler:
                     f"{plan.resource} to find out failed too ({read_error}): the change may "
                     "have been applied"
                 ) from error
-            if fingerprint(now) != fingerprint(base):
+            if fingerprint(now) != fingerprint(base) or _extras(now) != _extras(base):
                 report(Progress(f"{what}: the answer was lost but {plan.resource} changed", 0.1))
                 return True
             if waited >= settle:
@@ -840,6 +841,16 @@ def _expected(plan: ScalePlan, current: Table | Stream) -> dict[str, Any]:
             expect["capacity"] = to_jsonable(change.table)
         if change.indexes:
             expect["indexes"] = {name: to_jsonable(t) for name, t in change.indexes}
+        if change.warm is not None:
+            expect["warm"] = _warm_state(change.warm)
+        if change.index_warm:
+            expect["index_warm"] = {name: _warm_state(w) for name, w in change.index_warm}
+        if change.on_demand_max is not None:
+            expect["on_demand_max"] = to_jsonable(_limit(change.on_demand_max))
+        if change.index_on_demand_max:
+            expect["index_on_demand_max"] = {
+                name: to_jsonable(_limit(t)) for name, t in change.index_on_demand_max
+            }
         return expect
     if isinstance(change, ShardChange):
         return {"open_shards": change.target}
@@ -870,9 +881,47 @@ def resource_state(resource: Table | Stream | None) -> Any:
             "mode": resource.billing_mode.value,
             "capacity": to_jsonable(resource.provisioned),
             "indexes": {i.name: to_jsonable(i.provisioned) for i in resource.indexes},
+            "warm": _warm_state(resource.warm),
+            "index_warm": {i.name: _warm_state(i.warm) for i in resource.indexes},
+            "on_demand_max": to_jsonable(_limit(resource.on_demand_max)),
+            "index_on_demand_max": {
+                i.name: to_jsonable(_limit(i.on_demand_max)) for i in resource.indexes
+            },
         }
     return {
         "status": resource.status,
         "mode": resource.mode.value,
         "open_shards": resource.open_shard_count,
     }
+
+
+def _index_busy(index: Index) -> bool:
+    """A GSI still changing; one CREATING whose backfill has begun takes updates and may stay
+    so for hours, so it is not waited for (docs/aws-rules.md#gsi-states)."""
+    return (
+        index.status != "ACTIVE" and busy_message("", index.status, index.backfilling) is not None
+    )
+
+
+def _warm_state(warm: WarmThroughput | None) -> dict[str, int] | None:
+    """Warm throughput in the audit's words: read and write units per second."""
+    if warm is None:
+        return None
+    return {"read": warm.read_units_per_second, "write": warm.write_units_per_second}
+
+
+def _limit(limit: Throughput | None) -> Throughput | None:
+    """An on-demand maximum as the model reports it: none in both dimensions is ``None``."""
+    return None if limit is None or limit == Throughput(0, 0) else limit
+
+
+def _extras(resource: Table | Stream) -> tuple[object, ...]:
+    """What a pre-warm or an on-demand maximum changes, which the plan's fingerprint leaves
+    out: after a lost answer, a change here means the request arrived."""
+    if not isinstance(resource, Table):
+        return ()
+    return (
+        _warm_state(resource.warm),
+        _limit(resource.on_demand_max),
+        tuple((i.name, _warm_state(i.warm), _limit(i.on_demand_max)) for i in resource.indexes),
+    )

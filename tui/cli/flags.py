@@ -140,3 +140,60 @@ def book_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
     p.add_argument(
         "--rules", type=Path, default=default, metavar="FILE", help="rule-book overrides (TOML)"
     )
+
+
+def units_pair(what: str, *, partial: bool) -> Callable[[str], tuple[int | None, int | None]]:
+    """An argparse ``type``: ``R/W`` read and write units (1 to :data:`MAX_UNITS`); with
+    ``partial`` one side may be left empty (``R/`` or ``/W``: that side is kept as it is)."""
+    sides = "R/W, R/ or /W" if partial else "R/W"
+    allowed = f"{sides} with whole numbers from 1 to {MAX_UNITS:,} ({what})"
+    side = whole(1, MAX_UNITS)
+
+    def parse(given: str) -> tuple[int | None, int | None]:
+        read, slash, write = given.strip().partition("/")
+        problem = None
+        if not slash or len(given) > 90:
+            problem = f"{shown_value(given)} is not R/W"
+        elif not read.strip() and not write.strip():
+            problem = "both sides are empty"
+        elif not partial and not (read.strip() and write.strip()):
+            problem = f"{shown_value(given)} leaves a side empty"
+        if problem is None:
+            try:
+                return (
+                    side(read) if read.strip() else None,
+                    side(write) if write.strip() else None,
+                )
+            except argparse.ArgumentTypeError as error:
+                problem = str(error).partition(":")[0]
+        raise argparse.ArgumentTypeError(f"{problem}: expected {allowed}")
+
+    return parse
+
+
+def index_capacity(given: str) -> tuple[str, int, int]:
+    """An argparse ``type``: ``NAME=R/W``, a GSI's name and its read and write capacity."""
+    name, equals, pair = given.rpartition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(
+            f"{shown_value(given)}: expected NAME=R/W (a GSI's name, its RCU and WCU)"
+        )
+    text("an index name")(name)
+    read, write = units_pair("RCU/WCU", partial=False)(pair)
+    assert read is not None and write is not None
+    return name, read, write
+
+
+def limit(given: str) -> int:
+    """An argparse ``type``: an on-demand maximum, 1 to :data:`MAX_UNITS` request units a
+    second, or ``none`` (0) to remove it."""
+    if given.strip().lower() == "none":
+        return 0
+    try:
+        return whole(1, MAX_UNITS)(given)
+    except argparse.ArgumentTypeError as error:
+        problem = str(error).partition(":")[0]
+        raise argparse.ArgumentTypeError(
+            f"{problem}: expected a whole number of request units a second from 1 to "
+            f"{MAX_UNITS:,}, or none (no maximum)"
+        ) from None

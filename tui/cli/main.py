@@ -67,7 +67,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _change_flags(p: argparse.ArgumentParser) -> None:
-    from capcon.tui.cli.flags import MAX_UNITS, text, whole
+    from capcon.tui.cli.flags import MAX_UNITS, index_capacity, limit, text, units_pair, whole
 
     units = whole(0, MAX_UNITS, "capacity units")
     p.add_argument("--rcu", type=units, help="new read capacity units")
@@ -79,6 +79,33 @@ def _change_flags(p: argparse.ArgumentParser) -> None:
         "--mode",
         choices=["provisioned", "on-demand"],
         help="switch the table's capacity mode",
+    )
+    p.add_argument(
+        "--index-capacity",
+        type=index_capacity,
+        action="append",
+        metavar="NAME=R/W",
+        help="RCU/WCU for this GSI in the same request (repeat for each GSI; a switch to "
+        "provisioned needs every GSI's)",
+    )
+    p.add_argument(
+        "--warm",
+        type=units_pair("warm read/write units a second", partial=True),
+        metavar="R/W",
+        help="pre-warm the table (or --index) to R read and W write units a second; R/ or /W "
+        "keeps the other side; irreversible and charged",
+    )
+    p.add_argument(
+        "--max-read",
+        type=limit,
+        metavar="N|none",
+        help="on-demand maximum read request units a second of the table (or --index)",
+    )
+    p.add_argument(
+        "--max-write",
+        type=limit,
+        metavar="N|none",
+        help="on-demand maximum write request units a second of the table (or --index)",
     )
     p.add_argument(
         "--shards", type=whole(0, 100_000, "open shards"), help="new open shard count (stream)"

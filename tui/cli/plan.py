@@ -17,7 +17,7 @@ from capcon.core.backends.aws.describe import (
     resource_from_document,
 )
 from capcon.core.jsonable import to_jsonable
-from capcon.core.model import BillingMode, Stream, Table, Throughput
+from capcon.core.model import BillingMode, Stream, Table, Throughput, WarmThroughput
 from capcon.core.planning.planner import (
     DEFAULT_TARGET_UTILISATION,
     PlanContext,
@@ -164,33 +164,99 @@ def _emit(
 
 def change_from_args(args: argparse.Namespace, resource: Table | Stream) -> Change:
     capacity_flags = args.rcu is not None or args.wcu is not None
+    index_caps: list[tuple[str, int, int]] = getattr(args, "index_capacity", None) or []
+    warm: tuple[int | None, int | None] | None = getattr(args, "warm", None)
+    max_read: int | None = getattr(args, "max_read", None)
+    max_write: int | None = getattr(args, "max_write", None)
+    limit_flags = max_read is not None or max_write is not None
+    extra_flags = warm is not None or limit_flags or bool(index_caps)
     if isinstance(resource, Stream):
-        if capacity_flags or args.index or args.mode:
+        if capacity_flags or args.index or args.mode or extra_flags:
             raise UsageError(
-                f"{resource.name} is a stream: use --shards N (--rcu, --wcu, --index and "
-                "--mode are for tables)"
+                f"{resource.name} is a stream: use --shards N (--rcu, --wcu, --index, "
+                "--index-capacity, --warm, --max-read, --max-write and --mode are for tables)"
             )
         if args.shards is None:
             raise UsageError(f"{resource.name} is a stream: give --shards N")
         return ShardChange(args.shards, args.strategy)
     if args.shards is not None:
         raise UsageError(f"{resource.name} is a table: --shards is for streams; use --rcu/--wcu")
-    if not capacity_flags and args.mode is None:
-        raise UsageError(f"{resource.name}: give --wcu and/or --rcu, or --mode")
+    if not capacity_flags and args.mode is None and not extra_flags:
+        raise UsageError(
+            f"{resource.name}: give --wcu and/or --rcu, --index-capacity, --warm, --max-read/"
+            "--max-write, or --mode"
+        )
     mode = None
     if args.mode is not None:
         mode = BillingMode.PAY_PER_REQUEST if args.mode == "on-demand" else BillingMode.PROVISIONED
     if args.index:
+        if index_caps:
+            raise UsageError(
+                "give either --index NAME with --rcu/--wcu, or --index-capacity NAME=R/W "
+                "(repeatable), not both"
+            )
         try:
-            current = resource.index(args.index).provisioned
+            index = resource.index(args.index)
         except KeyError as error:
-            raise UsageError(str(error.args[0])) from None
-        if not capacity_flags:
-            raise UsageError("--index needs --rcu and/or --wcu")
-        return TableChange(indexes=((args.index, _merge(current, args)),), billing_mode=mode)
-    if not capacity_flags:
-        return TableChange(billing_mode=mode)
-    return TableChange(table=_merge(resource.provisioned, args), billing_mode=mode)
+            raise UsageError(printable(str(error.args[0]))) from None
+        if not capacity_flags and warm is None and not limit_flags:
+            raise UsageError("--index needs --rcu and/or --wcu, --warm or --max-read/--max-write")
+        caps = ((args.index, _merge(index.provisioned, args)),) if capacity_flags else ()
+        warms = ((args.index, _warm(index.warm, warm)),) if warm is not None else ()
+        limits = (
+            ((args.index, _limit(index.on_demand_max, max_read, max_write)),) if limit_flags else ()
+        )
+        return TableChange(
+            indexes=caps, billing_mode=mode, index_warm=warms, index_on_demand_max=limits
+        )
+    indexes: dict[str, Throughput] = {}
+    for name, read, write in index_caps:
+        try:
+            resource.index(name)
+        except KeyError as error:
+            raise UsageError(printable(str(error.args[0]))) from None
+        if name in indexes:
+            raise UsageError(f"--index-capacity gives {printable(name)} twice")
+        indexes[name] = Throughput(read, write)
+    if mode is BillingMode.PROVISIONED and resource.is_on_demand:
+        lacking = [i.name for i in resource.indexes if i.name not in indexes]
+        missing = [] if capacity_flags else [f"table {resource.name} (--rcu R --wcu W)"]
+        missing += [f"GSI {name} (--index-capacity {name}=R/W)" for name in lacking]
+        if missing:
+            raise UsageError(
+                printable(
+                    f"{resource.name}: a switch to provisioned sets every part's capacity in one "
+                    "request; still lacking: " + ", ".join(missing)
+                )
+            )
+    return TableChange(
+        table=_merge(resource.provisioned, args) if capacity_flags else None,
+        indexes=tuple(indexes.items()),
+        billing_mode=mode,
+        warm=_warm(resource.warm, warm) if warm is not None else None,
+        on_demand_max=_limit(resource.on_demand_max, max_read, max_write) if limit_flags else None,
+    )
+
+
+def _warm(current: WarmThroughput | None, asked: tuple[int | None, int | None]) -> WarmThroughput:
+    """The requested warm throughput: a side left empty (``R/``, ``/W``) keeps today's value."""
+    read, write = asked
+    if (read is None or write is None) and current is None:
+        raise UsageError(
+            "the warm throughput of this table or index is not known: give both sides (--warm R/W)"
+        )
+    return WarmThroughput(
+        read if read is not None else current.read_units_per_second if current else 0,
+        write if write is not None else current.write_units_per_second if current else 0,
+    )
+
+
+def _limit(current: Throughput | None, read: int | None, write: int | None) -> Throughput:
+    """The requested on-demand maximum: a flag not given keeps today's value (0: none)."""
+    now = current or Throughput(0, 0)
+    return Throughput(
+        read if read is not None else now.read, write if write is not None else now.write
+    )
 
 
 def _merge(current: Throughput | None, args: argparse.Namespace) -> Throughput:

@@ -33,11 +33,17 @@ def confirm(
     profile (as the console asks), else y/N."""
     if args.yes:
         return True
-    big = any(w.code == "big-increase" for w in plan_.warnings) or plan_.change_factor >= threshold
+    # pre-warming can never be undone: confirmed like a big change
+    big = (
+        any(w.code in ("big-increase", "prewarm-irreversible") for w in plan_.warnings)
+        or plan_.change_factor >= threshold
+    )
     if not big and not production:
         return ask("Apply this change? [y/N] ")
     require_terminal()
     why = "Production profile" if production and not big else "Big change"
+    if any(w.code == "prewarm-irreversible" for w in plan_.warnings):
+        why = "Irreversible change (pre-warming)"
     answer = input(f"{why}. Type the resource name ({plan_.resource}) to apply: ")
     return answer.strip() == plan_.resource
 

@@ -9,6 +9,8 @@ import argparse
 import sys
 from typing import Any
 
+from capcon.core.model import Throughput
+from capcon.core.rules import RuleSettings, fmt_on_demand_max, near_on_demand_max
 from capcon.core.services.inspect import HOT_SHARD, show_document
 from capcon.tui.bootstrap import Session
 from capcon.tui.cli.output import EXIT_OK, EXIT_PARTIAL, console, print_json
@@ -20,15 +22,16 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if args.json:
         print_json(doc)
     else:
-        print_document(doc, args.name)
+        print_document(doc, args.name, session.books.rules)
     for notice in doc["notices"]:
         print(f"capcon: notice: {printable(notice['text'])}", file=sys.stderr)
         print(f"  {printable(notice['detail'])}", file=sys.stderr)
     return EXIT_PARTIAL if doc["notices"] else EXIT_OK
 
 
-def print_document(doc: dict[str, Any], name: str) -> None:
+def print_document(doc: dict[str, Any], name: str, rules: RuleSettings | None = None) -> None:
     """The document as text (every value from the backend escaped)."""
+    rules = rules or RuleSettings()
     from capcon.tui.text import markup_safe as escape
 
     out = console()
@@ -57,6 +60,8 @@ def print_document(doc: dict[str, Any], name: str) -> None:
             f"partitions ~{est['count']} (estimate, from {est['basis']}) · decreases left "
             f"today {budget['left_today']} · next decrease {part['next_decrease']}"
         )
+        for line, marked in warm_and_limit_lines(doc, part, rules):
+            out.print(f"  [yellow]⚠ {escape(line)}[/]" if marked else f"  {escape(line)}")
         aas = part["auto_scaling"]
         if not aas["known"]:
             out.print("  AAS unknown (auto scaling could not be read)")
@@ -79,6 +84,53 @@ def print_document(doc: dict[str, Any], name: str) -> None:
                     f"{escape(activity['description'])} — {escape(activity['cause'])}"
                 )
         _metrics(part["metrics_last_hour"])
+
+
+def _part_json(doc: dict[str, Any], part: str) -> dict[str, Any]:
+    """The table's (``part`` "table") or a GSI's JSON in the document's resource."""
+    resource = doc.get("resource") or {}
+    if part == "table" and doc.get("kind") == "table":
+        return dict(resource)
+    for index in resource.get("indexes") or []:
+        if index.get("name") == part:
+            return dict(index)
+    return {}
+
+
+def warm_and_limit_lines(
+    doc: dict[str, Any], part: dict[str, Any], rules: RuleSettings
+) -> list[tuple[str, bool]]:
+    """Warm throughput, a backfill, the on-demand maximum and, marked, consumption near it
+    (the peak minute of the last hour: docs/aws-rules.md#on-demand-maximums)."""
+    lines: list[tuple[str, bool]] = []
+    fields = _part_json(doc, part["part"])
+    warm = fields.get("warm")
+    if warm:
+        lines.append(
+            (
+                f"warm throughput {warm['read_units_per_second']:,} read / "
+                f"{warm['write_units_per_second']:,} write units/s (served instantly)",
+                False,
+            )
+        )
+    if fields.get("backfilling"):
+        lines.append(("CREATING and backfilling: its capacity can be updated", False))
+    raw_limit = fields.get("on_demand_max")
+    limit = Throughput(raw_limit["read"], raw_limit["write"]) if raw_limit else None
+    if limit is not None:
+        lines.append((f"on-demand maximum: {fmt_on_demand_max(limit)}", False))
+        stats = part.get("metrics_last_hour") or {}
+
+        def peak(key: str) -> float | None:
+            value = (stats.get(key) or {}).get("max_per_second")
+            return value if isinstance(value, int | float) else None
+
+        label = part["part"]
+        lines += [
+            (message, True)
+            for message in near_on_demand_max(label, peak("m_cr"), peak("m_cw"), limit, rules)
+        ]
+    return lines
 
 
 def _metrics(stats: dict[str, Any] | None) -> None:

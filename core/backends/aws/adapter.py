@@ -33,7 +33,7 @@ from capcon.core.backends.aws.describe import (
 from capcon.core.backends.aws.errors import calling, client_error_code, malformed
 from capcon.core.backends.aws.session import AwsSession
 from capcon.core.errors import BackendError, NotFound, ValidationFailed
-from capcon.core.model import BillingMode, Stream, StreamMode, Table
+from capcon.core.model import BillingMode, Stream, StreamMode, Table, Throughput, WarmThroughput
 from capcon.core.ports import (
     READ_UTILIZATION,
     WRITE_UTILIZATION,
@@ -58,7 +58,13 @@ if TYPE_CHECKING:  # the stubs are for the type checker: nothing here is needed 
     )
     from types_boto3_cloudwatch.client import CloudWatchClient
     from types_boto3_dynamodb.client import DynamoDBClient
-    from types_boto3_dynamodb.type_defs import ProvisionedThroughputTypeDef, UpdateTableInputTypeDef
+    from types_boto3_dynamodb.type_defs import (
+        OnDemandThroughputTypeDef,
+        ProvisionedThroughputTypeDef,
+        UpdateGlobalSecondaryIndexActionTypeDef,
+        UpdateTableInputTypeDef,
+        WarmThroughputTypeDef,
+    )
     from types_boto3_kinesis.client import KinesisClient
     from types_boto3_kinesis.literals import StreamModeType
     from types_boto3_kinesis.type_defs import (
@@ -158,6 +164,22 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 def _throughput_json(read: int, write: int) -> ProvisionedThroughputTypeDef:
     return {"ReadCapacityUnits": read, "WriteCapacityUnits": write}
+
+
+def _warm_json(warm: WarmThroughput) -> WarmThroughputTypeDef:
+    """``WarmThroughput`` with both values: moto keeps only the members sent."""
+    return {
+        "ReadUnitsPerSecond": warm.read_units_per_second,
+        "WriteUnitsPerSecond": warm.write_units_per_second,
+    }
+
+
+def _on_demand_json(limit: Throughput) -> OnDemandThroughputTypeDef:
+    """``OnDemandThroughput``: a dimension of 0 (no maximum) is sent as AWS's -1."""
+    return {
+        "MaxReadRequestUnits": limit.read or -1,
+        "MaxWriteRequestUnits": limit.write or -1,
+    }
 
 
 def _dimension(dimension: str) -> ScalableDimensionType:
@@ -535,16 +557,23 @@ class AwsAdapter:
             params["ProvisionedThroughput"] = _throughput_json(
                 change.table.read, change.table.write
             )
-        if change.indexes:
-            params["GlobalSecondaryIndexUpdates"] = [
-                {
-                    "Update": {
-                        "IndexName": index,
-                        "ProvisionedThroughput": _throughput_json(capacity.read, capacity.write),
-                    }
-                }
-                for index, capacity in change.indexes
-            ]
+        updates: dict[str, UpdateGlobalSecondaryIndexActionTypeDef] = {}
+        for index, capacity in change.indexes:
+            updates.setdefault(index, {"IndexName": index})["ProvisionedThroughput"] = (
+                _throughput_json(capacity.read, capacity.write)
+            )
+        if change.warm is not None:
+            params["WarmThroughput"] = _warm_json(change.warm)
+        for index, warm in change.index_warm:
+            updates.setdefault(index, {"IndexName": index})["WarmThroughput"] = _warm_json(warm)
+        if change.on_demand_max is not None:
+            params["OnDemandThroughput"] = _on_demand_json(change.on_demand_max)
+        for index, limit in change.index_on_demand_max:
+            updates.setdefault(index, {"IndexName": index})["OnDemandThroughput"] = _on_demand_json(
+                limit
+            )
+        if updates:
+            params["GlobalSecondaryIndexUpdates"] = [{"Update": u} for u in updates.values()]
         if len(params) == 1:
             raise ValidationFailed(f"table {name}: the change has nothing to change")
         return params

@@ -311,7 +311,18 @@ def _index(doc: Mapping[str, Any], mode: BillingMode, path: str) -> Index:
         size_bytes=_int(doc, "IndexSizeBytes", path, default=0),
         item_count=_int(doc, "ItemCount", path, default=0),
         on_demand_max=_on_demand_max(doc, path),
+        backfilling=_backfilling(doc, path),
     )
+
+
+def _backfilling(doc: Mapping[str, Any], path: str) -> bool:
+    """``Backfilling`` of a GSI: absent (indexes made with the table never show it) is false."""
+    raw = doc.get("Backfilling", False)
+    if raw is None:
+        return False
+    if not isinstance(raw, bool):
+        raise DescribeError(f"{path}.Backfilling: expected true or false, got {shown_value(raw)}")
+    return raw
 
 
 def _hash_key(value: object, path: str) -> int:

@@ -364,6 +364,12 @@ class SimAccount:
                 table.request(None, change.table, mode, self.clock.elapsed, now)
             for index, capacity in change.indexes:
                 table.request(index, capacity, mode, self.clock.elapsed, now)
+        warms = ((None, change.warm),) if change.warm is not None else ()
+        for part, warm in (*warms, *change.index_warm):
+            table.prewarm(part, warm)
+        limits = ((None, change.on_demand_max),) if change.on_demand_max is not None else ()
+        for part, limit in (*limits, *change.index_on_demand_max):
+            table.limit(part, limit)
         return table.to_model(now)
 
     def _check_stream(self, stream: SimStream, target: int, plan: ReshardPlan | None) -> None:

@@ -40,6 +40,7 @@ from capcon.core.model import (
 from capcon.core.planning.partitions import (
     PartitionEstimate,
     after_capacity_change,
+    after_warm_change,
     estimate_partitions,
 )
 from capcon.core.rules import RuleSettings, after_decrease
@@ -174,6 +175,10 @@ class SimPart:
     #: simulated second the current read / write capacity took effect
     read_changed_at: int | None = None
     write_changed_at: int | None = None
+    #: pre-warmed values (``UpdateTable WarmThroughput``): warm throughput never goes below
+    warm_floor: WarmThroughput | None = None
+    #: ``OnDemandThroughput``: on-demand requests above it throttle (0: no maximum)
+    on_demand_max: Throughput | None = None
 
     @property
     def status(self) -> str:
@@ -295,6 +300,7 @@ class SimTable(Simulated):
                 warm=self._warm(part),
                 size_bytes=part.size_bytes,
                 item_count=part.item_count,
+                on_demand_max=part.on_demand_max,
             )
             for part in self.parts[1:]
         )
@@ -312,15 +318,41 @@ class SimTable(Simulated):
             arn=self.arn,
             created=self.created,
             last_switch_to_on_demand=self.last_switch_to_on_demand,
+            on_demand_max=table.on_demand_max,
         )
 
     def _warm(self, part: SimPart) -> WarmThroughput:
-        """Warm throughput: what the partitions serve instantly (never decreases)."""
+        """Warm throughput: what the partitions serve instantly, or what it was pre-warmed to
+        if more (it never decreases)."""
         p = part.partitions
+        floor = part.warm_floor
         return WarmThroughput(
-            read_units_per_second=p * self.rules.read_units_per_partition,
-            write_units_per_second=p * self.rules.write_units_per_partition,
+            read_units_per_second=max(
+                p * self.rules.read_units_per_partition,
+                floor.read_units_per_second if floor else 0,
+            ),
+            write_units_per_second=max(
+                p * self.rules.write_units_per_partition,
+                floor.write_units_per_second if floor else 0,
+            ),
         )
+
+    def prewarm(self, index: str | None, warm: WarmThroughput) -> None:
+        """Apply an already-validated pre-warm: AWS splits partitions ahead of traffic, so the
+        partitions grow to what the warm values need (per dimension) and never shrink."""
+        part = self.part(index)
+        assert part.estimate is not None
+        floor = part.warm_floor
+        part.warm_floor = WarmThroughput(
+            max(warm.read_units_per_second, floor.read_units_per_second if floor else 0),
+            max(warm.write_units_per_second, floor.write_units_per_second if floor else 0),
+        )
+        part.estimate = after_warm_change(part.estimate, part.warm_floor, self.rules)
+
+    def limit(self, index: str | None, limit: Throughput) -> None:
+        """Set an already-validated on-demand maximum (0 in a dimension: none)."""
+        part = self.part(index)
+        part.on_demand_max = None if limit == Throughput(0, 0) else limit
 
     # ----------------------------------------------------------------------------------------
 
@@ -360,7 +392,11 @@ class SimTable(Simulated):
             if pending.capacity is not None:
                 assert part.estimate is not None
                 part.estimate = after_capacity_change(
-                    part.estimate, pending.capacity, part.size_bytes, self.rules
+                    part.estimate,
+                    pending.capacity,
+                    part.size_bytes,
+                    self.rules,
+                    warm=self._warm(part),
                 )
                 old = part.capacity
                 if old is None or old.read != pending.capacity.read:
@@ -389,6 +425,10 @@ class SimTable(Simulated):
                 else self.settings.on_demand_initial_write
             )
             cap = max(floor, 2 * dim.recent_peak())
+            limit = part.on_demand_max
+            most = (limit.read if read else limit.write) if limit is not None else 0
+            if most > 0:  # OnDemandThroughput: requests above the maximum throttle
+                cap = min(cap, float(most))
             return cap, 0.0, float(per_partition_max)
         cap = float(part.capacity.read if read else part.capacity.write)
         share = cap / part.partitions * self.settings.adaptive_boost
