@@ -318,3 +318,36 @@ def test_back_to_provisioned_with_every_gsi_in_one_request() -> None:
         )
     )
     assert [p.after for p in result.parts] == [Throughput(10, 10), Throughput(5, 5)]
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(given_text=st.text(max_size=30))
+def test_the_new_flags_take_any_text_without_a_traceback(given_text: str) -> None:
+    """``--warm``, ``--index-capacity`` and ``--max-read``: a value or a message naming what
+    is allowed, for any text."""
+    import argparse
+
+    from capcon.tui.cli.flags import index_capacity, limit, units_pair
+
+    for parse in (units_pair("warm", partial=True), index_capacity, limit):
+        try:
+            value = parse(given_text)
+        except argparse.ArgumentTypeError as error:
+            assert "expected" in str(error)
+        else:
+            assert value is not None
+
+
+def test_backfilling_must_be_true_or_false() -> None:
+    from capcon.core.backends.aws.describe import DescribeError
+
+    assert not table_from_describe(scenario()).index("by-user").backfilling  # absent: false
+    try:
+        table_from_describe(scenario(Backfilling="yes"))
+    except DescribeError as error:
+        assert "Backfilling" in str(error) and "true or false" in str(error)
+    else:
+        raise AssertionError("a string Backfilling was accepted")
