@@ -176,6 +176,16 @@ class Shard:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamWarmThroughput:
+    """``WarmThroughput`` of an on-demand stream (``DescribeStreamSummary``; present only in
+    accounts with On-demand Advantage): the write throughput, in MiB/s, the stream is scaling
+    towards (``TargetMiBps``) and is scaled to handle now (``CurrentMiBps``)."""
+
+    target_mibps: int | None = None
+    current_mibps: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Stream:
     """A Kinesis data stream with every shard ``ListShards`` returned (open and closed).
 
@@ -192,6 +202,11 @@ class Stream:
     created: datetime | None = None
     reported_open_shards: int | None = None
     consumer_count: int = 0
+    """Enhanced fan-out consumers registered (``ConsumerCount``, or ``ListStreamConsumers``)."""
+    warm_throughput: StreamWarmThroughput | None = None
+    on_demand_advantage: bool | None = None
+    """The account's On-demand Advantage (``DescribeAccountSettings``'
+    ``MinimumThroughputBillingCommitment``) for this stream's region; ``None``: unknown."""
 
     @property
     def is_active(self) -> bool:

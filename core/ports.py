@@ -27,8 +27,11 @@ class AccountLimits:
     account_max_write_units: int = 80_000
     table_max_read_units: int = 40_000
     table_max_write_units: int = 40_000
-    shard_limit: int = 500
+    shard_limit: int | None = None
+    """Kinesis ``ShardLimit``; ``None``: not reported (the region's default then applies)."""
     open_shard_count: int = 0
+    on_demand_stream_count: int | None = None
+    on_demand_stream_count_limit: int | None = None
 
 
 @runtime_checkable

@@ -24,6 +24,13 @@ GIB = 2**30
 PUT_PAYLOAD_UNIT_BYTES = 25 * 1024
 #: Kinesis retention up to this many hours is included in the shard-hour price.
 INCLUDED_RETENTION_HOURS = 24
+#: Kinesis on-demand bills each record's ingest rounded up to a whole KB (pricing page).
+ON_DEMAND_RECORD_ROUNDING_BYTES = 1024
+#: Kinesis retention beyond this many hours (7 days) is long-term retention, per GB-month.
+LONG_TERM_RETENTION_HOURS = 7 * 24
+#: Labels of the retention parts estimated from the ingest rate.
+EXTENDED_LABEL = "extended retention (estimate)"
+LONG_TERM_LABEL = "long-term retention (estimate)"
 #: The only region with known prices; any other region borrows these (and says so).
 FALLBACK_REGION = "us-east-1"
 
@@ -70,6 +77,8 @@ class PriceBook:
     advantage_gb_in: float | None = None  # Kinesis On-demand Advantage, per GB written
     advantage_gb_out: float | None = None  # Kinesis On-demand Advantage, per GB read
     advantage_efo_gb: float | None = None  # Kinesis On-demand Advantage, per GB read by EFO
+    #: Kinesis On-demand Advantage, per GB-month stored between 24 h and 7 days
+    advantage_extended_retention_gb_month: float | None = None
     currency: str = "USD"
     #: AWS's pricing page bills open shard-hours; field note C says closed parent shards kept
     #: costing until they expired.  Unconfirmed either way, so it is a visible setting
@@ -196,45 +205,177 @@ def provisioned_stream_cost(
     retention_hours: int = 24,
     records_per_second: float = 0.0,
     average_record_bytes: float = 1024.0,
-    closed_shards: int = 0,
+    bytes_in_per_second: float = 0.0,
+    efo_consumers: int = 0,
 ) -> Cost:
-    """A provisioned stream per hour: shard-hours, PUT payload units and extended retention.
+    """A provisioned stream per hour (docs/aws-rules.md#kinesis-prices): shard-hours, PUT
+    payload units, extended retention (per shard-hour beyond 24 h), long-term retention (per
+    GB-month stored beyond 7 days, an estimate from the ingest rate), and enhanced fan-out:
+    consumer-shard-hours (every consumer pays for every open shard, so a reshard multiplies
+    them) and the GB each consumer receives (every EFO consumer receives every record, so
+    ``efo_consumers × bytes_in``).  Reads through ``GetRecords`` cost nothing extra.
 
-    Closed shards count only if ``book.bill_closed_shards`` (then they also pay the retention
-    surcharge, being kept for the retention period).  Payload units are estimated from the
-    average record size: a mix of small and large records can use more.  Retention beyond
-    7 days is billed by AWS per GB-month on top; that part is not priced here.
+    Closed shards are not part of the hourly cost: when the book bills them they are a
+    one-time cost for their retention (:func:`closed_shards_cost`).  Payload units are
+    estimated from the average record size: a mix of small and large records can use more.
     """
     _non_negative(
         open_shards=open_shards,
-        closed_shards=closed_shards,
         retention_hours=retention_hours,
         records_per_second=records_per_second,
+        bytes_in_per_second=bytes_in_per_second,
+        efo_consumers=efo_consumers,
     )
-    billed = open_shards + (closed_shards if book.bill_closed_shards else 0)
     units_per_hour = records_per_second * 3600 * put_payload_units(average_record_bytes)
     extended = retention_hours > INCLUDED_RETENTION_HOURS
     return Cost.of(
         ("shard-hours", open_shards * book.shard_hour),
-        ("closed shard-hours", (billed - open_shards) * book.shard_hour),
         ("PUT payload units", units_per_hour * book.put_payload_units_per_million / 1e6),
-        ("extended retention", billed * book.extended_retention_shard_hour if extended else 0.0),
+        (
+            "extended retention",
+            open_shards * book.extended_retention_shard_hour if extended else 0.0,
+        ),
+        (
+            LONG_TERM_LABEL,
+            _gb_month_per_hour(
+                long_term_stored_bytes(bytes_in_per_second, retention_hours),
+                book.long_term_retention_gb_month,
+            ),
+        ),
+        ("EFO consumer-shard-hours", efo_consumers * open_shards * book.efo_consumer_shard_hour),
+        ("EFO data", _gb_per_hour(efo_consumers * bytes_in_per_second) * book.efo_gb),
     )
 
 
 def on_demand_stream_cost(
-    bytes_in_per_second: float, bytes_out_per_second: float, book: PriceBook
+    bytes_in_per_second: float,
+    bytes_out_per_second: float,
+    book: PriceBook,
+    *,
+    records_in_per_second: float | None = None,
+    efo_consumers: int = 0,
+    retention_hours: int = 24,
 ) -> Cost:
-    """An on-demand stream per hour: the stream-hour plus data written and read, per GB of
-    2**30 bytes (``bytes_out`` is the total over all consumers)."""
+    """An on-demand Standard stream per hour (docs/aws-rules.md#kinesis-prices): the
+    stream-hour, data in, data out (``bytes_out``: what ``GetRecords`` consumers read, the
+    ``GetRecords.Bytes`` metric), enhanced fan-out retrieval (every EFO consumer receives every
+    record: ``efo_consumers × bytes_in``), and retention beyond 24 h and beyond 7 days per
+    GB-month (estimates from the ingest rate).  GB = 2**30 bytes.
+
+    With ``records_in_per_second`` given, data in is billed as AWS bills it: each record
+    rounded up to 1 KB (:func:`on_demand_billed_bytes_in`, from the average record size, so a
+    mix of sizes may cost more); without it, the bytes as measured.
+    """
     _non_negative(
-        bytes_in_per_second=bytes_in_per_second, bytes_out_per_second=bytes_out_per_second
+        bytes_in_per_second=bytes_in_per_second,
+        bytes_out_per_second=bytes_out_per_second,
+        efo_consumers=efo_consumers,
+        retention_hours=retention_hours,
     )
+    billed_in = on_demand_billed_bytes_in(bytes_in_per_second, records_in_per_second)
+    extended, long_term = _retained_bytes(billed_in, retention_hours)
     return Cost.of(
         ("stream-hours", book.on_demand_stream_hour),
-        ("data in", bytes_in_per_second * 3600 / GIB * book.on_demand_gb_in),
-        ("data out", bytes_out_per_second * 3600 / GIB * book.on_demand_gb_out),
+        ("data in", _gb_per_hour(billed_in) * book.on_demand_gb_in),
+        ("data out", _gb_per_hour(bytes_out_per_second) * book.on_demand_gb_out),
+        ("EFO data out", _gb_per_hour(efo_consumers * bytes_in_per_second) * book.on_demand_efo_gb),
+        (
+            EXTENDED_LABEL,
+            _gb_month_per_hour(extended, book.on_demand_extended_retention_gb_month),
+        ),
+        (LONG_TERM_LABEL, _gb_month_per_hour(long_term, book.long_term_retention_gb_month)),
     )
+
+
+def advantage_stream_cost(
+    bytes_in_per_second: float,
+    bytes_out_per_second: float,
+    book: PriceBook,
+    *,
+    records_in_per_second: float | None = None,
+    efo_consumers: int = 0,
+    retention_hours: int = 24,
+) -> Cost | None:
+    """An on-demand stream of an account with On-demand Advantage, per hour: no stream-hour,
+    data in (each record rounded up to 1 KB, assumed as in Standard), data out and enhanced
+    fan-out retrieval (no premium over data out in this mode) and retention, at the book's
+    ``advantage_*`` prices.  ``None`` when one of them is unknown (the default book does not
+    know them: docs/aws-rules.md#kinesis-prices).  The account's commitment (25 MiB/s in and
+    out across all on-demand streams of the region, the shortfall billed) is not per stream and
+    is not included."""
+    _non_negative(
+        bytes_in_per_second=bytes_in_per_second,
+        bytes_out_per_second=bytes_out_per_second,
+        efo_consumers=efo_consumers,
+        retention_hours=retention_hours,
+    )
+    gb_in, gb_out, efo_gb = book.advantage_gb_in, book.advantage_gb_out, book.advantage_efo_gb
+    billed_in = on_demand_billed_bytes_in(bytes_in_per_second, records_in_per_second)
+    extended, long_term = _retained_bytes(billed_in, retention_hours)
+    retention_price = book.advantage_extended_retention_gb_month
+    if gb_in is None or gb_out is None or (efo_consumers and efo_gb is None):
+        return None
+    if extended and retention_price is None:
+        return None
+    return Cost.of(
+        ("data in", _gb_per_hour(billed_in) * gb_in),
+        ("data out", _gb_per_hour(bytes_out_per_second) * gb_out),
+        ("EFO data out", _gb_per_hour(efo_consumers * bytes_in_per_second) * (efo_gb or 0.0)),
+        (EXTENDED_LABEL, _gb_month_per_hour(extended, retention_price or 0.0)),
+        (LONG_TERM_LABEL, _gb_month_per_hour(long_term, book.long_term_retention_gb_month)),
+    )
+
+
+def closed_shards_cost(closed_shards: int, retention_hours: int, book: PriceBook) -> float:
+    """The one-time cost of ``closed_shards`` closed by a reshard, if the book bills closed
+    shards (``bill_closed_shards``; else 0): a closed shard stays for ``retention_hours`` and
+    then expires, so it is billed once, shard-hours (and the extended-retention surcharge
+    beyond 24 h) × its retention, never as a recurring hourly cost."""
+    _non_negative(closed_shards=closed_shards, retention_hours=retention_hours)
+    if not book.bill_closed_shards:
+        return 0.0
+    per_hour = book.shard_hour
+    if retention_hours > INCLUDED_RETENTION_HOURS:
+        per_hour += book.extended_retention_shard_hour
+    return closed_shards * retention_hours * per_hour
+
+
+def on_demand_billed_bytes_in(
+    bytes_in_per_second: float, records_in_per_second: float | None
+) -> float:
+    """Bytes per second an on-demand stream bills as data in: each record rounded up to 1 KB
+    (1,024 bytes; Kinesis pricing page, "Data-In"), estimated as records/s × the average record
+    size rounded up to the KB, at least 1 KB.  Records of mixed sizes round each one up, so
+    the real bill may be higher than this estimate.  Without a record count (``None`` or 0
+    with bytes): the bytes as measured."""
+    _non_negative(bytes_in_per_second=bytes_in_per_second)
+    if records_in_per_second is None or not records_in_per_second > 0:
+        return bytes_in_per_second
+    average = bytes_in_per_second / records_in_per_second
+    kilobytes = max(1, math.ceil(average / ON_DEMAND_RECORD_ROUNDING_BYTES))
+    return records_in_per_second * kilobytes * ON_DEMAND_RECORD_ROUNDING_BYTES
+
+
+def long_term_stored_bytes(bytes_per_second: float, retention_hours: int) -> float:
+    """Bytes a stream keeps beyond 7 days at a steady ingest rate (an estimate)."""
+    return _retained_bytes(bytes_per_second, retention_hours)[1]
+
+
+def _retained_bytes(bytes_per_second: float, retention_hours: int) -> tuple[float, float]:
+    """Bytes kept at a steady ingest rate between 24 h and 7 days, and beyond 7 days."""
+    extended_hours = max(
+        0, min(retention_hours, LONG_TERM_RETENTION_HOURS) - INCLUDED_RETENTION_HOURS
+    )
+    long_term_hours = max(0, retention_hours - LONG_TERM_RETENTION_HOURS)
+    return bytes_per_second * extended_hours * 3600, bytes_per_second * long_term_hours * 3600
+
+
+def _gb_per_hour(bytes_per_second: float) -> float:
+    return bytes_per_second * 3600 / GIB
+
+
+def _gb_month_per_hour(stored_bytes: float, gb_month: float) -> float:
+    return stored_bytes / GIB * gb_month / HOURS_PER_MONTH
 
 
 def cloudwatch_cost(metrics_requested: int, book: PriceBook) -> float:

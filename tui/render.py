@@ -29,6 +29,10 @@ def _title(head: str, rest: str) -> str:
     return f"[b]{head}[/b] {markup_safe(rest)}"
 
 
+#: A mebibyte: Kinesis's per-shard limits are in MiB/s.
+MIB = 2**20
+
+
 def _money(cost: Cost | None, *, month: bool = False) -> str:
     if cost is None:
         return "— (needs traffic)"
@@ -171,13 +175,13 @@ def _stream_table(plan: ScalePlan, sp: StreamPlan) -> RenderableType:
         ("open shards", str(sp.open_before), str(sp.open_after)),
         (
             "write limit",
-            f"{sp.write_limit_before[0] / 1e6:g} MB/s, {sp.write_limit_before[1]:,} rec/s",
-            f"{sp.write_limit_after[0] / 1e6:g} MB/s, {sp.write_limit_after[1]:,} rec/s",
+            f"{sp.write_limit_before[0] / MIB:g} MiB/s, {sp.write_limit_before[1]:,} rec/s",
+            f"{sp.write_limit_after[0] / MIB:g} MiB/s, {sp.write_limit_after[1]:,} rec/s",
         ),
         (
             "read limit",
-            f"{sp.read_limit_before / 1e6:g} MB/s",
-            f"{sp.read_limit_after / 1e6:g} MB/s",
+            f"{sp.read_limit_before / MIB:g} MiB/s",
+            f"{sp.read_limit_after / MIB:g} MiB/s",
         ),
         ("cost per hour", _money(sp.cost_before), _money(sp.cost_after)),
         ("cost per month", _money(sp.cost_before, month=True), _money(sp.cost_after, month=True)),
@@ -194,13 +198,23 @@ def _stream_table(plan: ScalePlan, sp: StreamPlan) -> RenderableType:
             else "—",
         ),
     ]
+    if sp.efo_consumers:
+        count = str(sp.efo_consumers)
+        rows.insert(3, ("enhanced fan-out consumers", count, count))
+    if sp.closed_shards_cost_once:
+        rows.append(("one-time: closed shards", "", f"${sp.closed_shards_cost_once:,.2f}"))
+    if sp.account_shard_quota is not None:
+        quota = f"{sp.account_shard_quota:,}"
+        rows.append(("account shard quota", quota, quota))
     for label, before, after in rows:
         grid.add_row(label, before, Text(after, style=_change_style(before, after)))
-    parts: list[RenderableType] = [
-        grid,
-        Text(""),
-        _reshard_lines(sp.reshard, f"{sp.reshard.strategy} plan"),
-    ]
+    parts: list[RenderableType] = [grid]
+    if sp.cost_after.breakdown:
+        shown = ", ".join(f"{label} ${amount:,.4f}" for label, amount in sp.cost_after.breakdown)
+        parts.append(Text(f"cost after, per hour: {shown}", style="dim"))
+    if sp.account_shard_quota_source:
+        parts.append(Text(f"shard quota: {sp.account_shard_quota_source}", style="dim"))
+    parts += [Text(""), _reshard_lines(sp.reshard, f"{sp.reshard.strategy} plan")]
     if sp.alternative is not None:
         alt = sp.alternative
         cost = f", {_money(sp.alternative_cost_after)}/h" if sp.alternative_cost_after else ""

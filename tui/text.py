@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from capcon.core.model import StreamWarmThroughput
 from capcon.core.services.overview import Row
 
 
@@ -25,16 +26,26 @@ def capacity_text(row: Row, *, compact: bool = False) -> str:
 
 
 def use_text(row: Row) -> str:
-    """What a row consumes per second: ``261 / 114`` units, or a stream's MB/s and rec/s
+    """What a row consumes per second: ``261 / 114`` units, or a stream's MiB/s and rec/s
     (``?`` when metrics could not be read)."""
     if not row.metrics_known:
         return "?"
     if row.kind == "stream" and row.stream_traffic is not None:
         t = row.stream_traffic
-        return f"{t.bytes_in_per_second / 1e6:.2f} MB/s, {t.records_in_per_second:,.0f} rec/s"
+        return f"{t.bytes_in_per_second / 2**20:.2f} MiB/s, {t.records_in_per_second:,.0f} rec/s"
     if row.usage is None:
         return ""
     return f"{row.usage.read:,.0f} / {row.usage.write:,.0f}"
+
+
+def warm_text(warm: StreamWarmThroughput) -> str:
+    """A stream's warm throughput: ``target 200 MiB/s · current 80 MiB/s`` (``?``: not
+    reported)."""
+
+    def mib(value: int | None) -> str:
+        return "?" if value is None else f"{value:,} MiB/s"
+
+    return f"target {mib(warm.target_mibps)} · current {mib(warm.current_mibps)}"
 
 
 def util_text(row: Row) -> str:

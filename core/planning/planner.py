@@ -16,6 +16,7 @@ such as "auto scaling will override this manual change".
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from collections.abc import Mapping
@@ -42,9 +43,12 @@ from capcon.core.planning.requests import Change, ShardChange
 from capcon.core.planning.reshard import ReshardPlan, targeted_plan, uniform_plan
 from capcon.core.ports import TableChange
 from capcon.core.pricing import (
+    LONG_TERM_RETENTION_HOURS,
     Cost,
     PriceBook,
+    advantage_stream_cost,
     assumptions,
+    closed_shards_cost,
     on_demand_stream_cost,
     on_demand_table_cost,
     provisioned_stream_cost,
@@ -73,12 +77,16 @@ from capcon.core.rules import (
     near_on_demand_max,
     part_label,
     reshard_budget,
+    shard_quota,
     whole_request,
 )
 
 # --------------------------------------------------------------------------------------------
 # Context
 # --------------------------------------------------------------------------------------------
+
+#: A mebibyte: Kinesis's per-shard limits are 1 MiB/s in and 2 MiB/s out.
+MIB = 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +126,11 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class StreamTraffic:
-    """Recent stream traffic: totals per second and each open shard's write utilisation."""
+    """Recent stream traffic: totals per second and each open shard's write utilisation.
+
+    ``bytes_out_per_second`` is what ``GetRecords`` consumers read (``GetRecords.Bytes``);
+    enhanced fan-out consumers are not in it (each receives every record: priced from
+    ``bytes_in`` × the stream's ``ConsumerCount``)."""
 
     bytes_in_per_second: float = 0.0
     records_in_per_second: float = 0.0
@@ -230,6 +242,12 @@ class StreamPlan:
     cost_after: Cost
     alternative_cost_after: Cost | None
     on_demand_alternative: Cost | None
+    closed_shards_cost_once: float = 0.0
+    """A one-time cost, not hourly: the shards this reshard closes, billed for their retention
+    when the price book assumes closed shards are billed (``bill_closed_shards``)."""
+    efo_consumers: int = 0
+    account_shard_quota: int | None = None
+    account_shard_quota_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1108,16 +1126,87 @@ def propose_shards(
 
 
 def _stream_cost(
-    stream: Stream, open_shards: int, closed: int, traffic: StreamTraffic | None, prices: PriceBook
+    stream: Stream, open_shards: int, traffic: StreamTraffic | None, prices: PriceBook
 ) -> Cost:
+    """``stream`` as a provisioned stream with ``open_shards`` open, per hour."""
+    t = traffic or StreamTraffic()
     return provisioned_stream_cost(
         open_shards,
         prices,
         retention_hours=stream.retention_hours,
-        records_per_second=traffic.records_in_per_second if traffic else 0.0,
-        average_record_bytes=traffic.average_record_bytes if traffic else 1024.0,
-        closed_shards=closed,
+        records_per_second=t.records_in_per_second,
+        average_record_bytes=t.average_record_bytes,
+        bytes_in_per_second=t.bytes_in_per_second,
+        efo_consumers=stream.consumer_count,
     )
+
+
+def _on_demand_cost(stream: Stream, traffic: StreamTraffic, prices: PriceBook) -> Cost | None:
+    """``stream`` as an on-demand stream per hour: On-demand Advantage prices when the account
+    uses it (``None`` if one of them is unknown), else On-demand Standard."""
+    price = advantage_stream_cost if stream.on_demand_advantage else on_demand_stream_cost
+    return price(
+        traffic.bytes_in_per_second,
+        traffic.bytes_out_per_second,
+        prices,
+        records_in_per_second=traffic.records_in_per_second,
+        efo_consumers=stream.consumer_count,
+        retention_hours=stream.retention_hours,
+    )
+
+
+def stream_cost(
+    stream: Stream, traffic: StreamTraffic | None, prices: PriceBook, *, known: bool = True
+) -> Cost | None:
+    """What ``stream`` costs per hour at ``traffic``, in its own mode (the overview's cost).
+
+    ``None`` when it cannot be told: an On-demand Advantage price the book does not know, or
+    (``known`` false) no metrics for a cost that depends on them.
+    """
+    if stream.is_on_demand:
+        if not known:
+            return None
+        return _on_demand_cost(stream, traffic or StreamTraffic(), prices)
+    return _stream_cost(stream, stream.open_shard_count, traffic if known else None, prices)
+
+
+def stream_cost_notes(stream: Stream, prices: PriceBook, *, on_demand: bool) -> list[str]:
+    """The assumptions behind :func:`stream_cost` (and a plan's stream costs)."""
+    notes: list[str] = []
+    if stream.consumer_count:
+        notes.append(
+            f"{stream.consumer_count} enhanced fan-out consumer"
+            f"{'s' if stream.consumer_count != 1 else ''}: each is assumed to receive every "
+            "record (EFO data = consumers × data in)"
+            + ("" if on_demand else "; each pays a consumer-shard-hour for every open shard")
+        )
+    if on_demand:
+        notes.append(
+            "on-demand data in: each record rounded up to 1 KB, estimated from the average "
+            "record size (IncomingBytes ÷ IncomingRecords); records of mixed sizes may cost more"
+        )
+        if stream.on_demand_advantage is None:
+            notes.append(
+                "On-demand Advantage unknown (DescribeAccountSettings not read): On-demand "
+                "Standard prices used"
+            )
+        elif stream.on_demand_advantage:
+            notes.append(
+                "On-demand Advantage: the account's commitment (25 MiB/s in and out across all "
+                "on-demand streams of the region) is billed on the account, not included here"
+            )
+    else:
+        notes.append(
+            "PUT payload units estimated from the average record size; a mix of small and "
+            "large records may use more"
+        )
+    if stream.retention_hours > 24 and (on_demand or stream.retention_hours > 7 * 24):
+        notes.append(
+            f"retention of {stream.retention_hours} h: data stored beyond "
+            f"{'24 h' if on_demand else f'{LONG_TERM_RETENTION_HOURS} h'} estimated as "
+            "ingest rate × retention (an estimate: your stored bytes may differ)"
+        )
+    return notes
 
 
 def _plan_stream(
@@ -1138,6 +1227,9 @@ def _plan_stream(
             shaped = uniform_plan(stream, change.target, now, loads)
         elif change.strategy == "targeted" and change.target <= rules.max_shards_per_stream:
             shaped = targeted_plan(stream, change.target, now, loads)
+    account = context.account_shards
+    if account is not None and account.region is None:
+        account = dataclasses.replace(account, region=_region(stream))
     if change.strategy == "uniform":
         violations = check_shard_count(
             stream,
@@ -1145,7 +1237,7 @@ def _plan_stream(
             now,
             rules,
             context.reshard_history,
-            context.account_shards,
+            account,
             shaped.peak_open if shaped else None,
         )
     else:
@@ -1165,21 +1257,36 @@ def _plan_stream(
     later = reshard_budget(history_after, now, rules)
     after_open = shaped.target_open
     closed_after = len(shaped.shards_closed)
-    cost_before = _stream_cost(stream, current, 0, traffic, prices)
-    cost_after = _stream_cost(stream, after_open, closed_after, traffic, prices)
+    cost_before = _stream_cost(stream, current, traffic, prices)
+    cost_after = _stream_cost(stream, after_open, traffic, prices)
     alt_cost = (
-        _stream_cost(
-            stream, alternative.target_open, len(alternative.shards_closed), traffic, prices
-        )
-        if alternative
-        else None
+        _stream_cost(stream, alternative.target_open, traffic, prices) if alternative else None
     )
-    on_demand = (
-        on_demand_stream_cost(traffic.bytes_in_per_second, traffic.bytes_out_per_second, prices)
-        if traffic
-        else None
+    on_demand = _on_demand_cost(stream, traffic, prices) if traffic else None
+    closed_once = closed_shards_cost(closed_after, stream.retention_hours, prices)
+    quota, quota_source = shard_quota(
+        rules, _region(stream), account.shard_quota if account else None
     )
     warnings = _stream_warnings(stream, shaped, alternative, now, rules, context, budget)
+    if closed_once:
+        warnings.append(
+            Warning_(
+                "closed-shards-cost",
+                f"{stream.name}: the {closed_after} shards closed are billed once for their "
+                f"{stream.retention_hours} h retention: about {closed_once:.2f} "
+                f"{prices.currency} (bill_closed_shards = true; a one-time cost, not part of "
+                "the hourly cost)",
+            )
+        )
+    if traffic and stream.on_demand_advantage and on_demand is None:
+        warnings.append(
+            Warning_(
+                "price-unknown",
+                f"{stream.name}: the account uses On-demand Advantage, whose prices capcon "
+                "does not know: set advantage_gb_in, advantage_gb_out, advantage_efo_gb and "
+                "advantage_extended_retention_gb_month in a price file",
+            )
+        )
     stream_plan = StreamPlan(
         open_before=current,
         open_after=after_open,
@@ -1203,11 +1310,27 @@ def _plan_stream(
         cost_after=cost_after,
         alternative_cost_after=alt_cost,
         on_demand_alternative=on_demand,
+        closed_shards_cost_once=closed_once,
+        efo_consumers=stream.consumer_count,
+        account_shard_quota=quota,
+        account_shard_quota_source=quota_source,
     )
     stream_assumptions = [
         "UpdateShardCount's split/merge sequence is chosen by AWS; the shards created and "
         "closed shown here are capcon's estimate of the same end state",
+        *stream_cost_notes(stream, prices, on_demand=False),
     ]
+    if traffic is not None:
+        stream_assumptions += [
+            f"on-demand alternative: {note}"
+            for note in stream_cost_notes(stream, prices, on_demand=True)
+            if "1 KB" in note or "Advantage" in note
+        ]
+    if context.account_shards is not None and not context.account_shards.complete:
+        stream_assumptions.append(
+            "only this stream's shards are known: the account shard quota check counts no "
+            "other stream"
+        )
     if not context.reshard_history_complete:
         stream_assumptions.append(
             f"AWS does not report past UpdateShardCount calls: capcon counts the "
@@ -1229,6 +1352,12 @@ def _plan_stream(
         warnings=tuple(warnings),
         assumptions=(*stream_assumptions, *assumptions(prices)),
     )
+
+
+def _region(stream: Stream) -> str | None:
+    """The region in ``stream``'s ARN (``arn:aws:kinesis:REGION:…``), if it has one."""
+    fields = (stream.arn or "").split(":")
+    return fields[3] if len(fields) > 5 and fields[3] else None
 
 
 def _check_targeted(
@@ -1269,7 +1398,11 @@ def _check_targeted(
     if target == stream.open_shard_count:
         found.append(Violation(Code.NO_CHANGE, label, f"{label} already has {target} open shards"))
     if shaped is not None and context.account_shards is not None:
-        quota = context.account_shards.shard_quota or rules.account_shard_quota
+        quota, _ = shard_quota(
+            rules,
+            context.account_shards.region or _region(stream),
+            context.account_shards.shard_quota,
+        )
         in_use = context.account_shards.open_shards - stream.open_shard_count + shaped.peak_open
         if shaped.peak_open > stream.open_shard_count and in_use > quota:
             found.append(
@@ -1361,8 +1494,8 @@ def _stream_warnings(
                 Warning_(
                     "below-traffic",
                     f"{stream.name}: {shaped.target_open} shards accept "
-                    f"{limit_bytes / 1e6:g} MB/s and {limit_records:,} records/s, below current "
-                    f"traffic ({traffic.bytes_in_per_second / 1e6:.2f} MB/s, "
+                    f"{limit_bytes / MIB:g} MiB/s and {limit_records:,} records/s, below current "
+                    f"traffic ({traffic.bytes_in_per_second / MIB:.2f} MiB/s, "
                     f"{traffic.records_in_per_second:,.0f} records/s): writes will be throttled",
                 )
             )

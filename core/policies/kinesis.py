@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from capcon.core.policies.base import Decision, Observation, check_target, whole_units
+from capcon.core.rules.settings import SHARD_WRITE_BYTES
 from capcon.core.rules.timefmt import fmt_duration
 
 
@@ -29,7 +30,7 @@ class StreamObservation(Observation):
     incoming_bytes: tuple[float, ...] = ()
     incoming_records: tuple[float, ...] = ()
     throttled_records: tuple[float, ...] = ()
-    bytes_per_shard: int = 1_000_000
+    bytes_per_shard: int = SHARD_WRITE_BYTES
     records_per_shard: int = 1_000
     reshards_left: int | None = None
 
@@ -46,7 +47,7 @@ def stream_observation(
     max_shards: int = 10_000,
     updating: bool = False,
     shards_since: datetime | None = None,
-    bytes_per_shard: int = 1_000_000,
+    bytes_per_shard: int = SHARD_WRITE_BYTES,
     records_per_shard: int = 1_000,
     reshards_left: int | None = None,
 ) -> StreamObservation:

@@ -83,6 +83,9 @@ from capcon.core.rules.kinesis import (
 from capcon.core.rules.kinesis import (
     shard_count_bounds as shard_count_bounds,
 )
+from capcon.core.rules.kinesis import (
+    shard_quota as shard_quota,
+)
 from capcon.core.rules.settings import (
     RuleSettings as RuleSettings,
 )

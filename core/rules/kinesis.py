@@ -46,10 +46,52 @@ def reshard_budget(
 
 @dataclass(frozen=True, slots=True)
 class AccountShards:
-    """Open shards across the account and region, and the quota (``DescribeLimits``)."""
+    """Open shards across the account and region, and the quota (``DescribeLimits``).
+
+    ``shard_quota`` ``None``: not reported, so the rule settings' quota, or AWS's default for
+    ``region`` (:func:`shard_quota`), is used.  ``complete`` false: only some of the account's
+    shards are known (a stream read from a file), so a quota check is a lower bound."""
 
     open_shards: int
     shard_quota: int | None = None
+    region: str | None = None
+    complete: bool = True
+    on_demand_streams: int | None = None
+    on_demand_streams_quota: int | None = None
+
+
+#: AWS's default account shard quota (provisioned streams) by region: 20,000 in US East
+#: (N. Virginia), US West (Oregon) and Europe (Ireland); "1,000 or 6,000" in every other
+#: region, the page not saying which region has which, so capcon takes the lower figure
+#: (docs/aws-rules.md#account-shard-quota; Kinesis developer guide, "Quotas and limits",
+#: read 2026-12-02).
+DEFAULT_SHARD_QUOTAS: dict[str, int] = {
+    "us-east-1": 20_000,
+    "us-west-2": 20_000,
+    "eu-west-1": 20_000,
+}
+#: The default shard quota in any other region: the lower of AWS's "1,000 or 6,000".
+OTHER_REGIONS_SHARD_QUOTA = 1_000
+
+
+def shard_quota(
+    rules: RuleSettings, region: str | None, reported: int | None = None
+) -> tuple[int, str]:
+    """The account shard quota to check against, and where it comes from: the account's own
+    (``DescribeLimits``' ``ShardLimit``), else ``account_shard_quota`` when a rules file sets
+    it, else AWS's default for ``region`` (unknown region: the lower default)."""
+    if reported is not None:
+        return reported, "the account's quota (DescribeLimits)"
+    if rules.account_shard_quota:
+        return rules.account_shard_quota, "account_shard_quota in your rule settings"
+    if region in DEFAULT_SHARD_QUOTAS:
+        return DEFAULT_SHARD_QUOTAS[region], f"AWS's default quota in {region}"
+    where = region or "an unknown region"
+    return (
+        OTHER_REGIONS_SHARD_QUOTA,
+        f"AWS's default quota in {where} is 1,000 or 6,000 (AWS does not say which): the lower "
+        "is assumed; set account_shard_quota in a rules file if yours differs",
+    )
 
 
 def shard_count_bounds(open_shards: int, rules: RuleSettings) -> tuple[int, int]:
@@ -142,19 +184,19 @@ def check_shard_count(
             )
         )
     if account is not None:
-        quota = (
-            account.shard_quota if account.shard_quota is not None else rules.account_shard_quota
-        )
+        quota, source = shard_quota(rules, account.region, account.shard_quota)
         peak = max(peak_open if peak_open is not None else target, target)
         in_use = account.open_shards - current + peak
         if peak > current and in_use > quota:
+            others = "" if account.complete else " (other streams' shards not counted)"
             found.append(
                 Violation(
                     Code.ACCOUNT_SHARD_QUOTA,
                     label,
                     f"{label}: resharding needs up to {peak} open shards at once (short-lived "
-                    f"shards count), bringing the account to {in_use:,}; the account shard "
-                    f"quota is {quota:,} ({max(0, quota - account.open_shards):,} left)",
+                    f"shards count), bringing the account to {in_use:,}{others}; the account "
+                    f"shard quota is {quota:,} ({max(0, quota - account.open_shards):,} left; "
+                    f"{source})",
                 )
             )
     return found

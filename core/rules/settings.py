@@ -23,6 +23,10 @@ _UNITS = 10**12
 _CHANGES = 1440
 #: Longest window, in seconds: a year.
 _YEAR = 365 * 86_400.0
+#: A Kinesis shard takes in 1 MiB/s and serves 2 MiB/s (API reference, CreateStream and
+#: GetRecords: docs/aws-rules.md#per-shard-limits).
+SHARD_WRITE_BYTES = 2**20
+SHARD_READ_BYTES = 2 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +103,24 @@ class RuleSettings:
         10_000, "Open shards one stream may have.", positive=True, high=100_000
     )
     account_shard_quota: int = setting(
-        500, "Open shards the account may have.", positive=True, high=10**7
+        0,
+        "Open shards the account may have in a region; 0: AWS's default for the region "
+        "(20,000 in us-east-1, us-west-2 and eu-west-1, 1,000 elsewhere).",
+        high=10**7,
+        note="(0: AWS's default for the region)",
     )
     stream_mode_switches_per_window: int = setting(
         2, "Stream mode switches allowed per switch_window.", positive=True, high=_CHANGES
     )
     shard_write_bytes_per_second: int = setting(
-        1_000_000, "Bytes a second one shard takes in.", positive=True, high=_UNITS
+        SHARD_WRITE_BYTES, "Bytes a second one shard takes in (1 MiB).", positive=True, high=_UNITS
     )
     shard_write_records_per_second: int = setting(
         1_000, "Records a second one shard takes in.", positive=True, high=_UNITS
     )
     shard_read_bytes_per_second: int = setting(
-        2_000_000, "Bytes a second one shard serves.", positive=True, high=_UNITS
+        SHARD_READ_BYTES, "Bytes a second one shard serves (2 MiB).", positive=True, high=_UNITS
+    )
+    on_demand_streams_quota: int = setting(
+        50, "On-demand streams the account may have in a region.", positive=True, high=10**7
     )

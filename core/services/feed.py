@@ -241,7 +241,7 @@ class Feed:
         for row in rows:
             qs = per_row[row.name]
             if row.kind == "stream":
-                b, r, t = (held.values(q, minutes) for q in qs)
+                b, r, t, *_ = (held.values(q, minutes) for q in qs)
                 limit_b = (row.shards or 0) * self.rules.shard_write_bytes_per_second * 60
                 limit_r = (row.shards or 0) * self.rules.shard_write_records_per_second * 60
                 sparks[row.name] = Sparks(

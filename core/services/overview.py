@@ -33,7 +33,7 @@ from capcon.core.errors import (
 )
 from capcon.core.model import Stream, Table, Throughput
 from capcon.core.planning.partitions import PartitionEstimate, estimate_partitions
-from capcon.core.planning.planner import StreamTraffic, Usage
+from capcon.core.planning.planner import StreamTraffic, Usage, stream_cost
 from capcon.core.ports import (
     Backend,
     MetricQuery,
@@ -45,9 +45,7 @@ from capcon.core.ports import (
 )
 from capcon.core.pricing import (
     PriceBook,
-    on_demand_stream_cost,
     on_demand_table_cost,
-    provisioned_stream_cost,
     provisioned_table_cost,
 )
 from capcon.core.rules import RuleSettings
@@ -197,6 +195,7 @@ def stream_queries(stream: str, prefix: str) -> list[MetricQuery]:
         MetricQuery(f"{prefix}_b", KINESIS, "IncomingBytes", dims),
         MetricQuery(f"{prefix}_r", KINESIS, "IncomingRecords", dims),
         MetricQuery(f"{prefix}_t", KINESIS, "WriteProvisionedThroughputExceeded", dims),
+        MetricQuery(f"{prefix}_o", KINESIS, "GetRecords.Bytes", dims),
     ]
 
 
@@ -394,22 +393,14 @@ def _stream_row(
     records_in, _ = recent(f"{prefix}_r")
     throttled, _ = recent(f"{prefix}_t")
     shards = stream.open_shard_count
-    traffic = StreamTraffic(bytes_in, records_in, bytes_in * max(1, stream.consumer_count))
+    traffic = StreamTraffic(bytes_in, records_in, recent(f"{prefix}_o")[0])
     utilisation = None
     if not stream.is_on_demand and shards:
         utilisation = max(
             bytes_in / (shards * rules.shard_write_bytes_per_second),
             records_in / (shards * rules.shard_write_records_per_second),
         )
-        cost = provisioned_stream_cost(
-            shards,
-            prices,
-            retention_hours=stream.retention_hours,
-            records_per_second=records_in,
-            average_record_bytes=traffic.average_record_bytes,
-        ).per_hour
-    else:
-        cost = on_demand_stream_cost(bytes_in, traffic.bytes_out_per_second, prices).per_hour
+    cost = stream_cost(stream, traffic, prices)
     return Row(
         name=stream.name,
         kind="stream",
@@ -421,7 +412,7 @@ def _stream_row(
         throttled_per_second=throttled,
         stream_traffic=traffic,
         utilisation=utilisation,
-        cost_per_hour=cost,
+        cost_per_hour=cost.per_hour if cost is not None else None,
         data_until=t1,
     )
 

@@ -48,7 +48,7 @@ def test_capacity_and_use_text() -> None:
     assert capacity_text(STREAM, compact=True) == "4 sh"
     assert capacity_text(ON_DEMAND) == capacity_text(ON_DEMAND, compact=True) == "on-demand"
     assert use_text(TABLE) == "261 / 114"
-    assert use_text(STREAM) == "3.16 MB/s, 3,163 rec/s"
+    assert use_text(STREAM) == "3.01 MiB/s, 3,163 rec/s"  # 3,160,000 B/s ÷ 2**20
     assert use_text(ON_DEMAND) == ""
     assert (util_text(TABLE), throttled_text(TABLE), cost_text(TABLE)) == ("52%", "133.7", "0.267")
     assert (util_text(ON_DEMAND), throttled_text(ON_DEMAND), cost_text(ON_DEMAND)) == ("", "0", "")

@@ -49,7 +49,7 @@ def feed() -> tuple[Feed, Counting]:
 def test_a_full_refresh_takes_ceil_n_over_500_calls() -> None:
     f, backend = feed()
     snapshot = f.refresh()
-    series = 200 * 4 + 50 * 3
+    series = 200 * 4 + 50 * 4  # a stream: in bytes, records, throttles, GetRecords.Bytes
     assert len(backend.calls) == math.ceil(series / 500) == 2
     assert f.metrics.usage.metrics_requested == series
     assert len(snapshot.rows) == 250

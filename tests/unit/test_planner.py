@@ -250,7 +250,7 @@ def test_doubling_a_stream() -> None:
     assert (sp.open_before, sp.open_after) == (4, 8)
     assert len(sp.reshard.shards_closed) == 4 and not sp.reshard.short_lived
     assert sp.reshard.closed_readable_until == NOW + timedelta(hours=48)
-    assert sp.write_limit_after == (8_000_000, 8_000)
+    assert sp.write_limit_after == (8 * 1_048_576, 8_000)  # 1 MiB/s a shard
     assert sp.reshards_left_after == 9
     assert sp.cost_after.per_hour == pytest.approx(8 * (0.015 + 0.020))  # 48 h retention
     assert "closed-shards" in codes(p)

@@ -318,7 +318,7 @@ def test_the_account_observation_carries_budget_reaction_time_and_partitions() -
 # --- kinesis ----------------------------------------------------------------------------------
 
 
-MB = 1_000_000
+MB = 2**20  # a shard takes 1 MiB/s (docs/aws-rules.md#per-shard-limits)
 
 
 def stream(

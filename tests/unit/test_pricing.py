@@ -27,6 +27,7 @@ from capcon.core.pricing import (
     break_even_utilisation,
     cloudwatch_cost,
     on_demand_stream_cost,
+    closed_shards_cost,
     on_demand_table_cost,
     provisioned_stream_cost,
     provisioned_table_cost,
@@ -69,6 +70,7 @@ DOMAIN_PRICES = {
     "advantage_gb_in": None,
     "advantage_gb_out": None,
     "advantage_efo_gb": None,
+    "advantage_extended_retention_gb_month": None,
 }
 
 
@@ -153,17 +155,17 @@ def test_break_even_is_about_29_percent_and_costs_meet_there() -> None:
 # --- Kinesis -----------------------------------------------------------------------------------
 
 
-def test_stream_shard_hours_ignore_closed_shards_by_default() -> None:
-    cost = provisioned_stream_cost(4, BOOK, closed_shards=4)
-    assert cost.per_hour == pytest.approx(4 * 0.015)
-    assert "closed shard-hours" not in parts(cost)
+def test_closed_shards_cost_nothing_by_default() -> None:
+    assert closed_shards_cost(4, 24, BOOK) == 0.0
+    assert provisioned_stream_cost(4, BOOK).per_hour == pytest.approx(4 * 0.015)
 
 
-def test_stream_bills_closed_shards_when_the_book_says_so() -> None:
+def test_closed_shards_are_billed_once_for_their_retention_when_the_book_says_so() -> None:
     book = dataclasses.replace(BOOK, bill_closed_shards=True)
-    cost = provisioned_stream_cost(4, book, closed_shards=2)
-    assert cost.per_hour == pytest.approx(6 * 0.015)
-    assert parts(cost)["closed shard-hours"] == pytest.approx(2 * 0.015)
+    # 2 closed shards live 24 h: 2 × 24 shard-hours at $0.015, once.
+    assert closed_shards_cost(2, 24, book) == pytest.approx(2 * 24 * 0.015)
+    # 48 h retention adds the extended-retention surcharge for each of those hours.
+    assert closed_shards_cost(2, 48, book) == pytest.approx(2 * 48 * (0.015 + 0.020))
 
 
 def test_extended_retention_surcharge_only_beyond_24_hours() -> None:
@@ -382,7 +384,8 @@ def test_stream_cost_never_falls_as_shards_or_traffic_rise(
             retention_hours=hours,
             records_per_second=records_per_second,
             average_record_bytes=size,
-            closed_shards=closed,
+            bytes_in_per_second=records_per_second * size,
+            efo_consumers=closed % 21,
         ).per_hour
 
     base = cost(shards, records, retention)
@@ -401,7 +404,9 @@ def test_costs_are_never_negative_and_parts_add_up(
     costs = [
         provisioned_table_cost(Throughput(read, write), book, storage_bytes=storage),
         on_demand_table_cost(reads, writes, book, storage_bytes=storage),
-        provisioned_stream_cost(read, book, records_per_second=reads, closed_shards=write),
+        provisioned_stream_cost(
+            read, book, records_per_second=reads, bytes_in_per_second=writes, efo_consumers=write
+        ),
         on_demand_stream_cost(reads, writes, book),
     ]
     for cost in costs:

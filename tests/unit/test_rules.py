@@ -330,10 +330,13 @@ def test_account_shard_quota_counts_the_peak() -> None:
     assert shard_codes(
         stream(4), 6, account=AccountShards(open_shards=498, shard_quota=500), peak_open=7
     ) == [Code.ACCOUNT_SHARD_QUOTA]
-    # Without a quota from DescribeLimits, the rule's default applies.
-    assert shard_codes(stream(4), 8, account=AccountShards(open_shards=497)) == [
-        Code.ACCOUNT_SHARD_QUOTA
-    ]
+    # Without a quota from DescribeLimits, a quota set in the rules applies ...
+    five_hundred = RuleSettings(account_shard_quota=500)
+    found = check_shard_count(
+        stream(4), 8, at(12), five_hundred, account=AccountShards(open_shards=497)
+    )
+    assert [v.code for v in found] == [Code.ACCOUNT_SHARD_QUOTA]
+    assert "account_shard_quota in your rule settings" in found[0].message
 
 
 def test_on_demand_and_busy_streams_cannot_be_resharded() -> None:

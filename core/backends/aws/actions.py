@@ -20,6 +20,8 @@ Action = Literal[
     "kinesis:DescribeStreamSummary",
     "kinesis:ListShards",
     "kinesis:DescribeLimits",
+    "kinesis:ListStreamConsumers",
+    "kinesis:DescribeAccountSettings",
     # metrics
     "cloudwatch:GetMetricData",
     # capacity changes

@@ -14,6 +14,7 @@ never a traceback and never an empty listing.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,9 +25,11 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
 from botocore.exceptions import ClientError
 
 from capcon.core.backends.aws import answers, cloudwatch
-from capcon.core.backends.aws.answers import flag, mapping, number, text, whole
+from capcon.core.backends.aws.answers import flag, mapping, number, optional_whole, text, whole
 from capcon.core.backends.aws.describe import (
     DescribeError,
+    advantage_from_settings,
+    consumers_from_list,
     stream_from_describe,
     table_from_describe,
 )
@@ -96,6 +99,11 @@ DESCRIBE_WORKERS = 8
 DESCRIBE_TABLE_PER_SECOND = 1000.0  # DescribeTable + ListTables: 2,500/s combined
 LIST_STREAMS_PER_SECOND = 4.0  # ListStreams: 5/s
 DESCRIBE_STREAM_SUMMARY_PER_SECOND = 15.0  # DescribeStreamSummary: 20/s
+#: Seconds the account's On-demand Advantage setting (``DescribeAccountSettings``, 5/s per
+#: account) is kept before it is asked again.
+ACCOUNT_SETTINGS_SECONDS = 300.0
+#: ``ListStreamConsumers``: at most this many a page.
+CONSUMERS_PAGE = 100
 #: AAS's ``StatusCode`` in the words of :class:`ScalingActivity` (``Pending`` is in progress,
 #: ``Overridden`` did not complete); anything else AWS may add counts as failed.
 ACTIVITY_STATUS: dict[str, ActivityStatus] = {
@@ -323,6 +331,8 @@ class AwsAdapter:
         self._list_streams_rate = RateLimiter(LIST_STREAMS_PER_SECOND)
         self._stream_rate = RateLimiter(DESCRIBE_STREAM_SUMMARY_PER_SECOND)
         self._activities_supported = True
+        self._advantage: tuple[float, bool | None] | None = None
+        self._advantage_lock = threading.Lock()
 
     # --- clients -----------------------------------------------------------------------------
 
@@ -470,7 +480,50 @@ class AwsAdapter:
             raise malformed(f"{action} + kinesis:ListShards", resource, str(error)) from None
         if stream.name != name:
             raise malformed(action, resource, f"it describes another stream, {stream.name!r}")
+        doc = summary["StreamDescriptionSummary"]
+        if "ConsumerCount" not in doc and stream.arn:  # older endpoints, moto
+            stream = dataclasses.replace(stream, consumer_count=self._consumers(stream))
+        if stream.is_on_demand and stream.on_demand_advantage is None:
+            stream = dataclasses.replace(stream, on_demand_advantage=self.on_demand_advantage())
         return stream
+
+    def _consumers(self, stream: Stream) -> int:
+        """Enhanced fan-out consumers registered on ``stream`` (``ListStreamConsumers``)."""
+        arn = cast(str, stream.arn)
+        listed: list[object] = []
+
+        def fetch(token: str | None) -> Mapping[str, Any]:
+            if token:
+                return self.kinesis.list_stream_consumers(StreamARN=arn, NextToken=token)
+            return self.kinesis.list_stream_consumers(StreamARN=arn, MaxResults=CONSUMERS_PAGE)
+
+        resource = f"stream {stream.name}"
+        with calling("kinesis:ListStreamConsumers", resource):
+            for page in _pages(fetch):
+                listed += answers.items(page, "Consumers", required=False)
+        try:
+            return consumers_from_list(listed)
+        except DescribeError as error:
+            raise malformed("kinesis:ListStreamConsumers", resource, str(error)) from None
+
+    def on_demand_advantage(self) -> bool | None:
+        """Whether the account uses On-demand Advantage in this region
+        (``DescribeAccountSettings``), asked at most once every
+        :data:`ACCOUNT_SETTINGS_SECONDS`; ``None`` when unknown (the call denied, not
+        implemented — moto —, or answered without the setting)."""
+        with self._advantage_lock:
+            now = time.monotonic()
+            if self._advantage is not None and now - self._advantage[0] < ACCOUNT_SETTINGS_SECONDS:
+                return self._advantage[1]
+            value: bool | None
+            try:
+                with calling("kinesis:DescribeAccountSettings"):
+                    answer: Mapping[str, Any] = self.kinesis.describe_account_settings()
+                value = advantage_from_settings(answer)
+            except (BackendError, DescribeError):
+                value = None
+            self._advantage = (now, value)
+            return value
 
     def describe_streams(self, names: Sequence[str]) -> list[Stream]:
         """``describe_stream`` for many streams on a bounded thread pool (rate-limited to
@@ -512,10 +565,12 @@ class AwsAdapter:
             }
         with calling("kinesis:DescribeLimits"):
             kin: Mapping[str, Any] = self.kinesis.describe_limits()
-            shard_limit = whole(kin, "ShardLimit", "DescribeLimits", default=defaults.shard_limit)
+            shard_limit = optional_whole(kin, "ShardLimit", "DescribeLimits")
             open_shards = whole(
                 kin, "OpenShardCount", "DescribeLimits", default=defaults.open_shard_count
             )
+            on_demand = optional_whole(kin, "OnDemandStreamCount", "DescribeLimits")
+            on_demand_limit = optional_whole(kin, "OnDemandStreamCountLimit", "DescribeLimits")
         return AccountLimits(
             account_max_read_units=limits["AccountMaxReadCapacityUnits"],
             account_max_write_units=limits["AccountMaxWriteCapacityUnits"],
@@ -523,6 +578,8 @@ class AwsAdapter:
             table_max_write_units=limits["TableMaxWriteCapacityUnits"],
             shard_limit=shard_limit,
             open_shard_count=open_shards,
+            on_demand_stream_count=on_demand,
+            on_demand_stream_count_limit=on_demand_limit,
         )
 
     # --- metrics -----------------------------------------------------------------------------

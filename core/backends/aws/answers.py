@@ -209,6 +209,11 @@ def whole(doc: Mapping[str, Any], key: str, path: str, default: int | None = Non
     return int(value)
 
 
+def optional_whole(doc: Mapping[str, Any], key: str, path: str) -> int | None:
+    """A whole-number field ≥ 0, or ``None`` when absent."""
+    return None if doc.get(key) is None else whole(doc, key, path)
+
+
 def number(doc: Mapping[str, Any], key: str, path: str, default: float) -> float:
     """A finite number field (``default`` when absent)."""
     value = doc.get(key)

@@ -14,6 +14,7 @@ hash-key space exactly once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -27,6 +28,7 @@ from capcon.core.model import (
     Shard,
     Stream,
     StreamMode,
+    StreamWarmThroughput,
     Table,
     Throughput,
     ThroughputHistory,
@@ -413,21 +415,98 @@ def stream_from_describe(summary: Mapping[str, Any], shards: object) -> Stream:
         arn=_optional_str(doc, "StreamARN", path),
         created=parse_time(doc.get("StreamCreationTimestamp"), f"{path}.StreamCreationTimestamp"),
         reported_open_shards=reported,
-        consumer_count=_int(doc, "ConsumerCount", path, default=0),
+        consumer_count=_int(doc, "ConsumerCount", path, default=0, high=MAX_CONSUMERS),
+        warm_throughput=stream_warm_throughput(doc, path),
+        # WarmThroughput is present only in accounts with On-demand Advantage (botocore)
+        on_demand_advantage=True if "WarmThroughput" in doc else None,
     )
+
+
+#: ``ConsumerCount``'s documented maximum (botocore ``ConsumerCountObject``).
+MAX_CONSUMERS = 1_000_000
+
+#: ``MinimumThroughputBillingCommitment.Status`` values under which the account is billed at
+#: On-demand Advantage rates (botocore ``kinesis`` model): ``ENABLED_UNTIL_EARLIEST_ALLOWED_END``
+#: is a request to disable that takes effect only at ``EarliestAllowedEndAt``.
+ADVANTAGE_STATUSES = ("ENABLED", "ENABLED_UNTIL_EARLIEST_ALLOWED_END")
+ADVANTAGE_ALL_STATUSES = (*ADVANTAGE_STATUSES, "DISABLED")
+
+
+def stream_warm_throughput(doc: Mapping[str, Any], path: str) -> StreamWarmThroughput | None:
+    """``WarmThroughput {TargetMiBps, CurrentMiBps}`` of a stream summary, if present."""
+    raw = doc.get("WarmThroughput")
+    if raw is None:
+        return None
+    warm = _mapping(raw, f"{path}.WarmThroughput")
+    wpath = f"{path}.WarmThroughput"
+    return StreamWarmThroughput(
+        target_mibps=_int(warm, "TargetMiBps", wpath) if "TargetMiBps" in warm else None,
+        current_mibps=_int(warm, "CurrentMiBps", wpath) if "CurrentMiBps" in warm else None,
+    )
+
+
+def advantage_from_settings(document: object) -> bool | None:
+    """On-demand Advantage from ``aws kinesis describe-account-settings`` output: true when
+    ``MinimumThroughputBillingCommitment.Status`` is ``ENABLED`` or
+    ``ENABLED_UNTIL_EARLIEST_ALLOWED_END``, false when ``DISABLED``, ``None`` when absent."""
+    root = _mapping(document, "account_settings")
+    raw = root.get("MinimumThroughputBillingCommitment")
+    if raw is None:
+        return None
+    path = "MinimumThroughputBillingCommitment"
+    status = _mapping(raw, path).get("Status")
+    if status not in ADVANTAGE_ALL_STATUSES:
+        raise DescribeError(
+            f"{path}.Status: {shown_value(status)} is not a status (allowed: "
+            f"{', '.join(ADVANTAGE_ALL_STATUSES)})"
+        )
+    return status in ADVANTAGE_STATUSES
+
+
+def consumers_from_list(document: object) -> int:
+    """How many enhanced fan-out consumers ``aws kinesis list-stream-consumers`` lists
+    (``{"Consumers": [...]}`` or the list itself), each with a ``ConsumerName``; those
+    ``DELETING`` are left out (AWS stops billing them)."""
+    listed: object = document
+    if isinstance(document, Mapping):
+        listed = document.get("Consumers")
+    if not isinstance(listed, Sequence) or isinstance(listed, str):
+        raise DescribeError(
+            "consumers: expected the output of `aws kinesis list-stream-consumers` "
+            '({"Consumers": [...]})'
+        )
+    count = 0
+    for i, item in enumerate(listed):
+        consumer = _mapping(item, f"Consumers[{i}]")
+        _str(consumer, "ConsumerName", f"Consumers[{i}]")
+        if consumer.get("ConsumerStatus") != "DELETING":
+            count += 1
+    return count
 
 
 def resource_from_document(document: Mapping[str, Any]) -> Table | Stream:
     """A table or a stream from one JSON document.
 
     A table: ``describe-table`` output.  A stream: ``{"summary": <describe-stream-summary>,
-    "shards": <list-shards>}``.
+    "shards": <list-shards>}``, and optionally ``"consumers": <list-stream-consumers>`` (counted
+    when the summary has no ``ConsumerCount``) and ``"account_settings":
+    <describe-account-settings>`` (On-demand Advantage).
     """
     root = _mapping(document, "")
     if "Table" in root or "TableName" in root:
         return table_from_describe(root)
     if "summary" in root and "shards" in root:
         stream = stream_from_describe(_mapping(root["summary"], "summary"), root["shards"])
+        summary = _mapping(root["summary"], "summary")
+        doc = summary.get("StreamDescriptionSummary", summary)
+        if root.get("consumers") is not None and "ConsumerCount" not in doc:
+            stream = dataclasses.replace(
+                stream, consumer_count=consumers_from_list(root["consumers"])
+            )
+        if root.get("account_settings") is not None and stream.on_demand_advantage is None:
+            stream = dataclasses.replace(
+                stream, on_demand_advantage=advantage_from_settings(root["account_settings"])
+            )
         check_shards(stream)
         return stream
     raise DescribeError(

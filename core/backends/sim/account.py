@@ -62,6 +62,7 @@ from capcon.core.rules import (
     check_stream_mode_switch,
     decrease_budget,
     error_for_violations,
+    shard_quota,
 )
 
 READ_DIMENSIONS = {TABLE_READ, INDEX_READ}
@@ -210,6 +211,7 @@ class SimAccount:
         consumers: int = 1,
         retention_hours: int = 24,
         shard_metrics: bool = True,
+        efo_consumers: int = 0,
     ) -> SimStream:
         if name in self.streams:
             raise ValueError(f"stream {name} already exists")
@@ -226,6 +228,7 @@ class SimAccount:
             region=self.region,
             account_id=self.account_id,
             shard_metrics=shard_metrics,
+            efo_consumers=efo_consumers,
         )
         self.streams[name] = stream
         return stream
@@ -325,7 +328,7 @@ class SimAccount:
             account_max_write_units=self.rules.account_max_write_units,
             table_max_read_units=self.rules.table_max_read_units,
             table_max_write_units=self.rules.table_max_write_units,
-            shard_limit=self.rules.account_shard_quota,
+            shard_limit=shard_quota(self.rules, self.region)[0],
             open_shard_count=self._open_shards(),
         )
 
@@ -379,7 +382,7 @@ class SimAccount:
             self.now(),
             self.rules,
             stream.reshard_history,
-            AccountShards(self._open_shards(), self.rules.account_shard_quota),
+            AccountShards(self._open_shards(), shard_quota(self.rules, self.region)[0]),
             plan.peak_open if plan else None,
         )
         if violations:
@@ -418,14 +421,16 @@ class SimAccount:
                 f"NewStartingHashKey {new_starting_hash_key} is not inside shard {shard_id} "
                 f"({rng.start}…{rng.end}); it must be above its first key and at most its last"
             )
-        if self._open_shards() + 1 > self.rules.account_shard_quota:
+        if self._open_shards() + 1 > shard_quota(self.rules, self.region)[0]:
             raise error_for_violations(
                 check_shard_count(
                     stream.to_model(self.clock.elapsed),
                     len(stream.open_shards()) + 1,
                     self.now(),
                     self.rules,
-                    account=AccountShards(self._open_shards(), self.rules.account_shard_quota),
+                    account=AccountShards(
+                        self._open_shards(), shard_quota(self.rules, self.region)[0]
+                    ),
                 )
             )
         step = ReshardStep(

@@ -229,6 +229,7 @@ def demo(
             record_bytes=1_000,
         ),
         consumers=2,
+        efo_consumers=2,
     )
     account.add_stream(
         "payments",

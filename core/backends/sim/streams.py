@@ -78,11 +78,15 @@ class SimStream(Simulated):
         region: str,
         account_id: str,
         shard_metrics: bool = True,
+        efo_consumers: int = 0,
     ) -> None:
         self.name = name
         self.mode = mode
         self.load = load
         self.consumers = consumers
+        #: Enhanced fan-out consumers: each has its own 2 MiB/s per shard (no backlog here),
+        #: and is what ``ConsumerCount`` counts (``consumers`` read through GetRecords).
+        self.efo_consumers = efo_consumers
         self.retention_hours = retention_hours
         self.created = created
         self.rules = rules
@@ -110,6 +114,7 @@ class SimStream(Simulated):
                 "IncomingRecords",
                 "WriteProvisionedThroughputExceeded",
                 "GetRecords.IteratorAgeMilliseconds",
+                "GetRecords.Bytes",
             )
         }
 
@@ -138,7 +143,7 @@ class SimStream(Simulated):
             arn=self.arn,
             created=self.created,
             reported_open_shards=len(self.open_shards()),
-            consumer_count=self.consumers,
+            consumer_count=self.efo_consumers,
         )
 
     # --- resharding ----------------------------------------------------------------------
@@ -265,6 +270,7 @@ class SimStream(Simulated):
             read_capacity = shards * self.rules.shard_read_bytes_per_second * span
             wanted = accepted_bytes * self.consumers + self.backlog_bytes
             self.backlog_bytes = max(0.0, wanted - read_capacity)
+            store.record(keys["GetRecords.Bytes"], minute, wanted - self.backlog_bytes, span)
             rate = max(1.0, read_capacity / span)
             age_ms = self.backlog_bytes / rate * 1000
             store.record(

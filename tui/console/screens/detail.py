@@ -61,7 +61,7 @@ from capcon.core.services.overview import (
     with_traps,
 )
 from capcon.tui.console.failures import error_text
-from capcon.tui.text import printable
+from capcon.tui.text import printable, warm_text
 
 if TYPE_CHECKING:
     from capcon.tui.console.app import CapconApp
@@ -490,10 +490,10 @@ def _load_stream(
 
     shards = stream.open_shard_count
     provisioned = not stream.is_on_demand
-    limit_b = shards * rules.shard_write_bytes_per_second / 1e6 if provisioned else None
+    limit_b = shards * rules.shard_write_bytes_per_second / 2**20 if provisioned else None
     limit_r = float(shards * rules.shard_write_records_per_second) if provisioned else None
     gap = float(period)
-    incoming_b = per_second(answers.get("m_b"), period, 1e-6)
+    incoming_b = per_second(answers.get("m_b"), period, 1 / 2**20)
     incoming_r = per_second(answers.get("m_r"), period)
     throttled = per_second(answers.get("m_t"), period)
 
@@ -505,7 +505,7 @@ def _load_stream(
     charts = (
         Chart(
             "bytes",
-            "incoming · MB/s",
+            "incoming · MiB/s",
             (Series("incoming", "consumed", incoming_b, gap), *limit(limit_b)),
         ),
         Chart(
@@ -559,11 +559,14 @@ def _stream_panel(
     add(PanelLine("Write limits", "head"))
     if stream.is_on_demand:
         add(PanelLine("  on-demand: up to 2× the recent peak", "muted"))
+        warm = stream.warm_throughput
+        if warm is not None:
+            add(PanelLine(f"  warm throughput {warm_text(warm)}"))
     else:
         add(
             PanelLine(
-                f"  {shards} × {rules.shard_write_bytes_per_second / 1e6:g} MB/s = "
-                f"{shards * rules.shard_write_bytes_per_second / 1e6:g} MB/s"
+                f"  {shards} × {rules.shard_write_bytes_per_second / 2**20:g} MiB/s = "
+                f"{shards * rules.shard_write_bytes_per_second / 2**20:g} MiB/s"
             )
         )
         add(
@@ -577,7 +580,7 @@ def _stream_panel(
     consumers = stream.consumer_count
     add(
         PanelLine(
-            f"  retention {stream.retention_hours} h · {consumers} "
+            f"  retention {stream.retention_hours} h · {consumers} enhanced fan-out "
             f"consumer{'s' if consumers != 1 else ''}"
         )
     )
