@@ -200,7 +200,7 @@ def _stream_table(plan: ScalePlan, sp: StreamPlan) -> RenderableType:
     ]
     if sp.efo_consumers:
         count = str(sp.efo_consumers)
-        rows.insert(3, ("enhanced fan-out consumers", count, count))
+        rows.insert(3, ("EFO consumers", count, count))
     if sp.closed_shards_cost_once:
         rows.append(("one-time: closed shards", "", f"${sp.closed_shards_cost_once:,.2f}"))
     if sp.account_shard_quota is not None:

@@ -1229,7 +1229,7 @@ def _plan_stream(
             shaped = targeted_plan(stream, change.target, now, loads)
     account = context.account_shards
     if account is not None and account.region is None:
-        account = dataclasses.replace(account, region=_region(stream))
+        account = dataclasses.replace(account, region=stream_region(stream))
     if change.strategy == "uniform":
         violations = check_shard_count(
             stream,
@@ -1265,7 +1265,7 @@ def _plan_stream(
     on_demand = _on_demand_cost(stream, traffic, prices) if traffic else None
     closed_once = closed_shards_cost(closed_after, stream.retention_hours, prices)
     quota, quota_source = shard_quota(
-        rules, _region(stream), account.shard_quota if account else None
+        rules, stream_region(stream), account.shard_quota if account else None
     )
     warnings = _stream_warnings(stream, shaped, alternative, now, rules, context, budget)
     if closed_once:
@@ -1354,7 +1354,7 @@ def _plan_stream(
     )
 
 
-def _region(stream: Stream) -> str | None:
+def stream_region(stream: Stream) -> str | None:
     """The region in ``stream``'s ARN (``arn:aws:kinesis:REGION:…``), if it has one."""
     fields = (stream.arn or "").split(":")
     return fields[3] if len(fields) > 5 and fields[3] else None
@@ -1400,7 +1400,7 @@ def _check_targeted(
     if shaped is not None and context.account_shards is not None:
         quota, _ = shard_quota(
             rules,
-            context.account_shards.region or _region(stream),
+            context.account_shards.region or stream_region(stream),
             context.account_shards.shard_quota,
         )
         in_use = context.account_shards.open_shards - stream.open_shard_count + shaped.peak_open

@@ -25,7 +25,7 @@ from capcon.core.errors import BackendError, CredentialsMissing, NotFound
 from capcon.core.jsonable import to_jsonable
 from capcon.core.model import Stream, Table
 from capcon.core.planning.partitions import estimate_partitions
-from capcon.core.planning.planner import PlanContext, StreamTraffic, Usage
+from capcon.core.planning.planner import PlanContext, StreamTraffic, Usage, stream_region
 from capcon.core.ports import (
     Backend,
     Inventory,
@@ -41,6 +41,7 @@ from capcon.core.rules import (
     RuleSettings,
     decrease_budget,
     fmt_time,
+    shard_quota,
 )
 from capcon.core.services.audit import AuditLog, AuditLogError
 from capcon.core.services.metrics import MetricsService
@@ -370,6 +371,29 @@ def series_stats(
     return out
 
 
+def stream_account(
+    reading: Reading, backend: Backend, stream: Stream, rules: RuleSettings
+) -> dict[str, Any] | None:
+    """The account's Kinesis quotas beside a stream (``DescribeLimits``): open shards, the
+    shard quota and where it comes from, on-demand streams and their quota."""
+    limits = reading.attempt(
+        "kinesis:DescribeLimits", "account quotas not shown", backend.account_limits, counts=False
+    )
+    if limits is None:
+        return None
+    quota, source = shard_quota(rules, stream_region(stream), limits.shard_limit)
+    on_demand_limit = limits.on_demand_stream_count_limit
+    return {
+        "open_shards": limits.open_shard_count,
+        "shard_quota": quota,
+        "shard_quota_source": source,
+        "on_demand_streams": limits.on_demand_stream_count,
+        "on_demand_streams_quota": (
+            on_demand_limit if on_demand_limit is not None else rules.on_demand_streams_quota
+        ),
+    }
+
+
 def show_document(
     backend: Backend, backend_label: str, name: str, rules: RuleSettings
 ) -> dict[str, Any]:
@@ -442,6 +466,7 @@ def show_document(
         doc["kind"] = "stream"
         doc["resource"] = to_jsonable(resource)
         doc["metrics_last_hour"] = stats(stream_queries(resource.name, "m"))
+        doc["account"] = stream_account(reading, backend, resource, rules)
         loads = reading.attempt(
             "cloudwatch:GetMetricData",
             "no metrics",

@@ -194,6 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the highest partition estimate seen before for this table or index",
     )
     p.add_argument("--auto-scaled", action="store_true", help="the part is managed by AAS")
+    for flag, unit, words in (
+        ("--incoming-bytes", "bytes a second", "a stream's IncomingBytes, bytes/s"),
+        ("--incoming-records", "records a second", "a stream's IncomingRecords, records/s"),
+        ("--outgoing-bytes", "bytes a second", "a stream's GetRecords.Bytes, bytes/s"),
+    ):
+        p.add_argument(
+            flag, type=number(0, 10**12, unit), metavar="N", help=f"{words} (--describe)"
+        )
     _common(p)
     session_flags(p, top=False)
 

@@ -25,6 +25,7 @@ from capcon.core.planning.planner import (
     Refusal,
     ScalePlan,
     ShardProposal,
+    StreamTraffic,
     Usage,
     plan,
     propose,
@@ -32,7 +33,7 @@ from capcon.core.planning.planner import (
 )
 from capcon.core.planning.requests import Change, ShardChange
 from capcon.core.ports import TableChange
-from capcon.core.rules import RuleSettings
+from capcon.core.rules import AccountShards, RuleSettings
 from capcon.core.services.inspect import find_resource, live_context
 from capcon.tui.bootstrap import Session, load_books, open_session, user_config
 from capcon.tui.cli.output import EXIT_OK, EXIT_REFUSED, emit_plan, print_json
@@ -41,17 +42,26 @@ from capcon.tui.text import printable
 
 
 def run(args: argparse.Namespace) -> int:
+    traffic_flags = (args.incoming_bytes, args.incoming_records, args.outgoing_bytes)
     if args.describe is None:
         if not args.name:
             raise UsageError("plan needs a NAME (live) or --describe FILE")
+        if any(value is not None for value in traffic_flags):
+            raise UsageError(
+                "--incoming-bytes, --incoming-records and --outgoing-bytes describe a stream "
+                "read from --describe FILE; a live stream's traffic comes from CloudWatch"
+            )
         resource, result, context, rules = _live(args, open_session(args))
         return _emit(result, _proposal(args, resource, context, rules, live=True), args.json)
     if args.name:
         raise UsageError("give either NAME (live) or --describe FILE, not both")
     resource = load_resource(args.describe)
     change = change_from_args(args, resource)
-    books = load_books(args, _region_of(resource, getattr(args, "region", None)), user_config())
+    region = _region_of(resource, getattr(args, "region", None))
+    books = load_books(args, region, user_config())
     context = context_from_args(args)
+    if isinstance(resource, Stream):
+        context = stream_context_from_args(args, resource, region)
     result = plan(
         resource,
         change,
@@ -269,6 +279,20 @@ def _merge(current: Throughput | None, args: argparse.Namespace) -> Throughput:
     read = args.rcu if args.rcu is not None else current.read if current else 0
     write = args.wcu if args.wcu is not None else current.write if current else 0
     return Throughput(read, write)
+
+
+def stream_context_from_args(args: argparse.Namespace, stream: Stream, region: str) -> PlanContext:
+    """A described stream's context: its traffic from the flags (none given: no traffic), and
+    the account shard quota of ``region`` counting this stream's shards only."""
+    given = (args.incoming_bytes, args.incoming_records, args.outgoing_bytes)
+    traffic = None
+    if any(value is not None for value in given):
+        bytes_in, records_in, bytes_out = (float(value or 0.0) for value in given)
+        traffic = StreamTraffic(bytes_in, records_in, bytes_out)
+    return PlanContext(
+        stream_traffic=traffic,
+        account_shards=AccountShards(stream.open_shard_count, region=region, complete=False),
+    )
 
 
 def context_from_args(args: argparse.Namespace) -> PlanContext:

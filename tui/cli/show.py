@@ -9,12 +9,12 @@ import argparse
 import sys
 from typing import Any
 
-from capcon.core.model import Throughput
+from capcon.core.model import StreamWarmThroughput, Throughput
 from capcon.core.rules import RuleSettings, fmt_on_demand_max, near_on_demand_max
 from capcon.core.services.inspect import HOT_SHARD, show_document
 from capcon.tui.bootstrap import Session
 from capcon.tui.cli.output import EXIT_OK, EXIT_PARTIAL, console, print_json
-from capcon.tui.text import printable
+from capcon.tui.text import printable, warm_text
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
@@ -42,6 +42,8 @@ def print_document(doc: dict[str, Any], name: str, rules: RuleSettings | None = 
             f"mode {resource['mode']} · status {escape(resource['status'])} · retention "
             f"{resource['retention_hours']} h · {len(doc['open_shards'])} open shards"
         )
+        for line in stream_lines(resource, doc.get("account")):
+            out.print(escape(line))
         for shard in doc["open_shards"]:
             load = shard["write_utilisation"]
             hot = " [bold red]HOT[/]" if load is not None and load >= HOT_SHARD else ""
@@ -130,6 +132,34 @@ def warm_and_limit_lines(
             (message, True)
             for message in near_on_demand_max(label, peak("m_cr"), peak("m_cw"), limit, rules)
         ]
+    return lines
+
+
+def stream_lines(resource: dict[str, Any], account: dict[str, Any] | None) -> list[str]:
+    """Consumers, On-demand Advantage, warm throughput and the account's quotas, as text."""
+    advantage = {True: "yes", False: "no", None: "unknown"}[resource.get("on_demand_advantage")]
+    lines = [
+        f"enhanced fan-out consumers {resource.get('consumer_count', 0)} · On-demand Advantage "
+        f"{advantage}"
+    ]
+    warm = resource.get("warm_throughput")
+    if warm is not None:
+        lines.append(
+            "warm throughput "
+            + warm_text(StreamWarmThroughput(warm.get("target_mibps"), warm.get("current_mibps")))
+        )
+    if account is None:
+        lines.append("account quotas unknown (DescribeLimits could not be read)")
+    else:
+        lines.append(
+            f"account: {account['open_shards']:,} open shards of a quota of "
+            f"{account['shard_quota']:,} ({account['shard_quota_source']})"
+        )
+        streams = account["on_demand_streams"]
+        lines.append(
+            f"on-demand streams {'?' if streams is None else f'{streams:,}'} of "
+            f"{account['on_demand_streams_quota']:,}"
+        )
     return lines
 
 

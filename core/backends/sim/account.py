@@ -330,6 +330,10 @@ class SimAccount:
             table_max_write_units=self.rules.table_max_write_units,
             shard_limit=shard_quota(self.rules, self.region)[0],
             open_shard_count=self._open_shards(),
+            on_demand_stream_count=sum(
+                s.mode is StreamMode.ON_DEMAND for s in self.streams.values()
+            ),
+            on_demand_stream_count_limit=self.rules.on_demand_streams_quota,
         )
 
     # --- metrics ---------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Simulated Kinesis streams: shards with hash ranges, per-shard limits, resharding.
 
 Each open shard takes its share of the records (uniform over the key space, plus a hot key's
-share on the shard that owns it) and accepts at most 1,000 records/s and 1 MB/s; the rest
-is rejected (``WriteProvisionedThroughputExceeded``).  Consumers read up to 2 MB/s per shard;
+share on the shard that owns it) and accepts at most 1,000 records/s and 1 MiB/s; the rest
+is rejected (``WriteProvisionedThroughputExceeded``).  Consumers read up to 2 MiB/s per shard;
 what they cannot read piles up and shows as iterator age.  On-demand streams serve up to twice
 the peak of the last 30 minutes (at least 4 MB/s and 4,000 records/s).
 
@@ -144,6 +144,7 @@ class SimStream(Simulated):
             created=self.created,
             reported_open_shards=len(self.open_shards()),
             consumer_count=self.efo_consumers,
+            on_demand_advantage=False,  # the simulated account is billed On-demand Standard
         )
 
     # --- resharding ----------------------------------------------------------------------
@@ -264,7 +265,7 @@ class SimStream(Simulated):
         store.record(keys["IncomingRecords"], minute, accepted_records, span)
         store.record(keys["IncomingBytes"], minute, accepted_bytes, span)
         store.record(keys["WriteProvisionedThroughputExceeded"], minute, rejected, span)
-        # Consumers each read everything, sharing the 2 MB/s per shard read limit.
+        # Consumers each read everything, sharing the 2 MiB/s per shard read limit.
         if self.consumers:
             shards = max(1, len(opened))
             read_capacity = shards * self.rules.shard_read_bytes_per_second * span
