@@ -110,8 +110,9 @@ def assumptions(book: PriceBook) -> tuple[str, ...]:
     ]
     if book.bill_closed_shards:
         notes.append(
-            "closed shards are billed like open ones (bill_closed_shards = true; AWS's pricing "
-            "page bills open shard-hours only)"
+            "closed shards are billed until they expire (bill_closed_shards = true; AWS's "
+            "pricing page bills open shard-hours only): a reshard's closed shards are a "
+            "one-time cost for their retention, not part of the hourly cost"
         )
     else:
         notes.append(

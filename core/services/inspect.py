@@ -25,7 +25,14 @@ from capcon.core.errors import BackendError, CredentialsMissing, NotFound
 from capcon.core.jsonable import to_jsonable
 from capcon.core.model import Stream, Table
 from capcon.core.planning.partitions import estimate_partitions
-from capcon.core.planning.planner import PlanContext, StreamTraffic, Usage, stream_region
+from capcon.core.planning.planner import (
+    PlanContext,
+    StreamTraffic,
+    Usage,
+    stream_cost,
+    stream_cost_notes,
+    stream_region,
+)
 from capcon.core.ports import (
     Backend,
     Inventory,
@@ -371,6 +378,35 @@ def series_stats(
     return out
 
 
+def stream_cost_document(
+    stream: Stream, hour: dict[str, Any] | None, prices: PriceBook
+) -> dict[str, Any]:
+    """What ``stream`` costs an hour at the last hour's mean traffic (``m_b``, ``m_r``, ``m_o``
+    of :func:`stream_queries`), with its parts and assumptions; ``per_hour`` ``None`` when it
+    cannot be told (no metrics for an on-demand stream, an unknown On-demand Advantage price)."""
+
+    def mean(key: str) -> float:
+        value = (hour or {}).get(key, {}).get("mean_per_second")
+        return float(value) if value is not None else 0.0
+
+    traffic = StreamTraffic(mean("m_b"), mean("m_r"), mean("m_o"))
+    cost = stream_cost(stream, traffic, prices, known=hour is not None)
+    notes = stream_cost_notes(stream, prices, on_demand=stream.is_on_demand)
+    if cost is None:
+        why = (
+            "On-demand Advantage prices are not in the price book (advantage_* keys)"
+            if hour is not None
+            else "no metrics: the cost depends on the traffic"
+        )
+        return {"per_hour": None, "why": why, "notes": notes}
+    return {
+        "per_hour": cost.per_hour,
+        "per_month": cost.per_month,
+        "breakdown": [[label, amount] for label, amount in cost.breakdown],
+        "notes": notes,
+    }
+
+
 def stream_account(
     reading: Reading, backend: Backend, stream: Stream, rules: RuleSettings
 ) -> dict[str, Any] | None:
@@ -395,7 +431,11 @@ def stream_account(
 
 
 def show_document(
-    backend: Backend, backend_label: str, name: str, rules: RuleSettings
+    backend: Backend,
+    backend_label: str,
+    name: str,
+    rules: RuleSettings,
+    prices: PriceBook | None = None,
 ) -> dict[str, Any]:
     """One table, GSI or stream in depth, as a JSON-ready document (``capcon show``).
 
@@ -467,6 +507,8 @@ def show_document(
         doc["resource"] = to_jsonable(resource)
         doc["metrics_last_hour"] = stats(stream_queries(resource.name, "m"))
         doc["account"] = stream_account(reading, backend, resource, rules)
+        if prices is not None:
+            doc["cost"] = stream_cost_document(resource, doc["metrics_last_hour"], prices)
         loads = reading.attempt(
             "cloudwatch:GetMetricData",
             "no metrics",

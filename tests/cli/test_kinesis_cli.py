@@ -5,11 +5,13 @@ with traffic given on the command line, and the simulated demo's streams."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from capcon.core.model import Stream
 from capcon.tui.cli.main import main
 
 SAMPLES = Path(__file__).resolve().parents[2] / "tui" / "cli" / "samples"
@@ -98,3 +100,38 @@ def test_show_names_consumers_advantage_and_the_quota(capsys: pytest.CaptureFixt
     document = json.loads(out)
     assert document["account"]["on_demand_streams"] == 1
     assert document["account"]["on_demand_streams_quota"] == 50
+
+
+def test_show_prices_an_on_demand_stream_at_its_last_hour(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "show", "telemetry", "--sim=demo", "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    hour = document["metrics_last_hour"]
+    bytes_in, records = hour["m_b"]["mean_per_second"], hour["m_r"]["mean_per_second"]
+    bytes_out = hour["m_o"]["mean_per_second"]
+    kilobytes = math.ceil(bytes_in / records / 1024)  # each record rounded up to 1 KB
+    expected = 0.04 + records * kilobytes * 1024 * 3600 / GIB * 0.08 + bytes_out * 3600 / GIB * 0.04
+    assert bytes_out > 0
+    assert document["cost"]["per_hour"] == pytest.approx(expected)
+    assert any("1 KB" in note for note in document["cost"]["notes"])
+
+
+def test_the_detail_panel_shows_warm_throughput_and_mebibytes() -> None:
+    from capcon.core.backends.aws.describe import resource_from_document
+    from capcon.core.rules import RuleSettings
+    from capcon.tui.console.screens.detail import _stream_panel
+
+    document = json.loads(Path(CLICKS).read_text())
+    clicks = resource_from_document(document)
+    assert isinstance(clicks, Stream)
+    lines = [line.text for line in _stream_panel(clicks, (), RuleSettings())]
+    assert "  4 × 1 MiB/s = 4 MiB/s" in lines
+    summary = document["summary"]["StreamDescriptionSummary"]
+    summary["StreamModeDetails"] = {"StreamMode": "ON_DEMAND"}
+    summary["WarmThroughput"] = {"TargetMiBps": 200, "CurrentMiBps": 80}
+    events = resource_from_document(document)
+    assert isinstance(events, Stream)
+    lines = [line.text for line in _stream_panel(events, (), RuleSettings())]
+    assert "  warm throughput target 200 MiB/s · current 80 MiB/s" in lines

@@ -18,7 +18,10 @@ from capcon.tui.text import printable, warm_text
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    doc = show_document(session.backend, session.origin.backend, args.name, session.books.rules)
+    books = session.books
+    doc = show_document(
+        session.backend, session.origin.backend, args.name, books.rules, books.prices
+    )
     if args.json:
         print_json(doc)
     else:
@@ -43,6 +46,8 @@ def print_document(doc: dict[str, Any], name: str, rules: RuleSettings | None = 
             f"{resource['retention_hours']} h · {len(doc['open_shards'])} open shards"
         )
         for line in stream_lines(resource, doc.get("account")):
+            out.print(escape(line))
+        for line in cost_lines(doc.get("cost")):
             out.print(escape(line))
         for shard in doc["open_shards"]:
             load = shard["write_utilisation"]
@@ -161,6 +166,18 @@ def stream_lines(resource: dict[str, Any], account: dict[str, Any] | None) -> li
             f"{account['on_demand_streams_quota']:,}"
         )
     return lines
+
+
+def cost_lines(cost: dict[str, Any] | None) -> list[str]:
+    """A stream's cost an hour at the last hour's traffic, its parts and assumptions."""
+    if cost is None:
+        return []
+    if cost["per_hour"] is None:
+        lines = [f"cost unknown: {cost['why']}"]
+    else:
+        parts = ", ".join(f"{label} ${amount:,.4f}" for label, amount in cost["breakdown"])
+        lines = [f"cost ${cost['per_hour']:,.4f}/h (${cost['per_month']:,.2f} a month): {parts}"]
+    return lines + [f"  · {note}" for note in cost["notes"]]
 
 
 def _metrics(stats: dict[str, Any] | None) -> None:
