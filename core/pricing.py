@@ -26,6 +26,10 @@ PUT_PAYLOAD_UNIT_BYTES = 25 * 1024
 INCLUDED_RETENTION_HOURS = 24
 #: Kinesis on-demand bills each record's ingest rounded up to a whole KB (pricing page).
 ON_DEMAND_RECORD_ROUNDING_BYTES = 1024
+#: The largest Kinesis record, 10 MiB (botocore ``MaxRecordSizeInKiB``, at most 10,240): an
+#: average record size from metrics is never taken as larger (a few bytes over a near-zero
+#: record count would otherwise be an infinite size).
+MAX_RECORD_BYTES = 10 * 2**20
 #: Kinesis retention beyond this many hours (7 days) is long-term retention, per GB-month.
 LONG_TERM_RETENTION_HOURS = 7 * 24
 #: Labels of the retention parts estimated from the ingest rate.
@@ -196,7 +200,7 @@ def _storage_per_hour(storage_bytes: int, book: PriceBook) -> float:
 def put_payload_units(record_bytes: float) -> int:
     """PUT payload units one record of ``record_bytes`` uses: 25 KiB chunks, at least one."""
     _non_negative(record_bytes=record_bytes)
-    return max(1, math.ceil(record_bytes / PUT_PAYLOAD_UNIT_BYTES))
+    return max(1, math.ceil(min(record_bytes, MAX_RECORD_BYTES) / PUT_PAYLOAD_UNIT_BYTES))
 
 
 def provisioned_stream_cost(
@@ -352,9 +356,10 @@ def on_demand_billed_bytes_in(
     _non_negative(bytes_in_per_second=bytes_in_per_second)
     if records_in_per_second is None or not records_in_per_second > 0:
         return bytes_in_per_second
-    average = bytes_in_per_second / records_in_per_second
+    average = min(bytes_in_per_second / records_in_per_second, MAX_RECORD_BYTES)
     kilobytes = max(1, math.ceil(average / ON_DEMAND_RECORD_ROUNDING_BYTES))
-    return records_in_per_second * kilobytes * ON_DEMAND_RECORD_ROUNDING_BYTES
+    rounded = records_in_per_second * kilobytes * ON_DEMAND_RECORD_ROUNDING_BYTES
+    return max(rounded, bytes_in_per_second)  # metrics that disagree never bill less
 
 
 def long_term_stored_bytes(bytes_per_second: float, retention_hours: int) -> float:

@@ -1170,7 +1170,7 @@ def stream_cost(
     return _stream_cost(stream, stream.open_shard_count, traffic if known else None, prices)
 
 
-def stream_cost_notes(stream: Stream, prices: PriceBook, *, on_demand: bool) -> list[str]:
+def stream_cost_notes(stream: Stream, *, on_demand: bool) -> list[str]:
     """The assumptions behind :func:`stream_cost` (and a plan's stream costs)."""
     notes: list[str] = []
     if stream.consumer_count:
@@ -1318,12 +1318,12 @@ def _plan_stream(
     stream_assumptions = [
         "UpdateShardCount's split/merge sequence is chosen by AWS; the shards created and "
         "closed shown here are capcon's estimate of the same end state",
-        *stream_cost_notes(stream, prices, on_demand=False),
+        *stream_cost_notes(stream, on_demand=False),
     ]
     if traffic is not None:
         stream_assumptions += [
             f"on-demand alternative: {note}"
-            for note in stream_cost_notes(stream, prices, on_demand=True)
+            for note in stream_cost_notes(stream, on_demand=True)
             if "1 KB" in note or "Advantage" in note
         ]
     if context.account_shards is not None and not context.account_shards.complete:

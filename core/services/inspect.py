@@ -391,7 +391,7 @@ def stream_cost_document(
 
     traffic = StreamTraffic(mean("m_b"), mean("m_r"), mean("m_o"))
     cost = stream_cost(stream, traffic, prices, known=hour is not None)
-    notes = stream_cost_notes(stream, prices, on_demand=stream.is_on_demand)
+    notes = stream_cost_notes(stream, on_demand=stream.is_on_demand)
     if cost is None:
         why = (
             "On-demand Advantage prices are not in the price book (advantage_* keys)"

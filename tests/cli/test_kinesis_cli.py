@@ -135,3 +135,18 @@ def test_the_detail_panel_shows_warm_throughput_and_mebibytes() -> None:
     assert isinstance(events, Stream)
     lines = [line.text for line in _stream_panel(events, (), RuleSettings())]
     assert "  warm throughput target 200 MiB/s · current 80 MiB/s" in lines
+
+
+def test_traffic_whose_average_record_is_absurd_is_priced_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 12,732 B/s over 1e-300 records/s: an "average record" of ~1e304 bytes, taken as the
+    # largest record Kinesis accepts (10 MiB: ceil(10,240 / 25) = 410 PUT payload units)
+    code, out, err = run(
+        capsys, "plan", "--describe", CLICKS, "--shards", "8", "--now", NOW,
+        "--incoming-bytes", "12732", "--incoming-records", "1e-300", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    stream = json.loads(out)["stream"]
+    parts = dict(stream["cost_after"]["breakdown"])
+    assert parts["PUT payload units"] == pytest.approx(1e-300 * 3600 * 410 * 0.014 / 1e6)

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capcon.core.backends.aws.describe import DescribeError, resource_from_document
 from capcon.core.config.prices import load_price_book
@@ -30,7 +32,7 @@ from capcon.core.planning.planner import (
 )
 from capcon.core.planning.requests import ShardChange
 from capcon.core.planning.reshard import uniform_ranges
-from capcon.core.pricing import Cost
+from capcon.core.pricing import Cost, on_demand_billed_bytes_in
 from capcon.core.rules import AccountShards, Code, RuleSettings, shard_quota
 
 BOOK = load_price_book("us-east-1")
@@ -341,3 +343,42 @@ def test_per_shard_limits_are_aws_mebibytes() -> None:
     faster = PlanContext(stream_traffic=StreamTraffic(1_050_000, 500, 0.0))
     result = ok(plan(two, ShardChange(1), NOW, rules=RULES, prices=BOOK, context=faster))
     assert "below-traffic" in [w.code for w in result.warnings]
+
+
+# --- properties ------------------------------------------------------------------------------
+
+rates = st.floats(0, 1e8, allow_nan=False)
+
+
+@settings(max_examples=60)
+@given(
+    bytes_in=rates,
+    records=rates,
+    out=rates,
+    consumers=st.integers(0, 20),
+    more=st.integers(1, 20),
+    retention=st.integers(24, 8760),
+    on_demand=st.booleans(),
+)
+def test_stream_costs_never_fall_as_consumers_or_rounding_rise(
+    *,
+    bytes_in: float,
+    records: float,
+    out: float,
+    consumers: int,
+    more: int,
+    retention: int,
+    on_demand: bool,
+) -> None:
+    billed = on_demand_billed_bytes_in(bytes_in, records)
+    assert billed >= bytes_in * (1 - 1e-12)  # rounding up never bills less than was sent
+    base = stream(mode="ON_DEMAND" if on_demand else "PROVISIONED", retention=retention)
+    traffic = StreamTraffic(bytes_in, records, out)
+
+    def cost(count: int) -> float:
+        value = stream_cost(dataclasses.replace(base, consumer_count=count), traffic, BOOK)
+        assert value is not None
+        assert value.per_hour == pytest.approx(sum(amount for _, amount in value.breakdown))
+        return value.per_hour
+
+    assert cost(consumers + more) >= cost(consumers) >= 0
