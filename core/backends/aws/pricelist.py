@@ -340,9 +340,14 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 SERVICES = (DDB, KDS, CW)
-#: Price-book fields with no Price List product known to capcon (AWS charges pre-warming;
-#: its product was not identified): ``capcon prices update`` lists them as not found.
-NOT_IN_PRICE_LIST = ("prewarm_read_units", "prewarm_write_units")
+#: Price-book fields with no Price List product known to capcon (AWS charges pre-warming and
+#: On-demand Advantage's extended retention; their products were not identified):
+#: ``capcon prices update`` lists them as not found.
+NOT_IN_PRICE_LIST = (
+    "prewarm_read_units",
+    "prewarm_write_units",
+    "advantage_extended_retention_gb_month",
+)
 
 
 @dataclass(frozen=True, slots=True)
