@@ -39,6 +39,17 @@ class StreamMode(StrEnum):
         return "provisioned" if self is StreamMode.PROVISIONED else "on-demand"
 
 
+class TableClass(StrEnum):
+    """DynamoDB table class (``TableClassSummary.TableClass``), spelt as AWS spells it."""
+
+    STANDARD = "STANDARD"
+    STANDARD_INFREQUENT_ACCESS = "STANDARD_INFREQUENT_ACCESS"
+
+    @property
+    def label(self) -> str:
+        return "Standard" if self is TableClass.STANDARD else "Standard-IA"
+
+
 ACTIVE = "ACTIVE"
 UPDATING = "UPDATING"
 
@@ -102,6 +113,76 @@ class Index:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplicaIndex:
+    """A GSI's settings in one replica region (``Replicas[].GlobalSecondaryIndexes``): the
+    read capacity it overrides (``None``: the table's GSI capacity applies there too)."""
+
+    name: str
+    read_override: int | None = None
+    on_demand_read_max: int | None = None
+    warm: WarmThroughput | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Replica:
+    """One other region of a global table (version 2019.11.21), as ``DescribeTable`` lists it
+    in ``Replicas``.
+
+    Write capacity is the same in every region (AWS keeps it so), so only reads can be
+    overridden: ``read_override`` is ``ProvisionedThroughputOverride.ReadCapacityUnits``
+    (``None``: the table's read capacity applies).  ``table_class`` is
+    ``ReplicaTableClassSummary.TableClass`` (``None``: not reported, the table's class).
+    """
+
+    region: str
+    status: str = ACTIVE
+    read_override: int | None = None
+    on_demand_read_max: int | None = None
+    table_class: TableClass | None = None
+    warm: WarmThroughput | None = None
+    indexes: tuple[ReplicaIndex, ...] = ()
+    status_description: str | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ACTIVE
+
+    def index(self, name: str) -> ReplicaIndex | None:
+        return next((i for i in self.indexes if i.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ScalingRange:
+    """One dimension's auto-scaling settings of a global table's replica or replica GSI
+    (``AutoScalingSettingsDescription``); ``target`` is the target-tracking utilisation (%)."""
+
+    minimum: int | None = None
+    maximum: int | None = None
+    target: float | None = None
+    disabled: bool = False
+
+    @property
+    def active(self) -> bool:
+        return not self.disabled and (self.maximum is not None or self.target is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaScaling:
+    """``DescribeTableReplicaAutoScaling``: one region's auto scaling of a global table
+    (minimum, maximum and target are set for the whole table and passed to every replica)."""
+
+    region: str
+    status: str = ACTIVE
+    read: ScalingRange | None = None
+    write: ScalingRange | None = None
+    indexes: tuple[tuple[str, ScalingRange | None, ScalingRange | None], ...] = ()
+
+    @property
+    def write_scaled(self) -> bool:
+        return self.write is not None and self.write.active
+
+
+@dataclass(frozen=True, slots=True)
 class Table:
     """A DynamoDB table with its global secondary indexes.
 
@@ -122,10 +203,21 @@ class Table:
     created: datetime | None = None
     last_switch_to_on_demand: datetime | None = None
     on_demand_max: Throughput | None = None
+    table_class: TableClass = TableClass.STANDARD
+    #: ``TableClassSummary.LastUpdateDateTime``: AWS reports only the last class change.
+    table_class_updated: datetime | None = None
+    #: The other regions of a global table; empty for a single-region table.
+    replicas: tuple[Replica, ...] = ()
+    global_table_version: str | None = None
 
     @property
     def is_active(self) -> bool:
         return self.status == ACTIVE
+
+    @property
+    def is_global(self) -> bool:
+        """A global table: ``DescribeTable`` lists at least one other region."""
+        return bool(self.replicas)
 
     @property
     def is_on_demand(self) -> bool:

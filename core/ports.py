@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
-from capcon.core.model import BillingMode, Stream, StreamMode, Table, Throughput, WarmThroughput
+from capcon.core.model import (
+    BillingMode,
+    ReplicaScaling,
+    Stream,
+    StreamMode,
+    Table,
+    TableClass,
+    Throughput,
+    WarmThroughput,
+)
 
 # --------------------------------------------------------------------------------------------
 # Inventory
@@ -141,6 +150,8 @@ class TableChange:
     table: Throughput | None = None
     indexes: tuple[tuple[str, Throughput], ...] = ()
     billing_mode: BillingMode | None = None
+    #: ``TableClass``: switch the table's class (sent alone; ``None`` keeps it).
+    table_class: TableClass | None = None
     #: Pre-warming (``WarmThroughput``): the table's (and each named GSI's) new warm read and
     #: write units per second; irreversible and charged (docs/aws-rules.md#pre-warming).
     warm: WarmThroughput | None = None
@@ -273,6 +284,17 @@ class AutoScaling(Protocol):
     def put_scaling_policy(self, policy: ScalingPolicy) -> None: ...
 
     def delete_scaling_policy(self, name: str, resource_id: str, dimension: str) -> None: ...
+
+
+@runtime_checkable
+class ReplicaAutoScaling(Protocol):
+    """``DescribeTableReplicaAutoScaling``: the auto scaling of a global table's replicas.
+
+    Not part of :class:`Backend`: a backend that offers it (the AWS adapter, the simulated
+    account) implements it too, and a caller asks ``isinstance(backend, ReplicaAutoScaling)``.
+    """
+
+    def describe_table_replica_auto_scaling(self, name: str) -> tuple[ReplicaScaling, ...]: ...
 
 
 # --------------------------------------------------------------------------------------------

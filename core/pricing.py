@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar, Literal
 
-from capcon.core.model import Throughput
+from capcon.core.model import TableClass, Throughput
 
 HOURS_PER_MONTH = 730
 GIB = 2**30
@@ -163,38 +163,153 @@ def _non_negative(**values: float) -> None:
             raise ValueError(f"{name} must be a non-negative number, got {value!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class TablePrices:
+    """The DynamoDB prices of one table class in one price book (per unit-hour, per million
+    request units, per GB-month); ``replicated_*`` are what a global table's writes cost."""
+
+    table_class: TableClass
+    wcu_hour: float
+    rcu_hour: float
+    on_demand_write_per_million: float
+    on_demand_read_per_million: float
+    storage_gb_month: float
+    replicated_wcu_hour: float
+    on_demand_replicated_write_per_million: float
+
+
+def table_prices(book: PriceBook, table_class: TableClass = TableClass.STANDARD) -> TablePrices:
+    """``book``'s DynamoDB prices for ``table_class`` (Standard-IA: throughput dearer, storage
+    cheaper; docs/aws-rules.md#global-tables-and-table-classes)."""
+    if table_class is TableClass.STANDARD_INFREQUENT_ACCESS:
+        return TablePrices(
+            table_class,
+            book.ia_wcu_hour,
+            book.ia_rcu_hour,
+            book.ia_on_demand_write_per_million,
+            book.ia_on_demand_read_per_million,
+            book.ia_storage_gb_month,
+            book.ia_replicated_wcu_hour,
+            book.ia_on_demand_replicated_write_per_million,
+        )
+    return TablePrices(
+        table_class,
+        book.wcu_hour,
+        book.rcu_hour,
+        book.on_demand_write_per_million,
+        book.on_demand_read_per_million,
+        book.storage_gb_month,
+        book.replicated_wcu_hour,
+        book.on_demand_replicated_write_per_million,
+    )
+
+
+def _label(region: str | None, words: str) -> str:
+    return f"{region} {words}" if region else words
+
+
 def provisioned_table_cost(
-    capacity: Throughput, book: PriceBook, *, storage_bytes: int = 0
+    capacity: Throughput,
+    book: PriceBook,
+    *,
+    storage_bytes: int = 0,
+    table_class: TableClass = TableClass.STANDARD,
+    replicated: bool = False,
+    region: str | None = None,
 ) -> Cost:
     """A provisioned table (or GSI: price each and add) per hour: RCU-hours, WCU-hours and
-    storage, whose GB-month price is spread over the 730-hour month."""
+    storage, whose GB-month price is spread over the 730-hour month, at ``table_class``'s
+    prices.  ``replicated``: a global table's region, whose write capacity is billed as
+    replicated WCU-hours; ``region`` names the region in each part of the breakdown."""
     _non_negative(read=capacity.read, write=capacity.write, storage_bytes=storage_bytes)
+    p = table_prices(book, table_class)
+    writes = ("replicated writes", p.replicated_wcu_hour) if replicated else None
     return Cost.of(
-        ("provisioned reads", capacity.read * book.rcu_hour),
-        ("provisioned writes", capacity.write * book.wcu_hour),
-        ("storage", _storage_per_hour(storage_bytes, book)),
+        (_label(region, "provisioned reads"), capacity.read * p.rcu_hour),
+        (
+            _label(region, writes[0] if writes else "provisioned writes"),
+            capacity.write * (writes[1] if writes else p.wcu_hour),
+        ),
+        (_label(region, "storage"), _storage_per_hour(storage_bytes, p.storage_gb_month)),
     )
 
 
 def on_demand_table_cost(
-    reads_per_second: float, writes_per_second: float, book: PriceBook, *, storage_bytes: int = 0
+    reads_per_second: float,
+    writes_per_second: float,
+    book: PriceBook,
+    *,
+    storage_bytes: int = 0,
+    table_class: TableClass = TableClass.STANDARD,
+    replicated: bool = False,
+    region: str | None = None,
 ) -> Cost:
     """An on-demand table per hour at a steady rate of *request units* per second (what
-    ``Consumed*CapacityUnits`` measure: a 4 KB strong read or a 1 KB write is one unit)."""
+    ``Consumed*CapacityUnits`` measure: a 4 KB strong read or a 1 KB write is one unit), at
+    ``table_class``'s prices; ``replicated``: writes billed as replicated write request units
+    (a global table's region)."""
     _non_negative(
         reads_per_second=reads_per_second,
         writes_per_second=writes_per_second,
         storage_bytes=storage_bytes,
     )
+    p = table_prices(book, table_class)
+    write_price = (
+        p.on_demand_replicated_write_per_million if replicated else p.on_demand_write_per_million
+    )
     return Cost.of(
-        ("on-demand reads", reads_per_second * 3600 * book.on_demand_read_per_million / 1e6),
-        ("on-demand writes", writes_per_second * 3600 * book.on_demand_write_per_million / 1e6),
-        ("storage", _storage_per_hour(storage_bytes, book)),
+        (
+            _label(region, "on-demand reads"),
+            reads_per_second * 3600 * p.on_demand_read_per_million / 1e6,
+        ),
+        (
+            _label(region, "replicated writes" if replicated else "on-demand writes"),
+            writes_per_second * 3600 * write_price / 1e6,
+        ),
+        (_label(region, "storage"), _storage_per_hour(storage_bytes, p.storage_gb_month)),
     )
 
 
-def _storage_per_hour(storage_bytes: int, book: PriceBook) -> float:
-    return storage_bytes / GIB * book.storage_gb_month / HOURS_PER_MONTH
+def _storage_per_hour(storage_bytes: int, gb_month: float) -> float:
+    return storage_bytes / GIB * gb_month / HOURS_PER_MONTH
+
+
+@dataclass(frozen=True, slots=True)
+class ClassBreakEven:
+    """Switching one table (with its GSIs) between classes, per month in one region: what
+    storage saves and what throughput costs more (negative: the other way round)."""
+
+    JSON_PROPERTIES: ClassVar[tuple[str, ...]] = ("net_saving", "break_even_gb")
+
+    storage_gb: float
+    storage_saving: float
+    throughput_premium: float
+
+    @property
+    def net_saving(self) -> float:
+        return self.storage_saving - self.throughput_premium
+
+    @property
+    def break_even_gb(self) -> float | None:
+        """The stored GB at which the storage saving equals the throughput premium (the
+        switch pays above it); ``None`` when storage saves nothing or nothing is stored."""
+        if self.storage_gb <= 0 or self.storage_saving <= 0 or self.throughput_premium < 0:
+            return None
+        return self.throughput_premium / (self.storage_saving / self.storage_gb)
+
+
+def class_break_even(before: Cost, after: Cost, storage_bytes: int) -> ClassBreakEven:
+    """The monthly storage saving and throughput premium of a class switch, from the costs
+    before and after (storage is the parts labelled ``storage``; the rest is throughput)."""
+
+    def storage(cost: Cost) -> float:
+        return sum(a for label, a in cost.breakdown if label.endswith("storage"))
+
+    saving = (storage(before) - storage(after)) * HOURS_PER_MONTH
+    premium = (
+        (after.per_hour - storage(after)) - (before.per_hour - storage(before))
+    ) * HOURS_PER_MONTH
+    return ClassBreakEven(storage_bytes / GIB, saving, premium)
 
 
 def put_payload_units(record_bytes: float) -> int:

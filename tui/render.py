@@ -229,6 +229,28 @@ def _stream_table(plan: ScalePlan, sp: StreamPlan) -> RenderableType:
     return Group(*parts)
 
 
+def _regions_table(plan: ScalePlan) -> RichTable:
+    """A global table's cost region by region (the table and its GSIs in each)."""
+    grid = RichTable(
+        title="every region (global table)", title_justify="left", expand=False, show_edge=False
+    )
+    for header in ("region", "status", "class", "now", "after", "priced from"):
+        grid.add_column(header, justify="right" if header in ("now", "after") else "left")
+    for region in plan.regions:
+        cls = region.table_class_before.label
+        if region.table_class_after is not region.table_class_before:
+            cls += f" → {region.table_class_after.label}"
+        grid.add_row(
+            _plain(region.region + (" (this one)" if region.home else "")),
+            _plain(region.status),
+            cls,
+            _money(region.cost_before),
+            _money(region.cost_after),
+            _plain(region.prices_from),
+        )
+    return grid
+
+
 def render_plan(plan: ScalePlan) -> RenderableType:
     """A plan as a panel: before/after tables, warnings, assumptions."""
     body: list[RenderableType] = []
@@ -242,6 +264,8 @@ def render_plan(plan: ScalePlan) -> RenderableType:
         month_before = _money(plan.cost_before, month=True)
         totals += f" ({month_before} → {_money(plan.cost_after, month=True)} a month)"
         body.append(Text(totals))
+        if plan.regions:
+            body.append(_regions_table(plan))
         if plan.on_demand_alternative is not None:
             body.append(
                 Text(

@@ -356,9 +356,17 @@ def plan_autoscaling(
         capacity_after_registration=after_registration,
         capacity_at_current_traffic=at_traffic,
         usage=used,
-        cost_at_min=provisioned_table_cost(with_value(change.min_capacity), prices).per_hour,
-        cost_at_max=provisioned_table_cost(with_value(change.max_capacity), prices).per_hour,
-        cost_now=provisioned_table_cost(capacity, prices).per_hour if capacity else None,
+        cost_at_min=provisioned_table_cost(
+            with_value(change.min_capacity), prices, table_class=table.table_class
+        ).per_hour,
+        cost_at_max=provisioned_table_cost(
+            with_value(change.max_capacity), prices, table_class=table.table_class
+        ).per_hour,
+        cost_now=(
+            provisioned_table_cost(capacity, prices, table_class=table.table_class).per_hour
+            if capacity
+            else None
+        ),
         partitions_now=partitions_now,
         partitions_at_max=at_max,
         target_before=target_before,

@@ -26,8 +26,10 @@ from typing import ClassVar, Literal
 
 from capcon.core.model import (
     BillingMode,
+    Replica,
     Stream,
     Table,
+    TableClass,
     Throughput,
     ThroughputHistory,
     WarmThroughput,
@@ -44,10 +46,12 @@ from capcon.core.planning.reshard import ReshardPlan, targeted_plan, uniform_pla
 from capcon.core.ports import TableChange
 from capcon.core.pricing import (
     LONG_TERM_RETENTION_HOURS,
+    ClassBreakEven,
     Cost,
     PriceBook,
     advantage_stream_cost,
     assumptions,
+    class_break_even,
     closed_shards_cost,
     on_demand_stream_cost,
     on_demand_table_cost,
@@ -79,6 +83,12 @@ from capcon.core.rules import (
     reshard_budget,
     shard_quota,
     whole_request,
+)
+from capcon.core.rules.dynamodb import (
+    ClassSwitchBudget,
+    check_replicas_ready,
+    check_table_class_switch,
+    class_switch_budget,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -166,6 +176,14 @@ class PlanContext:
     big_change_factor: float = 4.0
     #: The utilisation a proposal sizes capacity for (:func:`propose`), 0 < t ≤ 1.
     target_utilisation: float = 0.70
+    #: Price books of a global table's replica regions (a region missing is priced at the
+    #: plan's own book, and the plan says so).
+    replica_prices: Mapping[str, PriceBook] = field(default_factory=dict)
+    #: Table class updates capcon knows of (its audit log); AWS reports only the last.
+    class_switch_history: tuple[datetime, ...] = ()
+    #: Replica regions whose write capacity auto scaling manages
+    #: (``DescribeTableReplicaAutoScaling``).
+    replica_auto_scaled: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,6 +269,22 @@ class StreamPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class RegionCost:
+    """One region of a global table in a plan: its status, class, and the table's cost there
+    (table and GSIs) before and after; ``prices_from`` names the book it was priced with."""
+
+    region: str
+    status: str
+    table_class_before: TableClass
+    table_class_after: TableClass
+    read_override: int | None
+    cost_before: Cost | None
+    cost_after: Cost | None
+    prices_from: str
+    home: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ScalePlan:
     """Everything a change will do, for a preview; the scaler applies it as planned."""
 
@@ -268,6 +302,11 @@ class ScalePlan:
     account_left: Throughput | None
     warnings: tuple[Warning_, ...]
     assumptions: tuple[str, ...]
+    #: A global table's cost region by region (empty for a single-region table or a stream).
+    regions: tuple[RegionCost, ...] = ()
+    #: A class switch's storage saving against its throughput premium, per month.
+    class_break_even: ClassBreakEven | None = None
+    class_budget: ClassSwitchBudget | None = None
 
     @property
     def change_factor(self) -> float:
@@ -332,6 +371,8 @@ def fingerprint(resource: Table | Stream) -> str:
                 (i.name, i.status, i.provisioned, i.history.decreases_today)
                 for i in resource.indexes
             ),
+            resource.table_class.value,
+            tuple((r.region, r.status, r.read_override, r.table_class) for r in resource.replicas),
         )
     else:
         parts = (
@@ -362,6 +403,10 @@ def _table_parts(table: Table) -> list[tuple[str | None, str]]:
 
 def _table_summary(table: Table, change: TableChange) -> str:
     bits: list[str] = []
+    if change.table_class is not None:
+        bits.append(
+            f"{table.name}: table class {table.table_class.label} → {change.table_class.label}"
+        )
     if change.billing_mode is not None and change.billing_mode is not table.billing_mode:
         bits.append(f"switch {table.name} to {change.billing_mode.label}")
     if change.table is not None:
@@ -426,6 +471,20 @@ def check_table_change(
             )
     if found:
         return found
+    if change.table_class is not None:
+        if change.table is not None or change.indexes or change.billing_mode is not None:
+            return [
+                Violation(
+                    Code.SEPARATE_REQUEST,
+                    label,
+                    f"{label}: a table class switch is planned and sent on its own; change "
+                    "capacity or mode in a separate request",
+                )
+            ]
+        return check_table_class_switch(
+            table, change.table_class, now, rules, context.class_switch_history
+        )
+    found += check_replicas_ready(table)
     switching = change.billing_mode is not None and change.billing_mode is not table.billing_mode
     extras, extra_parts = _check_extras(table, change, rules)
     if change.billing_mode is BillingMode.PAY_PER_REQUEST:
@@ -552,13 +611,104 @@ def _current(table: Table) -> dict[str | None, Throughput | None]:
 
 
 def _part_cost(
-    capacity: Throughput | None, usage: Usage | None, size_bytes: int, prices: PriceBook
+    capacity: Throughput | None,
+    usage: Usage | None,
+    size_bytes: int,
+    prices: PriceBook,
+    table_class: TableClass = TableClass.STANDARD,
+    *,
+    replicated: bool = False,
+    region: str | None = None,
 ) -> Cost | None:
     if capacity is not None:
-        return provisioned_table_cost(capacity, prices, storage_bytes=size_bytes)
+        return provisioned_table_cost(
+            capacity,
+            prices,
+            storage_bytes=size_bytes,
+            table_class=table_class,
+            replicated=replicated,
+            region=region,
+        )
     if usage is None:
         return None
-    return on_demand_table_cost(usage.read, usage.write, prices, storage_bytes=size_bytes)
+    return on_demand_table_cost(
+        usage.read,
+        usage.write,
+        prices,
+        storage_bytes=size_bytes,
+        table_class=table_class,
+        replicated=replicated,
+        region=region,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Global tables: every region's cost (docs/aws-rules.md#global-tables-and-table-classes)
+# --------------------------------------------------------------------------------------------
+
+
+def priced_replicas(table: Table, prices: PriceBook) -> tuple[Replica, ...]:
+    """The replicas priced besides the plan's own region (a replica listed for the region
+    the plan is priced in is that region: it is not counted twice)."""
+    return tuple(r for r in table.replicas if r.region != prices.region)
+
+
+def _read_override(replica: Replica, index: str | None) -> int | None:
+    if index is None:
+        return replica.read_override
+    found = replica.index(index)
+    return found.read_override if found is not None else None
+
+
+def _replica_cost(
+    replica: Replica,
+    index: str | None,
+    capacity: Throughput | None,
+    usage: Usage | None,
+    size_bytes: int,
+    book: PriceBook,
+    table_class: TableClass,
+) -> Cost | None:
+    """One part (table or GSI) in one replica region: the same write capacity (billed as
+    replicated writes), its own read capacity where overridden, the same storage.  On-demand:
+    every write is replicated there; its reads are not measured here and not priced."""
+    if capacity is not None:
+        override = _read_override(replica, index)
+        capacity = Throughput(override if override is not None else capacity.read, capacity.write)
+    elif usage is not None:
+        usage = Usage(0.0, usage.write)
+    return _part_cost(
+        capacity, usage, size_bytes, book, table_class, replicated=True, region=replica.region
+    )
+
+
+def table_cost_all_regions(
+    table: Table,
+    index: str | None,
+    capacity: Throughput | None,
+    usage: Usage | None,
+    size_bytes: int,
+    prices: PriceBook,
+    context: PlanContext,
+    table_class: TableClass | None = None,
+) -> Cost | None:
+    """A part (table or GSI) priced in its own region and, for a global table, in every
+    replica region; ``table_class`` is the class of this region (default: the table's)."""
+    own_class = table_class or table.table_class
+    if not table.is_global:
+        return _part_cost(capacity, usage, size_bytes, prices, own_class)
+    costs: list[Cost | None] = [
+        _part_cost(
+            capacity, usage, size_bytes, prices, own_class, replicated=True, region=prices.region
+        )
+    ]
+    for replica in priced_replicas(table, prices):
+        book = context.replica_prices.get(replica.region, prices)
+        replica_class = replica.table_class or own_class
+        costs.append(
+            _replica_cost(replica, index, capacity, usage, size_bytes, book, replica_class)
+        )
+    return _sum_costs(costs)
 
 
 def _sum_costs(costs: list[Cost | None]) -> Cost | None:
@@ -589,6 +739,7 @@ def _plan_table(
         return Refusal(table.name, "table", summary, now, tuple(violations))
 
     mode_after = change.billing_mode or table.billing_mode
+    class_after = change.table_class or table.table_class
     current = _current(table)
     after = _requested(table, change)
     changed_names: set[str | None] = {None} if change.table is not None else set()
@@ -660,8 +811,12 @@ def _plan_table(
             after=after_cap,
             changed=name in changed_names,
             usage=usage,
-            cost_before=_part_cost(before_cap, usage, sizes[name], prices),
-            cost_after=_part_cost(after_cap, usage, sizes[name], prices),
+            cost_before=table_cost_all_regions(
+                table, name, before_cap, usage, sizes[name], prices, context
+            ),
+            cost_after=table_cost_all_regions(
+                table, name, after_cap, usage, sizes[name], prices, context, class_after
+            ),
             partitions_before=p_before,
             partitions_after=p_after,
             per_partition_before=p_before.per_partition(before_cap),
@@ -693,9 +848,10 @@ def _plan_table(
     ):
         on_demand = _sum_costs(
             [
-                on_demand_table_cost(u.read, u.write, prices, storage_bytes=sizes[n])
+                table_cost_all_regions(
+                    table, n, None, context.usage[n], sizes[n], prices, context, class_after
+                )
                 for n, _ in _table_parts(table)
-                for u in [context.usage[n]]
             ]
         )
         if (
@@ -723,6 +879,20 @@ def _plan_table(
             rules.account_max_read_units - context.account_capacity.read_units - delta_r,
             rules.account_max_write_units - context.account_capacity.write_units - delta_w,
         )
+    regions = _region_costs(table, current, after, class_after, sizes, prices, context)
+    warnings += _global_warnings(table, change, mode_after, regions, context)
+    break_even: ClassBreakEven | None = None
+    class_budget: ClassSwitchBudget | None = None
+    if change.table_class is not None:
+        stored = sum(sizes.values())
+        if cost_before is not None and cost_after is not None:
+            own_before = _own_region(regions, cost_before)
+            own_after = _own_region(regions, cost_after, after=True)
+            break_even = class_break_even(own_before, own_after, stored)
+        else:  # on-demand without measured traffic: the storage side alone
+            warnings.append(_storage_only(table, change.table_class, stored, prices))
+        class_budget = class_switch_budget(table, now, rules, context.class_switch_history)
+        warnings += _class_warnings(table, change.table_class, break_even, class_budget)
     return ScalePlan(
         resource=table.name,
         kind="table",
@@ -742,7 +912,11 @@ def _plan_table(
             "formula ceil(RCU/3000 + WCU/1000), size/10 GB, warm throughput, earlier estimates)",
             *_demand_assumptions(context),
             *(a for a in assumptions(prices) if "closed shards" not in a),
+            *_global_assumptions(table, mode_after, prices, context),
         ),
+        regions=regions,
+        class_break_even=break_even,
+        class_budget=class_budget,
     )
 
 
@@ -804,6 +978,344 @@ def _warm_and_limit_warnings(part: PartPlan, rules: RuleSettings) -> list[Warnin
                 part.label, part.usage.read, part.usage.write, part.on_demand_max_after, rules
             )
         ]
+    return found
+
+
+def _own_region(regions: tuple[RegionCost, ...], total: Cost, *, after: bool = False) -> Cost:
+    """The plan's own region's cost: the total for a single-region table."""
+    for region in regions:
+        if region.home:
+            cost = region.cost_after if after else region.cost_before
+            return cost if cost is not None else total
+    return total
+
+
+def _region_costs(
+    table: Table,
+    current: Mapping[str | None, Throughput | None],
+    after: Mapping[str | None, Throughput | None],
+    class_after: TableClass,
+    sizes: Mapping[str | None, int],
+    prices: PriceBook,
+    context: PlanContext,
+) -> tuple[RegionCost, ...]:
+    """A global table's cost region by region (the table and its GSIs together)."""
+    if not table.is_global:
+        return ()
+    names = [name for name, _ in _table_parts(table)]
+
+    def own(caps: Mapping[str | None, Throughput | None], cls: TableClass) -> Cost | None:
+        return _sum_costs(
+            [
+                _part_cost(
+                    caps[n],
+                    context.usage.get(n),
+                    sizes[n],
+                    prices,
+                    cls,
+                    replicated=True,
+                    region=prices.region,
+                )
+                for n in names
+            ]
+        )
+
+    found = [
+        RegionCost(
+            region=prices.region,
+            status=table.status,
+            table_class_before=table.table_class,
+            table_class_after=class_after,
+            read_override=None,
+            cost_before=own(current, table.table_class),
+            cost_after=own(after, class_after),
+            prices_from=prices.assumed_from or prices.region,
+            home=True,
+        )
+    ]
+    for replica in priced_replicas(table, prices):
+        book = context.replica_prices.get(replica.region)
+        used = book or prices
+        before_class = replica.table_class or table.table_class
+        after_class = replica.table_class or class_after
+
+        found.append(
+            RegionCost(
+                region=replica.region,
+                status=replica.status,
+                table_class_before=before_class,
+                table_class_after=after_class,
+                read_override=replica.read_override,
+                cost_before=_sum_costs(
+                    [
+                        _replica_cost(
+                            replica,
+                            n,
+                            current[n],
+                            context.usage.get(n),
+                            sizes[n],
+                            used,
+                            before_class,
+                        )
+                        for n in names
+                    ]
+                ),
+                cost_after=_sum_costs(
+                    [
+                        _replica_cost(
+                            replica,
+                            n,
+                            after[n],
+                            context.usage.get(n),
+                            sizes[n],
+                            used,
+                            after_class,
+                        )
+                        for n in names
+                    ]
+                ),
+                prices_from=(prices.region if book is None else (book.assumed_from or book.region)),
+            )
+        )
+    return tuple(found)
+
+
+#: Replica states in which replication to the replica has stopped (botocore ``ReplicaStatus``).
+REPLICA_UNAVAILABLE = frozenset(
+    {
+        "CREATION_FAILED",
+        "REGION_DISABLED",
+        "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
+        "ARCHIVED",
+        "REPLICATION_NOT_AUTHORIZED",
+    }
+)
+
+
+def _regions_text(replicas: list[Replica] | tuple[Replica, ...]) -> str:
+    return ", ".join(r.region for r in replicas)
+
+
+def _global_warnings(
+    table: Table,
+    change: TableChange,
+    mode_after: BillingMode,
+    regions: tuple[RegionCost, ...],
+    context: PlanContext,
+) -> list[Warning_]:
+    """What a change to a global table does in its other regions."""
+    if not table.is_global:
+        return []
+    found: list[Warning_] = []
+    replicas = table.replicas
+    everywhere = _regions_text(replicas)
+    per_region = [
+        f"{r.region} {_cost_move(r.cost_before, r.cost_after)}"
+        for r in regions
+        if r.cost_before is not None
+        and r.cost_after is not None
+        and abs(r.cost_after.per_hour - r.cost_before.per_hour) > 1e-12
+    ]
+    moves = f" (cost per hour: {'; '.join(per_region)})" if per_region else ""
+    if change.billing_mode is not None and change.billing_mode is not table.billing_mode:
+        found.append(
+            Warning_(
+                "replicas-switch-mode",
+                f"{table.name} is a global table: switching its capacity mode switches every "
+                f"replica too ({everywhere}) to {change.billing_mode.label}{moves}",
+            )
+        )
+        if (
+            change.billing_mode is BillingMode.PROVISIONED
+            and None not in context.auto_scaled
+            and not context.replica_auto_scaled
+        ):
+            found.append(
+                Warning_(
+                    "global-needs-auto-scaling",
+                    f"{table.name}: AWS requires a global table in provisioned mode to have "
+                    "write auto scaling (or to stay on-demand) so every replica can take the "
+                    "replicated writes; set it up after the switch (capcon aas)",
+                )
+            )
+    writes_changed: list[str] = []
+    for name, capacity in _changed_capacity(table, change):
+        before = table.provisioned if name is None else table.index(name).provisioned
+        label = table.name if name is None else f"{table.name}/{name}"
+        if before is None:
+            continue
+        if capacity.write != before.write:
+            writes_changed.append(label)
+            found.append(
+                Warning_(
+                    "replicas-write-capacity",
+                    f"{label}: write capacity is the same in every region of a global table, "
+                    f"so {before.write:,} → {capacity.write:,} WCU applies in {everywhere} "
+                    f"too, billed as replicated WCU in each{moves}",
+                )
+            )
+        if capacity.read != before.read:
+            follow = [r for r in replicas if _read_override(r, name) is None]
+            own = [r for r in replicas if _read_override(r, name) is not None]
+            words = f"{label}: {before.read:,} → {capacity.read:,} RCU applies "
+            words += f"in {_regions_text(follow)} too" if follow else "here only"
+            if own:
+                kept = ", ".join(f"{r.region} ({_read_override(r, name):,} RCU)" for r in own)
+                verb = "keeps its" if len(own) == 1 else "keep their"
+                words += f"; {kept} {verb} own read capacity (ProvisionedThroughputOverride)"
+            found.append(Warning_("replicas-read-capacity", words))
+    if writes_changed and context.replica_auto_scaled:
+        scaled = ", ".join(sorted(context.replica_auto_scaled))
+        found.append(
+            Warning_(
+                "replica-auto-scaling",
+                f"auto scaling manages the write capacity of {table.name}'s replicas in "
+                f"{scaled} (DescribeTableReplicaAutoScaling): a manual change may be undone at "
+                "its next alarm; change the table's replica auto-scaling settings instead",
+            )
+        )
+    down = [r for r in replicas if r.status in REPLICA_UNAVAILABLE]
+    if down:
+        found.append(
+            Warning_(
+                "replica-unavailable",
+                f"{table.name}: replica "
+                + ", ".join(f"{r.region} is {r.status}" for r in down)
+                + ": replication to it has stopped (AWS removes a replica that stays "
+                "inaccessible for more than 20 hours from the replication group); it is still "
+                "priced here",
+            )
+        )
+    return found
+
+
+def _cost_move(before: Cost | None, after: Cost | None) -> str:
+    if before is None or after is None:
+        return "unknown"
+    return f"${before.per_hour:.4f} → ${after.per_hour:.4f}"
+
+
+def _changed_capacity(table: Table, change: TableChange) -> list[tuple[str | None, Throughput]]:
+    found: list[tuple[str | None, Throughput]] = []
+    if change.billing_mode is BillingMode.PAY_PER_REQUEST:
+        return found
+    if change.table is not None:
+        found.append((None, change.table))
+    found += list(change.indexes)
+    return found
+
+
+def _global_assumptions(
+    table: Table, mode_after: BillingMode, prices: PriceBook, context: PlanContext
+) -> list[str]:
+    if not table.is_global:
+        return []
+    notes = [
+        f"global table: priced in {prices.region} and in every replica region "
+        f"({_regions_text(priced_replicas(table, prices))}): the same write capacity "
+        "everywhere (replicated WCU or replicated write request units), each region's read "
+        "capacity or override, and storage taken as this region's size in each region",
+    ]
+    if table.is_on_demand or mode_after is BillingMode.PAY_PER_REQUEST:
+        notes.append(
+            "on-demand reads in replica regions are not measured here (CloudWatch of "
+            f"{prices.region}) and not priced"
+        )
+    for replica in priced_replicas(table, prices):
+        book = context.replica_prices.get(replica.region)
+        if book is None:
+            notes.append(
+                f"no price book loaded for {replica.region}: priced at {prices.region}'s prices"
+            )
+        elif book.assumed_from is not None:
+            notes.append(
+                f"no prices for {replica.region}: {book.assumed_from} prices used for any not "
+                f"set under [regions.{replica.region}] in a price file"
+            )
+    return notes
+
+
+def _storage_only(table: Table, target: TableClass, stored: int, prices: PriceBook) -> Warning_:
+    def storage(cls: TableClass) -> float:
+        cost = provisioned_table_cost(
+            Throughput(0, 0), prices, storage_bytes=stored, table_class=cls
+        )
+        return cost.per_month
+
+    saving = storage(table.table_class) - storage(target)
+    return Warning_(
+        "class-break-even",
+        f"{table.name} → {target.label} in this region: storage "
+        f"{'saves' if saving >= 0 else 'costs'} ${abs(saving):,.2f}/month; the throughput "
+        "side depends on traffic, which is not known here (on-demand: measure it first)",
+    )
+
+
+def _class_warnings(
+    table: Table,
+    target: TableClass,
+    break_even: ClassBreakEven | None,
+    budget: ClassSwitchBudget,
+) -> list[Warning_]:
+    found: list[Warning_] = []
+    if break_even is not None:
+        found += _break_even_warnings(table, target, break_even)
+    if table.is_global:
+        found.append(
+            Warning_(
+                "class-this-region",
+                f"{table.name} is a global table: UpdateTable TableClass changes this region's "
+                "table; each replica has its own class (ReplicaTableClassSummary) and keeps it",
+            )
+        )
+    last = table.table_class_updated
+    known = (
+        f"AWS reports only the last class update ({last:%Y-%m-%d %H:%M} UTC)"
+        if last is not None
+        else "AWS reports no earlier class update"
+    )
+    found.append(
+        Warning_(
+            "class-switch-limit",
+            f"{table.name}: this is class update {budget.used + 1} known in the trailing window "
+            f"(AWS allows {budget.used + budget.left}); {known}, so an earlier one made by "
+            "other tools would not be counted and AWS could refuse it (LimitExceededException)",
+        )
+    )
+    return found
+
+
+def _break_even_warnings(
+    table: Table, target: TableClass, break_even: ClassBreakEven
+) -> list[Warning_]:
+    found = [
+        Warning_(
+            "class-break-even",
+            f"{table.name} → {target.label} in this region: storage "
+            f"{break_even.storage_gb:,.1f} GB "
+            f"{'saves' if break_even.storage_saving >= 0 else 'costs'} "
+            f"${abs(break_even.storage_saving):,.2f}/month, throughput "
+            f"{'costs' if break_even.throughput_premium >= 0 else 'saves'} "
+            f"${abs(break_even.throughput_premium):,.2f}/month "
+            f"{'more' if break_even.throughput_premium >= 0 else ''}".rstrip()
+            + f": net {'saving' if break_even.net_saving >= 0 else 'extra cost'} "
+            f"${abs(break_even.net_saving):,.2f}/month"
+            + (
+                f"; it pays above about {break_even.break_even_gb:,.1f} GB stored at today's "
+                "capacity"
+                if break_even.break_even_gb is not None
+                else ""
+            ),
+        )
+    ]
+    if break_even.net_saving < 0:
+        found.append(
+            Warning_(
+                "class-costs-more",
+                f"{table.name}: at today's capacity and size {target.label} costs "
+                f"${-break_even.net_saving:,.2f}/month more than {table.table_class.label}",
+            )
+        )
     return found
 
 

@@ -35,6 +35,7 @@ def error_for_violations(violations: Sequence[Violation]) -> BackendError:
         Code.ACCOUNT_SHARD_QUOTA,
         Code.MODE_SWITCH_LIMIT,
         Code.ABOVE_RESOURCE_QUOTA,
+        Code.CLASS_SWITCH_LIMIT,
     }
     if codes & limit_codes:
         return LimitExceeded(message, violations)

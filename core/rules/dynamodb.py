@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from capcon.core.model import (
     BillingMode,
     Index,
     Table,
+    TableClass,
     Throughput,
     ThroughputHistory,
     WarmThroughput,
@@ -406,5 +407,98 @@ def near_on_demand_max(
         found.append(
             f"{label}: consumed {used:,.0f} {word} request units/s is {used / cap:.0%} of its "
             f"on-demand maximum of {cap:,}/s: requests above the maximum are throttled"
+        )
+    return found
+
+
+# Table classes and global-table replicas (docs/aws-rules.md#global-tables-and-table-classes)
+# --------------------------------------------------------------------------------------------
+
+#: Replica states in which a replica is changing: AWS answers another ``UpdateTable`` of the
+#: global table with ``ResourceInUseException`` until it is ACTIVE (capcon's reading of the
+#: UpdateTable rule "while it's UPDATING, you can't issue another UpdateTable request").
+REPLICA_BUSY_STATES = frozenset({"CREATING", "UPDATING", "DELETING", "ARCHIVING"})
+
+
+def check_replicas_ready(table: Table) -> list[Violation]:
+    """A change to a global table while one of its replicas is being created, updated or
+    deleted is refused, as a change while the table itself is ``UPDATING`` is."""
+    label = part_label(table.name)
+    busy = [r for r in table.replicas if r.status in REPLICA_BUSY_STATES]
+    if not busy:
+        return []
+    regions = ", ".join(f"{r.region} ({r.status})" for r in busy)
+    return [
+        Violation(
+            Code.RESOURCE_BUSY,
+            label,
+            f"{label} is a global table whose replica in {regions} is changing: AWS refuses "
+            "another UpdateTable until every replica is ACTIVE (ResourceInUseException); wait "
+            "and preview again",
+        )
+    ]
+
+
+#: An audit-log time this close to AWS's ``LastUpdateDateTime`` is the same class update.
+SAME_UPDATE = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSwitchBudget:
+    """Table class updates known in the trailing window, and when the next is allowed."""
+
+    used: int
+    left: int
+    next_allowed_at: datetime
+
+
+def class_switch_budget(
+    table: Table, now: datetime, rules: RuleSettings, known: Iterable[datetime] = ()
+) -> ClassSwitchBudget:
+    """What capcon knows of ``table``'s class updates in the trailing ``table_class_window``:
+    AWS reports only the last one (``TableClassSummary.LastUpdateDateTime``); ``known`` adds
+    the ones capcon's audit log recorded."""
+    reported = table.table_class_updated
+    # capcon's audit time of an update and AWS's LastUpdateDateTime of the same update differ
+    # by the time it took: one within SAME_UPDATE of AWS's is that update, not another
+    times = {t for t in known if reported is None or abs(t - reported) > SAME_UPDATE}
+    if reported is not None:
+        times.add(reported)
+    recent = sorted(t for t in times if now - rules.table_class_window < t <= now)
+    limit = rules.table_class_updates_per_window
+    next_at = recent[-limit] + rules.table_class_window if len(recent) >= limit else now
+    return ClassSwitchBudget(len(recent), max(0, limit - len(recent)), next_at)
+
+
+def check_table_class_switch(
+    table: Table,
+    target: TableClass,
+    now: datetime,
+    rules: RuleSettings,
+    known: Iterable[datetime] = (),
+) -> list[Violation]:
+    """``UpdateTable TableClass``: a change of class, on an ACTIVE table whose replicas are
+    ready, within AWS's limit of class updates per trailing window."""
+    label = part_label(table.name)
+    if target is table.table_class:
+        return [Violation(Code.NO_CHANGE, label, f"{label} is already {target.label}")]
+    found: list[Violation] = []
+    if table.status != "ACTIVE":
+        found.append(
+            Violation(Code.RESOURCE_BUSY, label, f"{label} is {table.status}: wait for ACTIVE")
+        )
+    found += check_replicas_ready(table)
+    budget = class_switch_budget(table, now, rules, known)
+    if budget.left == 0:
+        found.append(
+            Violation(
+                Code.CLASS_SWITCH_LIMIT,
+                label,
+                f"{label}: {budget.used} table class updates in the trailing "
+                f"{fmt_duration(rules.table_class_window)}; AWS allows "
+                f"{rules.table_class_updates_per_window}; next allowed at "
+                f"{fmt_time(budget.next_allowed_at, now)}",
+                allowed_at=budget.next_allowed_at,
+            )
         )
     return found

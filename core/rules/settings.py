@@ -124,3 +124,16 @@ class RuleSettings:
     on_demand_streams_quota: int = setting(
         50, "On-demand streams the account may have in a region.", positive=True, high=10**7
     )
+    # DynamoDB table class: "no more than two table class updates on your table are allowed
+    # in a 30-day trailing period" (DynamoDB Developer Guide, table classes; recorded 2026-12,
+    # docs/aws-rules.md#global-tables-and-table-classes)
+    table_class_updates_per_window: int = setting(
+        2, "Table class updates allowed per table_class_window.", positive=True, high=_CHANGES
+    )
+    table_class_window: timedelta = setting(  # noqa: RUF009 (a timedelta is immutable)
+        30 * DAY,
+        "The trailing window of the table class update quota.",
+        positive=True,
+        high=_YEAR,
+        unit="seconds",
+    )

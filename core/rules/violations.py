@@ -29,6 +29,8 @@ class Code(StrEnum):
     WHOLE_REQUEST = "whole-request"
     WARM_DECREASE = "warm-decrease"
     NOT_ON_DEMAND = "not-on-demand"
+    CLASS_SWITCH_LIMIT = "class-switch-limit"
+    SEPARATE_REQUEST = "separate-request"
 
 
 @dataclass(frozen=True, slots=True)

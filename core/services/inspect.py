@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from capcon.core.errors import BackendError, CredentialsMissing, NotFound
+from capcon.core.errors import BackendError, CapconError, CredentialsMissing, NotFound
 from capcon.core.jsonable import to_jsonable
 from capcon.core.model import Stream, Table
 from capcon.core.planning.partitions import estimate_partitions
@@ -38,6 +38,7 @@ from capcon.core.ports import (
     Inventory,
     MetricQuery,
     MetricSeries,
+    ReplicaAutoScaling,
     SimulationControls,
     resource_id,
 )
@@ -305,6 +306,48 @@ def _demand(row: Row) -> Usage:
     )
 
 
+def replica_write_scaled(backend: object, table: Table) -> frozenset[str]:
+    """The replica regions of a global table whose write capacity auto scaling manages
+    (``DescribeTableReplicaAutoScaling``); none when the backend cannot say or the call fails
+    (the plan then warns from the table's own auto scaling only)."""
+    if not table.is_global or not isinstance(backend, ReplicaAutoScaling):
+        return frozenset()
+    try:
+        found = backend.describe_table_replica_auto_scaling(table.name)
+    except CapconError:
+        return frozenset()
+    return frozenset(s.region for s in found if s.write_scaled)
+
+
+def known_class_switches(audit: AuditLog, table: str) -> tuple[datetime, ...]:
+    """Table class updates capcon applied to ``table`` (from the audit log: an applied
+    outcome whose ``table_class`` differs before and after); AWS reports only the last one.
+    A log that cannot be read gives none (the plan says the count may be incomplete)."""
+    found: list[datetime] = []
+    try:
+        records = audit.read()
+    except AuditLogError:
+        return ()
+    for record in records:
+        before, after = record.get("before"), record.get("after")
+        if (
+            record.get("phase") != "outcome"
+            or record.get("outcome") != "applied"
+            or record.get("kind") != "table"
+            or record.get("resource") != table
+            or not isinstance(before, dict)
+            or not isinstance(after, dict)
+            or before.get("table_class") == after.get("table_class")
+        ):
+            continue
+        try:
+            at = datetime.fromisoformat(str(record.get("at")))
+        except ValueError:
+            continue
+        found.append(at if at.tzinfo is not None else at.replace(tzinfo=UTC))
+    return tuple(found)
+
+
 def live_context(
     backend: Backend,
     resource: Table | Stream,
@@ -333,6 +376,8 @@ def live_context(
             usage={r.index: _demand(r) for r in rows},
             auto_scaled=auto_scaled_parts(auto_scaling_by_resource(backend), resource.name),
             account_capacity=account,
+            replica_auto_scaled=replica_write_scaled(backend, resource),
+            class_switch_history=known_class_switches(audit, resource.name),
         )
     rows = collect_rows(backend, rules, prices, tables=[], streams=[resource], metrics=metrics)
     traffic = rows[0].stream_traffic or StreamTraffic()

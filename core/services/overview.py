@@ -33,7 +33,13 @@ from capcon.core.errors import (
 )
 from capcon.core.model import Stream, Table, Throughput
 from capcon.core.planning.partitions import PartitionEstimate, estimate_partitions
-from capcon.core.planning.planner import StreamTraffic, Usage, stream_cost
+from capcon.core.planning.planner import (
+    PlanContext,
+    StreamTraffic,
+    Usage,
+    stream_cost,
+    table_cost_all_regions,
+)
 from capcon.core.ports import (
     Backend,
     MetricQuery,
@@ -45,8 +51,6 @@ from capcon.core.ports import (
 )
 from capcon.core.pricing import (
     PriceBook,
-    on_demand_table_cost,
-    provisioned_table_cost,
 )
 from capcon.core.rules import RuleSettings
 from capcon.core.services.metrics import MetricsService
@@ -361,11 +365,9 @@ def _table_row(
             read / capacity.read if capacity.read else 0.0,
             write / capacity.write if capacity.write else 0.0,
         )
-    cost = (
-        provisioned_table_cost(capacity, prices, storage_bytes=size).per_hour
-        if capacity is not None
-        else on_demand_table_cost(read, write, prices, storage_bytes=size).per_hour
-    )
+    # every region of a global table, at its table class's prices (planner.py)
+    all_regions = table_cost_all_regions(table, index, capacity, usage, size, prices, PlanContext())
+    cost = all_regions.per_hour if all_regions is not None else 0.0
     return Row(
         name=name,
         kind="table" if index is None else "index",

@@ -116,6 +116,8 @@ def describe_difference(old: Table | Stream, new: Table | Stream) -> list[str]:
             lines.append(f"mode {old.billing_mode.label} → {new.billing_mode.label}")
         if old.provisioned != new.provisioned:
             lines.append(f"capacity {old.provisioned} → {new.provisioned}")
+        if old.table_class is not new.table_class:
+            lines.append(f"table class {old.table_class.label} → {new.table_class.label}")
         if old.history.decreases_today != new.history.decreases_today:
             lines.append(
                 f"decreases today {old.history.decreases_today} → {new.history.decreases_today}"
@@ -851,6 +853,8 @@ def _expected(plan: ScalePlan, current: Table | Stream) -> dict[str, Any]:
             expect["index_on_demand_max"] = {
                 name: to_jsonable(_limit(t)) for name, t in change.index_on_demand_max
             }
+        if change.table_class is not None:
+            expect["table_class"] = change.table_class.value
         return expect
     if isinstance(change, ShardChange):
         return {"open_shards": change.target}
@@ -887,6 +891,7 @@ def resource_state(resource: Table | Stream | None) -> Any:
             "index_on_demand_max": {
                 i.name: to_jsonable(_limit(i.on_demand_max)) for i in resource.indexes
             },
+            "table_class": resource.table_class.value,
         }
     return {
         "status": resource.status,

@@ -307,3 +307,18 @@ def test_nice_ticks() -> None:
     assert nice_ticks(410.0) == [0.0, 100.0, 200.0, 300.0, 400.0, 500.0]
     assert nice_ticks(4.4) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     assert nice_ticks(0.09)[-1] >= 0.09
+
+
+async def test_global_table_detail_lists_replicas(tmp_path: Path) -> None:
+    """The demo's global Standard-IA table: each replica's region, status, class, reads and
+    write auto scaling (``DescribeTableReplicaAutoScaling`` through the console's backend)."""
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(app, pilot, "shipment-archive")
+        text = panel_text(screen)
+        assert "Table class" in text and "Standard-IA" in text
+        assert "Replicas (2 other regions)" in text
+        assert "eu-west-1 · ACTIVE · Standard-IA" in text
+        assert "reads 20 RCU (override)" in text
+        assert "ap-southeast-2 · ACTIVE · Standard-IA" in text and "reads the table's RCU" in text
+        assert "write auto scaling 20–400, target 70%" in text

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from capcon.core.jsonable import to_jsonable
+from capcon.core.model import Table, TableClass
 from capcon.core.services.overview import Notice, Row, orphaned, read_overview
 from capcon.tui.bootstrap import Session
 from capcon.tui.cli.output import EXIT_OK, EXIT_PARTIAL, console, print_json
@@ -57,8 +58,9 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if args.filter:
         rows = [r for r in rows if args.filter.lower() in r.name.lower()]
     rows.sort(key=SORT_KEYS[args.sort])
+    tables = {t.name: t for t in overview.tables}
     if args.json:
-        print_json([row_json(r) for r in rows])
+        print_json([row_json(r, tables.get(r.table or "")) for r in rows])
         print_notices(overview.notices)
         return done
     from rich.table import Table as RichTable
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
         grid.add_row(
             Text(printable(row.name)),
             row.kind,
-            row.mode,
+            mode_text(row, tables.get(row.table or "")),
             Text(printable(row.status), style="" if row.status == "ACTIVE" else "yellow"),
             capacity_text(row),
             use_text(row),
@@ -130,8 +132,24 @@ def print_notices(notices: Sequence[Notice]) -> None:
             print(f"  {printable(notice.detail)}", file=sys.stderr)
 
 
-def row_json(row: Row) -> dict[str, Any]:
+def mode_text(row: Row, table: Table | None) -> str:
+    """The mode column: the capacity mode, then ``IA`` for a Standard-IA table and
+    ``global ×N`` for a global table in N regions (its own and its replicas')."""
+    if row.kind == "stream" or table is None:
+        return row.mode
+    words = [row.mode]
+    if table.table_class is not TableClass.STANDARD:
+        words.append("IA")
+    if table.is_global and row.kind == "table":
+        words.append(f"global ×{len(table.replicas) + 1}")
+    return " · ".join(words)
+
+
+def row_json(row: Row, table: Table | None = None) -> dict[str, Any]:
     data: dict[str, Any] = to_jsonable(row)
+    if table is not None:
+        data["table_class"] = table.table_class.value
+        data["replica_regions"] = [r.region for r in table.replicas]
     data["auto_scaling"]["traps"] = list(row.auto_scaling.traps)
     data["throttling"] = row.throttling
     return data

@@ -108,6 +108,12 @@ def _change_flags(p: argparse.ArgumentParser) -> None:
         help="on-demand maximum write request units a second of the table (or --index)",
     )
     p.add_argument(
+        "--class",
+        dest="table_class",
+        choices=["standard", "standard-ia"],
+        help="switch the table's class (Standard or Standard-Infrequent-Access), on its own",
+    )
+    p.add_argument(
         "--shards", type=whole(0, 100_000, "open shards"), help="new open shard count (stream)"
     )
     p.add_argument(

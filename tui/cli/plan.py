@@ -16,8 +16,9 @@ from capcon.core.backends.aws.describe import (
     document_from_json,
     resource_from_document,
 )
+from capcon.core.config.settings import Config
 from capcon.core.jsonable import to_jsonable
-from capcon.core.model import BillingMode, Stream, Table, Throughput, WarmThroughput
+from capcon.core.model import BillingMode, Stream, Table, TableClass, Throughput, WarmThroughput
 from capcon.core.planning.planner import (
     DEFAULT_TARGET_UTILISATION,
     PlanContext,
@@ -58,10 +59,13 @@ def run(args: argparse.Namespace) -> int:
     resource = load_resource(args.describe)
     change = change_from_args(args, resource)
     region = _region_of(resource, getattr(args, "region", None))
-    books = load_books(args, region, user_config())
+    config = user_config()
+    books = load_books(args, region, config)
     context = context_from_args(args)
     if isinstance(resource, Stream):
         context = stream_context_from_args(args, resource, region)
+    if isinstance(resource, Table):
+        context = with_replica_prices(context, resource, args, config)
     result = plan(
         resource,
         change,
@@ -95,6 +99,8 @@ def _live(
         session.backend, resource, books.rules, books.prices, session.audit, session.controls
     )
     context = dataclasses.replace(context, target_utilisation=_target(args))
+    if isinstance(resource, Table):
+        context = with_replica_prices(context, resource, args, session.config)
     result = plan(
         resource,
         change,
@@ -167,6 +173,18 @@ def _emit(
     return code
 
 
+def with_replica_prices(
+    context: PlanContext, table: Table, args: argparse.Namespace, config: Config
+) -> PlanContext:
+    """``context`` with the price book of each replica region of a global table (the same
+    price files as the session's own book; a region without prices borrows us-east-1's, and
+    the plan says so)."""
+    if not table.is_global:
+        return context
+    books = {r.region: load_books(args, r.region, config).prices for r in table.replicas}
+    return dataclasses.replace(context, replica_prices=books)
+
+
 # --------------------------------------------------------------------------------------------
 # The change the flags ask for
 # --------------------------------------------------------------------------------------------
@@ -180,21 +198,35 @@ def change_from_args(args: argparse.Namespace, resource: Table | Stream) -> Chan
     max_write: int | None = getattr(args, "max_write", None)
     limit_flags = max_read is not None or max_write is not None
     extra_flags = warm is not None or limit_flags or bool(index_caps)
+    table_class = getattr(args, "table_class", None)
     if isinstance(resource, Stream):
-        if capacity_flags or args.index or args.mode or extra_flags:
+        if capacity_flags or args.index or args.mode or extra_flags or table_class:
             raise UsageError(
                 f"{resource.name} is a stream: use --shards N (--rcu, --wcu, --index, "
-                "--index-capacity, --warm, --max-read, --max-write and --mode are for tables)"
+                "--index-capacity, --warm, --max-read, --max-write, --mode and --class are for "
+                "tables)"
             )
         if args.shards is None:
             raise UsageError(f"{resource.name} is a stream: give --shards N")
         return ShardChange(args.shards, args.strategy)
     if args.shards is not None:
         raise UsageError(f"{resource.name} is a table: --shards is for streams; use --rcu/--wcu")
+    if table_class is not None:
+        if capacity_flags or args.mode is not None or args.index or extra_flags:
+            raise UsageError(
+                "--class switches the table class on its own: leave out --rcu, --wcu, --index, "
+                "--index-capacity, --warm, --max-read, --max-write and --mode (AWS's class "
+                "switch is planned and applied as one request)"
+            )
+        return TableChange(
+            table_class=TableClass.STANDARD_INFREQUENT_ACCESS
+            if table_class == "standard-ia"
+            else TableClass.STANDARD
+        )
     if not capacity_flags and args.mode is None and not extra_flags:
         raise UsageError(
             f"{resource.name}: give --wcu and/or --rcu, --index-capacity, --warm, --max-read/"
-            "--max-write, or --mode"
+            "--max-write, --mode, or --class"
         )
     mode = None
     if args.mode is not None:

@@ -9,7 +9,10 @@ import argparse
 import sys
 from typing import Any
 
-from capcon.core.model import StreamWarmThroughput, Throughput
+from capcon.core.errors import CapconError
+from capcon.core.jsonable import to_jsonable
+from capcon.core.model import StreamWarmThroughput, TableClass, Throughput
+from capcon.core.ports import ReplicaAutoScaling
 from capcon.core.rules import RuleSettings, fmt_on_demand_max, near_on_demand_max
 from capcon.core.services.inspect import HOT_SHARD, show_document
 from capcon.tui.bootstrap import Session
@@ -22,6 +25,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
     doc = show_document(
         session.backend, session.origin.backend, args.name, books.rules, books.prices
     )
+    add_replica_auto_scaling(doc, session.backend)
     if args.json:
         print_json(doc)
     else:
@@ -59,6 +63,7 @@ def print_document(doc: dict[str, Any], name: str, rules: RuleSettings | None = 
             )
         _metrics(doc["metrics_last_hour"])
         return
+    _table_class_and_replicas(doc)
     for part in doc["parts"]:
         est = part["partitions_estimate"]
         budget = part["decrease_budget"]
@@ -178,6 +183,80 @@ def cost_lines(cost: dict[str, Any] | None) -> list[str]:
         parts = ", ".join(f"{label} ${amount:,.4f}" for label, amount in cost["breakdown"])
         lines = [f"cost ${cost['per_hour']:,.4f}/h (${cost['per_month']:,.2f} a month): {parts}"]
     return lines + [f"  · {note}" for note in cost["notes"]]
+
+
+def add_replica_auto_scaling(doc: dict[str, Any], backend: object) -> None:
+    """A global table's replica auto scaling (``DescribeTableReplicaAutoScaling``) in
+    ``doc["replica_auto_scaling"]``: ``None`` with a notice when it cannot be read."""
+    resource = doc.get("resource") or {}
+    if doc.get("kind") == "stream" or not resource.get("replicas"):
+        return
+    if not isinstance(backend, ReplicaAutoScaling):
+        doc["replica_auto_scaling"] = None
+        return
+    action = "dynamodb:DescribeTableReplicaAutoScaling"
+    try:
+        found = backend.describe_table_replica_auto_scaling(resource["name"])
+    except CapconError as error:
+        doc["replica_auto_scaling"] = None
+        doc["notices"].append(
+            {
+                "text": f"{action}: replica auto scaling not shown",
+                "action": action,
+                "problem": type(error).__name__,
+                "detail": str(error),
+            }
+        )
+        return
+    doc["replica_auto_scaling"] = to_jsonable(found)
+
+
+def _scaling_words(scaling: dict[str, Any] | None) -> str:
+    if scaling is None:
+        return "none"
+    if scaling["disabled"]:
+        return "disabled"
+    target = f" target {scaling['target']:g}%" if scaling["target"] is not None else ""
+    return f"min {scaling['minimum']} max {scaling['maximum']}{target}"
+
+
+def _table_class_and_replicas(doc: dict[str, Any]) -> None:
+    """The table class and, for a global table, each replica region with its status, class,
+    read capacity and auto scaling (every value from the backend escaped)."""
+    from capcon.tui.text import markup_safe as escape
+
+    out = console()
+    resource = doc["resource"]
+    own = TableClass(resource["table_class"])
+    out.print(f"table class {own.label}")
+    replicas = resource.get("replicas") or []
+    if not replicas:
+        return
+    out.print(
+        f"global table ({escape(str(resource.get('global_table_version') or 'version ?'))}): "
+        f"{len(replicas)} other region(s); write capacity is the same in every region"
+    )
+    scaling = {s["region"]: s for s in doc.get("replica_auto_scaling") or []}
+    for replica in replicas:
+        cls = TableClass(replica["table_class"]) if replica["table_class"] else own
+        reads = (
+            f"{replica['read_override']:,} RCU (override)"
+            if replica["read_override"] is not None
+            else "the table's RCU"
+        )
+        line = (
+            f"  {escape(replica['region'])}: {escape(replica['status'])} · {cls.label} · "
+            f"reads {reads}"
+        )
+        found = scaling.get(replica["region"])
+        if found is not None:
+            line += (
+                f" · auto scaling writes {_scaling_words(found['write'])}, reads "
+                f"{_scaling_words(found['read'])}"
+            )
+        elif "replica_auto_scaling" in doc and doc["replica_auto_scaling"] is None:
+            line += " · auto scaling unknown"
+        out.print(line)
 
 
 def _metrics(stats: dict[str, Any] | None) -> None:

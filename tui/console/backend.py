@@ -24,12 +24,13 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from capcon.core.inflight import IN_FLIGHT, InFlight
-from capcon.core.model import Stream, StreamMode, Table, Throughput
+from capcon.core.model import ReplicaScaling, Stream, StreamMode, Table, Throughput
 from capcon.core.ports import (
     AccountLimits,
     Backend,
     MetricQuery,
     MetricSeries,
+    ReplicaAutoScaling,
     RequestCounter,
     ScalableTarget,
     ScalingActivity,
@@ -77,6 +78,13 @@ class LockedBackend:
     def describe_tables(self, names: Sequence[str]) -> list[Table]:
         with self._call("dynamodb:DescribeTable", _count(names, "table")):
             return self._backend.describe_tables(names)
+
+    def describe_table_replica_auto_scaling(self, name: str) -> tuple[ReplicaScaling, ...]:
+        """A global table's replica auto scaling, when the backend offers it (else none)."""
+        if not isinstance(self._backend, ReplicaAutoScaling):
+            return ()
+        with self._call("dynamodb:DescribeTableReplicaAutoScaling", f"table {name}"):
+            return self._backend.describe_table_replica_auto_scaling(name)
 
     def list_streams(self) -> list[str]:
         with self._call("kinesis:ListStreams"):

@@ -16,6 +16,7 @@ Action = Literal[
     "dynamodb:ListTables",
     "dynamodb:DescribeTable",
     "dynamodb:DescribeLimits",
+    "dynamodb:DescribeTableReplicaAutoScaling",
     "kinesis:ListStreams",
     "kinesis:DescribeStreamSummary",
     "kinesis:ListShards",

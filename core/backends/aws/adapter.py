@@ -25,18 +25,29 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
 from botocore.exceptions import ClientError
 
 from capcon.core.backends.aws import answers, cloudwatch
+from capcon.core.backends.aws.actions import Action
 from capcon.core.backends.aws.answers import flag, mapping, number, optional_whole, text, whole
 from capcon.core.backends.aws.describe import (
     DescribeError,
     advantage_from_settings,
     consumers_from_list,
+    replica_auto_scaling_from_describe,
     stream_from_describe,
     table_from_describe,
 )
 from capcon.core.backends.aws.errors import calling, client_error_code, malformed
 from capcon.core.backends.aws.session import AwsSession
 from capcon.core.errors import BackendError, NotFound, ValidationFailed
-from capcon.core.model import BillingMode, Stream, StreamMode, Table, Throughput, WarmThroughput
+from capcon.core.model import (
+    BillingMode,
+    ReplicaScaling,
+    Stream,
+    StreamMode,
+    Table,
+    TableClass,
+    Throughput,
+    WarmThroughput,
+)
 from capcon.core.ports import (
     READ_UTILIZATION,
     WRITE_UTILIZATION,
@@ -631,6 +642,12 @@ class AwsAdapter:
             )
         if updates:
             params["GlobalSecondaryIndexUpdates"] = [{"Update": u} for u in updates.values()]
+        if change.table_class is not None:
+            params["TableClass"] = (
+                "STANDARD_INFREQUENT_ACCESS"
+                if change.table_class is TableClass.STANDARD_INFREQUENT_ACCESS
+                else "STANDARD"
+            )
         if len(params) == 1:
             raise ValidationFailed(f"table {name}: the change has nothing to change")
         return params
@@ -641,6 +658,22 @@ class AwsAdapter:
         with calling("dynamodb:UpdateTable", f"table {name}"):
             self.dynamodb_once.update_table(**request)
         return self.describe_table(name)
+
+    def describe_table_replica_auto_scaling(self, name: str) -> tuple[ReplicaScaling, ...]:
+        """``DescribeTableReplicaAutoScaling``: a global table's replica auto scaling (empty
+        for a table without replicas, or where the endpoint does not implement the call)."""
+        action: Action = "dynamodb:DescribeTableReplicaAutoScaling"
+        with calling(action, f"table {name}"):
+            try:
+                answer = self.dynamodb.describe_table_replica_auto_scaling(TableName=name)
+            except ClientError as error:
+                if not _is_not_implemented(error):
+                    raise
+                return ()
+        try:
+            return replica_auto_scaling_from_describe(cast("Mapping[str, Any]", answer))
+        except DescribeError as error:
+            raise malformed(action, f"table {name}", str(error)) from None
 
     def update_shard_count(self, name: str, target: int) -> Stream:
         with calling("kinesis:UpdateShardCount", f"stream {name}"):

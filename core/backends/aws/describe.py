@@ -25,11 +25,16 @@ from capcon.core.model import (
     BillingMode,
     HashRange,
     Index,
+    Replica,
+    ReplicaIndex,
+    ReplicaScaling,
+    ScalingRange,
     Shard,
     Stream,
     StreamMode,
     StreamWarmThroughput,
     Table,
+    TableClass,
     Throughput,
     ThroughputHistory,
     WarmThroughput,
@@ -289,7 +294,201 @@ def table_from_describe(document: Mapping[str, Any]) -> Table:
             f"{path}.BillingModeSummary.LastUpdateToPayPerRequestDateTime",
         ),
         on_demand_max=_on_demand_max(doc, path),
+        table_class=_table_class(doc, "TableClassSummary", path) or TableClass.STANDARD,
+        table_class_updated=_class_updated(doc, path),
+        replicas=_replicas(doc, path, {i.name for i in indexes}),
+        global_table_version=_optional_str(doc, "GlobalTableVersion", path),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Table classes and global-table replicas (docs/aws-rules.md#global-tables-and-table-classes)
+# --------------------------------------------------------------------------------------------
+
+
+def _table_class(doc: Mapping[str, Any], key: str, path: str) -> TableClass | None:
+    """``doc[key].TableClass`` (a ``TableClassSummary``); ``None`` when absent."""
+    raw_summary = doc.get(key)
+    if raw_summary is None:
+        return None
+    summary = _mapping(raw_summary, f"{path}.{key}")
+    raw = summary.get("TableClass")
+    if raw is None:
+        return None
+    try:
+        return TableClass(raw)
+    except (ValueError, TypeError):  # TypeError: an unhashable value (a list, an object)
+        allowed = ", ".join(c.value for c in TableClass)
+        raise DescribeError(
+            f"{path}.{key}.TableClass: {shown_value(raw)} is not a table class (allowed: {allowed})"
+        ) from None
+
+
+def _class_updated(doc: Mapping[str, Any], path: str) -> datetime | None:
+    raw = doc.get("TableClassSummary")
+    if raw is None:
+        return None
+    summary = _mapping(raw, f"{path}.TableClassSummary")
+    return parse_time(
+        summary.get("LastUpdateDateTime"), f"{path}.TableClassSummary.LastUpdateDateTime"
+    )
+
+
+def _list(doc: Mapping[str, Any], key: str, path: str) -> Sequence[Any]:
+    raw = doc.get(key) or []
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        raise DescribeError(f"{path}.{key}: expected a list, got {shown_value(raw)}")
+    return raw
+
+
+def _read_override(doc: Mapping[str, Any], path: str) -> int | None:
+    raw = doc.get("ProvisionedThroughputOverride")
+    if raw is None:
+        return None
+    override = _mapping(raw, f"{path}.ProvisionedThroughputOverride")
+    if override.get("ReadCapacityUnits") is None:
+        return None
+    return _int(override, "ReadCapacityUnits", f"{path}.ProvisionedThroughputOverride")
+
+
+def _on_demand_read_max(doc: Mapping[str, Any], path: str) -> int | None:
+    raw = doc.get("OnDemandThroughputOverride")
+    if raw is None:
+        return None
+    override = dict(_mapping(raw, f"{path}.OnDemandThroughputOverride"))
+    value = override.get("MaxReadRequestUnits")
+    if value is None or value == -1:  # -1: AWS's "no maximum"
+        return None
+    return _int(override, "MaxReadRequestUnits", f"{path}.OnDemandThroughputOverride")
+
+
+def _replicas(doc: Mapping[str, Any], path: str, index_names: set[str]) -> tuple[Replica, ...]:
+    """``Replicas``: the other regions of a global table, each region once."""
+    found: list[Replica] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(_list(doc, "Replicas", path)):
+        rpath = f"{path}.Replicas[{i}]"
+        replica = _mapping(raw, rpath)
+        region = _str(replica, "RegionName", rpath)
+        if not region.strip():
+            raise DescribeError(f"{rpath}.RegionName is empty (a region name is required)")
+        if region in seen:
+            raise DescribeError(
+                f"{rpath}.RegionName: {shown_value(region)} is listed twice "
+                "(each replica region appears once)"
+            )
+        seen.add(region)
+        rpath = f"{rpath}({region})"
+        indexes: list[ReplicaIndex] = []
+        for j, raw_index in enumerate(_list(replica, "GlobalSecondaryIndexes", rpath)):
+            ipath = f"{rpath}.GlobalSecondaryIndexes[{j}]"
+            index = _mapping(raw_index, ipath)
+            name = _str(index, "IndexName", ipath)
+            if index_names and name not in index_names:
+                known = ", ".join(sorted(index_names))
+                raise DescribeError(
+                    f"{ipath}.IndexName: {shown_value(name)} is not a global secondary index "
+                    f"of the table (it has: {known})"
+                )
+            indexes.append(
+                ReplicaIndex(
+                    name=name,
+                    read_override=_read_override(index, ipath),
+                    on_demand_read_max=_on_demand_read_max(index, ipath),
+                    warm=_warm(index, ipath),
+                )
+            )
+        found.append(
+            Replica(
+                region=region,
+                status=_str(replica, "ReplicaStatus", rpath, default="ACTIVE"),
+                read_override=_read_override(replica, rpath),
+                on_demand_read_max=_on_demand_read_max(replica, rpath),
+                table_class=_table_class(replica, "ReplicaTableClassSummary", rpath),
+                warm=_warm(replica, rpath),
+                indexes=tuple(indexes),
+                status_description=_optional_str(replica, "ReplicaStatusDescription", rpath),
+            )
+        )
+    return tuple(found)
+
+
+def _scaling_range(doc: Mapping[str, Any], key: str, path: str) -> ScalingRange | None:
+    raw = doc.get(key)
+    if raw is None:
+        return None
+    spath = f"{path}.{key}"
+    settings = _mapping(raw, spath)
+    disabled = settings.get("AutoScalingDisabled", False)
+    if not isinstance(disabled, bool):
+        raise DescribeError(
+            f"{spath}.AutoScalingDisabled: expected true or false, got {shown_value(disabled)}"
+        )
+    target: float | None = None
+    for i, raw_policy in enumerate(_list(settings, "ScalingPolicies", spath)):
+        ppath = f"{spath}.ScalingPolicies[{i}]"
+        policy = _mapping(raw_policy, ppath)
+        config = policy.get("TargetTrackingScalingPolicyConfiguration")
+        if config is None:
+            continue
+        cpath = f"{ppath}.TargetTrackingScalingPolicyConfiguration"
+        value = _mapping(config, cpath).get("TargetValue")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or not 0 < value <= 100
+        ):
+            raise DescribeError(
+                f"{cpath}.TargetValue: expected a utilisation in percent (0 < value ≤ 100), "
+                f"got {shown_value(value)}"
+            )
+        target = float(value)
+    return ScalingRange(
+        minimum=_int(settings, "MinimumUnits", spath) if "MinimumUnits" in settings else None,
+        maximum=_int(settings, "MaximumUnits", spath) if "MaximumUnits" in settings else None,
+        target=target,
+        disabled=disabled,
+    )
+
+
+def replica_auto_scaling_from_describe(document: Mapping[str, Any]) -> tuple[ReplicaScaling, ...]:
+    """``describe-table-replica-auto-scaling`` output (``{"TableAutoScalingDescription": …}``
+    or the inner object): each replica region's read and write auto scaling."""
+    root = _mapping(document, "")
+    path = "TableAutoScalingDescription"
+    doc = _mapping(root.get(path, root), path)
+    found: list[ReplicaScaling] = []
+    for i, raw in enumerate(_list(doc, "Replicas", path)):
+        rpath = f"{path}.Replicas[{i}]"
+        replica = _mapping(raw, rpath)
+        region = _str(replica, "RegionName", rpath)
+        rpath = f"{rpath}({region})"
+        indexes = []
+        for j, raw_index in enumerate(_list(replica, "GlobalSecondaryIndexes", rpath)):
+            ipath = f"{rpath}.GlobalSecondaryIndexes[{j}]"
+            index = _mapping(raw_index, ipath)
+            indexes.append(
+                (
+                    _str(index, "IndexName", ipath),
+                    _scaling_range(index, "ProvisionedReadCapacityAutoScalingSettings", ipath),
+                    _scaling_range(index, "ProvisionedWriteCapacityAutoScalingSettings", ipath),
+                )
+            )
+        found.append(
+            ReplicaScaling(
+                region=region,
+                status=_str(replica, "ReplicaStatus", rpath, default="ACTIVE"),
+                read=_scaling_range(
+                    replica, "ReplicaProvisionedReadCapacityAutoScalingSettings", rpath
+                ),
+                write=_scaling_range(
+                    replica, "ReplicaProvisionedWriteCapacityAutoScalingSettings", rpath
+                ),
+                indexes=tuple(indexes),
+            )
+        )
+    return tuple(found)
 
 
 def _index(doc: Mapping[str, Any], mode: BillingMode, path: str) -> Index:

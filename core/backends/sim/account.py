@@ -25,7 +25,17 @@ from capcon.core.backends.sim.streams import SimStream
 from capcon.core.backends.sim.tables import SimPart, SimSettings, SimTable
 from capcon.core.backends.sim.traffic import Pattern, StreamLoad
 from capcon.core.errors import NotFound, ResourceInUse, ValidationFailed
-from capcon.core.model import BillingMode, HashRange, Stream, StreamMode, Table, Throughput
+from capcon.core.model import (
+    BillingMode,
+    HashRange,
+    Replica,
+    ReplicaScaling,
+    Stream,
+    StreamMode,
+    Table,
+    TableClass,
+    Throughput,
+)
 from capcon.core.planning.partitions import estimate_partitions, split_above
 from capcon.core.planning.planner import PlanContext, check_table_change
 from capcon.core.planning.reshard import ReshardPlan, ReshardStep, uniform_plan
@@ -102,6 +112,11 @@ class TableSpec:
     item_count: int = 0
     previous_partitions: int | None = None
     indexes: list[IndexSpec] = field(default_factory=list)
+    table_class: TableClass = TableClass.STANDARD
+    #: A global table's other regions (static: the simulation runs this region only).
+    replicas: tuple[Replica, ...] = ()
+    #: ``DescribeTableReplicaAutoScaling``'s answer for the replicas.
+    replica_scaling: tuple[ReplicaScaling, ...] = ()
 
 
 class SimAccount:
@@ -198,6 +213,9 @@ class SimAccount:
             region=self.region,
             account_id=self.account_id,
         )
+        table.table_class = spec.table_class
+        table.replicas = spec.replicas
+        table.replica_scaling = spec.replica_scaling
         self.tables[spec.name] = table
         return table
 
@@ -357,10 +375,16 @@ class SimAccount:
         table = self._table(name)
         now = self.now()
         model = table.to_model(now)
-        context = PlanContext(account_capacity=self._account_capacity())
+        context = PlanContext(
+            account_capacity=self._account_capacity(),
+            class_switch_history=tuple(table.class_updates),
+        )
         violations = check_table_change(model, change, now, self.rules, context)
         if violations:
             raise error_for_violations(violations)
+        if change.table_class is not None:
+            table.request_class(change.table_class, self.clock.elapsed, now)
+            return table.to_model(now)
         mode = change.billing_mode or table.mode
         if mode is BillingMode.PAY_PER_REQUEST and table.mode is BillingMode.PROVISIONED:
             table.last_switch_to_on_demand = now
@@ -391,6 +415,10 @@ class SimAccount:
         )
         if violations:
             raise error_for_violations(violations)
+
+    def describe_table_replica_auto_scaling(self, name: str) -> tuple[ReplicaScaling, ...]:
+        """The replicas' auto scaling as the scenario set it (``ReplicaAutoScaling``)."""
+        return self._table(name).replica_scaling
 
     def update_shard_count(self, name: str, target: int) -> Stream:
         stream = self._stream(name)

@@ -34,7 +34,14 @@ from capcon.core.backends.sim.traffic import (
     StreamLoad,
     TopHeavy,
 )
-from capcon.core.model import StreamMode, Throughput
+from capcon.core.model import (
+    Replica,
+    ReplicaScaling,
+    ScalingRange,
+    StreamMode,
+    TableClass,
+    Throughput,
+)
 from capcon.core.ports import (
     READ_UTILIZATION,
     TABLE_READ,
@@ -220,6 +227,35 @@ def demo(
     # Field note A's trap (docs/field-notes.md#the-no-policy-trap): auto scaling registered,
     # but no policy, so nothing ever scales.
     _aas(account, "inventory", read=(50, 500), write=(50, 500), policy=False)
+
+    # A global table (version 2019.11.21) of the Standard-IA class: storage-heavy, rarely
+    # read, replicated to two other regions (docs/aws-rules.md#global-tables-and-table-classes).
+    # Its write capacity is auto scaled, as AWS requires of a provisioned global table.
+    replica_writes = ScalingRange(minimum=20, maximum=400, target=70.0)
+    account.add_table(
+        TableSpec(
+            "shipment-archive",
+            Throughput(40, 40),
+            reads=Steady(6) + DailySine(mean=4, amplitude=3, start_of_day_s=day0),
+            writes=Steady(12) + DailySine(mean=6, amplitude=5, start_of_day_s=day0),
+            size_bytes=260 * GIB,
+            item_count=1_900_000_000,
+            table_class=TableClass.STANDARD_INFREQUENT_ACCESS,
+            replicas=(
+                Replica(
+                    "eu-west-1",
+                    read_override=20,
+                    table_class=TableClass.STANDARD_INFREQUENT_ACCESS,
+                ),
+                Replica("ap-southeast-2", table_class=TableClass.STANDARD_INFREQUENT_ACCESS),
+            ),
+            replica_scaling=(
+                ReplicaScaling("eu-west-1", write=replica_writes),
+                ReplicaScaling("ap-southeast-2", write=replica_writes),
+            ),
+        )
+    )
+    _aas(account, "shipment-archive", read=None, write=(20, 400))
 
     account.add_stream(
         "clickstream",

@@ -32,7 +32,10 @@ from capcon.core.backends.sim.traffic import Pattern
 from capcon.core.model import (
     BillingMode,
     Index,
+    Replica,
+    ReplicaScaling,
     Table,
+    TableClass,
     Throughput,
     ThroughputHistory,
     WarmThroughput,
@@ -243,6 +246,13 @@ class SimTable(Simulated):
         self.settings = settings
         self.arn = f"arn:aws:dynamodb:{region}:{account_id}:table/{name}"
         self.last_switch_to_on_demand: datetime | None = None
+        self.table_class = TableClass.STANDARD
+        #: Every class update, as AWS counts them (it reports only the last).
+        self.class_updates: list[datetime] = []
+        #: A class switch under way: (when it takes effect, in elapsed seconds; the class).
+        self.pending_class: tuple[int, TableClass] | None = None
+        self.replicas: tuple[Replica, ...] = ()
+        self.replica_scaling: tuple[ReplicaScaling, ...] = ()
         for part in parts:
             cap = part.capacity or Throughput(0, 0)
             part.read = _Dim(cap.read, settings.burst_seconds, settings.on_demand_peak_minutes)
@@ -304,7 +314,7 @@ class SimTable(Simulated):
             )
             for part in self.parts[1:]
         )
-        busy = any(p.pending for p in self.parts)
+        busy = any(p.pending for p in self.parts) or self.pending_class is not None
         return Table(
             name=self.name,
             status="UPDATING" if busy else "ACTIVE",
@@ -319,6 +329,10 @@ class SimTable(Simulated):
             created=self.created,
             last_switch_to_on_demand=self.last_switch_to_on_demand,
             on_demand_max=table.on_demand_max,
+            table_class=self.table_class,
+            table_class_updated=self.class_updates[-1] if self.class_updates else None,
+            replicas=self.replicas,
+            global_table_version="2019.11.21" if self.replicas else None,
         )
 
     def _warm(self, part: SimPart) -> WarmThroughput:
@@ -381,7 +395,15 @@ class SimTable(Simulated):
                 )
         part.pending = Pending(now_s + delay, capacity, mode)
 
+    def request_class(self, table_class: TableClass, now_s: int, now: datetime) -> None:
+        """Accept an already-validated table class switch: UPDATING until it takes effect."""
+        self.class_updates.append(now)
+        self.pending_class = (now_s + self.settings.update_seconds, table_class)
+
     def _apply_due(self, t: int) -> None:
+        if self.pending_class is not None and self.pending_class[0] <= t:
+            self.table_class = self.pending_class[1]
+            self.pending_class = None
         for part in self.parts:
             pending = part.pending
             if pending is None or pending.at > t:
@@ -409,6 +431,8 @@ class SimTable(Simulated):
 
     def next_change(self) -> int | None:
         times = [p.pending.at for p in self.parts if p.pending]
+        if self.pending_class is not None:
+            times.append(self.pending_class[0])
         return min(times) if times else None
 
     # ----------------------------------------------------------------------------------------

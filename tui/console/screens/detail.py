@@ -38,10 +38,26 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from textual_plotext import PlotextPlot
 
 from capcon.core.errors import CapconError
-from capcon.core.model import Index, Stream, Table, Throughput, ThroughputHistory, WarmThroughput
+from capcon.core.model import (
+    Index,
+    ReplicaScaling,
+    ScalingRange,
+    Stream,
+    Table,
+    Throughput,
+    ThroughputHistory,
+    WarmThroughput,
+)
 from capcon.core.planning.partitions import estimate_partitions
 from capcon.core.planning.requests import dimension_word
-from capcon.core.ports import Backend, MetricQuery, MetricSeries, ScalingActivity, resource_id
+from capcon.core.ports import (
+    Backend,
+    MetricQuery,
+    MetricSeries,
+    ReplicaAutoScaling,
+    ScalingActivity,
+    resource_id,
+)
 from capcon.core.rules import RuleSettings, decrease_budget, fmt_duration, fmt_time
 from capcon.core.services.inspect import (
     SHARD_LOOKBACK,
@@ -363,6 +379,7 @@ def _load_table(
         charts.append(Chart(word, f"{word} · {unit}", tuple(series), marks))
 
     panel = _table_panel(table, part, capacity, aas, activities, now, rules)
+    panel += replica_panel(table, index_name, _replica_scaling(backend, table))
     return DetailData(
         window=window,
         start=start,
@@ -468,6 +485,53 @@ def _table_panel(
     add(PanelLine("  units per second (Sum ÷ period)", "muted"))
     add(PanelLine("  demand = consumed + throttled", "muted"))
     add(PanelLine(f"  {AAS_MARK} auto scaling activity; gap = no data", "muted"))
+    return tuple(lines)
+
+
+def _replica_scaling(backend: Backend, table: Table) -> tuple[ReplicaScaling, ...] | None:
+    """``DescribeTableReplicaAutoScaling`` for a global table; ``None`` when it cannot be
+    read (the panel says unknown, the rest of the screen is shown)."""
+    if not table.is_global or not isinstance(backend, ReplicaAutoScaling):
+        return ()
+    try:
+        return backend.describe_table_replica_auto_scaling(table.name)
+    except CapconError:
+        return None
+
+
+def _scaling_words(scaling: ScalingRange | None) -> str:
+    if scaling is None or not scaling.active:
+        return "off"
+    target = f", target {scaling.target:g}%" if scaling.target is not None else ""
+    return f"{scaling.minimum or 0:,}–{scaling.maximum or 0:,}{target}"
+
+
+def replica_panel(
+    table: Table, index: str | None, scaling: tuple[ReplicaScaling, ...] | None
+) -> tuple[PanelLine, ...]:
+    """The table class and, for a global table, each replica: region, status, class, read
+    capacity (its override or the table's) and write auto scaling."""
+    lines = [PanelLine("Table class", "head"), PanelLine(f"  {table.table_class.label}")]
+    if not table.is_global:
+        return tuple(lines)
+    lines.append(PanelLine(f"Replicas ({len(table.replicas)} other regions)", "head"))
+    lines.append(PanelLine("  write capacity is the same in every region", "muted"))
+    by_region = {s.region: s for s in scaling or ()}
+    for replica in table.replicas:
+        cls = (replica.table_class or table.table_class).label
+        role = "" if replica.is_active else "hot"
+        lines.append(PanelLine(f"  {replica.region} · {replica.status} · {cls}", role))
+        override = replica.read_override
+        if index is not None:
+            found = replica.index(index)
+            override = found.read_override if found is not None else None
+        reads = f"{override:,} RCU (override)" if override is not None else "the table's RCU"
+        lines.append(PanelLine(f"    reads {reads}", "muted"))
+        if scaling is None:
+            lines.append(PanelLine("    auto scaling unknown (could not be read)", "muted"))
+        elif replica.region in by_region:
+            writes = _scaling_words(by_region[replica.region].write)
+            lines.append(PanelLine(f"    write auto scaling {writes}", "muted"))
     return tuple(lines)
 
 
