@@ -30,7 +30,7 @@ from capcon.core.backends.aws.pricelist import (
 from capcon.core.config.prices import load_price_book
 from capcon.core.config.schema import SettingsError
 from capcon.core.pricing import PRICE_FIELDS, UNKNOWN_PRICE_FIELDS
-from capcon.tui.cli.main import main
+from tests.support.cli import run
 
 PUBLISHED = "2026-11-20T18:44:12Z"
 TODAY = datetime.now(UTC).date()
@@ -220,15 +220,6 @@ def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     return home
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 OTHER_REGION = """# mine
@@ -540,7 +531,7 @@ def test_prices_are_finite_in_the_written_file(
     stubber, _ = stubbed
     answer_all(stubber)
     path = tmp_path / "prices.toml"
-    assert run(capsys, "prices", "update", "--region", "eu-west-1", "--file", str(path))[0] == 0
+    assert run(capsys, "prices", "update", "--region", "eu-west-1", "--file", str(path)).code == 0
     book = load_price_book("eu-west-1", path)
     assert all(
         math.isfinite(getattr(book, f)) for f in PRICE_FIELDS if getattr(book, f) is not None

@@ -13,8 +13,8 @@ import pytest
 
 from capcon.core.config.paths import audit_path
 from capcon.tui.cli.output import EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, outcome_exit
-from tests.cli.test_cli import run
 from tests.support.aws import create_table
+from tests.support.cli import run
 
 
 def lines(path: Path) -> list[dict[str, Any]]:

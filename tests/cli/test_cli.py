@@ -7,15 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from capcon.core.jsonable import MAX_SAFE_INTEGER
-from capcon.tui.cli.main import main
 from capcon.tui.cli.tour import scenes
+from tests.support.cli import run
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tui" / "cli" / "samples"
@@ -24,26 +23,6 @@ SESSIONS = str(SAMPLES / "sessions.json")
 CLICKS = str(SAMPLES / "clicks.json")
 NOW = "2026-11-23T00:50:00Z"  # ten minutes after orders' fourth decrease today (00:40:05)
 LATER = "2026-11-23T01:41:00Z"  # after the hour without decreases has passed
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def document(self) -> Any:
-        """stdout as exactly one JSON value (json.loads refuses trailing data)."""
-        return json.loads(self.out)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse errors exit from inside parse_args
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    out, err = capsys.readouterr()
-    return Run(code, out, err)
 
 
 @pytest.fixture(autouse=True)

@@ -10,30 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from capcon.tui.cli.main import main
+from tests.support.cli import Run, run
 from tests.support.faultproxy import Deny, FaultProxy, Garbage, Request
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    out, err = capsys.readouterr()
-    return Run(code, out, err)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import run
+from tests.support.cli import run
 from tests.unit.test_global_tables import GLOBAL_IA
 
 NOW = "2026-12-02T03:00:00Z"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from capcon.core.model import Stream
-from capcon.tui.cli.main import main
+from tests.support.cli import run
 
 SAMPLES = Path(__file__).resolve().parents[2] / "tui" / "cli" / "samples"
 CLICKS = str(SAMPLES / "clicks.json")
@@ -27,15 +27,6 @@ def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_plan_of_a_described_stream_prices_consumers_traffic_and_the_quota(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from capcon.tui.cli.main import main
+from tests.support.cli import run
 
 NOW = "2026-12-02T10:00:00Z"
 
@@ -60,15 +60,6 @@ def describe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     path = tmp_path / "orders.json"
     path.write_text(json.dumps(describe_table()))
     return str(path)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 DEMAND = ("--consumed-rcu", "30", "--consumed-wcu", "100", "--throttled-wcu", "66")

@@ -21,7 +21,8 @@ from capcon.core.services.inspect import show_document
 from capcon.tui.cli import scale
 from capcon.tui.cli.output import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from capcon.tui.cli.show import warm_and_limit_lines
-from tests.cli.test_cli import config_home, run
+from tests.cli.test_cli import config_home
+from tests.support.cli import run
 from tests.support.faulty import START
 from tests.unit.test_warm import on_demand_doc, scenario
 
