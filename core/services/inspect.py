@@ -260,38 +260,49 @@ def hottest_shard(loads: Sequence[ShardLoad]) -> ShardLoad | None:
 # --------------------------------------------------------------------------------------------
 
 
-def known_reshards(audit: AuditLog, stream: str, now: datetime) -> tuple[datetime, ...]:
-    """Reshards capcon itself applied to ``stream`` in the last 24 h (from the audit log).
+def _applied(
+    audit: AuditLog, kind: str, name: str, keep: Callable[[dict[str, Any]], bool]
+) -> list[datetime]:
+    """When capcon applied each change to the ``kind`` resource ``name`` that ``keep``
+    accepts, from the audit log.
 
     Lines that are not records are skipped (:meth:`AuditLog.read`), and a time without an
-    offset is taken as UTC, so no line of the log can stop a stream from being planned.
-    A log that cannot be read (e.g. a symbolic link) gives none: the history is marked
-    incomplete anyway, and applying the change is refused while the log is unusable."""
+    offset is taken as UTC, so no line of the log can stop a resource from being planned.
+    A log that cannot be read (e.g. a symbolic link) gives none: callers say their history
+    may be incomplete, and applying a change is refused while the log is unusable."""
     found: list[datetime] = []
     try:
         records = audit.read()
     except AuditLogError:
-        return ()
+        return []
     for record in records:
         if (
-            record.get("phase") == "outcome"
-            and record.get("outcome") == "applied"
-            and record.get("kind") == "stream"
-            and record.get("resource") == stream
+            record.get("phase") != "outcome"
+            or record.get("outcome") != "applied"
+            or record.get("kind") != kind
+            or record.get("resource") != name
+            or not keep(record)
         ):
-            try:
-                at = datetime.fromisoformat(str(record.get("at")))
-            except ValueError:
-                continue
-            if at.tzinfo is None:  # capcon writes UTC with an offset; a bare time is UTC
-                at = at.replace(tzinfo=UTC)
-            try:  # an offset can push year 1 or 9999 off the calendar
-                recent = now - timedelta(hours=24) < at <= now
-            except OverflowError:
-                continue
-            if recent:
-                found.append(at)
-    return tuple(found)
+            continue
+        try:
+            at = datetime.fromisoformat(str(record.get("at")))
+        except ValueError:
+            continue
+        # capcon writes UTC with an offset; a bare time is UTC
+        found.append(at if at.tzinfo is not None else at.replace(tzinfo=UTC))
+    return found
+
+
+def known_reshards(audit: AuditLog, stream: str, now: datetime) -> tuple[datetime, ...]:
+    """Reshards capcon itself applied to ``stream`` in the last 24 h (from the audit log)."""
+
+    def recent(at: datetime) -> bool:
+        try:  # an offset can push year 1 or 9999 off the calendar
+            return now - timedelta(hours=24) < at <= now
+        except OverflowError:
+            return False
+
+    return tuple(at for at in _applied(audit, "stream", stream, lambda _: True) if recent(at))
 
 
 def _demand(row: Row) -> Usage:
@@ -323,29 +334,16 @@ def known_class_switches(audit: AuditLog, table: str) -> tuple[datetime, ...]:
     """Table class updates capcon applied to ``table`` (from the audit log: an applied
     outcome whose ``table_class`` differs before and after); AWS reports only the last one.
     A log that cannot be read gives none (the plan says the count may be incomplete)."""
-    found: list[datetime] = []
-    try:
-        records = audit.read()
-    except AuditLogError:
-        return ()
-    for record in records:
+
+    def switched(record: dict[str, Any]) -> bool:
         before, after = record.get("before"), record.get("after")
-        if (
-            record.get("phase") != "outcome"
-            or record.get("outcome") != "applied"
-            or record.get("kind") != "table"
-            or record.get("resource") != table
-            or not isinstance(before, dict)
-            or not isinstance(after, dict)
-            or before.get("table_class") == after.get("table_class")
-        ):
-            continue
-        try:
-            at = datetime.fromisoformat(str(record.get("at")))
-        except ValueError:
-            continue
-        found.append(at if at.tzinfo is not None else at.replace(tzinfo=UTC))
-    return tuple(found)
+        return (
+            isinstance(before, dict)
+            and isinstance(after, dict)
+            and before.get("table_class") != after.get("table_class")
+        )
+
+    return tuple(_applied(audit, "table", table, switched))
 
 
 def live_context(
