@@ -1033,6 +1033,20 @@ def _region_costs(
             home=True,
         )
     ]
+
+    def replica_total(
+        replica: Replica,
+        caps: Mapping[str | None, Throughput | None],
+        book: PriceBook,
+        cls: TableClass,
+    ) -> Cost | None:
+        return _sum_costs(
+            [
+                _replica_cost(replica, n, caps[n], context.usage.get(n), sizes[n], book, cls)
+                for n in names
+            ]
+        )
+
     for replica in priced_replicas(table, prices):
         book = context.replica_prices.get(replica.region)
         used = book or prices
@@ -1046,34 +1060,8 @@ def _region_costs(
                 table_class_before=before_class,
                 table_class_after=after_class,
                 read_override=replica.read_override,
-                cost_before=_sum_costs(
-                    [
-                        _replica_cost(
-                            replica,
-                            n,
-                            current[n],
-                            context.usage.get(n),
-                            sizes[n],
-                            used,
-                            before_class,
-                        )
-                        for n in names
-                    ]
-                ),
-                cost_after=_sum_costs(
-                    [
-                        _replica_cost(
-                            replica,
-                            n,
-                            after[n],
-                            context.usage.get(n),
-                            sizes[n],
-                            used,
-                            after_class,
-                        )
-                        for n in names
-                    ]
-                ),
+                cost_before=replica_total(replica, current, used, before_class),
+                cost_after=replica_total(replica, after, used, after_class),
                 prices_from=(prices.region if book is None else (book.assumed_from or book.region)),
             )
         )
