@@ -72,6 +72,19 @@ class Inventory(Protocol):
 Statistic = Literal["Sum", "Average", "Maximum", "Minimum", "SampleCount"]
 
 
+#: Metrics CloudWatch has datapoints for only in minutes where they are above zero (throttles):
+#: a missing minute is a zero once complete (docs/aws-rules.md#cloudwatch-data-as-aws-writes-it).
+SPARSE_METRICS = frozenset(
+    {
+        "ReadThrottleEvents",
+        "WriteThrottleEvents",
+        "ThrottledRequests",
+        "ReadProvisionedThroughputExceeded",
+        "WriteProvisionedThroughputExceeded",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class MetricQuery:
     """One ``MetricDataQuery``: a metric, its dimensions and a statistic over ``period``."""

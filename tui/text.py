@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from capcon.core.model import StreamWarmThroughput
+from capcon.core.rules import fmt_duration
 from capcon.core.services.overview import Row
 
 
@@ -54,10 +56,69 @@ def util_text(row: Row) -> str:
     return "" if row.utilisation is None else f"{row.utilisation:.0%}"
 
 
+def throttled_sides(row: Row) -> str:
+    """Which requests throttled in the last complete minute: ``R``, ``W`` or ``R+W`` (a
+    stream's throttled records: ``""``)."""
+    if row.kind == "stream":
+        return ""
+    sides = [
+        s
+        for s, v in (("R", row.throttled_read_per_second), ("W", row.throttled_write_per_second))
+        if v > 0
+    ]
+    return "+".join(sides)
+
+
 def throttled_text(row: Row) -> str:
+    """Throttled per second in the last complete minute, marked read or write
+    (``66.0 W``)."""
     if not row.metrics_known:
         return "?"
-    return f"{row.throttled_per_second:,.1f}" if row.throttling else "0"
+    if not row.throttling:
+        return "0"
+    return f"{row.throttled_per_second:,.1f} {throttled_sides(row)}".rstrip()
+
+
+def _ago(moment: datetime, now: datetime, *, compact: bool) -> str:
+    seconds = max(0.0, (now - moment).total_seconds())
+    if not compact:
+        return "just now" if seconds < 60 else f"{fmt_duration(seconds, step=60)} ago"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m ago"
+    return f"{minutes // 60}h ago" if minutes < 48 * 60 else f"{minutes // 1440}d ago"
+
+
+def last_throttled_text(row: Row, now: datetime, *, compact: bool = False) -> str:
+    """When the row last throttled, from the end of that minute: ``19:38 UTC (12 min ago)``,
+    ``12m ago`` (``compact``), ``none since 18:41`` (``""`` compact), ``?`` unknown."""
+    if not row.metrics_known:
+        return "?"
+    last = row.last_throttled
+    if last is None:
+        if compact or row.throttles_since is None:
+            return ""
+        return f"none since {row.throttles_since:%H:%M} UTC"
+    ended = last + timedelta(minutes=1)
+    if compact:
+        return _ago(ended, now, compact=True)
+    sides = [
+        s
+        for s, t in (("reads", row.last_read_throttled), ("writes", row.last_write_throttled))
+        if t == last
+    ]
+    where = f", {' and '.join(sides)}" if sides and row.kind != "stream" else ""
+    return f"{last:%H:%M} UTC{where} ({_ago(ended, now, compact=False)})"
+
+
+def throttle_cell(row: Row, now: datetime) -> str:
+    """The list's throttled/s cell: the rate and side while throttling (``66.0 W``), else
+    ``0`` and when it last throttled (``0 · 12m ago``)."""
+    text = throttled_text(row)
+    if row.throttling or text == "?":
+        return text
+    last = last_throttled_text(row, now, compact=True)
+    return f"0 · {last}" if last else text
 
 
 def partitions_text(row: Row) -> str:

@@ -54,6 +54,17 @@ class Sparks:
     throttled: tuple[float | None, ...]
     read_capacity: float | None = None
     write_capacity: float | None = None
+    read_throttled: tuple[float | None, ...] | None = None
+    """Throttled reads per minute (``None``: as :attr:`throttled`)."""
+    write_throttled: tuple[float | None, ...] | None = None
+    """Throttled writes per minute (``None``: as :attr:`throttled`; a stream's throttled
+    records limit both its bytes and its records)."""
+
+    def throttles(self, which: str) -> tuple[float | None, ...]:
+        """The throttles that mark the ``which`` ("read" or "write") sparkline: a table's
+        write throttles never colour its reads."""
+        own = self.read_throttled if which == "read" else self.write_throttled
+        return self.throttled if own is None else own
 
     def utilisation(self, which: str) -> tuple[float | None, ...]:
         values = self.read if which == "read" else self.write
@@ -113,6 +124,10 @@ class Feed:
         self._tables: dict[str, Table] = {}
         self._streams: dict[str, Stream] = {}
         self._aas: Mapping[str, AutoScalingState] | None = None
+        # the newest throttled minute seen per row and dimension, kept after it slides out of
+        # the minutes held (so a row says when it last throttled however long ago)
+        self._last_throttled: dict[tuple[str, str], datetime] = {}
+        self._watching_since: datetime | None = None
 
     def _queries(
         self, tables: Sequence[Table], streams: Sequence[Stream]
@@ -219,7 +234,11 @@ class Feed:
             streams=streams,
             auto_scaling=aas,
             metrics=HeldMetrics(held),  # what the refresh just fetched: no more requests
+            # the first refresh looks back over everything held for the last throttle; later
+            # ones only over the row's minutes (what they see is remembered)
+            throttle_lookback=self.keep if self._watching_since is None else ROW_LOOKBACK,
         )
+        rows = [self._remember_throttles(row, now) for row in rows]
         if metrics_failed:  # a row with no datapoints held has unknown use, not zero
             rows = [
                 row
@@ -260,6 +279,7 @@ class Feed:
                     minutes, cr, cw, throttled,
                     cap.read * 60.0 if cap else None,
                     cap.write * 60.0 if cap else None,
+                    tr, tw,
                 )  # fmt: skip
         return Snapshot(
             now,
@@ -270,6 +290,36 @@ class Feed:
             newest,
             self.undescribed,
             tuple(reading.notices),
+        )
+
+    def _remember_throttles(self, row: Row, now: datetime) -> Row:
+        """``row`` with the newest throttled minutes this feed has seen for it (the minutes
+        held reach back :attr:`keep` only) and since when it has been watching."""
+        if not row.metrics_known:
+            return row
+        if self._watching_since is None:
+            self._watching_since = row.throttles_since or now - self.keep
+        last: dict[str, datetime | None] = {
+            "read": row.last_read_throttled,
+            "write": row.last_write_throttled,
+        }
+        for which, seen in list(last.items()):
+            key = (row.name, which)
+            kept = self._last_throttled.get(key)
+            if seen is not None and (kept is None or seen > kept):
+                self._last_throttled[key] = seen
+            last[which] = self._last_throttled.get(key)
+        if (
+            last["read"] == row.last_read_throttled
+            and last["write"] == row.last_write_throttled
+            and row.throttles_since == self._watching_since
+        ):
+            return row
+        return dataclasses.replace(
+            row,
+            last_read_throttled=last["read"],
+            last_write_throttled=last["write"],
+            throttles_since=self._watching_since,
         )
 
     def _describe_tables(self, reading: Reading, names: Sequence[str]) -> list[Table]:

@@ -16,9 +16,15 @@ Incremental
     Per metric (namespace, name, dimensions, statistic, period) the service holds the datapoints
     and up to when it asked.  A later request asks only from there, less :data:`LATE_MARGIN`:
     CloudWatch publishes a minute 1–3 minutes late and may still change it, so those minutes are
-    asked again.  Older minutes are final, a missing one included: a throttle metric has
-    datapoints only in minutes that throttled, so a missing minute is a zero, never a reason to
-    ask again (docs/aws-rules.md#delays-and-gaps).  A window starting before what is held is
+    asked again.  A minute missing *before* a datapoint of the same metric is asked again too,
+    while it is within :data:`BACKFILL` of the end: CloudWatch has published past it, and a
+    minute that arrives later than the margin (or out of order) is filled in on the next
+    request instead of staying "no data" for good; every metric of the same resource
+    (namespace and dimensions) is asked again from there with it, so a late minute's
+    throttles come with its consumed capacity.  Other missing minutes are final: a throttle
+    metric (:data:`~capcon.core.ports.SPARSE_METRICS`) has datapoints only in minutes that
+    throttled, so a missing minute is a zero, never a hole
+    (docs/aws-rules.md#cloudwatch-data-as-aws-writes-it).  A window starting before what is held is
     fetched whole.  Queries that lack different spans share calls: a call starts at the earliest
     moment any of its queries lacks (GetMetricData is billed per metric requested, not per
     datapoint, so re-reading a few held minutes costs nothing and saves a call).  A metric keeps
@@ -43,7 +49,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from capcon.core.ports import MetricQuery, Metrics, MetricSeries, RequestCounter, align_down
+from capcon.core.ports import (
+    SPARSE_METRICS,
+    MetricQuery,
+    Metrics,
+    MetricSeries,
+    RequestCounter,
+    align_down,
+)
 from capcon.core.pricing import PriceBook, cloudwatch_cost
 
 #: CloudWatch's limit of ``MetricDataQueries`` per ``GetMetricData`` call.
@@ -52,6 +65,10 @@ MAX_QUERIES_PER_CALL = 500
 MAX_DATAPOINTS_PER_CALL = 100_800
 #: Recent minutes CloudWatch may still fill in or change: always asked for again.
 LATE_MARGIN = timedelta(minutes=3)
+#: How far back a missing minute followed by a datapoint of the same metric is asked for
+#: again (a late or out-of-order minute; GetMetricData is billed per metric, not per
+#: datapoint, so this costs datapoints in the answer, not money).
+BACKFILL = timedelta(minutes=15)
 
 #: A metric as CloudWatch keys it: namespace, name, sorted dimensions, statistic, period.
 MetricKey = tuple[str, str, tuple[tuple[str, str], ...], str, int]
@@ -95,6 +112,7 @@ class _Held:
     span: timedelta  # the longest window asked for lately
     span_at: datetime  # the end of the last request that asked for ``span``
     newest: datetime | None = None
+    hole: datetime | None = None  # the oldest missing period before ``newest`` (backfilled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +177,12 @@ class MetricsService:
     is never held while a request is out.
     """
 
-    def __init__(self, source: Metrics, *, margin: timedelta = LATE_MARGIN) -> None:
+    def __init__(
+        self, source: Metrics, *, margin: timedelta = LATE_MARGIN, backfill: timedelta = BACKFILL
+    ) -> None:
         self.source = source
         self.margin = margin
+        self.backfill = backfill
         self.usage = MetricsUsage()
         self._held: dict[MetricKey, _Held] = {}
         self._moments: dict[datetime, datetime] = {}  # one datetime object per moment, shared
@@ -214,18 +235,35 @@ class MetricsService:
         """The calls that bring ``queries`` up to ``end``, and each metric's window start."""
         asked: dict[MetricKey, datetime] = {}
         by_period: dict[int, list[_Want]] = {}
-        for query in queries:
-            key = metric_key(query)
+        holes: dict[tuple[str, tuple[tuple[str, str], ...], int], datetime] = {}
+        keyed = [(metric_key(query), query) for query in queries]
+        for key, _ in keyed:  # the oldest hole of each resource's metrics
+            held = self._held.get(key)
+            if held is not None and held.hole is not None:
+                resource = (key[0], key[2], key[4])
+                if resource not in holes or held.hole < holes[resource]:
+                    holes[resource] = held.hole
+        firsts: dict[int, datetime] = {}
+        for key, query in keyed:
             if key in asked:
                 continue
             period = max(query.period, 1)
-            first = align_down(start, period)
+            first = firsts.get(period)
+            if first is None:
+                first = firsts[period] = align_down(start, period)
             asked[key] = first
             held = self._held.get(key)
             if held is None or held.start > first or held.end <= first:
                 want = _Want(key, query, first, True)
             else:
-                later = align_down(max(first, held.end - self.margin), period)
+                later = held.end - self.margin
+                if holes:
+                    hole = holes.get((key[0], key[2], key[4]))
+                    if hole is not None and hole < later:
+                        later = hole  # a late minute CloudWatch has published past
+                later = max(first, later)
+                if period != 60 or later.second or later.microsecond:
+                    later = align_down(later, period)
                 want = _Want(key, query, later, False)
             if want.start < end:
                 by_period.setdefault(period, []).append(want)
@@ -279,6 +317,26 @@ class MetricsService:
                 held.points = {t: v for t, v in held.points.items() if t >= cutoff}
                 held.start = cutoff
             held.newest = max(held.points) if held.points else None
+            held.hole = None if key[1] in SPARSE_METRICS else self._hole(held, key[4], end)
+
+    def _hole(self, held: _Held, period: int, end: datetime) -> datetime | None:
+        """The oldest period with no datapoint that lies before the newest datapoint and
+        within :attr:`backfill` of ``end`` (``None``: no such gap)."""
+        newest = held.newest
+        if newest is None:
+            return None
+        step = timedelta(seconds=max(period, 1))
+        moment = max(held.start, end - self.backfill)
+        if period != 60 or moment.second or moment.microsecond:
+            moment = align_down(moment, max(period, 1))
+            if moment < held.start:
+                moment += step
+        points = held.points
+        while moment < newest:
+            if moment not in points:
+                return moment
+            moment += step
+        return None
 
     def _sweep(self, end: datetime) -> None:
         """Forget metrics nobody asked for within their window (at most once a minute)."""
@@ -318,6 +376,21 @@ class MetricsService:
                 return (None,) * len(moments)
             return tuple(map(held.points.get, moments))
 
+    def fetched_until(self, queries: Sequence[MetricQuery]) -> datetime | None:
+        """Up to when all of ``queries``' metrics were last asked for (the earliest end of
+        their last requests, on the minute): minutes from then on have not been asked for,
+        so a missing datapoint there is not known to be a zero.  ``None``: one of them was
+        never asked for (or was forgotten)."""
+        until: datetime | None = None
+        with self._lock:
+            for query in queries:
+                held = self._held.get(metric_key(query))
+                if held is None:
+                    return None
+                if until is None or held.end < until:
+                    until = held.end
+        return until
+
     def newest(self, queries: Sequence[MetricQuery]) -> datetime | None:
         """The newest datapoint held for any of ``queries``."""
         newest: datetime | None = None
@@ -347,3 +420,7 @@ class HeldMetrics:
         sent: RequestCounter | None = None,
     ) -> list[MetricSeries]:
         return self._service.held(queries, start, end)
+
+    def fetched_until(self, queries: Sequence[MetricQuery]) -> datetime | None:
+        """See :meth:`MetricsService.fetched_until`."""
+        return self._service.fetched_until(queries)

@@ -47,17 +47,19 @@ from capcon.core.ports import (
     MetricSeries,
     ScalableTarget,
     ScalingPolicy,
+    align_down,
     resource_id,
 )
 from capcon.core.pricing import (
     PriceBook,
 )
 from capcon.core.rules import RuleSettings
-from capcon.core.services.metrics import MetricsService
+from capcon.core.services.metrics import LATE_MARGIN, HeldMetrics, MetricsService
 
 T = TypeVar("T")
 Kind = Literal["table", "index", "stream"]
 Recent = Callable[[str], tuple[float, "datetime | None"]]
+ThrottlesOf = Callable[[Sequence[str], Sequence[str], Sequence[str]], "Throttles"]
 DDB = "AWS/DynamoDB"
 KINESIS = "AWS/Kinesis"
 
@@ -172,13 +174,29 @@ class Row:
     metrics_known: bool = True
     """False when metrics could not be read: use, throttles and utilisation are unknown."""
     throttled_read_per_second: float = 0.0
-    """Throttled reads per second (a stream: always 0)."""
+    """Throttled reads per second in :attr:`throttle_minute` (a stream: always 0)."""
     throttled_write_per_second: float = 0.0
-    """Throttled writes (a stream: records) per second."""
+    """Throttled writes (a stream: records) per second in :attr:`throttle_minute`."""
+    throttle_minute: datetime | None = None
+    """The minute :attr:`throttled_per_second` is the rate of: the last complete minute
+    (:func:`complete_minute`); ``None`` when none is known yet."""
+    last_read_throttled: datetime | None = None
+    """Start of the newest minute with throttled reads seen (``None``: none since
+    :attr:`throttles_since`)."""
+    last_write_throttled: datetime | None = None
+    """Start of the newest minute with throttled writes (a stream: records) seen."""
+    throttles_since: datetime | None = None
+    """How far back throttles were looked for: no throttling seen since then."""
 
     @property
     def throttling(self) -> bool:
         return self.throttled_per_second > 0
+
+    @property
+    def last_throttled(self) -> datetime | None:
+        """Start of the newest minute with throttled reads or writes seen."""
+        times = [t for t in (self.last_read_throttled, self.last_write_throttled) if t]
+        return max(times) if times else None
 
 
 def table_queries(table: str, index: str | None, prefix: str) -> list[MetricQuery]:
@@ -208,6 +226,69 @@ def _mean_per_second(series: MetricSeries | None) -> tuple[float, datetime | Non
     if series is None or not series.values:
         return 0.0, None
     return sum(series.values) / (60 * len(series.values)), series.timestamps[-1]
+
+
+MINUTE = timedelta(minutes=1)
+#: How far back each row looks for the last minute it throttled (``ls``: one request either
+#: way; GetMetricData is billed per metric, not per datapoint).
+THROTTLE_LOOKBACK = timedelta(hours=1)
+
+
+def complete_minute(
+    activity: Sequence[MetricSeries | None], fetched_until: datetime, margin: timedelta
+) -> datetime | None:
+    """The last complete minute of a resource: the newest minute whose throttle count is known.
+
+    CloudWatch publishes throttle metrics only in minutes that throttle, and every metric
+    1–3 minutes late, so a minute with no throttle datapoint is a zero only once it is
+    complete; before that it is not yet known.  A minute is complete when
+
+    - an *activity* metric of the resource (consumed capacity; a stream's incoming bytes or
+      records), published in the same batch as its throttles, has a datapoint for it or for
+      a later minute, or
+    - it ended at least ``margin`` before ``fetched_until`` (when the metrics were last asked
+      for): a late minute has had its time; this is how an idle resource clears.
+
+    See docs/aws-rules.md#cloudwatch-data-as-aws-writes-it.
+    """
+    by_age = align_down(fetched_until - margin) - MINUTE
+    newest = [s.timestamps[-1] for s in activity if s is not None and s.timestamps]
+    seen = max(newest, default=None)
+    return by_age if seen is None or by_age > seen else seen
+
+
+def _rate_at(series: MetricSeries | None, minute: datetime | None) -> float:
+    """``series``' 1-minute Sum at ``minute`` per second; a missing datapoint is a zero."""
+    if series is None or minute is None:
+        return 0.0
+    for t, v in zip(reversed(series.timestamps), reversed(series.values), strict=True):
+        if t == minute:
+            return v / 60
+        if t < minute:
+            break
+    return 0.0
+
+
+def last_positive(series: MetricSeries | None) -> datetime | None:
+    """Start of the newest minute with a datapoint above zero."""
+    if series is None:
+        return None
+    for t, v in zip(reversed(series.timestamps), reversed(series.values), strict=True):
+        if v > 0:
+            return t
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Throttles:
+    """A row's throttles: per dimension in the last complete minute, and when last seen."""
+
+    read: float = 0.0
+    write: float = 0.0
+    minute: datetime | None = None
+    last_read: datetime | None = None
+    last_write: datetime | None = None
+    since: datetime | None = None
 
 
 def with_traps(
@@ -261,13 +342,17 @@ def collect_rows(
     auto_scaling: Mapping[str, AutoScalingState] | None = None,
     metrics: Metrics | None = None,
     notices: list[Notice] | None = None,
+    throttle_lookback: timedelta = THROTTLE_LOOKBACK,
 ) -> list[Row]:
     """Every table, GSI and stream with capacity, recent use, throttles, partitions and cost.
 
-    Metrics are the newest ``window`` of published 1-minute datapoints (looked for in the
-    last ``window`` + 10 minutes, since CloudWatch is late), read through ``metrics``: by
-    default a :class:`~capcon.core.services.metrics.MetricsService` over ``backend`` (batched
-    calls), the console's list passes what its service already holds.
+    Use is the mean of the newest ``window`` of published 1-minute datapoints (looked for in
+    the last ``window`` + 10 minutes, since CloudWatch is late).  Throttles are those of the
+    last complete minute (:func:`complete_minute`: a missing throttle datapoint is a zero once
+    its minute is complete), per dimension, with the newest minute that throttled in the last
+    ``throttle_lookback``.  Metrics are read through ``metrics``: by default a
+    :class:`~capcon.core.services.metrics.MetricsService` over ``backend`` (batched calls),
+    the console's list passes what its service already holds.
 
     With ``notices`` given, metrics that cannot be read (a :class:`BackendError` other than
     missing credentials) leave the rows without metrics (``metrics_known`` false) and add a
@@ -290,7 +375,7 @@ def collect_rows(
         prefix = f"s{s_i}"
         queries += stream_queries(stream.name, prefix)
         keys.append((stream, None, prefix))
-    lookback = window + timedelta(minutes=10)
+    lookback = max(window + timedelta(minutes=10), throttle_lookback)
     source = metrics if metrics is not None else MetricsService(backend)
     known = True
     try:
@@ -310,12 +395,38 @@ def collect_rows(
         trimmed = MetricSeries(series.id, series.timestamps[-minutes:], series.values[-minutes:])
         return _mean_per_second(trimmed)
 
+    by_id = {q.id: q for q in queries}
+    asked_at = align_down(now)
+
+    def fetched_until(ids: Sequence[str]) -> datetime | None:
+        """When the row's metrics were asked for: now, or (from what a service holds) the
+        end of the last request for them."""
+        if not isinstance(source, MetricsService | HeldMetrics):
+            return asked_at
+        return source.fetched_until([by_id[i] for i in ids])
+
+    def throttles(activity: Sequence[str], read: Sequence[str], write: Sequence[str]) -> Throttles:
+        until = fetched_until([*activity, *read, *write])
+        if until is None:  # never asked for: nothing is known
+            return Throttles()
+        minute = complete_minute([results.get(i) for i in activity], until, LATE_MARGIN)
+        last_read = [last_positive(results.get(i)) for i in read]
+        last_write = [last_positive(results.get(i)) for i in write]
+        return Throttles(
+            read=sum(_rate_at(results.get(i), minute) for i in read),
+            write=sum(_rate_at(results.get(i), minute) for i in write),
+            minute=minute,
+            last_read=max((t for t in last_read if t), default=None),
+            last_write=max((t for t in last_write if t), default=None),
+            since=now - lookback,
+        )
+
     rows: list[Row] = []
     for resource, index, prefix in keys:
         if isinstance(resource, Table):
-            row = _table_row(resource, index, prefix, recent, aas, rules, prices)
+            row = _table_row(resource, index, prefix, recent, aas, rules, prices, throttles)
         else:
-            row = _stream_row(resource, prefix, recent, rules, prices)
+            row = _stream_row(resource, prefix, recent, rules, prices, throttles)
         rows.append(row if known else _without_metrics(row))
     return rows
 
@@ -335,6 +446,10 @@ def _without_metrics(row: Row) -> Row:
         metrics_known=False,
         throttled_read_per_second=0.0,
         throttled_write_per_second=0.0,
+        throttle_minute=None,
+        last_read_throttled=None,
+        last_write_throttled=None,
+        throttles_since=None,
     )
 
 
@@ -346,11 +461,11 @@ def _table_row(
     aas: Mapping[str, AutoScalingState],
     rules: RuleSettings,
     prices: PriceBook,
+    throttles_of: ThrottlesOf,
 ) -> Row:
     read, t1 = recent(f"{prefix}_cr")
     write, _ = recent(f"{prefix}_cw")
-    thr_r, _ = recent(f"{prefix}_tr")
-    thr_w, _ = recent(f"{prefix}_tw")
+    thr = throttles_of((f"{prefix}_cr", f"{prefix}_cw"), (f"{prefix}_tr",), (f"{prefix}_tw",))
     if index is None:
         capacity, status, size, warm = table.provisioned, table.status, table.size_bytes, table.warm
         name = table.name
@@ -377,23 +492,32 @@ def _table_row(
         status=status,
         capacity=capacity,
         usage=usage,
-        throttled_per_second=thr_r + thr_w,
+        throttled_per_second=thr.read + thr.write,
         utilisation=utilisation,
         partitions=estimate_partitions(capacity, size, rules, warm=warm),
         cost_per_hour=cost,
         auto_scaling=with_traps(table, index, state_of(aas, resource_id(table.name, index))),
         data_until=t1,
-        throttled_read_per_second=thr_r,
-        throttled_write_per_second=thr_w,
+        throttled_read_per_second=thr.read,
+        throttled_write_per_second=thr.write,
+        throttle_minute=thr.minute,
+        last_read_throttled=thr.last_read,
+        last_write_throttled=thr.last_write,
+        throttles_since=thr.since,
     )
 
 
 def _stream_row(
-    stream: Stream, prefix: str, recent: Recent, rules: RuleSettings, prices: PriceBook
+    stream: Stream,
+    prefix: str,
+    recent: Recent,
+    rules: RuleSettings,
+    prices: PriceBook,
+    throttles_of: ThrottlesOf,
 ) -> Row:
     bytes_in, t1 = recent(f"{prefix}_b")
     records_in, _ = recent(f"{prefix}_r")
-    throttled, _ = recent(f"{prefix}_t")
+    thr = throttles_of((f"{prefix}_b", f"{prefix}_r"), (), (f"{prefix}_t",))
     shards = stream.open_shard_count
     traffic = StreamTraffic(bytes_in, records_in, recent(f"{prefix}_o")[0])
     utilisation = None
@@ -411,11 +535,15 @@ def _stream_row(
         mode=stream.mode.label,
         status=stream.status,
         shards=shards,
-        throttled_per_second=throttled,
+        throttled_per_second=thr.write,
         stream_traffic=traffic,
         utilisation=utilisation,
         cost_per_hour=cost.per_hour if cost is not None else None,
         data_until=t1,
+        throttled_write_per_second=thr.write,
+        throttle_minute=thr.minute,
+        last_write_throttled=thr.last_write,
+        throttles_since=thr.since,
     )
 
 

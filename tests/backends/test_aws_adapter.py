@@ -661,17 +661,19 @@ def test_incremental_refresh_fetches_only_late_minutes(
     first = service.get_metric_data([consumed("inc")], start, start + timedelta(minutes=8))
     assert first[0].values == (1.0, 2.0, 3.0, 6.0)
 
-    # late data: one minute inside the margin (it must show), one before it (never refetched)
+    # late data: one minute inside the margin (it must show), and minute 3, missing before a
+    # published minute (5) and so asked for again from there: backfilled, not "no data" for good
     put_minutes(cw, "inc", start, {6: 7.0, 9: 10.0})
     put_minutes(cw, "inc", start, {3: 99.0})
     second = service.get_metric_data(
         [consumed("inc")], start + timedelta(minutes=1), start + timedelta(minutes=10)
     )
     assert len(calls) == 2
-    assert calls[1]["StartTime"] == start + timedelta(minutes=8) - LATE_MARGIN
+    assert start + timedelta(minutes=8) - LATE_MARGIN > start + timedelta(minutes=3)
+    assert calls[1]["StartTime"] == start + timedelta(minutes=3)
     assert calls[1]["EndTime"] == start + timedelta(minutes=10)
-    assert second[0].timestamps == tuple(start + timedelta(minutes=m) for m in (1, 2, 5, 6, 9))
-    assert second[0].values == (2.0, 3.0, 6.0, 7.0, 10.0)
+    assert second[0].timestamps == tuple(start + timedelta(minutes=m) for m in (1, 2, 3, 5, 6, 9))
+    assert second[0].values == (2.0, 3.0, 99.0, 6.0, 7.0, 10.0)
     assert service.usage.metrics_requested == 2
 
     # a window starting before what is held is fetched whole

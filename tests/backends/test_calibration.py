@@ -74,7 +74,9 @@ def run(shape: str, target: int, policy: str) -> Result:
         T0,
         T0 + timedelta(seconds=RUN_S),
     )
-    assert consumed.timestamps == throttled.timestamps
+    # throttles are published as AWS publishes them: only in minutes that throttled
+    assert set(throttled.timestamps) <= set(consumed.timestamps)
+    assert all(v > 0 for v in throttled.values)
     table = acc.describe_table("game")
     assert table.provisioned is not None
     return Result(

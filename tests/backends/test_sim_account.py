@@ -27,6 +27,7 @@ from capcon.core.errors import (
 )
 from capcon.core.model import HASH_KEY_MAX, Stream, StreamMode, Throughput
 from capcon.core.ports import (
+    SPARSE_METRICS,
     TABLE_READ,
     TABLE_WRITE,
     WRITE_UTILIZATION,
@@ -77,6 +78,14 @@ def series(
 
 def per_minute(acc: SimAccount, metric: str, dims: Dims, **kw: Any) -> list[float]:
     stamps, values = series(acc, metric, dims, **kw)
+    if metric in SPARSE_METRICS:
+        # published as AWS does: only minutes with throttling, each above zero; a missing
+        # minute up to the newest published one is a zero
+        assert all(v > 0 for v in values)
+        published = acc.store.published_until(acc.now())
+        n = int((published - T0) // timedelta(minutes=1))
+        found = dict(zip(stamps, values, strict=True))
+        return [found.get(T0 + timedelta(minutes=i), 0.0) for i in range(n)]
     # every minute since the start is there, in order, with no gap
     assert stamps == [T0 + timedelta(minutes=i) for i in range(len(stamps))]
     return values

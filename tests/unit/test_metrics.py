@@ -233,13 +233,21 @@ def test_incremental_cache_merges_and_slides() -> None:
     assert got[0].values == (2.0, 40.0, 5.0, 7.0)
     assert got[1].id == "y"
 
-    # the same window again: only the margin is fetched
+    # the same window again: from the oldest minute missing before a published one (3: late
+    # or out of order, it may still come), not only the margin
     cache.get_metric_data(queries, t0 + 2 * minute, t0 + 9 * minute)
-    assert source.windows[2] == (t0 + 6 * minute, t0 + 9 * minute, 2)
+    assert source.windows[2] == (t0 + 3 * minute, t0 + 9 * minute, 2)
+    data[t0 + 3 * minute] = 3.0
+    data[t0 + 6 * minute] = 6.0
+    got = cache.get_metric_data(queries, t0 + 2 * minute, t0 + 9 * minute)
+    assert got[0].values == (2.0, 3.0, 40.0, 5.0, 6.0, 7.0)  # backfilled
+    # nothing missing before the newest datapoint: only the margin is fetched
+    cache.get_metric_data(queries, t0 + 2 * minute, t0 + 9 * minute)
+    assert source.windows[4] == (t0 + 6 * minute, t0 + 9 * minute, 2)
     # a new query joins: fetched whole, and the old ones ride along in the same call from its
     # start (billed per metric, not per datapoint: one call instead of two)
     got = cache.get_metric_data([*queries, consumed("z", "z")], t0 + 2 * minute, t0 + 10 * minute)
-    assert source.windows[3:] == [(t0 + 2 * minute, t0 + 10 * minute, 3)]
+    assert source.windows[5:] == [(t0 + 2 * minute, t0 + 10 * minute, 3)]
     fresh = MetricsService(FakeSource(data)).get_metric_data(
         [*queries, consumed("z", "z")], t0 + 2 * minute, t0 + 10 * minute
     )

@@ -20,6 +20,7 @@ from capcon.tui.cli.output import EXIT_OK, EXIT_PARTIAL, console, print_json
 from capcon.tui.text import (
     capacity_text,
     cost_text,
+    last_throttled_text,
     partitions_text,
     printable,
     throttled_text,
@@ -43,6 +44,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("consumed R/W /s", "right"),
     ("util", "right"),
     ("throttled /s", "right"),
+    ("last throttled", "left"),
     ("partitions (est.)", "right"),
     ("$/h", "right"),
     ("AAS", "left"),
@@ -66,8 +68,9 @@ def run(args: argparse.Namespace, session: Session) -> int:
     from rich.table import Table as RichTable
     from rich.text import Text
 
+    now = backend.now()
     grid = RichTable(
-        title=Text(printable(f"{session.origin.backend} · {backend.now():%Y-%m-%d %H:%M} UTC")),
+        title=Text(printable(f"{session.origin.backend} · {now:%Y-%m-%d %H:%M} UTC")),
         title_justify="left",
     )
     for header, justify in COLUMNS:
@@ -82,6 +85,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
             use_text(row),
             util_text(row),
             throttled_text(row),
+            last_throttled_text(row, now),
             partitions_text(row),
             cost_text(row),
             row.auto_scaling.marker,
@@ -108,8 +112,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
     for trap in traps:
         out.print(Text(printable(f"⚠ {trap}"), style="yellow"))
     out.print(
-        "[dim]consumed and throttles: mean of the last 5 published minutes; partitions are "
-        "estimates[/]"
+        "[dim]consumed: mean of the last 5 published minutes; throttled: the last complete "
+        "minute (R reads, W writes); partitions are estimates[/]"
     )
     if overview.notices:
         out.print(
@@ -152,4 +156,5 @@ def row_json(row: Row, table: Table | None = None) -> dict[str, Any]:
         data["replica_regions"] = [r.region for r in table.replicas]
     data["auto_scaling"]["traps"] = list(row.auto_scaling.traps)
     data["throttling"] = row.throttling
+    data["last_throttled"] = to_jsonable(row.last_throttled)
     return data

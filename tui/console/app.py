@@ -63,6 +63,7 @@ from capcon.tui.text import (
     markup_safe,
     partitions_text,
     printable,
+    throttle_cell,
     throttled_text,
     util_text,
 )
@@ -539,10 +540,18 @@ class CapconApp(App[None]):
         if sparks is None:
             rspark = wspark = Text("")
         else:
-            rspark = sparkline(sparks.utilisation("read"), sparks.throttled, colours, SPARK_WIDTH)
-            wspark = sparkline(sparks.utilisation("write"), sparks.throttled, colours, SPARK_WIDTH)
+            rspark = sparkline(
+                sparks.utilisation("read"), sparks.throttles("read"), colours, SPARK_WIDTH
+            )
+            wspark = sparkline(
+                sparks.utilisation("write"), sparks.throttles("write"), colours, SPARK_WIDTH
+            )
         util_style = colours.high if (row.utilisation or 0) >= 0.8 else ""
-        thr = Text(throttled_text(row), style=throttle_style if row.throttling else "")
+        now = self.snapshot.at if self.snapshot is not None else row.throttles_since
+        thr = Text(
+            throttle_cell(row, now) if now is not None else throttled_text(row),
+            style=throttle_style if row.throttling else "",
+        )
         aas = row.auto_scaling.marker
         return {
             "name": name,

@@ -24,6 +24,11 @@ Roll-up boundaries are whole wall-clock hours (UTC, counted from the Unix epoch)
 from the store's ``epoch``.  Rolled-up sums are added in another order than the minutes'
 were, so they can differ from them in the last bit.
 
+Throttle metrics are published as AWS publishes them: a datapoint only in a minute with
+throttling (:data:`SPARSE_METRICS`; a zero recorded for them is not stored), so the console
+reads the simulated account the way it must read CloudWatch: a missing throttle minute is a
+zero once the minute is complete (docs/aws-rules.md#cloudwatch-data-as-aws-writes-it).
+
 A query answers each of its periods from the finest data that covers it exactly: every part
 of the period must lie in a tier whose step divides that part (1-minute data answers any
 period; 5-minute data periods that start and end on wall-clock multiples of 5 minutes;
@@ -48,7 +53,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeAlias
 
-from capcon.core.ports import MetricQuery, MetricSeries
+from capcon.core.ports import SPARSE_METRICS, MetricQuery, MetricSeries
 
 Key = tuple[str, str, tuple[tuple[str, str], ...]]  # namespace, metric, sorted dimensions
 #: sums, counts, maxima, minima and the ``[lo, hi)`` entries of them a period reads
@@ -227,7 +232,10 @@ class MetricStore:
         maximum: float | None = None,
         minimum: float | None = None,
     ) -> None:
-        """Add ``count`` samples summing to ``total`` to ``minute`` (minutes since epoch)."""
+        """Add ``count`` samples summing to ``total`` to ``minute`` (minutes since epoch);
+        a zero of a :data:`SPARSE_METRICS` metric is not published."""
+        if not total and key[1] in SPARSE_METRICS:
+            return
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = _Series(first_minute=minute)

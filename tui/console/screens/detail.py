@@ -72,6 +72,7 @@ from capcon.core.services.overview import (
     AutoScalingState,
     Row,
     auto_scaling_by_resource,
+    last_positive,
     stream_queries,
     table_queries,
     with_traps,
@@ -220,6 +221,10 @@ class DetailData:
     panel: tuple[PanelLine, ...]
     shards: tuple[ShardLoad, ...] | None = None
     data_until: datetime | None = None
+    last_throttled: datetime | None = None
+    """Start of the newest period with throttling in the window (or seen by the list)."""
+    throttled_sides: str = ""
+    """Which throttled then: ``reads``, ``writes``, ``reads and writes`` (``""``: a stream)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,6 +256,17 @@ def demand_points(consumed: Sequence[Point], throttled: Sequence[Point]) -> tupl
     """
     extra = dict(throttled)
     return tuple((t, v + extra.get(t, 0.0)) for t, v in consumed)
+
+
+def throttle_points(activity: Sequence[Point], throttled: Sequence[Point]) -> tuple[Point, ...]:
+    """The throttle line: its datapoints, and a zero in every other minute with an activity
+    datapoint (consumed, incoming): CloudWatch publishes throttles only in minutes that
+    throttle, so such a minute had none.  Minutes with neither stay a gap."""
+    points = dict(activity)
+    for t in points:
+        points[t] = 0.0
+    points.update(throttled)
+    return tuple(sorted(points.items()))
 
 
 def capacity_points(
@@ -353,7 +369,7 @@ def _load_table(
         ("writes", "WCU/s", "m_cw", "m_tw", "m_pw", capacity.write if capacity else None),
     ):
         consumed = per_second(answers.get(c_id), period)
-        throttled = per_second(answers.get(t_id), period)
+        throttled = throttle_points(consumed, per_second(answers.get(t_id), period))
         provisioned = capacity_points(
             values_of(answers.get(p_id)), None if cap is None else float(cap), start, end, period
         )
@@ -380,6 +396,11 @@ def _load_table(
 
     panel = _table_panel(table, part, capacity, aas, activities, now, rules)
     panel += replica_panel(table, index_name, _replica_scaling(backend, table))
+    last = {
+        "reads": last_positive(answers.get("m_tr")),
+        "writes": last_positive(answers.get("m_tw")),
+    }
+    newest = max((t for t in last.values() if t), default=None)
     return DetailData(
         window=window,
         start=start,
@@ -392,6 +413,8 @@ def _load_table(
         charts=tuple(charts),
         panel=panel,
         data_until=_newest(answers),
+        last_throttled=newest,
+        throttled_sides=" and ".join(w for w, t in last.items() if t and t == newest),
     )
 
 
@@ -559,7 +582,7 @@ def _load_stream(
     gap = float(period)
     incoming_b = per_second(answers.get("m_b"), period, 1 / 2**20)
     incoming_r = per_second(answers.get("m_r"), period)
-    throttled = per_second(answers.get("m_t"), period)
+    throttled = throttle_points(incoming_r, per_second(answers.get("m_t"), period))
 
     def limit(value: float | None) -> tuple[Series, ...]:
         if value is None:
@@ -611,6 +634,7 @@ def _load_stream(
         panel=panel,
         shards=loads,
         data_until=_newest(answers),
+        last_throttled=last_positive(answers.get("m_t")),
     )
 
 
@@ -1014,6 +1038,8 @@ class DetailScreen(Screen[None]):
             ),
             f" · {data.capacity}" if data and data.capacity else "",
         )
+        if data is not None:  # the first line is short: room for it
+            top.append(self._last_throttled_text(data))
         window = self.window
         period = _period_label(window.period)
         second = Text(f"window {window.label} ({period} points, per second)")
@@ -1038,6 +1064,33 @@ class DetailScreen(Screen[None]):
             )
         second.append(" · 1/2/3/4 window · r refresh · Esc back", style="dim")
         self.query_one("#detail-title", Static).update(Text("\n").join([top, second]))
+
+    def _last_throttled_text(self, data: DetailData) -> Text:
+        """`` · last throttled 19:38 UTC, writes (12 min ago)``, from the window's throttle
+        datapoints or, when older, what the list has seen."""
+        last, sides, period = data.last_throttled, data.throttled_sides, data.window.period
+        remembered = self.row.last_throttled
+        if remembered is not None and (last is None or remembered > last):
+            last, period = remembered, 60
+            sides = " and ".join(
+                w
+                for w, t in (
+                    ("reads", self.row.last_read_throttled),
+                    ("writes", self.row.last_write_throttled),
+                )
+                if t == remembered and self.row.kind != "stream"
+            )
+        if last is None:
+            return Text(" · no throttling in this window")
+        ended = last + timedelta(seconds=period)
+        ago = data.end - ended
+        when = "just now" if ago < timedelta(minutes=1) else f"{fmt_duration(ago, step=60)} ago"
+        text = Text(" · ")
+        text.append(
+            f"last throttled {last:%H:%M} UTC{', ' + sides if sides else ''} ({when})",
+            style=self._colour("throttle") if ago < timedelta(minutes=5) else "",
+        )
+        return text
 
     def _paint_panel(self, data: DetailData) -> None:
         styles = {

@@ -28,13 +28,15 @@ HELP = """\
 [b]Columns[/b]
   capacity R/W      provisioned RCU/WCU, or shards for a stream
   reads/writes vs capacity
-                    one column a minute: height = consumed ÷ provisioned (full = at capacity),
-                    coloured above 80%, in the throttle colour when requests were throttled,
+                    one column a minute: height = consumed ÷ provisioned (full = at capacity,
+                    ▓ = above it, on burst capacity), coloured above 80%, in the throttle
+                    colour when that column's requests (reads or writes) were throttled,
                     · when CloudWatch has no datapoint yet.
                     Streams: bytes and records against the shard limits. On-demand rows:
                     against twice the recent peak (what on-demand serves instantly).
   util              the higher of read and write use over the last 5 published minutes
-  throttled/s       throttled requests (records for streams) per second, last 5 minutes
+  throttled/s       throttled requests (records for streams) per second in the last complete
+                    minute, R or W for reads or writes; else when the row last throttled
   parts             estimated partitions (DynamoDB does not report them: an estimate)
   AAS               auto scaling registered; AAS! = a trap (registered but no policy, …)
 

@@ -1,10 +1,13 @@
 """A consumed-vs-provisioned sparkline that fits in a table cell.
 
 Each column is one minute: its height is consumed ÷ provisioned (full height = at capacity,
-so headroom is visible at a glance), its colour says how close to the limit it ran, and a
-minute with throttling is drawn in the throttle colour whatever its height.  Missing minutes
-(CloudWatch is late, or the resource is new) are blank, never zero.  Colours come from the
-theme, passed in by the caller.
+always: the scale never stretches, so headroom is visible at a glance), its colour says how
+close to the limit it ran, and a minute with throttling *of this sparkline's dimension* is
+drawn in the throttle colour whatever its height (the caller passes a table's read throttles
+to its reads sparkline and its write throttles to its writes).  A minute above capacity
+(DynamoDB's burst capacity) is drawn full height with its own glyph, :data:`ABOVE`.  Missing
+minutes (CloudWatch is late, or the resource is new) are ``·``, never zero.  Colours come
+from the theme, passed in by the caller.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from dataclasses import dataclass
 from rich.text import Text
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
+#: A minute above capacity (burst): full height, shaded so it reads apart from "at capacity".
+ABOVE = "▓"
+#: How far above 1.0 a fraction must be to count as above capacity (float noise is not).
+ABOVE_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -36,15 +43,16 @@ def sparkline(
     marks = list(throttled)[-width:]
     marks += [None] * (len(values) - len(marks))
     text = Text(" " * (width - len(values)))
-    peak = max((v for v in values if v is not None), default=1.0)
-    scale = 1.0 if peak <= 1.0 else peak  # above capacity (burst): scale to the peak
     runs: list[tuple[str, str]] = []  # (characters, style): one append per run, not per cell
     for value, mark in zip(values, marks, strict=True):
-        if value is None:
-            char, style = "·", colours.empty
+        if value is None:  # no datapoint yet (a throttle datapoint alone still shows)
+            char, style = "·", colours.throttle if mark else colours.empty
         else:
-            level = min(8, max(1 if value > 0 else 0, round(value / scale * 8)))
-            char, style = BLOCKS[level], colours.normal
+            if value > 1.0 + ABOVE_TOLERANCE:
+                char = ABOVE  # full height is capacity: above it is marked, not rescaled
+            else:
+                char = BLOCKS[min(8, max(1 if value > 0 else 0, round(value * 8)))]
+            style = colours.normal
             if mark:
                 style = colours.throttle
             elif value >= 0.8:
