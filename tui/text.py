@@ -21,9 +21,17 @@ def capacity_text(row: Row, *, compact: bool = False) -> str:
     narrow column: ``500/300``, ``4 sh``."""
     if row.kind == "stream":
         return f"{row.shards} {'sh' if compact else 'shards'}"
-    if row.capacity is None:
-        return "on-demand"
     gap = "/" if compact else " / "
+    if row.capacity is None:
+        limit = row.on_demand_max
+        if limit is None:
+            return "on-demand"
+
+        def most(units: int) -> str:
+            return f"{units:,}" if units else "-"
+
+        # on-demand with a maximum (OnDemandThroughput): the ceiling requests throttle at
+        return f"max {most(limit.read)}{gap}{most(limit.write)}"
     return f"{row.capacity.read:,}{gap}{row.capacity.write:,}"
 
 

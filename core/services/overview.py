@@ -187,6 +187,9 @@ class Row:
     """Start of the newest minute with throttled writes (a stream: records) seen."""
     throttles_since: datetime | None = None
     """How far back throttles were looked for: no throttling seen since then."""
+    on_demand_max: Throughput | None = None
+    """An on-demand table's or GSI's ``OnDemandThroughput`` (0 in a dimension: no maximum);
+    :attr:`utilisation` is then consumed ÷ that maximum (requests above it throttle)."""
 
     @property
     def throttling(self) -> bool:
@@ -475,10 +478,15 @@ def _table_row(
         name = f"{table.name}/{index}"
     usage = Usage(read, write)
     utilisation = None
-    if capacity is not None:
+    limit = None
+    if table.is_on_demand:
+        limit = table.on_demand_max if index is None else table.index(index).on_demand_max
+    ceiling = capacity if capacity is not None else limit
+    if ceiling is not None and (ceiling.read or ceiling.write):
+        # provisioned: consumed ÷ capacity; on-demand with a maximum: consumed ÷ the maximum
         utilisation = max(
-            read / capacity.read if capacity.read else 0.0,
-            write / capacity.write if capacity.write else 0.0,
+            read / ceiling.read if ceiling.read else 0.0,
+            write / ceiling.write if ceiling.write else 0.0,
         )
     # every region of a global table, at its table class's prices (planner.py)
     all_regions = table_cost_all_regions(table, index, capacity, usage, size, prices, PlanContext())
@@ -504,6 +512,7 @@ def _table_row(
         last_read_throttled=thr.last_read,
         last_write_throttled=thr.last_write,
         throttles_since=thr.since,
+        on_demand_max=limit,
     )
 
 

@@ -183,3 +183,27 @@ def test_an_open_pre_warm_is_reconciled_as_applied(tmp_path: Path) -> None:
         make(faulty, log).apply(plan)
     found = Reconciler(acc, log, ORIGIN).run()
     assert [(r.left_as, r.verdict) for r in found] == [("interrupted", "applied")]
+
+
+def test_an_on_demand_table_at_its_maximum_shows_it_in_the_list() -> None:
+    """The list's capacity of an on-demand table with a maximum is that maximum, and its
+    utilisation is consumed ÷ maximum (here 100 %: every read above 100/s throttles)."""
+    from capcon.core.config.prices import load_price_book
+    from capcon.core.rules import RuleSettings
+    from capcon.core.services.overview import collect_rows
+    from capcon.tui.text import capacity_text, util_text
+
+    acc = SimAccount(START)
+    acc.add_table(TableSpec("od", None, reads=Steady(400), writes=Steady(10)))
+    acc.add_table(TableSpec("free", None, reads=Steady(400), writes=Steady(10)))
+    acc.advance(120)
+    acc.update_table("od", TableChange(on_demand_max=Throughput(100, 0)))
+    acc.advance(600)
+    rows = {r.name: r for r in collect_rows(acc, RuleSettings(), load_price_book("us-east-1"))}
+    limited, free = rows["od"], rows["free"]
+    assert limited.on_demand_max == Throughput(100, 0)
+    assert limited.utilisation is not None and 0.99 <= limited.utilisation <= 1.0 + 1e-6
+    assert capacity_text(limited, compact=True) == "max 100/-"
+    assert util_text(limited) == "100%"
+    assert free.on_demand_max is None and free.utilisation is None
+    assert capacity_text(free, compact=True) == "on-demand"
