@@ -187,8 +187,15 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _WHITESPACE = frozenset("\t\n\r\v\f")
 
 
+#: Lone surrogates: how Python carries argv or file-name bytes that are not UTF-8; no stream
+#: can write them, so they are shown as their escape (``\\udcff``).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def printable(text: str) -> str:
-    """``text`` without control characters (line breaks and tabs become spaces)."""
+    """``text`` without control characters (line breaks and tabs become spaces) and with each
+    lone surrogate written as its escape."""
+    text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return _CONTROL.sub(lambda m: " " if m.group() in _WHITESPACE else "", text)
 
 

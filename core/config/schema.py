@@ -40,6 +40,8 @@ def read_toml(path: Path | Traversable) -> dict[str, Any]:
         raise SettingsError(f"{path}: no such file") from None
     except OSError as error:
         raise SettingsError(f"{path}: cannot be read ({error.strerror})") from None
+    except UnicodeEncodeError:  # a lone surrogate the file system cannot encode
+        raise SettingsError(f"{path!r}: cannot be read (the name is not UTF-8 text)") from None
     except ValueError:  # a NUL byte in the name: no file can have it
         raise SettingsError(f"{path!r}: cannot be read (a file name has no NUL byte)") from None
     if len(raw) > MAX_FILE_BYTES:

@@ -18,7 +18,15 @@ from capcon.core.backends.aws.describe import (
 )
 from capcon.core.config.settings import Config
 from capcon.core.jsonable import to_jsonable
-from capcon.core.model import BillingMode, Stream, Table, TableClass, Throughput, WarmThroughput
+from capcon.core.model import (
+    BillingMode,
+    Stream,
+    StreamMode,
+    Table,
+    TableClass,
+    Throughput,
+    WarmThroughput,
+)
 from capcon.core.planning.planner import (
     DEFAULT_TARGET_UTILISATION,
     PlanContext,
@@ -205,6 +213,11 @@ def change_from_args(args: argparse.Namespace, resource: Table | Stream) -> Chan
                 f"{resource.name} is a stream: use --shards N (--rcu, --wcu, --index, "
                 "--index-capacity, --warm, --max-read, --max-write, --mode and --class are for "
                 "tables)"
+            )
+        if args.shards is None and resource.mode is StreamMode.ON_DEMAND:
+            raise UsageError(
+                f"{resource.name} is an on-demand stream: AWS manages its shards, so there is no"
+                " capacity to plan (--shards N is for provisioned streams)"
             )
         if args.shards is None:
             raise UsageError(f"{resource.name} is a stream: give --shards N")
