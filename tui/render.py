@@ -263,6 +263,9 @@ def render_plan(plan: ScalePlan) -> RenderableType:
         totals = f"whole table: {_money(plan.cost_before)}/h → {_money(plan.cost_after)}/h"
         month_before = _money(plan.cost_before, month=True)
         totals += f" ({month_before} → {_money(plan.cost_after, month=True)} a month)"
+        if plan.cost_before is None and plan.cost_after is None:
+            totals = f"whole table: {_money(None)}"
+        totals = totals.replace(f"{_money(None)}/h", _money(None))
         body.append(Text(totals))
         if plan.regions:
             body.append(_regions_table(plan))

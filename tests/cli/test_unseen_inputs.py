@@ -355,3 +355,23 @@ def test_a_file_name_whose_bytes_are_not_utf8_is_named_in_the_message(
     assert code == 2
     assert expected in err
     err.encode("utf-8")  # what a UTF-8 stderr can write
+
+
+def test_an_on_demand_global_table_without_traffic_has_no_price_per_hour_of_a_dash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, TABLES["on-demand-global"])
+    code, out, err = run(capsys, "plan", "--describe", path, "--now", NOW, "--max-read", "100")
+    assert code == 0, err
+    assert "whole table: — (needs traffic)" in out
+    assert "(needs traffic)/h" not in out and "(needs traffic) a month" not in out
+
+
+def test_capacity_for_an_on_demand_table_names_the_switch_it_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, TABLES["on-demand-global"])
+    code, _, err = run(capsys, "plan", "--describe", path, "--now", NOW, "--wcu", "2000")
+    assert code == 2
+    assert "--mode provisioned with both --rcu and --wcu" in err
+    assert "--index-capacity NAME=R/W for each GSI" in err

@@ -318,8 +318,8 @@ def _merge(current: Throughput | None, args: argparse.Namespace) -> Throughput:
     """The requested capacity: flags given, the rest kept from ``current``."""
     if current is None and (args.rcu is None or args.wcu is None):
         raise UsageError(
-            "this table or index is on-demand: give both --rcu and --wcu to switch it to "
-            "provisioned"
+            "this table or index is on-demand: to switch it to provisioned give --mode "
+            "provisioned with both --rcu and --wcu (and --index-capacity NAME=R/W for each GSI)"
         )
     read = args.rcu if args.rcu is not None else current.read if current else 0
     write = args.wcu if args.wcu is not None else current.write if current else 0
