@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -375,3 +376,14 @@ def test_capacity_for_an_on_demand_table_names_the_switch_it_needs(
     assert code == 2
     assert "--mode provisioned with both --rcu and --wcu" in err
     assert "--index-capacity NAME=R/W for each GSI" in err
+
+
+def test_show_writes_a_tables_capacity_in_units_not_as_a_python_dict(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = run(capsys, "--sim", "show", "shipment-archive")
+    assert code == 0, err
+    # reads are fixed at 40; auto scaling moves the writes with the simulated time of day
+    assert re.search(r"table: capacity 40 RCU / [\d,]+ WCU ·", out), out
+    assert "{'read'" not in out

@@ -68,7 +68,7 @@ def print_document(doc: dict[str, Any], name: str, rules: RuleSettings | None = 
         est = part["partitions_estimate"]
         budget = part["decrease_budget"]
         out.print(
-            f"\n[b]{escape(part['part'])}[/b]: capacity {part['capacity'] or 'on-demand'} · "
+            f"\n[b]{escape(part['part'])}[/b]: capacity {_capacity(part['capacity'])} · "
             f"partitions ~{est['count']} (estimate, from {est['basis']}) · decreases left "
             f"today {budget['left_today']} · next decrease {part['next_decrease']}"
         )
@@ -257,6 +257,13 @@ def _table_class_and_replicas(doc: dict[str, Any]) -> None:
         elif "replica_auto_scaling" in doc and doc["replica_auto_scaling"] is None:
             line += " · auto scaling unknown"
         out.print(line)
+
+
+def _capacity(capacity: dict[str, int] | None) -> str:
+    """A part's provisioned capacity as ``R RCU / W WCU`` (``None``: on-demand)."""
+    if capacity is None:
+        return "on-demand"
+    return f"{capacity['read']:,} RCU / {capacity['write']:,} WCU"
 
 
 def _metrics(stats: dict[str, Any] | None) -> None:
