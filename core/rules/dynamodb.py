@@ -245,6 +245,15 @@ def check_switch_to_on_demand(
 
 CREATING = "CREATING"
 
+#: Table states that no wait ends (botocore ``TableStatus``; TableDescription's documentation).
+STUCK = {
+    "INACCESSIBLE_ENCRYPTION_CREDENTIALS": "its KMS key is inaccessible (restore access to the "
+    "key; after seven days DynamoDB archives the table)",
+    "ARCHIVING": "it is being archived (its KMS key stayed inaccessible)",
+    "ARCHIVED": "it is archived (see ArchivalSummary; restore it from its backup)",
+    "REPLICATION_NOT_AUTHORIZED": "this region's replica is not authorized to replicate",
+}
+
 
 def busy_message(label: str, status: str, backfilling: bool = False) -> str | None:
     """Why AWS refuses an update of a table or GSI in ``status`` (``None``: it accepts one).
@@ -264,6 +273,8 @@ def busy_message(label: str, status: str, backfilling: bool = False) -> str | No
         )
     if status == "DELETING":
         return f"{label} is DELETING: it is being removed and takes no further updates"
+    if status in STUCK:
+        return f"{label} is {status}: {STUCK[status]}; AWS refuses updates until it is ACTIVE"
     return (
         f"{label} is {status}: AWS refuses another update until it is ACTIVE "
         "(ResourceInUseException); wait for the current change to finish"

@@ -387,3 +387,34 @@ def test_show_writes_a_tables_capacity_in_units_not_as_a_python_dict(
     # reads are fixed at 40; auto scaling moves the writes with the simulated time of day
     assert re.search(r"table: capacity 40 RCU / [\d,]+ WCU ·", out), out
     assert "{'read'" not in out
+
+
+def test_a_describe_file_saved_as_utf16_by_powershell_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "describe.json"
+    path.write_bytes(json.dumps(GLOBAL_IA, indent=4).encode("utf-16"))  # with its byte-order mark
+    code, out, err = run(
+        capsys, "plan", "--describe", str(path), "--now", NOW, "--json", "--wcu", "2000"
+    )
+    assert code == 0, err
+    assert json.loads(out)["resource"] == "orders-ü.prod_2026"
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("ARCHIVED", "restore it from its backup"),
+        ("ARCHIVING", "being archived"),
+        ("INACCESSIBLE_ENCRYPTION_CREDENTIALS", "KMS key is inaccessible"),
+        ("REPLICATION_NOT_AUTHORIZED", "not authorized"),
+    ],
+)
+def test_a_table_no_wait_makes_active_is_not_told_to_wait(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], status: str, expected: str
+) -> None:
+    path = _write(tmp_path, _table(TableStatus=status, Replicas=None))
+    code, out, _ = run(capsys, "plan", "--describe", path, "--now", NOW, "--wcu", "2000", "--json")
+    assert code == 1
+    message = " ".join(v["message"] for v in json.loads(out)["violations"])
+    assert expected in message and "wait for the current change" not in message

@@ -746,10 +746,13 @@ def document_from_json(data: bytes) -> Any:
     parser's recursion)."""
     if len(data) > MAX_DOCUMENT_BYTES:
         raise DescribeError(f"too large (at most {MAX_DOCUMENT_BYTES:,} bytes)")
+    # PowerShell 5's ``aws … > file`` writes UTF-16 with a byte-order mark
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as error:
-        raise DescribeError(f"not UTF-8 text ({error.reason} at byte {error.start})") from None
+        what = "UTF-16" if utf16 else "UTF-8"
+        raise DescribeError(f"not {what} text ({error.reason} at byte {error.start})") from None
     if json_depth(text, MAX_DEPTH + 1) > MAX_DEPTH:
         raise DescribeError(f"nested more than {MAX_DEPTH} levels deep (AWS's output is not)")
     try:
