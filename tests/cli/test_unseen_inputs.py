@@ -418,3 +418,21 @@ def test_a_table_no_wait_makes_active_is_not_told_to_wait(
     assert code == 1
     message = " ".join(v["message"] for v in json.loads(out)["violations"])
     assert expected in message and "wait for the current change" not in message
+
+
+SPOOFING = "orders\u202egnp.exe\u2066\u009b31m\u0085x"  # bidi override, isolate, C1 CSI and NEL
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_name_with_c1_controls_or_bidi_overrides_reaches_no_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
+    path = _write(tmp_path, _table(TableName=SPOOFING, Replicas=None))
+    flags = ["--json"] if as_json else []
+    code, out, err = run(capsys, "plan", "--describe", path, "--now", NOW, "--wcu", "10", *flags)
+    assert code == 0, err
+    assert not set("\u009b\u0085") & set(out + err)  # C1 controls a terminal may obey
+    if as_json:
+        assert not set("\u202e\u2066") & set(out)  # escaped: JSON's own way to write them
+    if as_json:
+        assert json.loads(out)["resource"] == SPOOFING  # the same value, escaped

@@ -12,6 +12,7 @@ that failed and what is missing (``ls``, ``show``: e.g. Kinesis denied, the tabl
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,9 +72,17 @@ def report_outcome(result: ApplyResult, summary: str, log: Path) -> None:
     show_notices(list(result.notes))
 
 
+#: Characters kept out of JSON output as ``\\uXXXX`` escapes (the same JSON value): C1
+#: controls and DEL, which a terminal may obey, bidirectional overrides, which reorder what it
+#: shows, and lone surrogates, which no UTF-8 stream can write.  They occur only in strings.
+_JSON_ESCAPED = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def print_json(document: Any, *, indent: int | None = 2) -> None:
-    """One JSON document on stdout (non-ASCII kept as it is)."""
-    print(json.dumps(document, indent=indent, ensure_ascii=False), flush=True)
+    """One JSON document on stdout (non-ASCII kept as it is, but for the characters of
+    :data:`_JSON_ESCAPED`)."""
+    text = json.dumps(document, indent=indent, ensure_ascii=False)
+    print(_JSON_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text), flush=True)
 
 
 def console(*, wide: bool = False) -> Console:
