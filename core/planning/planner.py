@@ -965,6 +965,11 @@ def _warm_and_limit_warnings(part: PartPlan, rules: RuleSettings) -> list[Warnin
         )
         if part.prewarm_charge is not None:
             charge = f"a one-time charge of ${part.prewarm_charge:,.2f}"
+        elif part.warm_before is None:
+            charge = (
+                "charged by AWS for the units raised; their number is unknown, as today's warm "
+                "throughput is not known (DescribeTable's WarmThroughput)"
+            )
         else:
             charge = (
                 "charged by AWS; price unknown to capcon (set prewarm_read_units and "

@@ -436,3 +436,27 @@ def test_a_name_with_c1_controls_or_bidi_overrides_reaches_no_terminal(
         assert not set("\u202e\u2066") & set(out)  # escaped: JSON's own way to write them
     if as_json:
         assert json.loads(out)["resource"] == SPOOFING  # the same value, escaped
+
+
+@pytest.mark.parametrize("warm_known", [False, True])
+def test_a_pre_warm_with_its_prices_set_says_what_is_unknown_or_the_charge_by_hand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], warm_known: bool
+) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text(
+        "[regions.us-east-1]\nprewarm_read_units = 0.0001\nprewarm_write_units = 0.0002\n"
+    )
+    warm = {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000} if warm_known else None
+    path = _write(tmp_path, _table(Replicas=None, GlobalSecondaryIndexes=None, WarmThroughput=warm))
+    argv = ["--prices", str(prices), "plan", "--describe", path, "--now", NOW, "--json"]
+    code, out, err = run(capsys, *argv, "--warm", "40000/20000")
+    assert code == 0, err
+    plan = json.loads(out)
+    message = next(w["message"] for w in plan["warnings"] if w["code"] == "prewarm-charge")
+    if warm_known:
+        charge = (40000 - 12000) * 0.0001 + (20000 - 4000) * 0.0002
+        assert plan["parts"][0]["prewarm_charge"] == pytest.approx(charge)
+        assert f"${charge:,.2f}" in message
+    else:
+        assert "set prewarm_read_units" not in message  # they are set: the warm values are not
+        assert "warm throughput is not known" in message
