@@ -277,6 +277,10 @@ def test_stream_warm_throughput_is_read_and_means_advantage() -> None:
     assert events.warm_throughput == StreamWarmThroughput(target_mibps=200, current_mibps=80)
     assert events.on_demand_advantage is True  # only such accounts report it (botocore)
     assert stream(mode="ON_DEMAND").warm_throughput is None
+    # an empty WarmThroughput, or one on a provisioned stream, says nothing of the account
+    assert stream(mode="ON_DEMAND", WarmThroughput={}).on_demand_advantage is None
+    provisioned = stream(WarmThroughput={"TargetMiBps": 200, "CurrentMiBps": 80})
+    assert provisioned.on_demand_advantage is None
     with pytest.raises(DescribeError, match="TargetMiBps"):
         stream(mode="ON_DEMAND", WarmThroughput={"TargetMiBps": -1})
 

@@ -16,7 +16,6 @@ what is allowed.  :func:`add_parser` adds the subcommand to a parser's subcomman
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ from capcon.core.backends.sim.traffic import PATTERN_NAMES
 from capcon.core.policies import STREAM_POLICIES, TABLE_POLICIES
 from capcon.core.pricing import PriceBook
 from capcon.tui.cli.flags import book_flags
-from capcon.tui.cli.output import EXIT_OK
+from capcon.tui.cli.output import EXIT_OK, print_json
 from capcon.tui.errors import UsageError
 
 #: The keys of one experiment's JSON object, in order.
@@ -181,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     _check(pattern, target, policy, hours)
     result = run_experiment(pattern, target, policy, hours=hours, prices=_prices(args))
     if as_json:
-        print(json.dumps(_document(result), indent=2, ensure_ascii=False))
+        print_json(_document(result))
     else:
         _print_one(result, hours)
     return EXIT_OK
@@ -258,7 +257,7 @@ def _run_grid(hours: float, as_json: bool, markdown: bool, prices: PriceBook) ->
 
         results = run_grid(progress=advance, hours=hours, prices=prices)
     if as_json:
-        print(json.dumps([_document(r) for r in results], indent=2, ensure_ascii=False))
+        print_json([_document(r) for r in results])
     elif markdown:
         print(grid_markdown(results))
     else:

@@ -10,7 +10,6 @@ are real plans computed by the core from the sample files.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -21,6 +20,7 @@ from capcon.core.model import BillingMode, Throughput
 from capcon.core.planning.planner import PlanContext, Refusal, StreamTraffic, Usage, plan
 from capcon.core.planning.requests import Change, ShardChange
 from capcon.core.ports import TableChange
+from capcon.tui.cli.output import print_json
 
 #: The bundled sample resources (package data, read through importlib.resources).
 SAMPLES = files("capcon.tui.cli") / "samples"
@@ -114,19 +114,15 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         results.append((scene, result))
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "scene": scene.title,
-                        "outcome": "refused" if isinstance(r, Refusal) else "plan",
-                        **to_jsonable(r),
-                    }
-                    for scene, r in results
-                ],
-                indent=2,
-                ensure_ascii=False,
-            )
+        print_json(
+            [
+                {
+                    "scene": scene.title,
+                    "outcome": "refused" if isinstance(r, Refusal) else "plan",
+                    **to_jsonable(r),
+                }
+                for scene, r in results
+            ]
         )
         return 0
     console = Console()

@@ -616,8 +616,15 @@ def stream_from_describe(summary: Mapping[str, Any], shards: object) -> Stream:
         reported_open_shards=reported,
         consumer_count=_int(doc, "ConsumerCount", path, default=0, high=MAX_CONSUMERS),
         warm_throughput=stream_warm_throughput(doc, path),
-        # WarmThroughput is present only in accounts with On-demand Advantage (botocore)
-        on_demand_advantage=True if "WarmThroughput" in doc else None,
+        # WarmThroughput is reported only for on-demand streams of accounts with On-demand
+        # Advantage (botocore); an empty one, or one on a provisioned stream, says nothing
+        on_demand_advantage=(
+            True
+            if mode is StreamMode.ON_DEMAND
+            and isinstance(doc.get("WarmThroughput"), dict)
+            and doc["WarmThroughput"]
+            else None
+        ),
     )
 
 
