@@ -1198,9 +1198,21 @@ def _changed_capacity(table: Table, change: TableChange) -> list[tuple[str | Non
     return found
 
 
+#: The first global tables' version: its replicas are listed by ``DescribeGlobalTable``, not
+#: in ``DescribeTable``'s ``Replicas`` (DynamoDB developer guide, global tables version 2017).
+LEGACY_GLOBAL_TABLE_VERSION = "2017.11.29"
+
+
 def _global_assumptions(
     table: Table, mode_after: BillingMode, prices: PriceBook, context: PlanContext
 ) -> list[str]:
+    if table.global_table_version == LEGACY_GLOBAL_TABLE_VERSION and not table.is_global:
+        return [
+            f"global table version {LEGACY_GLOBAL_TABLE_VERSION} (legacy): its replicas are "
+            "not listed by DescribeTable, so only this region is priced and no replica is "
+            "checked; each replica is a table of its own region, changed there (give every "
+            "replica the same write capacity)"
+        ]
     if not table.is_global:
         return []
     notes = [

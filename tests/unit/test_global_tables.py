@@ -674,3 +674,17 @@ def test_gsi_read_change_follows_each_replicas_gsi_override() -> None:
     ap = regions["ap-southeast-2"]
     assert ap.cost_before is not None and ap.cost_after is not None
     assert ap.cost_after.per_hour - ap.cost_before.per_hour == pytest.approx(100 * IA_RCU)
+
+
+def test_a_legacy_global_table_says_only_this_region_is_priced() -> None:
+    """Version 2017.11.29 lists no Replicas in DescribeTable: the plan must not pass it off
+    as a single-region table without a word."""
+    document = doc(GlobalTableVersion="2017.11.29")
+    del document["Table"]["Replicas"]
+    table = table_from_describe(document)
+    result = ok(plan(table, TableChange(table=Throughput(1000, 600)), NOW, rules=RULES,
+                     prices=HOME))  # fmt: skip
+    assert any("2017.11.29 (legacy)" in note for note in result.assumptions)
+    current = ok(plan(table_from_describe(doc()), TableChange(table=Throughput(1000, 600)), NOW,
+                      rules=RULES, prices=HOME))  # fmt: skip
+    assert not any("legacy" in note for note in current.assumptions)
