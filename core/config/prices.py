@@ -117,9 +117,18 @@ def load_price_book(region: str, user_file: Path | None = None) -> PriceBook:
         return book
     data = read_toml(user_file)
     updated, given = _apply_file(book, data, user_file, region)
+    complete = given >= set(REQUIRED_PRICE_FIELDS)
+    if updated.currency != book.currency and not complete:
+        # a currency alone would relabel capcon's prices, not convert them
+        lacking = [name for name in REQUIRED_PRICE_FIELDS if name not in given]
+        raise SettingsError(
+            f"{user_file}: currency = {updated.currency!r} would relabel capcon's "
+            f"{book.currency} prices for {region}: set every price of [regions.{region}] in "
+            f"{updated.currency} too (missing: {', '.join(lacking[:5])}"
+            f"{', …' if len(lacking) > 5 else ''}), or leave currency out"
+        )
     if not given:
         return updated
-    complete = given >= set(REQUIRED_PRICE_FIELDS)
     if "source" not in data and "source" not in given:
         source = str(user_file) if complete else f"{user_file} over {book.source}"
         updated = dataclasses.replace(updated, source=source)

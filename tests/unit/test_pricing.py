@@ -439,3 +439,20 @@ def test_a_file_pricing_every_known_price_owns_the_region_without_the_unknown_on
     book = load_price_book("eu-west-3", write(tmp_path, f"[regions.eu-west-3]\n{lines}"))
     assert book.assumed_from is None
     assert book.ia_wcu_hour == 1.0 and book.prewarm_read_units is None
+
+
+def test_a_currency_without_the_prices_in_it_is_refused(tmp_path: Path) -> None:
+    """`currency = "EUR"` alone would show capcon's USD prices labelled EUR."""
+    with pytest.raises(SettingsError, match=r"currency = 'EUR' would relabel capcon's USD"):
+        load_price_book("us-east-1", write(tmp_path, 'currency = "EUR"\n'))
+    with pytest.raises(SettingsError, match="missing: wcu_hour"):
+        load_price_book(
+            "us-east-1", write(tmp_path, 'currency = "EUR"\n[regions.us-east-1]\nrcu_hour = 1\n')
+        )
+    from capcon.core.pricing import REQUIRED_PRICE_FIELDS
+
+    lines = "".join(f"{name} = 1.0\n" for name in REQUIRED_PRICE_FIELDS)
+    book = load_price_book(
+        "us-east-1", write(tmp_path, f'currency = "EUR"\n[regions.us-east-1]\n{lines}')
+    )
+    assert book.currency == "EUR" and book.wcu_hour == 1.0
