@@ -531,6 +531,15 @@ def check_table_change(
         if found:
             return found
     if change.table is None and not change.indexes:
+        if change.billing_mode is table.billing_mode:
+            return [
+                Violation(
+                    Code.NO_CHANGE,
+                    label,
+                    f"{label} is already {table.billing_mode.label}: give --rcu/--wcu to change "
+                    "its capacity",
+                )
+            ]
         return [Violation(Code.NO_CHANGE, label, f"{label}: no capacity was given")]
 
     after = _requested(table, change)

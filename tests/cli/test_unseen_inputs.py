@@ -378,6 +378,15 @@ def test_capacity_for_an_on_demand_table_names_the_switch_it_needs(
     assert "--index-capacity NAME=R/W for each GSI" in err
 
 
+def test_the_mode_a_table_already_has_says_so_instead_of_no_capacity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, _table())
+    code, out, _ = run(capsys, "plan", "--describe", path, "--now", NOW, "--mode", "provisioned")
+    assert code == 1
+    assert "is already provisioned: give --rcu/--wcu" in " ".join(out.split())
+
+
 def test_show_writes_a_tables_capacity_in_units_not_as_a_python_dict(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
