@@ -2,8 +2,8 @@
 
 ``capcon [SESSION FLAGS] COMMAND [FLAGS]``, with the commands ``ls``, ``show NAME``, ``plan
 NAME …`` (or ``plan --describe FILE …`` on the JSON AWS prints), ``scale NAME …``, ``aas``,
-``autoscale``, ``audit``, ``demo``, ``tour``, ``sim``, ``lab`` and ``prices update``; no
-command opens the console.
+``autoscale``, ``audit``, ``demo``, ``tour``, ``sim``, ``lab``, ``prices update`` and
+``iam-policy``; no command opens the console.
 
 The session flags (``--profile``, ``--region``, ``--endpoint-url``, ``--sim [SCENARIO]``,
 ``--read-only``, ``--prices``, ``--rules``) may come before or after the command: each is
@@ -48,6 +48,7 @@ COMMANDS = (
     "autoscale",
     "lab",
     "prices",
+    "iam-policy",
 )
 
 
@@ -273,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     prices_cli.add_parser(sub)
 
+    from capcon.tui.cli import iam_policy as iam_cli
+
+    iam_cli.add_parser(sub)
+
     eng = sub.add_parser(
         "autoscale",
         help="run an auto-scaling policy (dry run by default), explaining every decision",
@@ -448,6 +453,12 @@ def cmd_prices(args: argparse.Namespace) -> int:
     return prices.run(args)
 
 
+def cmd_iam_policy(args: argparse.Namespace) -> int:
+    from capcon.tui.cli import iam_policy
+
+    return iam_policy.run(args)
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     from capcon.tui.lab.app import run_lab
 
@@ -468,6 +479,7 @@ HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "sim": cmd_sim,
     "lab": cmd_lab,
     "prices": cmd_prices,
+    "iam-policy": cmd_iam_policy,
 }
 
 

@@ -1,0 +1,114 @@
+"""``capcon iam-policy``: least-privilege policies derived from the adapter's one list of AWS
+actions; every operation capcon performs on a moto server is allowed to an operator, and the
+viewer's policy holds no action that changes anything."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from capcon.core.backends.aws.actions import ACTIONS
+from capcon.core.backends.aws.iam import MUTATING, PolicyError, allowed_actions, policy
+from tests.support.aws import create_table
+from tests.support.cli import run
+
+#: botocore service names whose IAM prefix differs (none today; CloudWatch is "cloudwatch")
+IAM_PREFIX = {"monitoring": "cloudwatch"}
+
+
+def test_the_viewer_reads_everything_and_changes_nothing() -> None:
+    viewer = allowed_actions(policy("viewer"))
+    assert viewer.isdisjoint(MUTATING)
+    assert viewer == {a for a in ACTIONS if a not in MUTATING}
+    operator = allowed_actions(policy("operator"))
+    assert set(ACTIONS) <= operator
+    assert operator >= MUTATING
+    # what AAS needs of its caller to set up target tracking on DynamoDB
+    assert {"cloudwatch:PutMetricAlarm", "iam:CreateServiceLinkedRole"} <= operator
+
+
+def test_named_tables_and_streams_scope_their_actions() -> None:
+    document = policy(
+        "operator", tables=["orders"], streams=["clicks"], region="eu-west-1",
+        account="123456789012",
+    )  # fmt: skip
+    by_sid = {s["Sid"]: s for s in document["Statement"]}
+    assert by_sid["Tables"]["Resource"] == ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"]
+    assert "dynamodb:UpdateTable" in by_sid["Tables"]["Action"]
+    assert by_sid["Streams"]["Resource"] == ["arn:aws:kinesis:eu-west-1:123456789012:stream/clicks"]
+    assert "kinesis:UpdateShardCount" in by_sid["Streams"]["Action"]
+    assert "dynamodb:UpdateTable" not in by_sid["AccountWide"]["Action"]
+    slr = by_sid["AutoScalingServiceLinkedRole"]
+    assert slr["Condition"] == {
+        "StringLike": {"iam:AWSServiceName": "dynamodb.application-autoscaling.amazonaws.com"}
+    }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"tables": ["a b"]}, "not a DynamoDB table name"),
+        ({"tables": ["ab"]}, "not a DynamoDB table name"),
+        ({"streams": ["x/y"]}, "not a Kinesis stream name"),
+        ({"account": "12345"}, "12 digits"),
+        ({"region": "moon-1"}, "not a region name"),
+        ({"partition": "aws-xx"}, "allowed aws, aws-cn, aws-us-gov"),
+    ],
+)
+def test_what_a_policy_cannot_be_scoped_to_is_named(kwargs: dict[str, Any], words: str) -> None:
+    with pytest.raises(PolicyError, match=words):
+        policy("viewer", **kwargs)
+
+
+def test_the_command_prints_the_policy_and_refuses_bad_names(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result = run(capsys, "iam-policy", "--role", "viewer", "--tables", "orders")
+    assert result.code == 0
+    assert result.document()["Version"] == "2012-10-17"
+    bad = run(capsys, "iam-policy", "--role", "operator", "--tables", "x\x1b[31m")
+    assert bad.code == 2 and "Traceback" not in bad.err and "\x1b" not in bad.err
+    assert run(capsys, "iam-policy", "--role", "root").code == 2
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Every AWS operation any boto3 client sends while the test runs, as an IAM action."""
+    seen: set[str] = set()
+    original = getattr(BaseClient, "_make_api_call")  # noqa: B009 (botocore's private API)
+
+    def record(self: BaseClient, operation: str, params: Any) -> Any:
+        service = self.meta.service_model.service_name
+        seen.add(f"{IAM_PREFIX.get(service, service)}:{operation}")
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    return seen
+
+
+def test_every_operation_capcon_performs_on_moto_is_in_the_operator_policy(
+    url: str,
+    raw: Callable[[str], Any],
+    capsys: pytest.CaptureFixture[str],
+    recorded: set[str],
+) -> None:
+    create_table(raw("dynamodb"), "orders", 10, 10)
+    raw("kinesis").create_stream(StreamName="clicks", ShardCount=2)
+    recorded.clear()  # only what capcon itself sends from here on
+    for argv in (
+        ("ls",),
+        ("show", "orders"),
+        ("show", "clicks"),
+        ("scale", "orders", "--wcu", "12", "--yes"),
+        ("scale", "clicks", "--shards", "4", "--yes"),
+    ):
+        result = run(capsys, "--endpoint-url", url, *argv)
+        assert result.code == 0, (argv, result.err)
+    assert {"dynamodb:UpdateTable", "kinesis:UpdateShardCount"} <= recorded
+    operator = allowed_actions(policy("operator", tables=["orders"], streams=["clicks"]))
+    assert recorded - operator == set()
+    viewer = allowed_actions(policy("viewer"))
+    assert recorded - viewer == {"dynamodb:UpdateTable", "kinesis:UpdateShardCount"}
