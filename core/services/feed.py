@@ -33,6 +33,8 @@ from capcon.core.services.overview import (
     UnknownAutoScaling,
     collect_rows,
     read_auto_scaling,
+    read_streams,
+    read_tables,
     stream_queries,
     table_queries,
 )
@@ -183,15 +185,17 @@ class Feed:
                 table_names = sorted(table_names)[:n]
                 stream_names = sorted(stream_names)[: max(0, n - len(table_names))]
             if listed_tables is not None:
-                self._tables = {t.name: t for t in self._describe_tables(reading, table_names)}
+                self._tables = {t.name: t for t in read_tables(reading, self.backend, table_names)}
             if listed_streams is not None:
-                self._streams = {s.name: s for s in self._describe_streams(reading, stream_names)}
+                self._streams = {
+                    s.name: s for s in read_streams(reading, self.backend, stream_names)
+                }
             self.undescribed = total - len(table_names) - len(stream_names)
         else:
             heads = {name.split("/", 1)[0] for name in visible}
-            for table in self._describe_tables(reading, sorted(heads & set(self._tables))):
+            for table in read_tables(reading, self.backend, sorted(heads & set(self._tables))):
                 self._tables[table.name] = table
-            for stream in self._describe_streams(reading, sorted(heads & set(self._streams))):
+            for stream in read_streams(reading, self.backend, sorted(heads & set(self._streams))):
                 self._streams[stream.name] = stream
         tables = list(self._tables.values())
         streams = list(self._streams.values())
@@ -320,24 +324,4 @@ class Feed:
             last_read_throttled=last["read"],
             last_write_throttled=last["write"],
             throttles_since=self._watching_since,
-        )
-
-    def _describe_tables(self, reading: Reading, names: Sequence[str]) -> list[Table]:
-        backend = self.backend
-        return reading.describe(
-            "dynamodb:DescribeTable",
-            "table",
-            names,
-            backend.describe_tables,
-            backend.describe_table,
-        )
-
-    def _describe_streams(self, reading: Reading, names: Sequence[str]) -> list[Stream]:
-        backend = self.backend
-        return reading.describe(
-            "kinesis:DescribeStreamSummary",
-            "stream",
-            names,
-            backend.describe_streams,
-            backend.describe_stream,
         )

@@ -22,7 +22,6 @@ from capcon.core.config.prices import load_price_book
 from capcon.core.model import BillingMode, TableClass, Throughput
 from capcon.core.planning.planner import (
     PlanContext,
-    Refusal,
     ScalePlan,
     Usage,
     fingerprint,
@@ -31,6 +30,7 @@ from capcon.core.planning.planner import (
 from capcon.core.ports import TableChange
 from capcon.core.pricing import HOURS_PER_MONTH, on_demand_table_cost, provisioned_table_cost
 from capcon.core.rules import RuleSettings
+from tests.support.plans import ok, refused
 
 GIB = 2**30
 RULES = RuleSettings()
@@ -128,16 +128,6 @@ def replicas_books() -> PlanContext:
     return PlanContext(
         replica_prices={r: load_price_book(r) for r in ("eu-west-1", "ap-southeast-2")}
     )
-
-
-def ok(result: ScalePlan | Refusal) -> ScalePlan:
-    assert isinstance(result, ScalePlan), result
-    return result
-
-
-def refused(result: ScalePlan | Refusal) -> Refusal:
-    assert isinstance(result, Refusal), result
-    return result
 
 
 def warning(result: ScalePlan, code: str) -> str:

@@ -34,6 +34,7 @@ from capcon.core.planning.requests import ShardChange
 from capcon.core.planning.reshard import uniform_ranges
 from capcon.core.pricing import Cost, on_demand_billed_bytes_in
 from capcon.core.rules import AccountShards, Code, RuleSettings, shard_quota
+from tests.support.plans import ok
 
 BOOK = load_price_book("us-east-1")
 RULES = RuleSettings()
@@ -83,11 +84,6 @@ def stream(**kwargs: Any) -> Stream:
     resource = resource_from_document(document(**kwargs))
     assert isinstance(resource, Stream)
     return resource
-
-
-def ok(result: ScalePlan | Refusal) -> ScalePlan:
-    assert isinstance(result, ScalePlan), result
-    return result
 
 
 def part(cost: Cost | None, label: str) -> float:

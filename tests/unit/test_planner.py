@@ -32,6 +32,7 @@ from capcon.core.planning.requests import ShardChange
 from capcon.core.planning.reshard import covers, uniform_ranges, uniform_shards
 from capcon.core.ports import TableChange
 from capcon.core.rules import AccountCapacity, AccountShards, RuleSettings
+from tests.support.plans import ok, refused
 
 RULES = RuleSettings()
 PRICES = load_price_book("us-east-1")
@@ -53,16 +54,6 @@ def run(
     resource: Table | Stream, change: TableChange | ShardChange, **ctx: object
 ) -> ScalePlan | Refusal:
     return plan(resource, change, NOW, rules=RULES, prices=PRICES, context=PlanContext(**ctx))  # type: ignore[arg-type]
-
-
-def ok(result: ScalePlan | Refusal) -> ScalePlan:
-    assert isinstance(result, ScalePlan), result
-    return result
-
-
-def refused(result: ScalePlan | Refusal) -> Refusal:
-    assert isinstance(result, Refusal), result
-    return result
 
 
 def codes(result: ScalePlan | Refusal) -> list[str]:

@@ -17,6 +17,7 @@ from capcon.core.planning.partitions import after_capacity_change, estimate_part
 from capcon.core.planning.planner import PlanContext, Refusal, ScalePlan, Usage, plan
 from capcon.core.ports import TableChange
 from capcon.core.rules import Code, RuleSettings
+from tests.support.plans import ok, refused
 
 RULES = RuleSettings()
 PRICES = load_price_book("us-east-1")
@@ -92,16 +93,6 @@ def on_demand_doc() -> dict[str, Any]:
 
 def run(table: Table, change: TableChange, **ctx: Any) -> ScalePlan | Refusal:
     return plan(table, change, NOW, rules=RULES, prices=PRICES, context=PlanContext(**ctx))
-
-
-def ok(result: ScalePlan | Refusal) -> ScalePlan:
-    assert isinstance(result, ScalePlan), result
-    return result
-
-
-def refused(result: ScalePlan | Refusal) -> Refusal:
-    assert isinstance(result, Refusal), result
-    return result
 
 
 # --- warm throughput and partitions ---------------------------------------------------------

@@ -72,9 +72,10 @@ def report_outcome(result: ApplyResult, summary: str, log: Path) -> None:
     show_notices(list(result.notes))
 
 
-#: Characters kept out of JSON output as ``\\uXXXX`` escapes (the same JSON value): C1
-#: controls and DEL, which a terminal may obey, bidirectional overrides, which reorder what it
-#: shows, and lone surrogates, which no UTF-8 stream can write.  They occur only in strings.
+#: Characters kept out of JSON output as ``\\u`` escapes of four hex digits (the same JSON
+#: value): C1 controls and DEL, which a terminal may obey, bidirectional overrides, which
+#: reorder what it shows, and lone surrogates, which no UTF-8 stream can write.  They occur
+#: only in strings.
 _JSON_ESCAPED = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
