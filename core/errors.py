@@ -74,3 +74,8 @@ class CredentialsMissing(BackendError):
 
 class EndpointUnreachable(BackendError):
     """The endpoint did not answer."""
+
+
+class StateConflict(CapconError):
+    """A state-store write whose expected version was no longer the stored one: someone else
+    saved first (another invocation, another process).  Nothing was written."""

@@ -311,6 +311,166 @@ class ReplicaAutoScaling(Protocol):
 
 
 # --------------------------------------------------------------------------------------------
+# The engine: what it scales, where it keeps its state and its audit, and its alarms
+# --------------------------------------------------------------------------------------------
+
+ScalableKind = Literal["table", "index", "stream"]
+ScalableDimension = Literal["read", "write", "shards"]
+_SCALABLE_FORMS = "table/NAME:read|write, table/NAME/index/INDEX:read|write or stream/NAME:shards"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Scalable:
+    """One dimension the auto-scaling engine scales: a table's or a GSI's reads or writes, or
+    a stream's open shards.
+
+    ``key`` is its one spelling everywhere (the Lambda's settings, alarm descriptions, state
+    keys, audit items): ``table/NAME:read``, ``table/NAME/index/INDEX:write`` or
+    ``stream/NAME:shards``.  DynamoDB and Kinesis names never hold ``/`` or ``:``, so a key
+    parses back unambiguously (:meth:`parse`).
+    """
+
+    name: str
+    dimension: ScalableDimension
+    index: str | None = None
+
+    @property
+    def kind(self) -> ScalableKind:
+        if self.dimension == "shards":
+            return "stream"
+        return "index" if self.index else "table"
+
+    @property
+    def key(self) -> str:
+        if self.dimension == "shards":
+            return f"stream/{self.name}:shards"
+        return f"{resource_id(self.name, self.index)}:{self.dimension}"
+
+    @classmethod
+    def parse(cls, key: str) -> Scalable:
+        """The :class:`Scalable` spelt ``key``; ``ValueError`` naming the forms allowed."""
+        where, sep, dimension = key.rpartition(":")
+        bad = ValueError(f"{key!r} is not a scalable dimension ({_SCALABLE_FORMS})")
+        if not sep or not where:
+            raise bad
+        if where.startswith("stream/"):
+            name = where[len("stream/") :]
+            if dimension != "shards" or not name or "/" in name:
+                raise bad
+            return cls(name, "shards")
+        if dimension not in ("read", "write"):
+            raise bad
+        try:
+            table, index = parse_resource_id(where)
+        except ValueError:
+            raise bad from None
+        return cls(table, "read" if dimension == "read" else "write", index)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionedState:
+    """A stored JSON object and its version (1 for the first save, +1 for each after)."""
+
+    version: int
+    data: dict[str, object]
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    """Where the engine keeps what must outlive one process or one Lambda invocation (each
+    policy's state, the events already handled), with optimistic concurrency.
+
+    ``save(key, data, expected_version)`` writes only if the stored version is still
+    ``expected_version`` (``None``: only if nothing is stored under ``key``) and returns the
+    new version; otherwise it raises :class:`capcon.core.errors.StateConflict` and changes
+    nothing.  Implementations: in memory and a local file (``capcon.core.services.state``),
+    a DynamoDB table in the deployed engine (``capcon.core.backends.aws.statestore``).
+    """
+
+    def load(self, key: str) -> VersionedState | None: ...
+
+    def save(self, key: str, data: dict[str, object], expected_version: int | None) -> int: ...
+
+
+@runtime_checkable
+class AuditStore(Protocol):
+    """Where audit records go when not to the local JSON-lines file: each record is a JSON
+    object (:class:`capcon.core.services.audit.AuditRecord`'s fields), appended durably before
+    ``append`` returns (the intent before the call depends on it); ``read`` gives the newest
+    ``limit`` records, oldest first.  A record that cannot be stored raises a
+    :class:`capcon.core.errors.CapconError` and the scaler refuses the change."""
+
+    def append(self, record: dict[str, object]) -> None: ...
+
+    def read(self, limit: int | None = None) -> list[dict[str, object]]: ...
+
+
+AlarmState = Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
+Comparison = Literal[
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmQuery:
+    """One ``MetricDataQuery`` of a metric-math alarm: a metric (``metric``) or an expression
+    over the others' ids (``expression``); exactly one query of an alarm returns data."""
+
+    id: str
+    metric: MetricQuery | None = None
+    expression: str | None = None
+    label: str | None = None
+    return_data: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSpec:
+    """A CloudWatch metric alarm as capcon defines it, for ``PutMetricAlarm`` and for the
+    template's ``AWS::CloudWatch::Alarm`` alike: either one metric (``metric``: its
+    namespace, name, dimensions, statistic and period) or metric math (``queries``).
+    ``actions`` are the ARNs told on ALARM (the template writes its topic's ``Ref``)."""
+
+    name: str
+    description: str
+    threshold: float
+    comparison: Comparison
+    metric: MetricQuery | None = None
+    queries: tuple[AlarmQuery, ...] = ()
+    evaluation_periods: int = 1
+    datapoints_to_alarm: int = 1
+    treat_missing_data: Literal["breaching", "notBreaching", "ignore", "missing"] = "notBreaching"
+    actions: tuple[str, ...] = ()
+    actions_enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmStatus:
+    """An alarm as ``DescribeAlarms`` reports it."""
+
+    name: str
+    state: AlarmState
+    threshold: float | None
+    actions_enabled: bool
+    description: str = ""
+
+
+@runtime_checkable
+class Alarms(Protocol):
+    """CloudWatch alarms the deployed engine owns (those of its stack, by name prefix)."""
+
+    def put_metric_alarm(self, alarm: AlarmSpec) -> None: ...
+
+    def set_alarm_state(self, name: str, state: AlarmState, reason: str) -> None: ...
+
+    def describe_alarms(self, prefix: str) -> list[AlarmStatus]: ...
+
+    def set_alarm_actions(self, names: Sequence[str], enabled: bool) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------
 # Time
 # --------------------------------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ COMMANDS = (
     "lab",
     "prices",
     "iam-policy",
+    "deploy",
 )
 
 
@@ -278,6 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     iam_cli.add_parser(sub)
 
+    from capcon.tui.cli import deploy as deploy_cli
+
+    deploy_cli.add_parser(sub)
+
     eng = sub.add_parser(
         "autoscale",
         help="run an auto-scaling policy (dry run by default), explaining every decision",
@@ -459,6 +464,12 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
     return iam_policy.run(args)
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from capcon.tui.cli import deploy
+
+    return deploy.run(args)
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     from capcon.tui.lab.app import run_lab
 
@@ -480,6 +491,7 @@ HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "lab": cmd_lab,
     "prices": cmd_prices,
     "iam-policy": cmd_iam_policy,
+    "deploy": cmd_deploy,
 }
 
 
