@@ -84,6 +84,15 @@ class Policy(Protocol):
         """Told that ``decision`` was carried out at ``at`` (for cooldowns)."""
         ...
 
+    def state(self) -> dict[str, object]:
+        """What the policy remembers, as a JSON object (times as ISO 8601 strings)."""
+        ...
+
+    def restore(self, data: object) -> None:
+        """Take back a :meth:`state`; ``ValueError`` naming the key and what it allows when
+        ``data`` is not one (the policy is left as it was)."""
+        ...
+
 
 def consecutive_tail(minutes: tuple[datetime, ...]) -> int:
     """How many of the newest datapoints are consecutive minutes (no gap between them)."""
@@ -124,3 +133,55 @@ def trend_slope(minutes: Sequence[datetime], values: Sequence[float]) -> float:
     if sxx == 0:
         return 0.0
     return sum((x - mx) * (y - my) for x, y in zip(xs, values, strict=True)) / sxx
+
+
+# --- saved state ----------------------------------------------------------------------------
+#
+# A policy's memory (its cooldown clocks, its scale-down schedule) outlives the process that
+# made it when the engine saves ``policy.state()`` and a later process ``restore``-s it (the
+# deployed engine: one Lambda invocation per alarm or tick).  The state is a JSON object of
+# ISO 8601 times (or null); ``restore`` checks every key and raises ``ValueError`` naming the
+# key and what it allows, leaving the policy as it was.
+
+PolicyState = dict[str, object]
+
+
+def time_state(moment: datetime | None) -> str | None:
+    """A moment as saved state: ISO 8601 (or ``None``)."""
+    return None if moment is None else moment.isoformat()
+
+
+def restore_times(data: object, keys: Sequence[str], policy: str) -> dict[str, datetime | None]:
+    """The times ``keys`` of a saved state ``data``, checked: ``data`` must be a JSON object
+    holding exactly ``keys`` (a missing key counts as null), each null or a timezone-aware
+    ISO 8601 time; otherwise ``ValueError`` naming the key and what is allowed."""
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"the saved state of policy {policy} is {type(data).__name__}, not an object "
+            f"with the keys {', '.join(keys)}"
+        )
+    unknown = sorted(str(k) for k in data if k not in keys)
+    if unknown:
+        raise ValueError(
+            f"the saved state of policy {policy} has unknown key {unknown[0]!r} "
+            f"(allowed: {', '.join(keys)})"
+        )
+    out: dict[str, datetime | None] = {}
+    for key in keys:
+        value = data.get(key)
+        if value is None:
+            out[key] = None
+            continue
+        moment: datetime | None = None
+        if isinstance(value, str) and len(value) <= 64:
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                moment = None
+        if moment is None or moment.tzinfo is None:
+            raise ValueError(
+                f"the saved state of policy {policy}: {key} is not a time (allowed: null or "
+                "an ISO 8601 time with its UTC offset, e.g. 2026-12-02T04:00:00+00:00)"
+            )
+        out[key] = moment
+    return out

@@ -13,6 +13,8 @@ from capcon.core.policies.base import (
     check_target,
     clamp,
     consecutive_tail,
+    restore_times,
+    time_state,
     trend_slope,
     whole_units,
 )
@@ -208,3 +210,13 @@ class Capcon:
             self.last_out = at
         elif decision.action == "scale-in":
             self.last_in = at
+
+    _STATE_KEYS = ("last_out", "last_in")
+
+    def state(self) -> dict[str, object]:
+        """When it last scaled out and in (its cooldowns and calm periods run from them)."""
+        return {"last_out": time_state(self.last_out), "last_in": time_state(self.last_in)}
+
+    def restore(self, data: object) -> None:
+        times = restore_times(data, self._STATE_KEYS, self.name)
+        self.last_out, self.last_in = times["last_out"], times["last_in"]

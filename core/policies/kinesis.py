@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from capcon.core.policies.base import Decision, Observation, check_target, whole_units
+from capcon.core.policies.base import (
+    Decision,
+    Observation,
+    check_target,
+    restore_times,
+    time_state,
+    whole_units,
+)
 from capcon.core.rules.settings import SHARD_WRITE_BYTES
 from capcon.core.rules.timefmt import fmt_duration
 
@@ -260,3 +267,17 @@ class KinesisPolicy:
     def applied(self, decision: Decision, at: datetime) -> None:
         if decision.action != "hold":
             self.last_action = at
+
+    _STATE_KEYS = ("last_action", "next_scale_down_check")
+
+    def state(self) -> dict[str, object]:
+        """The last action (its cooldown) and when the next scale-down check is due."""
+        return {
+            "last_action": time_state(self.last_action),
+            "next_scale_down_check": time_state(self.next_scale_down_check),
+        }
+
+    def restore(self, data: object) -> None:
+        times = restore_times(data, self._STATE_KEYS, self.name)
+        self.last_action = times["last_action"]
+        self.next_scale_down_check = times["next_scale_down_check"]

@@ -12,6 +12,7 @@ from capcon.core.policies.base import (
     Observation,
     check_target,
     clamp,
+    restore_times,
     whole_units,
 )
 from capcon.core.rules.timefmt import fmt_duration
@@ -104,3 +105,11 @@ class Oracle:
 
     def applied(self, decision: Decision, at: datetime) -> None:
         """The oracle needs no memory of what it did."""
+
+    def state(self) -> dict[str, object]:
+        """Nothing: the oracle decides from its forecast alone (the forecast is code, given
+        by whoever runs it, and is not saved)."""
+        return {}
+
+    def restore(self, data: object) -> None:
+        restore_times(data, (), self.name)

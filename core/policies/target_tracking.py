@@ -7,7 +7,14 @@ import math
 from datetime import datetime, timedelta
 from typing import Literal
 
-from capcon.core.policies.base import Decision, Observation, check_target, consecutive_tail
+from capcon.core.policies.base import (
+    Decision,
+    Observation,
+    check_target,
+    consecutive_tail,
+    restore_times,
+    time_state,
+)
 
 
 class TargetTracking:
@@ -136,3 +143,13 @@ class TargetTracking:
             self.last_out = at
         elif decision.action == "scale-in":
             self.last_in = at
+
+    _STATE_KEYS = ("last_out", "last_in")
+
+    def state(self) -> dict[str, object]:
+        """When it last scaled out and in (its cooldowns and calm periods run from them)."""
+        return {"last_out": time_state(self.last_out), "last_in": time_state(self.last_in)}
+
+    def restore(self, data: object) -> None:
+        times = restore_times(data, self._STATE_KEYS, self.name)
+        self.last_out, self.last_in = times["last_out"], times["last_in"]

@@ -23,13 +23,16 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from capcon.core.config.paths import audit_path
 from capcon.core.errors import CapconError
 from capcon.core.jsonable import to_jsonable
 from capcon.core.redact import redact_optional
 from capcon.core.schema import json_depth
+
+if TYPE_CHECKING:
+    from capcon.core.ports import AuditStore
 
 Phase = Literal["intent", "progress", "outcome", "reconciled"]
 """``reconciled``: what a later command found for a change left open (see
@@ -39,7 +42,12 @@ Phase = Literal["intent", "progress", "outcome", "reconciled"]
 AUDIT_MODE = 0o600
 
 
-class AuditLogError(CapconError):
+class AuditError(CapconError):
+    """An audit record cannot be written (or the audit trail cannot be used): the scaler
+    refuses any change it cannot record."""
+
+
+class AuditLogError(AuditError):
     """The audit log cannot be opened (a symbolic link, a directory, no permission, …)."""
 
     def __init__(self, path: Path, reason: str) -> None:
@@ -96,13 +104,81 @@ class AuditRecord:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
+        return json.dumps(self.to_object(), ensure_ascii=False, sort_keys=True)
+
+    def to_object(self) -> dict[str, Any]:
+        """The record as a JSON object: exactly what :meth:`to_json` writes on one line."""
         record = asdict(self)
         record["origin"]["endpoint"] = redact_endpoint(self.origin.endpoint)
-        return json.dumps(to_jsonable(record), ensure_ascii=False, sort_keys=True)
+        value = to_jsonable(record)
+        assert isinstance(value, dict)
+        return value
 
 
 def new_change_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+@runtime_checkable
+class AuditSink(Protocol):
+    """Where the scaler's audit records go: what it needs of an audit trail.
+
+    :class:`AuditLog` (the local JSON-lines file) and :class:`StoreAudit` (any
+    :class:`~capcon.core.ports.AuditStore`, e.g. the deployed engine's DynamoDB table) are
+    sinks.  ``check_writable`` raises :class:`AuditError` when a record could not be
+    written; ``write`` makes the record durable before it returns (the intent before the call
+    depends on it) or raises :class:`AuditError`; ``take_notices`` hands over what the sink
+    fixed on its own; ``read`` gives the newest ``limit`` records, oldest first.
+    """
+
+    def check_writable(self) -> None: ...
+
+    def write(self, record: AuditRecord) -> None: ...
+
+    def take_notices(self) -> list[str]: ...
+
+    def read(self, limit: int | None = None) -> list[dict[str, Any]]: ...
+
+
+class StoreAudit:
+    """An :class:`AuditSink` over any :class:`~capcon.core.ports.AuditStore`: each record is
+    appended as a JSON object with the same fields as a line of the JSON-lines file
+    (:meth:`AuditRecord.to_object`).  A store that fails raises :class:`AuditError` (the
+    scaler then refuses the change).  ``read`` keeps only what is a record
+    (:func:`record_problem`), as the file's reader does."""
+
+    def __init__(self, store: AuditStore, *, label: str = "the audit store") -> None:
+        self.store = store
+        self.label = label
+        self.notices: list[str] = []
+
+    def check_writable(self) -> None:
+        """Nothing to open: a store is checked by its first write (the intent), which comes
+        before anything is sent."""
+
+    def write(self, record: AuditRecord) -> None:
+        try:
+            self.store.append(record.to_object())
+        except CapconError as error:
+            raise AuditError(f"{self.label} cannot be written: {error}") from error
+
+    def take_notices(self) -> list[str]:
+        taken, self.notices = self.notices, []
+        return taken
+
+    def read(self, limit: int | None = None) -> list[dict[str, Any]]:
+        try:
+            found = self.store.read(limit)
+        except CapconError as error:
+            raise AuditError(f"{self.label} cannot be read: {error}") from error
+        records = [r for r in found if record_problem(r) is None]
+        skipped = len(found) - len(records)
+        if skipped:
+            self.notices.append(
+                f"{skipped} item{'s' if skipped != 1 else ''} of {self.label} skipped: "
+                f"{NOT_A_RECORD}"
+            )
+        return records
 
 
 class AuditLog:

@@ -11,6 +11,13 @@ The lock is an advisory ``flock`` on a small file per resource (``locks/`` besid
 log, mode 0600); the kernel releases it when its process ends, however it ends, so a crash
 never leaves a resource locked.  The file holds the holder's pid, change id and start time,
 for the refusal message only.
+
+A scaler whose audit trail is not a file (:class:`~capcon.core.services.audit.StoreAudit`:
+the deployed engine's DynamoDB table, ``capcon deploy invoke``) keeps its locks in a private
+folder of the temporary directory instead (:func:`locks_for`; ``/tmp`` in a Lambda): they
+still keep two capcon processes on one machine apart.  Across machines nothing is locked:
+the deployed Lambda runs with reserved concurrency 1, so one invocation at a time, and the
+scaler's re-read before sending refuses a plan someone else made stale.
 """
 
 from __future__ import annotations
@@ -19,13 +26,15 @@ import errno
 import hashlib
 import json
 import os
+import stat
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
 from capcon.core.errors import CapconError
-from capcon.core.services.audit import AuditLog, Origin
+from capcon.core.services.audit import AuditLog, AuditSink, Origin
 
 try:  # POSIX; elsewhere changes are not locked across processes (said in the docs)
     import fcntl
@@ -95,16 +104,40 @@ def _holder(fd: int) -> Holder | None:
 class ResourceLocks:
     """The lock files of one audit log's host (``folder``); ``scope`` separates accounts."""
 
-    def __init__(self, folder: Path, scope: str) -> None:
+    def __init__(self, folder: Path, scope: str, *, private: bool = False) -> None:
         self.folder = folder
         self.scope = scope
+        self.private = private
+        """The folder lies in a shared place (the temporary directory): it is used only if
+        it is a real folder of this user that nobody else may enter."""
+
+    @staticmethod
+    def _scope(origin: Origin) -> str:
+        return "\n".join((origin.backend, origin.region or "", origin.endpoint or ""))
+
+    @classmethod
+    def in_temp(cls, origin: Origin) -> ResourceLocks:
+        """The locks of changes sent to ``origin`` in a private folder of the temporary
+        directory (``capcon-locks-UID``, mode 0700)."""
+        uid = os.getuid() if hasattr(os, "getuid") else 0
+        folder = Path(tempfile.gettempdir()) / f"capcon-locks-{uid}"
+        return cls(folder, cls._scope(origin), private=True)
+
+    def _check_private(self) -> None:
+        info = os.lstat(self.folder)
+        mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+        if not stat.S_ISDIR(info.st_mode) or not mine or stat.S_IMODE(info.st_mode) & 0o077:
+            raise ResourceBusy(
+                f"the lock folder {self.folder} is not a private folder of this user (a "
+                "symbolic link, someone else's, or open to others): nothing was sent; "
+                "remove it and try again"
+            )
 
     @classmethod
     def beside(cls, audit: AuditLog, origin: Origin) -> ResourceLocks:
         """The locks of changes sent to ``origin`` (its backend, region and endpoint),
         in ``locks/`` beside ``audit``: what the scaler and reconciling share."""
-        scope = "\n".join((origin.backend, origin.region or "", origin.endpoint or ""))
-        return cls(audit.path.parent / "locks", scope)
+        return cls(audit.path.parent / "locks", cls._scope(origin))
 
     def acquire(self, kind: str, resource: str, change_id: str) -> ResourceLock:
         """The lock on ``resource``, or :class:`ResourceBusy` at once if another process
@@ -115,6 +148,8 @@ class ResourceLocks:
             return ResourceLock(None, path)
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if self.private:
+                self._check_private()
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError as error:
             raise ResourceBusy(
@@ -150,3 +185,11 @@ class ResourceLocks:
         except OSError:
             pass  # the holder's details are for messages only
         return ResourceLock(fd, path)
+
+
+def locks_for(audit: AuditSink, origin: Origin) -> ResourceLocks:
+    """The locks a scaler writing to ``audit`` uses: beside the audit log when it is the
+    local file, else in a private temporary folder (see the module docstring)."""
+    if isinstance(audit, AuditLog):
+        return ResourceLocks.beside(audit, origin)
+    return ResourceLocks.in_temp(origin)

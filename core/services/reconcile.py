@@ -1,5 +1,6 @@
 """Reconciling changes left open: an intent with no outcome, or an outcome that could not say
-how the change ended (``unknown``, ``interrupted``).
+how the change ended (``unknown``, ``interrupted``), or one that was not followed to its end
+(``accepted``: AWS took it, a scaler with ``follow=False`` did not wait for ``ACTIVE``).
 
 Any command that opens an AWS backend calls :func:`reconcile` first.  For each change of
 *this* account, region and endpoint left open, it reads the resource again and appends a
@@ -26,9 +27,9 @@ from capcon.core.jsonable import to_jsonable
 from capcon.core.model import Stream, Table
 from capcon.core.ports import Backend
 from capcon.core.redact import redact_optional
-from capcon.core.services.audit import AuditLog, AuditRecord, Origin
+from capcon.core.services.audit import AuditRecord, AuditSink, Origin
 from capcon.core.services.interrupts import critical
-from capcon.core.services.locks import ResourceBusy, ResourceLocks
+from capcon.core.services.locks import ResourceBusy, locks_for
 from capcon.core.services.scaler import resource_state
 
 Verdict = Literal["applied", "failed", "unknown"]
@@ -48,7 +49,7 @@ class Reconciliation:
     kind: str
     summary: str
     left_as: str
-    """How it was left: ``no outcome``, ``unknown`` or ``interrupted``."""
+    """How it was left: ``no outcome``, ``unknown``, ``interrupted`` or ``accepted``."""
     verdict: Verdict | None
     """``None`` when it stays open (in progress, or unreadable now)."""
     message: str
@@ -148,11 +149,11 @@ def _verdict(found: Mapping[str, Any], before: object, expect: object) -> tuple[
 class Reconciler:
     """Reads back the resources of open changes and records what it finds."""
 
-    def __init__(self, backend: Backend, audit: AuditLog, origin: Origin) -> None:
+    def __init__(self, backend: Backend, audit: AuditSink, origin: Origin) -> None:
         self.backend = backend
         self.audit = audit
         self.origin = origin
-        self.locks = ResourceLocks.beside(audit, origin)
+        self.locks = locks_for(audit, origin)
 
     def run(self, *, write: bool = True) -> list[Reconciliation]:
         """Reconcile the open changes (at most :data:`MAX_RECONCILED`); ``write=False``

@@ -45,20 +45,23 @@ from capcon.core.planning.reshard import ReshardPlan
 from capcon.core.ports import Backend, TableChange
 from capcon.core.rules import busy_message
 from capcon.core.services.audit import (
-    AuditLog,
-    AuditLogError,
+    AuditError,
     AuditRecord,
+    AuditSink,
     Origin,
     new_change_id,
 )
 from capcon.core.services.interrupts import Interrupted, critical, signal_name
-from capcon.core.services.locks import ResourceBusy, ResourceLocks
+from capcon.core.services.locks import ResourceBusy, ResourceLocks, locks_for
 
-Outcome = Literal["applied", "refused", "failed", "partial", "unknown", "interrupted"]
-"""How a change ended: ``applied``; ``refused`` (by capcon: stale, busy, a rule); ``failed``
-(nothing changed: AWS rejected it, or the resource was read back unchanged); ``partial`` (some
-steps of several were done); ``unknown`` (sent, the result not confirmed: an answer lost, a
-timeout); ``interrupted`` (a signal ended the command)."""
+Outcome = Literal["applied", "accepted", "refused", "failed", "partial", "unknown", "interrupted"]
+"""How a change ended: ``applied``; ``accepted`` (a scaler that does not follow changes,
+``follow=False``: AWS took the request and the resource shows it, but it was not followed to
+``ACTIVE``; the change stays open and the next reconcile confirms it); ``refused`` (by
+capcon: stale, busy, a rule); ``failed`` (nothing changed: AWS rejected it, or the resource
+was read back unchanged); ``partial`` (some steps of several were done); ``unknown`` (sent,
+the result not confirmed: an answer lost, a timeout); ``interrupted`` (a signal ended the
+command)."""
 
 #: How often one mutation is sent at most after throttling answers (refused: nothing done).
 THROTTLED_ATTEMPTS = 3
@@ -75,7 +78,7 @@ READ_ONLY_REFUSAL = (
 )
 
 
-def audit_refusal(error: AuditLogError) -> str:
+def audit_refusal(error: AuditError) -> str:
     """Why a change is refused when its audit record cannot be written."""
     return f"{error}; nothing was sent (capcon makes no change it cannot record)"
 
@@ -152,7 +155,7 @@ class Scaler:
     def __init__(
         self,
         backend: Backend,
-        audit: AuditLog,
+        audit: AuditSink,
         origin: Origin,
         *,
         wait: Callable[[float], None],
@@ -160,7 +163,15 @@ class Scaler:
         poll_seconds: float = 5.0,
         timeout_seconds: float = 1_800.0,
         settle_seconds: float = 30.0,
+        follow: bool = True,
+        locks: ResourceLocks | None = None,
     ) -> None:
+        """``audit``: any :class:`~capcon.core.services.audit.AuditSink` (the local file, or
+        a store).  ``follow=False``: a single-call change (``UpdateTable``,
+        ``UpdateShardCount``) is not followed to ``ACTIVE``; once one read shows AWS took it,
+        its outcome is ``accepted`` (a reshard can outlast a Lambda invocation).  ``locks``:
+        by default beside the audit log, or in a private temporary folder for a sink that is
+        not a file (:func:`~capcon.core.services.locks.locks_for`)."""
         self.backend = backend
         self.audit = audit
         self.origin = origin
@@ -169,7 +180,8 @@ class Scaler:
         self.poll_seconds = poll_seconds
         self.timeout_seconds = timeout_seconds
         self.settle_seconds = settle_seconds
-        self.locks = ResourceLocks.beside(audit, origin)
+        self.follow = follow
+        self.locks = locks if locks is not None else locks_for(audit, origin)
 
     @property
     def read_only(self) -> bool:
@@ -181,14 +193,14 @@ class Scaler:
         return ApplyResult("", "refused", None, None, READ_ONLY_REFUSAL)
 
     @staticmethod
-    def _refuse_unaudited(error: AuditLogError, before: Table | Stream | None) -> ApplyResult:
+    def _refuse_unaudited(error: AuditError, before: Table | Stream | None) -> ApplyResult:
         return ApplyResult("", "refused", before, None, audit_refusal(error))
 
     def _check_audit(self) -> ApplyResult | None:
         """A refusal when the audit log cannot be opened for append, else ``None``."""
         try:
             self.audit.check_writable()
-        except AuditLogError as error:
+        except AuditError as error:
             return self._refuse_unaudited(error, None)
         return None
 
@@ -254,7 +266,7 @@ class Scaler:
         try:
             self._record(change_id, "intent", plan, details={"plan": to_jsonable(plan.change)})
             self._record(change_id, "outcome", plan, outcome="refused", error=str(busy))
-        except AuditLogError as error:
+        except AuditError as error:
             return self._refuse_unaudited(error, None)
         return ApplyResult(change_id, "refused", None, None, str(busy))
 
@@ -273,7 +285,7 @@ class Scaler:
             try:
                 self._record(change_id, "intent", plan, details={"plan": to_jsonable(plan.change)})
                 self._record(change_id, "outcome", plan, outcome="failed", error=message)
-            except AuditLogError as audit_error:
+            except AuditError as audit_error:
                 return self._refuse_unaudited(audit_error, None)
             return ApplyResult(change_id, "failed", None, None, message)
         intent = {
@@ -288,7 +300,7 @@ class Scaler:
         try:
             try:
                 self._record(change_id, "intent", plan, **intent)
-            except AuditLogError as error:
+            except AuditError as error:
                 return self._refuse_unaudited(error, current)
             stage.recorded = True
             if fingerprint(current) != plan.fingerprint:
@@ -311,10 +323,14 @@ class Scaler:
             if stage.recorded:
                 self._close_interrupted(change_id, plan, current, stage, interrupt)
             raise
-        report(Progress(f"{plan.resource} is ACTIVE: change applied", 1.0, after.status))
+        if stage.accepted:
+            report(Progress(f"{plan.resource}: AWS accepted the change", 1.0, after.status))
+        else:
+            report(Progress(f"{plan.resource} is ACTIVE: change applied", 1.0, after.status))
         return self._close(
-            change_id, plan, "applied", current, after, None, stage.steps_done, stage.steps_total
-        )
+            change_id, plan, "accepted" if stage.accepted else "applied", current, after, None,
+            stage.steps_done, stage.steps_total,
+        )  # fmt: skip
 
     def _close(
         self,
@@ -337,7 +353,7 @@ class Scaler:
                 outcome=outcome, error=error,
                 details={"steps": [steps_done, steps_total]} if steps_total > 1 else {},
             )  # fmt: skip
-        except AuditLogError as audit_error:
+        except AuditError as audit_error:
             notes = (
                 f"the outcome could not be written to the audit log ({audit_error}); its "
                 "intent stays open and the next capcon command reconciles it",
@@ -393,7 +409,7 @@ class Scaler:
             + ("" if stage.sent_word == "no" else "; the change may complete on its own")
             + "; the next capcon command reconciles it"
         )
-        with suppress(AuditLogError, OSError):  # else the intent stays open: reconciled later
+        with suppress(AuditError, OSError):  # else the intent stays open: reconciled later
             self._record(
                 change_id, "outcome", plan,
                 before=resource_state(current), outcome="interrupted", error=words,
@@ -434,7 +450,7 @@ class Scaler:
             try:
                 self._record(change_id, "intent", plan, details={"change": to_jsonable(change)})
                 self._record(change_id, "outcome", plan, outcome="failed", error=message)
-            except AuditLogError as audit_error:
+            except AuditError as audit_error:
                 return self._refuse_unaudited(audit_error, None)
             return ApplyResult(change_id, "failed", None, None, message)
         warnings = [w.message for w in plan.warnings]
@@ -459,7 +475,7 @@ class Scaler:
         try:
             try:
                 self._record(change_id, "intent", plan, **intent)
-            except AuditLogError as error:
+            except AuditError as error:
                 return self._refuse_unaudited(error, table)
             stage.recorded = True
             if state_fingerprint(table, targets, policies) != plan.fingerprint:
@@ -518,7 +534,7 @@ class Scaler:
         """Write an outcome record; the notes say so when it could not be written."""
         try:
             self._record(change_id, "outcome", plan, **values)
-        except AuditLogError as audit_error:
+        except AuditError as audit_error:
             return (
                 f"the outcome could not be written to the audit log ({audit_error}); its "
                 "intent stays open and the next capcon command reconciles it",
@@ -620,6 +636,34 @@ class Scaler:
                 )
             self.wait(self.poll_seconds)
             waited += self.poll_seconds
+
+    def _after_send(
+        self,
+        plan: ScalePlan,
+        before: Table | Stream,
+        report: Callable[[Progress], None],
+        stage: _Stage,
+    ) -> Table | Stream:
+        """After a single-call change was sent and taken: follow it to ``ACTIVE``, or, for a
+        scaler that does not follow (``follow=False``), read the resource once: ``ACTIVE``
+        and changed is applied; anything else (``UPDATING``, or not showing yet) is
+        ``accepted`` — AWS answered the request, nothing is sent again, and the change stays
+        open in the audit trail for the next reconcile to confirm.  A read that fails leaves
+        the outcome unknown."""
+        if self.follow:
+            return self._follow(plan, report, 0.1, 0.9)
+        try:
+            after = self._read(plan)
+        except CapconError as error:
+            raise OutcomeUnknown(
+                f"{plan.resource}: AWS took the request, but reading it back failed ({error}); "
+                "the change may still complete"
+            ) from error
+        busy = after.status != "ACTIVE" or (
+            isinstance(after, Table) and any(_index_busy(i) for i in after.indexes)
+        )
+        stage.accepted = busy or fingerprint(after) == fingerprint(before)
+        return after
 
     def _send(
         self,
@@ -723,7 +767,7 @@ class Scaler:
             plan, f"UpdateTable for {plan.resource}",
             lambda: self.backend.update_table(plan.resource, change), current, report, stage,
         )  # fmt: skip
-        after = self._follow(plan, report, 0.1, 0.9)
+        after = self._after_send(plan, current, report, stage)
         stage.steps_done = 1
         return after
 
@@ -741,7 +785,7 @@ class Scaler:
             plan, what, lambda: self.backend.update_shard_count(plan.resource, change.target),
             current, report, stage,
         )  # fmt: skip
-        after = self._follow(plan, report, 0.1, 0.9)
+        after = self._after_send(plan, current, report, stage)
         stage.steps_done = 1
         return after
 
@@ -807,6 +851,7 @@ class _Stage:
 
     recorded: bool = False
     sent_word: Literal["no", "maybe", "yes"] = "no"
+    accepted: bool = False  # taken by AWS, not followed to ACTIVE (``follow=False``)
     steps_done: int = 0
     steps_total: int = 1
 

@@ -14,6 +14,7 @@ from capcon.core.backends.sim.experiment import LAB_HOURS
 from capcon.core.backends.sim.traffic import Steady
 from capcon.core.config.prices import load_price_book
 from capcon.core.model import Throughput
+from capcon.core.ports import Scalable
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.engine import AutoscaleEngine, EngineDecision, run_rounds
@@ -35,8 +36,8 @@ def over_provisioned() -> SimAccount:
 
 def engine(acc: SimAccount, scaler: Scaler | None) -> AutoscaleEngine:
     return AutoscaleEngine(
-        acc, "aas", 70.0, RULES, PRICES, ["big"], (1, 40_000), scaler,
-        dimensions=("write",), metric_delay_seconds=120, update_seconds=60,
+        acc, "aas", 70.0, RULES, PRICES, [Scalable("big", "write")], (1, 40_000),
+        scaler, metric_delay_seconds=120, update_seconds=60,
     )  # fmt: skip
 
 
@@ -66,7 +67,9 @@ def test_apply_goes_through_the_scaler_and_the_audit_log(tmp_path: Path) -> None
 
 def test_unknown_policy_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown policy"):
-        AutoscaleEngine(over_provisioned(), "magic", 70, RULES, PRICES, ["big"], (1, 10))
+        AutoscaleEngine(
+            over_provisioned(), "magic", 70, RULES, PRICES, [Scalable("big", "write")], (1, 10)
+        )
 
 
 def test_autoscale_cli(

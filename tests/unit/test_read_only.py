@@ -21,7 +21,7 @@ from capcon.core.model import Stream, Table, Throughput
 from capcon.core.planning.autoscaling import AutoScalingPlan, plan_autoscaling
 from capcon.core.planning.planner import PlanContext, ScalePlan, plan
 from capcon.core.planning.requests import AutoScalingChange, ShardChange
-from capcon.core.ports import ScalableTarget, TableChange, resource_id
+from capcon.core.ports import Scalable, ScalableTarget, TableChange, resource_id
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.engine import AutoscaleEngine, run_rounds
@@ -164,8 +164,8 @@ def test_the_engine_with_a_read_only_scaler_changes_nothing(log: AuditLog) -> No
     acc = account()  # orders writes: 1,000 WCU for 30 used, so the policy scales in
     scaler, backend = read_only_scaler(acc, log)
     engine = AutoscaleEngine(
-        acc, "aas", 70.0, RULES, PRICES, ["orders"], (1, 40_000), scaler,
-        dimensions=("write",), metric_delay_seconds=120, update_seconds=30,
+        acc, "aas", 70.0, RULES, PRICES, [Scalable("orders", "write")], (1, 40_000),
+        scaler, metric_delay_seconds=120, update_seconds=30,
     )  # fmt: skip
     seen = run_rounds(engine, 3, lambda s: acc.advance(int(s)), lambda _d: None)
     acting = [d for d in seen if d.decision.capacity is not None]

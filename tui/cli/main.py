@@ -286,19 +286,38 @@ def build_parser() -> argparse.ArgumentParser:
     eng = sub.add_parser(
         "autoscale",
         help="run an auto-scaling policy (dry run by default), explaining every decision",
-        description="Run a policy on real or simulated tables every minute and log each "
-        "decision with its reason; with --apply, changes go through the core scaler and the "
-        "audit log.  Without --table: every provisioned table not managed by AAS.",
+        description="Run a policy on real or simulated tables (with their GSIs) or streams "
+        "every minute and log each decision with its reason; with --apply, changes go through "
+        "the core scaler and the audit log.  Without --table: every provisioned table not "
+        "managed by AAS; --policy kinesis acts on streams (without --stream: every "
+        "provisioned stream).",
     )
     eng.add_argument(
         "--policy",
         type=text("a policy name"),
         default="capcon",
-        help="aas, aas-legacy, h1, h2, capcon",
+        help="tables: aas, aas-legacy, h1, h2, capcon; streams: kinesis",
     )
     eng.add_argument("--target", type=percent, default=70.0, help="20–90 (percent)")
     eng.add_argument(
-        "--table", type=text("a table name"), action="append", metavar="NAME", help="repeatable"
+        "--table",
+        type=text("a table name"),
+        action="append",
+        metavar="NAME",
+        help="repeatable; its provisioned GSIs are managed with it",
+    )
+    eng.add_argument(
+        "--stream",
+        type=text("a stream name"),
+        action="append",
+        metavar="NAME",
+        help="repeatable; with --policy kinesis",
+    )
+    eng.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="keep each policy's state in this JSON file between runs (created mode 0600)",
     )
     eng.add_argument("--min", type=units, default=1, metavar="N")
     eng.add_argument("--max", type=units, default=40_000, metavar="N")
