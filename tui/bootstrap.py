@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from capcon.core.backends.sim.clock import SpeedError, check_speed
+from capcon.core.config.paths import audit_path
 from capcon.core.config.prices import load_price_book
 from capcon.core.config.rules import load_rule_settings
 from capcon.core.config.schema import SettingsError
@@ -107,7 +108,7 @@ def user_config() -> Config:
 
 def open_audit() -> AuditLog:
     """The audit log every session writes to (``$XDG_STATE_HOME/capcon/audit.jsonl``)."""
-    return AuditLog()
+    return AuditLog(audit_path())
 
 
 def load_books(args: argparse.Namespace, region: str, config: Config) -> Books:

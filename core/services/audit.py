@@ -25,7 +25,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from capcon.core.config.paths import audit_path
 from capcon.core.errors import CapconError
 from capcon.core.jsonable import to_jsonable
 from capcon.core.redact import redact_optional
@@ -188,8 +187,10 @@ class AuditLog:
     once; :meth:`take_notices` hands them to the caller to show and forgets them.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or audit_path()
+    def __init__(self, path: Path) -> None:
+        # The default place (``config.paths.audit_path``, through platformdirs) is chosen by
+        # the front end: the engine's Lambda package holds no platformdirs.
+        self.path = path
         self.notices: list[str] = []
 
     def take_notices(self) -> list[str]:

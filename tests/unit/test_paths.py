@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from capcon.core.config.paths import audit_path, config_dir, config_path, state_dir
-from capcon.core.services.audit import AuditLog
+from capcon.tui.bootstrap import open_audit
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the XDG layout")
 
@@ -53,6 +53,6 @@ def test_the_audit_log_is_kept_in_the_state_dir(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    assert AuditLog().path == tmp_path / "capcon" / "audit.jsonl"
+    assert open_audit().path == tmp_path / "capcon" / "audit.jsonl"
     monkeypatch.setenv("XDG_STATE_HOME", "relative")
-    assert AuditLog().path.is_absolute()
+    assert open_audit().path.is_absolute()
