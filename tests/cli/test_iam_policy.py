@@ -10,8 +10,14 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from capcon.core.backends.aws.actions import ACTIONS
-from capcon.core.backends.aws.iam import MUTATING, PolicyError, allowed_actions, policy
+from capcon.core.backends.aws.actions import ACTIONS, ALARM_ACTIONS, ALL_ACTIONS, STATE_ACTIONS
+from capcon.core.backends.aws.iam import (
+    MUTATING,
+    RESOURCE_SCOPED,
+    PolicyError,
+    allowed_actions,
+    policy,
+)
 from tests.support.aws import create_table
 from tests.support.cli import run
 
@@ -22,10 +28,11 @@ IAM_PREFIX = {"monitoring": "cloudwatch"}
 def test_the_viewer_reads_everything_and_changes_nothing() -> None:
     viewer = allowed_actions(policy("viewer"))
     assert viewer.isdisjoint(MUTATING)
-    assert viewer == {a for a in ACTIONS if a not in MUTATING}
+    assert viewer == {a for a in ACTIONS if a not in MUTATING} | {"pricing:GetProducts"}
     operator = allowed_actions(policy("operator"))
     assert set(ACTIONS) <= operator
     assert operator >= MUTATING
+    assert "pricing:GetProducts" in operator  # capcon prices update
     # what AAS needs of its caller to set up target tracking on DynamoDB
     assert {"cloudwatch:PutMetricAlarm", "iam:CreateServiceLinkedRole"} <= operator
 
@@ -112,3 +119,48 @@ def test_every_operation_capcon_performs_on_moto_is_in_the_operator_policy(
     assert recorded - operator == set()
     viewer = allowed_actions(policy("viewer"))
     assert recorded - viewer == {"dynamodb:UpdateTable", "kinesis:UpdateShardCount"}
+
+
+def test_the_engine_gets_its_tables_streams_state_alarms_and_logs_and_nothing_wide() -> None:
+    document = policy(
+        "engine", tables=["orders"], streams=["clicks"], region="eu-west-1",
+        account="123456789012", stack="prod",
+    )  # fmt: skip
+    by_sid = {s["Sid"]: s for s in document["Statement"]}
+    arn = "arn:aws:{}:eu-west-1:123456789012:{}"
+    assert by_sid["Tables"]["Resource"] == [arn.format("dynamodb", "table/orders")]
+    assert by_sid["Streams"]["Resource"] == [arn.format("kinesis", "stream/clicks")]
+    assert by_sid["StateTable"]["Resource"] == [arn.format("dynamodb", "table/prod-StateTable-*")]
+    assert set(by_sid["StateTable"]["Action"]) == set(STATE_ACTIONS)
+    assert by_sid["StackAlarms"]["Resource"] == [arn.format("cloudwatch", "alarm:prod-*")]
+    assert by_sid["Logs"]["Resource"] == [arn.format("logs", "log-group:/capcon/prod/scaler:*")]
+    engine = allowed_actions(document)
+    assert set(ALARM_ACTIONS) <= engine and {"dynamodb:UpdateTable", "kinesis:SplitShard"} <= engine
+    # never: switch a stream's mode, set up AAS, read prices
+    assert engine.isdisjoint(
+        {"kinesis:UpdateStreamMode", "application-autoscaling:RegisterScalableTarget",
+         "application-autoscaling:PutScalingPolicy", "pricing:GetProducts"}
+    )  # fmt: skip
+    # no table, stream or state action on "*"
+    for statement in document["Statement"]:
+        if statement["Resource"] == "*":
+            assert RESOURCE_SCOPED.isdisjoint(statement["Action"]), statement
+    assert engine - {"logs:CreateLogStream", "logs:PutLogEvents"} <= set(ALL_ACTIONS)
+
+
+def test_the_engine_without_tables_gets_no_table_statement_and_needs_a_stack() -> None:
+    by_sid = {s["Sid"] for s in policy("engine", streams=["clicks"], stack="s")["Statement"]}
+    assert "Tables" not in by_sid and "Streams" in by_sid
+    for stack in (None, "1x", "a_b"):
+        with pytest.raises(PolicyError, match="needs --stack"):
+            policy("engine", tables=["orders"], stack=stack)
+
+
+def test_the_engine_command_needs_its_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "iam-policy", "--role", "engine", "--stack", "prod", "--tables", "orders")
+    assert result.code == 0, result.err
+    sids = [s["Sid"] for s in result.document()["Statement"]]
+    assert {"Tables", "StateTable", "StackAlarms", "Logs"} <= set(sids)
+    assert run(capsys, "iam-policy", "--role", "engine").code == 2
+    wrong = run(capsys, "iam-policy", "--role", "viewer", "--stack", "prod")
+    assert wrong.code == 2 and "--role engine only" in wrong.err

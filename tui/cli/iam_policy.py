@@ -21,8 +21,9 @@ def add_parser(sub: Any) -> None:
         "iam-policy",
         help="print a least-privilege IAM policy (JSON) for a role",
         description="Print the IAM policy a role needs, derived from the AWS calls capcon "
-        "makes: viewer (read-only console and CLI) or operator (also scales tables and "
-        "streams and sets up auto scaling). Scoped to --tables and --streams when given.",
+        "makes: viewer (read-only console and CLI), operator (also scales tables and "
+        "streams and sets up auto scaling) or engine (the Lambda of a `capcon deploy` stack: "
+        "needs --stack). Scoped to --tables and --streams when given.",
     )
     p.add_argument("--role", choices=ROLES, required=True)
     p.add_argument("--tables", type=names, default=[], metavar="A,B", help="table names")
@@ -32,9 +33,17 @@ def add_parser(sub: Any) -> None:
         "--policy-region", default="*", help="region in the ARNs (default: any)", metavar="R"
     )
     p.add_argument("--partition", default="aws", help="aws, aws-cn or aws-us-gov")
+    p.add_argument(
+        "--stack",
+        default=None,
+        metavar="NAME",
+        help="the engine's stack (role engine: its alarms STACK-*, state table, log group)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.stack is not None and args.role != "engine":
+        raise UsageError(f"--stack is for --role engine only (not {args.role})")
     try:
         document = policy(
             args.role,
@@ -43,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
             region=args.policy_region,
             account=args.account,
             partition=args.partition,
+            stack=args.stack,
         )
     except PolicyError as error:
         raise UsageError(printable(str(error))) from None

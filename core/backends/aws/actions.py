@@ -1,17 +1,19 @@
 """The AWS operations capcon calls, named as IAM actions (``service:Operation``).
 
-The one list of what the adapter sends to AWS: the base for a least-privilege IAM policy.
+The one list of what capcon sends to AWS: the base for a least-privilege IAM policy.
 Every call in :mod:`capcon.core.backends.aws` is made inside
 :func:`capcon.core.backends.aws.errors.calling`, which takes an :data:`Action` (so the type
-checker refuses a name missing here), and a test checks that each request sent is the action
-named around it and that every action listed is used.
+checker refuses a name missing here).  :data:`ACTIONS` are the adapter's (a test checks that
+each request sent is the action named around it and that every one listed is used); the
+deployed engine's state store and alarms add :data:`STATE_ACTIONS` and :data:`ALARM_ACTIONS`,
+and ``capcon prices update`` :data:`PRICE_ACTIONS`.
 """
 
 from __future__ import annotations
 
 from typing import Literal, get_args
 
-Action = Literal[
+AdapterAction = Literal[
     # inventory and limits
     "dynamodb:ListTables",
     "dynamodb:DescribeTable",
@@ -43,5 +45,25 @@ Action = Literal[
     "sts:GetCallerIdentity",
 ]
 
-#: Every :data:`Action`, in the order above.
-ACTIONS: tuple[Action, ...] = get_args(Action)
+#: The deployed engine's state store on its state table (version-conditional ``PutItem``).
+StateAction = Literal["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+#: The deployed engine's handler on its stack's alarms (re-tune, reset to OK, pause, live).
+AlarmAction = Literal[
+    "cloudwatch:PutMetricAlarm",
+    "cloudwatch:SetAlarmState",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:EnableAlarmActions",
+    "cloudwatch:DisableAlarmActions",
+]
+#: ``capcon prices update`` (the AWS Price List API).
+PriceAction = Literal["pricing:GetProducts"]
+
+Action = Literal[AdapterAction, StateAction, AlarmAction, PriceAction]
+
+#: Every action of the adapter (:data:`AdapterAction`), in the order above.
+ACTIONS: tuple[AdapterAction, ...] = get_args(AdapterAction)
+STATE_ACTIONS: tuple[StateAction, ...] = get_args(StateAction)
+ALARM_ACTIONS: tuple[AlarmAction, ...] = get_args(AlarmAction)
+PRICE_ACTIONS: tuple[PriceAction, ...] = get_args(PriceAction)
+#: Every :data:`Action`.
+ALL_ACTIONS: tuple[Action, ...] = get_args(Action)
