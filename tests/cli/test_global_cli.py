@@ -137,7 +137,13 @@ def test_live_plan_on_the_demo_respects_replica_auto_scaling(
     doc = result.document()
     messages = {w["code"]: w["message"] for w in doc["warnings"]}
     assert "ap-southeast-2, eu-west-1" in messages["replica-auto-scaling"]
-    assert "20 → 80 WCU applies in eu-west-1, ap-southeast-2" in messages["replicas-write-capacity"]
+    # the demo's auto scaling moves the write capacity with the time of day: read it
+    before = doc["parts"][0]["before"]["write"]
+    assert 20 <= before <= 400
+    assert (
+        f"{before} → 80 WCU applies in eu-west-1, ap-southeast-2"
+        in messages["replicas-write-capacity"]
+    )
     assert [r["region"] for r in doc["regions"]] == ["us-east-1", "eu-west-1", "ap-southeast-2"]
 
 
