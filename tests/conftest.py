@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,16 @@ AWS_VARIABLES = (
     "AWS_MAX_ATTEMPTS",
     "AWS_CA_BUNDLE",
 )
+
+
+#: When every simulated account of the tests starts: the demo's traffic and its auto scaling
+#: follow the time of day, so a test must not depend on when it runs.
+SIM_START = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def pinned_sim_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("capcon.tui.bootstrap.sim_start", lambda: SIM_START)
 
 
 @pytest.fixture(autouse=True)

@@ -172,6 +172,12 @@ def check_region(region: str, *, endpoint: bool) -> None:
         raise UsageError(f"{printable(problem)} (from --region, AWS_REGION or your profile)")
 
 
+def sim_start() -> datetime:
+    """When a simulated account starts: now, on the minute (the demo's traffic follows the
+    time of day).  The tests pin it, so that a result never depends on when they run."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
 def open_session(
     args: argparse.Namespace, config: Config | None = None, *, announce: bool = True
 ) -> Session:
@@ -188,9 +194,8 @@ def open_session(
         # looked up when called, so a benchmark can time the scenario build
         from capcon.core.backends.sim import scenarios
 
-        now = datetime.now(UTC).replace(second=0, microsecond=0)
         try:
-            account = scenarios.build_scenario(sim, now)
+            account = scenarios.build_scenario(sim, sim_start())
         except scenarios.ScenarioError as error:
             raise UsageError(str(error)) from None
 
