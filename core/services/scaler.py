@@ -15,8 +15,14 @@ either carries it out exactly or refuses:
 4. the change is sent through the backend's :class:`~capcon.core.ports.Actuator` — a table
    update or ``UpdateShardCount`` as one call, a targeted reshard as split/merge steps one at
    a time (each waits for ``ACTIVE``; a re-run skips the steps already done, so it resumes);
-5. the resource is followed from ``UPDATING`` to ``ACTIVE`` with progress callbacks;
-6. an *outcome* record is written: applied, refused, or failed with the error.
+5. the resource is followed from ``UPDATING`` to ``ACTIVE`` with progress callbacks — or,
+   for a scaler made with ``follow=False`` (the deployed engine: a reshard can outlast a
+   Lambda invocation), read once: the change is ``accepted`` once AWS took it, and stays
+   open in the audit trail for a later reconcile to confirm;
+6. an *outcome* record is written: applied, accepted, refused, or failed with the error.
+
+The audit trail is any :class:`~capcon.core.services.audit.AuditSink`: the local JSON-lines
+file, or a store (the deployed engine's DynamoDB table).
 
 The same scaler serves both backends; ``wait(seconds)`` is how it lets time pass (a real
 sleep against AWS, advancing the clock of the simulated account).
