@@ -157,6 +157,10 @@ def test_audit_items_sort_by_time_change_and_phase(ddb: Any) -> None:
     store.append(record("aaa", "progress", same))
     store.append(record("aaa", "intent", same))
     store.append(record("zzz", "intent", same - timedelta(microseconds=1)))
+    store.append(record("ccc", "reconciled", same))
+    store.append(record("ccc", "outcome", same))
+    store.append(record("ccc", "progress", same))  # after its intent, before its outcome
+    store.append(record("ccc", "intent", same))
     order = [(r["change_id"], r["phase"]) for r in store.read()]
     assert order == [
         ("zzz", "intent"),
@@ -164,6 +168,10 @@ def test_audit_items_sort_by_time_change_and_phase(ddb: Any) -> None:
         ("aaa", "progress"),
         ("bbb", "intent"),
         ("bbb", "outcome"),
+        ("ccc", "intent"),
+        ("ccc", "progress"),
+        ("ccc", "outcome"),
+        ("ccc", "reconciled"),
         ("aaa", "outcome"),
     ]
     items = ddb.query(
@@ -171,7 +179,7 @@ def test_audit_items_sort_by_time_change_and_phase(ddb: Any) -> None:
         KeyConditionExpression="pk = :a",
         ExpressionAttributeValues={":a": {"S": "audit"}},
     )["Items"]
-    assert len(items) == 6 and all(i["sk"]["S"].startswith("2026-12-01T") for i in items)
+    assert len(items) == 10 and all(i["sk"]["S"].startswith("2026-12-01T") for i in items)
 
 
 def test_audit_read_asks_newest_first_with_a_limit(ddb: Any) -> None:

@@ -23,6 +23,7 @@ from capcon.core.model import Throughput
 from capcon.core.planning.planner import ScalePlan, plan
 from capcon.core.policies import (
     POLICIES,
+    Capcon,
     Decision,
     KinesisPolicy,
     Observation,
@@ -115,6 +116,20 @@ def test_a_rebuilt_target_tracking_keeps_its_cooldown() -> None:
             rebuilt.applied(b, now)
         saved = rebuilt.state()
     assert saved["last_out"] is not None
+
+
+def test_a_rebuilt_capcon_still_waits_after_a_scale_out() -> None:
+    """capcon does not scale in within 5 minutes of a scale-out: a policy rebuilt from its
+    saved state knows about the scale-out and holds, as the one that made it does."""
+    kept = Capcon(70.0)
+    kept.applied(Decision("scale-out", 1_000, "x"), START)
+    calm = obs(START + 3 * MINUTE, [100.0] * 10, capacity=1_000)
+    rebuilt = Capcon(70.0)
+    rebuilt.restore(json.loads(json.dumps(kept.state())))
+    decided = rebuilt.decide(calm)
+    assert decided == kept.decide(calm)
+    assert decided.action == "hold" and "scaled out < 5 min ago" in decided.reason
+    assert Capcon(70.0).decide(calm).action == "scale-in"  # what forgetting would do
 
 
 def test_kinesis_state_keeps_the_scale_down_schedule() -> None:
