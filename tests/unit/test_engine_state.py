@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capcon.core.backends.sim.account import IndexSpec, SimAccount, TableSpec
 from capcon.core.backends.sim.traffic import Bell, Spike, Steady, StreamLoad
@@ -577,3 +579,52 @@ def test_follow_false_engine_reports_accepted(tmp_path: Path) -> None:
     assert decision.capacity_after == decision.decision.capacity
     assert acc.describe_stream("clicks").status == "UPDATING"
     assert waits == []
+
+
+# --- any input: a message, never a traceback -----------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=20), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+TIMES = st.datetimes(timezones=st.just(UTC)).map(lambda t: t.isoformat())
+STATES = JSON | st.dictionaries(
+    st.sampled_from(["last_out", "last_in", "last_action", "next_scale_down_check", "x"]),
+    JSON | TIMES,
+    max_size=4,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.sampled_from(sorted(POLICIES)), data=STATES)
+def test_restore_takes_any_json_or_says_which_key_is_wrong(name: str, data: object) -> None:
+    policy = make_policy(name, 70.0)
+    before = policy.state()
+    try:
+        policy.restore(data)
+    except ValueError as error:
+        assert "saved state of policy" in str(error)
+        assert policy.state() == before
+    else:
+        assert json.loads(json.dumps(policy.state())) == policy.state()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    content=st.binary(max_size=200)
+    | JSON.map(lambda v: json.dumps(v).encode())
+    | st.dictionaries(st.text(max_size=10), JSON, max_size=3).map(
+        lambda states: json.dumps({"format": 1, "states": states}).encode()
+    )
+)
+def test_any_state_file_content_reads_or_is_named(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "s.json"
+        path.write_bytes(content)
+        try:
+            FileStateStore(path).load("k")
+        except StateFileError as error:
+            assert str(path) in str(error)
