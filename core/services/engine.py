@@ -332,6 +332,7 @@ class AutoscaleEngine:
     policies: dict[str, Policy] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.managed = list(dict.fromkeys(self.managed))  # each dimension once, in order
         tables = [s for s in self.managed if s.kind != "stream"]
         if self.policy_name not in TABLE_POLICIES + STREAM_POLICIES:
             make_policy(self.policy_name, self.target)  # ValueError listing the known names
@@ -385,7 +386,7 @@ class AutoscaleEngine:
         expected = None if slot.loaded is None else slot.loaded.version
         try:
             self.state.save(state_key(slot.scalable), data, expected)
-        except CapconError as error:
+        except (CapconError, ValueError) as error:  # a lost race, the store unreachable
             return f"state not saved: {error}"
         return None
 
@@ -397,9 +398,11 @@ class AutoscaleEngine:
         managed = set(self.managed)
         strangers = sorted({s.key for s in only if s not in managed})
         if strangers:
+            keys = [s.key for s in self.managed]
+            shown = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
             raise ValueError(
-                f"not managed by this engine: {', '.join(strangers)} (managed: "
-                f"{', '.join(s.key for s in self.managed) or 'nothing'})"
+                f"not managed by this engine: {', '.join(strangers[:10])}"
+                f"{' …' if len(strangers) > 10 else ''} (managed: {shown or 'nothing'})"
             )
         wanted = set(only)
         return [s for s in self.managed if s in wanted]
@@ -460,7 +463,9 @@ class AutoscaleEngine:
 
     @staticmethod
     def _unread(now: datetime, scalable: Scalable, why: str) -> EngineDecision:
-        return EngineDecision(now, scalable, Decision("hold", None, why), f"failed: {why}")
+        return EngineDecision(
+            now, scalable, Decision("hold", None, "not decided"), f"failed: {why}"
+        )
 
     def _stream_window(self, now: datetime, slot: _Slot | CapconError) -> int:
         """Minutes of datapoints a stream's policy needs now: the last day when its

@@ -32,7 +32,7 @@ from capcon.core.policies import (
     TargetTracking,
     make_policy,
 )
-from capcon.core.ports import Scalable, StateStore, TableChange
+from capcon.core.ports import Scalable, StateStore, TableChange, VersionedState
 from capcon.core.rules import RuleSettings
 from capcon.core.services.audit import AuditLog, AuditSink, Origin, StoreAudit
 from capcon.core.services.engine import AutoscaleEngine, EngineDecision, state_key
@@ -628,3 +628,28 @@ def test_any_state_file_content_reads_or_is_named(content: bytes) -> None:
             FileStateStore(path).load("k")
         except StateFileError as error:
             assert str(path) in str(error)
+
+
+def test_what_cannot_be_read_is_a_failed_decision_and_the_rest_goes_on() -> None:
+    acc = small_account()
+
+    class Broken(MemoryStateStore):
+        def load(self, key: str) -> VersionedState | None:
+            if "by-day" in key:
+                raise StateFileError(Path("/nowhere/state.json"), "permission denied")
+            return super().load(key)
+
+    dims = [
+        Scalable("ghost", "write"),
+        Scalable("orders", "write", "by-day"),
+        Scalable("orders", "write"),
+    ]
+    engine = AutoscaleEngine(acc, "capcon", 70.0, RULES, PRICES, dims, (1, 40_000), state=Broken())
+    ghost, index, table = engine.round()
+    assert ghost.outcome.startswith("failed: could not be read: ")
+    assert "ghost" in ghost.outcome and ghost.capacity_after is None
+    assert index.outcome == (
+        "failed: its saved state could not be read: the state file /nowhere/state.json "
+        "cannot be used: permission denied"
+    )
+    assert table.decision.reason != "not decided" and table.capacity_after == 1_000

@@ -185,7 +185,12 @@ def run(args: argparse.Namespace, session: Session) -> int:
     def report(decision: EngineDecision) -> None:
         if args.json:
             print_json(decision.to_json(), indent=None)
-        elif decision.decision.capacity is not None or args.verbose or decision.notes:
+        elif (
+            decision.decision.capacity is not None
+            or args.verbose
+            or decision.notes
+            or decision.outcome.startswith("failed")
+        ):
             print(printable(decision.line), flush=True)
 
     # SIGTERM/SIGHUP end the loop as Ctrl-C does; a change under way records "interrupted"
