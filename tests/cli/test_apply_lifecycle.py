@@ -75,6 +75,7 @@ def test_changes_left_open_on_another_account_are_not_touched(
     ("outcome", "code"),
     [
         ("applied", EXIT_OK),
+        ("accepted", EXIT_OK),
         ("refused", EXIT_REFUSED),
         ("failed", EXIT_REFUSED),
         ("interrupted", EXIT_REFUSED),

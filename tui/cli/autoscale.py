@@ -141,6 +141,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
             print(f"capcon: autoscale --apply refused: {audit_refusal(error)}", file=sys.stderr)
             return EXIT_REFUSED
         show_notices(session.audit.take_notices())
+    if args.target is None:
+        args.target = 80.0 if args.policy == "kinesis" else 70.0
     if not 20 <= args.target <= 90:
         raise UsageError(f"--target {args.target:g} is outside 20–90 (percent)")
     if args.min < 1 or args.max < args.min:

@@ -298,7 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="capcon",
         help="tables: aas, aas-legacy, h1, h2, capcon; streams: kinesis",
     )
-    eng.add_argument("--target", type=percent, default=70.0, help="20–90 (percent)")
+    eng.add_argument(
+        "--target",
+        type=percent,
+        default=None,
+        help="20–90 (percent; default 70, 80 for kinesis as field note C's alarms)",
+    )
     eng.add_argument(
         "--table",
         type=text("a table name"),

@@ -36,6 +36,7 @@ EXIT_PARTIAL = 5
 #: How the CLI says each outcome (the ones that need a look in capitals).
 OUTCOME_WORDS = {
     "applied": "applied",
+    "accepted": "accepted (AWS is applying it)",
     "refused": "refused",
     "failed": "FAILED",
     "partial": "PARTLY APPLIED",
@@ -45,9 +46,10 @@ OUTCOME_WORDS = {
 
 
 def outcome_exit(outcome: str) -> int:
-    """The exit code for an apply's outcome: 0 applied, 4 sent but not confirmed (unknown,
-    partial), 1 refused or failed (nothing changed)."""
-    if outcome == "applied":
+    """The exit code for an apply's outcome: 0 applied or accepted (AWS took the request and
+    is applying it), 4 sent but not confirmed (unknown, partial), 1 refused or failed (nothing
+    changed)."""
+    if outcome in ("applied", "accepted"):
         return EXIT_OK
     if outcome in ("unknown", "partial"):
         return EXIT_UNKNOWN
