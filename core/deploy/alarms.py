@@ -9,7 +9,11 @@ which decides.  Pure: no AWS call is made.
 
 from __future__ import annotations
 
+import math
+
 from capcon.core.deploy.spec import STREAM_POLICY, DeploySpec, alarm_description, alarm_name
+from capcon.core.policies import TargetTracking, make_policy
+from capcon.core.policies.capcon import Capcon
 from capcon.core.ports import AlarmQuery, AlarmSpec, MetricQuery, Scalable
 from capcon.core.rules.settings import SHARD_WRITE_BYTES
 
@@ -25,38 +29,80 @@ def _table_dimensions(scalable: Scalable) -> tuple[tuple[str, str], ...]:
     return dims
 
 
+def _number(value: float) -> str:
+    """A threshold as metric math reads it (shortest round-trip decimal)."""
+    return repr(float(value))
+
+
+def capcon_levels(target: float, capacity: int) -> tuple[float, float]:
+    """The requests per second at which capcon's policy scales out at ``capacity`` on a flat
+    trend: ``(throttled, unthrottled)``.
+
+    :class:`~capcon.core.policies.capcon.Capcon` scales out when the capacity it wants,
+    ``ceil(demand / target)``, is above the capacity and either the forecast reaches the
+    capacity, or requests were throttled, or the step is at least ``min_increase``.  On a
+    flat trend (forecast = demand) that is: demand > target × capacity when throttled;
+    otherwise demand > target × (ceil(capacity × (1 + min_increase)) − 1), or demand ≥
+    capacity, whichever comes first."""
+    policy = Capcon(target)
+    t = target / 100
+    step = math.ceil(capacity * (1 + policy.min_increase))
+    return t * capacity, min(t * (step - 1), float(capacity))
+
+
 def _table_alarms(
     spec: DeploySpec, scalable: Scalable, capacity: int, actions: tuple[str, ...]
 ) -> list[AlarmSpec]:
     word = "Read" if scalable.dimension == "read" else "Write"
     dims = _table_dimensions(scalable)
     consumed = MetricQuery("m1", "AWS/DynamoDB", f"Consumed{word}CapacityUnits", dims)
-    threshold = capacity * spec.target / 100 * PERIOD
-    what = f"{scalable.key} above {spec.target:g}% of {capacity:,} (policy {spec.policy})"
     if spec.policy == "capcon":
+        throttled_level, flat_level = capcon_levels(spec.target, capacity)
         throttled = MetricQuery("m2", "AWS/DynamoDB", f"{word}ThrottleEvents", dims)
+        # Requests (consumed + throttled) per minute above the level capcon acts at: its
+        # throttled level when any request was throttled, its flat-trend level otherwise.
+        # Fires when positive; a rising trend makes capcon act earlier, which the tick sees.
+        above = (
+            f"IF(FILL(m2, 0) > 0, e1 - {_number(throttled_level * PERIOD)}, "
+            f"e1 - {_number(flat_level * PERIOD)})"
+        )
         queries = (
             AlarmQuery("m1", consumed, label="consumed"),
             AlarmQuery("m2", throttled, label="throttled"),
-            AlarmQuery("e1", expression="m1 + FILL(m2, 0)", label="requests", return_data=True),
+            AlarmQuery("e1", expression="m1 + FILL(m2, 0)", label="requests"),
+            AlarmQuery(
+                "e2", expression=above, label="requests above capcon's level", return_data=True
+            ),
+        )
+        what = (
+            f"{scalable.key}: requests above {flat_level:,.1f}/s, or above "
+            f"{throttled_level:,.1f}/s while throttled "
+            f"({spec.target:g}% of {capacity:,}, policy capcon)"
         )
         return [
             AlarmSpec(
                 alarm_name(spec.stack, scalable, "high"),
-                alarm_description(spec.stack, scalable, f"requests {what}"),
-                threshold,
+                alarm_description(spec.stack, scalable, what),
+                0.0,
                 "GreaterThanThreshold",
                 queries=queries,
                 actions=actions,
             )
         ]
+    # Target tracking (h1, h2, and AAS's own shape for aas): breaches on consumed capacity
+    # (h2 only *sizes* on requests), ``breaches_out`` datapoints in a row.
+    policy = make_policy(spec.policy, spec.target)
+    breaches = policy.breaches_out if isinstance(policy, TargetTracking) else 1
+    what = f"consumed {scalable.key} above {spec.target:g}% of {capacity:,} (policy {spec.policy})"
     return [
         AlarmSpec(
             alarm_name(spec.stack, scalable, "high"),
-            alarm_description(spec.stack, scalable, f"consumed {what}"),
-            threshold,
+            alarm_description(spec.stack, scalable, what),
+            capacity * spec.target / 100 * PERIOD,
             "GreaterThanThreshold",
             metric=consumed,
+            evaluation_periods=breaches,
+            datapoints_to_alarm=breaches,
             actions=actions,
         )
     ]

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from capcon.core.backends.sim.alarms import SimAlarms
 from capcon.core.backends.sim.clock import MAX_SPEED, MIN_SPEED, SimClock
 from capcon.core.backends.sim.metrics import MetricStore
 from capcon.core.backends.sim.streams import SimStream
@@ -171,6 +172,8 @@ class SimAccount:
         #: Called with each policy instance the account creates and the scaling policy it
         #: serves (the experiment runner hands the oracle its forecast here).
         self.policy_setup: Callable[[Policy, ScalingPolicy], None] | None = None
+        #: CloudWatch alarms (the Alarms port), evaluated at each minute boundary
+        self.alarms = SimAlarms(region, account_id, self.now)
         #: the account's clock and exact knowledge, for the console and the CLI
         self.controls: SimulationControls = SimControls(self)
 
@@ -289,6 +292,12 @@ class SimAccount:
                 for stream in self.streams.values():
                     stream.close_minute()
                 self._autoscale()
+                if self.alarms.alarms:
+                    seen = self.store.published_until(self.now()) - self.epoch
+                    self.alarms.evaluate(
+                        self.epoch + timedelta(minutes=seen // timedelta(minutes=1)),
+                        lambda qs, start, end: self.store.query(qs, start, end, self.now()),
+                    )
 
     def step(self, seconds: int = 1) -> None:
         """Single-step, paused or not."""
