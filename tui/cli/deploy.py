@@ -121,6 +121,7 @@ def add_parser(sub: Any) -> None:
     i.add_argument(
         "--state", type=Path, metavar="FILE", help="local state file (default: beside the audit)"
     )
+    i.add_argument("--json", action="store_true", help="the decisions as one JSON document")
     session_flags(i, top=False)
 
 
