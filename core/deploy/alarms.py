@@ -14,6 +14,7 @@ import math
 from capcon.core.deploy.spec import STREAM_POLICY, DeploySpec, alarm_description, alarm_name
 from capcon.core.policies import TargetTracking, make_policy
 from capcon.core.policies.capcon import Capcon
+from capcon.core.policies.kinesis import KinesisPolicy
 from capcon.core.ports import AlarmQuery, AlarmSpec, MetricQuery, Scalable
 from capcon.core.rules.settings import SHARD_WRITE_BYTES
 
@@ -59,19 +60,19 @@ def _table_alarms(
     if spec.policy == "capcon":
         throttled_level, flat_level = capcon_levels(spec.target, capacity)
         throttled = MetricQuery("m2", "AWS/DynamoDB", f"{word}ThrottleEvents", dims)
-        # Requests (consumed + throttled) per minute above the level capcon acts at: its
-        # throttled level when any request was throttled, its flat-trend level otherwise.
-        # Fires when positive; a rising trend makes capcon act earlier, which the tick sees.
-        above = (
-            f"IF(FILL(m2, 0) > 0, e1 - {_number(throttled_level * PERIOD)}, "
-            f"e1 - {_number(flat_level * PERIOD)})"
-        )
+        # Requests per minute against capcon's flat-trend level; while throttled, requests
+        # (consumed + throttled) raised by the gap between that level and the throttled one,
+        # so one threshold serves both.  A rising trend makes capcon act earlier: the tick.
+        gap = (flat_level - throttled_level) * PERIOD
+        requests = f"IF(FILL(m2, 0) > 0, m1 + FILL(m2, 0) + {_number(gap)}, m1)"
         queries = (
             AlarmQuery("m1", consumed, label="consumed"),
             AlarmQuery("m2", throttled, label="throttled"),
-            AlarmQuery("e1", expression="m1 + FILL(m2, 0)", label="requests"),
             AlarmQuery(
-                "e2", expression=above, label="requests above capcon's level", return_data=True
+                "e1",
+                expression=requests,
+                label="requests (weighted when throttled)",
+                return_data=True,
             ),
         )
         what = (
@@ -83,7 +84,7 @@ def _table_alarms(
             AlarmSpec(
                 alarm_name(spec.stack, scalable, "high"),
                 alarm_description(spec.stack, scalable, what),
-                0.0,
+                flat_level * PERIOD,
                 "GreaterThanThreshold",
                 queries=queries,
                 actions=actions,
@@ -108,11 +109,18 @@ def _table_alarms(
     ]
 
 
+def stream_target(spec: DeploySpec) -> float:
+    """The target the engine gives a stack's streams: the kinesis policy's own (80 %), as
+    ``capcon autoscale`` does for streams beside tables (the tables' target is for tables)."""
+    return spec.target if spec.policy == STREAM_POLICY else KinesisPolicy().target
+
+
 def _stream_alarms(
     spec: DeploySpec, scalable: Scalable, shards: int, actions: tuple[str, ...]
 ) -> list[AlarmSpec]:
     dims = (("StreamName", scalable.name),)
-    share = spec.target / 100
+    target = stream_target(spec)
+    share = target / 100
     out: list[AlarmSpec] = []
     for watch, metric, per_shard in (
         ("bytes", "IncomingBytes", SHARD_WRITE_BYTES),
@@ -124,7 +132,7 @@ def _stream_alarms(
                 alarm_description(
                     spec.stack,
                     scalable,
-                    f"{metric} of {scalable.name} at {spec.target:g}% of {shards:,} shards "
+                    f"{metric} of {scalable.name} at {target:g}% of {shards:,} shards "
                     f"(policy {STREAM_POLICY})",
                 ),
                 shards * per_shard * PERIOD * share,

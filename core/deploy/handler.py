@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from capcon.core.deploy.alarms import alarms_for
+from capcon.core.deploy.alarms import alarms_for, stream_target
 from capcon.core.deploy.events import Wakeup, parse_event
 from capcon.core.deploy.spec import EngineSettings, settings_from_environment
 from capcon.core.errors import CapconError, StateConflict
@@ -73,10 +73,7 @@ class HandlerResult:
 
 def _message(error: BaseException) -> str:
     """An error as one redacted line (never a traceback)."""
-    if isinstance(error, CapconError):
-        text = str(error)
-    else:
-        text = f"{type(error).__name__}: {error}"
+    text = str(error) if isinstance(error, CapconError) else f"{type(error).__name__}: {error}"
     text = redact_text(" ".join(text.split()))
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
@@ -93,6 +90,7 @@ class _Run:
     origin_who: str
     metric_delay_seconds: int | None
     update_seconds: int | None
+    reshard_history: Callable[[str], Sequence[datetime]] | None = None
     lines: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -217,6 +215,8 @@ class _Run:
             metric_delay_seconds=DEFAULT_METRIC_DELAY if delay is None else delay,
             update_seconds=self.update_seconds,
             state=self.state,
+            stream_target=stream_target(spec),
+            reshard_history=self.reshard_history,
         )
 
 
@@ -234,6 +234,7 @@ def run_event(
     who: str = "capcon deploy",
     metric_delay_seconds: int | None = None,
     update_seconds: int | None = None,
+    reshard_history: Callable[[str], Sequence[datetime]] | None = None,
 ) -> HandlerResult:
     """Handle one Lambda event (see the module docstring); ``event_id`` replaces the ids the
     event carries (one per wake-up: ``ID``, ``ID#2``, …).  Never raises for a bad event or a
@@ -249,13 +250,14 @@ def run_event(
         who,
         metric_delay_seconds,
         update_seconds,
+        reshard_history,
     )
     try:
         wakeups = parse_event(event, settings.spec, now=backend.now())
     except CapconError as error:
         run.fail(None, "event", error)
         return HandlerResult(tuple(run.lines), tuple(run.errors))
-    except Exception as error:  # noqa: BLE001 - the Lambda logs a message, never a traceback
+    except Exception as error:
         run.fail(None, "event", error)
         return HandlerResult(tuple(run.lines), tuple(run.errors))
     for number, wakeup in enumerate(wakeups, start=1):
@@ -265,7 +267,7 @@ def run_event(
             wakeup = replace(wakeup, event_id=event_id if number == 1 else f"{event_id}#{number}")
         try:
             run.handle(wakeup)
-        except Exception as error:  # noqa: BLE001 - one failure is one result, not a crash
+        except Exception as error:
             run.fail(wakeup, f"handling {wakeup.kind}", error)
     return HandlerResult(tuple(run.lines), tuple(run.errors))
 
@@ -300,7 +302,10 @@ def handler(event: object, context: object) -> dict[str, Any]:
         from capcon.core.backends.aws.adapter import AwsAdapter
         from capcon.core.backends.aws.alarms import AwsAlarms
         from capcon.core.backends.aws.session import AwsSession
-        from capcon.core.backends.aws.statestore import DynamoAuditStore, DynamoStateStore
+        from capcon.core.backends.aws.statestore import (  # type: ignore[import-not-found,unused-ignore]
+            DynamoAuditStore,
+            DynamoStateStore,
+        )
 
         session = AwsSession(region=region)
         backend = AwsAdapter(session)
@@ -316,7 +321,7 @@ def handler(event: object, context: object) -> dict[str, Any]:
             alarms=AwsAlarms(session.cloudwatch()),
             who=f"lambda:{name}" + (f" ({request})" if isinstance(request, str) else ""),
         )
-    except Exception as error:  # noqa: BLE001 - a message in the log, never a traceback
+    except Exception as error:
         result = HandlerResult(errors=(f"setup: {_message(error)}",))
     log_lines(result)
     return result.to_json()

@@ -7,14 +7,24 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from capcon.core.backends.aws.alarms import AwsAlarms
 from capcon.core.backends.sim.account import SimAccount, TableSpec
-from capcon.core.backends.sim.traffic import Steady
-from capcon.core.deploy.alarms import alarms_for
+from capcon.core.backends.sim.traffic import Bell, Steady
+from capcon.core.backends.sim.traffic.keys import StreamLoad
+from capcon.core.config.prices import load_price_book
+from capcon.core.deploy.alarms import alarms_for, stream_target
 from capcon.core.deploy.events import parse_event
-from capcon.core.deploy.spec import DeploySpec
+from capcon.core.deploy.handler import HandlerResult, run_event
+from capcon.core.deploy.spec import DeploySpec, EngineSettings
 from capcon.core.model import Throughput
 from capcon.core.ports import Scalable
+from capcon.core.rules import RuleSettings
+from capcon.core.services.audit import Origin, StoreAudit
+from capcon.core.services.engine import AutoscaleEngine
+from capcon.core.services.scaler import Scaler
+from capcon.core.services.state import MemoryStateStore
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:shop-AlarmTopic-1X2Y3Z"
 T0 = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
@@ -57,8 +67,8 @@ def test_aws_alarms_put_describe_set_and_toggle_on_moto(raw: Callable[[str], Any
     assert by_name[first.name].description == first.description
     # the metric-math alarm reads back as CloudWatch stored it
     stored = client.describe_alarms(AlarmNames=[first.name])["MetricAlarms"][0]
-    assert [m["Id"] for m in stored["Metrics"]] == ["m1", "m2", "e1", "e2"]
-    assert [m["ReturnData"] for m in stored["Metrics"]] == [False, False, False, True]
+    assert [m["Id"] for m in stored["Metrics"]] == ["m1", "m2", "e1"]
+    assert [m["ReturnData"] for m in stored["Metrics"]] == [False, False, True]
     assert stored["Metrics"][0]["MetricStat"]["Metric"]["Dimensions"] == [
         {"Name": "TableName", "Value": "t000"}
     ]
@@ -145,3 +155,210 @@ def test_the_simulated_account_fires_an_alarm_on_its_own_metrics() -> None:
     account.advance(60)
     assert len(account.alarms.take_notifications()) == 1
     assert account.now() == T0 + timedelta(minutes=6)
+
+
+# --------------------------------------------------------------------------------------------
+# The handler
+# --------------------------------------------------------------------------------------------
+
+
+class ListAudit:
+    """An AuditStore in memory (the deployed engine's is the state table)."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, object]] = []
+
+    def append(self, record: dict[str, object]) -> None:
+        self.items.append(record)
+
+    def read(self, limit: int | None = None) -> list[dict[str, object]]:
+        return self.items[-limit:] if limit else list(self.items)
+
+
+PRICES = load_price_book("us-east-1")
+ORDERS_W = Scalable("orders", "write")
+ORDERS_R = Scalable("orders", "read")
+EVENTS = Scalable("events", "shards")
+
+
+def _world(*, stream: bool = True) -> SimAccount:
+    """A table whose writes rise from 40/s to 400/s over 50 minutes (reads steady), and a
+    2-shard stream whose records rise from 500/s to 6,000/s (400 B each)."""
+    account = SimAccount(T0)
+    rise = Bell(base=40, peak=400, steady_s=300, rise_s=3000, fall_s=600)
+    account.add_table(TableSpec("orders", Throughput(100, 100), reads=Steady(10), writes=rise))
+    if stream:
+        records = Bell(base=500, peak=6000, steady_s=300, rise_s=3000, fall_s=600)
+        account.add_stream("events", shards=2, load=StreamLoad(records, record_bytes=400))
+    return account
+
+
+def _sim_run(
+    account: SimAccount,
+    event: object,
+    settings: EngineSettings,
+    state: MemoryStateStore,
+    audit: ListAudit,
+) -> HandlerResult:
+    return run_event(
+        event,
+        settings,
+        account,
+        state=state,
+        audit=audit,
+        alarms=account.alarms,
+        prices=PRICES,
+        metric_delay_seconds=account.settings.metric_delay_seconds,
+        update_seconds=account.settings.update_seconds,
+        reshard_history=account.controls.reshard_history,
+    )
+
+
+def _put_alarms(account: SimAccount, spec: DeploySpec) -> None:
+    for scalable in spec.managed:
+        capacity = 2 if scalable.kind == "stream" else 100
+        for alarm in alarms_for(spec, scalable, capacity, actions=(TOPIC,)):
+            account.alarms.put_metric_alarm(alarm)
+
+
+Action = tuple[str, str, str, int | None]
+
+
+@pytest.mark.parametrize("policy", ["h1", "h2"])
+def test_the_alarm_and_tick_driven_handler_decides_as_the_engine_does(policy: str) -> None:
+    """Two identical simulated accounts for an hour of rising traffic: on one, capcon
+    autoscale's engine runs every minute; on the other, only the stack's alarms (through
+    SNS events in AWS's shape) and a 30-minute tick wake the handler.
+
+    "The same decisions" means: the same list of changes — minute, dimension, action and
+    capacity requested — for the table's writes (h1/h2) and the stream's shards (kinesis);
+    the handler runs on a fraction of the minutes.  (capcon's trend-aware scale-outs are
+    not in this comparison: on a rising trend capcon acts before its alarm, at the tick.)"""
+    managed = (ORDERS_R, ORDERS_W, EVENTS)
+    spec = DeploySpec("shop", policy, 70, managed, tick_minutes=30)
+    minutes = 60
+
+    engine_world = _world()
+    engine = AutoscaleEngine(
+        engine_world,
+        policy,
+        70,
+        RuleSettings(),
+        PRICES,
+        managed=managed,
+        bounds=spec.bounds,
+        scaler=Scaler(
+            engine_world,
+            StoreAudit(ListAudit()),
+            Origin("test", "sim"),
+            wait=lambda _: None,
+            follow=False,
+        ),
+        metric_delay_seconds=engine_world.settings.metric_delay_seconds,
+        update_seconds=engine_world.settings.update_seconds,
+        state=MemoryStateStore(),
+        stream_target=stream_target(spec),
+        stream_check_every=timedelta(hours=spec.stream_check_hours),
+        reshard_history=engine_world.controls.reshard_history,
+    )
+    by_engine: list[Action] = []
+    for _ in range(minutes):
+        engine_world.advance(60)
+        for d in engine.round():
+            if d.acted:
+                by_engine.append(
+                    (d.at.isoformat(), d.scalable.key, d.decision.action, d.capacity_after)
+                )
+
+    world = _world()
+    _put_alarms(world, spec)
+    settings = EngineSettings(spec, dry_run=False, topic_arn=TOPIC)
+    state, audit = MemoryStateStore(), ListAudit()
+    by_handler: list[Action] = []
+    invocations = 0
+    for minute in range(1, minutes + 1):
+        world.advance(60)
+        events: list[object] = list(world.alarms.take_notifications())
+        if minute % spec.tick_minutes == 0:
+            events.append({"capcon": "tick"})
+        for event in events:
+            invocations += 1
+            result = _sim_run(world, event, settings, state, audit)
+            assert result.ok, result.errors
+            by_handler += [
+                (line["at"], line["scalable"], line["action"], line["capacity_after"])
+                for line in result.lines
+                if line.get("outcome") in ("applied", "accepted")
+            ]
+    kinds = {key for _, key, _, _ in by_engine}
+    assert kinds == {ORDERS_W.key, EVENTS.key}  # both scaled out, more than once
+    assert len(by_engine) > 6
+    assert by_handler == by_engine
+    assert invocations < minutes  # woken when it matters, not every minute
+    # every change left its alarms re-tuned to the capacity it asked for, and not in ALARM
+    final = {key: cap for _, key, _, cap in by_handler}
+    (high,) = alarms_for(spec, ORDERS_W, final[ORDERS_W.key])
+    assert world.alarms.spec(high.name) is not None
+    assert world.alarms.spec(high.name).threshold == high.threshold  # type: ignore[union-attr]
+
+
+def test_a_redelivered_event_is_handled_once_and_a_dry_run_changes_nothing() -> None:
+    spec = DeploySpec("shop", "h1", 70, (ORDERS_R, ORDERS_W), tick_minutes=30)
+    world = _world(stream=False)
+    _put_alarms(world, spec)
+    for _ in range(15):
+        world.advance(60)
+    (event,) = world.alarms.take_notifications()  # writes above 70 % of 100: ALARM
+    name = f"shop-{ORDERS_W.key}-high"
+    assert world.alarms.state(name) == "ALARM"
+
+    dry = EngineSettings(spec, dry_run=True, topic_arn=TOPIC)
+    state, audit = MemoryStateStore(), ListAudit()
+    result = _sim_run(world, event, dry, state, audit)
+    assert result.ok, result.errors
+    (line,) = result.lines
+    assert (line["action"], line["outcome"], line["dry_run"]) == ("scale-out", "dry-run", True)
+    assert world.describe_table("orders").provisioned == Throughput(100, 100)
+    assert world.alarms.state(name) == "ALARM"  # not touched in a dry run
+    assert world.alarms.spec(name).threshold == 100 * 0.7 * 60  # type: ignore[union-attr]
+    assert audit.items == []
+
+    live = EngineSettings(spec, dry_run=False, topic_arn=TOPIC)
+    again = _sim_run(world, event, live, state, audit)  # the same event: already claimed
+    assert [x["outcome"] for x in again.lines] == ["already handled"]
+    assert world.describe_table("orders").provisioned == Throughput(100, 100)
+
+    fresh = MemoryStateStore()
+    done = _sim_run(world, event, live, fresh, audit)
+    assert done.ok, done.errors
+    (line,) = done.lines
+    assert line["outcome"] in ("applied", "accepted") and line["capacity_after"] > 100
+    new = line["capacity_after"]
+    assert world.alarms.state(name) == "OK"  # re-armed
+    assert world.alarms.spec(name).threshold == new * 0.7 * 60  # type: ignore[union-attr]
+    assert world.alarms.spec(name).actions == (TOPIC,)  # type: ignore[union-attr]
+    world.advance(60)  # the update lands (accepted, not followed to ACTIVE)
+    assert world.describe_table("orders").provisioned == Throughput(100, new)
+    phases = [item["phase"] for item in audit.items]
+    assert phases[0] == "intent" and len(phases) == 2
+    redelivered = _sim_run(world, event, live, fresh, audit)
+    assert [x["outcome"] for x in redelivered.lines] == ["already handled"]
+    assert len(audit.items) == 2
+    assert world.describe_table("orders").provisioned == Throughput(100, new)
+
+
+def test_every_failure_is_a_message_in_the_result() -> None:
+    spec = DeploySpec("shop", "h1", 70, (ORDERS_W,))
+    world = _world(stream=False)
+    settings = EngineSettings(spec, dry_run=False)
+    bad = _sim_run(world, {"Records": "nope"}, settings, MemoryStateStore(), ListAudit())
+    assert not bad.ok and "Records must be a non-empty list" in bad.errors[0]
+    assert "Traceback" not in bad.errors[0]
+
+    class Broken(MemoryStateStore):
+        def save(self, key: str, data: dict[str, object], expected: int | None) -> int:
+            raise OSError("disk on fire")
+
+    broken = _sim_run(world, {"capcon": "tick"}, settings, Broken(), ListAudit())
+    assert not broken.ok and "OSError: disk on fire" in broken.errors[0]
+    assert broken.lines[0]["outcome"] == "error"

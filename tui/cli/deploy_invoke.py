@@ -191,8 +191,8 @@ def run(args: argparse.Namespace) -> int:
         print(printable(f"capcon deploy invoke · stack {settings.spec.stack} · {mode}"))
         for item in result.lines:
             print(_line(item))
-        for error in result.errors:
-            print(printable(f"error: {error}"))
+        for problem in result.errors:
+            print(printable(f"error: {problem}"))
     return EXIT_OK if result.ok else EXIT_BACKEND
 
 
