@@ -295,9 +295,11 @@ def test_the_alarm_and_tick_driven_handler_decides_as_the_engine_does(policy: st
     assert len(by_engine) > 6
     assert by_handler == by_engine
     assert invocations < minutes  # woken when it matters, not every minute
-    # every change left its alarms re-tuned to the capacity it asked for, and not in ALARM
+    # the last change left the dimension's alarm re-tuned to the capacity it asked for
     final = {key: cap for _, key, _, cap in by_handler}
-    (high,) = alarms_for(spec, ORDERS_W, final[ORDERS_W.key])
+    capacity = final[ORDERS_W.key]
+    assert capacity is not None
+    (high,) = alarms_for(spec, ORDERS_W, capacity)
     assert world.alarms.spec(high.name) is not None
     assert world.alarms.spec(high.name).threshold == high.threshold  # type: ignore[union-attr]
 
