@@ -3,13 +3,16 @@ alarms, and the handler run on documented event shapes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from capcon.core.backends.aws.adapter import AwsAdapter
 from capcon.core.backends.aws.alarms import AwsAlarms
+from capcon.core.backends.aws.session import AwsSession
 from capcon.core.backends.sim.account import SimAccount, TableSpec
 from capcon.core.backends.sim.traffic import Bell, Steady
 from capcon.core.backends.sim.traffic.keys import StreamLoad
@@ -25,6 +28,8 @@ from capcon.core.services.audit import Origin, StoreAudit
 from capcon.core.services.engine import AutoscaleEngine
 from capcon.core.services.scaler import Scaler
 from capcon.core.services.state import MemoryStateStore
+from tests.deploy.test_events import notification, sns
+from tests.support.aws import create_table
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:shop-AlarmTopic-1X2Y3Z"
 T0 = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
@@ -364,3 +369,122 @@ def test_every_failure_is_a_message_in_the_result() -> None:
     broken = _sim_run(world, {"capcon": "tick"}, settings, Broken(), ListAudit())
     assert not broken.ok and "OSError: disk on fire" in broken.errors[0]
     assert broken.lines[0]["outcome"] == "error"
+
+
+# --------------------------------------------------------------------------------------------
+# The handler against moto, with a pinned clock
+# --------------------------------------------------------------------------------------------
+
+PINNED = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
+
+
+class PinnedAdapter(AwsAdapter):
+    """The AWS adapter with its clock pinned (moto's metrics are put at fixed times)."""
+
+    def now(self) -> datetime:
+        return PINNED
+
+
+def test_the_handler_on_moto_acts_once_retunes_and_rearms(
+    url: str, raw: Callable[[str], Any]
+) -> None:
+    create_table(raw("dynamodb"), "orders", read=10, write=100)
+    cloudwatch = raw("cloudwatch")
+    dims = [{"Name": "TableName", "Value": "orders"}]
+    for age in range(3, 15):  # writes at 90/s for the last minutes: 90 % of 100 WCU
+        cloudwatch.put_metric_data(
+            Namespace="AWS/DynamoDB",
+            MetricData=[
+                {
+                    "MetricName": "ConsumedWriteCapacityUnits",
+                    "Dimensions": dims,
+                    "Timestamp": PINNED - timedelta(minutes=age),
+                    "Value": 90 * 60,
+                }
+            ],
+        )
+    backend = PinnedAdapter(AwsSession(endpoint_url=url))
+    alarms = AwsAlarms(cloudwatch)
+    spec = DeploySpec("shop", "h1", 70, (ORDERS_R, ORDERS_W))
+    for scalable, capacity in ((ORDERS_R, 10), (ORDERS_W, 100)):
+        for alarm in alarms_for(spec, scalable, capacity, actions=(TOPIC,)):
+            alarms.put_metric_alarm(alarm)
+    (high,) = alarms_for(spec, ORDERS_W, 100)
+    alarms.set_alarm_state(high.name, "ALARM", "Threshold Crossed")
+    trigger = {
+        "MetricName": "ConsumedWriteCapacityUnits",
+        "Namespace": "AWS/DynamoDB",
+        "StatisticType": "Statistic",
+        "Statistic": "SUM",
+        "Unit": None,
+        "Dimensions": [{"value": "orders", "name": "TableName"}],
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "DatapointsToAlarm": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": high.threshold,
+        "TreatMissingData": "notBreaching",
+        "EvaluateLowSampleCountPercentile": "",
+    }
+    event = sns(notification(high.name, high.description, trigger=trigger), ids=("mid-1",))
+    state, audit = MemoryStateStore(), ListAudit()
+
+    def run(dry_run: bool, store: MemoryStateStore, what: object = event) -> HandlerResult:
+        return run_event(
+            json.loads(json.dumps(what)),  # as Lambda hands it over: plain JSON
+            EngineSettings(spec, dry_run=dry_run, topic_arn=TOPIC),
+            backend,
+            state=store,
+            audit=audit,
+            alarms=alarms,
+            prices=PRICES,
+        )
+
+    def described() -> dict[str, Any]:
+        return {a.name: a for a in alarms.describe_alarms("shop-")}
+
+    dry = run(True, state)
+    assert dry.ok, dry.errors
+    (line,) = dry.lines
+    assert (line["scalable"], line["action"], line["outcome"]) == (
+        ORDERS_W.key,
+        "scale-out",
+        "dry-run",
+    )
+    table = raw("dynamodb").describe_table(TableName="orders")["Table"]
+    assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 100
+    assert described()[high.name].state == "ALARM"
+    assert described()[high.name].threshold == high.threshold
+    assert audit.items == []
+
+    live = run(False, MemoryStateStore())
+    assert live.ok, live.errors
+    (line,) = live.lines
+    assert line["outcome"] in ("applied", "accepted")
+    new = line["capacity_after"]
+    assert new == 129  # ceil(90 / 0.7)
+    table = raw("dynamodb").describe_table(TableName="orders")["Table"]
+    assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == new
+    after = described()[high.name]
+    assert after.state == "OK" and after.threshold == new * 0.7 * 60
+    assert described()[f"shop-{ORDERS_R.key}-high"].threshold == 10 * 0.7 * 60  # untouched
+    assert [item["phase"] for item in audit.items] == ["intent", "outcome"]
+
+    again = run(False, state)  # the dry run claimed mid-1: a redelivery does nothing
+    assert [x["outcome"] for x in again.lines] == ["already handled"]
+    assert len(audit.items) == 2
+
+    tick = {
+        "version": "0",
+        "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-12-02T05:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/shop-TickRule-1AB2C3"],
+        "detail": {},
+    }
+    ticked = run(True, state, tick)
+    assert ticked.ok, ticked.errors
+    assert sorted(x["scalable"] for x in ticked.lines) == [ORDERS_R.key, ORDERS_W.key]
