@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from capcon.core.config.prices import load_price_book
 from capcon.core.deploy.alarms import alarms_for, stream_target
 from capcon.core.deploy.events import parse_event
 from capcon.core.deploy.handler import HandlerResult, run_event
-from capcon.core.deploy.spec import DeploySpec, EngineSettings
+from capcon.core.deploy.spec import DeploySpec, EngineSettings, alarm_description
 from capcon.core.model import Throughput
 from capcon.core.ports import Scalable
 from capcon.core.rules import RuleSettings
@@ -30,6 +31,7 @@ from capcon.core.services.scaler import Scaler
 from capcon.core.services.state import MemoryStateStore
 from tests.deploy.test_events import notification, sns
 from tests.support.aws import create_table
+from tests.support.cli import run as cli
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:shop-AlarmTopic-1X2Y3Z"
 T0 = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
@@ -488,3 +490,139 @@ def test_the_handler_on_moto_acts_once_retunes_and_rearms(
     ticked = run(True, state, tick)
     assert ticked.ok, ticked.errors
     assert sorted(x["scalable"] for x in ticked.lines) == [ORDERS_R.key, ORDERS_W.key]
+
+
+# --------------------------------------------------------------------------------------------
+# capcon deploy invoke
+# --------------------------------------------------------------------------------------------
+
+
+def _template(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
+    path = tmp_path / "shop.json"
+    made = cli(
+        capsys,
+        "--sim=demo",
+        "deploy",
+        "template",
+        "--stack",
+        "shop",
+        "--policy",
+        "h1",
+        "--tables",
+        "orders",
+        "--streams",
+        "clickstream",
+        "--out",
+        str(path),
+    )
+    assert made.code == 0, made.err
+    return path
+
+
+def test_deploy_invoke_runs_the_handler_on_the_templates_settings(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    template = _template(capsys, tmp_path)
+    event = tmp_path / "tick.json"
+    event.write_text(json.dumps({"capcon": "tick", "id": "exec-1"}))
+    state = tmp_path / "state.json"
+    args = ("--sim=demo", "deploy", "invoke", "--template", str(template), "--event", str(event))
+
+    dry = cli(capsys, *args, "--state", str(state), "--json")
+    assert dry.code == 0, dry.err
+    doc = json.loads(dry.out)
+    keys = sorted(line["scalable"] for line in doc["decisions"])
+    assert keys == sorted(
+        [
+            "table/orders:read",
+            "table/orders:write",
+            "table/orders/index/by-customer:read",
+            "table/orders/index/by-customer:write",
+            "table/orders/index/by-status:read",
+            "table/orders/index/by-status:write",
+            "stream/clickstream:shards",
+        ]
+    )
+    assert all(line["dry_run"] for line in doc["decisions"])  # the template's DryRun default
+    assert {line["outcome"] for line in doc["decisions"]} <= {"dry-run", "held"}
+
+    again = cli(capsys, *args, "--state", str(state), "--apply")
+    assert again.code == 0, again.err
+    assert "already handled" in again.out  # exec-1 was claimed in the state file
+
+    other = tmp_path / "other.json"
+    fresh = cli(capsys, *args, "--state", str(other), "--apply")
+    assert fresh.code == 0, fresh.err
+    assert "applying (audited)" in fresh.out and "table/orders:read" in fresh.out
+
+
+@pytest.mark.parametrize(
+    ("which", "content", "words"),
+    [
+        ("event", None, "cannot read the event"),
+        ("event", "{not json", "the event is not JSON"),
+        ("event", '{"Records": [{"EventSource": "aws:sqs"}]}', "accepted:"),
+        ("template", '{"Resources": {}}', "no Resources.ScalerFunction"),
+        ("template", "[1, 2]", "a CloudFormation template is a JSON object"),
+    ],
+)
+def test_deploy_invoke_refuses_a_bad_file_by_name(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    which: str,
+    content: str | None,
+    words: str,
+) -> None:
+    template = _template(capsys, tmp_path)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"capcon": "tick"}))
+    bad = tmp_path / "bad\x1b[31m.json"
+    if content is not None:
+        bad.write_text(content)
+    files = {"template": template, "event": event, which: bad}
+    state = tmp_path / "state.json"
+    result = cli(
+        capsys,
+        "--sim=demo",
+        "deploy",
+        "invoke",
+        "--template",
+        str(files["template"]),
+        "--event",
+        str(files["event"]),
+        "--state",
+        str(state),
+        "--apply",
+    )
+    assert result.code == 2
+    assert words in result.err and "bad[31m.json" in result.err
+    assert "\x1b" not in result.err and "Traceback" not in result.err
+    assert not state.exists()  # nothing ran
+
+
+def test_deploy_invoke_escapes_what_the_event_says(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    template = _template(capsys, tmp_path)
+    event = tmp_path / "alarm.json"
+    hostile = "\x1b]0;owned\x07[bold]x[/] \u202e"
+    theirs = alarm_description("warehouse", ORDERS_W, "\x1b[2Jnot ours")
+    event.write_text(
+        json.dumps(sns(notification(hostile, "a user's alarm"), notification(hostile, theirs)))
+    )
+    result = cli(
+        capsys,
+        "--sim=demo",
+        "deploy",
+        "invoke",
+        "--template",
+        str(template),
+        "--event",
+        str(event),
+        "--state",
+        str(tmp_path / "s.json"),
+    )
+    assert result.code == 0, result.err
+    assert "table/orders/index/by-customer:read" in result.out  # a user's alarm on the GSI
+    assert "ignored" in result.out and "warehouse" in result.out  # another stack's
+    assert "\x1b" not in result.out and "\x07" not in result.out and "\u202e" not in result.out

@@ -94,9 +94,7 @@ def template_environment(template: object, path: Path, *, apply: bool) -> dict[s
         if ref in parameters:
             param = parameters[ref]
             default = param.get("Default") if isinstance(param, dict) else None
-            if name == ENV_DRY_RUN and apply:
-                out[name] = "false"
-            elif default is None:
+            if default is None:
                 raise UsageError(f"{where}: parameter {printable(ref)!r} has no Default")
             else:
                 out[name] = str(default)
