@@ -4,6 +4,7 @@ alarms, and the handler run on documented event shapes."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +21,13 @@ from capcon.core.backends.sim.traffic.keys import StreamLoad
 from capcon.core.config.prices import load_price_book
 from capcon.core.deploy.alarms import alarms_for, stream_target
 from capcon.core.deploy.events import parse_event
-from capcon.core.deploy.handler import HandlerResult, run_event
-from capcon.core.deploy.spec import DeploySpec, EngineSettings, alarm_description
+from capcon.core.deploy.handler import HandlerResult, handler, run_event
+from capcon.core.deploy.spec import (
+    DeploySpec,
+    EngineSettings,
+    alarm_description,
+    spec_environment,
+)
 from capcon.core.model import Throughput
 from capcon.core.ports import Scalable
 from capcon.core.rules import RuleSettings
@@ -626,3 +632,65 @@ def test_deploy_invoke_escapes_what_the_event_says(
     assert "table/orders/index/by-customer:read" in result.out  # a user's alarm on the GSI
     assert "ignored" in result.out and "warehouse" in result.out  # another stack's
     assert "\x1b" not in result.out and "\x07" not in result.out and "\u202e" not in result.out
+
+
+# --------------------------------------------------------------------------------------------
+# The Lambda entry point
+# --------------------------------------------------------------------------------------------
+
+
+class Context:
+    aws_request_id = "5f0e8c7a-0000-4000-8000-000000000001"
+    function_name = "shop-ScalerFunction-1ABC"
+
+
+def test_the_lambda_entry_point_logs_a_message_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("CAPCON_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CAPCON_STACK", "shop")
+    answer = handler({"capcon": "tick"}, Context())
+    assert answer["ok"] is False
+    (error,) = answer["errors"]
+    assert "CAPCON_TARGET" in error and "Traceback" not in error
+    logged = capsys.readouterr().out.splitlines()
+    assert [json.loads(line) for line in logged] == [{"error": error}]
+
+
+def test_the_lambda_entry_point_runs_from_its_environment_on_moto(
+    url: str,
+    raw: Callable[[str], Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("capcon.core.backends.aws.statestore")  # the engine's part of issue 17
+    create_table(raw("dynamodb"), "orders", read=10, write=100)
+    raw("dynamodb").create_table(
+        TableName="shop-state",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    spec = DeploySpec("shop", "h1", 70, (ORDERS_R, ORDERS_W))
+    for name, value in spec_environment(spec).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CAPCON_DRY_RUN", "true")
+    monkeypatch.setenv("CAPCON_STATE_TABLE", "shop-state")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)  # boto3 sends every client there
+    event = {"capcon": "tick", "id": "exec-7"}
+    answer = handler(event, Context())
+    assert answer["ok"], answer["errors"]
+    assert sorted(d["scalable"] for d in answer["decisions"]) == [ORDERS_R.key, ORDERS_W.key]
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert logged == answer["decisions"]
+    again = handler(event, Context())  # the claim is in the state table now
+    assert [d["outcome"] for d in again["decisions"]] == ["already handled"]
