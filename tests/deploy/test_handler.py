@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from capcon.core.backends.aws.adapter import AwsAdapter
-from capcon.core.backends.aws.alarms import AwsAlarms
+from capcon.core.backends.aws.alarms import AwsAlarms, put_metric_alarm_request
 from capcon.core.backends.aws.session import AwsSession
 from capcon.core.backends.sim.account import SimAccount, TableSpec
 from capcon.core.backends.sim.traffic import Bell, Steady
@@ -28,6 +28,7 @@ from capcon.core.deploy.spec import (
     alarm_description,
     spec_environment,
 )
+from capcon.core.deploy.template import alarm_properties
 from capcon.core.model import Throughput
 from capcon.core.ports import Scalable
 from capcon.core.rules import RuleSettings
@@ -694,3 +695,13 @@ def test_the_lambda_entry_point_runs_from_its_environment_on_moto(
     assert logged == answer["decisions"]
     again = handler(event, Context())  # the claim is in the state table now
     assert [d["outcome"] for d in again["decisions"]] == ["already handled"]
+
+
+def test_put_metric_alarm_sends_what_the_template_declares() -> None:
+    """The handler's re-tuned alarms and the template's are the same alarms: PutMetricAlarm's
+    parameters equal the template's AWS::CloudWatch::Alarm properties."""
+    for policy in ("h1", "h2", "capcon"):
+        spec = DeploySpec("shop", policy, 65, (ORDERS_W, EVENTS))
+        for scalable, capacity in ((ORDERS_W, 123), (Scalable("o", "read", "g"), 7), (EVENTS, 3)):
+            for alarm in alarms_for(spec, scalable, capacity, actions=(TOPIC,)):
+                assert put_metric_alarm_request(alarm) == alarm_properties(alarm)

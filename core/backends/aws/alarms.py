@@ -58,13 +58,14 @@ def put_metric_alarm_request(alarm: AlarmSpec) -> dict[str, Any]:
         "AlarmName": alarm.name,
         "AlarmDescription": alarm.description,
         "ActionsEnabled": alarm.actions_enabled,
-        "AlarmActions": list(alarm.actions),
         "EvaluationPeriods": alarm.evaluation_periods,
         "DatapointsToAlarm": alarm.datapoints_to_alarm,
         "Threshold": float(alarm.threshold),
         "ComparisonOperator": alarm.comparison,
         "TreatMissingData": alarm.treat_missing_data,
     }
+    if alarm.actions:
+        request["AlarmActions"] = list(alarm.actions)
     if alarm.metric is not None:
         request.update(_metric(alarm.metric))
         request["Statistic"] = alarm.metric.stat
@@ -82,11 +83,8 @@ def put_metric_alarm_request(alarm: AlarmSpec) -> dict[str, Any]:
                 "Stat": q.metric.stat,
             }
         else:
+            # an expression's period is that of the metrics it reads (no Period of its own)
             item["Expression"] = q.expression
-            # An expression's period is that of the metrics it reads (alarms need one).
-            periods = [x.metric.period for x in alarm.queries if x.metric is not None]
-            if periods:
-                item["Period"] = periods[0]
         metrics.append(item)
     request["Metrics"] = metrics
     return request
