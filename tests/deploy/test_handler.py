@@ -379,6 +379,35 @@ def test_every_failure_is_a_message_in_the_result() -> None:
     assert not broken.ok and "OSError: disk on fire" in broken.errors[0]
     assert broken.lines[0]["outcome"] == "error"
 
+    class Leaky(MemoryStateStore):
+        def save(self, key: str, data: dict[str, object], expected: int | None) -> int:
+            raise OSError("cannot reach https://admin:hunter2@state.example/?X-Amz-Signature=ab")
+
+    leaky = _sim_run(world, {"capcon": "tick"}, settings, Leaky(), ListAudit())
+    assert "state.example" in leaky.errors[0]
+    assert "hunter2" not in json.dumps(leaky.to_json()) and "=ab" not in leaky.errors[0]
+
+
+def test_an_invocation_id_replaces_the_events_own() -> None:
+    spec = DeploySpec("shop", "h1", 70, (ORDERS_W,))
+    world = _world(stream=False)
+    state = MemoryStateStore()
+    settings = EngineSettings(spec, dry_run=True)
+    for _ in range(2):
+        result = run_event(
+            {"capcon": "tick"},
+            settings,
+            world,
+            state=state,
+            audit=ListAudit(),
+            alarms=world.alarms,
+            prices=PRICES,
+            event_id="req-1",
+        )
+        world.advance(120)  # another minute: the input's own id would differ
+    assert [x["outcome"] for x in result.lines] == ["already handled"]
+    assert state.load("event#req-1") is not None
+
 
 # --------------------------------------------------------------------------------------------
 # The handler against moto, with a pinned clock
