@@ -19,6 +19,7 @@ compares per-minute sums, the policies per-second rates, and the two round diffe
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,6 +32,7 @@ from capcon.core.backends.sim.alarms import (
     alarm_value,
     breaches,
     check_alarm,
+    next_state,
     parse_expression,
 )
 from capcon.core.deploy.alarms import alarms_for, stream_target
@@ -216,3 +218,36 @@ def test_every_alarm_is_one_the_simulated_account_evaluates() -> None:
 def test_other_expressions_are_refused_by_name(text: str) -> None:
     with pytest.raises(MathError, match="simulated account evaluates"):
         parse_expression(text)
+
+
+@pytest.mark.parametrize(
+    ("periods", "needed", "treat", "points", "current", "expected"),
+    [
+        (1, 1, "notBreaching", [None], "ALARM", "OK"),
+        (1, 1, "missing", [None], "OK", "INSUFFICIENT_DATA"),
+        (1, 1, "ignore", [None], "ALARM", "ALARM"),
+        (1, 1, "breaching", [None], "OK", "ALARM"),
+        (3, 2, "notBreaching", [5.0, None, 5.0], "OK", "ALARM"),
+        (3, 2, "notBreaching", [5.0, None, 0.0], "ALARM", "OK"),
+        (3, 2, "breaching", [5.0, None, 0.0], "OK", "ALARM"),
+        (2, 2, "notBreaching", [0.0, 1.0, 5.0], "OK", "OK"),  # only the newest 2 count
+    ],
+)
+def test_cloudwatch_semantics_of_the_simulated_alarms(
+    periods: int,
+    needed: int,
+    treat: str,
+    points: list[float | None],
+    current: str,
+    expected: str,
+) -> None:
+    """M out of N datapoints above the threshold (1), missing ones treated as configured."""
+    (alarm,) = alarms_for(_spec("h1", 50), TABLE, 1)
+    alarm = replace(
+        alarm,
+        threshold=1.0,
+        evaluation_periods=periods,
+        datapoints_to_alarm=needed,
+        treat_missing_data=treat,  # type: ignore[arg-type]
+    )
+    assert next_state(alarm, current, points) == expected  # type: ignore[arg-type]

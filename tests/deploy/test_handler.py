@@ -734,3 +734,28 @@ def test_put_metric_alarm_sends_what_the_template_declares() -> None:
         for scalable, capacity in ((ORDERS_W, 123), (Scalable("o", "read", "g"), 7), (EVENTS, 3)):
             for alarm in alarms_for(spec, scalable, capacity, actions=(TOPIC,)):
                 assert put_metric_alarm_request(alarm) == alarm_properties(alarm)
+
+
+def test_deploy_invoke_against_an_endpoint(
+    url: str, raw: Callable[[str], Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """On moto (``--endpoint-url``): the template of the tables there, an SNS-wrapped alarm
+    notification, a dry run: the decision is shown and neither capacity nor alarm changes."""
+    create_table(raw("dynamodb"), "orders", read=10, write=100)
+    template = tmp_path / "t.json"
+    where = ("--endpoint-url", url)
+    made = cli(capsys, *where, "deploy", "template", "--stack", "shop", "--policy", "capcon",
+               "--tables", "orders", "--out", str(template))  # fmt: skip
+    assert made.code == 0, made.err
+    spec = DeploySpec("shop", "capcon", 70, (ORDERS_R, ORDERS_W))
+    (high,) = alarms_for(spec, ORDERS_W, 100)
+    event = tmp_path / "e.json"
+    event.write_text(json.dumps(sns(notification(high.name, high.description))))
+    result = cli(capsys, *where, "deploy", "invoke", "--template", str(template),
+                 "--event", str(event), "--state", str(tmp_path / "s.json"), "--json")  # fmt: skip
+    assert result.code == 0, result.err
+    (line,) = json.loads(result.out)["decisions"]
+    assert line["scalable"] == ORDERS_W.key and line["dry_run"] is True
+    assert line["alarm"] == high.name
+    table = raw("dynamodb").describe_table(TableName="orders")["Table"]
+    assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 100
