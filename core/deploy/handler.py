@@ -302,10 +302,7 @@ def handler(event: object, context: object) -> dict[str, Any]:
         from capcon.core.backends.aws.adapter import AwsAdapter
         from capcon.core.backends.aws.alarms import AwsAlarms
         from capcon.core.backends.aws.session import AwsSession
-        from capcon.core.backends.aws.statestore import (  # type: ignore[import-not-found,unused-ignore]
-            DynamoAuditStore,
-            DynamoStateStore,
-        )
+        from capcon.core.backends.aws.statestore import DynamoAuditStore, DynamoStateStore
 
         session = AwsSession(region=region)
         backend = AwsAdapter(session)
