@@ -71,7 +71,8 @@ def stream_observation(
         used.append(max(b / 60 / bytes_per_shard, r / 60 / records_per_shard))
         # A throttled record would have cost its share of the records limit or, at the
         # minute's average record size, of the bytes limit: whichever binds.
-        size = b / r if r else 0.0
+        # (fewer than one record with bytes is no real minute: no size to speak of)
+        size = b / r if r >= 1 else 0.0
         blocked.append(x / 60 * max(1 / records_per_shard, size / bytes_per_shard))
     return StreamObservation(
         now=now,

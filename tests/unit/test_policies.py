@@ -506,3 +506,22 @@ def test_capcon_honours_disable_scale_in_from_the_scaling_policy() -> None:
 
     assert final_capacity(False) == 29
     assert final_capacity(True) == 100
+
+
+@pytest.mark.parametrize("records", [0.0, 1e-310, 0.5])
+def test_throttled_bytes_without_a_whole_record_stay_finite(records: float) -> None:
+    """Bytes with less than one record in a minute (no real minute, but a number CloudWatch
+    could be asked for) do not make the throttled share infinite, nor the decision overflow."""
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    minutes = [now - timedelta(minutes=3)]
+    obs = stream_observation(
+        now=now,
+        shards=4,
+        minutes=minutes,
+        incoming_bytes=[6e7],
+        incoming_records=[records],
+        throttled_records=[10.0],
+    )
+    assert all(math.isfinite(v) for v in obs.throttled + obs.consumed)
+    decision = KinesisPolicy().decide(obs)
+    assert decision.action == "scale-out" and decision.capacity == 8
