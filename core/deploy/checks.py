@@ -9,7 +9,8 @@ Each message names the resource, the value and what AWS allows (sources in docs/
   for DynamoDB (AAS user guide, metric math, limitations).
 - CloudWatch alarms: metric math needs exactly one query with ``ReturnData`` true (omitted
   counts as true, the API's default); a period is 10, 20, 30 or a multiple of 60 seconds;
-  ``EvaluationPeriods`` × ``Period`` at most one day (86,400 s); an alarm of the stack must
+  ``EvaluationPeriods`` × ``Period`` at most one day (86,400 s) when the period is under an
+  hour, seven days otherwise (PutMetricAlarm API reference); an alarm of the stack must
   notify the stack's topic (or it wakes nothing).
 - Lambda: timeout at most 900 s; the scaler runs one at a time (reserved concurrency 1) with
   no asynchronous retries (an ``AWS::Lambda::EventInvokeConfig`` with
@@ -31,7 +32,9 @@ from capcon.core.deploy.spec import MAX_ENVIRONMENT_BYTES
 
 #: Periods CloudWatch alarms accept below a minute (high-resolution metrics).
 SHORT_PERIODS = (10, 20, 30)
+#: EvaluationPeriods × Period: at most a day for periods under an hour, a week otherwise.
 MAX_ALARM_SPAN_SECONDS = 86_400
+MAX_ALARM_SPAN_LONG_SECONDS = 604_800
 LAMBDA_MAX_TIMEOUT = 900
 #: Lambda's retries of an asynchronous invocation when nothing else is configured.
 LAMBDA_DEFAULT_RETRIES = 2
@@ -211,12 +214,15 @@ def _alarm(name: str, props: dict[str, Any], topic: str | None) -> list[str]:
             )
     evaluations = _number(props.get("EvaluationPeriods"))
     if evaluations is not None and periods:
-        span = evaluations * max(periods)
-        if span > MAX_ALARM_SPAN_SECONDS:
+        period = max(periods)
+        span = evaluations * period
+        limit = MAX_ALARM_SPAN_SECONDS if period < 3600 else MAX_ALARM_SPAN_LONG_SECONDS
+        if span > limit:
             out.append(
-                f"{name}: EvaluationPeriods {evaluations:g} × Period {max(periods):g} s = "
-                f"{span:,.0f} s: CloudWatch evaluates at most one day "
-                f"({MAX_ALARM_SPAN_SECONDS:,} s)"
+                f"{name}: EvaluationPeriods {evaluations:g} × Period {period:g} s = "
+                f"{span:,.0f} s: CloudWatch evaluates at most one day ({MAX_ALARM_SPAN_SECONDS:,} "
+                f"s) with periods under an hour, seven days ({MAX_ALARM_SPAN_LONG_SECONDS:,} s) "
+                "otherwise"
             )
     if topic is not None:
         actions = props.get("AlarmActions")

@@ -28,6 +28,8 @@ IAM_PREFIX = {"monitoring": "cloudwatch"}
 def test_the_viewer_reads_everything_and_changes_nothing() -> None:
     viewer = allowed_actions(policy("viewer"))
     assert viewer.isdisjoint(MUTATING)
+    changing = ("Update", "Split", "Merge", "Register", "Deregister", "Put", "Delete", "Set")
+    assert [a for a in viewer if a.split(":")[1].startswith(changing)] == []
     assert viewer == {a for a in ACTIONS if a not in MUTATING} | {"pricing:GetProducts"}
     operator = allowed_actions(policy("operator"))
     assert set(ACTIONS) <= operator

@@ -296,6 +296,32 @@ def test_what_cannot_be_built_is_named(spec: DeploySpec, words: str) -> None:
         build_template(spec, tables=TABLES, streams=STREAMS)
 
 
+def test_a_stack_without_streams_has_no_stream_check() -> None:
+    _, template = make("h2", streams=())
+    assert "TickRule" in template["Resources"]
+    assert "StreamCheckRule" not in template["Resources"]
+    assert of_type(template, "AWS::Events::Rule").keys() == {"TickRule"}
+
+
+def test_the_refs_values_count_against_the_4kb() -> None:
+    """An environment whose literal variables fit is still refused when the state table's
+    name, the topic's ARN and DryRun cannot fit beside them."""
+    from capcon.core.deploy.spec import environment_size, spec_environment
+    from capcon.core.deploy.template import REF_VALUE_BYTES
+
+    reserve = sum(len(k) + v for k, v in REF_VALUE_BYTES.items())
+    for n in range(1, 200):
+        tables = tuple(Table(f"table-{i:04d}-{'y' * 40}", provisioned=T(5, 5)) for i in range(n))
+        managed, _ = managed_dimensions(tables, ())
+        spec = DeploySpec("s", "h1", 70, managed)
+        size = environment_size(spec_environment(spec))
+        if size + reserve > 4096:
+            break
+    assert size <= 4096 < size + reserve
+    with pytest.raises(DeployError, match="split"):
+        build_template(spec, tables=tables, streams=())
+
+
 def test_a_one_minute_tick_is_spelt_as_eventbridge_wants() -> None:
     managed, _ = managed_dimensions((ORDERS,), ())
     spec = DeploySpec("s", "h1", 70, managed, tick_minutes=1)
@@ -313,11 +339,15 @@ def test_alarm_properties_are_put_metric_alarm_parameters() -> None:
     assert shape is not None
     managed, _ = managed_dimensions((ORDERS,), (CLICKS,))
     for policy in ("h1", "capcon"):
-        spec = DeploySpec("s", policy, 70, managed)
+        spec = DeploySpec("s", policy, 33.3, managed)
         for scalable in managed:
             for alarm in alarms_for(spec, scalable, 10, actions=("arn:aws:sns:us-east-1:1:t",)):
-                report = ParamValidator().validate(alarm_properties(alarm), shape)
+                props = alarm_properties(alarm)
+                report = ParamValidator().validate(props, shape)
                 assert not report.has_errors(), report.generate_report()
+                assert props["Threshold"] == alarm.threshold  # exactly, fractions kept
+                assert props["AlarmName"] == alarm.name
+                assert props["AlarmActions"] == list(alarm.actions)
 
 
 # --------------------------------------------------------------------------------------------
@@ -376,7 +406,23 @@ def _bad_single_period(t: dict[str, Any]) -> None:
 
 def _over_a_day(t: dict[str, Any]) -> None:
     alarm = _math_alarm(t)
-    alarm["EvaluationPeriods"] = alarm["DatapointsToAlarm"] = 1441
+    alarm["EvaluationPeriods"] = alarm["DatapointsToAlarm"] = 1441  # × 60 s
+
+
+def _over_a_week(t: dict[str, Any]) -> None:
+    alarm = _math_alarm(t)
+    for query in alarm["Metrics"]:
+        if "MetricStat" in query:
+            query["MetricStat"]["Period"] = 3600
+    alarm["EvaluationPeriods"] = alarm["DatapointsToAlarm"] = 169  # × 1 h
+
+
+def test_an_hourly_alarm_may_look_back_a_week(good: dict[str, Any]) -> None:
+    template = copy.deepcopy(good)
+    _over_a_week(template)
+    alarm = _math_alarm(template)
+    alarm["EvaluationPeriods"] = alarm["DatapointsToAlarm"] = 168
+    assert check_template(template) == []
 
 
 def _timeout(t: dict[str, Any]) -> None:
@@ -430,7 +476,8 @@ BREAKS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "omitted ReturnData": (_omitted_return_data, "2 metric-math queries return data"),
     "period 45": (_bad_period, "Period 45 s: CloudWatch alarms accept 10, 20, 30"),
     "period 90": (_bad_single_period, "Period 90 s"),
-    "over a day": (_over_a_day, "at most one day"),
+    "over a day": (_over_a_day, "1441 × Period 60 s = 86,460 s"),
+    "over a week": (_over_a_week, "169 × Period 3600 s = 608,400 s"),
     "timeout": (_timeout, "Timeout 901 s: Lambda allows at most 900"),
     "concurrency 2": (_concurrency, "ReservedConcurrentExecutions 2"),
     "no reserved concurrency": (_no_concurrency, "ReservedConcurrentExecutions None"),
