@@ -91,6 +91,9 @@ LOG_RETENTION_DAYS = (
 #: (``true``/``false``; a table name; an SNS topic ARN in the longest partition).
 REF_VALUE_BYTES = {ENV_DRY_RUN: 5, ENV_STATE_TABLE: 255, ENV_TOPIC_ARN: 400}
 
+#: IAM's limit on the inline policies of one role, in characters without white space.
+MAX_ROLE_POLICY_CHARS = 10_240
+
 #: What the handler's schedules send (the handler's ``parse_event`` reads ``capcon``).
 TICK_INPUT = {"capcon": "tick"}
 STREAM_CHECK_INPUT = {"capcon": "stream-check"}
@@ -290,11 +293,32 @@ def _role_policy(spec: DeploySpec) -> dict[str, Any]:
         state_table=f"${{{STATE_TABLE}.Arn}}",
         log_group=f"${{{LOG_GROUP}.Arn}}",
     )
+    _check_role_size(spec, document)
     statements = []
     for statement in document["Statement"]:
         resource = statement["Resource"]
         statements.append({**statement, "Resource": _sub(resource)})
     return {**document, "Statement": statements}
+
+
+def _check_role_size(spec: DeploySpec, document: dict[str, Any]) -> None:
+    """IAM counts a role's inline policies without white space, after CloudFormation resolves
+    them: the pseudo parameters are counted at their longest (``aws-us-gov``, a 14-letter
+    region, 12 digits) and a resource reference as a 256-character ARN."""
+    text = json.dumps(document, separators=(",", ":"))
+    for placeholder, longest in (
+        (PSEUDO_PARTITION, "aws-us-gov"),
+        (PSEUDO_REGION, "ap-southeast-5"),
+        (PSEUDO_ACCOUNT, "123456789012"),
+    ):
+        text = text.replace(placeholder, longest)
+    size = len(text) + text.count(".Arn}") * 256
+    if size > MAX_ROLE_POLICY_CHARS:
+        raise DeployError(
+            f"stack {spec.stack}: the engine role's policy would take about {size:,} "
+            f"characters and IAM allows {MAX_ROLE_POLICY_CHARS:,} for a role's inline "
+            "policies: split the tables and streams over several stacks"
+        )
 
 
 def _check_environment(spec: DeploySpec, variables: dict[str, str]) -> None:

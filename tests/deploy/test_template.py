@@ -255,7 +255,8 @@ def test_policy_aas_makes_every_table_native_and_keeps_the_stack_valid() -> None
 
 
 def test_templates_are_cfn_lint_clean() -> None:
-    templates = [make("capcon")[1], make("h1", native=("carts",))[1], make("aas", streams=())[1]]
+    # every resource type capcon writes: alarms (metric math and single), rules, AAS
+    templates = [make("capcon", native=("carts",))[1], make("aas", streams=())[1]]
     for template in templates:
         matches = lint(json.dumps(template), regions=["us-east-1"])
         assert [f"{m.rule.id} {m.message}" for m in matches] == []
@@ -320,6 +321,43 @@ def test_the_refs_values_count_against_the_4kb() -> None:
     assert size <= 4096 < size + reserve
     with pytest.raises(DeployError, match="split"):
         build_template(spec, tables=tables, streams=())
+
+
+def test_a_role_policy_over_iams_10240_characters_is_refused() -> None:
+    """A safety net: Lambda's 4 KB environment binds first for tables and streams alike."""
+    from capcon.core.backends.aws.iam import policy
+    from capcon.core.deploy.template import _check_role_size
+
+    spec = DeploySpec("s", "h1", 70, (Scalable("t", "read"),))
+    names = [f"t{n:03d}-{'z' * 60}" for n in range(140)]
+    fits = policy("engine", tables=names[:60], stack="s", region="${AWS::Region}")
+    _check_role_size(spec, fits)
+    with pytest.raises(DeployError, match="10,240"):
+        _check_role_size(spec, policy("engine", tables=names, stack="s"))
+
+
+def test_sim_tables_and_streams_make_a_checked_template(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from datetime import UTC, datetime
+
+    from capcon.core.backends.sim.scenarios import build_scenario
+    from tests.support.cli import run
+
+    account = build_scenario("demo", datetime.now(UTC).replace(second=0, microsecond=0))
+    tables = account.describe_tables(account.list_tables())
+    streams = account.describe_streams(account.list_streams())
+    provisioned = [t.name for t in tables if not t.is_on_demand][:3]
+    stream = [s.name for s in streams if not s.is_on_demand][:1]
+    result = run(
+        capsys, "--sim", "deploy", "template", "--stack", "demo", "--policy", "h2",
+        "--tables", ",".join(provisioned), "--streams", ",".join(stream),
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    template = result.document()
+    assert check_template(template) == []
+    env = template["Resources"]["ScalerFunction"]["Properties"]["Environment"]["Variables"]
+    assert {Scalable.parse(k).name for k in env[ENV_MANAGED].split(",")} == {*provisioned, *stream}
 
 
 def test_a_one_minute_tick_is_spelt_as_eventbridge_wants() -> None:
