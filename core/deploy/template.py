@@ -46,6 +46,7 @@ from capcon.core.backends.aws.iam import (
     PSEUDO_ACCOUNT,
     PSEUDO_PARTITION,
     PSEUDO_REGION,
+    PolicyError,
     engine_log_group,
     policy,
 )
@@ -282,7 +283,20 @@ def _rate(value: int, unit: str) -> str:
 
 
 def _role_policy(spec: DeploySpec) -> dict[str, Any]:
-    document = policy(
+    try:
+        document = _engine_document(spec)
+    except PolicyError as error:
+        raise DeployError(f"the engine role cannot be scoped: {error}") from None
+    _check_role_size(spec, document)
+    statements = []
+    for statement in document["Statement"]:
+        resource = statement["Resource"]
+        statements.append({**statement, "Resource": _sub(resource)})
+    return {**document, "Statement": statements}
+
+
+def _engine_document(spec: DeploySpec) -> dict[str, Any]:
+    return policy(
         "engine",
         tables=spec.tables,
         streams=spec.streams,
@@ -293,12 +307,6 @@ def _role_policy(spec: DeploySpec) -> dict[str, Any]:
         state_table=f"${{{STATE_TABLE}.Arn}}",
         log_group=f"${{{LOG_GROUP}.Arn}}",
     )
-    _check_role_size(spec, document)
-    statements = []
-    for statement in document["Statement"]:
-        resource = statement["Resource"]
-        statements.append({**statement, "Resource": _sub(resource)})
-    return {**document, "Statement": statements}
 
 
 def _check_role_size(spec: DeploySpec, document: dict[str, Any]) -> None:

@@ -290,11 +290,13 @@ def test_an_environment_over_4kb_is_refused_with_split_the_stack() -> None:
         ),
         (DeploySpec("s", "h1", 70, (), native_aas=("nope",)), "was not read"),
         (DeploySpec("s", "h1", 70, (), native_aas=("sessions",)), "on-demand"),
+        (DeploySpec("s", "h1", 70, (Scalable("a b", "read"),)), "not a DynamoDB table name"),
     ],
 )
 def test_what_cannot_be_built_is_named(spec: DeploySpec, words: str) -> None:
+    tables = (*TABLES, Table("a b", provisioned=T(1, 1)))
     with pytest.raises(DeployError, match=words):
-        build_template(spec, tables=TABLES, streams=STREAMS)
+        build_template(spec, tables=tables, streams=STREAMS)
 
 
 def test_a_stack_without_streams_has_no_stream_check() -> None:
