@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from capcon.core.deploy.checks import check_template
+from capcon.core.deploy.spec import scalable_of_alarm
 from tests.support.aws import create_table
 from tests.support.cli import run
 
@@ -257,7 +258,10 @@ def test_the_template_created_on_moto_and_each_resource_described_back(
     # the alarms (moto skips them): PutMetricAlarm from the template's properties
     cloudwatch = raw("cloudwatch")
     alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert len(alarms) == 4 + 3  # orders and its GSI, reads and writes; the stream's three
+    # every managed dimension has its alarms, each marked with the dimension it watches
+    marked = {scalable_of_alarm(p["AlarmDescription"]) for p in alarms}
+    assert {m[1].key for m in marked if m} == set(env["CAPCON_MANAGED"].split(","))
+    assert {m[0] for m in marked if m} == {STACK} and None not in marked
     for props in alarms:
         cloudwatch.put_metric_alarm(**_resolve(props, {"AlarmTopic": outputs["Topic"]}))
     described = cloudwatch.describe_alarms(AlarmNamePrefix=f"{STACK}-")["MetricAlarms"]
@@ -265,9 +269,10 @@ def test_the_template_created_on_moto_and_each_resource_described_back(
     by_name = {p["AlarmName"]: p for p in alarms}
     for alarm in described:
         assert alarm["AlarmActions"] == [outputs["Topic"]]
-        assert alarm["EvaluationPeriods"] == 1 and alarm["DatapointsToAlarm"] == 1
-        assert alarm["Threshold"] == pytest.approx(by_name[alarm["AlarmName"]]["Threshold"])
         wanted = by_name[alarm["AlarmName"]]
+        for key in ("EvaluationPeriods", "DatapointsToAlarm", "ComparisonOperator"):
+            assert alarm[key] == wanted[key]
+        assert alarm["Threshold"] == pytest.approx(wanted["Threshold"])
         if "Metrics" in wanted:  # capcon's tables: metric math over consumed + throttled
             assert alarm["Metrics"] == wanted["Metrics"]
             assert sum(m["ReturnData"] for m in alarm["Metrics"]) == 1
