@@ -166,3 +166,22 @@ def test_the_engine_command_needs_its_stack(capsys: pytest.CaptureFixture[str]) 
     assert run(capsys, "iam-policy", "--role", "engine").code == 2
     wrong = run(capsys, "iam-policy", "--role", "viewer", "--stack", "prod")
     assert wrong.code == 2 and "--role engine only" in wrong.err
+
+
+def test_deploy_template_only_reads_what_the_viewer_may(
+    url: str,
+    raw: Callable[[str], Any],
+    capsys: pytest.CaptureFixture[str],
+    recorded: set[str],
+) -> None:
+    create_table(raw("dynamodb"), "orders", 10, 10)
+    raw("kinesis").create_stream(StreamName="clicks", ShardCount=2)
+    recorded.clear()
+    result = run(
+        capsys, "--endpoint-url", url, "deploy", "template", "--stack", "prod",
+        "--policy", "h2", "--tables", "orders", "--streams", "clicks",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert "dynamodb:DescribeTable" in recorded
+    viewer = allowed_actions(policy("viewer", tables=["orders"], streams=["clicks"]))
+    assert recorded - viewer == set()
