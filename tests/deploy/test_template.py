@@ -363,7 +363,10 @@ def test_sim_tables_and_streams_make_a_checked_template(
     account = build_scenario("demo", datetime.now(UTC).replace(second=0, microsecond=0))
     tables = account.describe_tables(account.list_tables())
     streams = account.describe_streams(account.list_streams())
-    provisioned = [t.name for t in tables if not t.is_on_demand][:3]
+    from capcon.core.services.overview import auto_scaling_by_resource
+
+    aas = {rid.split("/")[1] for rid in auto_scaling_by_resource(account)}
+    provisioned = [t.name for t in tables if not t.is_on_demand and t.name not in aas][:3]
     stream = [s.name for s in streams if not s.is_on_demand][:1]
     result = run(
         capsys, "--sim", "deploy", "template", "--stack", "demo", "--policy", "h2",
@@ -575,3 +578,32 @@ def test_malformed_templates_get_messages_not_exceptions(junk: Any) -> None:
 def test_what_cfn_lint_refuses_is_left_to_it_without_an_exception() -> None:
     role = {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyDocument": 1}, 2]}}
     assert check_template({"Resources": {"r": role}}) == []
+
+
+def test_a_table_aas_already_scales_is_refused_unless_native(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The engine and an AAS policy on the same dimension would undo each other's changes:
+    the template is refused, naming the way out; as --native-aas the table is AAS's."""
+    from datetime import UTC, datetime
+
+    from capcon.core.backends.sim.scenarios import build_scenario
+    from capcon.core.services.overview import auto_scaling_by_resource
+    from tests.support.cli import run
+
+    account = build_scenario("demo", datetime.now(UTC).replace(second=0, microsecond=0))
+    managed = sorted(
+        rid.split("/")[1] for rid, state in auto_scaling_by_resource(account).items()
+        if state.policies
+    )  # fmt: skip
+    assert managed, "the demo has a table with an AAS policy"
+    name = managed[0]
+    argv = ("--sim", "deploy", "template", "--stack", "demo", "--policy", "h1", "--tables", name)
+    refused = run(capsys, *argv)
+    assert refused.code == 2 and refused.out == ""
+    assert "Application Auto Scaling policy" in refused.err
+    assert f"--native-aas {name}" in refused.err
+    native = run(capsys, *argv, "--native-aas", name)
+    assert native.code == 0, native.err
+    kinds = {r["Type"] for r in native.document()["Resources"].values()}
+    assert "AWS::ApplicationAutoScaling::ScalingPolicy" in kinds

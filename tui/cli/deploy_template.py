@@ -19,7 +19,7 @@ from capcon.core.deploy.checks import check_template
 from capcon.core.deploy.spec import DeployError, DeploySpec
 from capcon.core.deploy.template import build_template, managed_dimensions
 from capcon.core.model import Stream, Table
-from capcon.core.ports import Backend
+from capcon.core.ports import Backend, Scalable, resource_id
 from capcon.tui.bootstrap import Session, open_session
 from capcon.tui.cli.output import EXIT_OK, EXIT_REFUSED, error_line, print_json
 from capcon.tui.errors import UsageError
@@ -79,6 +79,35 @@ def build_spec(
     )
 
 
+def refuse_aas_conflicts(backend: Backend, spec: DeploySpec) -> None:
+    """:class:`UsageError` when a dimension the Lambda would scale already has an Application
+    Auto Scaling policy: each would undo the other's changes at its next alarm (AAS user
+    guide).  The way out is named: give the table as ``--native-aas`` or remove its policy."""
+    if not any(s.kind != "stream" for s in spec.managed):
+        return
+    from capcon.core.services.overview import auto_scaling_by_resource
+
+    aas = auto_scaling_by_resource(backend)
+    clashes: list[str] = []
+    for scalable in spec.managed:
+        if scalable.kind == "stream":
+            continue
+        state = aas.get(resource_id(scalable.name, scalable.index))
+        if state is None:
+            continue
+        word = "ReadCapacityUnits" if scalable.dimension == "read" else "WriteCapacityUnits"
+        if any(p.dimension.endswith(word) for p in state.policies):
+            clashes.append(scalable.key)
+    if clashes:
+        tables = sorted({Scalable.parse(k).name for k in clashes})
+        raise UsageError(
+            f"{', '.join(clashes)} already scaled by an Application Auto Scaling policy: the "
+            "engine and AAS would undo each other's changes. Give "
+            f"--native-aas {','.join(tables)} to keep AAS on them, or remove their policies "
+            "first (capcon aas TABLE --off)"
+        )
+
+
 def template_for(args: argparse.Namespace, session: Session) -> dict[str, object]:
     """The checked template for the flags; :class:`UsageError` for bad flags or names,
     :class:`DeployError` for a template capcon refuses."""
@@ -86,6 +115,7 @@ def template_for(args: argparse.Namespace, session: Session) -> dict[str, object
         raise UsageError("nothing to deploy: give --tables and/or --streams")
     tables, streams = read_resources(session.backend, args.tables, args.streams)
     spec = build_spec(args, tables, streams)
+    refuse_aas_conflicts(session.backend, spec)
     for note in spec.notes:
         print(f"capcon: note: {printable(note)}", file=sys.stderr)
     problems = spec.problems()
