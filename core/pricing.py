@@ -74,6 +74,16 @@ class PriceBook:
     on_demand_efo_gb: float  # on-demand, per GB retrieved by enhanced fan-out consumers
     on_demand_extended_retention_gb_month: float  # on-demand, per GB-month, 24 h to 7 days
     long_term_retention_gb_month: float  # both modes, per GB-month stored beyond 7 days
+    # --- the deployed engine's own AWS parts (docs/aws-rules.md#the-deployed-engine-what-it-costs)
+    #: CloudWatch standard-resolution (60 s) metric alarm, per alarm metric-month: an alarm on
+    #: metric math is counted per metric it reads (unconfirmed: see the docs).
+    alarm_metric_month: float
+    lambda_requests_per_million: float  # Lambda, x86_64, per million requests
+    lambda_gb_second: float  # Lambda, x86_64, per GB-second of duration (first tier)
+    lambda_arm_requests_per_million: float  # Lambda, arm64, per million requests
+    lambda_arm_gb_second: float  # Lambda, arm64, per GB-second of duration (first tier)
+    sns_requests_per_million: float  # SNS standard topic, per million requests (publishes)
+    sns_lambda_deliveries_per_million: float  # SNS deliveries to Lambda, per million (free)
     # --- prices not known to capcon: ``None`` means "unknown", and a plan that needs one
     # says so instead of showing a number.  A price file may set them.
     prewarm_read_units: float | None = None  # DynamoDB pre-warming, per read unit/s raised

@@ -98,6 +98,7 @@ def one(usd: str) -> tuple[str, str, str]:
 
 
 DDB, KDS, CW = "AmazonDynamoDB", "AmazonKinesis", "AmazonCloudWatch"
+LAMBDA, SNS = "AWSLambda", "AmazonSNS"
 
 #: eu-west-1 as the Price List shapes it: region prefix EU-, free tiers first (25 WCU/RCU for
 #: a month = 18,600 unit-hours; 25 GB of storage), confounders with the same suffixes.
@@ -153,7 +154,29 @@ KINESIS = [
 CLOUDWATCH = [
     product(CW, "EU-CW:GMD-Metrics", one("0.0000100000"), unit="Metrics"),
     product(CW, "EU-CW:Requests", ("0", "1000000", "0"), ("1000000", "Inf", "0.0000100000")),
-]
+    product(CW, "EU-CW:AlarmMonitorUsage", ("0", "10", "0"), ("10", "Inf", "0.1000000000"),
+            unit="Alarms"),
+    product(CW, "EU-CW:HighResAlarmMonitorUsage", one("0.3000000000"), unit="Alarms"),
+]  # fmt: skip
+#: Lambda's duration in tiers (6 and 9 billion GB-seconds), its requests; confounders.
+LAMBDA_PRODUCTS = [
+    product(LAMBDA, "EU-Request", one("0.0000002000"), unit="Requests"),
+    product(LAMBDA, "EU-Request-ARM", one("0.0000002000"), unit="Requests"),
+    product(LAMBDA, "EU-Lambda-GB-Second", ("0", "6000000000", "0.0000166667"),
+            ("6000000000", "15000000000", "0.0000150000"),
+            ("15000000000", "Inf", "0.0000133334"), unit="Lambda-GB-Second"),
+    product(LAMBDA, "EU-Lambda-GB-Second-ARM", ("0", "7500000000", "0.0000133334"),
+            ("7500000000", "Inf", "0.0000120001"), unit="Lambda-GB-Second"),
+    product(LAMBDA, "EU-Lambda-Provisioned-GB-Second", one("0.0000041667")),
+    product(LAMBDA, "EU-Lambda-Edge-Request", one("0.0000006000")),
+]  # fmt: skip
+SNS_PRODUCTS = [
+    product(SNS, "EU-Requests-Tier1", ("0", "1000000", "0"), ("1000000", "Inf", "0.0000005000"),
+            unit="Requests"),
+    product(SNS, "EU-DeliveryAttempts-LAMBDA", one("0.0000000000"), unit="Notifications"),
+    product(SNS, "EU-DeliveryAttempts-HTTP", ("0", "100000", "0"),
+            ("100000", "Inf", "0.0000006000"), unit="Notifications"),
+]  # fmt: skip
 
 
 def expected_params(service: str, region: str = "eu-west-1", token: str | None = None) -> Any:
@@ -187,7 +210,7 @@ def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stubber, list[str
 
 
 def answer_all(stubber: Stubber, region: str = "eu-west-1") -> None:
-    """DynamoDB in two pages (a NextToken), Kinesis and CloudWatch in one each."""
+    """DynamoDB in two pages (a NextToken), Kinesis, CloudWatch, Lambda and SNS in one each."""
     half = len(DYNAMODB) // 2
     stubber.add_response(
         "get_products",
@@ -208,6 +231,16 @@ def answer_all(stubber: Stubber, region: str = "eu-west-1") -> None:
         "get_products",
         {"FormatVersion": "aws_v1", "PriceList": CLOUDWATCH},
         expected_params(CW, region),
+    )
+    stubber.add_response(
+        "get_products",
+        {"FormatVersion": "aws_v1", "PriceList": LAMBDA_PRODUCTS},
+        expected_params(LAMBDA, region),
+    )
+    stubber.add_response(
+        "get_products",
+        {"FormatVersion": "aws_v1", "PriceList": SNS_PRODUCTS},
+        expected_params(SNS, region),
     )
 
 
@@ -306,6 +339,14 @@ def test_update_writes_the_region_with_date_and_source_keeping_the_rest(
     assert book.efo_gb == 0.015  # found: replaces the file's 0.5
     assert book.advantage_gb_in == 0.037
     assert book.get_metric_data_per_1000_metrics == pytest.approx(0.00001 * 1000)
+    # the deployed engine's parts: the first paid tier (10 alarms free), per million requests,
+    # x86 and arm64 kept apart, provisioned concurrency and HTTP deliveries ignored
+    assert book.alarm_metric_month == 0.1
+    assert book.lambda_requests_per_million == pytest.approx(0.0000002 * 1e6)
+    assert book.lambda_gb_second == 0.0000166667 and book.lambda_arm_gb_second == 0.0000133334
+    assert book.lambda_arm_requests_per_million == pytest.approx(0.0000002 * 1e6)
+    assert book.sns_requests_per_million == pytest.approx(0.0000005 * 1e6)
+    assert book.sns_lambda_deliveries_per_million == 0.0
     # not found: left unknown, and listed
     assert book.advantage_gb_out is None and book.prewarm_write_units is None
     assert "not found, left as they are:" in out and "advantage_gb_out" in out
@@ -325,6 +366,8 @@ def test_fields_not_found_stay_as_they_were(
     stubber.add_response("get_products", {"PriceList": DYNAMODB}, expected_params(DDB))
     stubber.add_response("get_products", {"PriceList": []}, expected_params(KDS))
     stubber.add_response("get_products", {"PriceList": []}, expected_params(CW))
+    stubber.add_response("get_products", {"PriceList": []}, expected_params(LAMBDA))
+    stubber.add_response("get_products", {"PriceList": []}, expected_params(SNS))
     path = tmp_path / "prices.toml"
     path.write_text(OTHER_REGION)
     code, out, _ = run(capsys, "prices", "update", "--region", "eu-west-1", "--file", str(path))

@@ -254,6 +254,7 @@ class Rule:
 
 
 DDB, KDS, CW = "AmazonDynamoDB", "AmazonKinesis", "AmazonCloudWatch"
+LAMBDA, SNS = "AWSLambda", "AmazonSNS"
 MILLION = 1e6
 
 
@@ -338,8 +339,20 @@ RULES: tuple[Rule, ...] = (
         (Match(CW, usagetypes=("CW:GMD-Metrics",)),),
         1000.0,
     ),
+    # the deployed engine's parts (capcon deploy)
+    Rule("alarm_metric_month", (Match(CW, usagetypes=("CW:AlarmMonitorUsage",)),)),
+    Rule("lambda_requests_per_million", (Match(LAMBDA, usagetypes=("Request",)),), MILLION),
+    Rule("lambda_gb_second", (Match(LAMBDA, usagetypes=("Lambda-GB-Second",)),)),
+    Rule("lambda_arm_requests_per_million", (Match(LAMBDA, usagetypes=("Request-ARM",)),), MILLION),
+    Rule("lambda_arm_gb_second", (Match(LAMBDA, usagetypes=("Lambda-GB-Second-ARM",)),)),
+    Rule("sns_requests_per_million", (Match(SNS, usagetypes=("Requests-Tier1",)),), MILLION),
+    Rule(
+        "sns_lambda_deliveries_per_million",
+        (Match(SNS, usagetypes=("DeliveryAttempts-LAMBDA",)),),
+        MILLION,
+    ),
 )
-SERVICES = (DDB, KDS, CW)
+SERVICES = (DDB, KDS, CW, LAMBDA, SNS)
 #: Price-book fields with no Price List product known to capcon (AWS charges pre-warming and
 #: On-demand Advantage's extended retention; their products were not identified):
 #: ``capcon prices update`` lists them as not found.
