@@ -84,6 +84,9 @@ class PriceBook:
     lambda_arm_gb_second: float  # Lambda, arm64, per GB-second of duration (first tier)
     sns_requests_per_million: float  # SNS standard topic, per million requests (publishes)
     sns_lambda_deliveries_per_million: float  # SNS deliveries to Lambda, per million (free)
+    #: CloudWatch API requests other than GetMetricData (PutMetricAlarm, SetAlarmState,
+    #: DescribeAlarms …), per 1,000 requests (the first million a month are free)
+    cloudwatch_requests_per_1000: float
     # --- prices not known to capcon: ``None`` means "unknown", and a plan that needs one
     # says so instead of showing a number.  A price file may set them.
     prewarm_read_units: float | None = None  # DynamoDB pre-warming, per read unit/s raised
@@ -514,6 +517,73 @@ def cloudwatch_cost(metrics_requested: int, book: PriceBook) -> float:
     in each call counts: 6 metrics × 1,000 tables polled each minute ≈ $3.60 an hour)."""
     _non_negative(metrics_requested=metrics_requested)
     return metrics_requested * book.get_metric_data_per_1000_metrics / 1000
+
+
+@dataclass(frozen=True, slots=True)
+class EngineUsage:
+    """What a deployed engine (``capcon deploy``) uses of AWS in a month: its alarms, its
+    Lambda, the metrics it reads, the calls it makes and its state table's request units.
+
+    ``alarm_metrics`` counts each metric an alarm reads (a metric-math alarm on consumed and
+    throttled reads two: docs/aws-rules.md#the-deployed-engine-what-it-costs).
+    ``gb_seconds`` is the Lambda's billed duration (initialisation included) × its memory.
+    """
+
+    alarm_metrics: float
+    invocations: float
+    gb_seconds: float
+    metrics_requested: float  # GetMetricData metrics
+    cloudwatch_requests: float  # other CloudWatch API requests (alarms)
+    read_units: float  # state table, on-demand read request units
+    write_units: float  # state table, on-demand write request units
+    notifications: float  # alarm notifications: SNS publishes, each delivered to the Lambda
+    arm64: bool = False
+
+    def __post_init__(self) -> None:
+        _non_negative(
+            alarm_metrics=self.alarm_metrics,
+            invocations=self.invocations,
+            gb_seconds=self.gb_seconds,
+            metrics_requested=self.metrics_requested,
+            cloudwatch_requests=self.cloudwatch_requests,
+            read_units=self.read_units,
+            write_units=self.write_units,
+            notifications=self.notifications,
+        )
+
+
+def engine_cost(usage: EngineUsage, book: PriceBook) -> Cost:
+    """What ``usage`` (a month's) costs, as a :class:`Cost` per hour with its parts: alarms,
+    GetMetricData, other CloudWatch requests, Lambda requests and duration, SNS, and the
+    state table (on-demand, Standard class).  Free tiers (Lambda's, SNS's first million,
+    CloudWatch's first 10 alarms and million requests) are per account and not subtracted.
+    EventBridge scheduled rules on the default bus cost nothing and have no part."""
+    if usage.arm64:
+        requests, gb_second = book.lambda_arm_requests_per_million, book.lambda_arm_gb_second
+    else:
+        requests, gb_second = book.lambda_requests_per_million, book.lambda_gb_second
+    per_month = (
+        ("alarms", usage.alarm_metrics * book.alarm_metric_month),
+        ("GetMetricData", usage.metrics_requested * book.get_metric_data_per_1000_metrics / 1000),
+        (
+            "CloudWatch requests",
+            usage.cloudwatch_requests * book.cloudwatch_requests_per_1000 / 1000,
+        ),
+        ("Lambda requests", usage.invocations * requests / 1e6),
+        ("Lambda duration", usage.gb_seconds * gb_second),
+        (
+            "SNS",
+            usage.notifications
+            * (book.sns_requests_per_million + book.sns_lambda_deliveries_per_million)
+            / 1e6,
+        ),
+        (
+            "state table",
+            usage.read_units * book.on_demand_read_per_million / 1e6
+            + usage.write_units * book.on_demand_write_per_million / 1e6,
+        ),
+    )
+    return Cost.of(*((label, amount / HOURS_PER_MONTH) for label, amount in per_month))
 
 
 def break_even_utilisation(book: PriceBook, dimension: Literal["write", "read"] = "write") -> float:

@@ -347,6 +347,7 @@ def test_update_writes_the_region_with_date_and_source_keeping_the_rest(
     assert book.lambda_arm_requests_per_million == pytest.approx(0.0000002 * 1e6)
     assert book.sns_requests_per_million == pytest.approx(0.0000005 * 1e6)
     assert book.sns_lambda_deliveries_per_million == 0.0
+    assert book.cloudwatch_requests_per_1000 == pytest.approx(0.00001 * 1000)  # past the free tier
     # not found: left unknown, and listed
     assert book.advantage_gb_out is None and book.prewarm_write_units is None
     assert "not found, left as they are:" in out and "advantage_gb_out" in out

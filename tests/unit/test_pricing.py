@@ -72,6 +72,7 @@ DOMAIN_PRICES = {
     "lambda_arm_gb_second": 0.0000133334,
     "sns_requests_per_million": 0.50,
     "sns_lambda_deliveries_per_million": 0.0,
+    "cloudwatch_requests_per_1000": 0.01,
     "prewarm_read_units": None,
     "prewarm_write_units": None,
     "advantage_gb_in": None,

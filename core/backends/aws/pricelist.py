@@ -341,6 +341,7 @@ RULES: tuple[Rule, ...] = (
     ),
     # the deployed engine's parts (capcon deploy)
     Rule("alarm_metric_month", (Match(CW, usagetypes=("CW:AlarmMonitorUsage",)),)),
+    Rule("cloudwatch_requests_per_1000", (Match(CW, usagetypes=("CW:Requests",)),), 1000.0),
     Rule("lambda_requests_per_million", (Match(LAMBDA, usagetypes=("Request",)),), MILLION),
     Rule("lambda_gb_second", (Match(LAMBDA, usagetypes=("Lambda-GB-Second",)),)),
     Rule("lambda_arm_requests_per_million", (Match(LAMBDA, usagetypes=("Request-ARM",)),), MILLION),

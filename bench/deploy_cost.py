@@ -1,0 +1,400 @@
+"""The deployed engine's AWS cost per managed table-month, against a process polling every
+table every minute; and its code package's size and import time where only boto3 is.
+
+Run: ``.venv/bin/python bench/deploy_cost.py [--tables N] [--runs R] [--wakeups-per-day W]``
+— prints a table per policy and writes ``bench/results/deploy_cost.json``.
+
+What is counted, and where each figure comes from:
+
+- **Alarms, schedules, memory**: read from the stack's real template
+  (``capcon.core.deploy.template.build_template`` on the simulated account's tables): every
+  ``AWS::CloudWatch::Alarm`` and the metrics it reads (a metric-math alarm reads each of its
+  ``MetricStat`` queries and is billed per metric: unconfirmed, so the higher figure), the
+  tick and stream-check rules' rates, the Lambda's ``MemorySize`` and architecture.
+- **One invocation** (a tick, an alarm wake-up, a stream check): measured by running the
+  handler's ``run_event`` (else, before it exists, the engine's round) on the simulated
+  account through counting wrappers of its ports: metrics requested through ``GetMetricData``
+  (the Metrics port), CloudWatch alarm requests (the Alarms port), state-table request units
+  (item sizes as DynamoDB counts them: reads per 4 KB, strongly consistent; writes per 1 KB),
+  audit items.  Its billed duration is modelled, not measured on AWS: the package's import
+  (measured, in a venv with only boto3; a cold start on every invocation, as a function
+  woken every 30 minutes is likely to be) + the CPU time measured here + an assumed
+  in-region latency per AWS call (``--call-ms``, 25 ms).
+- **Alarm wake-ups**: an assumption (``--wakeups-per-day`` per table; the alarm fires when a
+  dimension's 1-minute datapoint crosses the policy's threshold); the table shows the cost at
+  several rates and the rate at which a policy would pass the target.
+- Free tiers (per account: Lambda's million requests and 400,000 GB-s, CloudWatch's 10
+  alarms and million requests, SNS's million publishes) are **not** subtracted; EventBridge
+  scheduled rules on the default bus cost nothing; the engine's log lines (a few hundred bytes
+  an invocation) are left out.
+
+Prices: the default price book (us-east-1); docs/aws-rules.md, "The deployed engine: what it
+costs".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from capcon.core.config.prices import load_price_book  # noqa: E402
+from capcon.core.errors import StateConflict  # noqa: E402
+from capcon.core.ports import VersionedState  # noqa: E402
+from capcon.core.pricing import HOURS_PER_MONTH, EngineUsage, PriceBook, engine_cost  # noqa: E402
+
+#: The issue's target for the engine's own AWS cost.
+TARGET_PER_TABLE_MONTH = 0.50
+#: The process the engine replaces reads 4 metrics of each table every minute (consumed and
+#: throttled, reads and writes).
+POLLER_METRICS_PER_MINUTE = 4
+#: Lambda's default memory when a template gives none.
+DEFAULT_MEMORY_MB = 128
+MINUTES_PER_MONTH = HOURS_PER_MONTH * 60
+_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)\Z")
+_UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
+#: DynamoDB's request-unit sizes: a strongly consistent read per 4 KB, a write per 1 KB.
+READ_UNIT_BYTES = 4096
+WRITE_UNIT_BYTES = 1024
+
+
+# --------------------------------------------------------------------------------------------
+# The arithmetic (checked by hand in tests/unit/test_engine_cost.py)
+# --------------------------------------------------------------------------------------------
+
+
+def rate_minutes(expression: str) -> int:
+    """Minutes between runs of an EventBridge ``rate(…)`` expression; ``ValueError`` for a
+    ``cron(…)`` or anything else (the template writes rates)."""
+    found = _RATE.fullmatch(expression.strip())
+    if found is None:
+        raise ValueError(f"schedule {expression!r}: only rate(N minutes|hours|days) is read")
+    return int(found[1]) * _UNIT_MINUTES[found[2].rstrip("s")]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFacts:
+    """What a stack's template says of its running costs."""
+
+    alarms: int
+    alarm_metrics: int  # metrics its alarms read (a metric-math alarm: each MetricStat)
+    ticks_per_month: float
+    stream_checks_per_month: float
+    memory_gb: float
+    arm64: bool
+
+
+def _alarm_metrics(properties: Mapping[str, Any]) -> int:
+    queries = properties.get("Metrics")
+    if queries is None:
+        return 1
+    return sum(1 for q in queries if isinstance(q, Mapping) and "MetricStat" in q)
+
+
+def template_facts(template: Mapping[str, Any]) -> TemplateFacts:
+    """The alarms, schedules and Lambda memory of a capcon stack's template (logical ids
+    ``TickRule``, ``StreamCheckRule``; the one ``AWS::Lambda::Function``)."""
+    resources: Mapping[str, Any] = template.get("Resources", {})
+    alarms = [r for r in resources.values() if r.get("Type") == "AWS::CloudWatch::Alarm"]
+    functions = [r for r in resources.values() if r.get("Type") == "AWS::Lambda::Function"]
+    if len(functions) != 1:
+        raise ValueError(f"expected one Lambda function in the template, found {len(functions)}")
+    function = functions[0].get("Properties", {})
+
+    def per_month(logical_id: str) -> float:
+        rule = resources.get(logical_id)
+        if rule is None:
+            return 0.0
+        return MINUTES_PER_MONTH / rate_minutes(rule["Properties"]["ScheduleExpression"])
+
+    return TemplateFacts(
+        alarms=len(alarms),
+        alarm_metrics=sum(_alarm_metrics(a.get("Properties", {})) for a in alarms),
+        ticks_per_month=per_month("TickRule"),
+        stream_checks_per_month=per_month("StreamCheckRule"),
+        memory_gb=int(function.get("MemorySize", DEFAULT_MEMORY_MB)) / 1024,
+        arm64=function.get("Architectures", ["x86_64"]) == ["arm64"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """What one invocation of the handler uses: metrics requested, CloudWatch alarm requests,
+    state-table request units, and its billed seconds."""
+
+    metrics: float
+    cloudwatch_requests: float
+    read_units: float
+    write_units: float
+    seconds: float
+
+
+def monthly_usage(
+    facts: TemplateFacts,
+    *,
+    tick: Invocation,
+    wakeup: Invocation,
+    wakeups_per_month: float,
+    stream_check: Invocation | None,
+) -> EngineUsage:
+    """A month of a stack: its ticks, ``wakeups_per_month`` alarm wake-ups (each an SNS
+    notification) and, with streams, its stream checks."""
+    runs: list[tuple[float, Invocation]] = [
+        (facts.ticks_per_month, tick),
+        (wakeups_per_month, wakeup),
+    ]
+    if stream_check is not None:
+        runs.append((facts.stream_checks_per_month, stream_check))
+    return EngineUsage(
+        alarm_metrics=facts.alarm_metrics,
+        invocations=sum(n for n, _ in runs),
+        gb_seconds=sum(n * i.seconds for n, i in runs) * facts.memory_gb,
+        metrics_requested=sum(n * i.metrics for n, i in runs),
+        cloudwatch_requests=sum(n * i.cloudwatch_requests for n, i in runs),
+        read_units=sum(n * i.read_units for n, i in runs),
+        write_units=sum(n * i.write_units for n, i in runs),
+        notifications=wakeups_per_month,
+        arm64=facts.arm64,
+    )
+
+
+def poller_month(metrics_per_minute: int, book: PriceBook) -> float:
+    """A month of a process reading ``metrics_per_minute`` metrics of a table every minute."""
+    return metrics_per_minute * MINUTES_PER_MONTH * book.get_metric_data_per_1000_metrics / 1000
+
+
+# --------------------------------------------------------------------------------------------
+# Counting what an invocation does, at the ports
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    metrics: int = 0
+    metric_calls: int = 0
+    cloudwatch_requests: int = 0
+    read_units: float = 0.0
+    write_units: float = 0.0
+    operations: dict[str, int] = field(default_factory=dict)
+
+    def add(self, operation: str) -> None:
+        self.operations[operation] = self.operations.get(operation, 0) + 1
+
+
+def item_bytes(key: str, data: object) -> int:
+    """An item's size as DynamoDB counts it, approximately: attribute names and values (the
+    state as its JSON text, its key, version and expiry)."""
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True)
+    return len("pk") + len("state") + len("sk") + len(key) + len("data") + len(text) + 40
+
+
+class CountingBackend:
+    """A backend whose ``GetMetricData`` (the Metrics port) is counted; the rest passes."""
+
+    def __init__(self, inner: Any, counts: Counts) -> None:
+        self._inner = inner
+        self._counts = counts
+
+    def get_metric_data(self, queries: Sequence[Any], start: Any, end: Any, **kw: Any) -> Any:
+        self._counts.metrics += len(queries)
+        self._counts.metric_calls += 1
+        self._counts.add("GetMetricData")
+        return self._inner.get_metric_data(queries, start, end, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class CountingState:
+    """The StateStore port in memory (version-conditional, as the DynamoDB one), each load a
+    strongly consistent ``GetItem`` and each save a conditional ``PutItem``, counted in
+    request units."""
+
+    def __init__(self, counts: Counts) -> None:
+        self.items: dict[str, VersionedState] = {}
+        self._counts = counts
+
+    def load(self, key: str) -> VersionedState | None:
+        got = self.items.get(key)
+        size = item_bytes(key, got.data if got is not None else {})
+        self._counts.read_units += math.ceil(size / READ_UNIT_BYTES)
+        self._counts.add("GetItem")
+        return got
+
+    def save(self, key: str, data: dict[str, object], expected_version: int | None) -> int:
+        self._counts.write_units += math.ceil(item_bytes(key, data) / WRITE_UNIT_BYTES)
+        self._counts.add("PutItem")
+        held = self.items.get(key)
+        if (held.version if held is not None else None) != expected_version:
+            raise StateConflict(f"{key}: stored version moved on")
+        version = 1 if held is None else held.version + 1
+        self.items[key] = VersionedState(version, json.loads(json.dumps(data)))
+        return version
+
+
+class CountingAudit:
+    """The AuditStore port in memory, each record a ``PutItem`` counted in write units."""
+
+    def __init__(self, counts: Counts) -> None:
+        self.records: list[dict[str, object]] = []
+        self._counts = counts
+
+    def append(self, record: dict[str, object]) -> None:
+        self._counts.write_units += math.ceil(item_bytes("audit", record) / WRITE_UNIT_BYTES)
+        self._counts.add("PutItem(audit)")
+        self.records.append(record)
+
+    def read(self, limit: int | None = None) -> list[dict[str, object]]:
+        self._counts.read_units += max(1, math.ceil(len(json.dumps(self.records)) / 4096))
+        self._counts.add("Query(audit)")
+        return self.records[-limit:] if limit else list(self.records)
+
+
+class CountingAlarms:
+    """The Alarms port, each call one CloudWatch request."""
+
+    def __init__(self, inner: Any, counts: Counts) -> None:
+        self._inner = inner
+        self._counts = counts
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if not callable(attribute):
+            return attribute
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self._counts.cloudwatch_requests += 1
+            self._counts.add(name)
+            return attribute(*args, **kwargs)
+
+        return counted
+
+
+# --------------------------------------------------------------------------------------------
+# The code package
+# --------------------------------------------------------------------------------------------
+
+
+def measure_package(runs: int) -> dict[str, Any]:
+    """The package's size (zip bytes, files) and the import time of the handler's closure in a
+    venv with only boto3 (median of ``runs`` fresh processes, no byte-code cache: Lambda's
+    ``/var/task`` is read-only)."""
+    import io
+    import zipfile
+
+    from capcon.core.deploy.package import HANDLER_MODULE, build_package, core_root
+    from tests.support import lambda_venv
+
+    roots: tuple[str, ...] = (HANDLER_MODULE,)
+    if not (core_root() / "deploy" / "handler.py").is_file():
+        roots = ("capcon.core.services.engine", "capcon.core.backends.aws.adapter",
+                 "capcon.core.deploy.alarms", "capcon.core.config.prices")  # fmt: skip
+    package = build_package(roots)
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        infos = archive.infolist()
+    code = (
+        "import time; t0 = time.perf_counter(); import boto3; t1 = time.perf_counter()\n"
+        f"import importlib; [importlib.import_module(m) for m in {roots!r}]\n"
+        "t2 = time.perf_counter(); print(t1 - t0, t2 - t1)"
+    )
+    boto3_s: list[float] = []
+    closure_s: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="capcon-bench-lambda-") as where:
+        python = lambda_venv.make_runtime(Path(where))
+        task = lambda_venv.extract(package, Path(where))
+        for _ in range(runs):
+            started = time.perf_counter()
+            done = lambda_venv.run(python, task, code)
+            wall = time.perf_counter() - started
+            if done.returncode != 0:
+                raise RuntimeError(f"the package did not import: {done.stderr[-2000:]}")
+            first, second = (float(x) for x in done.stdout.split())
+            boto3_s.append(first)
+            closure_s.append(second)
+            del wall
+    return {
+        "roots": list(roots),
+        "zip_bytes": len(package),
+        "files": len(infos),
+        "source_bytes": sum(i.file_size for i in infos),
+        "import_boto3_s": statistics.median(boto3_s),
+        "import_capcon_s": statistics.median(closure_s),
+        "import_capcon_s_all": closure_s,
+        "runs": runs,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Running the engine on the simulated account
+# --------------------------------------------------------------------------------------------
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def report(policy: str, facts: TemplateFacts, tables: int, per: dict[str, Invocation],
+           wakeups_per_day: float, book: PriceBook) -> dict[str, Any]:  # fmt: skip
+    """The stack's cost per managed table-month at ``wakeups_per_day`` per table, its parts,
+    what dominates, and whether it meets the target."""
+    usage = monthly_usage(
+        facts,
+        tick=per["tick"],
+        wakeup=per["wakeup"],
+        wakeups_per_month=wakeups_per_day * tables * HOURS_PER_MONTH / 24,
+        stream_check=per.get("stream-check"),
+    )
+    cost = engine_cost(usage, book)
+    parts = {label: amount * HOURS_PER_MONTH / tables for label, amount in cost.breakdown}
+    per_table = cost.per_month / tables
+    return {
+        "policy": policy,
+        "per_table_month": per_table,
+        "parts_per_table_month": parts,
+        "dominant": max(parts, key=lambda k: parts[k]) if parts else None,
+        "meets_target": per_table <= TARGET_PER_TABLE_MONTH,
+        "usage_per_month": asdict(usage),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tables", type=int, default=10, help="managed tables (default 10)")
+    parser.add_argument("--streams", type=int, default=1, help="managed streams (default 1)")
+    parser.add_argument("--runs", type=int, default=5, help="import-time runs (default 5)")
+    parser.add_argument("--wakeups-per-day", type=float, default=24.0,
+                        help="alarm wake-ups per table per day (assumed; default 24)")  # fmt: skip
+    parser.add_argument("--call-ms", type=float, default=25.0,
+                        help="assumed latency of an AWS call from Lambda (ms; 25)")  # fmt: skip
+    args = parser.parse_args(argv)
+    book = load_price_book("us-east-1")
+    package = measure_package(args.runs)
+    print(
+        f"package: {package['zip_bytes'] / 1024:.1f} KB zipped, {package['files']} files "
+        f"({package['source_bytes'] / 1024:.0f} KB of source); import in a boto3-only venv "
+        f"(median of {package['runs']}): boto3 {package['import_boto3_s']:.3f} s, "
+        f"capcon {package['import_capcon_s']:.3f} s"
+    )
+    poller = poller_month(POLLER_METRICS_PER_MINUTE, book)
+    print(f"a process polling each table every minute: ${poller:.3f} per table-month")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
