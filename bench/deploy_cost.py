@@ -44,7 +44,7 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +178,21 @@ def poller_month(metrics_per_minute: int, book: PriceBook) -> float:
     return metrics_per_minute * MINUTES_PER_MONTH * book.get_metric_data_per_1000_metrics / 1000
 
 
+#: Lambda gives a function one vCPU at 1,769 MB, and CPU in proportion to memory below it
+#: (Lambda developer guide, "Configure Lambda function memory").
+ONE_VCPU_MB = 1769
+
+
+def billed_seconds(
+    *, cpu_s: float, import_s: float, calls: int, call_ms: float, memory_gb: float
+) -> float:
+    """An invocation's billed duration: a cold start's imports and the handler's CPU time
+    (measured here on a full core), stretched by the share of a vCPU ``memory_gb`` gets, plus
+    ``calls`` AWS calls of ``call_ms`` each (waiting, not computing)."""
+    stretch = max(1.0, ONE_VCPU_MB / (memory_gb * 1024))
+    return (import_s + cpu_s) * stretch + calls * call_ms / 1000
+
+
 # --------------------------------------------------------------------------------------------
 # Counting what an invocation does, at the ports
 # --------------------------------------------------------------------------------------------
@@ -204,20 +219,31 @@ def item_bytes(key: str, data: object) -> int:
 
 
 class CountingBackend:
-    """A backend whose ``GetMetricData`` (the Metrics port) is counted; the rest passes."""
+    """A backend whose ``GetMetricData`` (the Metrics port) is counted in metrics, and whose
+    other AWS calls (describe, update …) are counted by name; the rest passes through."""
+
+    NOT_CALLS = frozenset({"now"})
 
     def __init__(self, inner: Any, counts: Counts) -> None:
         self._inner = inner
-        self._counts = counts
+        self.counts = counts
 
     def get_metric_data(self, queries: Sequence[Any], start: Any, end: Any, **kw: Any) -> Any:
-        self._counts.metrics += len(queries)
-        self._counts.metric_calls += 1
-        self._counts.add("GetMetricData")
+        self.counts.metrics += len(queries)
+        self.counts.metric_calls += 1
+        self.counts.add("GetMetricData")
         return self._inner.get_metric_data(queries, start, end, **kw)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+        attribute = getattr(self._inner, name)
+        if name in self.NOT_CALLS or name.startswith("_") or not callable(attribute):
+            return attribute
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.counts.add(name)
+            return attribute(*args, **kwargs)
+
+        return counted
 
 
 class CountingState:
@@ -227,18 +253,18 @@ class CountingState:
 
     def __init__(self, counts: Counts) -> None:
         self.items: dict[str, VersionedState] = {}
-        self._counts = counts
+        self.counts = counts
 
     def load(self, key: str) -> VersionedState | None:
         got = self.items.get(key)
         size = item_bytes(key, got.data if got is not None else {})
-        self._counts.read_units += math.ceil(size / READ_UNIT_BYTES)
-        self._counts.add("GetItem")
+        self.counts.read_units += math.ceil(size / READ_UNIT_BYTES)
+        self.counts.add("GetItem")
         return got
 
     def save(self, key: str, data: dict[str, object], expected_version: int | None) -> int:
-        self._counts.write_units += math.ceil(item_bytes(key, data) / WRITE_UNIT_BYTES)
-        self._counts.add("PutItem")
+        self.counts.write_units += math.ceil(item_bytes(key, data) / WRITE_UNIT_BYTES)
+        self.counts.add("PutItem")
         held = self.items.get(key)
         if (held.version if held is not None else None) != expected_version:
             raise StateConflict(f"{key}: stored version moved on")
@@ -346,54 +372,309 @@ def measure_package(runs: int) -> dict[str, Any]:
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+#: The simulated tables run at half their capacity (a tick holds); the hot one at twice it
+#: (its alarm fires and the policy acts: the wake-up counted is one that changes capacity).
+COOL_SHARE, HOT_SHARE = 0.5, 2.0
+TABLE_CAPACITY = 100
+#: Records a second a shard takes (Kinesis quotas; the alarms' per-shard limit).
+SHARD_RECORDS = 1_000
+TARGET = 70.0
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """One invocation as counted at the ports, with what it did."""
+
+    counts: Counts
+    cpu_s: float
+    decisions: list[str]
+
+
+def simulated_account(tables: int, streams: int) -> Any:
+    """``tables`` provisioned tables (the first one hot) and ``streams`` provisioned streams
+    with an hour of traffic behind them."""
+    from capcon.core.backends.sim.account import SimAccount, TableSpec
+    from capcon.core.backends.sim.traffic.keys import StreamLoad
+    from capcon.core.backends.sim.traffic.patterns import Steady
+    from capcon.core.model import Throughput
+    from capcon.core.rules import RuleSettings
+
+    start = NOW - timedelta(hours=1)
+    account = SimAccount(start, rules=RuleSettings(), scenario="bench:deploy-cost")
+    for i in range(tables):
+        share = HOT_SHARE if i == 0 else COOL_SHARE
+        rate = TABLE_CAPACITY * share
+        account.add_table(
+            TableSpec(
+                f"table-{i:03d}",
+                Throughput(TABLE_CAPACITY, TABLE_CAPACITY),
+                reads=Steady(rate),
+                writes=Steady(rate),
+            )
+        )
+    for i in range(streams):
+        shards = 2
+        share = HOT_SHARE if i == 0 else COOL_SHARE
+        account.add_stream(
+            f"stream-{i:03d}",
+            shards=shards,
+            load=StreamLoad(Steady(shards * SHARD_RECORDS * share), record_bytes=500),
+            shard_metrics=False,
+        )
+    account.advance(3600, resolution=10)
+    return account
+
+
+def _run(engine: Any, only: Any, counts: Counts) -> Measured:
+    started = time.process_time()
+    decisions = engine.round(only)
+    cpu = time.process_time() - started
+    return Measured(counts, cpu, [d.line for d in decisions])
+
+
+def measure_policy(policy: str, tables: int, streams: int) -> dict[str, Any]:
+    """The stack's template for ``policy`` over a simulated account (``tables`` tables,
+    ``streams`` streams) and, counted at the ports: a tick (every dimension, nothing
+    applied), an alarm wake-up that changes capacity (one dimension, applied through the
+    scaler without waiting, its intent and outcome audited, its alarms re-put and set back
+    to OK), and with streams a stream check."""
+    from capcon.core.deploy.alarms import alarms_for
+    from capcon.core.deploy.spec import DeploySpec
+    from capcon.core.deploy.template import build_template, capacity_of, managed_dimensions
+    from capcon.core.rules import RuleSettings
+    from capcon.core.services.audit import Origin, StoreAudit
+    from capcon.core.services.engine import AutoscaleEngine
+    from capcon.core.services.metrics import MetricsService
+    from capcon.core.services.scaler import Scaler
+
+    account = simulated_account(tables, streams)
+    described = [account.describe_table(n) for n in account.list_tables()]
+    streamed = [account.describe_stream(n) for n in account.list_streams()]
+    managed, _ = managed_dimensions(described, streamed)
+    spec = DeploySpec(stack="bench", policy=policy, target=TARGET, managed=managed)
+    template = build_template(spec, tables=described, streams=streamed)
+    facts = template_facts(template)
+    book = load_price_book("us-east-1")
+    rules = RuleSettings()
+    state_counts = Counts()
+    state = CountingState(state_counts)
+
+    def engine(counts: Counts, *, live: bool) -> Any:
+        backend = CountingBackend(account, counts)
+        scaler = None
+        if live:
+            scaler = Scaler(
+                backend,
+                StoreAudit(CountingAudit(counts)),
+                Origin("bench", "sim"),
+                wait=lambda _s: None,
+                follow=False,
+            )
+        state.counts = counts
+        return AutoscaleEngine(
+            backend,
+            policy,
+            TARGET,
+            rules,
+            book,
+            managed,
+            spec.bounds,
+            scaler,
+            shard_bounds=spec.shard_bounds,
+            state=state,
+            metrics=MetricsService(backend),
+        )
+
+    tick_counts = Counts()
+    tick = _run(engine(tick_counts, live=False), None, tick_counts)
+    hot = managed[0]  # table-000 (or stream-000): the hot one
+    wake_counts = Counts()
+    wake = _run(engine(wake_counts, live=True), [hot], wake_counts)
+    # the handler then re-puts the dimension's alarms with thresholds for the new capacity
+    # and sets the alarm that woke it back to OK (docs: events and alarms)
+    if hot.kind == "stream":
+        capacity = capacity_of(hot, [], [account.describe_stream(hot.name)])
+    else:
+        capacity = capacity_of(hot, [account.describe_table(hot.name)], [])
+    for _ in alarms_for(spec, hot, capacity or 1):
+        wake_counts.cloudwatch_requests += 1
+        wake_counts.add("PutMetricAlarm")
+    wake_counts.cloudwatch_requests += 1
+    wake_counts.add("SetAlarmState")
+    out: dict[str, Any] = {
+        "policy": policy,
+        "managed_tables": len(spec.tables),
+        "managed_streams": len(spec.streams),
+        "dimensions": len(managed),
+        "template": asdict(facts),
+        "tick": tick,
+        "wakeup": wake,
+    }
+    if spec.streams:
+        check_counts = Counts()
+        check = engine(check_counts, live=False)
+        stream_only = [s for s in managed if s.kind == "stream"]
+        out["stream-check"] = _run(check, stream_only, check_counts)
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 
 
-def report(policy: str, facts: TemplateFacts, tables: int, per: dict[str, Invocation],
-           wakeups_per_day: float, book: PriceBook) -> dict[str, Any]:  # fmt: skip
-    """The stack's cost per managed table-month at ``wakeups_per_day`` per table, its parts,
-    what dominates, and whether it meets the target."""
+def invocation(
+    measured: Measured, facts: TemplateFacts, import_s: float, call_ms: float
+) -> Invocation:
+    c = measured.counts
+    return Invocation(
+        metrics=c.metrics,
+        cloudwatch_requests=c.cloudwatch_requests,
+        read_units=c.read_units,
+        write_units=c.write_units,
+        seconds=billed_seconds(
+            cpu_s=measured.cpu_s,
+            import_s=import_s,
+            calls=sum(c.operations.values()),
+            call_ms=call_ms,
+            memory_gb=facts.memory_gb,
+        ),
+    )
+
+
+def report(
+    measured: Mapping[str, Any], facts: TemplateFacts, per: Mapping[str, Invocation],
+    wakeups_per_day: float, book: PriceBook,
+) -> dict[str, Any]:  # fmt: skip
+    """The stack's cost per managed resource-month (tables; streams for a streams-only
+    stack) at ``wakeups_per_day`` alarm wake-ups per resource, its parts, what dominates, and
+    whether it meets the target."""
+    resources = measured["managed_tables"] or measured["managed_streams"]
     usage = monthly_usage(
         facts,
         tick=per["tick"],
         wakeup=per["wakeup"],
-        wakeups_per_month=wakeups_per_day * tables * HOURS_PER_MONTH / 24,
+        wakeups_per_month=wakeups_per_day * resources * HOURS_PER_MONTH / 24,
         stream_check=per.get("stream-check"),
     )
     cost = engine_cost(usage, book)
-    parts = {label: amount * HOURS_PER_MONTH / tables for label, amount in cost.breakdown}
-    per_table = cost.per_month / tables
+    parts = {label: amount * HOURS_PER_MONTH / resources for label, amount in cost.breakdown}
+    per_resource = cost.per_month / resources
     return {
-        "policy": policy,
-        "per_table_month": per_table,
-        "parts_per_table_month": parts,
+        "wakeups_per_day": wakeups_per_day,
+        "per_resource_month": per_resource,
+        "parts_per_resource_month": parts,
         "dominant": max(parts, key=lambda k: parts[k]) if parts else None,
-        "meets_target": per_table <= TARGET_PER_TABLE_MONTH,
+        "meets_target": per_resource <= TARGET_PER_TABLE_MONTH,
         "usage_per_month": asdict(usage),
     }
+
+
+def wakeups_to_target(
+    measured: Mapping[str, Any], facts: TemplateFacts, per: Mapping[str, Invocation],
+    book: PriceBook,
+) -> float | None:  # fmt: skip
+    """Alarm wake-ups per resource per day at which the stack reaches the target (``None``:
+    over it even with none; ``inf``: never reached)."""
+    base = report(measured, facts, per, 0.0, book)["per_resource_month"]
+    if base > TARGET_PER_TABLE_MONTH:
+        return None
+    one = report(measured, facts, per, 1.0, book)["per_resource_month"] - base
+    return math.inf if one <= 0 else (TARGET_PER_TABLE_MONTH - base) / one
+
+
+POLICIES = ("h1", "h2", "capcon")
+WAKEUP_RATES = (0.0, 24.0, 96.0, 288.0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tables", type=int, default=10, help="managed tables (default 10)")
-    parser.add_argument("--streams", type=int, default=1, help="managed streams (default 1)")
+    parser.add_argument("--streams", type=int, default=2, help="managed streams (default 2)")
     parser.add_argument("--runs", type=int, default=5, help="import-time runs (default 5)")
     parser.add_argument("--wakeups-per-day", type=float, default=24.0,
-                        help="alarm wake-ups per table per day (assumed; default 24)")  # fmt: skip
+                        help="alarm wake-ups per resource per day (assumed; 24)")  # fmt: skip
     parser.add_argument("--call-ms", type=float, default=25.0,
                         help="assumed latency of an AWS call from Lambda (ms; 25)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.tables < 1 or args.streams < 1 or args.runs < 1:
+        parser.error("--tables, --streams and --runs must be at least 1")
     book = load_price_book("us-east-1")
     package = measure_package(args.runs)
+    import_s = package["import_boto3_s"] + package["import_capcon_s"]
     print(
         f"package: {package['zip_bytes'] / 1024:.1f} KB zipped, {package['files']} files "
         f"({package['source_bytes'] / 1024:.0f} KB of source); import in a boto3-only venv "
-        f"(median of {package['runs']}): boto3 {package['import_boto3_s']:.3f} s, "
+        f"(median of {package['runs']}, no byte-code): boto3 {package['import_boto3_s']:.3f} s, "
         f"capcon {package['import_capcon_s']:.3f} s"
     )
     poller = poller_month(POLLER_METRICS_PER_MINUTE, book)
-    print(f"a process polling each table every minute: ${poller:.3f} per table-month")
+    print(
+        f"a process polling each table every minute ({POLLER_METRICS_PER_MINUTE} metrics): "
+        f"${poller:.3f} per table-month; target for the engine: "
+        f"${TARGET_PER_TABLE_MONTH:.2f}"
+    )
+    stacks = [(p, args.tables, 0) for p in POLICIES] + [("capcon", 0, args.streams)]
+    results: list[dict[str, Any]] = []
+    for policy, tables, streams in stacks:
+        measured = measure_policy(policy, tables, streams)
+        facts = TemplateFacts(**measured["template"])
+        per: dict[str, Invocation] = {
+            what: invocation(measured[what], facts, import_s, args.call_ms)
+            for what in ("tick", "wakeup", "stream-check")
+            if what in measured
+        }
+        name = f"kinesis ({streams} streams)" if streams else f"{policy} ({tables} tables)"
+        unit = "stream" if streams else "table"
+        chosen = report(measured, facts, per, args.wakeups_per_day, book)
+        to_target = wakeups_to_target(measured, facts, per, book)
+        print(f"\n{name}: {facts.alarms} alarms reading {facts.alarm_metrics} metrics, "
+              f"tick every {MINUTES_PER_MONTH / facts.ticks_per_month:g} min, "
+              f"{facts.memory_gb * 1024:g} MB {'arm64' if facts.arm64 else 'x86_64'}")  # fmt: skip
+        for what, inv in per.items():
+            c = measured[what].counts
+            print(f"  one {what}: {c.metrics} metrics in {c.metric_calls} GetMetricData call(s), "
+                  f"{c.cloudwatch_requests} alarm requests, {c.read_units:g} RRU, "
+                  f"{c.write_units:g} WRU, ≈{inv.seconds:.2f} s billed "
+                  f"(CPU here {measured[what].cpu_s * 1000:.0f} ms)")  # fmt: skip
+        for rate in sorted({*WAKEUP_RATES, args.wakeups_per_day}):
+            r = report(measured, facts, per, rate, book)
+            parts = ", ".join(
+                f"{k} {v:.4f}" for k, v in sorted(r["parts_per_resource_month"].items(),
+                                                 key=lambda kv: -kv[1])
+            )  # fmt: skip
+            verdict = "meets" if r["meets_target"] else "MISSES"
+            print(f"  {rate:>5g} wake-ups/{unit}/day: ${r['per_resource_month']:.3f} per "
+                  f"{unit}-month ({verdict} ${TARGET_PER_TABLE_MONTH:.2f}; "
+                  f"dominant: {r['dominant']}) — {parts}")  # fmt: skip
+        if to_target is None:
+            print("  over the target even with no wake-up")
+        else:
+            print(f"  within the target up to {to_target:.0f} wake-ups/{unit}/day")
+        results.append({
+            "stack": name,
+            "measured": {
+                k: (asdict(v.counts) | {"cpu_s": v.cpu_s, "decisions": v.decisions})
+                if isinstance(v, Measured) else v
+                for k, v in measured.items()
+            },
+            "invocations": {k: asdict(v) for k, v in per.items()},
+            "chosen": chosen,
+            "wakeups_to_target": to_target,
+        })  # fmt: skip
+    path = write_result(
+        {"package": package, "poller_per_table_month": poller, "stacks": results,
+         "assumptions": {"wakeups_per_day": args.wakeups_per_day, "call_ms": args.call_ms}}
+    )  # fmt: skip
+    print(f"\nwritten: {path}")
     return 0
+
+
+def write_result(data: object) -> Path:
+    results = BENCH / "results"
+    results.mkdir(exist_ok=True)
+    path = results / "deploy_cost.json"
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    return path
 
 
 if __name__ == "__main__":

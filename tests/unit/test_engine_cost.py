@@ -184,3 +184,16 @@ def test_monthly_usage_from_ticks_wakeups_and_measured_rounds() -> None:
     assert got.write_units == pytest.approx(ticks * 4 + 100 * 2)
     assert got.gb_seconds == pytest.approx((ticks * 0.5 + 100 * 0.4) * 0.25)
     assert got.arm64
+
+
+def test_billed_seconds_stretch_cpu_by_the_share_of_a_vcpu_and_add_waiting() -> None:
+    """256 MB gets 256/1,769 of a vCPU (AWS: one vCPU at 1,769 MB): a second of CPU measured
+    on a full core takes 1,769/256 s there; calls wait, they do not compute."""
+    got = deploy_cost.billed_seconds(
+        cpu_s=0.1, import_s=0.9, calls=10, call_ms=25, memory_gb=256 / 1024
+    )
+    assert got == pytest.approx((0.1 + 0.9) * 1769 / 256 + 10 * 0.025)
+    # at or above 1,769 MB the CPU time is taken as measured
+    assert deploy_cost.billed_seconds(
+        cpu_s=0.5, import_s=0.0, calls=0, call_ms=25, memory_gb=2.0
+    ) == pytest.approx(0.5)
