@@ -41,6 +41,17 @@ RUNTIME_PACKAGES = frozenset({"boto3", "botocore"})
 UI_PACKAGES = frozenset(
     {"capcon.tui", "capcon.themes", "textual", "rich", "plotext", "textual_plotext"}
 )
+#: Standard-library modules Python 3.12 and 3.13 removed (PEP 594's "dead batteries",
+#: distutils, imp, asyncore …): the building interpreter may still have them, the Lambda
+#: runtime (python3.14 in the template) does not.
+REMOVED_FROM_STDLIB = frozenset(
+    {
+        "aifc", "asynchat", "asyncore", "audioop", "cgi", "cgitb", "chunk", "crypt",
+        "distutils", "imghdr", "imp", "lib2to3", "mailcap", "msilib", "nis", "nntplib",
+        "ossaudiodev", "pipes", "smtpd", "sndhdr", "spwd", "sunau", "telnetlib", "uu",
+        "xdrlib",
+    }
+)  # fmt: skip
 #: A zip entry's fixed timestamp (the earliest a zip can hold) and permissions (rw-r--r--).
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 ZIP_MODE = 0o100644
@@ -121,7 +132,8 @@ def _resolve_relative(module: str, is_package: bool, level: int, target: str | N
 
 @dataclass(frozen=True, slots=True)
 class _Imports:
-    names: tuple[str, ...]
+    names: tuple[str, ...]  # modules imported: each must exist
+    candidates: tuple[str, ...]  # ``from a import b``'s ``a.b``: a module only if one exists
     data: tuple[tuple[str, tuple[str, ...]], ...]  # (package, path parts) read as resources
 
 
@@ -133,6 +145,7 @@ def _imports(module: str, path: Path) -> _Imports:
     except (SyntaxError, ValueError) as error:
         raise PackageError(f"{module} ({path}) cannot be parsed: {error}") from None
     names: list[str] = []
+    candidates: list[str] = []
     data: list[tuple[str, tuple[str, ...]]] = []
     followed: set[int] = set()  # files(...) calls seen under their .joinpath(...)
     calls: list[ast.Call] = []
@@ -145,7 +158,7 @@ def _imports(module: str, path: Path) -> _Imports:
             else:
                 base = node.module or ""
             names.append(base)
-            names += [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
+            candidates += [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
         elif isinstance(node, ast.Call):
             calls.append(node)
             read = _resource_read(module, node)
@@ -159,7 +172,7 @@ def _imports(module: str, path: Path) -> _Imports:
                 'cannot follow: write it as files("capcon.core…").joinpath("dir", '
                 '"file") with literal strings, so the file is shipped to Lambda'
             )
-    return _Imports(tuple(names), tuple(data))
+    return _Imports(tuple(names), tuple(candidates), tuple(data))
 
 
 def _resource_read(module: str, call: ast.Call) -> tuple[str, tuple[str, ...]] | None:
@@ -210,6 +223,8 @@ def _forbidden(name: str) -> str | None:
         if name in (NAMESPACE, CORE) or name.startswith(CORE + "."):
             return None
         return "not part of capcon.core"
+    if top in REMOVED_FROM_STDLIB:
+        return "removed from the standard library by Python 3.13 (Lambda runs a newer Python)"
     if top in RUNTIME_PACKAGES or top in sys.stdlib_module_names:
         return None
     return "a third-party package the Lambda runtime does not have (only boto3 and botocore)"
@@ -230,7 +245,7 @@ def import_closure(roots: Iterable[str], root: Path | None = None) -> Closure:
         pending.append(name)
     closure = Closure(modules, data, reached_from)
 
-    def reach(name: str, by: str) -> None:
+    def reach(name: str, by: str, *, required: bool = True) -> None:
         why = _forbidden(name)
         if why is not None:
             raise PackageError(
@@ -243,6 +258,11 @@ def import_closure(roots: Iterable[str], root: Path | None = None) -> Closure:
         if name == NAMESPACE:
             return
         if _source(name, base) is None:
+            if required and name != CORE:
+                raise PackageError(
+                    f"{closure.chain(by)} imports {name}, which is not in capcon.core "
+                    f"(no such module under {base})"
+                )
             return  # ``from a import b`` where b is a name, not a module
         reached_from.setdefault(name, by)
         pending.append(name)
@@ -260,9 +280,11 @@ def import_closure(roots: Iterable[str], root: Path | None = None) -> Closure:
             reach(parent, name)  # importing a module runs its packages' __init__ first
         found = _imports(name, path)
         for imported in found.names:
-            if imported == "__future__":
-                continue
-            reach(imported, name)
+            if imported != "__future__":
+                reach(imported, name)
+        for candidate in found.candidates:
+            if not candidate.startswith("__future__."):
+                reach(candidate, name, required=False)
         for package, parts in found.data:
             _add_data(name, package, parts, base, data)
     return closure

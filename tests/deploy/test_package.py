@@ -146,6 +146,7 @@ def fake_core(tmp_path: Path, handler: str, **modules: str) -> Path:
         ("import yaml", "yaml"),  # any third-party package but boto3/botocore
         ("from capcon.tui.text import printable", "capcon.tui.text"),
         ("import capcon.themes", "capcon.themes"),
+        ("import imghdr", "imghdr"),  # gone from the runtime's Python (3.13)
     ],
 )
 def test_a_module_reaching_the_console_or_a_third_party_package_is_refused_by_name(
@@ -222,6 +223,15 @@ def test_package_data_is_found_from_the_code_and_an_unreadable_path_refused(
     )
     with pytest.raises(PackageError, match="cannot follow"):
         build_package(("capcon.core.deploy.handler",), root)
+
+
+def test_an_import_of_a_capcon_module_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    root = fake_core(tmp_path, "from capcon.core.services import helper\n",
+                     **{"services.helper": "import capcon.core.nowhere\n"})  # fmt: skip
+    with pytest.raises(PackageError) as caught:
+        build_package(("capcon.core.deploy.handler",), root)
+    assert "capcon.core.services.helper imports capcon.core.nowhere" in str(caught.value)
+    assert "capcon.core.deploy.handler → capcon.core.services.helper" in str(caught.value)
 
 
 def test_a_root_that_does_not_exist_is_named(tmp_path: Path) -> None:
