@@ -9,8 +9,9 @@ import io
 import json
 import textwrap
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -300,3 +301,82 @@ def test_the_runtime_holds_boto3_and_what_it_needs() -> None:
     assert {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six"} <= set(found)
     assert "urllib3" in found
     assert not {"textual", "rich", "platformdirs", "moto"} & set(found)
+
+
+TICK = """
+import json
+from capcon.core.deploy.handler import handler
+print("RESULT " + json.dumps(handler({"capcon": "tick"}, None)))
+"""
+
+
+@pytest.mark.skipif(not HANDLER_EXISTS, reason="the handler is not on this branch yet")
+def test_the_packaged_handler_runs_a_tick_against_moto_with_only_boto3(
+    runtime: tuple[Path, Path], url: str, raw: Callable[[str], Any], tmp_path: Path
+) -> None:
+    """Lambda's way: the packaged ``handler`` called on a scheduled tick, with the settings
+    the template puts in its environment, boto3 pointed at moto by ``AWS_ENDPOINT_URL``."""
+    from capcon.core.deploy.spec import (
+        ENV_DRY_RUN,
+        ENV_STATE_TABLE,
+        ENV_TOPIC_ARN,
+        DeploySpec,
+        spec_environment,
+    )
+    from capcon.core.ports import Scalable
+
+    python, task = runtime
+    dynamodb = raw("dynamodb")
+    dynamodb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 5},
+    )
+    dynamodb.create_table(
+        TableName="pkg-state",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    spec = DeploySpec(
+        stack="pkg",
+        policy="h1",
+        target=70,
+        managed=(Scalable("orders", "read"), Scalable("orders", "write")),
+    )
+    (tmp_path / "aws").mkdir()
+    for name in ("config", "credentials"):
+        (tmp_path / "aws" / name).write_text("")
+    env = {
+        **spec_environment(spec),
+        ENV_DRY_RUN: "true",
+        ENV_STATE_TABLE: "pkg-state",
+        ENV_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:pkg-alarms",
+        "AWS_ENDPOINT_URL": url,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": str(tmp_path / "aws" / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws" / "credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_LAMBDA_FUNCTION_NAME": "pkg-scaler",
+    }
+    done = lambda_venv.run(python, task, TICK, env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.rsplit("RESULT ", 1)[1])
+    assert result["ok"] is True, result
+    assert result["errors"] == []
+    said = json.dumps(result["decisions"])
+    assert "orders" in said
+    assert "Traceback" not in done.stdout + done.stderr
+    # the tick saved the policies' state in the stack's table, through boto3 only
+    items = dynamodb.scan(TableName="pkg-state")["Items"]
+    keys = {item["sk"]["S"] for item in items} | {item["pk"]["S"] for item in items}
+    assert any("orders" in key for key in keys), keys
