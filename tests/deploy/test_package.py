@@ -74,8 +74,11 @@ def names(package: bytes) -> list[str]:
 
 
 def test_the_handler_is_named_as_lambda_calls_it() -> None:
+    from capcon.core.deploy import template
+
     assert PACKAGE_HANDLER == "capcon.core.deploy.handler.handler"
     assert PACKAGE_HANDLER.rpartition(".")[0] == HANDLER_MODULE
+    assert template.HANDLER == PACKAGE_HANDLER  # what the stack's function is told to call
 
 
 def test_same_bytes_on_every_build(package: bytes) -> None:
