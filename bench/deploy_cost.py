@@ -11,18 +11,20 @@ What is counted, and where each figure comes from:
   ``AWS::CloudWatch::Alarm`` and the metrics it reads (a metric-math alarm reads each of its
   ``MetricStat`` queries and is billed per metric: unconfirmed, so the higher figure), the
   tick and stream-check rules' rates, the Lambda's ``MemorySize`` and architecture.
-- **One invocation** (a tick, an alarm wake-up, a stream check): measured by running the
-  handler's ``run_event`` (else, before it exists, the engine's round) on the simulated
-  account through counting wrappers of its ports: metrics requested through ``GetMetricData``
+- **Invocations** (ticks, alarm wake-ups, a stream check): the handler loop itself,
+  ``--hours`` of the simulated ``fleet`` account with the stack's alarms put as the template
+  writes them, the account evaluating them each minute and delivering SNS events, each
+  handed to the handler's ``run_event`` (a wake-up), a tick every ``tick_minutes``; every AWS
+  call counted through wrappers of the ports: metrics requested through ``GetMetricData``
   (the Metrics port), CloudWatch alarm requests (the Alarms port), state-table request units
   (item sizes as DynamoDB counts them: reads per 4 KB, strongly consistent; writes per 1 KB),
-  audit items.  Its billed duration is modelled, not measured on AWS: the package's import
+  audit items.  Billed duration is modelled, not measured on AWS: the package's import
   (measured, in a venv with only boto3; a cold start on every invocation, as a function
-  woken every 30 minutes is likely to be) + the CPU time measured here + an assumed
-  in-region latency per AWS call (``--call-ms``, 25 ms).
-- **Alarm wake-ups**: an assumption (``--wakeups-per-day`` per table; the alarm fires when a
-  dimension's 1-minute datapoint crosses the policy's threshold); the table shows the cost at
-  several rates and the rate at which a policy would pass the target.
+  woken every 30 minutes is likely to be) + the CPU time measured here, stretched to the
+  memory's share of a vCPU, + an assumed in-region latency per AWS call (``--call-ms``).
+- **Alarm wake-ups**: the rate measured on the loop, priced beside assumed rates
+  (``--wakeups-per-day`` and a few others: the count depends on traffic), with the rate at
+  which a policy would reach the target.
 - Free tiers (per account: Lambda's million requests and 400,000 GB-s, CloudWatch's 10
   alarms and million requests, SNS's million publishes) are **not** subtracted; EventBridge
   scheduled rules on the default bus cost nothing; the engine's log lines (a few hundred bytes
@@ -35,7 +37,6 @@ costs".
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import re
@@ -367,19 +368,11 @@ def measure_package(runs: int) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# Running the engine on the simulated account
+# The handler loop on the simulated account
 # --------------------------------------------------------------------------------------------
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-#: The simulated tables run at half their capacity (a tick holds); the hot one at twice it
-#: (its alarm fires and the policy acts: the wake-up counted is one that changes capacity).
-COOL_SHARE, HOT_SHARE = 0.5, 2.0
-TABLE_CAPACITY = 100
-#: Records a second a shard takes (Kinesis quotas; the alarms' per-shard limit).
-SHARD_RECORDS = 1_000
+#: The stack's target utilisation (%), for every policy.
 TARGET = 70.0
 
 
@@ -392,147 +385,7 @@ class Measured:
     decisions: list[str]
 
 
-def simulated_account(tables: int, streams: int) -> Any:
-    """``tables`` provisioned tables (the first one hot) and ``streams`` provisioned streams
-    with an hour of traffic behind them."""
-    from capcon.core.backends.sim.account import SimAccount, TableSpec
-    from capcon.core.backends.sim.traffic.keys import StreamLoad
-    from capcon.core.backends.sim.traffic.patterns import Steady
-    from capcon.core.model import Throughput
-    from capcon.core.rules import RuleSettings
-
-    start = NOW - timedelta(hours=1)
-    account = SimAccount(start, rules=RuleSettings(), scenario="bench:deploy-cost")
-    for i in range(tables):
-        share = HOT_SHARE if i == 0 else COOL_SHARE
-        rate = TABLE_CAPACITY * share
-        account.add_table(
-            TableSpec(
-                f"table-{i:03d}",
-                Throughput(TABLE_CAPACITY, TABLE_CAPACITY),
-                reads=Steady(rate),
-                writes=Steady(rate),
-            )
-        )
-    for i in range(streams):
-        shards = 2
-        share = HOT_SHARE if i == 0 else COOL_SHARE
-        account.add_stream(
-            f"stream-{i:03d}",
-            shards=shards,
-            load=StreamLoad(Steady(shards * SHARD_RECORDS * share), record_bytes=500),
-            shard_metrics=False,
-        )
-    account.advance(3600, resolution=10)
-    return account
-
-
-def _run(engine: Any, only: Any, counts: Counts) -> Measured:
-    started = time.process_time()
-    decisions = engine.round(only)
-    cpu = time.process_time() - started
-    return Measured(counts, cpu, [d.line for d in decisions])
-
-
-def measure_policy(policy: str, tables: int, streams: int) -> dict[str, Any]:
-    """The stack's template for ``policy`` over a simulated account (``tables`` tables,
-    ``streams`` streams) and, counted at the ports: a tick (every dimension, nothing
-    applied), an alarm wake-up that changes capacity (one dimension, applied through the
-    scaler without waiting, its intent and outcome audited, its alarms re-put and set back
-    to OK), and with streams a stream check."""
-    from capcon.core.deploy.alarms import alarms_for
-    from capcon.core.deploy.spec import DeploySpec
-    from capcon.core.deploy.template import build_template, capacity_of, managed_dimensions
-    from capcon.core.rules import RuleSettings
-    from capcon.core.services.audit import Origin, StoreAudit
-    from capcon.core.services.engine import AutoscaleEngine
-    from capcon.core.services.metrics import MetricsService
-    from capcon.core.services.scaler import Scaler
-
-    account = simulated_account(tables, streams)
-    described = [account.describe_table(n) for n in account.list_tables()]
-    streamed = [account.describe_stream(n) for n in account.list_streams()]
-    managed, _ = managed_dimensions(described, streamed)
-    spec = DeploySpec(stack="bench", policy=policy, target=TARGET, managed=managed)
-    template = build_template(spec, tables=described, streams=streamed)
-    facts = template_facts(template)
-    book = load_price_book("us-east-1")
-    rules = RuleSettings()
-    state_counts = Counts()
-    state = CountingState(state_counts)
-
-    def engine(counts: Counts, *, live: bool) -> Any:
-        backend = CountingBackend(account, counts)
-        scaler = None
-        if live:
-            scaler = Scaler(
-                backend,
-                StoreAudit(CountingAudit(counts)),
-                Origin("bench", "sim"),
-                wait=lambda _s: None,
-                follow=False,
-            )
-        state.counts = counts
-        return AutoscaleEngine(
-            backend,
-            policy,
-            TARGET,
-            rules,
-            book,
-            managed,
-            spec.bounds,
-            scaler,
-            shard_bounds=spec.shard_bounds,
-            state=state,
-            metrics=MetricsService(backend),
-        )
-
-    tick_counts = Counts()
-    tick = _run(engine(tick_counts, live=False), None, tick_counts)
-    hot = managed[0]  # table-000 (or stream-000): the hot one
-    wake_counts = Counts()
-    wake = _run(engine(wake_counts, live=True), [hot], wake_counts)
-    # the handler then re-puts the dimension's alarms with thresholds for the new capacity
-    # and sets the alarm that woke it back to OK (docs: events and alarms)
-    if hot.kind == "stream":
-        capacity = capacity_of(hot, [], [account.describe_stream(hot.name)])
-    else:
-        capacity = capacity_of(hot, [account.describe_table(hot.name)], [])
-    for _ in alarms_for(spec, hot, capacity or 1):
-        wake_counts.cloudwatch_requests += 1
-        wake_counts.add("PutMetricAlarm")
-    wake_counts.cloudwatch_requests += 1
-    wake_counts.add("SetAlarmState")
-    out: dict[str, Any] = {
-        "policy": policy,
-        "managed_tables": len(spec.tables),
-        "managed_streams": len(spec.streams),
-        "dimensions": len(managed),
-        "template": asdict(facts),
-        "tick": tick,
-        "wakeup": wake,
-    }
-    if spec.streams:
-        check_counts = Counts()
-        check = engine(check_counts, live=False)
-        stream_only = [s for s in managed if s.kind == "stream"]
-        out["stream-check"] = _run(check, stream_only, check_counts)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-
-
 TOPIC = "arn:aws:sns:us-east-1:123456789012:bench-alarms"
-
-
-def handler_available() -> bool:
-    """Whether the handler (``run_event``) and the simulated account's alarms are here."""
-    from capcon.core.deploy.package import core_root
-
-    return (core_root() / "deploy" / "handler.py").is_file() and (
-        core_root() / "backends" / "sim" / "alarms.py"
-    ).is_file()
 
 
 def simulate_day(policy: str, tables: int, streams: int, hours: int) -> dict[str, Any]:
@@ -544,12 +397,11 @@ def simulate_day(policy: str, tables: int, streams: int, hours: int) -> dict[str
     streams."""
     from capcon.core.backends.sim.scenarios import fleet
     from capcon.core.deploy.alarms import alarms_for
+    from capcon.core.deploy.handler import run_event
     from capcon.core.deploy.spec import DeploySpec, EngineSettings
     from capcon.core.deploy.template import build_template, capacity_of, managed_dimensions
 
-    # the handler and the account's alarms land with the handler's branch: looked up here
-    run_event = importlib.import_module("capcon.core.deploy.handler").run_event
-    account: Any = fleet(NOW, tables, streams, seed=1, history=timedelta(hours=1))
+    account = fleet(NOW, tables, streams, seed=1, history=timedelta(hours=1))
     described = [account.describe_table(n) for n in account.list_tables()]
     streamed = [account.describe_stream(n) for n in account.list_streams()]
     managed, _ = managed_dimensions(described, streamed)
@@ -711,18 +563,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     stacks = [(p, args.tables, 0) for p in POLICIES] + [("capcon", 0, args.streams)]
     results: list[dict[str, Any]] = []
-    looped = handler_available()
     print(
         f"invocations: the handler's run_event on the simulated account, {args.hours} h of "
         "its alarms and ticks"
-        if looped
-        else "invocations: the engine's round (the handler is not on this branch)"
     )
     for policy, tables, streams in stacks:
-        if looped:
-            measured = simulate_day(policy, tables, streams, args.hours)
-        else:
-            measured = measure_policy(policy, tables, streams)
+        measured = simulate_day(policy, tables, streams, args.hours)
         facts = TemplateFacts(**measured["template"])
         per: dict[str, Invocation] = {
             what: invocation(measured[what], facts, import_s, args.call_ms)
