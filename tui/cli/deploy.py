@@ -108,6 +108,15 @@ def add_parser(sub: Any) -> None:
         _stack(s)
         if name == "delete":
             s.add_argument("--yes", action="store_true", help="delete without asking")
+        if name == "status":
+            s.add_argument("--json", action="store_true", help="print JSON")
+            s.add_argument(
+                "--limit",
+                type=whole(0, 10_000, "audit items"),
+                default=10,
+                metavar="N",
+                help="newest audit items to show (default 10)",
+            )
         session_flags(s, top=False)
 
     i = dsub.add_parser("invoke", help="run the handler here on one event, as Lambda would")

@@ -363,6 +363,13 @@ def build_parser() -> argparse.ArgumentParser:
     au = sub.add_parser("audit", help="the audit log of changes made through capcon")
     au.add_argument("--limit", type=whole(0, 10**9, "records"), default=50, metavar="N")
     au.add_argument("--json", action="store_true", help="print JSON")
+    au.add_argument(
+        "--stack",
+        type=text("a stack name"),
+        metavar="NAME",
+        help="the audit items of a deployed engine (its state table) instead of the local log",
+    )
+    session_flags(au, top=False)
 
     demo = sub.add_parser(
         "demo",

@@ -57,13 +57,32 @@ AlarmAction = Literal[
 ]
 #: ``capcon prices update`` (the AWS Price List API).
 PriceAction = Literal["pricing:GetProducts"]
+#: ``capcon deploy apply | status | live | pause | delete`` on a stack (a deployer's, with
+#: the :data:`AlarmAction`\ s on the stack's alarms; HeadObject is authorised by GetObject).
+StackAction = Literal[
+    "s3:GetObject",
+    "s3:PutObject",
+    "cloudformation:DescribeStacks",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:DescribeStackResources",
+    "cloudformation:GetTemplate",
+    "cloudformation:CreateChangeSet",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:DeleteChangeSet",
+    "cloudformation:UpdateStack",
+    "cloudformation:DeleteStack",
+    "events:DescribeRule",
+    "scheduler:GetSchedule",
+]
 
-Action = Literal[AdapterAction, StateAction, AlarmAction, PriceAction]
+Action = Literal[AdapterAction, StateAction, AlarmAction, PriceAction, StackAction]
 
 #: Every action of the adapter (:data:`AdapterAction`), in the order above.
 ACTIONS: tuple[AdapterAction, ...] = get_args(AdapterAction)
 STATE_ACTIONS: tuple[StateAction, ...] = get_args(StateAction)
 ALARM_ACTIONS: tuple[AlarmAction, ...] = get_args(AlarmAction)
 PRICE_ACTIONS: tuple[PriceAction, ...] = get_args(PriceAction)
+STACK_ACTIONS: tuple[StackAction, ...] = get_args(StackAction)
 #: Every :data:`Action`.
 ALL_ACTIONS: tuple[Action, ...] = get_args(Action)

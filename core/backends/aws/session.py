@@ -40,9 +40,13 @@ from capcon.core.redact import redact_url
 
 if TYPE_CHECKING:  # the stubs are for the type checker: nothing here is needed at run time
     from types_boto3_application_autoscaling.client import ApplicationAutoScalingClient
+    from types_boto3_cloudformation.client import CloudFormationClient
     from types_boto3_cloudwatch.client import CloudWatchClient
     from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_events.client import EventBridgeClient
     from types_boto3_kinesis.client import KinesisClient
+    from types_boto3_s3.client import S3Client
+    from types_boto3_scheduler.client import EventBridgeSchedulerClient
     from types_boto3_sts.client import STSClient
 
 C = TypeVar("C")
@@ -85,6 +89,8 @@ def worst_case_seconds(attempts: int, connect_timeout: float, read_timeout: floa
 Service = Literal["dynamodb", "kinesis", "cloudwatch", "application-autoscaling", "sts"]
 #: The services capcon talks to (boto3 client names).
 SERVICES: tuple[Service, ...] = get_args(Service)
+#: What ``capcon deploy`` manages a stack with (:mod:`capcon.core.backends.aws.stacks`).
+DeployService = Literal["cloudformation", "s3", "events", "scheduler"]
 
 
 class AwsSession:
@@ -160,7 +166,7 @@ class AwsSession:
             max_pool_connections=max_pool_connections,
             user_agent_extra="capcon",
         )
-        self._clients: dict[tuple[Service, int | None], object] = {}
+        self._clients: dict[tuple[Service | DeployService, int | None], object] = {}
         self._lock = threading.Lock()
         self._identity: str | None = None
 
@@ -217,7 +223,54 @@ class AwsSession:
             lambda config: self._boto.client("sts", endpoint_url=self.endpoint_url, config=config),
         )
 
-    def _client(self, service: Service, max_attempts: int | None, make: Callable[[Config], C]) -> C:
+    def cloudformation(self, *, max_attempts: int | None = None) -> CloudFormationClient:
+        return self._client(
+            "cloudformation",
+            max_attempts,
+            lambda config: self._boto.client(
+                "cloudformation", endpoint_url=self.endpoint_url, config=config
+            ),
+        )
+
+    def s3(self, *, max_attempts: int | None = None) -> S3Client:
+        """S3's client (path-style addressing with an endpoint URL: a moto server or
+        LocalStack has no bucket subdomains)."""
+        return self._client(
+            "s3",
+            max_attempts,
+            lambda config: self._boto.client(
+                "s3",
+                endpoint_url=self.endpoint_url,
+                config=config.merge(Config(s3={"addressing_style": "path"}))
+                if self.endpoint_url
+                else config,
+            ),
+        )
+
+    def events(self, *, max_attempts: int | None = None) -> EventBridgeClient:
+        return self._client(
+            "events",
+            max_attempts,
+            lambda config: self._boto.client(
+                "events", endpoint_url=self.endpoint_url, config=config
+            ),
+        )
+
+    def scheduler(self, *, max_attempts: int | None = None) -> EventBridgeSchedulerClient:
+        return self._client(
+            "scheduler",
+            max_attempts,
+            lambda config: self._boto.client(
+                "scheduler", endpoint_url=self.endpoint_url, config=config
+            ),
+        )
+
+    def _client(
+        self,
+        service: Service | DeployService,
+        max_attempts: int | None,
+        make: Callable[[Config], C],
+    ) -> C:
         """The client for ``service`` and retry budget, made by ``make`` (given the config) on
         first use."""
         key = (service, max_attempts)
