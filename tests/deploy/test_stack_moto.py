@@ -34,13 +34,14 @@ from capcon.core.backends.aws.stacks import (
     package_key,
     retained,
 )
+from capcon.core.backends.aws.statestore import DynamoAuditStore
 from capcon.core.deploy.spec import alarm_description, alarm_name, alarm_prefix
 from capcon.core.errors import CapconError, NotFound
 from capcon.core.ports import Scalable
 from capcon.tui.cli import deploy_stack
 from tests.support.aws import create_table, quick_aws
 from tests.support.cli import Run, run
-from tests.support.faultproxy import Deny, FaultProxy
+from tests.support.faultproxy import Deny, FaultProxy, Rewrite
 from tests.support.hostile import leaks, squeeze, visible
 
 #: moto warns on each template resource it skips (the alarms): said in the docstring above
@@ -511,6 +512,7 @@ def test_status_live_pause_and_delete(
     stranger = put_alarm(cloudwatch, f"{STACK}-eu", f"table/{TABLE}:write", enabled=False)
 
     shown = cli(capsys, account, "deploy", "status", "--stack", STACK, "--json")
+    assert shown.code == 0, shown.err
     document = shown.document()
     assert (document["stack"], document["status"], document["dry_run"]) == (
         STACK,
@@ -560,7 +562,6 @@ def test_audit_of_a_stack_reads_its_state_table(
     package: bytes,
     raw: Callable[[str], Any],
 ) -> None:
-    statestore = pytest.importorskip("capcon.core.backends.aws.statestore")
     assert apply(capsys, account, "--yes").code == 0
     resources = raw("cloudformation").describe_stack_resources(StackName=STACK)
     (table,) = [
@@ -568,7 +569,7 @@ def test_audit_of_a_stack_reads_its_state_table(
         for r in resources["StackResources"]
         if r.get("LogicalResourceId") == "StateTable"  # moto lists skipped ones without
     ]
-    store = statestore.DynamoAuditStore(raw("dynamodb"), table)
+    store = DynamoAuditStore(raw("dynamodb"), table)
     hostile = "red\x1b[31mrow"
     store.append(
         {
@@ -588,6 +589,11 @@ def test_audit_of_a_stack_reads_its_state_table(
     as_json = cli(capsys, account, "audit", "--stack", STACK, "--json")
     (record,) = as_json.document()
     assert record["change_id"] == "c-1" and record["resource"] == hostile
+    status = cli(capsys, account, "deploy", "status", "--stack", STACK, "--json")
+    assert status.code == 0, status.err
+    assert [r["change_id"] for r in status.document()["audit"]] == ["c-1"]
+    text = cli(capsys, account, "deploy", "status", "--stack", STACK)
+    assert "c-1" in text.out and leaks(text.out) == []
 
 
 @pytest.mark.parametrize(
@@ -665,3 +671,45 @@ def test_access_denied_is_a_message_and_the_change_set_is_not_left(
     assert "access denied" in result.err and "cloudformation:ExecuteChangeSet" in result.err
     assert "Traceback" not in result.err
     assert no_stack(raw)
+
+
+def test_following_a_stack_is_bounded_in_time(
+    stacks: Stacks, raw: Callable[[str], Any], url: str
+) -> None:
+    create(stacks)
+    stack_id = stacks.describe(STACK).stack_id
+    ticks = iter(range(0, 10_000, 10))
+    waits: list[float] = []
+    with FaultProxy(url) as proxy:
+        proxy.add_rule(
+            operation="DescribeStacks",
+            action=Rewrite(text=lambda body: body.replace("CREATE_COMPLETE", "UPDATE_IN_PROGRESS")),
+        )
+        slow = Stacks(
+            AwsSession(endpoint_url=proxy.url),
+            wait=waits.append,
+            clock=lambda: float(next(ticks)),
+            poll_seconds=5.0,
+            timeout_seconds=60.0,
+        )
+        with pytest.raises(StackError, match="still UPDATE_IN_PROGRESS after 60 s"):
+            slow.follow(stack_id, after=None)
+    assert waits and len(waits) <= 7 and set(waits) == {5.0}
+
+
+def test_a_rolled_back_apply_says_so(
+    capsys: pytest.CaptureFixture[str],
+    account: str,
+    package: bytes,
+) -> None:
+    with FaultProxy(account) as proxy, quick_aws(read_timeout=5.0, max_attempts=1):
+        # the two reads before the change set is executed see the truth, the rest a rollback
+        proxy.add_rule(
+            operation="DescribeStacks",
+            skip=2,
+            action=Rewrite(text=lambda body: body.replace("CREATE_COMPLETE", "ROLLBACK_COMPLETE")),
+        )
+        result = apply(capsys, proxy.url, "--yes")
+    assert result.code == 1, result.err
+    assert f"FAILED: stack {STACK} ended ROLLBACK_COMPLETE" in result.out
+    assert "rolled the stack back" in result.out

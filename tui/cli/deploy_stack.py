@@ -305,12 +305,7 @@ def require_state_table(stacks: Stacks, info: StackInfo) -> str:
 
 def audit_items(stacks: Stacks, table: str, limit: int | None) -> list[dict[str, object]]:
     """The newest audit items of the state table ``table`` (oldest first)."""
-    try:
-        from capcon.core.backends.aws.statestore import (  # type: ignore[import-not-found,unused-ignore]
-            DynamoAuditStore,
-        )
-    except ImportError:  # pragma: no cover - the engine's audit store ships with the engine
-        raise StackError("this capcon has no DynamoDB audit store to read it with") from None
+    from capcon.core.backends.aws.statestore import DynamoAuditStore
 
     records: list[dict[str, object]] = DynamoAuditStore(stacks.session.dynamodb(), table).read(
         limit
