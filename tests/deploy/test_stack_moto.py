@@ -36,7 +36,7 @@ from capcon.core.backends.aws.stacks import (
 )
 from capcon.core.backends.aws.statestore import DynamoAuditStore
 from capcon.core.deploy.spec import alarm_description, alarm_name, alarm_prefix
-from capcon.core.errors import CapconError, NotFound
+from capcon.core.errors import NotFound
 from capcon.core.ports import Scalable
 from capcon.tui.cli import deploy_stack
 from tests.support.aws import create_table, quick_aws
@@ -410,15 +410,9 @@ def account(url: str, raw: Callable[[str], Any]) -> str:
 
 
 @pytest.fixture
-def package(monkeypatch: pytest.MonkeyPatch) -> bytes:
-    """The engine's code package: ``build_package()`` where the handler is there to package,
-    else a fixed zip (the handler lands on another branch)."""
-    try:
-        return deploy_stack.package()
-    except CapconError:
-        data = code()
-        monkeypatch.setattr(deploy_stack, "package", lambda: data)
-        return data
+def package() -> bytes:
+    """The engine's code package, as ``deploy apply`` builds it."""
+    return deploy_stack.package()
 
 
 def cli(capsys: pytest.CaptureFixture[str], endpoint: str, *argv: str) -> Run:
@@ -713,3 +707,22 @@ def test_a_rolled_back_apply_says_so(
     assert result.code == 1, result.err
     assert f"FAILED: stack {STACK} ended ROLLBACK_COMPLETE" in result.out
     assert "rolled the stack back" in result.out
+
+
+def test_apply_refuses_a_template_owning_capacity_before_uploading(
+    capsys: pytest.CaptureFixture[str],
+    account: str,
+    package: bytes,
+    raw: Callable[[str], Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """capcon's template never owns a table; a template that does (an edited one, a future
+    bug) is refused before the code is uploaded or a change set made."""
+    owning = template(extra={"Orders": {"Type": "AWS::DynamoDB::Table", "Properties": {}}})
+    monkeypatch.setattr(deploy_stack, "build_template", lambda args, session: owning)
+    result = apply(capsys, account, "--yes")
+    assert result.code == 1
+    assert "creates Orders (AWS::DynamoDB::Table)" in result.err
+    assert "nothing was sent" in result.out
+    assert raw("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+    assert no_stack(raw)

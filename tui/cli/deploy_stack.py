@@ -31,6 +31,7 @@ from capcon.core.backends.aws.stacks import (
     StackError,
     StackInfo,
     Stacks,
+    refuse_owned_capacity,
     retained,
 )
 from capcon.core.deploy.spec import STACK_NAME, DeployError, alarm_prefix, scalable_of_alarm
@@ -57,9 +58,6 @@ CODE_BUCKET = "CodeBucket"
 CODE_KEY = "CodeKey"
 #: The state table's output in capcon's template.
 STATE_OUTPUT = "StateTable"
-#: Audit items ``status`` shows.
-STATUS_AUDIT_ITEMS = 10
-
 _CHANGES = {
     "apply": "deploy apply creates or updates a stack",
     "live": "deploy live lets the engine change capacity",
@@ -142,7 +140,8 @@ def apply(args: argparse.Namespace, session: Session, stacks: Stacks) -> int:
     stack: str = args.stack
     try:
         template = build_template(args, session)
-    except DeployError as error:
+        refuse_owned_capacity(template)  # before the package goes anywhere
+    except (DeployError, StackError) as error:
         note(f"refused: {error}")
         out(f"not applied: nothing was sent for stack {stack}")
         return EXIT_REFUSED

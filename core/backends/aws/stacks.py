@@ -225,6 +225,16 @@ def owned_capacity(template: Mapping[str, Any], *, state_table: str = STATE_TABL
     return found
 
 
+def refuse_owned_capacity(template: Mapping[str, Any]) -> None:
+    """:class:`StackError` when ``template`` owns a table's or a stream's capacity."""
+    owned = owned_capacity(template)
+    if owned:
+        raise StackError(
+            f"the template creates {', '.join(owned)}: a capcon stack references tables and "
+            "streams and never owns their capacity (only its state table); nothing was sent"
+        )
+
+
 def capabilities(template: Mapping[str, Any]) -> list[str]:
     """The capabilities a template needs acknowledged: ``CAPABILITY_IAM`` for IAM resources,
     ``CAPABILITY_NAMED_IAM`` when one has a custom name, ``CAPABILITY_AUTO_EXPAND`` for a
@@ -524,13 +534,7 @@ class Stacks:
         value), computed and described: ``CREATE`` when there is no stack (or one left in
         review), ``UPDATE`` otherwise.  Refused (nothing sent) when the template owns a table
         or a stream, or when the stack is busy or must be deleted first."""
-        owned = owned_capacity(template)
-        if owned:
-            raise StackError(
-                f"the template creates {', '.join(owned)}: a capcon stack references tables "
-                "and streams and never owns their capacity (only its state table); nothing "
-                "was sent"
-            )
+        refuse_owned_capacity(template)
         existing = self.find(stack)
         kind: Kind = "CREATE"
         if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
@@ -843,5 +847,6 @@ __all__ = [
     "first_failure",
     "owned_capacity",
     "package_key",
+    "refuse_owned_capacity",
     "retained",
 ]
