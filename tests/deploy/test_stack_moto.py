@@ -726,3 +726,36 @@ def test_apply_refuses_a_template_owning_capacity_before_uploading(
     assert "nothing was sent" in result.out
     assert raw("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
     assert no_stack(raw)
+
+
+def test_invoke_keeps_state_in_the_deployed_stacks_table(
+    capsys: pytest.CaptureFixture[str],
+    account: str,
+    raw: Callable[[str], Any],
+    tmp_path: Any,
+) -> None:
+    """``deploy invoke`` without ``--state`` continues where the deployed engine is: the event
+    it handles is claimed in the stack's own state table, so the deployed Lambda would not
+    handle it again (and a second invoke says so); without the stack it is a local file."""
+    template = tmp_path / "t.json"
+    made = cli(capsys, account, "deploy", "template", "--stack", STACK, "--policy", "capcon",
+               "--tables", TABLE, "--out", str(template))  # fmt: skip
+    assert made.code == 0, made.err
+    event = tmp_path / "tick.json"
+    event.write_text('{"capcon": "tick", "id": "tick-1"}', encoding="utf-8")
+    invoke = ("deploy", "invoke", "--template", str(template), "--event", str(event))
+    local = cli(capsys, account, *invoke)
+    assert local.code == 0, local.err
+    assert "state: local file" in local.out
+
+    assert apply(capsys, account, "--yes").code == 0
+    stacks = Stacks(AwsSession(region="us-east-1", endpoint_url=account))
+    table = deploy_stack.state_table(stacks, stacks.describe(STACK))
+    assert table is not None
+    first = cli(capsys, account, *invoke)
+    assert first.code == 0, first.err
+    assert f"state: the stack's table {table}" in first.out
+    items = raw("dynamodb").scan(TableName=table)["Items"]
+    assert any(i["pk"]["S"] == "event" for i in items)
+    again = cli(capsys, account, *invoke)
+    assert "already handled" in again.out

@@ -4,8 +4,10 @@ template's settings, against the session's backend (``--sim``, ``--endpoint-url`
 
 The settings are the ``ScalerFunction``'s ``Environment.Variables`` in the template, with
 ``Ref DryRun`` resolved to the parameter's default (``false`` with ``--apply``), ``Ref
-StateTable`` to a local state file (``--state``, by default beside the audit log: the policies'
-state and the events handled, as the stack's table keeps them) and ``Ref AlarmTopic`` to the
+StateTable`` to the stack's own state table when the stack exists in the session's account
+(the invocation continues where the deployed engine is, and claims the event there), else to
+a local state file (``--state``, by default beside the audit log: the policies' state and the
+events handled, as the stack's table keeps them) and ``Ref AlarmTopic`` to the
 topic's ARN when the template names it (otherwise alarms are re-tuned without actions here:
 ``deploy invoke --apply`` is for trying decisions, the deployed stack re-tunes its own).
 Audit records go to the session's audit log.  A template or event that cannot be used is a
@@ -28,7 +30,9 @@ from capcon.core.deploy.spec import (
     EngineSettings,
     settings_from_environment,
 )
-from capcon.tui.cli.output import EXIT_BACKEND, EXIT_OK, print_json
+from capcon.core.errors import CapconError
+from capcon.core.ports import StateStore
+from capcon.tui.cli.output import EXIT_BACKEND, EXIT_OK, print_json, show_notices
 from capcon.tui.errors import UsageError
 from capcon.tui.text import printable
 
@@ -162,18 +166,15 @@ def run(args: argparse.Namespace) -> int:
     topic = settings.topic_arn
     if topic and not topic.startswith("arn:"):
         topic = f"arn:aws:sns:{session.region}:{_account(session)}:{topic}"
-    state_path: Path = args.state or session.audit.path.parent / (
-        f"deploy-state-{settings.spec.stack}.json"
-    )
     from capcon.core.deploy.handler import run_event
-    from capcon.core.services.state import FileStateStore
 
+    state, where = _state_store(args, session, settings.spec.stack)
     settings = EngineSettings(settings.spec, settings.dry_run, None, topic)
     result = run_event(
         event,
         settings,
         backend,
-        state=FileStateStore(state_path),
+        state=state,
         audit=session.audit,
         alarms=alarms,
         rules=session.books.rules,
@@ -187,11 +188,39 @@ def run(args: argparse.Namespace) -> int:
     else:
         mode = "dry run: nothing is changed" if settings.dry_run else "applying (audited)"
         print(printable(f"capcon deploy invoke · stack {settings.spec.stack} · {mode}"))
+        print(printable(f"state: {where}"))
         for item in result.lines:
             print(_line(item))
         for problem in result.errors:
             print(printable(f"error: {problem}"))
     return EXIT_OK if result.ok else EXIT_BACKEND
+
+
+def _state_store(args: argparse.Namespace, session: Any, stack: str) -> tuple[StateStore, str]:
+    """Where the policies' state and the handled events are kept: ``--state FILE`` when
+    given; else the stack's own state table when the stack exists in the session's account
+    (the invocation then continues exactly where the deployed engine is); else a local file
+    beside the audit log."""
+    from capcon.core.services.state import FileStateStore
+
+    if args.state is None:
+        aws = getattr(session.backend, "session", None)
+        if aws is not None:
+            from capcon.core.backends.aws.stacks import Stacks
+            from capcon.core.backends.aws.statestore import DynamoStateStore
+            from capcon.tui.cli.deploy_stack import state_table
+
+            stacks = Stacks(aws, wait=session.wait)
+            try:
+                info = stacks.find(stack)
+                table = state_table(stacks, info) if info is not None else None
+            except CapconError as error:
+                show_notices([f"the stack {stack} could not be read ({error}): local state"])
+                table = None
+            if table is not None:
+                return DynamoStateStore(aws.dynamodb(), table), f"the stack's table {table}"
+    path: Path = args.state or session.audit.path.parent / f"deploy-state-{stack}.json"
+    return FileStateStore(path), f"local file {path}"
 
 
 def _account(session: Any) -> str:
