@@ -759,3 +759,5 @@ def test_invoke_keeps_state_in_the_deployed_stacks_table(
     assert any(i["pk"]["S"] == "event" for i in items)
     again = cli(capsys, account, *invoke)
     assert "already handled" in again.out
+    # what it decides with --apply is in the stack's audit, as the deployed Lambda's would be
+    assert "(state and audit)" in first.out

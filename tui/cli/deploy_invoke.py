@@ -31,7 +31,8 @@ from capcon.core.deploy.spec import (
     settings_from_environment,
 )
 from capcon.core.errors import CapconError
-from capcon.core.ports import StateStore
+from capcon.core.ports import AuditStore, StateStore
+from capcon.core.services.audit import AuditSink
 from capcon.tui.cli.output import EXIT_BACKEND, EXIT_OK, print_json, show_notices
 from capcon.tui.errors import UsageError
 from capcon.tui.text import printable
@@ -168,14 +169,14 @@ def run(args: argparse.Namespace) -> int:
         topic = f"arn:aws:sns:{session.region}:{_account(session)}:{topic}"
     from capcon.core.deploy.handler import run_event
 
-    state, where = _state_store(args, session, settings.spec.stack)
+    state, audit, where = _stores(args, session, settings.spec.stack)
     settings = EngineSettings(settings.spec, settings.dry_run, None, topic)
     result = run_event(
         event,
         settings,
         backend,
         state=state,
-        audit=session.audit,
+        audit=audit,
         alarms=alarms,
         rules=session.books.rules,
         prices=session.books.prices,
@@ -196,18 +197,21 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_BACKEND
 
 
-def _state_store(args: argparse.Namespace, session: Any, stack: str) -> tuple[StateStore, str]:
-    """Where the policies' state and the handled events are kept: ``--state FILE`` when
-    given; else the stack's own state table when the stack exists in the session's account
-    (the invocation then continues exactly where the deployed engine is); else a local file
-    beside the audit log."""
+def _stores(
+    args: argparse.Namespace, session: Any, stack: str
+) -> tuple[StateStore, AuditStore | AuditSink, str]:
+    """Where the policies' state, the handled events and the audit go: ``--state FILE`` when
+    given, with the session's audit log; else the stack's own state table (state and audit)
+    when the stack exists in the session's account, so the invocation continues exactly where
+    the deployed engine is and `capcon audit --stack` shows what it did; else a local file
+    beside the session's audit log."""
     from capcon.core.services.state import FileStateStore
 
     if args.state is None:
         aws = getattr(session.backend, "session", None)
         if aws is not None:
             from capcon.core.backends.aws.stacks import Stacks
-            from capcon.core.backends.aws.statestore import DynamoStateStore
+            from capcon.core.backends.aws.statestore import DynamoAuditStore, DynamoStateStore
             from capcon.tui.cli.deploy_stack import state_table
 
             stacks = Stacks(aws, wait=session.wait)
@@ -218,9 +222,14 @@ def _state_store(args: argparse.Namespace, session: Any, stack: str) -> tuple[St
                 show_notices([f"the stack {stack} could not be read ({error}): local state"])
                 table = None
             if table is not None:
-                return DynamoStateStore(aws.dynamodb(), table), f"the stack's table {table}"
+                client = aws.dynamodb()
+                return (
+                    DynamoStateStore(client, table),
+                    DynamoAuditStore(client, table),
+                    f"the stack's table {table} (state and audit)",
+                )
     path: Path = args.state or session.audit.path.parent / f"deploy-state-{stack}.json"
-    return FileStateStore(path), f"local file {path}"
+    return FileStateStore(path), session.audit, f"local file {path}, audit {session.audit.path}"
 
 
 def _account(session: Any) -> str:
