@@ -42,6 +42,7 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from capcon.core.backends.aws.alarms import put_metric_alarm_request
 from capcon.core.backends.aws.iam import (
     PSEUDO_ACCOUNT,
     PSEUDO_PARTITION,
@@ -65,7 +66,7 @@ from capcon.core.deploy.spec import (
     spec_environment,
 )
 from capcon.core.model import Stream, Table
-from capcon.core.ports import AlarmQuery, AlarmSpec, MetricQuery, Scalable, resource_id
+from capcon.core.ports import AlarmSpec, Scalable, resource_id
 
 #: The newest Python runtime Lambda offers that cfn-lint 1.58 (the lock) knows without a
 #: deprecation date before 2029 (its ``LmbdRuntimeLifecycle`` table: python3.14 has no
@@ -193,33 +194,11 @@ def capacity_of(
 # --------------------------------------------------------------------------------------------
 
 
-def _metric(query: MetricQuery) -> dict[str, Any]:
-    return {
-        "Namespace": query.namespace,
-        "MetricName": query.metric,
-        "Dimensions": [{"Name": name, "Value": value} for name, value in query.dimensions],
-    }
-
-
-def _alarm_query(query: AlarmQuery) -> dict[str, Any]:
-    out: dict[str, Any] = {"Id": query.id}
-    if query.metric is not None:
-        out["MetricStat"] = {
-            "Metric": _metric(query.metric),
-            "Period": query.metric.period,
-            "Stat": query.metric.stat,
-        }
-    if query.expression is not None:
-        out["Expression"] = query.expression
-    if query.label is not None:
-        out["Label"] = query.label
-    out["ReturnData"] = query.return_data
-    return out
-
-
 def alarm_properties(alarm: AlarmSpec) -> dict[str, Any]:
     """``alarm`` as ``AWS::CloudWatch::Alarm`` properties, which are also ``PutMetricAlarm``'s
-    parameters (``client.put_metric_alarm(**alarm_properties(alarm))``): one metric
+    parameters: the one conversion is the AWS adapter's
+    (:func:`capcon.core.backends.aws.alarms.put_metric_alarm_request`, which the handler's
+    ``PutMetricAlarm`` sends), so the template and the handler cannot drift apart.  One metric
     (``Namespace``, ``MetricName``, ``Dimensions``, ``Statistic``, ``Period``) or metric math
     (``Metrics``: ``MetricStat``/``Expression``/``Label``/``ReturnData``).
     :class:`DeployError` for an alarm with neither or both."""
@@ -228,29 +207,7 @@ def alarm_properties(alarm: AlarmSpec) -> dict[str, Any]:
             f"alarm {alarm.name!r}: give either one metric or metric-math queries (not "
             f"{'both' if alarm.metric is not None else 'neither'})"
         )
-    props: dict[str, Any] = {
-        "AlarmName": alarm.name,
-        "AlarmDescription": alarm.description,
-        "ActionsEnabled": alarm.actions_enabled,
-    }
-    if alarm.actions:
-        props["AlarmActions"] = list(alarm.actions)
-    if alarm.metric is not None:
-        props.update(_metric(alarm.metric))
-        props["Statistic"] = alarm.metric.stat
-        props["Period"] = alarm.metric.period
-    else:
-        props["Metrics"] = [_alarm_query(q) for q in alarm.queries]
-    props.update(
-        {
-            "ComparisonOperator": alarm.comparison,
-            "Threshold": alarm.threshold,
-            "EvaluationPeriods": alarm.evaluation_periods,
-            "DatapointsToAlarm": alarm.datapoints_to_alarm,
-            "TreatMissingData": alarm.treat_missing_data,
-        }
-    )
-    return props
+    return put_metric_alarm_request(alarm)
 
 
 # --------------------------------------------------------------------------------------------
