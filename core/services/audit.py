@@ -55,8 +55,9 @@ class AuditLogError(AuditError):
         self.reason = reason
 
 
-def _reason(error: OSError) -> str:
-    """Why opening the audit log failed, in words (never a traceback)."""
+def os_reason(error: OSError) -> str:
+    """Why opening a file of capcon's (the audit log, a state file) failed, in words (never a
+    traceback)."""
     if error.errno == errno.ELOOP:
         return "it is a symbolic link, which capcon never follows (remove it or replace it)"
     if error.errno == errno.EISDIR:
@@ -208,7 +209,7 @@ class AuditLog:
                 AUDIT_MODE,
             )
         except OSError as error:
-            raise AuditLogError(self.path, _reason(error)) from error
+            raise AuditLogError(self.path, os_reason(error)) from error
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
@@ -222,7 +223,7 @@ class AuditLog:
                 )
         except OSError as error:
             os.close(fd)
-            raise AuditLogError(self.path, _reason(error)) from error
+            raise AuditLogError(self.path, os_reason(error)) from error
         except AuditLogError:
             os.close(fd)
             raise
@@ -240,7 +241,7 @@ class AuditLog:
             os.write(fd, line)
             os.fsync(fd)
         except OSError as error:
-            raise AuditLogError(self.path, _reason(error)) from error
+            raise AuditLogError(self.path, os_reason(error)) from error
         finally:
             os.close(fd)
 
@@ -265,7 +266,7 @@ class AuditLog:
         except FileNotFoundError:
             return AuditReading([], ())
         except OSError as error:
-            raise AuditLogError(self.path, _reason(error)) from error
+            raise AuditLogError(self.path, os_reason(error)) from error
         records: list[dict[str, Any]] = []
         skipped: list[SkippedLine] = []
         try:
@@ -279,7 +280,7 @@ class AuditLog:
                     else:
                         records.append(record)
         except OSError as error:  # a directory at the path fails here, on the first read
-            raise AuditLogError(self.path, _reason(error)) from error
+            raise AuditLogError(self.path, os_reason(error)) from error
         kept = records if limit is None else records[-limit:] if limit > 0 else []
         return AuditReading(kept, tuple(skipped))
 

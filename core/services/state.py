@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import errno
 import json
 import os
 import stat
@@ -37,6 +36,7 @@ from pathlib import Path
 from capcon.core.errors import CapconError, StateConflict
 from capcon.core.ports import VersionedState
 from capcon.core.schema import json_depth
+from capcon.core.services.audit import os_reason as _reason
 
 try:  # POSIX; elsewhere two processes sharing one state file are not serialised
     import fcntl
@@ -119,18 +119,6 @@ class MemoryStateStore:
 
     def keys(self) -> list[str]:
         return sorted(self._states)
-
-
-def _reason(error: OSError) -> str:
-    if error.errno == errno.ELOOP:
-        return "it is a symbolic link, which capcon never follows (remove it or replace it)"
-    if error.errno == errno.EISDIR:
-        return "it is a directory"
-    if error.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if error.errno == errno.EROFS:
-        return "its folder is on a read-only file system"
-    return error.strerror or type(error).__name__
 
 
 class FileStateStore:
