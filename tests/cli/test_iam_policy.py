@@ -185,3 +185,83 @@ def test_deploy_template_only_reads_what_the_viewer_may(
     assert "dynamodb:DescribeTable" in recorded
     viewer = allowed_actions(policy("viewer", tables=["orders"], streams=["clicks"]))
     assert recorded - viewer == set()
+
+
+def test_every_operation_the_deployed_engine_performs_on_moto_is_in_the_engine_policy(
+    url: str,
+    raw: Callable[[str], Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    recorded: set[str],
+) -> None:
+    """The Lambda entry point, live, on an alarm notification that scales a table out (state
+    claimed and saved, intent and outcome audited, alarms re-tuned and re-armed) and on a
+    tick over a table and a stream: every operation it sends is in the engine role."""
+    from datetime import UTC, datetime, timedelta
+
+    from capcon.core.deploy.alarms import alarms_for
+    from capcon.core.deploy.handler import handler
+    from capcon.core.deploy.spec import DeploySpec, spec_environment
+    from capcon.core.ports import Scalable
+    from tests.deploy.test_events import notification, sns
+
+    create_table(raw("dynamodb"), "orders", 10, 100)
+    raw("kinesis").create_stream(StreamName="clicks", ShardCount=2)
+    raw("dynamodb").create_table(
+        TableName="shop-StateTable-X1",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    for minutes in range(1, 6):  # 90 % of the 100 WCU: h1 scales out
+        raw("cloudwatch").put_metric_data(
+            Namespace="AWS/DynamoDB",
+            MetricData=[
+                {
+                    "MetricName": "ConsumedWriteCapacityUnits",
+                    "Dimensions": [{"Name": "TableName", "Value": "orders"}],
+                    "Timestamp": now - timedelta(minutes=minutes),
+                    "Value": 90 * 60,
+                }
+            ],
+        )
+    writes = Scalable("orders", "write")
+    managed = (Scalable("orders", "read"), writes, Scalable("clicks", "shards"))
+    spec = DeploySpec("shop", "h1", 70, managed)
+    for name, value in spec_environment(spec).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CAPCON_DRY_RUN", "false")
+    monkeypatch.setenv("CAPCON_STATE_TABLE", "shop-StateTable-X1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    (high,) = alarms_for(spec, writes, 100)
+    raw("cloudwatch").put_metric_alarm(
+        AlarmName=high.name, MetricName="ConsumedWriteCapacityUnits", Namespace="AWS/DynamoDB",
+        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=high.threshold,
+        ComparisonOperator="GreaterThanThreshold",
+    )  # fmt: skip
+    recorded.clear()  # only what the engine sends from here on
+
+    class Context:
+        aws_request_id = "req-1"
+
+    woken = handler(sns(notification(high.name, high.description)), Context())
+    assert woken["ok"], woken["errors"]
+    [decided] = woken["decisions"]
+    assert decided["outcome"] in ("accepted", "applied"), decided
+    ticked = handler({"capcon": "tick", "id": "tick-1"}, Context())
+    assert ticked["ok"], ticked["errors"]
+    capsys.readouterr()
+    assert {
+        "dynamodb:UpdateTable", "cloudwatch:GetMetricData", "cloudwatch:PutMetricAlarm",
+        "cloudwatch:SetAlarmState", "dynamodb:PutItem", "dynamodb:GetItem",
+    } <= recorded  # fmt: skip
+    engine = allowed_actions(policy("engine", tables=["orders"], streams=["clicks"], stack="shop"))
+    assert recorded - engine == set()
