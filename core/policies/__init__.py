@@ -64,6 +64,12 @@ from capcon.core.policies.base import (
     consecutive_tail as consecutive_tail,
 )
 from capcon.core.policies.base import (
+    first_fresh_minute as first_fresh_minute,
+)
+from capcon.core.policies.base import (
+    fresh_published_at as fresh_published_at,
+)
+from capcon.core.policies.base import (
     trend_slope as trend_slope,
 )
 from capcon.core.policies.base import (

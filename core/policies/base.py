@@ -80,6 +80,16 @@ class Policy(Protocol):
 
     def decide(self, obs: Observation) -> Decision: ...
 
+    def fresh_since(self, capacity_since: datetime | None) -> datetime | None:
+        """The moment from which this policy counts datapoints, given the last capacity
+        change ``capacity_since`` (``None``: it uses every datapoint).
+
+        A policy that returns a moment promises: while no datapoint of a minute starting at
+        or after it is visible, its decision does not depend on the datapoints at all (it
+        decides the same on an observation without any).  The engine then decides without
+        asking ``GetMetricData`` (:func:`fresh_published_at`)."""
+        ...
+
     def applied(self, decision: Decision, at: datetime) -> None:
         """Told that ``decision`` was carried out at ``at`` (for cooldowns)."""
         ...
@@ -133,6 +143,36 @@ def trend_slope(minutes: Sequence[datetime], values: Sequence[float]) -> float:
     if sxx == 0:
         return 0.0
     return sum((x - mx) * (y - my) for x, y in zip(xs, values, strict=True)) / sxx
+
+
+# --- datapoints since a change ---------------------------------------------------------------
+
+
+def first_fresh_minute(since: datetime) -> datetime:
+    """The first whole minute that starts at or after ``since`` (``since`` itself when it is
+    on a minute): the first datapoint a policy counting "since the last change" can use."""
+    floor = since.replace(second=0, microsecond=0)
+    return floor if floor == since else floor + MINUTE
+
+
+def fresh_published_at(since: datetime, metric_delay_seconds: int) -> datetime:
+    """When the first datapoint of a minute starting at or after ``since`` can first be
+    visible: the minute ``[T, T + 60 s)`` (``T`` = :func:`first_fresh_minute`) is published
+    ``metric_delay_seconds`` after it ends, so at ``T + 60 s + delay`` exactly; before that
+    moment no such datapoint exists (CloudWatch may be later, never earlier than the delay
+    it is assumed to have)."""
+    return first_fresh_minute(since) + MINUTE + timedelta(seconds=metric_delay_seconds)
+
+
+def no_fresh_data(since: datetime | None, obs: Observation) -> str:
+    """The hold reason of a policy that has no datapoint since the last change yet, with when
+    the first one is due when the observation knows the metric delay."""
+    why = "no datapoints since the last change yet"
+    if since is None or obs.metric_delay_seconds is None:
+        return why
+    minute = first_fresh_minute(since)
+    due = fresh_published_at(since, obs.metric_delay_seconds)
+    return f"{why} (the minute from {minute:%H:%M} is published about {due:%H:%M:%S})"
 
 
 # --- saved state ----------------------------------------------------------------------------

@@ -205,6 +205,11 @@ class Capcon:
             return Decision("hold", None, f"would scale in: {reason}; scaled out < {calm} min ago")
         return Decision("scale-in", need, reason)
 
+    def fresh_since(self, capacity_since: datetime | None) -> datetime | None:
+        """``None``: capcon sizes from demand, which does not depend on the capacity in force, so
+        every datapoint counts, also those from before its last change."""
+        return None
+
     def applied(self, decision: Decision, at: datetime) -> None:
         if decision.action == "scale-out":
             self.last_out = at

@@ -12,6 +12,7 @@ from capcon.core.policies.base import (
     Decision,
     Observation,
     check_target,
+    no_fresh_data,
     restore_times,
     time_state,
     whole_units,
@@ -57,6 +58,7 @@ def stream_observation(
     bytes_per_shard: int = SHARD_WRITE_BYTES,
     records_per_shard: int = 1_000,
     reshards_left: int | None = None,
+    metric_delay_seconds: int | None = None,
 ) -> StreamObservation:
     """A :class:`StreamObservation` from per-minute sums of ``IncomingBytes``,
     ``IncomingRecords`` and ``WriteProvisionedThroughputExceeded`` (0 where not given)."""
@@ -90,6 +92,7 @@ def stream_observation(
         bytes_per_shard=bytes_per_shard,
         records_per_shard=records_per_shard,
         reshards_left=reshards_left,
+        metric_delay_seconds=metric_delay_seconds,
     )
 
 
@@ -181,7 +184,7 @@ class KinesisPolicy:
         since = obs.capacity_since or self.last_action
         fresh = [i for i, m in enumerate(obs.minutes) if since is None or m >= since]
         if not fresh:
-            return Decision("hold", None, "no datapoints since the last change yet")
+            return Decision("hold", None, no_fresh_data(since, obs))
         i = fresh[-1]
         use, throttled = obs.consumed[i], obs.throttled[i] if i < len(obs.throttled) else 0.0
         budget_gone = isinstance(obs, StreamObservation) and obs.reshards_left == 0
@@ -264,6 +267,13 @@ class KinesisPolicy:
             f"{self.scale_down_below:g}% (highest {worst / cap * 100:.0f}%); "
             f"{cap:,} → {new:,} shards",
         )
+
+    def fresh_since(self, capacity_since: datetime | None) -> datetime | None:
+        """The last reshard (or, when the backend does not report reshards, the last action
+        this policy was told about): only datapoints since then count; before the first of
+        them is visible it holds (state, updating or cooldown first), and its scale-down
+        check, the one reader of older datapoints, is not reached."""
+        return capacity_since or self.last_action
 
     def applied(self, decision: Decision, at: datetime) -> None:
         if decision.action != "hold":

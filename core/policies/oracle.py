@@ -103,6 +103,10 @@ class Oracle:
             f"/ {self.target:g}% → {need:,}",
         )
 
+    def fresh_since(self, capacity_since: datetime | None) -> datetime | None:
+        """``None``: the oracle decides from its forecast, never waiting for fresh datapoints."""
+        return None
+
     def applied(self, decision: Decision, at: datetime) -> None:
         """The oracle needs no memory of what it did."""
 

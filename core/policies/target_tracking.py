@@ -12,6 +12,7 @@ from capcon.core.policies.base import (
     Observation,
     check_target,
     consecutive_tail,
+    no_fresh_data,
     restore_times,
     time_state,
 )
@@ -65,7 +66,7 @@ class TargetTracking:
             fresh = sum(1 for m in obs.minutes if m >= obs.capacity_since)
             run = min(run, fresh)
         if run == 0:
-            return Decision("hold", None, "no datapoints since the last change yet")
+            return Decision("hold", None, no_fresh_data(obs.capacity_since, obs))
         latest = obs.consumed[-1]
         above = 0
         for value in reversed(obs.consumed[len(obs.consumed) - run :]):
@@ -137,6 +138,12 @@ class TargetTracking:
                 f"({utilisation:.0f}% now)",
             )
         return Decision("hold", None, f"{utilisation:.0f}% of {obs.capacity:,}: within target")
+
+    def fresh_since(self, capacity_since: datetime | None) -> datetime | None:
+        """The last change: only datapoints of whole minutes since then count (the alarms
+        are re-created with the new thresholds); before the first of them is visible the
+        decision is the hold above, whatever older datapoints say."""
+        return capacity_since
 
     def applied(self, decision: Decision, at: datetime) -> None:
         if decision.action == "scale-out":

@@ -14,6 +14,10 @@ or writes (each runs the engine's table policy), a provisioned stream's shards (
    fetched, so the next round asks only for the newest minutes.  A stream whose 36-hour
    scale-down check is due needs the last day of datapoints: those streams are refreshed in a
    second batch that round;
+   A dimension whose policy counts only datapoints since the last capacity change
+   (:meth:`~capcon.core.policies.Policy.fresh_since`: ``h1``, ``h2``, ``aas``, ``kinesis``;
+   not ``capcon``) is left out of the refresh while no such datapoint can exist yet — the
+   "cheap hold", see :meth:`AutoscaleEngine.round`;
 3. builds the :class:`~capcon.core.policies.Observation` a policy could really see (published
    1-minute datapoints, the capacity from the describe, the decrease budget or the reshard
    budget from the rule book) and asks the dimension's policy;
@@ -39,7 +43,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from capcon.core.errors import CapconError
-from capcon.core.model import Stream, Table, Throughput
+from capcon.core.model import Stream, Table, Throughput, ThroughputHistory
 from capcon.core.planning.partitions import estimate_partitions, split_above
 from capcon.core.planning.planner import PlanContext, Refusal, plan
 from capcon.core.planning.requests import ShardChange
@@ -50,6 +54,7 @@ from capcon.core.policies import (
     KinesisPolicy,
     Observation,
     Policy,
+    fresh_published_at,
     make_policy,
     stream_observation,
 )
@@ -225,7 +230,6 @@ def table_observation(
     dimension = scalable.dimension
     units = capacity or Throughput(0, 0)
     value = units.read if dimension == "read" else units.write
-    changes = [t for t in (history.last_increase, history.last_decrease) if t is not None]
     partitions = estimate_partitions(capacity, size, rules, warm=warm)
     return Observation(
         now=now,
@@ -236,7 +240,7 @@ def table_observation(
         minutes=consumed.timestamps,
         consumed=tuple(v / 60 for v in consumed.values),
         throttled=tuple(v / 60 for v in _aligned(throttled, consumed.timestamps)),
-        capacity_since=max(changes) if changes else None,
+        capacity_since=_last_change(history),
         decrease_budget=decrease_budget(history, now, rules),
         next_decrease_after_one=decrease_budget(
             after_decrease(history, now), now, rules
@@ -245,6 +249,20 @@ def table_observation(
         metric_delay_seconds=metric_delay_seconds,
         split_above=split_above(capacity, partitions.count, dimension == "read", rules),
     )
+
+
+def _last_change(history: ThroughputHistory) -> datetime | None:
+    changes = [t for t in (history.last_increase, history.last_decrease) if t is not None]
+    return max(changes) if changes else None
+
+
+def table_capacity_since(table: Table, scalable: Scalable) -> datetime | None:
+    """The last capacity change of ``scalable``'s table or GSI (``capacity_since`` of its
+    observation; ``None`` when none is known or the GSI is gone)."""
+    if scalable.index is None:
+        return _last_change(table.history)
+    index = next((i for i in table.indexes if i.name == scalable.index), None)
+    return None if index is None else _last_change(index.history)
 
 
 def _window_start(now: datetime, minutes: int, metric_delay_seconds: int) -> datetime:
@@ -329,6 +347,7 @@ class AutoscaleEngine:
     stream_target: float | None = None
     reshard_history: Callable[[str], Sequence[datetime]] | None = None
     window_minutes: int = WINDOW_MINUTES
+    cheap_holds: bool = True
     policies: dict[str, Policy] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -409,7 +428,24 @@ class AutoscaleEngine:
 
     def round(self, only: Collection[Scalable] | None = None) -> list[EngineDecision]:
         """One evaluation of every managed dimension, or of ``only`` those (each must be
-        managed: ``ValueError`` naming the others)."""
+        managed: ``ValueError`` naming the others).
+
+        Cheap holds (``cheap_holds``, on by default).  After a capacity change the deployed
+        engine's alarms are re-put at the new thresholds and CloudWatch re-evaluates them on
+        datapoints from before the change, so it wakes the engine while a policy that counts
+        only datapoints since the change (its ``fresh_since`` is not ``None``) can only
+        hold.  Before the batched refresh each such dimension is checked: the first minute
+        that can count is the first whole minute starting at or after ``fresh_since`` (``T``,
+        rounded *up* to the minute; ``since`` itself when on a minute), and its datapoint is
+        published ``metric_delay_seconds`` after the minute ends, i.e. at
+        ``T + 60 s + delay`` (:func:`~capcon.core.policies.base.fresh_published_at`).  While
+        ``now`` is *before* that moment the dimension is not asked for (no
+        ``GetMetricData`` metric for it; the others are still batched) and its policy
+        decides on the observation without datapoints — by the policy's promise exactly
+        what it would decide on the full one whenever CloudWatch publishes no earlier than
+        the assumed delay: a hold, in its own words, saying when the fresh minute is due.
+        From that moment on the dimension is observed as usual (a CloudWatch later than the
+        delay costs a normal round, never a wrong decision)."""
         chosen = self._chosen(only)
         now = self.backend.now()
         groups: dict[tuple[str, str], list[Scalable]] = {}
@@ -432,7 +468,8 @@ class AutoscaleEngine:
                 slots[scalable] = self._slot(scalable)
             except CapconError as error:
                 slots[scalable] = error
-        series = self._refresh(now, groups, resources, slots)
+        waiting = self._waiting(now, groups, resources, slots) if self.cheap_holds else set()
+        series = self._refresh(now, groups, resources, slots, waiting)
         out: list[EngineDecision] = []
         for key, members in groups.items():
             resource = resources[key]
@@ -476,18 +513,51 @@ class AutoscaleEngine:
                 return int(slot.policy.lookback / timedelta(minutes=1)) + 5
         return self.window_minutes
 
+    def _capacity_since(self, resource: Table | Stream, scalable: Scalable) -> datetime | None:
+        """The last capacity change of ``scalable`` as its observation will say it."""
+        if isinstance(resource, Stream):
+            history = self._reshards(scalable.name)
+            return max(history) if history else None
+        return table_capacity_since(resource, scalable)
+
+    def _waiting(
+        self,
+        now: datetime,
+        groups: dict[tuple[str, str], list[Scalable]],
+        resources: dict[tuple[str, str], Table | Stream | CapconError],
+        slots: dict[Scalable, _Slot | CapconError],
+    ) -> set[Scalable]:
+        """The dimensions whose policy can have no datapoint since the last change yet
+        (see :meth:`round`): decided without asking for their metrics."""
+        out: set[Scalable] = set()
+        for key, members in groups.items():
+            resource = resources[key]
+            if isinstance(resource, CapconError):
+                continue
+            for scalable in members:
+                slot = slots[scalable]
+                if not isinstance(slot, _Slot) or _capacity(resource, scalable) is None:
+                    continue
+                since = slot.policy.fresh_since(self._capacity_since(resource, scalable))
+                if since is not None and now < fresh_published_at(since, self.metric_delay_seconds):
+                    out.add(scalable)
+        return out
+
     def _refresh(
         self,
         now: datetime,
         groups: dict[tuple[str, str], list[Scalable]],
         resources: dict[tuple[str, str], Table | Stream | CapconError],
         slots: dict[Scalable, _Slot | CapconError],
+        waiting: Collection[Scalable] = (),
     ) -> dict[Scalable, tuple[datetime, list[MetricSeries]]]:
         """One batched refresh of every dimension's metrics (a second for streams whose
-        scale-down check is due); each dimension's series over its window."""
+        scale-down check is due); each dimension's series over its window.  The ``waiting``
+        dimensions are not asked for: they get empty series."""
         assert self.metrics is not None
         end = align_down(now)
         windows: dict[int, list[tuple[Scalable, tuple[MetricQuery, ...]]]] = {}
+        out: dict[Scalable, tuple[datetime, list[MetricSeries]]] = {}
         for key, members in groups.items():
             resource = resources[key]
             if isinstance(resource, CapconError):
@@ -500,8 +570,11 @@ class AutoscaleEngine:
                     queries: tuple[MetricQuery, ...] = stream_queries(scalable.name)
                 else:
                     minutes, queries = self.window_minutes, table_queries(scalable)
+                if scalable in waiting:
+                    start = align_down(_window_start(now, minutes, self.metric_delay_seconds))
+                    out[scalable] = (start, [MetricSeries(q.id, (), ()) for q in queries])
+                    continue
                 windows.setdefault(minutes, []).append((scalable, queries))
-        out: dict[Scalable, tuple[datetime, list[MetricSeries]]] = {}
         for minutes, wanted in sorted(windows.items()):
             start = align_down(_window_start(now, minutes, self.metric_delay_seconds))
             every = [q for _, queries in wanted for q in queries]
@@ -581,6 +654,7 @@ class AutoscaleEngine:
             updating=stream.status != "ACTIVE",
             shards_since=since,
             reshards_left=left,
+            metric_delay_seconds=self.metric_delay_seconds,
         )
 
     def _carry_out(
