@@ -42,7 +42,6 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from capcon.core.backends.aws.alarms import put_metric_alarm_request
 from capcon.core.backends.aws.iam import (
     PSEUDO_ACCOUNT,
     PSEUDO_PARTITION,
@@ -207,6 +206,9 @@ def alarm_properties(alarm: AlarmSpec) -> dict[str, Any]:
             f"alarm {alarm.name!r}: give either one metric or metric-math queries (not "
             f"{'both' if alarm.metric is not None else 'neither'})"
         )
+    # looked up here: the template is made without loading the AWS SDK
+    from capcon.core.backends.aws.alarms import put_metric_alarm_request
+
     return put_metric_alarm_request(alarm)
 
 
