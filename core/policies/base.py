@@ -167,8 +167,12 @@ def fresh_published_at(since: datetime, metric_delay_seconds: int) -> datetime:
 def no_fresh_data(since: datetime | None, obs: Observation) -> str:
     """The hold reason of a policy that has no datapoint since the last change yet, with when
     the first one is due when the observation knows the metric delay."""
+    if since is None:
+        # nothing changed lately: CloudWatch simply has no datapoint in the window (a new or
+        # idle table publishes none, a missing minute is never a zero for consumed capacity)
+        return "no datapoints yet (none published in the window: a new or idle resource?)"
     why = "no datapoints since the last change yet"
-    if since is None or obs.metric_delay_seconds is None:
+    if obs.metric_delay_seconds is None:
         return why
     minute = first_fresh_minute(since)
     due = fresh_published_at(since, obs.metric_delay_seconds)

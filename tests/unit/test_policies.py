@@ -525,3 +525,19 @@ def test_throttled_bytes_without_a_whole_record_stay_finite(records: float) -> N
     assert all(math.isfinite(v) for v in obs.throttled + obs.consumed)
     decision = KinesisPolicy().decide(obs)
     assert decision.action == "scale-out" and decision.capacity == 8
+
+
+def test_no_datapoint_at_all_is_not_called_waiting_for_a_change() -> None:
+    """A new or idle table has no datapoint and no change: the hold says so, instead of
+    waiting for datapoints "since the last change" there never was."""
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    empty = Observation(now, 100, 1, 1000, False, (), (), (), metric_delay_seconds=120)
+    for policy in (TargetTracking(70.0, name="h1", breaches_out=1), KinesisPolicy()):
+        decision = policy.decide(empty)
+        assert decision.action == "hold"
+        assert decision.reason.startswith("no datapoints yet"), decision.reason
+    changed = Observation(
+        now, 100, 1, 1000, False, (), (), (), capacity_since=now, metric_delay_seconds=120
+    )
+    waiting = TargetTracking(70.0).decide(changed).reason
+    assert waiting.startswith("no datapoints since the last change yet")
