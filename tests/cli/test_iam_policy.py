@@ -18,7 +18,7 @@ from capcon.core.backends.aws.iam import (
     allowed_actions,
     policy,
 )
-from tests.support.aws import create_table
+from tests.support.aws import create_state_table, create_table
 from tests.support.cli import run
 
 #: botocore service names whose IAM prefix differs (none today; CloudWatch is "cloudwatch")
@@ -207,18 +207,7 @@ def test_every_operation_the_deployed_engine_performs_on_moto_is_in_the_engine_p
 
     create_table(raw("dynamodb"), "orders", 10, 100)
     raw("kinesis").create_stream(StreamName="clicks", ShardCount=2)
-    raw("dynamodb").create_table(
-        TableName="shop-StateTable-X1",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_state_table(raw("dynamodb"), "shop-StateTable-X1")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     for minutes in range(1, 6):  # 90 % of the 100 WCU: h1 scales out
         raw("cloudwatch").put_metric_data(

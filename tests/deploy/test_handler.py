@@ -37,7 +37,7 @@ from capcon.core.services.engine import AutoscaleEngine
 from capcon.core.services.scaler import Scaler
 from capcon.core.services.state import MemoryStateStore
 from tests.deploy.test_events import notification, sns
-from tests.support.aws import create_table
+from tests.support.aws import create_state_table, create_table
 from tests.support.cli import run as cli
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:shop-AlarmTopic-1X2Y3Z"
@@ -697,18 +697,7 @@ def test_the_lambda_entry_point_runs_from_its_environment_on_moto(
 ) -> None:
     pytest.importorskip("capcon.core.backends.aws.statestore")  # the engine's part of issue 17
     create_table(raw("dynamodb"), "orders", read=10, write=100)
-    raw("dynamodb").create_table(
-        TableName="shop-state",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_state_table(raw("dynamodb"), "shop-state")
     spec = DeploySpec("shop", "h1", 70, (ORDERS_R, ORDERS_W))
     for name, value in spec_environment(spec).items():
         monkeypatch.setenv(name, value)

@@ -26,6 +26,7 @@ from capcon.core.deploy.package import (
     import_closure,
 )
 from tests.support import lambda_venv
+from tests.support.aws import create_state_table
 
 #: What the handler imports, for as long as it is not on this branch: the package is then
 #: built from these roots (those that exist), so the closure and the venv are still proven.
@@ -336,18 +337,7 @@ def test_the_packaged_handler_runs_a_tick_against_moto_with_only_boto3(
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 5},
     )
-    dynamodb.create_table(
-        TableName="pkg-state",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_state_table(dynamodb, "pkg-state")
     spec = DeploySpec(
         stack="pkg",
         policy="h1",

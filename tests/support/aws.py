@@ -73,3 +73,20 @@ def warm_up(moto_url: str) -> None:
     client("application-autoscaling").describe_scaling_policies(ServiceNamespace="dynamodb")
     client("cloudwatch").list_metrics(Namespace="AWS/DynamoDB")
     client("sts").get_caller_identity()
+
+
+def create_state_table(ddb: Any, name: str) -> None:
+    """A deployed engine's state table as capcon's template declares it (``pk``/``sk``
+    strings, on demand)."""
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
