@@ -88,21 +88,19 @@ def refuse_aas_conflicts(backend: Backend, spec: DeploySpec) -> None:
     from capcon.core.services.overview import auto_scaling_by_resource
 
     aas = auto_scaling_by_resource(backend)
-    clashes: list[str] = []
+    clashes: list[Scalable] = []
     for scalable in spec.managed:
-        if scalable.kind == "stream":
-            continue
         state = aas.get(resource_id(scalable.name, scalable.index))
-        if state is None:
+        if scalable.kind == "stream" or state is None:
             continue
         word = "ReadCapacityUnits" if scalable.dimension == "read" else "WriteCapacityUnits"
         if any(p.dimension.endswith(word) for p in state.policies):
-            clashes.append(scalable.key)
+            clashes.append(scalable)
     if clashes:
-        tables = sorted({Scalable.parse(k).name for k in clashes})
+        tables = sorted({s.name for s in clashes})
         raise UsageError(
-            f"{', '.join(clashes)} already scaled by an Application Auto Scaling policy: the "
-            "engine and AAS would undo each other's changes. Give "
+            f"{', '.join(s.key for s in clashes)} already scaled by an Application Auto "
+            "Scaling policy: the engine and AAS would undo each other's changes. Give "
             f"--native-aas {','.join(tables)} to keep AAS on them, or remove their policies "
             "first (capcon aas TABLE --off)"
         )
