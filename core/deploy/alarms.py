@@ -10,9 +10,14 @@ which decides.  Pure: no AWS call is made.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
 
 from capcon.core.deploy.spec import STREAM_POLICY, DeploySpec, alarm_description, alarm_name
-from capcon.core.policies import TargetTracking, make_policy
+from capcon.core.model import Stream, Table
+from capcon.core.policies import Policy, TargetTracking, make_policy
+from capcon.core.policies.base import first_fresh_minute
 from capcon.core.policies.capcon import Capcon
 from capcon.core.policies.kinesis import KinesisPolicy
 from capcon.core.ports import AlarmQuery, AlarmSpec, MetricQuery, Scalable
@@ -158,11 +163,94 @@ def _stream_alarms(
     return out
 
 
+#: The id of the expression a gated alarm watches (:func:`gated`).
+GATE_ID = "fresh"
+
+
+def gated(alarm: AlarmSpec, since: datetime) -> AlarmSpec:
+    """``alarm`` blind to the datapoints of minutes before the first whole minute at or after
+    ``since`` (a change): what it watches becomes ``IF(EPOCH(x) >= T, x, quiet)``, ``quiet``
+    a value on the safe side of the threshold.
+
+    After a change the engine's policies count only datapoints from that minute on
+    (:func:`~capcon.core.policies.base.first_fresh_minute`), and CloudWatch publishes a
+    minute a few minutes late: an alarm re-tuned to the new capacity would otherwise fire
+    again on the minutes before the change (traffic still rising past the new threshold),
+    waking the handler for a hold each minute until fresh data arrives.  Gated, it fires on
+    the first fresh minute that breaches, when the policy can act on it.  ``EPOCH`` returns
+    each datapoint's timestamp in seconds (CloudWatch user guide, "Metric math syntax and
+    functions"); time functions of metric math are allowed in alarms (the user guide's
+    example suppresses an alarm with ``IF(HOUR(m1) ...)``).  A single-metric alarm becomes
+    a metric-math alarm on the same metric: still one metric billed."""
+    start = int(first_fresh_minute(since).timestamp())
+    quiet = "0" if alarm.comparison.startswith("Greater") else repr(abs(alarm.threshold) + 1)
+    if alarm.metric is not None:
+        watched = alarm.metric.id
+        queries: tuple[AlarmQuery, ...] = (AlarmQuery(watched, alarm.metric, label="watched"),)
+    else:
+        watched = next(q.id for q in alarm.queries if q.return_data)
+        queries = tuple(replace(q, return_data=False) for q in alarm.queries)
+    gate = AlarmQuery(
+        GATE_ID,
+        expression=f"IF(EPOCH({watched}) >= {start}, {watched}, {quiet})",
+        label=f"from {first_fresh_minute(since):%Y-%m-%d %H:%M} UTC (after a change)",
+        return_data=True,
+    )
+    return replace(alarm, metric=None, queries=(*queries, gate))
+
+
 def alarms_for(
-    spec: DeploySpec, scalable: Scalable, capacity: int, *, actions: tuple[str, ...] = ()
+    spec: DeploySpec,
+    scalable: Scalable,
+    capacity: int,
+    *,
+    actions: tuple[str, ...] = (),
+    since: datetime | None = None,
 ) -> list[AlarmSpec]:
     """The alarms of ``spec``'s stack on ``scalable`` when its capacity (units, or open
-    shards for a stream) is ``capacity``; ``actions``: the ARNs they notify."""
+    shards for a stream) is ``capacity``; ``actions``: the ARNs they notify; ``since``: the
+    time of the change that set ``capacity``: when the dimension's policy counts only
+    datapoints since a change (its ``fresh_since``; not ``capcon``, which uses every
+    datapoint), the alarms ignore the minutes before it (:func:`gated`)."""
     if scalable.kind == "stream":
-        return _stream_alarms(spec, scalable, capacity, actions)
-    return _table_alarms(spec, scalable, capacity, actions)
+        found = _stream_alarms(spec, scalable, capacity, actions)
+    else:
+        found = _table_alarms(spec, scalable, capacity, actions)
+    fresh = None if since is None else fresh_from(spec, scalable, since)
+    return found if fresh is None else [gated(alarm, fresh) for alarm in found]
+
+
+def fresh_from(spec: DeploySpec, scalable: Scalable, since: datetime) -> datetime | None:
+    """The moment from which ``scalable``'s policy counts datapoints after a change at
+    ``since`` (``None``: it counts every datapoint, and its alarms are not gated)."""
+    policy: Policy = (
+        KinesisPolicy() if scalable.kind == "stream" else make_policy(spec.policy, spec.target)
+    )
+    return policy.fresh_since(since)
+
+
+def is_gated(alarm: AlarmSpec) -> bool:
+    """Whether ``alarm`` ignores the minutes before a change (:func:`gated`)."""
+    return any(q.id == GATE_ID for q in alarm.queries)
+
+
+def capacity_of(
+    scalable: Scalable, tables: Sequence[Table], streams: Sequence[Stream]
+) -> int | None:
+    """The capacity in force of ``scalable`` (units, or open shards), ``None`` if unknown."""
+    if scalable.kind == "stream":
+        for stream in streams:
+            if stream.name == scalable.name and not stream.is_on_demand:
+                return stream.open_shard_count
+        return None
+    for table in tables:
+        if table.name != scalable.name or table.is_on_demand:
+            continue
+        throughput = table.provisioned
+        if scalable.index:
+            found = [i for i in table.indexes if i.name == scalable.index]
+            throughput = found[0].provisioned if found else None
+        if throughput is None:
+            return None
+        return throughput.read if scalable.dimension == "read" else throughput.write
+    return None

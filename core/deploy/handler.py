@@ -15,9 +15,12 @@ For each wake-up in the event (:func:`capcon.core.deploy.events.parse_event`):
    policy's state loaded from and saved to the store;
 3. unless in dry run, actions go through the core scaler in its non-waiting mode (stale
    check, rule book, decrease budget, audit records in the store);
-4. after a change the dimension's alarms are re-put at the new capacity
-   (:func:`capcon.core.deploy.alarms.alarms_for`) and set to OK, and the alarm that woke
-   the handler is set back to OK, so a breach that persists fires again.  A dry run changes
+4. after a change the dimension's alarms are re-put at the new capacity, blind to the minutes
+   before the change (:func:`capcon.core.deploy.alarms.alarms_for` with ``since``; so are
+   the alarms of the table's other dimension, which share its throughput history): they
+   go back to OK at CloudWatch's next evaluation and fire again on the first minute the
+   policy can act on.  An alarm that woke the handler and was not re-put (a hold) is set
+   back to OK, so a breach that persists fires again.  A dry run changes
    nothing in the account (no scaling, no alarm is touched); it still records the events
    it handled and the policies' state in the store.
 
@@ -37,7 +40,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from capcon.core.deploy.alarms import alarms_for, stream_target
+from capcon.core.deploy.alarms import (
+    alarms_for,
+    capacity_of,
+    fresh_from,
+    is_gated,
+    stream_target,
+)
 from capcon.core.deploy.events import Wakeup, parse_event
 from capcon.core.deploy.spec import EngineSettings, settings_from_environment
 from capcon.core.errors import CapconError, StateConflict
@@ -143,7 +152,7 @@ class _Run:
             decisions = engine.round(only=scalables)
         else:
             self.line(wakeup, outcome="held", reason=f"{wakeup.reason}: nothing managed to run")
-        changed: list[tuple[Scalable, int]] = []
+        changed: list[tuple[Scalable, int, datetime]] = []
         for decided in decisions:
             outcome = str(decided.outcome)
             capacity = decided.decision.capacity
@@ -158,12 +167,14 @@ class _Run:
                 reason=decided.decision.reason,
             )
             if outcome in ("applied", "accepted") and decided.capacity_after is not None:
-                changed.append((decided.scalable, int(decided.capacity_after)))
+                changed.append((decided.scalable, int(decided.capacity_after), decided.at))
         if self.settings.dry_run:
             return
-        for scalable, capacity in changed:
-            self.retune(wakeup, scalable, capacity)
-        if wakeup.alarm is not None:
+        retuned: set[str] = set()
+        for scalable, capacity, at in changed:
+            retuned |= self.retune(wakeup, scalable, capacity, at)
+        self.regate_siblings(wakeup, changed)
+        if wakeup.alarm is not None and wakeup.alarm not in retuned:
             try:
                 self.alarms.set_alarm_state(
                     wakeup.alarm, "OK", f"capcon handled {wakeup.event_id}: re-armed"
@@ -171,17 +182,64 @@ class _Run:
             except CapconError as error:
                 self.fail(wakeup, f"resetting alarm {wakeup.alarm!r}", error)
 
-    def retune(self, wakeup: Wakeup, scalable: Scalable, capacity: int) -> None:
+    def retune(self, wakeup: Wakeup, scalable: Scalable, capacity: int, at: datetime) -> set[str]:
+        """Re-put ``scalable``'s alarms at ``capacity``; the names of those put blind to the
+        minutes before ``at`` (:func:`~capcon.core.deploy.alarms.gated`).  Those need no
+        ``SetAlarmState``: CloudWatch's next evaluation reads a minute that ends before the
+        first whole minute after ``at`` (a minute is published only once it has ended),
+        which the gate turns into a quiet value, so an alarm in ALARM goes to OK by itself
+        and fires again on the first fresh minute that breaches.  Alarms that are not gated
+        (``capcon`` reads every minute) are set to OK here, the waking one by the caller."""
         actions = (self.settings.topic_arn,) if self.settings.topic_arn else ()
-        for alarm in alarms_for(self.settings.spec, scalable, capacity, actions=actions):
+        spec = self.settings.spec
+        gated: set[str] = set()
+        for alarm in alarms_for(spec, scalable, capacity, actions=actions, since=at):
             try:
                 self.alarms.put_metric_alarm(alarm)
-                if alarm.name != wakeup.alarm:
+                if is_gated(alarm):
+                    gated.add(alarm.name)
+                elif alarm.name != wakeup.alarm:
                     self.alarms.set_alarm_state(
                         alarm.name, "OK", f"capcon re-tuned it for {capacity:,} after a change"
                     )
             except CapconError as error:
                 self.fail(wakeup, f"re-tuning alarm {alarm.name!r}", error)
+        return gated
+
+    def regate_siblings(
+        self, wakeup: Wakeup, changed: Sequence[tuple[Scalable, int, datetime]]
+    ) -> None:
+        """Re-put the alarms of the other dimension of each changed table or GSI, blind to
+        the minutes before the change: reads and writes share one throughput history
+        (``LastIncreaseDateTime`` / ``LastDecreaseDateTime``), so the policies of both
+        count only datapoints since it, and an alarm of the unchanged dimension would wake
+        the handler for holds until then.  Their thresholds stay (their capacity is read
+        back); their state is left as it is.  Not for a policy that counts every datapoint
+        (``capcon``): its alarms are not gated."""
+        managed = set(self.settings.spec.managed)
+        done = {scalable for scalable, _, _ in changed}
+        siblings: dict[Scalable, datetime] = {}
+        for scalable, _, at in changed:
+            if scalable.kind == "stream":
+                continue
+            other = Scalable(
+                scalable.name, "write" if scalable.dimension == "read" else "read", scalable.index
+            )
+            if other in managed and other not in done and fresh_from(self.settings.spec, other, at):
+                siblings[other] = max(at, siblings.get(other, at))
+        actions = (self.settings.topic_arn,) if self.settings.topic_arn else ()
+        for other, at in siblings.items():
+            try:
+                table = self.backend.describe_table(other.name)
+                capacity = capacity_of(other, [table], [])
+                if capacity is None:
+                    continue
+                for alarm in alarms_for(
+                    self.settings.spec, other, capacity, actions=actions, since=at
+                ):
+                    self.alarms.put_metric_alarm(alarm)
+            except CapconError as error:
+                self.fail(wakeup, f"re-gating the alarms of {other.key}", error)
 
     def engine(self) -> Any:
         from capcon.core.services.audit import Origin, StoreAudit

@@ -50,7 +50,7 @@ from capcon.core.backends.aws.iam import (
     engine_log_group,
     policy,
 )
-from capcon.core.deploy.alarms import alarms_for
+from capcon.core.deploy.alarms import alarms_for, capacity_of
 from capcon.core.deploy.spec import (
     ENV_DRY_RUN,
     ENV_STATE_TABLE,
@@ -164,28 +164,6 @@ def managed_dimensions(
             continue
         out.append(Scalable(stream.name, "shards"))
     return tuple(out), tuple(notes)
-
-
-def capacity_of(
-    scalable: Scalable, tables: Sequence[Table], streams: Sequence[Stream]
-) -> int | None:
-    """The capacity in force of ``scalable`` (units, or open shards), ``None`` if unknown."""
-    if scalable.kind == "stream":
-        for stream in streams:
-            if stream.name == scalable.name and not stream.is_on_demand:
-                return stream.open_shard_count
-        return None
-    for table in tables:
-        if table.name != scalable.name or table.is_on_demand:
-            continue
-        throughput = table.provisioned
-        if scalable.index:
-            found = [i for i in table.indexes if i.name == scalable.index]
-            throughput = found[0].provisioned if found else None
-        if throughput is None:
-            return None
-        return throughput.read if scalable.dimension == "read" else throughput.write
-    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from capcon.core.backends.sim.alarms import (
     next_state,
     parse_expression,
 )
-from capcon.core.deploy.alarms import alarms_for, stream_target
+from capcon.core.deploy.alarms import alarms_for, is_gated, stream_target
 from capcon.core.deploy.spec import DeploySpec
 from capcon.core.policies import Observation, make_policy
 from capcon.core.policies.base import trend_slope
@@ -251,3 +251,57 @@ def test_cloudwatch_semantics_of_the_simulated_alarms(
         treat_missing_data=treat,  # type: ignore[arg-type]
     )
     assert next_state(alarm, current, points) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("policy", "scalable"),
+    [("h1", TABLE), ("h2", INDEX), ("h1", STREAM), ("capcon", STREAM), ("kinesis", STREAM)],
+)
+def test_an_alarm_retuned_after_a_change_ignores_the_minutes_before_it(
+    policy: str, scalable: Scalable
+) -> None:
+    """After a change at 04:10:20, the re-put alarms see nothing before 04:11 (the first
+    whole minute the policies count), however far the older minutes breached, and fire as
+    before on a minute from 04:11 on."""
+    changed = T0 + timedelta(minutes=10, seconds=20)
+    plain = alarms_for(_spec(policy, 70), scalable, 40, actions=("arn:x",))
+    gated = alarms_for(_spec(policy, 70), scalable, 40, actions=("arn:x",), since=changed)
+    assert [a.name for a in gated] == [a.name for a in plain]
+    for before, after in zip(plain, gated, strict=True):
+        check_alarm(after)
+        assert after.metric is None and after.threshold == before.threshold
+        assert sum(q.return_data for q in after.queries) == 1
+        assert after.actions == before.actions
+        loud = {m.id: 1e12 for _, m in alarm_metrics(after)}
+        for minute, fires in (
+            (T0 + timedelta(minutes=10), False),
+            (T0 + timedelta(minutes=11), True),
+        ):
+            value = alarm_value(after, loud, minute)
+            assert value is not None
+            assert breaches(after, value) is fires, (after.name, minute)
+        # with no datapoint the gate gives none either (missing, as CloudWatch has it)
+        quiet = {m.id: None for _, m in alarm_metrics(after)}
+        assert alarm_value(after, quiet, T0 + timedelta(minutes=11)) is None
+
+
+def test_epoch_is_the_datapoints_timestamp_where_its_argument_has_one() -> None:
+    from capcon.core.backends.sim.alarms import evaluate
+
+    tree = parse_expression("IF(EPOCH(m1) >= 100, m1, 0)")
+    assert evaluate(tree, {"m1": 7.0}, 100.0) == 7.0
+    assert evaluate(tree, {"m1": 7.0}, 99.0) == 0.0
+    assert evaluate(tree, {"m1": None}, 100.0) is None
+    assert evaluate(parse_expression("EPOCH(m1)"), {"m1": 1.0}, None) is None
+    with pytest.raises(MathError, match="EPOCH"):
+        parse_expression("EPOCH(m1, m2)")
+
+
+def test_capcon_alarms_keep_every_minute_after_a_change() -> None:
+    """capcon sizes from demand and counts every datapoint, also those before a change: its
+    re-put alarms are the template's, not gated."""
+    changed = T0 + timedelta(minutes=10, seconds=20)
+    for scalable in (TABLE, INDEX):
+        plain = alarms_for(_spec("capcon", 70), scalable, 40)
+        assert alarms_for(_spec("capcon", 70), scalable, 40, since=changed) == plain
+        assert not any(is_gated(a) for a in plain)

@@ -290,6 +290,7 @@ def test_the_alarm_and_tick_driven_handler_decides_as_the_engine_does(policy: st
     state, audit = MemoryStateStore(), ListAudit()
     by_handler: list[Action] = []
     invocations = 0
+    stale_wakeups: list[str] = []
     for minute in range(1, minutes + 1):
         world.advance(60)
         events: list[object] = list(world.alarms.take_notifications())
@@ -304,11 +305,20 @@ def test_the_alarm_and_tick_driven_handler_decides_as_the_engine_does(policy: st
                 for line in result.lines
                 if line.get("outcome") in ("applied", "accepted")
             ]
+            stale_wakeups += [
+                f"{line['at']} {line['alarm']}"
+                for line in result.lines
+                if line["wakeup"] == "alarm"
+                and str(line.get("reason", "")).startswith("no datapoints since the last change")
+            ]
     kinds = {key for _, key, _, _ in by_engine}
     assert kinds == {ORDERS_W.key, EVENTS.key}  # both scaled out, more than once
     assert len(by_engine) > 6
     assert by_handler == by_engine
     assert invocations < minutes  # woken when it matters, not every minute
+    # re-tuned alarms ignore the minutes before a change (theirs or their table's other
+    # dimension's): no alarm wakes the handler only to hold for fresh data
+    assert stale_wakeups == []
     # the last change left the dimension's alarm re-tuned to the capacity it asked for
     final = {key: cap for _, key, _, cap in by_handler}
     capacity = final[ORDERS_W.key]
@@ -350,11 +360,22 @@ def test_a_redelivered_event_is_handled_once_and_a_dry_run_changes_nothing() -> 
     (line,) = done.lines
     assert line["outcome"] in ("applied", "accepted") and line["capacity_after"] > 100
     new = line["capacity_after"]
-    assert world.alarms.state(name) == "OK"  # re-armed
     assert world.alarms.spec(name).threshold == new * 0.7 * 60  # type: ignore[union-attr]
     assert world.alarms.spec(name).actions == (TOPIC,)  # type: ignore[union-attr]
+    # both of the table's alarms now ignore the minutes before the change (its reads and
+    # writes share one throughput history); the reads' threshold and state are unchanged
+    since = int(datetime.fromisoformat(line["at"]).timestamp())
+    reads = f"shop-{ORDERS_R.key}-high"
+    for alarm_name in (name, reads):
+        gate = [q for q in world.alarms.spec(alarm_name).queries if q.return_data]  # type: ignore[union-attr]
+        assert [q.expression for q in gate] == [f"IF(EPOCH(m1) >= {since}, m1, 0)"]
+    assert world.alarms.spec(reads).threshold == 100 * 0.7 * 60  # type: ignore[union-attr]
+    assert world.alarms.state(reads) == "OK"
     world.advance(60)  # the update lands (accepted, not followed to ACTIVE)
     assert world.describe_table("orders").provisioned == Throughput(100, new)
+    # re-armed without SetAlarmState: the next evaluation reads a minute before the change
+    assert world.alarms.state(name) == "OK"
+    assert world.alarms.take_notifications() == []
     phases = [item["phase"] for item in audit.items]
     assert phases[0] == "intent" and len(phases) == 2
     redelivered = _sim_run(world, event, live, fresh, audit)
@@ -504,7 +525,11 @@ def test_the_handler_on_moto_acts_once_retunes_and_rearms(
     table = raw("dynamodb").describe_table(TableName="orders")["Table"]
     assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == new
     after = described()[high.name]
-    assert after.state == "OK" and after.threshold == new * 0.7 * 60
+    assert after.threshold == new * 0.7 * 60
+    # re-put blind to the minutes before the change (CloudWatch moves it to OK by itself)
+    (stored,) = raw("cloudwatch").describe_alarms(AlarmNames=[high.name])["MetricAlarms"]
+    (watched,) = [q for q in stored["Metrics"] if q["ReturnData"]]
+    assert watched["Expression"].startswith("IF(EPOCH(m1) >= ")
     assert described()[f"shop-{ORDERS_R.key}-high"].threshold == 10 * 0.7 * 60  # untouched
     assert [item["phase"] for item in audit.items] == ["intent", "outcome"]
 

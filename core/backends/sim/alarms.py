@@ -16,9 +16,11 @@ CloudWatch alarms treat missing data", "Using math expressions with CloudWatch a
   :meth:`SimAlarms.take_notifications` (the handler loop in tests, ``deploy invoke``).
 * Metric math: only the expressions :mod:`capcon.core.deploy.alarms` writes are evaluated —
   numbers, query ids, ``+ - * /``, comparisons (``> >= < <= == !=``, 1 or 0), ``AND`` /
-  ``OR``, ``IF(c, a, b)`` and ``FILL(x, number)``.  Anything else is refused when the alarm
-  is put, with the forms allowed (:class:`MathError`).  Arithmetic on a missing value is
-  missing, as CloudWatch drops the timestamp.
+  ``OR``, ``IF(c, a, b)``, ``FILL(x, number)`` and ``EPOCH(x)`` (the datapoint's
+  timestamp in seconds since 1970, where ``x`` has one; the user guide's "Metric math
+  syntax and functions").  Anything else is refused when the alarm is put, with the forms
+  allowed (:class:`MathError`).  Arithmetic on a missing value is missing, as CloudWatch
+  drops the timestamp.
 
 :func:`alarm_value` (one datapoint of an alarm, from its queries' values) is what the property
 test of :mod:`capcon.core.deploy.alarms` evaluates too.
@@ -78,8 +80,8 @@ _TOKEN = re.compile(
     r"|(?P<op>>=|<=|==|!=|&&|\|\||[-+*/(),<>]))"
 )
 _ALLOWED = (
-    "numbers, query ids, + - * /, comparisons (> >= < <= == !=), AND/OR, IF(c, a, b) and "
-    "FILL(x, number)"
+    "numbers, query ids, + - * /, comparisons (> >= < <= == !=), AND/OR, IF(c, a, b), "
+    "FILL(x, number) and EPOCH(x)"
 )
 Node = tuple[object, ...]
 MAX_EXPRESSION = 1024
@@ -210,6 +212,8 @@ class _Parser:
             return ("if", *args)
         if upper == "FILL" and len(args) == 2 and args[1][0] in ("num", "neg"):
             return ("fill", args[0], args[1])
+        if upper == "EPOCH" and len(args) == 1:
+            return ("epoch", args[0])
         raise self.fail(f"function {name}({len(args)} arguments) is not evaluated")
 
 
@@ -243,32 +247,39 @@ def _compare(op: str, a: float, b: float) -> bool:
     return a != b
 
 
-def evaluate(node: Node, values: Mapping[str, float | None]) -> float | None:
-    """The expression's value at one timestamp (``None``: no datapoint there)."""
+def evaluate(
+    node: Node, values: Mapping[str, float | None], stamp: float | None = None
+) -> float | None:
+    """The expression's value at one timestamp (``None``: no datapoint there); ``stamp``:
+    that timestamp in seconds since 1970, what ``EPOCH`` returns (``None``: unknown, and
+    ``EPOCH`` is missing)."""
     head = node[0]
     if head == "num":
         return float(node[1])  # type: ignore[arg-type]
     if head == "id":
         return values.get(str(node[1]))
     if head == "neg":
-        inner = evaluate(node[1], values)  # type: ignore[arg-type]
+        inner = evaluate(node[1], values, stamp)  # type: ignore[arg-type]
         return None if inner is None else -inner
     if head == "fill":
-        inner = evaluate(node[1], values)  # type: ignore[arg-type]
-        return inner if inner is not None else evaluate(node[2], values)  # type: ignore[arg-type]
+        inner = evaluate(node[1], values, stamp)  # type: ignore[arg-type]
+        return inner if inner is not None else evaluate(node[2], values, stamp)  # type: ignore[arg-type]
+    if head == "epoch":
+        inner = evaluate(node[1], values, stamp)  # type: ignore[arg-type]
+        return None if inner is None else stamp
     if head == "if":
-        cond = evaluate(node[1], values)  # type: ignore[arg-type]
+        cond = evaluate(node[1], values, stamp)  # type: ignore[arg-type]
         if cond is None:
             return None
-        return evaluate(node[2] if cond != 0 else node[3], values)  # type: ignore[arg-type]
+        return evaluate(node[2] if cond != 0 else node[3], values, stamp)  # type: ignore[arg-type]
     if head == "cmp":
-        a = evaluate(node[2], values)  # type: ignore[arg-type]
-        b = evaluate(node[3], values)  # type: ignore[arg-type]
+        a = evaluate(node[2], values, stamp)  # type: ignore[arg-type]
+        b = evaluate(node[3], values, stamp)  # type: ignore[arg-type]
         if a is None or b is None:
             return None
         return 1.0 if _compare(str(node[1]), a, b) else 0.0
-    a = evaluate(node[1], values)  # type: ignore[arg-type]
-    b = evaluate(node[2], values)  # type: ignore[arg-type]
+    a = evaluate(node[1], values, stamp)  # type: ignore[arg-type]
+    b = evaluate(node[2], values, stamp)  # type: ignore[arg-type]
     if a is None or b is None:
         return None
     if head == "and":
@@ -340,9 +351,11 @@ def alarm_metrics(alarm: AlarmSpec) -> list[tuple[str, MetricQuery]]:
     return [(q.id, q.metric) for q in alarm.queries if q.metric is not None]
 
 
-def alarm_value(alarm: AlarmSpec, metrics: Mapping[str, float | None]) -> float | None:
+def alarm_value(
+    alarm: AlarmSpec, metrics: Mapping[str, float | None], at: datetime | None = None
+) -> float | None:
     """The alarm's datapoint for one period, from its metrics' values by query id
-    (``None``: missing)."""
+    (``None``: missing); ``at``: the period's start (what ``EPOCH`` reads)."""
     if alarm.metric is not None:
         return metrics.get(alarm.metric.id)
     values: dict[str, float | None] = {k: v for k, v in metrics.items()}
@@ -353,7 +366,7 @@ def alarm_value(alarm: AlarmSpec, metrics: Mapping[str, float | None]) -> float 
             tree = parse_expression(query.expression or "")
             if expression_ids(tree) & set(pending) - {qid}:
                 continue
-            values[qid] = evaluate(tree, values)
+            values[qid] = evaluate(tree, values, None if at is None else at.timestamp())
             del pending[qid]
     if pending:
         raise MathError(f"alarm {alarm.name!r}: expressions {', '.join(pending)} read each other")
@@ -484,7 +497,7 @@ class SimAlarms:
             stamps = [start + timedelta(minutes=i) for i in range(periods)]
             for stamp in stamps:
                 row = by_time.get(stamp)
-                points.append(None if row is None else alarm_value(spec, row))
+                points.append(None if row is None else alarm_value(spec, row, stamp))
             new = next_state(spec, held.state, points)
             newest = points[-1] if points else None
             self.evaluations.append((self.clock(), spec.name, newest, new))
