@@ -278,6 +278,56 @@ class ScalingActivity:
     details: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduledAction:
+    """An Application Auto Scaling scheduled action (``PutScheduledAction``) on a DynamoDB
+    table or GSI dimension: when ``schedule`` comes, AAS sets the scalable target's min and
+    max to ``min_capacity`` / ``max_capacity`` (``None``: that bound unchanged) and moves the
+    capacity inside them (up to the new min, down to the new max).
+
+    ``schedule`` is AAS's own text: ``at(yyyy-mm-ddThh:mm:ss)`` (one time), ``cron(...)``
+    or ``rate(...)``; ``timezone`` an IANA name (``None``: UTC).  ``created``: when AWS
+    created it (``DescribeScheduledActions`` ``CreationTime``)."""
+
+    name: str
+    resource_id: str
+    dimension: str
+    schedule: str
+    min_capacity: int | None = None
+    max_capacity: int | None = None
+    timezone: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    created: datetime | None = None
+
+    @property
+    def at(self) -> datetime | None:
+        """The moment of a one-time ``at(...)`` action in UTC, ``None`` for ``cron``/``rate``
+        or a text that is not a time (a time zone other than UTC is applied)."""
+        text = self.schedule.strip()
+        if not (text.startswith("at(") and text.endswith(")")):
+            return None
+        try:
+            moment = datetime.fromisoformat(text[3:-1])
+        except ValueError:
+            return None
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC)
+        if self.timezone in (None, "", "UTC", "Etc/UTC"):
+            return moment.replace(tzinfo=UTC)
+        try:
+            from zoneinfo import ZoneInfo
+
+            return moment.replace(tzinfo=ZoneInfo(str(self.timezone))).astimezone(UTC)
+        except (ValueError, KeyError, OSError):
+            return None
+
+
+def at_schedule(moment: datetime) -> str:
+    """AAS's one-time schedule for ``moment`` (to the second, in UTC)."""
+    return f"at({moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat()})"
+
+
 @runtime_checkable
 class AutoScaling(Protocol):
     """Application Auto Scaling for DynamoDB tables and GSIs."""
@@ -297,6 +347,14 @@ class AutoScaling(Protocol):
     def put_scaling_policy(self, policy: ScalingPolicy) -> None: ...
 
     def delete_scaling_policy(self, name: str, resource_id: str, dimension: str) -> None: ...
+
+    def describe_scheduled_actions(
+        self, resource_id: str | None = None
+    ) -> list[ScheduledAction]: ...
+
+    def put_scheduled_action(self, action: ScheduledAction) -> None: ...
+
+    def delete_scheduled_action(self, name: str, resource_id: str, dimension: str) -> None: ...
 
 
 @runtime_checkable

@@ -35,6 +35,7 @@ from capcon.core.ports import (
     ScalableTarget,
     ScalingActivity,
     ScalingPolicy,
+    ScheduledAction,
     SimulationControls,
     TableChange,
 )
@@ -166,6 +167,18 @@ class LockedBackend:
     def delete_scaling_policy(self, name: str, resource_id: str, dimension: str) -> None:
         with self._call("application-autoscaling:DeleteScalingPolicy", resource_id):
             self._backend.delete_scaling_policy(name, resource_id, dimension)
+
+    def describe_scheduled_actions(self, resource_id: str | None = None) -> list[ScheduledAction]:
+        with self._call("application-autoscaling:DescribeScheduledActions", resource_id):
+            return self._backend.describe_scheduled_actions(resource_id)
+
+    def put_scheduled_action(self, action: ScheduledAction) -> None:
+        with self._call("application-autoscaling:PutScheduledAction", action.resource_id):
+            self._backend.put_scheduled_action(action)
+
+    def delete_scheduled_action(self, name: str, resource_id: str, dimension: str) -> None:
+        with self._call("application-autoscaling:DeleteScheduledAction", resource_id):
+            self._backend.delete_scheduled_action(name, resource_id, dimension)
 
     # --- Clock -----------------------------------------------------------------------------
 

@@ -41,6 +41,9 @@ AdapterAction = Literal[
     "application-autoscaling:DeregisterScalableTarget",
     "application-autoscaling:PutScalingPolicy",
     "application-autoscaling:DeleteScalingPolicy",
+    "application-autoscaling:DescribeScheduledActions",
+    "application-autoscaling:PutScheduledAction",
+    "application-autoscaling:DeleteScheduledAction",
     # who is calling, for the audit log
     "sts:GetCallerIdentity",
 ]

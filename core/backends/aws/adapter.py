@@ -58,6 +58,7 @@ from capcon.core.ports import (
     ScalableTarget,
     ScalingActivity,
     ScalingPolicy,
+    ScheduledAction,
     TableChange,
 )
 
@@ -277,6 +278,36 @@ def policy_from_aws(raw: object, path: str = "ScalingPolicy") -> ScalingPolicy:
         predefined_metric=None,
         scale_out_cooldown=cooldown,
         scale_in_cooldown=cooldown,
+    )
+
+
+def scheduled_action_from_aws(raw: object, path: str = "ScheduledAction") -> ScheduledAction:
+    """A :class:`ScheduledAction` from one ``ScheduledActions`` element; a missing field or a
+    value of the wrong type raises :class:`DescribeError` naming it."""
+    doc = mapping(raw, path)
+    action = mapping(doc.get("ScalableTargetAction") or {}, f"{path}.ScalableTargetAction")
+    apath = f"{path}.ScalableTargetAction"
+
+    def moment(key: str) -> datetime | None:
+        value = doc.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise DescribeError(f"{path}.{key} is not a time: {value!r}")
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+    zone = doc.get("Timezone")
+    return ScheduledAction(
+        name=text(doc, "ScheduledActionName", path),
+        resource_id=text(doc, "ResourceId", path),
+        dimension=text(doc, "ScalableDimension", path),
+        schedule=text(doc, "Schedule", path),
+        min_capacity=optional_whole(action, "MinCapacity", apath),
+        max_capacity=optional_whole(action, "MaxCapacity", apath),
+        timezone=text(doc, "Timezone", path) if zone else None,
+        start=moment("StartTime"),
+        end=moment("EndTime"),
+        created=moment("CreationTime"),
     )
 
 
@@ -850,6 +881,54 @@ class AwsAdapter:
             self.autoscaling_once.delete_scaling_policy(
                 PolicyName=name,
                 ServiceNamespace=NAMESPACE,
+                ResourceId=resource_id,
+                ScalableDimension=_dimension(dimension),
+            )
+
+    def describe_scheduled_actions(self, resource_id: str | None = None) -> list[ScheduledAction]:
+        """DynamoDB's scheduled actions (``ResourceId`` filters when given), every page."""
+        request: dict[str, Any] = {"ServiceNamespace": NAMESPACE}
+        if resource_id is not None:
+            request["ResourceId"] = resource_id
+        found: list[ScheduledAction] = []
+        with calling("application-autoscaling:DescribeScheduledActions", resource_id):
+            pages = self.autoscaling.get_paginator("describe_scheduled_actions").paginate(**request)
+            for page in pages:
+                found += [
+                    scheduled_action_from_aws(raw, f"ScheduledActions[{i}]")
+                    for i, raw in enumerate(answers.items(page, "ScheduledActions", required=False))
+                ]
+        return found
+
+    def put_scheduled_action(self, action: ScheduledAction) -> None:
+        request: dict[str, Any] = {
+            "ServiceNamespace": NAMESPACE,
+            "ScheduledActionName": action.name,
+            "ResourceId": action.resource_id,
+            "ScalableDimension": _dimension(action.dimension),
+            "Schedule": action.schedule,
+        }
+        bounds: dict[str, int] = {}
+        if action.min_capacity is not None:
+            bounds["MinCapacity"] = action.min_capacity
+        if action.max_capacity is not None:
+            bounds["MaxCapacity"] = action.max_capacity
+        if bounds:
+            request["ScalableTargetAction"] = bounds
+        if action.timezone:
+            request["Timezone"] = action.timezone
+        if action.start is not None:
+            request["StartTime"] = action.start
+        if action.end is not None:
+            request["EndTime"] = action.end
+        with calling("application-autoscaling:PutScheduledAction", action.resource_id):
+            self.autoscaling_once.put_scheduled_action(**request)
+
+    def delete_scheduled_action(self, name: str, resource_id: str, dimension: str) -> None:
+        with calling("application-autoscaling:DeleteScheduledAction", resource_id):
+            self.autoscaling_once.delete_scheduled_action(
+                ServiceNamespace=NAMESPACE,
+                ScheduledActionName=name,
                 ResourceId=resource_id,
                 ScalableDimension=_dimension(dimension),
             )

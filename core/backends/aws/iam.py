@@ -48,6 +48,8 @@ MUTATING: frozenset[Action] = frozenset(
         "application-autoscaling:DeregisterScalableTarget",
         "application-autoscaling:PutScalingPolicy",
         "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:PutScheduledAction",
+        "application-autoscaling:DeleteScheduledAction",
     }
 )
 #: Actions authorised on a table's ARN.
@@ -83,6 +85,8 @@ ENGINE_EXCLUDED: frozenset[Action] = frozenset(
         "application-autoscaling:DeregisterScalableTarget",
         "application-autoscaling:PutScalingPolicy",
         "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:PutScheduledAction",
+        "application-autoscaling:DeleteScheduledAction",
     }
 )
 #: The engine's actions on its stack's alarms (authorised on the alarm's ARN); it also lists

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from capcon.core.backends.sim.alarms import SimAlarms
@@ -60,6 +60,7 @@ from capcon.core.ports import (
     ScalableTarget,
     ScalingActivity,
     ScalingPolicy,
+    ScheduledAction,
     SimulationControls,
     TableChange,
     parse_resource_id,
@@ -165,6 +166,8 @@ class SimAccount:
         self.streams: dict[str, SimStream] = {}
         self.targets: dict[tuple[str, str], ScalableTarget] = {}
         self.policies: dict[tuple[str, str, str], ScalingPolicy] = {}
+        #: scheduled actions by (name, resource id, dimension)
+        self.scheduled: dict[tuple[str, str, str], ScheduledAction] = {}
         self.activities: list[ScalingActivity] = []
         #: every policy decision, held or not, for "why did it scale, why didn't it"
         self.decisions: deque[tuple[datetime, str, str, Decision]] = deque(maxlen=5_000)
@@ -615,6 +618,27 @@ class SimAccount:
         if self.policies.pop(key, None) is None:
             raise NotFound(f"no scaling policy {name} on {resource_id} {dimension}")
         self._engines.pop(key, None)
+
+    def describe_scheduled_actions(self, resource_id: str | None = None) -> list[ScheduledAction]:
+        return [
+            a
+            for a in self.scheduled.values()
+            if resource_id is None or a.resource_id == resource_id
+        ]
+
+    def put_scheduled_action(self, action: ScheduledAction) -> None:
+        self._check_target(action.resource_id, action.dimension)
+        if (action.resource_id, action.dimension) not in self.targets:
+            raise ValidationFailed(
+                f"no scalable target registered for {action.resource_id} {action.dimension}: "
+                "register it first"
+            )
+        key = (action.name, action.resource_id, action.dimension)
+        self.scheduled[key] = replace(action, created=self.now())
+
+    def delete_scheduled_action(self, name: str, resource_id: str, dimension: str) -> None:
+        if self.scheduled.pop((name, resource_id, dimension), None) is None:
+            raise NotFound(f"no scheduled action {name} on {resource_id} {dimension}")
 
     def _engine(self, key: tuple[str, str, str], spec: ScalingPolicy) -> _Engine:
         engine = self._engines.get(key)
