@@ -58,8 +58,10 @@ from capcon.core.ports import (
     MetricSeries,
     ScalableTarget,
     ScalingPolicy,
+    ScheduledAction,
     TableChange,
     align_down,
+    at_schedule,
     resource_id,
 )
 from capcon.core.services.metrics import LATE_MARGIN, MetricsService, calls_needed
@@ -971,6 +973,11 @@ def test_each_request_is_the_action_named_around_it_and_every_action_is_used(
     assert len(adapter.describe_scalable_targets([rid])) == 1
     assert len(adapter.describe_scaling_policies()) == 1
     assert adapter.describe_scaling_activities(rid) == []  # moto has none: still asked
+    when = at_schedule(datetime(2030, 1, 2, 3, 4, tzinfo=UTC))
+    adapter.put_scheduled_action(ScheduledAction("orders-up", rid, TABLE_READ, when, 5, 10))
+    (scheduled,) = adapter.describe_scheduled_actions(rid)
+    assert (scheduled.schedule, scheduled.min_capacity, scheduled.max_capacity) == (when, 5, 10)
+    adapter.delete_scheduled_action("orders-up", rid, TABLE_READ)
     adapter.delete_scaling_policy("orders-read", rid, TABLE_READ)
     adapter.deregister_scalable_target(rid, TABLE_READ)
     assert session.identity().startswith("arn:aws:")

@@ -173,7 +173,7 @@ class LockedBackend:
             return self._backend.describe_scheduled_actions(resource_id)
 
     def put_scheduled_action(self, action: ScheduledAction) -> None:
-        with self._call("application-autoscaling:PutScheduledAction", action.resource_id):
+        with self._call("application-autoscaling:PutScheduledAction", _resource_id(action)):
             self._backend.put_scheduled_action(action)
 
     def delete_scheduled_action(self, name: str, resource_id: str, dimension: str) -> None:
@@ -258,7 +258,7 @@ def _count(items: Sequence[object], noun: str) -> str | None:
     return f"{len(items):,} {noun}{'' if len(items) == 1 else 's'}"
 
 
-def _resource_id(value: ScalableTarget | ScalingPolicy) -> str | None:
+def _resource_id(value: ScalableTarget | ScalingPolicy | ScheduledAction) -> str | None:
     """The resource an auto-scaling call is about (``table/orders``)."""
     rid = getattr(value, "resource_id", None)
     return rid if isinstance(rid, str) else None
