@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from capcon.core.model import Stream, Table, WarmThroughput
-from capcon.core.planning.planner import Refusal, Usage, Warning_
+from capcon.core.planning.planner import Refusal, Usage, Warning_, fingerprint
 from capcon.core.planning.schedules import ACTION_PREFIX, ReshardStep
-from capcon.core.ports import ScalableTarget, ScalingPolicy, ScheduledAction
+from capcon.core.ports import ScalableTarget, ScalingPolicy, ScheduledAction, resource_id
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings
 
@@ -56,6 +56,36 @@ def event_id(resource: str, index: str | None, start: datetime, end: datetime) -
     """A short stable id for an event (the same request gives the same id): 8 hex digits."""
     key = f"{resource}|{index or ''}|{start.isoformat()}|{end.isoformat()}"
     return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def event_fingerprint(
+    resource: Table | Stream,
+    index: str | None = None,
+    targets: tuple[ScalableTarget, ...] = (),
+    policies: tuple[ScalingPolicy, ...] = (),
+    scheduled: tuple[ScheduledAction, ...] = (),
+) -> str:
+    """The state an event plan depends on (:attr:`EventPlan.fingerprint`): the resource as
+    the planner fingerprints it, and the scalable targets, scaling policies and scheduled
+    actions of the part the event scales (the table, or GSI ``index``; those of other parts
+    are ignored, so a caller may pass the whole account's).  :meth:`Scaler.apply_event`
+    computes it again on fresh reads and refuses a plan whose state moved."""
+    if isinstance(resource, Stream):
+        parts: tuple[object, ...] = (fingerprint(resource),)
+    else:
+        rid = resource_id(resource.name, index)
+        parts = (
+            fingerprint(resource),
+            sorted(repr(t) for t in targets if t.resource_id == rid),
+            sorted(repr(p) for p in policies if p.resource_id == rid),
+            sorted(
+                repr((a.name, a.dimension, a.schedule, a.min_capacity, a.max_capacity,
+                      a.timezone, a.start, a.end))
+                for a in scheduled
+                if a.resource_id == rid
+            ),
+        )  # fmt: skip
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +226,7 @@ __all__ = [
     "EventStep",
     "ReactiveEstimate",
     "ReshardStep",
+    "event_fingerprint",
     "event_id",
     "parse_when",
     "plan_event",
