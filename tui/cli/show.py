@@ -266,10 +266,72 @@ def _capacity(capacity: dict[str, int] | None) -> str:
     return f"{capacity['read']:,} RCU / {capacity['write']:,} WCU"
 
 
-def _metrics(stats: dict[str, Any] | None) -> None:
-    from rich.pretty import Pretty
+#: The last hour's series of ``show``, in words and units (ids of
+#: :func:`capcon.core.services.overview.table_queries` / ``stream_queries``).
+METRIC_WORDS: dict[str, tuple[str, str]] = {
+    "m_cr": ("consumed reads", "RCU"),
+    "m_cw": ("consumed writes", "WCU"),
+    "m_tr": ("throttled reads", "requests"),
+    "m_tw": ("throttled writes", "requests"),
+    "m_b": ("incoming bytes", "bytes"),
+    "m_r": ("incoming records", "records"),
+    "m_t": ("writes throttled", "records"),
+    "m_o": ("read by consumers", "bytes"),
+}
 
+
+def metric_lines(stats: dict[str, Any] | None) -> list[str]:
+    """The last hour's metrics as aligned lines: what, mean and peak per second, the minutes
+    with data and the newest one (no internal ids; ``--json`` keeps those)."""
     if stats is None:
-        console().print("  metrics unknown (could not be read)")
-    else:
-        console().print(Pretty(stats))
+        return ["metrics unknown (could not be read)"]
+    if not stats:
+        return ["no metrics in the last hour"]
+    rows: list[tuple[str, str, str, str, str]] = []
+    order = [k for k in METRIC_WORDS if k in stats] + sorted(
+        k for k in stats if k not in METRIC_WORDS
+    )
+    for key in order:
+        found = stats.get(key) or {}
+        label, unit = METRIC_WORDS.get(key, (str(key), ""))
+
+        def rate(value: object, unit: str = unit) -> str:
+            if not isinstance(value, int | float):
+                return "–"
+            if unit == "bytes":
+                return _bytes_rate(float(value))
+            return f"{value:,.1f} {unit}/s".rstrip()
+
+        newest = found.get("newest")
+        rows.append(
+            (
+                label,
+                rate(found.get("mean_per_second")),
+                rate(found.get("max_per_second")),
+                str(found.get("datapoints", 0)),
+                f"{str(newest)[11:16]} UTC"
+                if isinstance(newest, str) and len(newest) >= 16
+                else "–",
+            )
+        )
+    head = ("last hour", "mean", "peak", "minutes", "newest")
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(5)]
+    out = []
+    for row in (head, *rows):
+        cells = [row[0].ljust(widths[0])] + [row[i].rjust(widths[i]) for i in range(1, 5)]
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def _bytes_rate(value: float) -> str:
+    for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if value >= size:
+            return f"{value / size:,.1f} {unit}/s"
+    return f"{value:,.0f} B/s"
+
+
+def _metrics(stats: dict[str, Any] | None) -> None:
+    from capcon.tui.text import markup_safe as escape
+
+    for line in metric_lines(stats):
+        console().print(f"  {escape(line)}")
