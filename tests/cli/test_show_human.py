@@ -25,7 +25,7 @@ def test_show_prints_the_last_hours_metrics_as_rows_the_json_as_ids(
     (row,) = [line for line in out.splitlines() if line.strip().startswith(label)]
     doc = run(capsys, "show", name, "--sim=demo", "--now=2026-11-30T03:00:00Z", "--json")
     stats = doc.document()
-    part = stats["metrics_last_hour"] if "metrics_last_hour" in stats else None
+    part = stats.get("metrics_last_hour")
     if part is None:
         part = stats["parts"][0]["metrics_last_hour"]
     mean = part[key]["mean_per_second"]
