@@ -358,3 +358,25 @@ def test_sim_prices_with_the_users_price_file_given_after_the_command(
     priced = json.loads(capsys.readouterr().out)
     assert priced["capacity_unit_hours"] == plain["capacity_unit_hours"]
     assert priced["cost_usd"] == pytest.approx(3 * plain["cost_usd"])
+
+
+def test_sim_replays_a_recording_for_its_length_and_says_what_it_held_or_cut(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A replay runs as long as its recording unless --hours says otherwise; then a shorter
+    run says what it cut and a longer one what it held (stderr, so --json stays one object)."""
+    trace = tmp_path / "trace.csv"
+    trace.write_text("seconds,rate\n0,20\n600,300\n1200,40\n")
+    base = ("--pattern", f"csv:{trace}", "--target", "70", "--policy", "h1", "--json")
+    assert main(*base) == 0
+    out, err = capsys.readouterr()
+    assert "ran for the recording's length, 20 min" in err
+    assert json.loads(out) == run_experiment(f"csv:{trace}", 70, "h1", hours=1200 / 3600).to_dict()
+    assert main(*base, "--hours", "1") == 0
+    assert "its last value was held for the last 40 min of the 1 h run" in capsys.readouterr().err
+    assert main(*base, "--hours", "0.1") == 0
+    assert "cut the recording: it lasts 20 min, the last 14 min were not replayed" in (
+        capsys.readouterr().err
+    )
+    assert main("--pattern", "bell", "--target", "70", "--policy", "h1", "--json") == 0
+    assert capsys.readouterr().err == ""  # no recording, nothing to say

@@ -226,7 +226,7 @@ def test_a_slow_call_is_in_flight_until_it_ends(aws_env: Path) -> None:
 
         worker = threading.Thread(target=call)
         worker.start()
-        assert server.got_request.wait(2)
+        assert server.got_request.wait(30)  # set when the request arrives (a loaded machine)
         mine = [c for c in IN_FLIGHT.calls() if c.thread == worker.ident]
         assert [c.what() for c in mine] == ["dynamodb:DescribeTable on table orders"]
         assert IN_FLIGHT.waiting(slow_seconds=0) is not None

@@ -126,7 +126,7 @@ async def test_a_slow_call_is_named_in_the_status_bar_with_its_time_escaped(
         caller = threading.Thread(target=app.backend.describe_table, args=(hostile,))
         caller.start()
         try:
-            assert entered.wait(5)
+            assert entered.wait(30)
             app._paint_status()
             assert "waiting for" not in status_bar(app)  # quick calls are not named
             calls.now += 7

@@ -30,12 +30,15 @@ from capcon.core.backends.sim.experiment import (
     run_experiment,
     run_grid,
 )
-from capcon.core.backends.sim.traffic import PATTERN_NAMES
+from capcon.core.backends.sim.traffic import PATTERN_NAMES, parse_pattern
+from capcon.core.backends.sim.traffic.replay import recordings_end
 from capcon.core.policies import STREAM_POLICIES, TABLE_POLICIES
 from capcon.core.pricing import PriceBook
+from capcon.core.rules.timefmt import fmt_duration
 from capcon.tui.cli.flags import book_flags
 from capcon.tui.cli.output import EXIT_OK, print_json
 from capcon.tui.errors import UsageError
+from capcon.tui.text import printable
 
 #: The keys of one experiment's JSON object, in order.
 RESULT_KEYS = (
@@ -74,7 +77,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--target", metavar="PERCENT", help="target utilisation, 20–90")
     p.add_argument("--policy", metavar="NAME", help=f"one of {', '.join(TABLE_POLICIES)}")
-    p.add_argument("--hours", metavar="H", default="3", help="simulated hours (default 3)")
+    p.add_argument(
+        "--hours",
+        metavar="H",
+        default=None,
+        help="simulated hours (default 3; a replayed recording: its length)",
+    )
     p.add_argument(
         "--grid",
         action="store_true",
@@ -148,7 +156,8 @@ def _check(pattern: str, target: float, policy: str, hours: float) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``capcon sim`` as parsed by the parser :func:`add_parser` added."""
-    hours = _hours(getattr(args, "hours", 3.0))
+    given_hours = getattr(args, "hours", None)
+    hours = _hours(3.0 if given_hours is None else given_hours)
     as_json = bool(getattr(args, "json", False))
     markdown = bool(getattr(args, "markdown", False))
     if as_json and markdown:
@@ -178,12 +187,46 @@ def run(args: argparse.Namespace) -> int:
     policy = _policy(args.policy)
     pattern = str(args.pattern)
     _check(pattern, target, policy, hours)
+    hours, notes = _replay_hours(pattern, hours, explicit=given_hours is not None)
     result = run_experiment(pattern, target, policy, hours=hours, prices=_prices(args))
     if as_json:
         print_json(_document(result))
     else:
         _print_one(result, hours)
+    for note in notes:  # stderr in both forms: --json stays one object of the result's keys
+        print(f"capcon: note: {printable(note)}", file=sys.stderr)
     return EXIT_OK
+
+
+def _replay_hours(pattern: str, hours: float, *, explicit: bool) -> tuple[float, list[str]]:
+    """The hours to run and what to say about a replayed recording: without ``--hours`` a
+    run lasts as long as the recording (at least a minute, at most a week); with it, a
+    shorter run says what it cut and a longer one that it held the last value."""
+    end = recordings_end(parse_pattern(pattern))
+    if end is None:
+        return hours, []
+    length = fmt_duration(end)
+    if not explicit:
+        span = min(max(end, 60.0), MAX_HOURS * 3600.0)
+        note = f"ran for the recording's length, {fmt_duration(span)} (--hours to change it)"
+        if span < end:
+            note = (
+                f"the recording lasts {length}: ran the first {fmt_duration(span)}, the most "
+                "a run allows"
+            )
+        return span / 3600, [note]
+    run_s = hours * 3600
+    if run_s < end:
+        return hours, [
+            f"--hours {hours:g} cut the recording: it lasts {length}, the last "
+            f"{fmt_duration(end - run_s)} were not replayed"
+        ]
+    if run_s > end:
+        return hours, [
+            f"the recording ends at {length}: its last value was held for the last "
+            f"{fmt_duration(run_s - end)} of the {hours:g} h run"
+        ]
+    return hours, []
 
 
 def _document(result: ExperimentResult) -> dict[str, Any]:

@@ -235,3 +235,27 @@ def read_csv_points(path: str | os.PathLike[str]) -> tuple[tuple[float, float], 
     if not points:
         raise TrafficError(f"traffic file {name}: no data rows; {expected}, one row per time")
     return tuple(points)
+
+
+def recordings_end(pattern: Pattern) -> float | None:
+    """When the last recording in ``pattern`` ends, in seconds from the start of the
+    simulation (shifts counted), ``None`` when it holds no recording or loops (a loop has no
+    end).  What a run of a replay should last: beyond it the last value is held, before it
+    the recording is cut."""
+    from capcon.core.backends.sim.traffic.patterns import Clamped, Scaled, Shifted, Sum
+
+    def ends(p: Pattern, offset: float) -> list[float | None]:
+        if isinstance(p, Replay):
+            return [None if p.loop and len(p.points) > 1 else offset + p.points[-1][0]]
+        if isinstance(p, Sum):
+            return [e for part in p.parts for e in ends(part, offset)]
+        if isinstance(p, Shifted):
+            return ends(p.pattern, offset + float(p.seconds))
+        if isinstance(p, Scaled | Clamped):
+            return ends(p.pattern, offset)
+        return []
+
+    found = ends(pattern, 0.0)
+    if not found or any(e is None for e in found):
+        return None
+    return max(0.0, *(e for e in found if e is not None))
