@@ -396,10 +396,10 @@ def simulate_day(policy: str, tables: int, streams: int, hours: int) -> dict[str
     sines and random walks at varied headroom).  Ends with one stream check when there are
     streams."""
     from capcon.core.backends.sim.scenarios import fleet
-    from capcon.core.deploy.alarms import alarms_for
+    from capcon.core.deploy.alarms import alarms_for, capacity_of
     from capcon.core.deploy.handler import run_event
     from capcon.core.deploy.spec import DeploySpec, EngineSettings
-    from capcon.core.deploy.template import build_template, capacity_of, managed_dimensions
+    from capcon.core.deploy.template import build_template, managed_dimensions
 
     account = fleet(NOW, tables, streams, seed=1, history=timedelta(hours=1))
     described = [account.describe_table(n) for n in account.list_tables()]
