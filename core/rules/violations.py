@@ -31,6 +31,10 @@ class Code(StrEnum):
     NOT_ON_DEMAND = "not-on-demand"
     CLASS_SWITCH_LIMIT = "class-switch-limit"
     SEPARATE_REQUEST = "separate-request"
+    #: a planned event's times: end before start, start in the past, too long or too far ahead
+    EVENT_TIME = "event-time"
+    #: a planned event that collides with one already scheduled on the same capacity
+    EVENT_CONFLICT = "event-conflict"
 
 
 @dataclass(frozen=True, slots=True)
