@@ -311,15 +311,15 @@ class ScheduledAction:
             moment = datetime.fromisoformat(text[3:-1])
         except ValueError:
             return None
-        if moment.tzinfo is not None:
-            return moment.astimezone(UTC)
-        if self.timezone in (None, "", "UTC", "Etc/UTC"):
-            return moment.replace(tzinfo=UTC)
-        try:
+        try:  # a zone or an offset can push a moment past year 1 or 9999: not a time
+            if moment.tzinfo is not None:
+                return moment.astimezone(UTC)
+            if self.timezone in (None, "", "UTC", "Etc/UTC"):
+                return moment.replace(tzinfo=UTC)
             from zoneinfo import ZoneInfo
 
             return moment.replace(tzinfo=ZoneInfo(str(self.timezone))).astimezone(UTC)
-        except (ValueError, KeyError, OSError):
+        except (ValueError, KeyError, OSError, OverflowError):
             return None
 
 

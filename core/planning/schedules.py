@@ -103,6 +103,22 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC (a naive time is taken as UTC)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _action_at(action: ScheduledAction) -> datetime | None:
+    """The UTC moment of a one-time action; ``None`` for cron/rate, a text that is not a
+    time, or a moment that cannot be expressed (a time zone pushing it past year 9999)."""
+    try:
+        return _aware(action.at)
+    except (OverflowError, ValueError):
+        return None
+
+
 def _when(moment: datetime | None) -> str:
     """``2026-12-05 18:00 UTC`` (seconds when not zero)."""
     if moment is None:
@@ -357,24 +373,26 @@ class EventRecord:
             "peak": dict(self.peak),
             "summary": self.summary,
             "notes": list(self.notes),
-            "actions": [
-                {
-                    "name": a.name,
-                    "resource_id": a.resource_id,
-                    "dimension": a.dimension,
-                    "schedule": a.schedule,
-                    "timezone": a.timezone,
-                    "at": None if a.at is None else _utc(a.at),
-                    "min_capacity": a.min_capacity,
-                    "max_capacity": a.max_capacity,
-                }
-                for a in self.actions
-            ],
+            "actions": [_action_json(a) for a in self.actions],
             "schedule": None if self.schedule is None else self.schedule.to_json(),
         }
 
 
 # --- listing ---------------------------------------------------------------------------------
+
+
+def _action_json(action: ScheduledAction) -> dict[str, object]:
+    moment = _action_at(action)
+    return {
+        "name": action.name,
+        "resource_id": action.resource_id,
+        "dimension": action.dimension,
+        "schedule": action.schedule,
+        "timezone": action.timezone,
+        "at": None if moment is None else _utc(moment),
+        "min_capacity": action.min_capacity,
+        "max_capacity": action.max_capacity,
+    }
 
 
 def _where(resource_id: str) -> tuple[str, str | None]:
@@ -418,10 +436,10 @@ def _status_by_time(start: datetime | None, end: datetime | None, now: datetime)
 def _table_event(
     event: str, found: Sequence[tuple[Phase, str, ScheduledAction]], now: datetime
 ) -> EventRecord:
-    ordered = sorted(found, key=lambda f: (f[2].at or datetime.max.replace(tzinfo=UTC), f[2].name))
+    ordered = sorted(found, key=lambda f: (_action_at(f[2]) or _FAR, f[2].name))
     actions = tuple(a for _, _, a in ordered)
     table, index = _where(actions[0].resource_id)
-    times = [a.at for a in actions if a.at is not None]
+    times = [t for t in map(_action_at, actions) if t is not None]
     start, end = (min(times), max(times)) if times else (None, None)
     raises = [(w, a) for p, w, a in ordered if p == "raise"]
     restores = [(w, a) for p, w, a in ordered if p == "restore"]
@@ -451,9 +469,11 @@ def _table_event(
             continue
         text = f"{word}s"
         if up:
-            text += f" raised to {_bounds(up[0])} at {_when(up[0].at)}"
+            text += f" raised to {_bounds(up[0])} at {_when(_action_at(up[0]))}"
         if down:
-            text += ("," if up else "") + f" restored to {_bounds(down[0])} at {_when(down[0].at)}"
+            text += ("," if up else "") + (
+                f" restored to {_bounds(down[0])} at {_when(_action_at(down[0]))}"
+            )
         bits.append(text)
     summary = f"table {_label(table, index)}: " + "; ".join(bits)
     return EventRecord(
@@ -475,7 +495,7 @@ def _table_event(
 def _foreign_event(action: ScheduledAction, now: datetime) -> EventRecord:
     table, index = _where(action.resource_id)
     word = _word(action, "")
-    at = action.at
+    at = _action_at(action)
     start: datetime | None
     end: datetime | None
     if at is not None:
@@ -483,7 +503,7 @@ def _foreign_event(action: ScheduledAction, now: datetime) -> EventRecord:
         status: EventStatus = "upcoming" if now < at else "done"
         when = f"at {_when(at)}"
     else:
-        start, end = action.start, action.end
+        start, end = _aware(action.start), _aware(action.end)
         if end is not None and now >= end:
             status = "done"
         elif start is not None and now < start:
@@ -593,6 +613,7 @@ def list_events(
     actions' times (before the first: upcoming; until the last: running; after: done); a
     stream event's from its schedule (steps sent, cancelled).  A stream schedule and
     actions that share an event id are listed apart (they cannot come from one event)."""
+    now = _aware(now) or now
     grouped: dict[str, list[tuple[Phase, str, ScheduledAction]]] = {}
     records: list[EventRecord] = []
     for action in actions:

@@ -490,3 +490,68 @@ def test_a_schedule_under_another_id_is_refused(store: StateStore) -> None:
     store.save(schedule_key("aaaa0001"), schedule("bbbb0002").to_json(), None)
     with pytest.raises(ScheduleError, match="holds the schedule of event bbbb0002"):
         load_schedule(store, "aaaa0001")
+
+
+# --- any input: a record or a message, never a traceback -------------------------------------
+
+moments = st.datetimes(
+    min_value=datetime(1, 1, 2),
+    max_value=datetime(9999, 12, 30),
+    timezones=st.sampled_from([None, UTC]),
+)
+schedules_text = st.one_of(
+    moments.map(lambda t: f"at({t.replace(tzinfo=None).isoformat()})"),
+    st.sampled_from(
+        ["cron(0 8 ? * MON-FRI *)", "rate(5 minutes)", "at()", "at(9999-12-31T23:59:59)"]
+    ),
+    st.text(max_size=30),
+)
+names = st.one_of(
+    st.builds(
+        action_name, ids, st.sampled_from(["raise", "restore"]), st.sampled_from(["read", "write"])
+    ),
+    st.text(max_size=40),
+)
+actions = st.builds(
+    ScheduledAction,
+    name=names,
+    resource_id=st.sampled_from(["table/orders", "table/orders/index/by-date", "", "x/y/z"])
+    | st.text(max_size=20),
+    dimension=st.sampled_from([TABLE_READ, TABLE_WRITE, INDEX_WRITE]) | st.text(max_size=20),
+    schedule=schedules_text,
+    min_capacity=st.none() | st.integers(-5, 10**6),
+    max_capacity=st.none() | st.integers(-5, 10**6),
+    timezone=st.sampled_from(
+        [None, "UTC", "America/New_York", "Pacific/Kiritimati", "Mars/Base", ""]
+    ),
+    start=st.none() | moments,
+    end=st.none() | moments,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(actions, max_size=6), moments)
+def test_any_actions_list_as_events(found: list[ScheduledAction], now: datetime) -> None:
+    records = list_events(tuple(found), (schedule(),), now)
+    listed = [a for r in records for a in r.actions]
+    assert sorted(map(repr, listed)) == sorted(map(repr, found))  # each action once
+    for record in records:
+        assert record.status in ("upcoming", "running", "done", "cancelled")
+        json.dumps(record.to_json())
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "expected"),
+    [
+        ("at(2026-12-05T18:00:00)", None, datetime(2026, 12, 5, 18, tzinfo=UTC)),
+        ("at(2026-12-05T18:00:00)", "Europe/Paris", datetime(2026, 12, 5, 17, tzinfo=UTC)),
+        ("at(9999-12-31T23:00:00)", "America/New_York", None),  # past year 9999 in UTC
+        ("at(0001-01-01T00:00:00+01:00)", None, None),  # before year 1 in UTC
+        ("at(2026-12-05T18:00:00)", "Mars/Base", None),
+        ("cron(0 8 * * ? *)", None, None),
+    ],
+)
+def test_a_one_time_actions_moment_or_none(
+    text: str, zone: str | None, expected: datetime | None
+) -> None:
+    assert ScheduledAction("a", "table/t", TABLE_WRITE, text, timezone=zone).at == expected
