@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -29,11 +30,13 @@ from capcon.core.planning.requests import (
     dimension_word,
     scalable_dimension,
 )
+from capcon.core.planning.schedules import ACTION_PREFIX
 from capcon.core.ports import (
     READ_UTILIZATION,
     WRITE_UTILIZATION,
     ScalableTarget,
     ScalingPolicy,
+    ScheduledAction,
 )
 from capcon.core.pricing import PriceBook, provisioned_table_cost
 from capcon.core.pricing import assumptions as price_assumptions
@@ -46,14 +49,25 @@ from capcon.core.rules import (
     fmt_time,
 )
 
+#: a capcon event's action name: ``capcon-event-<8 hex>-<raise|restore>-<read|write>``
+_EVENT_ACTION = re.compile(
+    rf"\A{re.escape(ACTION_PREFIX)}([0-9a-f]{{8}})-(?:raise|restore)-(?:read|write)\Z"
+)
+
 
 def find_traps(
     table: Table | None,
     index: str | None,
     targets: tuple[ScalableTarget, ...],
     policies: tuple[ScalingPolicy, ...],
+    scheduled: tuple[ScheduledAction, ...] = (),
 ) -> list[str]:
-    """Every trap of auto scaling on one table or GSI, in words (``table`` None: deleted)."""
+    """Every trap of auto scaling on one table or GSI, in words (``table`` None: deleted).
+
+    ``scheduled``: the scheduled actions on this table or GSI.  A target with scheduled
+    actions and no target-tracking policy is *scheduled-only* (capacity moves at the
+    actions' times, e.g. a planned event's raise and restore), not the "registered but no
+    policy" trap: :func:`scheduled_only` says so in words."""
     found: list[str] = []
     if not targets and not policies:
         return found
@@ -65,9 +79,10 @@ def find_traps(
         ]
     covered = {p.dimension for p in policies if p.policy_type == "TargetTrackingScaling"}
     registered = {t.dimension for t in targets}
+    planned = {a.dimension for a in scheduled}
     for target in targets:
         word = dimension_word(target.dimension)
-        if target.dimension not in covered:
+        if target.dimension not in covered and target.dimension not in planned:
             found.append(f"{word}s: scalable target registered but no policy — nothing scales")
         if target.suspended:
             found.append(f"{word}s: scaling is suspended on this target")
@@ -85,7 +100,8 @@ def find_traps(
             )
         if policy.dimension not in registered:
             found.append(f"{word}s: policy {policy.name} has no registered scalable target")
-    if len(covered & {scalable_dimension(index, "read"), scalable_dimension(index, "write")}) == 1:
+    both = {scalable_dimension(index, "read"), scalable_dimension(index, "write")}
+    if len(covered & both) == 1 and not (both - covered) <= planned:
         only = dimension_word(next(iter(covered)))
         other = "writes" if only == "read" else "reads"
         found.append(f"auto scaling covers only {only}s: {other} stay fixed")
@@ -116,6 +132,37 @@ def find_traps(
 
 def _capacity(table: Table, index: str | None) -> Throughput | None:
     return table.index(index).provisioned if index else table.provisioned
+
+
+def scheduled_only(
+    targets: tuple[ScalableTarget, ...],
+    policies: tuple[ScalingPolicy, ...],
+    scheduled: tuple[ScheduledAction, ...],
+) -> list[str]:
+    """Each *scheduled-only* target (scheduled actions, no target-tracking policy) in words:
+    ``writes: scheduled-only (event 1a2b3c4d)`` for capcon's planned events (their ids, in
+    order), ``reads: scheduled-only (2 scheduled actions)`` for any other."""
+    covered = {p.dimension for p in policies if p.policy_type == "TargetTrackingScaling"}
+    found: list[str] = []
+    for target in targets:
+        if target.dimension in covered:
+            continue
+        mine = [a for a in scheduled if a.dimension == target.dimension]
+        if not mine:
+            continue
+        events: list[str] = []
+        others = 0
+        for action in mine:
+            match = _EVENT_ACTION.match(action.name)
+            if match is None:
+                others += 1
+            elif match.group(1) not in events:
+                events.append(match.group(1))
+        what = [f"event {', '.join(events)}"] if events else []
+        if others:
+            what.append(f"{others} scheduled action{'s' if others > 1 else ''}")
+        found.append(f"{dimension_word(target.dimension)}s: scheduled-only ({'; '.join(what)})")
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from capcon.core.ports import (
     MetricSeries,
     ScalableTarget,
     ScalingPolicy,
+    ScheduledAction,
     align_down,
     resource_id,
 )
@@ -114,6 +115,8 @@ class AutoScalingState:
     targets: tuple[ScalableTarget, ...] = ()
     policies: tuple[ScalingPolicy, ...] = ()
     known: bool = True
+    #: the scheduled actions on this table or GSI (a planned event's raise and restore…)
+    scheduled: tuple[ScheduledAction, ...] = ()
 
     @property
     def registered(self) -> bool:
@@ -126,6 +129,14 @@ class AutoScalingState:
     @property
     def traps(self) -> tuple[str, ...]:
         return self.trap_list
+
+    #: what is not a trap but worth saying: a *scheduled-only* target (scheduled actions, no
+    #: policy) in words (see :func:`capcon.core.planning.autoscaling.scheduled_only`)
+    note_list: tuple[str, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.note_list
 
     @property
     def marker(self) -> str:
@@ -302,10 +313,11 @@ def with_traps(
         return AutoScalingState()
     if not state.known:
         return state
-    from capcon.core.planning.autoscaling import find_traps
+    from capcon.core.planning.autoscaling import find_traps, scheduled_only
 
-    traps = tuple(find_traps(table, index, state.targets, state.policies))
-    return dataclasses.replace(state, trap_list=traps)
+    traps = tuple(find_traps(table, index, state.targets, state.policies, state.scheduled))
+    notes = tuple(scheduled_only(state.targets, state.policies, state.scheduled))
+    return dataclasses.replace(state, trap_list=traps, note_list=notes)
 
 
 def orphaned(aas: Mapping[str, AutoScalingState], tables: Sequence[Table]) -> list[str]:
@@ -316,22 +328,31 @@ def orphaned(aas: Mapping[str, AutoScalingState], tables: Sequence[Table]) -> li
 
 
 def auto_scaling_by_resource(backend: Backend) -> dict[str, AutoScalingState]:
-    """AAS targets and policies grouped by ResourceId."""
+    """AAS targets, policies and scheduled actions grouped by ResourceId."""
     return group_auto_scaling(
-        backend.describe_scalable_targets(), backend.describe_scaling_policies()
+        backend.describe_scalable_targets(),
+        backend.describe_scaling_policies(),
+        backend.describe_scheduled_actions(),
     )
 
 
 def group_auto_scaling(
-    targets: Sequence[ScalableTarget], policies: Sequence[ScalingPolicy]
+    targets: Sequence[ScalableTarget],
+    policies: Sequence[ScalingPolicy],
+    scheduled: Sequence[ScheduledAction] = (),
 ) -> dict[str, AutoScalingState]:
-    """Targets and policies grouped by ResourceId."""
-    grouped: dict[str, tuple[list[ScalableTarget], list[ScalingPolicy]]] = {}
+    """Targets, policies and scheduled actions grouped by ResourceId."""
+    grouped: dict[str, tuple[list[ScalableTarget], list[ScalingPolicy], list[ScheduledAction]]] = {}
     for target in targets:
-        grouped.setdefault(target.resource_id, ([], []))[0].append(target)
+        grouped.setdefault(target.resource_id, ([], [], []))[0].append(target)
     for policy in policies:
-        grouped.setdefault(policy.resource_id, ([], []))[1].append(policy)
-    return {rid: AutoScalingState(tuple(t), tuple(p)) for rid, (t, p) in grouped.items()}
+        grouped.setdefault(policy.resource_id, ([], [], []))[1].append(policy)
+    for action in scheduled:
+        grouped.setdefault(action.resource_id, ([], [], []))[2].append(action)
+    return {
+        rid: AutoScalingState(tuple(t), tuple(p), scheduled=tuple(a))
+        for rid, (t, p, a) in grouped.items()
+    }
 
 
 def collect_rows(
@@ -722,7 +743,15 @@ def read_auto_scaling(reading: Reading, backend: Backend) -> Mapping[str, AutoSc
     )
     if policies is None:
         return UnknownAutoScaling()
-    return group_auto_scaling(targets, policies)
+    # unreadable scheduled actions: a scheduled-only target shows as the no-policy trap (the
+    # notice says why), as it did before capcon knew of them
+    scheduled = reading.attempt(
+        "application-autoscaling:DescribeScheduledActions",
+        "scheduled actions unknown",
+        backend.describe_scheduled_actions,
+        counts=False,
+    )
+    return group_auto_scaling(targets, policies, scheduled or ())
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,7 @@ IMPLEMENTATIONS = {
     "core/backends/sim/account.py": "its simulated auto scaling updates its own tables",
     "core/backends/sim/scenarios.py": "builds a scenario's auto scaling before any session",
     "core/backends/sim/experiment.py": "builds the experiment's table before any session",
+    "core/backends/sim/rehearsal.py": "builds the rehearsal's own account before any session",
     "tui/console/backend.py": "LockedBackend is a Backend: each port delegated under the lock",
 }
 

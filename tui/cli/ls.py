@@ -111,6 +111,9 @@ def run(args: argparse.Namespace, session: Session) -> int:
     ]
     for trap in traps:
         out.print(Text(printable(f"⚠ {trap}"), style="yellow"))
+    for row in rows:
+        for note in row.auto_scaling.notes:
+            out.print(Text(printable(f"· {row.name}: {note}")))
     out.print(
         "[dim]consumed: mean of the last 5 published minutes; throttled: the last complete "
         "minute (R reads, W writes); partitions are estimates[/]"
@@ -155,6 +158,7 @@ def row_json(row: Row, table: Table | None = None) -> dict[str, Any]:
         data["table_class"] = table.table_class.value
         data["replica_regions"] = [r.region for r in table.replicas]
     data["auto_scaling"]["traps"] = list(row.auto_scaling.traps)
+    data["auto_scaling"]["notes"] = list(row.auto_scaling.notes)
     data["throttling"] = row.throttling
     data["last_throttled"] = to_jsonable(row.last_throttled)
     return data
