@@ -230,7 +230,9 @@ class EventCost:
 class ReactiveEstimate:
     """What reactive scaling with a policy did on the expected shape (the simulated account
     runs it: :func:`capcon.core.backends.sim.rehearsal.rehearse`); handed to
-    :func:`plan_event`, which cannot run a simulation (planning is pure)."""
+    :func:`plan_event`, which cannot run a simulation (planning is pure).  ``usd`` is taken
+    as the cost over the plan's window (:attr:`EventPlan.send_at` →
+    :attr:`EventPlan.settled_at`): rehearse that span."""
 
     policy: str
     target: float
@@ -286,6 +288,9 @@ class EventPlan:
     #: the raise and restore as the planner sees them (``capcon plan`` on each): their
     #: warnings are part of :attr:`warnings`
     detail: dict[str, object] = field(default_factory=dict)
+    #: when the return is over (the window the costs cover is :attr:`send_at` → this; a
+    #: rehearsal of reactive scaling for :func:`plan_event` should cover the same)
+    settled_at: datetime | None = None
 
 
 #: AWS does not say how soon after its time a scheduled action starts; capcon allows this
@@ -405,28 +410,21 @@ def _conflicts(
     now: datetime,
 ) -> tuple[list[Violation], list[Warning_]]:
     """The scheduled actions already on the event's capacity (``pairs`` of resource id and
-    scalable dimension): the same event (already scheduled), another capcon event in the
-    window (refused: one event's restore would end the other's raise), any other action
-    (a warning)."""
+    scalable dimension): the same event (already scheduled), another capcon event whose
+    raise-to-restore overlaps this one's (refused: one event's restore would end the other's
+    raise), any other action in the window or recurring (a warning)."""
     found: list[Violation] = []
     warnings: list[Warning_] = []
-    seen: set[str] = set()
+    spans: dict[str, list[datetime]] = {}
     for action in scheduled:
         if (action.resource_id, action.dimension) not in pairs:
             continue
         other = _is_capcon(action)
         at = action.at
-        if other == eid:
-            if eid not in seen:
-                seen.add(eid)
-                found.append(
-                    Violation(
-                        Code.EVENT_CONFLICT,
-                        label,
-                        f"{label}: this event ({eid}) is already scheduled: see capcon event ls, "
-                        f"or cancel it first (capcon event cancel {eid})",
-                    )
-                )
+        if other is not None:
+            spans.setdefault(other, [])
+            if at is not None:
+                spans[other].append(at)
             continue
         if at is None:
             warnings.append(
@@ -436,30 +434,40 @@ def _conflicts(
                     "also sets min/max of this capacity and may change it during the event",
                 )
             )
-            continue
-        if not (send_at <= at <= until) or at < now:
-            continue
-        if other is not None:
-            if other not in seen:
-                seen.add(other)
-                found.append(
-                    Violation(
-                        Code.EVENT_CONFLICT,
-                        label,
-                        f"{label}: event {other} changes the same capacity at {_at(at)}, inside "
-                        "this event's window: one event's restore would end the other's raise; "
-                        f"cancel it (capcon event cancel {other}) or choose other times",
-                    )
+        elif send_at <= at <= until and at >= now:
+            warnings.append(
+                Warning_(
+                    "scheduled-action-in-window",
+                    f"{label}: scheduled action {action.name} sets min/max of this capacity at "
+                    f"{_at(at)}, during the event (min {action.min_capacity}, max "
+                    f"{action.max_capacity})",
                 )
-            continue
-        warnings.append(
-            Warning_(
-                "scheduled-action-in-window",
-                f"{label}: scheduled action {action.name} sets min/max of this capacity at "
-                f"{_at(at)}, during the event (min {action.min_capacity}, max "
-                f"{action.max_capacity})",
             )
-        )
+    for other, times in sorted(spans.items()):
+        if other == eid:
+            found.append(
+                Violation(
+                    Code.EVENT_CONFLICT,
+                    label,
+                    f"{label}: this event ({eid}) is already scheduled: see capcon event ls, "
+                    f"or cancel it first (capcon event cancel {eid})",
+                )
+            )
+            continue
+        if not times or max(times) < now:
+            continue  # done (or not a one-time schedule)
+        first, last = min(times), max(times)
+        if first <= until and last >= send_at:
+            found.append(
+                Violation(
+                    Code.EVENT_CONFLICT,
+                    label,
+                    f"{label}: event {other} changes the same capacity from {_at(first)} to "
+                    f"{_at(last)}, overlapping this one: one event's restore would end the "
+                    f"other's raise; cancel it (capcon event cancel {other}) or choose times "
+                    "that do not overlap",
+                )
+            )
     return found, warnings
 
 
@@ -553,21 +561,23 @@ def _with_usage(context: PlanContext, index: str | None, usage: Usage | None) ->
 def _return_check(
     label: str,
     history: ThroughputHistory,
-    moments: list[datetime],
+    moments: list[tuple[datetime, bool]],
     now: datetime,
     rules: RuleSettings,
-) -> tuple[list[Violation], str, list[str]]:
-    """Whether the decreases of the return (one per dimension: AAS updates each on its own)
-    are allowed at their moments by the decrease budget of their UTC day; the note the plan
-    shows, and the assumptions made."""
-    notes: list[str] = []
+) -> tuple[list[Violation], str, list[str], list[Warning_]]:
+    """Whether the decreases of the return are allowed at their moments by the decrease
+    budget of their UTC day: ``moments`` are (when, forced) in time order, one per decrease
+    (AAS updates each dimension on its own).  A forced decrease (AAS brings capacity down to a
+    restored max) not allowed refuses the event; a policy's later scale-in not allowed is a
+    warning (AAS tries again; capacity stays up until then).  Also the note the plan shows,
+    the assumptions made and the warnings."""
     assumed: list[str] = []
+    warnings: list[Warning_] = []
     if not moments:
-        return [], "nothing comes down at the end: no decrease is used", assumed
+        return [], "nothing comes down at the end: no decrease is used", assumed, warnings
     today = now.astimezone(UTC).date()
-    found: list[Violation] = []
     known = history
-    day = moments[0].astimezone(UTC).date()
+    day = moments[0][0].astimezone(UTC).date()
     if day > today:
         known = ThroughputHistory()
         assumed.append(
@@ -580,7 +590,8 @@ def _return_check(
             "decreases made between now and the return by other tools or by auto scaling are "
             "not known to capcon: they would use the same budget of that UTC day"
         )
-    for moment in moments:
+    notes: list[str] = []
+    for moment, forced in moments:
         budget = decrease_budget(known, moment, rules)
         if not budget.allowed_now:
             if budget.used_today >= rules.max_decreases_per_day:
@@ -591,25 +602,40 @@ def _return_check(
                     f"before was less than {fmt_duration(rules.decrease_gap)} earlier (after "
                     f"{rules.decreases_any_time_per_day}, one more an hour)"
                 )
-            found.append(
-                Violation(
+            if forced:
+                violation = Violation(
                     Code.DECREASE_BUDGET,
                     label,
                     f"{label}: the return at {_at(moment)} is not allowed: {why}; a return "
                     f"from {_at(budget.next_allowed_at)} is (end the event then, or later)",
                     allowed_at=budget.next_allowed_at,
                 )
+                return (
+                    [violation],
+                    f"the return at {_at(moment)} is not allowed: {why}",
+                    assumed,
+                    warnings,
+                )
+            warnings.append(
+                Warning_(
+                    "scale-in-delayed",
+                    f"{label}: the policy's scale-in after the event (from {_at(moment)}) is "
+                    f"not allowed then: {why}; AAS tries again, capacity stays up until "
+                    f"{_at(budget.next_allowed_at)} at least",
+                )
             )
-            return found, f"the return at {_at(moment)} is not allowed: {why}", assumed
+            break
         notes.append(f"decrease {budget.used_today + 1} of {moment:%Y-%m-%d} (UTC)")
         known = after_decrease(known, moment)
-    left = decrease_budget(known, moments[-1], rules).left_today
+    if not notes:
+        return [], "the return uses no decrease at the end", assumed, warnings
+    left = decrease_budget(known, moments[len(notes) - 1][0], rules).left_today
     note = (
         f"the return is allowed: it uses {', '.join(notes)}; {left} left that day after it"
         if len(notes) > 1
         else f"the return is allowed: it is {notes[0]}; {left} left that day after it"
     )
-    return found, note, assumed
+    return [], note, assumed, warnings
 
 
 def _table_summary(table: Table, request: EventRequest) -> str:
@@ -1050,20 +1076,42 @@ def _plan_table_event(
                 "(an update finishes in minutes)",
             )
         )
+    if table.is_global:
+        warnings.append(
+            Warning_(
+                "global-table-event",
+                f"{table.name} is a global table: the scheduled actions change this region's "
+                "scalable targets; write capacity is the same in every replica, and whether "
+                "replica auto scaling (UpdateTableReplicaAutoScaling) follows them is not "
+                "confirmed: check every region after the raise",
+            )
+        )
     pairs = [(resource_id(table.name, index), d.scalable) for d in dims]
     clash, clash_warnings = _conflicts(label, eid, pairs, scheduled, send_at, end, now)
     warnings += clash_warnings
-    # the return: one decrease per dimension AAS brings down (each its own UpdateTable)
+    # the return: one decrease per dimension AAS brings down (each its own UpdateTable);
+    # where a policy stays in charge it scales in later, from its scale-in alarm on
     moments = sorted(
-        [end for d in dims if d.comes_back == "at-end"]
-        + [end + SCALE_IN_DELAY for d in dims if d.comes_back == "policy"]
+        [(end, True) for d in dims if d.comes_back == "at-end"]
+        + [
+            (end + SCALE_IN_DELAY, False)
+            for d in dims
+            if d.comes_back == "policy"
+            or (
+                d.comes_back == "at-end"
+                and d.policy is not None
+                and not d.policy.disable_scale_in
+                and d.current < d.restore_max
+            )
+        ]
     )
-    refused, return_note, return_assumed = _return_check(
+    refused, return_note, return_assumed, return_warnings = _return_check(
         label, _part_history(table, index), moments, now, rules
     )
+    warnings += return_warnings
     if clash or refused:
         return Refusal(table.name, "table", summary, now, (*clash, *refused))
-    back_at = moments[-1] if moments else end
+    back_at = moments[-1][0] if moments else end
     settled = back_at + lead
     if ready > start:
         warnings.append(
@@ -1089,7 +1137,7 @@ def _plan_table_event(
                             at_schedule(end), d.restore_min, d.restore_max)
         )  # fmt: skip
     timeline = _table_timeline(
-        label, dims, current, peak, (send_at, ready, start, end, settled), moments, part, update
+        label, dims, current, peak, (send_at, ready, start, end, settled), part, update
     )
     costs, cost_notes = _table_costs(
         table, index, current, peak, usage, (send_at, start, end, back_at, settled), prices,
@@ -1114,8 +1162,9 @@ def _plan_table_event(
     ]
     if len(moments) > 1:
         assumed.append(
-            "Application Auto Scaling changes each dimension with its own UpdateTable: "
-            f"returning {' and '.join(d.word + 's' for d in dims)} uses {len(moments)} decreases"
+            "Application Auto Scaling changes each dimension with its own UpdateTable, and a "
+            f"policy scales in with one of its own: the return is counted as {len(moments)} "
+            "decreases"
         )
     if any(d.comes_back == "policy" for d in dims):
         assumed.append(
@@ -1154,6 +1203,7 @@ def _plan_table_event(
         price_book=price_book_label(prices),
         alternatives=tuple(_table_alternatives(part, current, dims, ready > start, rules)),
         detail=detail,
+        settled_at=settled,
     )
 
 
@@ -1163,7 +1213,6 @@ def _table_timeline(
     current: Throughput,
     peak: Throughput,
     times: tuple[datetime, datetime, datetime, datetime, datetime],
-    moments: list[datetime],
     part: PartPlan | None,
     update: timedelta,
 ) -> tuple[EventStep, ...]:
@@ -1216,11 +1265,31 @@ def _table_timeline(
             + "; ".join(minmax(d, False) for d in dims),
         )
     )
-    for n, moment in enumerate(moments, start=1):
-        steps.append(
-            EventStep(moment, "return", f"capacity comes down (decrease {n} of the return)")
-        )
     for d in dims:
+        unit = "RCU" if d.word == "read" else "WCU"
+        if d.comes_back == "at-end":
+            steps.append(
+                EventStep(
+                    end,
+                    "return",
+                    f"{d.word}s come down to {d.restore_max:,} {unit} "
+                    "(a decrease: Application Auto Scaling's UpdateTable)",
+                )
+            )
+        if d.comes_back == "policy" or (
+            d.comes_back == "at-end"
+            and d.policy is not None
+            and not d.policy.disable_scale_in
+            and d.current < d.restore_max
+        ):
+            steps.append(
+                EventStep(
+                    end + SCALE_IN_DELAY,
+                    "return",
+                    f"{d.word}s: the target-tracking policy scales in as traffic allows, no "
+                    f"sooner than its {fmt_duration(SCALE_IN_DELAY)} scale-in alarm (a decrease)",
+                )
+            )
         if d.comes_back == "stays":
             steps.append(EventStep(end, "note", f"{d.word}s stay at {d.asked:,} after the end"))
     steps.append(EventStep(settled, "settled", f"{label} back at {current}"))
@@ -1356,6 +1425,7 @@ def _plan_prewarm_event(
         price_book=price_book_label(prices),
         alternatives=(),
         detail={"raise": planned},
+        settled_at=send_at,
     )
 
 
@@ -1725,6 +1795,7 @@ def _plan_stream_event(
             "at most twice per 24 h)",
         ),
         detail={},
+        settled_at=settled,
     )
 
 
@@ -1764,7 +1835,10 @@ def plan_event(
     now = now.astimezone(UTC)
     request = replace(request, start=_utc(request.start), end=_utc(request.end))
     ctx = context or PlanContext()
-    update = timedelta(seconds=max(0, update_seconds))
+    # a day at most: a longer "update" is a typo, and would run dates off the calendar
+    update = timedelta(seconds=min(max(0, update_seconds), 86_400))
+    tick = engine_tick if engine_tick is not None else DEFAULT_ENGINE_TICK
+    tick = min(max(tick, timedelta(0)), timedelta(days=1))
     share = min(1.0, max(0.01, peak_utilisation))
     if isinstance(resource, Table):
         label = part_label(resource.name, request.index)
@@ -1775,10 +1849,12 @@ def plan_event(
             update=update, context=ctx, share=share,
         )  # fmt: skip
     found = _check_window(f"stream {resource.name}", request.start, request.end, now)
-    history = (*ctx.reshard_history, *reshard_history)
+    # the argument is the stream's history; a context's is used when none is given (two
+    # calls at the same moment are two calls: the histories are not merged)
+    history = reshard_history or ctx.reshard_history
     return _plan_stream_event(
         resource, request, now, found, rules=rules, prices=prices, history=history,
-        reactive=reactive, update=update, tick=engine_tick or DEFAULT_ENGINE_TICK, context=ctx,
+        reactive=reactive, update=update, tick=tick, context=ctx,
         share=share,
     )  # fmt: skip
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -252,7 +253,27 @@ def test_auto_scaled_table_peak_above_max_raises_max_and_comes_down_at_the_end()
     raise_, restore = plan.actions
     assert (raise_.min_capacity, raise_.max_capacity) == (5_000, 5_000)
     assert (restore.min_capacity, restore.max_capacity) == (100, 1_000)
-    assert [s.at for s in plan.timeline if s.kind == "return"] == [END]
+    # down to the restored max at the end, then the policy scales in after its alarm
+    returns = [s.at for s in plan.timeline if s.kind == "return"]
+    assert returns == [END, END + timedelta(minutes=15)]
+
+
+def test_a_policys_later_scale_in_over_budget_is_a_warning_the_forced_return_a_refusal() -> None:
+    aas = {"targets": (WRITE_TARGET,), "policies": (WRITE_POLICY,)}
+    last = END - timedelta(minutes=10)
+    # 4th decrease at the end (forced down to max 1,000), 5th within the hour: the policy waits
+    plan = ok(run(orders(history=used(3, last)), event(write=5_000), **aas))
+    assert "decrease 4" in plan.return_note
+    assert [w for w in plan.warnings if w.code == "scale-in-delayed"]
+    refused(run(orders(history=used(4, last)), event(write=5_000), **aas), Code.DECREASE_BUDGET)
+    # below max nothing is forced at the end: only the policy's scale-in, which waits
+    plan = ok(run(orders(history=used(4, last)), event(write=800), **aas))
+    assert [w for w in plan.warnings if w.code == "scale-in-delayed"]
+    assert not [
+        w
+        for w in ok(run(orders(), event(write=800), **aas)).warnings
+        if w.code == "scale-in-delayed"
+    ]
 
 
 def test_auto_scaled_peak_at_or_below_min_is_refused() -> None:
@@ -522,6 +543,16 @@ def test_another_capcon_event_inside_the_window_is_refused_outside_is_not() -> N
         dataclasses.replace(a, schedule=at_schedule(START + timedelta(hours=1))) for a in theirs
     )
     refused(run(orders(), event(write=800), scheduled=inside), Code.EVENT_CONFLICT)
+    around = ok(
+        run(
+            orders(),
+            event(start=START - timedelta(hours=2), end=END + timedelta(hours=1), write=700),
+        )
+    )
+    refused(run(orders(), event(write=800), scheduled=around.actions), Code.EVENT_CONFLICT)
+    # another dimension, or another table's actions, do not collide
+    reads = ok(run(orders(), event(read=700))).actions
+    ok(run(orders(), event(write=800), scheduled=reads))
 
 
 def test_another_tools_action_in_the_window_is_a_warning() -> None:
@@ -600,3 +631,103 @@ def test_stream_costs_count_shard_hours_step_by_step() -> None:
     assert by["scheduled"].usd is not None and by["stay at peak"].usd is not None
     assert 0 < by["scheduled"].usd < by["stay at peak"].usd
     assert by["stay at peak"].after_per_month == pytest.approx(16 * PRICES.shard_hour * 730)
+
+
+def test_an_event_under_way_restores_to_its_own_restore_values_not_its_raise() -> None:
+    # event A raised writes to min 3,000 (its raise ran), restores to 100–1,000 before ours
+    a_start, a_end = NOW - timedelta(hours=1), NOW + timedelta(hours=2)
+    eid = event_id("orders", None, a_start, a_end)
+    theirs = (
+        ScheduledAction(action_name(eid, "raise", "write"), "table/orders", TABLE_WRITE,
+                        at_schedule(a_start), 3_000, 3_000),
+        ScheduledAction(action_name(eid, "restore", "write"), "table/orders", TABLE_WRITE,
+                        at_schedule(a_end), 100, 1_000),
+    )  # fmt: skip
+    raised_now = ScalableTarget("table/orders", TABLE_WRITE, 3_000, 3_000)
+    plan = ok(
+        run(orders(), event(write=5_000), targets=(raised_now,), policies=(WRITE_POLICY,),
+            scheduled=theirs)
+    )  # fmt: skip
+    restore = plan.actions[-1]
+    assert (restore.min_capacity, restore.max_capacity) == (100, 1_000)
+
+
+TABLE = orders(
+    history=ThroughputHistory(decreases_today=2, last_decrease=NOW - timedelta(minutes=5))
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    start_min=st.integers(-120, 60 * 24 * 400),
+    length_min=st.integers(-60, 60 * 24 * 40),
+    read=st.one_of(st.none(), st.integers(-5, 50_000)),
+    write=st.one_of(st.none(), st.integers(-5, 50_000)),
+    index=st.sampled_from([None, "by-customer", "nope"]),
+    scaled=st.booleans(),
+    update=st.integers(-10, 10**9),
+)
+def test_any_table_request_is_a_plan_or_a_refusal_and_plans_hold_together(
+    start_min: int,
+    length_min: int,
+    read: int | None,
+    write: int | None,
+    index: str | None,
+    scaled: bool,
+    update: int,
+) -> None:
+    start = NOW + timedelta(minutes=start_min)
+    request = event(start=start, end=start + timedelta(minutes=length_min), read=read,
+                    write=write, index=index)  # fmt: skip
+    aas: dict[str, object] = (
+        {"targets": (WRITE_TARGET,), "policies": (WRITE_POLICY,)} if scaled else {}
+    )
+    result = run(TABLE, request, update_seconds=update, **aas)
+    if isinstance(result, Refusal):
+        assert result.violations and all(v.message for v in result.violations)
+        return
+    assert NOW < result.send_at < result.return_at == request.end
+    raises = [a for a in result.actions if "-raise-" in a.name]
+    restores = [a for a in result.actions if "-restore-" in a.name]
+    assert len(raises) == len(restores) >= 1
+    for up, down in zip(raises, restores, strict=True):
+        assert up.at == result.send_at and down.at == request.end
+        assert up.min_capacity is not None and down.min_capacity is not None
+        assert up.max_capacity is not None and down.max_capacity is not None
+        assert up.min_capacity > down.min_capacity
+        assert up.min_capacity <= up.max_capacity and down.min_capacity <= down.max_capacity
+    assert [s.at for s in result.timeline] == sorted(s.at for s in result.timeline)
+    assert result.partitions_after >= result.partitions_before
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    current=st.integers(1, 40),
+    peak=st.integers(-3, 170),
+    history=st.lists(st.integers(1, 60 * 30), max_size=12),
+)
+def test_any_stream_request_steps_within_half_and_double(
+    current: int, peak: int, history: list[int]
+) -> None:
+    recent = tuple(START - timedelta(minutes=m) for m in history)
+    result = run(clicks(current), event("clicks", shards=peak), reshard_history=recent)
+    if isinstance(result, Refusal):
+        assert result.violations
+        return
+    counts = [current, *(s.shards for s in result.reshards)]
+    for a, b in itertools.pairwise(counts):
+        assert a / 2 <= b <= 2 * a
+    assert counts[-1] == current and max(counts) == peak
+    times = [s.at for s in result.reshards]
+    assert times == sorted(times)
+    for t in times:  # never more than 10 in any rolling 24 h
+        window = [h for h in (*recent, *times) if t - timedelta(hours=24) < h <= t]
+        assert len(window) <= RULES.reshards_per_window
+
+
+def test_reshards_at_the_same_moment_each_count() -> None:
+    same = (START - timedelta(hours=1),) * 8
+    ok(run(clicks(4), event("clicks", shards=8), reshard_history=same))
+    refused(run(clicks(4), event("clicks", shards=8), reshard_history=same * 2), Code.RESHARD_LIMIT)
+    context = PlanContext(reshard_history=(START - timedelta(hours=1),) * 9)
+    refused(run(clicks(4), event("clicks", shards=8), context=context), Code.RESHARD_LIMIT)
