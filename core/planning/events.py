@@ -1008,9 +1008,9 @@ def _plan_table_event(
             )
         )
         return Refusal(table.name, "table", summary, now, tuple(found))
-    found += _table_shape(table, request, label)
-    if found:
-        return Refusal(table.name, "table", summary, now, tuple(found))
+    shape = _table_shape(table, request, label)
+    if shape or (found and table.is_on_demand):
+        return Refusal(table.name, "table", summary, now, (*found, *shape))
     if table.is_on_demand:
         return _plan_prewarm_event(
             table, request, now, rules=rules, prices=prices, reactive=reactive, usage=usage,
@@ -1029,8 +1029,24 @@ def _plan_table_event(
     dims, wrong, warnings = _dims(
         table, request, current, eid, label, targets, policies, scheduled, now, rules
     )
-    if wrong:
-        return Refusal(table.name, "table", summary, now, tuple(wrong))
+    if found and dims and not wrong:
+        # the times are wrong: name what the planner says of the peak too, checked now
+        asked = Throughput(
+            max([current.read, *(d.asked for d in dims if d.word == "read")]),
+            max([current.write, *(d.asked for d in dims if d.word == "write")]),
+        )
+        if asked != current:
+            change = (
+                TableChange(table=asked)
+                if index is None
+                else TableChange(indexes=((index, asked),))
+            )
+            checked = plan(_as_active(table, index), change, now, rules=rules, prices=prices,
+                           context=_with_usage(context, index, usage))  # fmt: skip
+            if isinstance(checked, Refusal):
+                found += checked.violations
+    if found or wrong:
+        return Refusal(table.name, "table", summary, now, (*found, *wrong))
 
     start, end = request.start, request.end
     lead = update + AAS_START

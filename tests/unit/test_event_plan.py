@@ -345,6 +345,13 @@ def test_every_reason_is_named_at_once() -> None:
     )
     assert {v.code for v in refusal.violations} >= {Code.EVENT_TIME, Code.NO_CHANGE}
     assert len([v for v in refusal.violations if v.code is Code.EVENT_TIME]) == 2
+    late = event(start=NOW - timedelta(hours=1), write=40_001)
+    refusal = refused(run(orders(), late), Code.EVENT_TIME)
+    assert Code.ABOVE_RESOURCE_QUOTA in {v.code for v in refusal.violations}
+    lower = event(start=NOW - timedelta(hours=1), write=300)
+    assert Code.NO_CHANGE in {
+        v.code for v in refused(run(orders(), lower), Code.EVENT_TIME).violations
+    }
 
 
 # --------------------------------------------------------------------------------------------
