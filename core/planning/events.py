@@ -231,8 +231,8 @@ class ReactiveEstimate:
     """What reactive scaling with a policy did on the expected shape (the simulated account
     runs it: :func:`capcon.core.backends.sim.rehearsal.rehearse`); handed to
     :func:`plan_event`, which cannot run a simulation (planning is pure).  ``usd`` is taken
-    as the cost over the plan's window (:attr:`EventPlan.send_at` →
-    :attr:`EventPlan.settled_at`): rehearse that span."""
+    as the cost of the event's dimension over the plan's window (:attr:`EventPlan.send_at` →
+    :attr:`EventPlan.costs_until`): the raise, the event, and :data:`EVENT_AFTER` after it."""
 
     policy: str
     target: float
@@ -288,9 +288,12 @@ class EventPlan:
     #: the raise and restore as the planner sees them (``capcon plan`` on each): their
     #: warnings are part of :attr:`warnings`
     detail: dict[str, object] = field(default_factory=dict)
-    #: when the return is over (the window the costs cover is :attr:`send_at` → this; a
-    #: rehearsal of reactive scaling for :func:`plan_event` should cover the same)
+    #: when the return is over
     settled_at: datetime | None = None
+    #: the end of the window the costs cover (from :attr:`send_at`): :data:`EVENT_AFTER`
+    #: after the end, or the settled return if later; a rehearsal of reactive scaling handed
+    #: to :func:`plan_event` should cover the same span
+    costs_until: datetime | None = None
 
 
 #: AWS does not say how soon after its time a scheduled action starts; capcon allows this
@@ -301,6 +304,9 @@ APPLY_MARGIN = timedelta(minutes=2)
 #: Target tracking scales in after 15 consecutive 1-minute datapoints below target − 20
 #: points (docs/aws-rules.md#target-tracking): the earliest a policy brings capacity down.
 SCALE_IN_DELAY = timedelta(minutes=15)
+#: The costs of an event are compared up to this long after its end: reactive scaling is
+#: still coming back then (the rehearsal's tail, ``rehearse(after_s=3600)``).
+EVENT_AFTER = timedelta(hours=1)
 #: How often the engine that runs a stream's schedule ticks, when not told.
 DEFAULT_ENGINE_TICK = timedelta(minutes=1)
 #: The share of the peak capacity the event's demand is taken to use (for the on-demand
@@ -842,16 +848,30 @@ def _cost_per_hour(
     usage: Usage | None,
     prices: PriceBook,
     context: PlanContext,
+    *,
+    storage: bool = True,
 ) -> float | None:
-    cost = table_cost_all_regions(
-        table, index, capacity, usage, _part_size(table, index), prices, context
-    )
+    size = _part_size(table, index) if storage else 0
+    cost = table_cost_all_regions(table, index, capacity, usage, size, prices, context)
     return None if cost is None else cost.per_hour
+
+
+def _only(value: Throughput | Usage, words: set[str]) -> Throughput | Usage:
+    """``value`` with the dimensions not in ``words`` zeroed (they cost the same either way)."""
+    if isinstance(value, Throughput):
+        return Throughput(
+            value.read if "read" in words else 0, value.write if "write" in words else 0
+        )
+    return Usage(
+        value.demand_read if "read" in words else 0.0,
+        value.demand_write if "write" in words else 0.0,
+    )
 
 
 def _table_costs(
     table: Table,
     index: str | None,
+    dims: list[_Dim],
     current: Throughput,
     peak: Throughput,
     usage: Usage | None,
@@ -862,37 +882,47 @@ def _table_costs(
     share: float,
 ) -> tuple[tuple[EventCost, ...], list[str]]:
     """The event against staying at peak, reactive scaling and on-demand, over the window
-    (send → settled); each with what it leaves behind per month."""
-    send_at, start, end, back_at, settled = window
-    base_h = _cost_per_hour(table, index, current, None, prices, context) or 0.0
-    peak_h = _cost_per_hour(table, index, peak, None, prices, context) or 0.0
-    span = _hours(send_at, settled)
-    event_usd = peak_h * _hours(send_at, back_at) + base_h * _hours(back_at, settled)
+    (the raise → an hour after the end, as the rehearsal runs: :data:`EVENT_AFTER`); each with
+    what it costs per month afterwards.  Only the event's dimensions are priced: the other
+    one and storage cost the same whichever way the event is lived through."""
+    send_at, start, end, back_at, until = window
+    words: set[str] = {d.word for d in dims}
+    base_cap = _only(current, words)
+    peak_cap = _only(peak, words)
+    assert isinstance(base_cap, Throughput) and isinstance(peak_cap, Throughput)
+
+    def hourly(capacity: Throughput | None, demand: Usage | None) -> float | None:
+        return _cost_per_hour(table, index, capacity, demand, prices, context, storage=False)
+
+    base_h = hourly(base_cap, None) or 0.0
+    peak_h = hourly(peak_cap, None) or 0.0
+    span = _hours(send_at, until)
+    event_usd = peak_h * _hours(send_at, back_at) + base_h * _hours(back_at, until)
     # on-demand: the event's demand is a share of the peak; outside it, recent use
-    event_demand = Usage(peak.read * share, peak.write * share)
-    base_demand = (
-        Usage(usage.demand_read, usage.demand_write) if usage is not None else event_demand
-    )
-    od_event = _cost_per_hour(table, index, None, event_demand, prices, context)
-    od_base = _cost_per_hour(table, index, None, base_demand, prices, context)
+    event_demand = _only(Usage(peak.read * share, peak.write * share), words)
+    base_demand = _only(usage, words) if usage is not None else event_demand
+    assert isinstance(event_demand, Usage) and isinstance(base_demand, Usage)
+    od_event = hourly(None, event_demand)
+    od_base = hourly(None, base_demand)
     od_usd = (
         None
         if od_event is None or od_base is None
         else od_event * _hours(start, end) + od_base * (span - _hours(start, end))
     )
+    shown = " and ".join(f"{w}s" for w in ("read", "write") if w in words)
     costs = [
         EventCost(
             "scheduled (this plan)",
             event_usd,
-            f"{_usd(peak_h)}/h at {peak} from the raise to the return, {_usd(base_h)}/h at "
-            f"{current} after",
+            f"{_usd(peak_h)}/h at the peak from the raise to the return, {_usd(base_h)}/h at "
+            "today's capacity after",
             after_per_month=base_h * HOURS_PER_MONTH,
         ),
         EventCost(
             "stay at peak",
             peak_h * span,
-            f"the same over the window, but {_usd((peak_h - base_h) * HOURS_PER_MONTH)}/month "
-            "more afterwards, for as long as it stays",
+            f"{_usd((peak_h - base_h) * HOURS_PER_MONTH)}/month more afterwards, for as long "
+            "as it stays",
             after_per_month=peak_h * HOURS_PER_MONTH,
         ),
     ]
@@ -911,7 +941,7 @@ def _table_costs(
         EventCost(
             "on-demand",
             od_usd,
-            f"at {share:.0%} of the peak during the event"
+            f"{shown} at {share:.0%} of the peak during the event"
             + (
                 ", recent use outside it"
                 if usage is not None
@@ -922,9 +952,11 @@ def _table_costs(
         )
     )
     notes = [
-        f"costs are {part_label(table.name, index)}'s alone (storage included) over the "
-        f"window {_at(send_at)} → {_at(settled)} ({span:,.2f} h), from the price book; the "
-        f"event's demand for on-demand is taken as {share:.0%} of the peak capacity"
+        f"costs are {part_label(table.name, index)}'s {shown} over the window "
+        f"{_at(send_at)} → {_at(until)} ({span:,.2f} h: from the raise to "
+        f"{fmt_duration(EVENT_AFTER)} after the end, as the reactive rehearsal runs), from the "
+        "price book; the other dimension and storage cost the same in every case and are left "
+        f"out; the event's demand, for on-demand, is taken as {share:.0%} of the peak capacity"
     ]
     return tuple(costs), notes
 
@@ -1155,9 +1187,10 @@ def _plan_table_event(
     timeline = _table_timeline(
         label, dims, current, peak, (send_at, ready, start, end, settled), part, update
     )
+    until = max(settled, end + EVENT_AFTER)
     costs, cost_notes = _table_costs(
-        table, index, current, peak, usage, (send_at, start, end, back_at, settled), prices,
-        ctx, reactive, share,
+        table, index, dims, current, peak, usage, (send_at, start, end, back_at, until),
+        prices, ctx, reactive, share,
     )  # fmt: skip
     if part is None:
         estimate = estimate_partitions(
@@ -1220,6 +1253,7 @@ def _plan_table_event(
         alternatives=tuple(_table_alternatives(part, current, dims, ready > start, rules)),
         detail=detail,
         settled_at=settled,
+        costs_until=until,
     )
 
 
@@ -1442,6 +1476,7 @@ def _plan_prewarm_event(
         alternatives=(),
         detail={"raise": planned},
         settled_at=send_at,
+        costs_until=end,
     )
 
 
@@ -1656,6 +1691,7 @@ def _plan_stream_event(
     raised_at = steps[len(up) - 1].at + slot
     settled = steps[-1].at + slot
     budget_after = reshard_budget(known, settled, rules)
+    until = max(settled, end + EVENT_AFTER)
     warnings: list[Warning_] = []
     if raised_at > start:
         warnings.append(
@@ -1691,7 +1727,7 @@ def _plan_stream_event(
     base_h = _stream_hour(stream, current, base_traffic, prices)
     peak_traffic = _event_traffic(peak, traffic, rules, share)
     peak_h = _stream_hour(stream, peak, peak_traffic, prices)
-    moments = sorted({first, start, end, settled, *(s.at for s in steps)})
+    moments = sorted({first, start, end, until, *(s.at for s in steps)})
     event_usd = 0.0
     for t0, t1 in itertools.pairwise(moments):
         open_now = current
@@ -1701,7 +1737,7 @@ def _plan_stream_event(
         inside = start <= t0 < end
         traffic_now = peak_traffic if inside else base_traffic
         event_usd += _hours(t0, t1) * _stream_hour(stream, open_now, traffic_now, prices)
-    span = _hours(first, settled)
+    span = _hours(first, until)
     od_event = _stream_on_demand_hour(stream, peak_traffic, prices)
     od_base = _stream_on_demand_hour(stream, base_traffic if traffic else peak_traffic, prices)
     od_usd = (
@@ -1720,7 +1756,7 @@ def _plan_stream_event(
             "stay at peak",
             _stream_hour(stream, peak, base_traffic, prices) * _hours(first, start)
             + peak_h * _hours(start, end)
-            + _stream_hour(stream, peak, base_traffic, prices) * _hours(end, settled),
+            + _stream_hour(stream, peak, base_traffic, prices) * _hours(end, until),
             f"{peak} shards from the first reshard on, and "
             f"{_usd((_stream_hour(stream, peak, base_traffic, prices) - base_h) * HOURS_PER_MONTH)}"
             "/month more afterwards",
@@ -1770,7 +1806,7 @@ def _plan_stream_event(
         f"{fmt_duration(update)} each, plus the engine's tick of {fmt_duration(tick)}",
         "AWS does not report past UpdateShardCount calls: the rolling 24 h budget counts the "
         f"{len(history)} capcon knows of and the event's own {len(steps)}",
-        f"costs over the window {_at(first)} → {_at(settled)}: the event's traffic taken as "
+        f"costs over the window {_at(first)} → {_at(until)}: the event's traffic taken as "
         f"{share:.0%} of what {peak} shards take in",
         *stream_cost_notes(stream, on_demand=False),
         *price_assumptions(prices),
@@ -1812,6 +1848,7 @@ def _plan_stream_event(
         ),
         detail={},
         settled_at=settled,
+        costs_until=until,
     )
 
 
@@ -1881,6 +1918,7 @@ __all__ = [
     "APPLY_MARGIN",
     "DEFAULT_ENGINE_TICK",
     "DEFAULT_PEAK_UTILISATION",
+    "EVENT_AFTER",
     "SCALE_IN_DELAY",
     "WHEN_ALLOWED",
     "EventCost",

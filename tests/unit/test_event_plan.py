@@ -24,6 +24,7 @@ from capcon.core.model import (
 from capcon.core.planning.events import (
     AAS_START,
     APPLY_MARGIN,
+    EVENT_AFTER,
     MAX_AHEAD,
     MAX_EVENT,
     EventPlan,
@@ -488,17 +489,19 @@ def test_warm_on_a_provisioned_table_is_refused() -> None:
 def test_costs_over_the_window_from_the_price_book() -> None:
     plan = ok(run(orders(), event(write=5_000)))
     by = {c.label.split(" (")[0]: c for c in plan.costs}
-    peak_h = provisioned_table_cost(Throughput(100, 5_000), PRICES).per_hour
-    base_h = provisioned_table_cost(Throughput(100, 400), PRICES).per_hour
-    settled = next(s.at for s in plan.timeline if s.kind == "settled")
+    # only the event's dimension: reads and storage cost the same in every case
+    peak_h = provisioned_table_cost(Throughput(0, 5_000), PRICES).per_hour
+    base_h = provisioned_table_cost(Throughput(0, 400), PRICES).per_hour
+    assert plan.costs_until == END + EVENT_AFTER
     hours = (END - plan.send_at).total_seconds() / 3600
-    tail = (settled - END).total_seconds() / 3600
+    tail = EVENT_AFTER.total_seconds() / 3600
     assert by["scheduled"].usd == pytest.approx(peak_h * hours + base_h * tail)
     assert by["stay at peak"].usd == pytest.approx(peak_h * (hours + tail))
     assert by["stay at peak"].after_per_month == pytest.approx(peak_h * 730)
     assert by["scheduled"].after_per_month == pytest.approx(base_h * 730)
     assert by["reactive"].usd is None
-    assert by["on-demand"].usd is not None and by["on-demand"].usd > 0
+    demand = 5_000 * 0.7 * 3600 * PRICES.on_demand_write_per_million / 1e6
+    assert by["on-demand"].usd == pytest.approx(demand * (hours + tail))  # no recent use known
     assert "us-east-1" in plan.price_book and PRICES.as_of.isoformat() in plan.price_book
 
 
