@@ -460,8 +460,8 @@ def _conflicts(
                 )
             )
             continue
-        if not times or max(times) < now:
-            continue  # done (or not a one-time schedule)
+        if not times:
+            continue  # not a one-time schedule (a finished event ends before our raise)
         first, last = min(times), max(times)
         if first <= until and last >= send_at:
             found.append(
@@ -754,6 +754,15 @@ def _dims(
             None,
         )
         base_min, base_max = (target.min_capacity, target.max_capacity) if target else (cur, cur)
+        if target is not None and target.suspended:
+            warnings.append(
+                Warning_(
+                    "target-suspended",
+                    f"{label}: scaling is suspended on the {dim}s target: while it is, its "
+                    "policy does not scale, and if scheduled scaling is suspended too the "
+                    "event's actions do not run (resume it before the event)",
+                )
+            )
         ongoing = _ongoing_restore(eid, rid, scalable, scheduled, now)
         if ongoing is not None:
             base_min = ongoing.min_capacity if ongoing.min_capacity is not None else base_min

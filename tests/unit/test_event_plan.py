@@ -741,3 +741,11 @@ def test_reshards_at_the_same_moment_each_count() -> None:
     refused(run(clicks(4), event("clicks", shards=8), reshard_history=same * 2), Code.RESHARD_LIMIT)
     context = PlanContext(reshard_history=(START - timedelta(hours=1),) * 9)
     refused(run(clicks(4), event("clicks", shards=8), context=context), Code.RESHARD_LIMIT)
+
+
+def test_a_suspended_target_is_a_warning() -> None:
+    suspended = dataclasses.replace(WRITE_TARGET, suspended=True)
+    plan = ok(run(orders(), event(write=800), targets=(suspended,), policies=(WRITE_POLICY,)))
+    assert [w for w in plan.warnings if w.code == "target-suspended"]
+    plan = ok(run(orders(), event(write=800), targets=(WRITE_TARGET,), policies=(WRITE_POLICY,)))
+    assert not [w for w in plan.warnings if w.code == "target-suspended"]
