@@ -1655,7 +1655,7 @@ def _plan_stream_event(
     slot = update + tick
     earliest = _ceil_minute(now + APPLY_MARGIN)
     first = max(_floor_minute(start - len(up) * slot), earliest)
-    if end <= first + (len(up) - 1) * slot:
+    if end < first + len(up) * slot:
         return Refusal(
             stream.name,
             "stream",
@@ -1666,8 +1666,8 @@ def _plan_stream_event(
                     Code.EVENT_TIME,
                     label,
                     f"{label}: the event ends at {_at(end)}, before its {len(up)} raising "
-                    f"reshards can be sent (from {_at(first)}, one every {fmt_duration(slot)}): "
-                    "give a later end",
+                    f"reshards are done (from {_at(first)}, one every {fmt_duration(slot)}, "
+                    f"the last done about {_at(first + len(up) * slot)}): give a later end",
                 ),
             ),
         )

@@ -749,3 +749,16 @@ def test_a_suspended_target_is_a_warning() -> None:
     assert [w for w in plan.warnings if w.code == "target-suspended"]
     plan = ok(run(orders(), event(write=800), targets=(WRITE_TARGET,), policies=(WRITE_POLICY,)))
     assert not [w for w in plan.warnings if w.code == "target-suspended"]
+
+
+def test_a_stream_event_ending_before_its_raise_is_done_is_refused() -> None:
+    soon = NOW + timedelta(minutes=5)  # 4 → 16: two reshards from 10:02, done about 10:06
+    refused(run(clicks(4), event("clicks", start=soon, end=soon, shards=16)), Code.EVENT_TIME)
+    refused(
+        run(clicks(4), event("clicks", start=soon, end=soon + timedelta(seconds=59), shards=16)),
+        Code.EVENT_TIME,
+    )
+    plan = ok(
+        run(clicks(4), event("clicks", start=soon, end=soon + timedelta(minutes=1), shards=16))
+    )
+    assert [w for w in plan.warnings if w.code == "late"]
