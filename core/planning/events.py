@@ -54,7 +54,12 @@ from capcon.core.planning.planner import (
 )
 from capcon.core.planning.requests import scalable_dimension
 from capcon.core.planning.reshard import uniform_shards
-from capcon.core.planning.schedules import ACTION_PREFIX, ReshardStep, action_name
+from capcon.core.planning.schedules import (
+    ACTION_PREFIX,
+    ReshardStep,
+    action_name,
+    parse_action_name,
+)
 from capcon.core.ports import (
     ScalableTarget,
     ScalingPolicy,
@@ -397,13 +402,13 @@ def _check_window(label: str, start: datetime, end: datetime, now: datetime) -> 
 
 def _is_capcon(action: ScheduledAction) -> str | None:
     """The event id of a capcon event action, ``None`` for any other action."""
-    if not action.name.startswith(ACTION_PREFIX):
-        return None
-    rest = action.name[len(ACTION_PREFIX) :]
-    head, _, tail = rest.partition("-")
-    if len(head) == 8 and tail.split("-")[0] in ("raise", "restore"):
-        return head
-    return None
+    parsed = parse_action_name(action.name)
+    return None if parsed is None else parsed[0]
+
+
+def _phase(action: ScheduledAction) -> str | None:
+    parsed = parse_action_name(action.name)
+    return None if parsed is None else parsed[1]
 
 
 def _conflicts(
@@ -507,7 +512,7 @@ def _ongoing_restore(
         for a in scheduled
         if a.resource_id == rid
         and a.dimension == scalable
-        and "-raise-" in a.name
+        and _phase(a) == "raise"
         and a.at is not None
         and a.at <= now
     }
@@ -519,7 +524,7 @@ def _ongoing_restore(
             and other in raises
             and action.resource_id == rid
             and action.dimension == scalable
-            and "-restore-" in action.name
+            and _phase(action) == "restore"
             and action.at is not None
             and action.at > now
         ):
