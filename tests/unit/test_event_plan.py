@@ -762,3 +762,34 @@ def test_a_stream_event_ending_before_its_raise_is_done_is_refused() -> None:
         run(clicks(4), event("clicks", start=soon, end=soon + timedelta(minutes=1), shards=16))
     )
     assert [w for w in plan.warnings if w.code == "late"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    read=st.integers(-5, 60_000),
+    write=st.integers(-5, 60_000),
+    with_capacity=st.booleans(),
+    index=st.sampled_from([None, "by-customer"]),
+)
+def test_any_on_demand_request_is_a_plan_or_a_refusal(
+    read: int, write: int, with_capacity: bool, index: str | None
+) -> None:
+    table = dataclasses.replace(
+        on_demand(), indexes=(Index("by-customer", warm=WarmThroughput(3_000, 1_000)),)
+    )
+    request = event(
+        warm=WarmThroughput(read, write), write=write if with_capacity else None, index=index
+    )
+    result = run(table, request)
+    if isinstance(result, Refusal):
+        assert result.violations
+        return
+    assert not with_capacity and result.how == "prewarm" and result.warm == request.warm
+    assert result.peak == {"read": read, "write": write}
+
+
+def test_naive_times_are_taken_as_utc() -> None:
+    naive = event(start=START.replace(tzinfo=None), end=END.replace(tzinfo=None), write=800)
+    plan = ok(run(orders(), naive))
+    assert plan.return_at == END
+    assert plan.event_id == event_id("orders", None, START, END)
