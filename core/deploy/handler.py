@@ -12,7 +12,9 @@ For each wake-up in the event (:func:`capcon.core.deploy.events.parse_event`):
    redelivered event is "already handled" and nothing else happens;
 2. the engine re-observes the woken dimensions with one batched ``GetMetricData`` round (the
    alarm is only a wake-up) and runs the same policy code as ``capcon autoscale``, each
-   policy's state loaded from and saved to the store;
+   policy's state loaded from and saved to the store; the due steps of planned events'
+   stream schedules kept in the same store (``capcon event apply`` on a stream) are sent
+   first (a tick runs every managed stream's);
 3. unless in dry run, actions go through the core scaler in its non-waiting mode (stale
    check, rule book, decrease budget, audit records in the store);
 4. after a change the dimension's alarms are re-put at the new capacity, blind to the minutes
@@ -273,6 +275,7 @@ class _Run:
             metric_delay_seconds=DEFAULT_METRIC_DELAY if delay is None else delay,
             update_seconds=self.update_seconds,
             state=self.state,
+            schedules=self.state,  # planned events' stream schedules (capcon event apply)
             stream_target=stream_target(spec),
             reshard_history=self.reshard_history,
         )

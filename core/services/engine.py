@@ -32,6 +32,21 @@ from what was saved under ``policy#<scalable key>`` and saved back after decidin
 decides exactly as an uninterrupted run would.  A save that loses a race
 (:class:`~capcon.core.errors.StateConflict`) is said in that decision's outcome, never raised.
 Without a store the policies live in the engine object.
+
+With a ``schedules`` store (``capcon autoscale --state FILE``, or the deployed stack's state
+table) the engine also runs the **stream schedules of planned events**
+(:class:`~capcon.core.planning.schedules.StreamSchedule`, kept by
+:mod:`capcon.core.services.schedules`): each round, before the policies decide, every due
+step of a schedule of a stream in the round goes through the planner and the core scaler as
+any change does (the same stale check, rule book, reshard budget and audit trail) and is
+then marked sent with a version-conditional save.  A raise step never lowers the count and a
+restore step never raises it (a step the stream is already past is marked sent without a
+call); a step beyond ½…2× of the count is reached in several calls; a raise whose restore is
+already due is skipped.  From the first raise sent until the first restore is due the
+stream's policy is held at or above the count raised to (its ``min_shards``): the
+``kinesis`` policy cannot scale the event's peak away.  Steps are executed for the streams
+this engine manages only; the event's counts go beyond the engine's own shard bounds (an
+operator planned and applied them).
 """
 
 from __future__ import annotations
@@ -47,6 +62,7 @@ from capcon.core.model import Stream, Table, Throughput, ThroughputHistory
 from capcon.core.planning.partitions import estimate_partitions, split_above
 from capcon.core.planning.planner import PlanContext, Refusal, plan
 from capcon.core.planning.requests import ShardChange
+from capcon.core.planning.schedules import ReshardStep
 from capcon.core.policies import (
     STREAM_POLICIES,
     TABLE_POLICIES,
@@ -74,6 +90,7 @@ from capcon.core.rules import RuleSettings, after_decrease, decrease_budget
 from capcon.core.rules.kinesis import reshard_budget
 from capcon.core.services.metrics import MetricsService
 from capcon.core.services.scaler import Scaler
+from capcon.core.services.schedules import StoredSchedule, mark_done, read_schedules
 
 Dimension = Literal["read", "write"]
 #: Assumed CloudWatch delay when the backend does not say (AWS: typically 1–3 minutes).
@@ -348,7 +365,12 @@ class AutoscaleEngine:
     reshard_history: Callable[[str], Sequence[datetime]] | None = None
     window_minutes: int = WINDOW_MINUTES
     cheap_holds: bool = True
+    schedules: StateStore | None = None
     policies: dict[str, Policy] = field(default_factory=dict)
+    #: each stream's hold of this round: (fewest shards, event id, until when)
+    _floors: dict[str, tuple[int, str, datetime | None]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.managed = list(dict.fromkeys(self.managed))  # each dimension once, in order
@@ -468,9 +490,9 @@ class AutoscaleEngine:
                 slots[scalable] = self._slot(scalable)
             except CapconError as error:
                 slots[scalable] = error
+        out: list[EngineDecision] = self._run_schedules(now, groups, resources, slots)
         waiting = self._waiting(now, groups, resources, slots) if self.cheap_holds else set()
         series = self._refresh(now, groups, resources, slots, waiting)
-        out: list[EngineDecision] = []
         for key, members in groups.items():
             resource = resources[key]
             for scalable in members:
@@ -614,6 +636,12 @@ class AutoscaleEngine:
                 update_seconds=self.update_seconds,
             )  # fmt: skip
         decision = slot.policy.decide(obs)
+        held = self._floors.get(scalable.name) if isinstance(resource, Stream) else None
+        if held is not None and (
+            decision.action != "hold" or decision.reason.startswith("scale-down check passed")
+        ):
+            until = f" until {held[2]:%Y-%m-%d %H:%M} UTC" if held[2] is not None else ""
+            slot.notes.append(f"held at ≥ {held[0]:,} shards{until} for event {held[1]}")
         outcome, after = self._carry_out(resource, scalable, decision, slot.policy, history)
         unsaved = self._save(slot)
         if unsaved is not None:
@@ -642,6 +670,10 @@ class AutoscaleEngine:
         if self.reshard_history is not None:
             left = reshard_budget(history, now, self.rules).left
             since = max(history) if history else None
+        low, high = self.shard_bounds
+        held = self._floors.get(stream.name)
+        if held is not None:  # a planned event's peak: the policy may not scale it away
+            low, high = max(low, held[0]), max(high, held[0])
         return stream_observation(
             now=now,
             shards=stream.open_shard_count,
@@ -649,13 +681,145 @@ class AutoscaleEngine:
             incoming_bytes=incoming.values,
             incoming_records=_aligned(records, stamps),
             throttled_records=_aligned(throttled, stamps),
-            min_shards=self.shard_bounds[0],
-            max_shards=self.shard_bounds[1],
+            min_shards=low,
+            max_shards=high,
             updating=stream.status != "ACTIVE",
             shards_since=since,
             reshards_left=left,
             metric_delay_seconds=self.metric_delay_seconds,
         )
+
+    # --- stream schedules of planned events ----------------------------------------------------
+
+    def _run_schedules(
+        self,
+        now: datetime,
+        groups: dict[tuple[str, str], list[Scalable]],
+        resources: dict[tuple[str, str], Table | Stream | CapconError],
+        slots: dict[Scalable, _Slot | CapconError],
+    ) -> list[EngineDecision]:
+        """Send the due steps of the schedules of this round's streams (see the module
+        docstring) and set each stream's hold; a decision per step handled."""
+        self._floors = {}
+        streams = [key for key in groups if key[0] == "stream"]
+        if self.schedules is None or not streams:
+            return []
+        read = read_schedules(self.schedules)
+        out: list[EngineDecision] = []
+        for key in streams:
+            scalable = Scalable(key[1], "shards")
+            slot = slots.get(scalable)
+            if read.problems and isinstance(slot, _Slot):
+                slot.notes += [f"stream schedule not run: {p}" for p in read.problems]
+            mine = sorted(
+                (s for s in read.schedules if s.schedule.stream == key[1]),
+                key=lambda s: (min(t.at for t in s.schedule.steps), s.schedule.event_id),
+            )
+            for stored in mine:
+                if stored.schedule.finished or isinstance(resources[key], CapconError):
+                    continue  # an unreadable stream is said by the round; steps wait
+                stored = self._run_schedule(now, key, stored, resources, slot, out)
+                floor = stored.schedule.floor(now)
+                if floor is not None and floor > self._floors.get(key[1], (0, "", None))[0]:
+                    self._floors[key[1]] = (
+                        floor, stored.schedule.event_id, stored.schedule.restore_at
+                    )  # fmt: skip
+        return out
+
+    def _run_schedule(
+        self,
+        now: datetime,
+        key: tuple[str, str],
+        stored: StoredSchedule,
+        resources: dict[tuple[str, str], Table | Stream | CapconError],
+        slot: _Slot | CapconError | None,
+        out: list[EngineDecision],
+    ) -> StoredSchedule:
+        """The due steps of one schedule, oldest first, until one cannot be sent now; the
+        schedule as stored afterwards."""
+        schedule = stored.schedule
+        scalable = Scalable(key[1], "shards")
+        due = schedule.due(now)
+        restoring = any(step.phase == "restore" for _, step in due)
+        for index, step in due:
+            stream = resources[key]
+            if not isinstance(stream, Stream):
+                break
+            what = self._step_label(schedule.event_id, schedule.steps, index)
+            current = stream.open_shard_count
+            skip = None
+            if stream.is_on_demand:
+                skip = "the stream is on-demand: there are no shards to set"
+            elif step.phase == "raise" and restoring:
+                skip = "its restore is already due: the raise is skipped"
+            elif step.phase == "raise" and current >= step.shards:
+                skip = f"already at {current:,} ≥ {step.shards:,} shards: nothing to send"
+            elif step.phase == "restore" and current <= step.shards:
+                skip = f"already at {current:,} ≤ {step.shards:,} shards: nothing to send"
+            if skip is not None:
+                stored, unsaved = self._mark(stored, index)
+                decision = Decision("hold", None, f"{what}: {skip}")
+                out.append(
+                    EngineDecision(now, scalable, decision, "held" + unsaved, current)
+                )  # fmt: skip
+                if unsaved:
+                    break
+                continue
+            if stream.status != "ACTIVE":
+                decision = Decision("hold", None, f"{what}: waits, the stream is resharding")
+                out.append(EngineDecision(now, scalable, decision, "held", current))
+                break
+            if step.phase == "raise":
+                target = min(step.shards, 2 * current)
+            else:
+                target = max(step.shards, math.ceil(current / 2))
+            more = "" if target == step.shards else f" (½…2× per call: {step.shards:,} next)"
+            decision = Decision(
+                "scale-out" if target > current else "scale-in",
+                target,
+                f"{what}: {current:,} → {target:,} shards{more}",
+            )
+            policy = slot.policy if isinstance(slot, _Slot) else self._stream_policy()
+            outcome, after = self._carry_out(
+                stream, scalable, decision, policy, self._reshards(key[1])
+            )
+            acted = outcome.startswith(("applied", "accepted"))
+            unsaved = ""
+            if acted and target == step.shards:
+                stored, unsaved = self._mark(stored, index)
+            out.append(
+                EngineDecision(
+                    now, scalable, decision, outcome + unsaved,
+                    after if after is not None else current,
+                )
+            )  # fmt: skip
+            if not acted or unsaved or target != step.shards:
+                break
+            try:
+                resources[key] = self.backend.describe_stream(key[1])
+            except CapconError as error:
+                resources[key] = error
+        return stored
+
+    @staticmethod
+    def _step_label(event: str, steps: Sequence[ReshardStep], index: int) -> str:
+        """``event 3fa2c1d0: raise step 1 of 2 (due 17:40 UTC)``."""
+        step = steps[index]
+        same = [i for i, s in enumerate(steps) if s.phase == step.phase]
+        return (
+            f"event {event}: {step.phase} step {same.index(index) + 1} of {len(same)} "
+            f"(due {step.at:%Y-%m-%d %H:%M} UTC)"
+        )
+
+    def _mark(self, stored: StoredSchedule, index: int) -> tuple[StoredSchedule, str]:
+        """``stored`` with step ``index`` marked sent (a version-conditional save), and
+        `` (schedule not saved: …)`` when the save failed (a lost race: someone cancelled
+        the event or another engine sent it; the next round reads it again)."""
+        assert self.schedules is not None
+        try:
+            return mark_done(self.schedules, stored, index), ""
+        except (CapconError, ValueError) as error:
+            return stored, f" (schedule not saved: {error})"
 
     def _carry_out(
         self,

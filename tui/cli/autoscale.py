@@ -5,7 +5,9 @@ A table policy (``aas``, ``aas-legacy``, ``h1``, ``h2``, ``capcon``, ``oracle``)
 tables and their provisioned GSIs (``--table``, or every provisioned table not managed by
 Application Auto Scaling); ``kinesis`` runs on provisioned streams (``--stream``, or every
 one).  ``--state FILE`` keeps each policy's memory (cooldowns, the 36-hour scale-down
-schedule) in a JSON file, so the next run continues where this one stopped.
+schedule) in a JSON file, so the next run continues where this one stopped; the stream
+schedules of planned events kept in that file (``capcon event apply`` on a stream) are run
+too, their due steps sent before the policies decide.
 """
 
 from __future__ import annotations
@@ -173,6 +175,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
             metric_delay_seconds=DEFAULT_METRIC_DELAY if delay is None else delay,
             update_seconds=session.update_seconds,
             state=state,
+            schedules=state,
             reshard_history=controls.reshard_history if controls is not None else None,
         )
     except ValueError as error:
