@@ -7,11 +7,14 @@ safe thing and says so."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capcon.core.backends.sim.account import SimAccount
 from capcon.core.backends.sim.traffic import Spike, Steady, StreamLoad
@@ -345,7 +348,7 @@ def test_the_deployed_tick_runs_the_schedules_in_its_state_table() -> None:
     acc.advance(30 * 60)
     store = MemoryStateStore()
     save_schedule(store, event(TWO_TO_EIGHT))
-    spec = DeploySpec("shop", "kinesis", 80, (CLICKS,))
+    spec = DeploySpec("shop", "h1", 70, (CLICKS,))  # streams run kinesis
     result = run_event(
         {"capcon": "tick", "id": "t1"},
         EngineSettings(spec, dry_run=False, topic_arn=TOPIC),
@@ -401,3 +404,69 @@ def test_capcon_autoscale_runs_the_schedules_in_its_state_file(
     assert (step["capacity"], step["outcome"]) == (8, "applied")  # the demo's 4 shards → 8
     assert step["reason"].startswith("event 3fa2c1d0: raise step 1 of 1")
     assert load_schedules(FileStateStore(state))[0].done == (0,)
+
+
+class Context:
+    aws_request_id = "5f0e8c7a-0000-4000-8000-000000000002"
+
+
+def test_the_lambda_on_moto_runs_a_stream_schedule_from_its_state_table(
+    url: str, raw: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deployed entry point, on moto: a schedule saved in the state table (as ``event
+    apply`` does through the DynamoDB state store) is run by a tick through the AWS adapter."""
+    from capcon.core.backends.aws.statestore import DynamoStateStore
+    from capcon.core.deploy.handler import handler
+    from capcon.core.deploy.spec import spec_environment
+    from tests.support.aws import create_state_table
+
+    raw("kinesis").create_stream(StreamName="clicks", ShardCount=2)
+    create_state_table(raw("dynamodb"), "shop-state")
+    table = DynamoStateStore(raw("dynamodb"), "shop-state")
+    now = datetime.now(UTC)
+    steps = (ReshardStep(now - MIN, 4, "raise"), ReshardStep(now + 60 * MIN, 2, "restore"))
+    save_schedule(table, StreamSchedule("3fa2c1d0", "clicks", now, now + 50 * MIN, steps, now))
+    spec = DeploySpec("shop", "h1", 70, (CLICKS,))  # streams always run kinesis
+    for name, value in spec_environment(spec).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CAPCON_DRY_RUN", "false")
+    monkeypatch.setenv("CAPCON_STATE_TABLE", "shop-state")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    answer = handler({"capcon": "tick", "id": "exec-1"}, Context())
+    assert answer["ok"], answer["errors"]
+    step = answer["decisions"][0]
+    assert (step["scalable"], step["capacity"]) == ("stream/clicks:shards", 4)
+    assert step["outcome"] in ("applied", "accepted"), step
+    summary = raw("kinesis").describe_stream_summary(StreamName="clicks")
+    assert summary["StreamDescriptionSummary"]["OpenShardCount"] == 4
+    assert load_schedules(table)[0].done == (0,)
+
+
+VALID = event(TWO_TO_EIGHT, event_id="aaaa0001").to_json()
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+ENTRIES = JSON | st.dictionaries(st.sampled_from(sorted(VALID)), JSON, max_size=3).map(
+    lambda change: {**VALID, **change}
+)
+INDEXES = JSON | st.lists(st.text(max_size=10) | st.just("aaaa0001"), max_size=3).map(
+    lambda ids: {"format": 1, "ids": ids}
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(index=INDEXES, entry=ENTRIES)
+def test_anything_in_the_store_never_stops_a_round(index: object, entry: object) -> None:
+    acc = spike_account()
+    acc.advance(45 * 60)
+    store = MemoryStateStore()
+    store.save("schedules", index if isinstance(index, dict) else {"ids": index}, None)
+    store.save(schedule_key("aaaa0001"), entry if isinstance(entry, dict) else {"x": entry}, None)
+    decisions = engine(acc, store, Path("unused"), apply=False).round()
+    assert decisions[-1].scalable == CLICKS  # the policy still decided
+    assert not decisions[-1].outcome.startswith("failed")
