@@ -704,7 +704,7 @@ class AutoscaleEngine:
         streams = [key for key in groups if key[0] == "stream"]
         if self.schedules is None or not streams:
             return []
-        read = read_schedules(self.schedules)
+        read = read_schedules(self.schedules, active_only=True)
         out: list[EngineDecision] = []
         for key in streams:
             scalable = Scalable(key[1], "shards")

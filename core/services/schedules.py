@@ -10,8 +10,12 @@ state file — as two kinds of entry:
 ``schedule#<event id>``
     the schedule itself (:meth:`StreamSchedule.to_json`);
 ``schedules``
-    the index: ``{"format": 1, "ids": ["<event id>", …]}``, the ids in the order they were
-    added (a store cannot list its keys).
+    the index: ``{"format": 1, "ids": ["<event id>", …], "active": ["<event id>", …]}``, the
+    ids in the order they were added (a store cannot list its keys), and those not finished
+    yet: the engine reads only these each round (``event ls`` reads them all).  An id leaves
+    ``active`` only after its schedule is stored finished (cancelled, or every step sent),
+    so a stale ``active`` costs a read, never a step; an index without ``active`` counts
+    every id as active.
 
 Every write is version-conditional (the port's optimistic concurrency): the engine marking
 a step sent and an operator cancelling the event cannot overwrite each other; the loser
@@ -22,6 +26,7 @@ without a schedule (skipped when read), never a schedule the engine cannot find.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,33 +81,54 @@ def _check_id(event_id: str) -> None:
         )
 
 
-def _index(store: StateStore) -> tuple[list[str], int | None]:
-    """The ids in the index and its version (``[]`` and ``None`` when there is none)."""
+@dataclass(frozen=True, slots=True)
+class _Index:
+    ids: list[str]
+    active: list[str]
+    version: int | None
+
+    def data(self) -> dict[str, object]:
+        return {"format": INDEX_FORMAT, "ids": self.ids, "active": self.active}
+
+
+def _ids(value: object) -> list[str] | None:
+    if not isinstance(value, list) or len(value) > MAX_INDEX:
+        return None
+    if not all(isinstance(i, str) and is_event_id(i) for i in value):
+        return None
+    return list(dict.fromkeys(value))
+
+
+def _index(store: StateStore) -> _Index:
+    """The index (empty, version ``None``, when there is none)."""
     loaded = store.load(INDEX_KEY)
     if loaded is None:
-        return [], None
-    ids = loaded.data.get("ids")
-    if (
-        loaded.data.get("format", INDEX_FORMAT) != INDEX_FORMAT
-        or not isinstance(ids, list)
-        or len(ids) > MAX_INDEX
-        or not all(isinstance(i, str) and is_event_id(i) for i in ids)
-    ):
+        return _Index([], [], None)
+    ids = _ids(loaded.data.get("ids"))
+    active = _ids(loaded.data.get("active", loaded.data.get("ids")))
+    if loaded.data.get("format", INDEX_FORMAT) != INDEX_FORMAT or ids is None or active is None:
         raise ScheduleError(
             f"the schedule index {INDEX_KEY!r} is not capcon's "
-            f'({{"format": {INDEX_FORMAT}, "ids": [event ids]}}, at most {MAX_INDEX:,}): '
-            "fix or remove it"
+            f'({{"format": {INDEX_FORMAT}, "ids": [event ids], "active": [event ids]}}, at '
+            f"most {MAX_INDEX:,} each): fix or remove it"
         )
-    return list(dict.fromkeys(ids)), loaded.version
+    return _Index(ids, [i for i in active if i in ids], loaded.version)
 
 
 def _add_to_index(store: StateStore, event_id: str) -> None:
     for _ in range(RETRIES):
-        ids, version = _index(store)
-        if event_id in ids:
+        index = _index(store)
+        if event_id in index.ids and event_id in index.active:
             return
+        ids = index.ids if event_id in index.ids else [*index.ids, event_id]
+        if len(ids) > MAX_INDEX:
+            raise ScheduleError(
+                f"the schedule index holds {MAX_INDEX:,} events already: nothing was scheduled"
+            )
         try:
-            store.save(INDEX_KEY, {"format": INDEX_FORMAT, "ids": [*ids, event_id]}, version)
+            store.save(
+                INDEX_KEY, _Index(ids, [*index.active, event_id], None).data(), index.version
+            )
             return
         except StateConflict:
             continue  # someone else added one meanwhile: read it again
@@ -110,6 +136,22 @@ def _add_to_index(store: StateStore, event_id: str) -> None:
         f"the schedule index kept changing under {RETRIES} attempts to add {event_id}: "
         "nothing was scheduled; try again"
     )
+
+
+def retire(store: StateStore, event_id: str) -> None:
+    """Take ``event_id`` off the index's active list (its schedule is stored finished), so
+    the engine stops reading it each round.  A failure leaves it listed: a read more per
+    round, never a step missed."""
+    for _ in range(RETRIES):
+        index = _index(store)
+        if event_id not in index.active:
+            return
+        active = [i for i in index.active if i != event_id]
+        try:
+            store.save(INDEX_KEY, _Index(index.ids, active, None).data(), index.version)
+            return
+        except StateConflict:
+            continue
 
 
 def load_schedule(store: StateStore, event_id: str) -> StoredSchedule | None:
@@ -156,18 +198,19 @@ def save_schedule(store: StateStore, schedule: StreamSchedule) -> int:
     )
 
 
-def read_schedules(store: StateStore) -> ScheduleRead:
-    """Every schedule in the index, in the order added; an entry that cannot be read is a
-    problem (a message naming it), never an exception, so one bad entry does not stop the
-    engine from running the others.  An id whose schedule is missing is skipped (a save
-    interrupted between the index and the schedule)."""
+def read_schedules(store: StateStore, *, active_only: bool = False) -> ScheduleRead:
+    """Every schedule in the index (``active_only``: those not known to be finished), in
+    the order added; an entry that cannot be read is a problem (a message naming it), never
+    an exception, so one bad entry does not stop the engine from running the others.  An id
+    whose schedule is missing is skipped (a save interrupted between the index and the
+    schedule)."""
     problems: list[str] = []
     try:
-        ids, _ = _index(store)
+        index = _index(store)
     except CapconError as error:
         return ScheduleRead((), (str(error),))
     found: list[StoredSchedule] = []
-    for event_id in ids:
+    for event_id in index.active if active_only else index.ids:
         try:
             stored = load_schedule(store, event_id)
         except CapconError as error:
@@ -206,9 +249,11 @@ def cancel_schedule(store: StateStore, event_id: str, now: datetime) -> StreamSc
         cancelled = stored.schedule.cancel(now)
         try:
             store.save(schedule_key(event_id), cancelled.to_json(), stored.version)
-            return cancelled
         except StateConflict:
             continue  # the engine marked a step meanwhile: read it again
+        with contextlib.suppress(CapconError):  # still active: the engine finds it cancelled
+            retire(store, event_id)
+        return cancelled
     raise ScheduleError(
         f"the schedule of event {event_id} kept changing under {RETRIES} attempts to cancel "
         "it: try again"
@@ -217,9 +262,13 @@ def cancel_schedule(store: StateStore, event_id: str, now: datetime) -> StreamSc
 
 def mark_done(store: StateStore, stored: StoredSchedule, *indexes: int) -> StoredSchedule:
     """Mark ``indexes`` of ``stored``'s steps as sent, only if the stored version is still
-    ``stored.version``; :class:`StateConflict` (nothing written) when it changed."""
+    ``stored.version``; :class:`StateConflict` (nothing written) when it changed.  The last
+    step sent takes the event off the index's active list (:func:`retire`)."""
     updated = stored.schedule.with_done(*indexes)
     version = store.save(schedule_key(updated.event_id), updated.to_json(), stored.version)
+    if updated.finished:
+        with contextlib.suppress(CapconError):  # still active: a read more per round
+            retire(store, updated.event_id)
     return StoredSchedule(updated, version)
 
 
@@ -234,6 +283,7 @@ __all__ = [
     "load_schedules",
     "mark_done",
     "read_schedules",
+    "retire",
     "save_schedule",
     "schedule_key",
 ]

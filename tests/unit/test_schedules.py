@@ -374,7 +374,10 @@ def test_saved_schedules_load_back_in_the_order_added(store: StateStore) -> None
     save_schedule(store, b)
     assert load_schedules(store) == [a, b]
     loaded = store.load(INDEX_KEY)
-    assert loaded is not None and loaded.data == {"format": 1, "ids": ["aaaa0001", "bbbb0002"]}
+    assert loaded is not None
+    assert loaded.data == {
+        "format": 1, "ids": ["aaaa0001", "bbbb0002"], "active": ["aaaa0001", "bbbb0002"]
+    }  # fmt: skip
     assert load_schedule(store, "aaaa0001") == StoredSchedule(a, 1)
     assert load_schedule(store, "cccc0003") is None
 
@@ -555,3 +558,29 @@ def test_a_one_time_actions_moment_or_none(
     text: str, zone: str | None, expected: datetime | None
 ) -> None:
     assert ScheduledAction("a", "table/t", TABLE_WRITE, text, timezone=zone).at == expected
+
+
+def active(store: StateStore) -> list[str]:
+    return [s.schedule.event_id for s in read_schedules(store, active_only=True).schedules]
+
+
+def test_finished_events_leave_the_active_list_and_stay_listed(store: StateStore) -> None:
+    save_schedule(store, schedule("aaaa0001"))
+    save_schedule(store, schedule("bbbb0002"))
+    save_schedule(store, schedule("cccc0003"))
+    cancel_schedule(store, "aaaa0001", T0)
+    stored = load_schedule(store, "bbbb0002")
+    assert stored is not None
+    stored = mark_done(store, stored, 0, 1, 2)
+    assert active(store) == ["bbbb0002", "cccc0003"]  # one step left
+    mark_done(store, stored, 3)
+    assert active(store) == ["cccc0003"]
+    assert [s.event_id for s in load_schedules(store)] == ["aaaa0001", "bbbb0002", "cccc0003"]
+    save_schedule(store, schedule("aaaa0001", shards=(4, 8, 16)))  # scheduled again
+    assert active(store) == ["cccc0003", "aaaa0001"]
+
+
+def test_an_index_without_an_active_list_counts_every_id(store: StateStore) -> None:
+    save_schedule(store, schedule("aaaa0001", cancelled=True))
+    store.save(INDEX_KEY, {"format": 1, "ids": ["aaaa0001"]}, 1)  # an older index
+    assert active(store) == ["aaaa0001"]
