@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Literal
 
 from capcon.core.ports import ScheduledAction, parse_resource_id
@@ -150,11 +150,10 @@ def _time_value(value: object, key: str) -> datetime:
         raise _bad(key, value, allowed)
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        # an offset can push a moment past year 1 or 9999 in UTC: not a time either
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise _bad(key, value, allowed) from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _whole(value: object, key: str, low: int, high: int) -> int:
@@ -603,6 +602,8 @@ def list_events(
     actions: tuple[ScheduledAction, ...],
     schedules: tuple[StreamSchedule, ...],
     now: datetime,
+    *,
+    recent: timedelta | None = None,
 ) -> list[EventRecord]:
     """Every event: capcon's grouped by event id (the table, index and dimensions read from
     the actions' resource ids), each other action on its own; sorted by start (upcoming
@@ -612,7 +613,9 @@ def list_events(
     done or cancelled (the most recent first).  A table event's status comes from its
     actions' times (before the first: upcoming; until the last: running; after: done); a
     stream event's from its schedule (steps sent, cancelled).  A stream schedule and
-    actions that share an event id are listed apart (they cannot come from one event)."""
+    actions that share an event id are listed apart (they cannot come from one event).
+    ``recent``: leave out the events done or cancelled that ended (or were cancelled) more
+    than this long before ``now``."""
     now = _aware(now) or now
     grouped: dict[str, list[tuple[Phase, str, ScheduledAction]]] = {}
     records: list[EventRecord] = []
@@ -625,4 +628,16 @@ def list_events(
         grouped.setdefault(event, []).append((phase, word, action))
     records += [_table_event(event, found, now) for event, found in grouped.items()]
     records += [_stream_event(schedule, now) for schedule in schedules]
+    if recent is not None:
+        records = [r for r in records if not _older(r, now - recent)]
     return sorted(records, key=_order)
+
+
+def _older(record: EventRecord, since: datetime) -> bool:
+    """Whether ``record`` is finished and ended before ``since``."""
+    if record.status not in ("done", "cancelled"):
+        return False
+    moment = record.end or record.start
+    if record.schedule is not None and record.schedule.cancelled_at is not None:
+        moment = _aware(record.schedule.cancelled_at)
+    return moment is not None and moment < since

@@ -87,7 +87,7 @@ def aas(
 # --- action names --------------------------------------------------------------------------
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(ids, st.sampled_from(["raise", "restore"]), st.sampled_from(["read", "write"]))
 def test_action_names_parse_back(event: str, phase: Any, word: Any) -> None:
     name = action_name(event, phase, word)
@@ -113,7 +113,7 @@ def test_other_names_are_not_capcons(name: str) -> None:
     assert parse_action_name(name) is None
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=120))
 def test_any_name_parses_or_is_none(name: str) -> None:
     parsed = parse_action_name(name)
@@ -132,7 +132,7 @@ def test_schedule_json_round_trips_through_text() -> None:
     assert StreamSchedule.from_json(data) == original
 
 
-@settings(max_examples=40)
+@settings(max_examples=40, deadline=None)
 @given(
     event=ids,
     stream=st.from_regex(r"\A[A-Za-z0-9_.-]{1,128}\Z", fullmatch=True),
@@ -168,6 +168,7 @@ STEPS: list[dict[str, object]] = [
         ({"stream": None}, "stream"),
         ({"stream": "has space"}, "stream"),
         ({"start": "tomorrow"}, "start"),
+        ({"start": "0001-01-01T00:00:00+01:00"}, "start"),  # before year 1 in UTC
         ({"end": 17}, "end"),
         ({"end": "2026-12-05T18:00:00+00:00"}, "end"),  # = start
         ({"created": None}, "created"),
@@ -208,8 +209,11 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150)
-@given(st.dictionaries(st.sampled_from(sorted(GOOD)), json_values, max_size=6), json_values)
+times = st.datetimes(timezones=st.timezones()).map(lambda t: t.isoformat())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(GOOD)), json_values | times, max_size=6), json_values)
 def test_any_json_is_a_schedule_or_a_value_error(change: dict[str, object], other: object) -> None:
     for data in ({**GOOD, **change}, other):
         try:
@@ -584,3 +588,18 @@ def test_an_index_without_an_active_list_counts_every_id(store: StateStore) -> N
     save_schedule(store, schedule("aaaa0001", cancelled=True))
     store.save(INDEX_KEY, {"format": 1, "ids": ["aaaa0001"]}, 1)  # an older index
     assert active(store) == ["aaaa0001"]
+
+
+def test_recent_leaves_out_events_finished_long_ago() -> None:
+    old = schedule("aaaa0004", start=T0 - 50 * H, end=T0 - 40 * H, done=(0, 1, 2, 3))
+    cancelled = replace(schedule("aaaa0005", cancelled=True), cancelled_at=T0 - 30 * H)
+    upcoming = schedule("aaaa0002")
+    done_table = table_event()  # raise at T0+2h, restore at T0+5h
+    now = T0 + 6 * H
+    everything = list_events(done_table, (old, cancelled, upcoming), now)
+    assert len(everything) == 4
+    kept = list_events(done_table, (old, cancelled, upcoming), now, recent=timedelta(hours=24))
+    assert sorted(r.event_id for r in kept) == ["0badcafe", "aaaa0002"]
+    edge = list_events(done_table, (), now, recent=H)  # ended exactly an hour ago: kept
+    assert [r.event_id for r in edge] == ["0badcafe"]
+    assert list_events(done_table, (), now + timedelta(seconds=1), recent=H) == []
