@@ -44,7 +44,9 @@ restore step never raises it (a step the stream is already past is marked sent w
 call); a step beyond ½…2× of the count is reached in several calls; a raise whose restore is
 already due is skipped.  From the first raise sent until the first restore is due the
 stream's policy is held at or above the count raised to (its ``min_shards``): the
-``kinesis`` policy cannot scale the event's peak away.  Steps are executed for the streams
+``kinesis`` policy cannot scale the event's peak away, nor can the restore of another
+event of the same stream that overlaps it (a restore goes no lower than another event's
+hold).  Steps are executed for the streams
 this engine manages only; the event's counts go beyond the engine's own shard bounds (an
 operator planned and applied them).
 """
@@ -715,15 +717,16 @@ class AutoscaleEngine:
                 (s for s in read.schedules if s.schedule.stream == key[1]),
                 key=lambda s: (min(t.at for t in s.schedule.steps), s.schedule.event_id),
             )
+            latest = {s.schedule.event_id: s for s in mine}
             for stored in mine:
                 if stored.schedule.finished or isinstance(resources[key], CapconError):
                     continue  # an unreadable stream is said by the round; steps wait
-                stored = self._run_schedule(now, key, stored, resources, slot, out)
-                floor = stored.schedule.floor(now)
-                if floor is not None and floor > self._floors.get(key[1], (0, "", None))[0]:
-                    self._floors[key[1]] = (
-                        floor, stored.schedule.event_id, stored.schedule.restore_at
-                    )  # fmt: skip
+                keep = _hold(now, latest.values(), but=stored.schedule.event_id)
+                stored = self._run_schedule(now, key, stored, resources, slot, out, keep)
+                latest[stored.schedule.event_id] = stored
+            held = _hold(now, latest.values())
+            if held is not None:
+                self._floors[key[1]] = held
         return out
 
     def _run_schedule(
@@ -734,9 +737,11 @@ class AutoscaleEngine:
         resources: dict[tuple[str, str], Table | Stream | CapconError],
         slot: _Slot | CapconError | None,
         out: list[EngineDecision],
+        keep: tuple[int, str, datetime | None] | None = None,
     ) -> StoredSchedule:
         """The due steps of one schedule, oldest first, until one cannot be sent now; the
-        schedule as stored afterwards."""
+        schedule as stored afterwards.  ``keep``: another event's hold on the stream (its
+        count, id, end): a restore goes no lower while it lasts."""
         schedule = stored.schedule
         scalable = Scalable(key[1], "shards")
         due = schedule.due(now)
@@ -747,6 +752,10 @@ class AutoscaleEngine:
                 break
             what = self._step_label(schedule.event_id, schedule.steps, index)
             current = stream.open_shard_count
+            # a restore goes no lower than another event's hold on the stream
+            low, why = step.shards, ""
+            if step.phase == "restore" and keep is not None and keep[0] > step.shards:
+                low, why = keep[0], f" (event {keep[1]} holds the stream at ≥ {keep[0]:,})"
             skip = None
             if stream.is_on_demand:
                 skip = "the stream is on-demand: there are no shards to set"
@@ -754,8 +763,8 @@ class AutoscaleEngine:
                 skip = "its restore is already due: the raise is skipped"
             elif step.phase == "raise" and current >= step.shards:
                 skip = f"already at {current:,} ≥ {step.shards:,} shards: nothing to send"
-            elif step.phase == "restore" and current <= step.shards:
-                skip = f"already at {current:,} ≤ {step.shards:,} shards: nothing to send"
+            elif step.phase == "restore" and current <= low:
+                skip = f"already at {current:,} ≤ {low:,} shards{why}: nothing to send"
             if skip is not None:
                 stored, unsaved = self._mark(stored, index)
                 decision = Decision("hold", None, f"{what}: {skip}")
@@ -772,12 +781,12 @@ class AutoscaleEngine:
             if step.phase == "raise":
                 target = min(step.shards, 2 * current)
             else:
-                target = max(step.shards, math.ceil(current / 2))
-            more = "" if target == step.shards else f" (½…2× per call: {step.shards:,} next)"
+                target = max(low, math.ceil(current / 2))
+            more = "" if target == low else f" (½…2× per call: {low:,} next)"
             decision = Decision(
                 "scale-out" if target > current else "scale-in",
                 target,
-                f"{what}: {current:,} → {target:,} shards{more}",
+                f"{what}: {current:,} → {target:,} shards{more}{why}",
             )
             policy = slot.policy if isinstance(slot, _Slot) else self._stream_policy()
             outcome, after = self._carry_out(
@@ -785,7 +794,7 @@ class AutoscaleEngine:
             )
             acted = outcome.startswith(("applied", "accepted"))
             unsaved = ""
-            if acted and target == step.shards:
+            if acted and target == low:
                 stored, unsaved = self._mark(stored, index)
             out.append(
                 EngineDecision(
@@ -793,7 +802,7 @@ class AutoscaleEngine:
                     after if after is not None else current,
                 )
             )  # fmt: skip
-            if not acted or unsaved or target != step.shards:
+            if not acted or unsaved or target != low:
                 break
             try:
                 resources[key] = self.backend.describe_stream(key[1])
@@ -865,6 +874,19 @@ class AutoscaleEngine:
             return f"{applied.outcome}: {applied.error}", None
         policy.applied(decision, self.backend.now())
         return applied.outcome, decision.capacity
+
+
+def _hold(
+    now: datetime, schedules: Collection[StoredSchedule], *, but: str | None = None
+) -> tuple[int, str, datetime | None] | None:
+    """The highest hold of ``schedules`` on their stream now (other than event ``but``'s):
+    its count, event id and when its restore is due; ``None`` when none holds."""
+    holds = [
+        (floor, s.schedule.event_id, s.schedule.restore_at)
+        for s in schedules
+        if s.schedule.event_id != but and (floor := s.schedule.floor(now)) is not None
+    ]
+    return max(holds, key=lambda h: (h[0], h[1])) if holds else None
 
 
 def _capacity(resource: Table | Stream, scalable: Scalable) -> int | None:

@@ -487,3 +487,22 @@ def test_anything_in_the_store_never_stops_a_round(index: object, entry: object)
     decisions = engine(acc, store, Path("unused"), apply=False).round()
     assert decisions[-1].scalable == CLICKS  # the policy still decided
     assert not decisions[-1].outcome.startswith("failed")
+
+
+def test_an_overlapping_events_restore_keeps_the_other_events_peak(tmp_path: Path) -> None:
+    acc = spike_account()
+    store = MemoryStateStore()
+    # A: 2 → 4 from 08:10, back to 2 at 09:00; B: 4 → 8 from 08:20, back 4, 2 at 10:00, 10:10
+    save_schedule(store, event(((10 * MIN, 4, "up"), (60 * MIN, 2, "down")), event_id="aaaa0001"))
+    b_steps = ((20 * MIN, 8, "up"), (120 * MIN, 4, "down"), (130 * MIN, 2, "down"))
+    save_schedule(store, event(b_steps, event_id="bbbb0002"))
+    shards: dict[datetime, int] = {}
+    decisions = run_until(acc, END + 20 * MIN, lambda: engine(acc, store, tmp_path), shards)
+    assert shards[T0 + 21 * MIN] == 8
+    assert all(shards[t] == 8 for t in shards if T0 + 21 * MIN <= t <= END)  # A's restore held
+    assert acc.describe_stream("clicks").open_shard_count == 2  # B's restore
+    [a_restore] = [d for d in decisions if d.decision.reason.startswith("event aaaa0001: restore")]
+    assert a_restore.decision.reason.endswith(
+        "already at 8 ≤ 8 shards (event bbbb0002 holds the stream at ≥ 8): nothing to send"
+    )
+    assert all(s.finished for s in load_schedules(store))
