@@ -46,9 +46,8 @@ already due is skipped.  From the first raise sent until the first restore is du
 stream's policy is held at or above the count raised to (its ``min_shards``): the
 ``kinesis`` policy cannot scale the event's peak away, nor can the restore of another
 event of the same stream that overlaps it (a restore goes no lower than another event's
-hold).  Steps are executed for the streams
-this engine manages only; the event's counts go beyond the engine's own shard bounds (an
-operator planned and applied them).
+hold).  Steps are executed for the streams this engine manages only; the event's counts
+go beyond the engine's own shard bounds (an operator planned and applied them).
 """
 
 from __future__ import annotations
@@ -812,7 +811,7 @@ class AutoscaleEngine:
 
     @staticmethod
     def _step_label(event: str, steps: Sequence[ReshardStep], index: int) -> str:
-        """``event 3fa2c1d0: raise step 1 of 2 (due 17:40 UTC)``."""
+        """``event 3fa2c1d0: raise step 1 of 2 (due 2026-12-05 17:40 UTC)``."""
         step = steps[index]
         same = [i for i, s in enumerate(steps) if s.phase == step.phase]
         return (
