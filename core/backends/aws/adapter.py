@@ -69,6 +69,8 @@ if TYPE_CHECKING:  # the stubs are for the type checker: nothing here is needed 
         DescribeScalableTargetsRequestTypeDef,
         DescribeScalableTargetsResponseTypeDef,
         DescribeScalingActivitiesRequestPaginateTypeDef,
+        DescribeScheduledActionsRequestTypeDef,
+        DescribeScheduledActionsResponseTypeDef,
         ScalableTargetTypeDef,
     )
     from types_boto3_cloudwatch.client import CloudWatchClient
@@ -283,28 +285,42 @@ def policy_from_aws(raw: object, path: str = "ScalingPolicy") -> ScalingPolicy:
 
 def scheduled_action_from_aws(raw: object, path: str = "ScheduledAction") -> ScheduledAction:
     """A :class:`ScheduledAction` from one ``ScheduledActions`` element; a missing field or a
-    value of the wrong type raises :class:`DescribeError` naming it."""
+    value of the wrong type raises :class:`DescribeError` naming it (and what is allowed).
+
+    Required (as the API reference says): ``ScheduledActionName``, ``ResourceId``,
+    ``ScalableDimension``, ``Schedule`` (non-empty strings).  ``ScalableTargetAction`` (an
+    object; ``MinCapacity``/``MaxCapacity`` whole numbers ≥ 0, either absent: unchanged),
+    ``Timezone`` (a string; empty: UTC), ``StartTime``/``EndTime``/``CreationTime``
+    (times; one without a zone is UTC) may be absent."""
     doc = mapping(raw, path)
-    action = mapping(doc.get("ScalableTargetAction") or {}, f"{path}.ScalableTargetAction")
     apath = f"{path}.ScalableTargetAction"
+    bounds = doc.get("ScalableTargetAction")
+    action = {} if bounds is None else mapping(bounds, apath)
+
+    def required(key: str) -> str:
+        value = text(doc, key, path)
+        if not value.strip():
+            raise DescribeError(f"{path}.{key} is empty (a non-empty string is required)")
+        return value
 
     def moment(key: str) -> datetime | None:
         value = doc.get(key)
         if value is None:
             return None
         if not isinstance(value, datetime):
-            raise DescribeError(f"{path}.{key} is not a time: {value!r}")
+            shown = repr(value)
+            shown = shown if len(shown) <= 80 else shown[:80] + "…"
+            raise DescribeError(f"{path}.{key}: expected a time, got {shown}")
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
-    zone = doc.get("Timezone")
     return ScheduledAction(
-        name=text(doc, "ScheduledActionName", path),
-        resource_id=text(doc, "ResourceId", path),
-        dimension=text(doc, "ScalableDimension", path),
-        schedule=text(doc, "Schedule", path),
+        name=required("ScheduledActionName"),
+        resource_id=required("ResourceId"),
+        dimension=required("ScalableDimension"),
+        schedule=required("Schedule"),
         min_capacity=optional_whole(action, "MinCapacity", apath),
         max_capacity=optional_whole(action, "MaxCapacity", apath),
-        timezone=text(doc, "Timezone", path) if zone else None,
+        timezone=text(doc, "Timezone", path, default="") or None,
         start=moment("StartTime"),
         end=moment("EndTime"),
         created=moment("CreationTime"),
@@ -886,19 +902,30 @@ class AwsAdapter:
             )
 
     def describe_scheduled_actions(self, resource_id: str | None = None) -> list[ScheduledAction]:
-        """DynamoDB's scheduled actions (``ResourceId`` filters when given), every page."""
-        request: dict[str, Any] = {"ServiceNamespace": NAMESPACE}
-        if resource_id is not None:
-            request["ResourceId"] = resource_id
-        found: list[ScheduledAction] = []
+        """DynamoDB's scheduled actions (``ResourceId`` filters when given), every page; an
+        action listed twice (a page repeated) counts once."""
+        found: dict[tuple[str, str, str], ScheduledAction] = {}
         with calling("application-autoscaling:DescribeScheduledActions", resource_id):
-            pages = self.autoscaling.get_paginator("describe_scheduled_actions").paginate(**request)
-            for page in pages:
-                found += [
-                    scheduled_action_from_aws(raw, f"ScheduledActions[{i}]")
-                    for i, raw in enumerate(answers.items(page, "ScheduledActions", required=False))
-                ]
-        return found
+            for i, raw in enumerate(self._scheduled_actions(resource_id)):
+                # i counts across pages: the n-th action of the whole listing
+                action = scheduled_action_from_aws(raw, f"ScheduledActions[{i}]")
+                found[(action.name, action.resource_id, action.dimension)] = action
+        return list(found.values())
+
+    def _scheduled_actions(self, resource_id: str | None) -> Iterator[object]:
+        """One ``DescribeScheduledActions`` listing, page by page (by hand, as for the
+        scalable targets: a repeated ``NextToken`` ends it instead of failing)."""
+
+        def fetch(token: str | None) -> DescribeScheduledActionsResponseTypeDef:
+            params: DescribeScheduledActionsRequestTypeDef = {"ServiceNamespace": NAMESPACE}
+            if resource_id is not None:
+                params["ResourceId"] = resource_id
+            if token:
+                params["NextToken"] = token
+            return self.autoscaling.describe_scheduled_actions(**params)
+
+        for page in _pages(fetch):
+            yield from answers.items(page, "ScheduledActions", required=False)
 
     def put_scheduled_action(self, action: ScheduledAction) -> None:
         request: dict[str, Any] = {

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypeVar
 
 from botocore.parsers import ResponseParserError
+from botocore.utils import parse_timestamp
 
 from capcon.core.backends.aws.describe import DescribeError
 
@@ -114,6 +115,11 @@ def shape_problem(value: object, shape: Any, path: str, depth: int = 0) -> str |
     if wrong:
         where = path or "the answer"
         return f"{where}: expected {shape.type_name}, got {_shown(value)}"
+    if shape.type_name == "timestamp" and isinstance(value, str):
+        try:  # what botocore's parser would do with it, failing without naming the field
+            parse_timestamp(value)
+        except (ValueError, TypeError, OverflowError, RuntimeError):
+            return f"{path or 'the answer'}: expected a timestamp, got {_shown(value)}"
     if shape.type_name == "structure":
         assert isinstance(value, dict)
         for name, member in shape.members.items():

@@ -14,10 +14,12 @@ refuses exactly what AWS would, with the same messages, and changes nothing when
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from capcon.core.backends.sim.alarms import SimAlarms
 from capcon.core.backends.sim.clock import MAX_SPEED, MIN_SPEED, SimClock
@@ -168,6 +170,12 @@ class SimAccount:
         self.policies: dict[tuple[str, str, str], ScalingPolicy] = {}
         #: scheduled actions by (name, resource id, dimension)
         self.scheduled: dict[tuple[str, str, str], ScheduledAction] = {}
+        #: the one-time actions that ran, and when (they stay listed: see
+        #: docs/aws-rules.md#scheduled-actions); a new put of the same name may run again
+        self.scheduled_ran: dict[tuple[str, str, str], datetime] = {}
+        #: targets a scheduled action moved the bounds of while the table was UPDATING: the
+        #: capacity is moved inside them at the next minute boundary it is ACTIVE
+        self._bounds_due: dict[tuple[str, str], str] = {}
         self.activities: list[ScalingActivity] = []
         #: every policy decision, held or not, for "why did it scale, why didn't it"
         self.decisions: deque[tuple[datetime, str, str, Decision]] = deque(maxlen=5_000)
@@ -294,6 +302,7 @@ class SimAccount:
                     table.close_minute()
                 for stream in self.streams.values():
                     stream.close_minute()
+                self._run_scheduled()
                 self._autoscale()
                 if self.alarms.alarms:
                     seen = self.store.published_until(self.now()) - self.epoch
@@ -592,6 +601,11 @@ class SimAccount:
         for key in [k for k in self.policies if k[1:] == (resource_id, dimension)]:
             del self.policies[key]
             self._engines.pop(key, None)
+        # AWS: "Any scheduled actions that were specified for the scalable target are deleted"
+        for action_key in [k for k in self.scheduled if k[1:] == (resource_id, dimension)]:
+            del self.scheduled[action_key]
+            self.scheduled_ran.pop(action_key, None)
+        self._bounds_due.pop((resource_id, dimension), None)
 
     def put_scaling_policy(self, policy: ScalingPolicy) -> None:
         self._check_target(policy.resource_id, policy.dimension)
@@ -627,18 +641,127 @@ class SimAccount:
         ]
 
     def put_scheduled_action(self, action: ScheduledAction) -> None:
+        """Create or replace a scheduled action (the same name on the same target replaces
+        it, as ``PutScheduledAction`` does); checked as AWS checks it, nothing stored when a
+        field is wrong."""
         self._check_target(action.resource_id, action.dimension)
         if (action.resource_id, action.dimension) not in self.targets:
             raise ValidationFailed(
                 f"no scalable target registered for {action.resource_id} {action.dimension}: "
                 "register it first"
             )
+        problem = scheduled_action_problem(action)
+        if problem is not None:
+            raise ValidationFailed(problem)
         key = (action.name, action.resource_id, action.dimension)
         self.scheduled[key] = replace(action, created=self.now())
+        self.scheduled_ran.pop(key, None)
 
     def delete_scheduled_action(self, name: str, resource_id: str, dimension: str) -> None:
-        if self.scheduled.pop((name, resource_id, dimension), None) is None:
+        key = (name, resource_id, dimension)
+        if self.scheduled.pop(key, None) is None:
             raise NotFound(f"no scheduled action {name} on {resource_id} {dimension}")
+        self.scheduled_ran.pop(key, None)
+
+    def _run_scheduled(self) -> None:
+        """At a minute boundary: every one-time ``at(...)`` action whose moment has come
+        and that has not run sets its target's min and max (``None``: that bound unchanged)
+        and moves the capacity inside them, oldest moment first (AWS keeps the order of a
+        target's actions).  ``cron``/``rate`` actions are kept and not run."""
+        now = self.now()
+        due = sorted(
+            (moment, action.created or now, key)
+            for key, action in self.scheduled.items()
+            if key not in self.scheduled_ran and (moment := action.at) is not None and moment <= now
+        )
+        for _moment, _created, key in due:
+            self.scheduled_ran[key] = now
+            self._scheduled_action(self.scheduled[key])
+        for target_key, why in list(self._bounds_due.items()):
+            self._move_inside(target_key, why)
+
+    def _scheduled_action(self, action: ScheduledAction) -> None:
+        target_key = (action.resource_id, action.dimension)
+        target = self.targets.get(target_key)
+        if target is None:  # deregistered since: its actions went with it
+            return
+        low = target.min_capacity if action.min_capacity is None else action.min_capacity
+        high = target.max_capacity if action.max_capacity is None else action.max_capacity
+        why = f"scheduled action {action.name} ({action.schedule})"
+        if low > high:
+            self._scheduled_activity(
+                target,
+                "Failed",
+                f"{why}: min {low} would be above max {high}; nothing changed",
+                f"{why} was triggered",
+                None,
+            )
+            return
+        self.targets[target_key] = replace(target, min_capacity=low, max_capacity=high)
+        # the capacity moves once all of this minute's actions have set their bounds
+        self._bounds_due[target_key] = f"{why} set min {low}, max {high}"
+
+    def _move_inside(self, target_key: tuple[str, str], why: str) -> None:
+        """Move the capacity of ``target_key`` inside its [min, max] (a scheduled action just
+        set them); wait while the table is UPDATING, as a second UpdateTable would be
+        refused; a refusal by the rule book is recorded once and not retried."""
+        target = self.targets.get(target_key)
+        if target is None:
+            self._bounds_due.pop(target_key, None)
+            return
+        table, index = self._check_target(*target_key)
+        part = table.part(index)
+        if table.mode is BillingMode.PAY_PER_REQUEST or part.capacity is None:
+            self._bounds_due.pop(target_key, None)
+            return
+        if any(p.pending is not None for p in table.parts) or table.pending_class is not None:
+            return  # UPDATING: try again at the next minute boundary
+        self._bounds_due.pop(target_key, None)
+        read = target.dimension in READ_DIMENSIONS
+        current = part.capacity.read if read else part.capacity.write
+        wanted = min(max(current, target.min_capacity), target.max_capacity)
+        if wanted == current:
+            return
+        new = (
+            Throughput(wanted, part.capacity.write)
+            if read
+            else Throughput(part.capacity.read, wanted)
+        )
+        change = TableChange(table=new) if index is None else TableChange(indexes=((index, new),))
+        cause = f"{why}: capacity {current} → {wanted}"
+        try:
+            self.update_table(table.name, change)
+        except Exception as error:  # a refusal by the rule book: recorded, never raised
+            self._scheduled_activity(target, "Failed", str(error), cause, wanted)
+            return
+        self._scheduled_activity(target, "Successful", "", cause, wanted)
+
+    def _scheduled_activity(
+        self,
+        target: ScalableTarget,
+        status: str,
+        message: str,
+        cause: str,
+        capacity: int | None,
+    ) -> None:
+        word = "read" if target.dimension in READ_DIMENSIONS else "write"
+        description = (
+            f"Setting {word} capacity units to {capacity}."
+            if capacity is not None
+            else f"No change to {word} capacity units."
+        )
+        self.activities.append(
+            ScalingActivity(
+                resource_id=target.resource_id,
+                dimension=target.dimension,
+                start=self.now(),
+                description=description,
+                cause=cause,
+                status=status,  # type: ignore[arg-type]
+                end=self.now(),
+                status_message=message,
+            )
+        )
 
     def _engine(self, key: tuple[str, str, str], spec: ScalingPolicy) -> _Engine:
         engine = self._engines.get(key)
@@ -853,3 +976,48 @@ def _single_step_plan(stream: SimStream, step: ReshardStep, now: datetime) -> Re
         closed_readable_until=now + timedelta(hours=stream.retention_hours),
         estimate=False,
     )
+
+
+#: ``ScheduledActionName``: 1–256 characters, no control character, none of ``: / |``, no
+#: space at either end (the botocore model's pattern).
+_ACTION_NAME = re.compile(r"\A(?! )[^\x00-\x1f\x7f-\x9f:/|]{1,256}(?<! )\Z")
+_AT = re.compile(r"\Aat\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)\Z")
+_RATE = re.compile(r"\Arate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)\Z")
+_CRON = re.compile(r"\Acron\(\S+( \S+){5}\)\Z")
+
+
+def scheduled_action_problem(action: ScheduledAction) -> str | None:
+    """What is wrong with ``action`` for ``PutScheduledAction``, in words, or ``None``."""
+    if not _ACTION_NAME.match(action.name):
+        return (
+            f"scheduled action name {action.name!r} is not allowed: 1–256 characters, no "
+            "control characters, none of ':', '/', '|', no space at either end"
+        )
+    schedule = action.schedule
+    if not (_AT.match(schedule) or _RATE.match(schedule) or _CRON.match(schedule)):
+        return (
+            f"schedule {schedule!r} is not allowed: at(yyyy-mm-ddThh:mm:ss), "
+            "rate(N minute|minutes|hour|hours|day|days) or cron(6 fields)"
+        )
+    if action.timezone:
+        try:
+            ZoneInfo(action.timezone)
+        except (ValueError, KeyError, OSError):
+            return f"time zone {action.timezone!r} is not an IANA time zone name"
+    if _AT.match(schedule) and action.at is None:
+        return f"schedule {schedule!r} is not a valid date and time"
+    for field_name, value in (
+        ("MinCapacity", action.min_capacity),
+        ("MaxCapacity", action.max_capacity),
+    ):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            return f"{field_name} {value!r} is not allowed: a whole number ≥ 1"
+    if (
+        action.min_capacity is not None
+        and action.max_capacity is not None
+        and action.min_capacity > action.max_capacity
+    ):
+        return f"MinCapacity {action.min_capacity} is above MaxCapacity {action.max_capacity}"
+    return None
