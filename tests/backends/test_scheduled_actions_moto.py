@@ -35,6 +35,7 @@ from capcon.core.ports import (
     at_schedule,
 )
 from tests.support.aws import create_table
+from tests.support.cli import run
 
 RID = "table/orders"
 WHEN = datetime(2027, 1, 15, 18, 0, tzinfo=UTC)
@@ -94,6 +95,26 @@ def test_put_describe_delete_round_trip(adapter: AwsAdapter, raw: Callable[[str]
     adapter.delete_scheduled_action(raise_.name, RID, TABLE_WRITE)
     assert {a.name for a in adapter.describe_scheduled_actions(RID)} == {"reads-up"}
     assert len(adapter.describe_scheduled_actions()) == 3
+
+
+def test_ls_says_scheduled_only_instead_of_the_no_policy_trap(
+    url: str, adapter: AwsAdapter, raw: Callable[[str], Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    registered(adapter, raw, TABLE_WRITE)
+    trap = "writes: scalable target registered but no policy"
+    before = run(capsys, "--endpoint-url", url, "ls")
+    assert before.code == 0 and f"orders: {trap}" in before.out
+    for phase in ("raise", "restore"):
+        adapter.put_scheduled_action(ScheduledAction(
+            f"capcon-event-0a1b2c3d-{phase}-write", RID, TABLE_WRITE, at_schedule(WHEN), 9, 9
+        ))  # fmt: skip
+    after = run(capsys, "--endpoint-url", url, "ls")
+    assert after.code == 0 and trap not in after.out
+    assert "orders: writes: scheduled-only (event 0a1b2c3d)" in after.out
+    (row,) = [r for r in run(capsys, "--endpoint-url", url, "ls", "--json").document()
+              if r["name"] == "orders"]  # fmt: skip
+    assert row["auto_scaling"]["traps"] == []
+    assert row["auto_scaling"]["notes"] == ["writes: scheduled-only (event 0a1b2c3d)"]
 
 
 def test_every_page_is_read_and_a_repeated_page_ends_the_listing(aws_env: Path) -> None:

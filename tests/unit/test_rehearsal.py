@@ -50,12 +50,16 @@ def test_a_fixed_target_throttles_and_costs_exactly_what_arithmetic_says(dimensi
     assert got.policy == "aas" and got.target == 70.0
 
 
-def test_standard_ia_is_priced_at_its_own_rate() -> None:
-    args: tuple[Any, ...] = (100, 10.0, 10.0, 60, 60, "aas", 70, "write", PRICES)
+@pytest.mark.parametrize("dimension", ["write", "read"])
+def test_standard_ia_is_priced_at_its_own_rate(dimension: str) -> None:
+    args: tuple[Any, ...] = (100, 10.0, 10.0, 60, 60, "aas", 70, dimension, PRICES)
     ia_class = TableClass.STANDARD_INFREQUENT_ACCESS
     ia = rehearse(*args, min_capacity=100, max_capacity=100, table_class=ia_class)
     std = rehearse(*args, min_capacity=100, max_capacity=100)
-    assert ia.usd / std.usd == pytest.approx(PRICES.ia_wcu_hour / PRICES.wcu_hour)
+    if dimension == "read":
+        assert ia.usd / std.usd == pytest.approx(PRICES.ia_rcu_hour / PRICES.rcu_hour)
+    else:
+        assert ia.usd / std.usd == pytest.approx(PRICES.ia_wcu_hour / PRICES.wcu_hour)
 
 
 def test_a_reactive_policy_is_late_on_a_top_heavy_jump_and_the_oracle_is_not() -> None:

@@ -195,18 +195,11 @@ def rehearse(
     end = measured_start + timedelta(seconds=window)
     measured = _measure(account, dimension, measured_start, end)
     book = prices or _default_prices()
+    ia = table_class is TableClass.STANDARD_INFREQUENT_ACCESS
     if dimension == "read":
-        hourly = (
-            book.ia_rcu_hour
-            if table_class is TableClass.STANDARD_INFREQUENT_ACCESS
-            else (book.rcu_hour)
-        )
+        hourly = book.ia_rcu_hour if ia else book.rcu_hour
     else:
-        hourly = (
-            book.ia_wcu_hour
-            if table_class is TableClass.STANDARD_INFREQUENT_ACCESS
-            else (book.wcu_hour)
-        )
+        hourly = book.ia_wcu_hour if ia else book.wcu_hour
     word = "RCU" if dimension == "read" else "WCU"
     note = (
         f"simulated: {policy} at {target:g}% on {dimension}s ({low:,}–{high:,} {word}), "
