@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -30,7 +29,7 @@ from capcon.core.planning.requests import (
     dimension_word,
     scalable_dimension,
 )
-from capcon.core.planning.schedules import ACTION_PREFIX
+from capcon.core.planning.schedules import parse_action_name
 from capcon.core.ports import (
     READ_UTILIZATION,
     WRITE_UTILIZATION,
@@ -47,11 +46,6 @@ from capcon.core.rules import (
     Violation,
     decrease_budget,
     fmt_time,
-)
-
-#: a capcon event's action name: ``capcon-event-<8 hex>-<raise|restore>-<read|write>``
-_EVENT_ACTION = re.compile(
-    rf"\A{re.escape(ACTION_PREFIX)}([0-9a-f]{{8}})-(?:raise|restore)-(?:read|write)\Z"
 )
 
 
@@ -153,11 +147,11 @@ def scheduled_only(
         events: list[str] = []
         others = 0
         for action in mine:
-            match = _EVENT_ACTION.match(action.name)
-            if match is None:
+            parsed = parse_action_name(action.name)
+            if parsed is None:
                 others += 1
-            elif match.group(1) not in events:
-                events.append(match.group(1))
+            elif parsed[0] not in events:
+                events.append(parsed[0])
         what = [f"event {', '.join(events)}"] if events else []
         if others:
             what.append(f"{others} scheduled action{'s' if others > 1 else ''}")

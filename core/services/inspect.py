@@ -539,6 +539,7 @@ def show_document(
                         "targets": to_jsonable(state.targets),
                         "policies": to_jsonable(state.policies),
                         "traps": list(state.traps),
+                        "notes": list(state.notes),
                         "activities": None if activities is None else to_jsonable(activities[:10]),
                     },
                     "metrics_last_hour": stats(table_queries(resource.name, part, "m")),

@@ -97,7 +97,7 @@ def test_put_describe_delete_round_trip(adapter: AwsAdapter, raw: Callable[[str]
     assert len(adapter.describe_scheduled_actions()) == 3
 
 
-def test_ls_says_scheduled_only_instead_of_the_no_policy_trap(
+def test_ls_and_show_say_scheduled_only_instead_of_the_no_policy_trap(
     url: str, adapter: AwsAdapter, raw: Callable[[str], Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     registered(adapter, raw, TABLE_WRITE)
@@ -115,6 +115,9 @@ def test_ls_says_scheduled_only_instead_of_the_no_policy_trap(
               if r["name"] == "orders"]  # fmt: skip
     assert row["auto_scaling"]["traps"] == []
     assert row["auto_scaling"]["notes"] == ["writes: scheduled-only (event 0a1b2c3d)"]
+    shown = run(capsys, "--endpoint-url", url, "show", "orders")
+    assert shown.code == 0 and trap not in shown.out
+    assert "· writes: scheduled-only (event 0a1b2c3d)" in shown.out
 
 
 def test_every_page_is_read_and_a_repeated_page_ends_the_listing(aws_env: Path) -> None:

@@ -167,7 +167,7 @@ def test_other_scheduled_actions_are_counted_and_events_listed_once_each() -> No
         action("capcon-event-0000beef-raise-write"),
         action("capcon-event-0000beef-restore-write"),
         action("capcon-event-12345678-raise-write"),
-        action("capcon-event-XYZ-raise-write"),  # not capcon's form: another action
+        action("capcon-event-12345678-lower-write"),  # not capcon's form: another action
     )
     assert scheduled_only((target(),), (), actions) == [
         "writes: scheduled-only (event 0000beef, 12345678; 2 scheduled actions)"

@@ -90,6 +90,8 @@ def print_document(doc: dict[str, Any], name: str, rules: RuleSettings | None = 
                 )
             for trap in aas["traps"]:
                 out.print(f"  [yellow]⚠ {escape(trap)}[/]")
+            for note in aas.get("notes", ()):
+                out.print(f"  · {escape(note)}")
             for activity in (aas["activities"] or [])[:5]:
                 out.print(
                     f"  {activity['start'][11:16]} {escape(activity['status'])}: "
