@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capcon.core.backends.aws.adapter import AwsAdapter, scheduled_action_from_aws
 from capcon.core.backends.aws.describe import DescribeError
@@ -272,3 +274,38 @@ def test_a_list_that_is_not_a_list_is_an_error(aws_env: Path, server: tuple[str,
         adapter.describe_scheduled_actions()
     state.body = b"{}"  # no ScheduledActions at all: none
     assert adapter.describe_scheduled_actions() == []
+
+
+# --- any element: an action or an error naming it, never anything else -----------------------
+
+JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=20)
+    | st.datetimes(timezones=st.none() | st.timezones()),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+KEYS = st.sampled_from([*GOOD, "StartTime", "EndTime", "Timezone"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(KEYS, JSONISH, max_size=5), st.booleans())
+def test_any_element_is_an_action_or_a_describe_error(change: dict[str, Any], whole: bool) -> None:
+    """Mutations of a good element (or an arbitrary value in its place)."""
+    doc: object = GOOD | change if whole else change
+    try:
+        action = scheduled_action_from_aws(doc, "ScheduledActions[0]")
+    except DescribeError as error:
+        assert "ScheduledActions[0]" in str(error) and len(str(error)) < 300
+        return
+    assert action.name.strip() and action.schedule.strip()
+    for bound in (action.min_capacity, action.max_capacity):
+        assert bound is None or (isinstance(bound, int) and bound >= 0)
+    for moment in (action.start, action.end, action.created):
+        assert moment is None or moment.tzinfo is not None
+    action.at  # noqa: B018 (a time zone or a year out of range must not raise)

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capcon.core.backends.sim.account import SimAccount, TableSpec
 from capcon.core.backends.sim.tables import SimSettings
@@ -361,3 +363,46 @@ def test_an_action_needs_a_registered_target() -> None:
         acc.put_scheduled_action(action("a", T0, 5, 5))
     with pytest.raises(NotFound):
         acc.delete_scheduled_action("a", RID, TABLE_WRITE)
+
+
+# --- any actions: refused with a message, or run without a traceback -------------------------
+
+SCHEDULES = st.one_of(
+    st.datetimes(min_value=datetime(2025, 3, 3, 9, 0), max_value=datetime(2025, 3, 3, 12, 0)).map(
+        lambda d: f"at({d.replace(microsecond=0).isoformat()})"
+    ),
+    st.sampled_from(["cron(0 * * * ? *)", "rate(5 minutes)", "at()", "at(2025-03-03T10:05)"]),
+    st.text(max_size=30),
+)
+ACTIONS = st.builds(
+    ScheduledAction,
+    name=st.text(min_size=0, max_size=12),
+    resource_id=st.sampled_from([RID, "table/none", "nonsense"]),
+    dimension=st.sampled_from([TABLE_WRITE, TABLE_READ, "dynamodb:index:WriteCapacityUnits"]),
+    schedule=SCHEDULES,
+    min_capacity=st.none() | st.integers(-5, 50_000),
+    max_capacity=st.none() | st.integers(-5, 50_000),
+    timezone=st.none()
+    | st.sampled_from(["UTC", "Europe/Paris", "Pacific/Kiritimati", "Nope/X", ""]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ACTIONS, max_size=6))
+def test_any_actions_are_refused_with_a_message_or_run_and_bounds_stay_sane(
+    actions: list[ScheduledAction],
+) -> None:
+    acc = account(100)
+    acc.register_scalable_target(ScalableTarget(RID, TABLE_WRITE, 50, 500))
+    acc.register_scalable_target(ScalableTarget(RID, TABLE_READ, 5, 50))
+    for a in actions:
+        try:
+            acc.put_scheduled_action(a)
+        except (ValidationFailed, NotFound) as error:
+            assert str(error)
+    advance_to(acc, T0 + timedelta(hours=3))
+    for target in acc.targets.values():
+        assert 1 <= target.min_capacity <= target.max_capacity
+    capacity = acc.describe_table("orders").provisioned
+    assert capacity is not None and 1 <= capacity.write <= 40_000 and 1 <= capacity.read <= 40_000
+    assert set(acc.scheduled_ran) <= set(acc.scheduled)
