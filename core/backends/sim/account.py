@@ -4,7 +4,8 @@
 CLI and the scaler cannot tell it from the AWS adapter.  Time moves only when told to
 (:meth:`SimAccount.advance`, or :meth:`SimAccount.tick` with real elapsed seconds times the
 clock's speed), minute by minute: at each minute boundary the metrics of that minute are
-stored (visible ``metric_delay_seconds`` later) and Application Auto Scaling evaluates its
+stored (visible ``metric_delay_seconds`` later), Application Auto Scaling runs the one-time
+scheduled actions whose moment has come (docs/aws-rules.md#scheduled-actions) and evaluates its
 policies on what it can see, as AWS's alarms do.
 
 Every change request goes through the same rule book as the planner, so the simulated account

@@ -112,6 +112,10 @@ def rehearse(
     there.  The policy's scalable target is ``min_capacity`` … ``max_capacity`` (default: the
     per-table quota of ``rules``), as the table's own target would be.
 
+    ``base_demand``/``peak_demand`` are demand (units/s asked for), not capacity: an event
+    planned at P units with no forecast of its demand is a demand of about P × target / 100
+    for a policy that aims at ``target`` %.
+
     ``usd``: the dimension's provisioned capacity over the whole window, priced with
     ``prices`` (capcon's us-east-1 defaults when not given) for ``table_class``;
     ``served``: consumed / requested (1.0 = no throttling) over the window.
