@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 from capcon.core.backends.sim.account import SimAccount, TableSpec
 from capcon.core.backends.sim.tables import SimSettings
 from capcon.core.backends.sim.traffic import Spike, Steady
+from capcon.core.config.prices import load_price_book
 from capcon.core.errors import NotFound, ValidationFailed
 from capcon.core.model import Throughput
+from capcon.core.planning.events import EventPlan, EventRequest, plan_event
 from capcon.core.ports import (
     TABLE_READ,
     TABLE_WRITE,
@@ -406,3 +408,52 @@ def test_any_actions_are_refused_with_a_message_or_run_and_bounds_stay_sane(
     capacity = acc.describe_table("orders").provisioned
     assert capacity is not None and 1 <= capacity.write <= 40_000 and 1 <= capacity.read <= 40_000
     assert set(acc.scheduled_ran) <= set(acc.scheduled)
+
+
+# --- plan_event's actions, run by the simulated account ---------------------------------------
+
+
+@pytest.mark.parametrize("auto_scaled", [False, True])
+def test_a_planned_event_put_as_planned_is_ready_at_the_start_and_back_after_the_end(
+    auto_scaled: bool,
+) -> None:
+    """What ``capcon event apply`` sends (the plan's targets, then its actions), run here:
+    the capacity is the peak when the event starts, no write is throttled during it, and the
+    restore puts back what was there (the scheduled-only target) or its bounds (auto scaling)."""
+    acc = account(100, SPIKE)
+    if auto_scaled:
+        with_policy(acc)
+    start = T0 + timedelta(seconds=SPIKE_AT)
+    end = start + timedelta(seconds=SPIKE_FOR)
+    table = acc.describe_table("orders")
+    plan = plan_event(
+        table,
+        EventRequest("orders", start, end, write=2_200),
+        acc.now(),
+        rules=acc.rules,
+        prices=load_price_book("us-east-1"),
+        targets=tuple(acc.describe_scalable_targets()),
+        policies=tuple(acc.describe_scaling_policies()),
+        update_seconds=UPDATE,
+    )
+    assert isinstance(plan, EventPlan), plan
+    before = target_of(acc) if auto_scaled else None
+    for target in plan.registers:
+        acc.register_scalable_target(target)
+    for planned in plan.actions:
+        acc.put_scheduled_action(planned)
+
+    advance_to(acc, start)
+    assert write_capacity(acc) == 2_200
+    advance_to(acc, end)
+    assert throttled(acc, start, end) == 0
+    advance_to(acc, end + timedelta(minutes=1) + timedelta(seconds=UPDATE))
+    if before is None:  # the scheduled-only target: back to where it was
+        assert write_capacity(acc) == 100
+        assert (target_of(acc).min_capacity, target_of(acc).max_capacity) == (100, 100)
+    else:  # auto scaling's own bounds again; its policy takes it from there
+        assert (target_of(acc).min_capacity, target_of(acc).max_capacity) == (
+            before.min_capacity, before.max_capacity
+        )  # fmt: skip
+        assert write_capacity(acc) <= before.max_capacity
+    assert all(key in acc.scheduled_ran for key in acc.scheduled)
