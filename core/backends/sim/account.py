@@ -174,8 +174,8 @@ class SimAccount:
         #: the one-time actions that ran, and when (they stay listed: see
         #: docs/aws-rules.md#scheduled-actions); a new put of the same name may run again
         self.scheduled_ran: dict[tuple[str, str, str], datetime] = {}
-        #: targets a scheduled action moved the bounds of while the table was UPDATING: the
-        #: capacity is moved inside them at the next minute boundary it is ACTIVE
+        #: targets whose bounds a scheduled action moved and whose capacity is still to be
+        #: moved inside them (at this minute boundary, or the first one the table is ACTIVE)
         self._bounds_due: dict[tuple[str, str], str] = {}
         self.activities: list[ScalingActivity] = []
         #: every policy decision, held or not, for "why did it scale, why didn't it"
