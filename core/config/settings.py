@@ -153,7 +153,7 @@ class ConfigError(SettingsError):
     """The config file cannot be used; the message names the file, key, value and the rule."""
 
 
-def _check_polling(config: Config, given: set[str], source: str) -> None:
+def check_polling(config: Config, given: set[str], source: str) -> None:
     """Idle and off-screen polling may not be faster than the pace they slow down from
     (the order :class:`PollPolicy` declares), said in the config file's keys and units."""
     seconds = follow(PollPolicy, config._policy_seconds())
@@ -192,7 +192,7 @@ def load_config(path: Path | None = None) -> Config:
     config = apply_overrides(
         Config(), data, source, base_dir=path.resolve().parent, error=ConfigError
     )
-    _check_polling(config, set(data), source)
+    check_polling(config, set(data), source)
     return config
 
 

@@ -28,7 +28,7 @@ from capcon.core.backends.aws.describe import (
 from capcon.core.config.prices import load_price_book
 from capcon.core.config.rules import load_rule_settings
 from capcon.core.config.schema import read_toml
-from capcon.core.config.settings import Config, ConfigError, load_config
+from capcon.core.config.settings import Config, ConfigError, check_polling, load_config
 from capcon.core.model import Stream, Throughput
 from capcon.core.planning.planner import plan
 from capcon.core.planning.requests import ShardChange
@@ -201,6 +201,7 @@ def test_config_theme_must_be_a_theme_name(tmp_path: Path) -> None:
 def test_any_config_values_load_or_are_refused(values: dict[str, Any]) -> None:
     try:
         config = apply_overrides(Config(), values, "config.toml")
+        check_polling(config, set(values), "config.toml")  # as load_config does
     except SettingsError as error:
         message = str(error)
         assert message.startswith("config.toml: ")
@@ -520,3 +521,13 @@ def test_any_audit_lines_read_skipped_and_counted(
     if reading.skipped:
         notice = reading.notice()
         assert notice is not None and f"{len(reading.skipped)} audit line" in notice
+
+
+def test_a_faster_idle_pace_than_the_visible_one_is_refused_naming_both_keys() -> None:
+    """Found by the property test above (which called ``apply_overrides`` without the check
+    ``load_config`` makes): an idle refresh of 5 s, faster than the visible refresh it slows
+    down from, is refused with both keys named."""
+    values = {"offscreen_refresh_minutes": 1, "idle_refresh_seconds": 5}
+    config = apply_overrides(Config(), values, "config.toml")
+    with pytest.raises(ConfigError, match="idle_refresh_seconds"):
+        check_polling(config, set(values), "config.toml")
