@@ -36,6 +36,8 @@ Verdict = Literal["applied", "failed", "unknown"]
 
 #: Outcomes that say how a change ended; any other (or none) leaves it open.
 SETTLED = frozenset({"applied", "refused", "failed", "partial"})
+#: The kinds of resource an event's lock is taken on (its intent's ``details.on``).
+LOCKED = ("table", "stream")
 #: At most this many open changes are read per command (the newest first).
 MAX_RECONCILED = 20
 
@@ -173,8 +175,12 @@ class Reconciler:
         def result(verdict: Verdict | None, message: str) -> Reconciliation:
             return Reconciliation(change_id, resource, kind, summary, left_as, verdict, message)
 
+        details = intent.get("details")
+        lock_kind = kind  # an event takes its table's or stream's lock, as its scaler did
+        if kind == "event" and isinstance(details, Mapping) and details.get("on") in LOCKED:
+            lock_kind = str(details["on"])
         try:
-            lock = self.locks.acquire(kind, resource, f"reconcile:{change_id}")
+            lock = self.locks.acquire(lock_kind, resource, f"reconcile:{change_id}")
         except ResourceBusy:
             return result(None, f"{resource} is being changed by a capcon process now: left open")
         with lock:
@@ -223,7 +229,33 @@ class Reconciler:
             return verdict, f"{resource} now: {why}", found
         if kind == "autoscaling" and isinstance(expect, Mapping):
             return self._read_autoscaling(resource, expect)
+        if kind == "event" and isinstance(expect, Mapping):
+            return self._read_event(resource, expect)
         return "unknown", f"{resource}: a change of kind {kind!r} cannot be read back", None
+
+    def _read_event(self, resource: str, expect: Mapping[str, Any]) -> tuple[Verdict, str, Any]:
+        """A planned event (``capcon event apply`` or ``cancel``): its scheduled actions read
+        back by name — those it put present with their schedule, those it deleted absent.  A
+        stream's schedule lives in a state store this command may not have: unknown."""
+        if expect.get("schedule") or expect.get("cancelled"):
+            return "unknown", f"{resource}: a stream schedule cannot be read back here", None
+        rids = [r for r in expect.get("resource_ids") or [] if isinstance(r, str)]
+        present = [
+            (p[0], p[1]) for p in expect.get("present") or [] if isinstance(p, list) and len(p) == 2
+        ]
+        absent = [n for n in expect.get("absent") or [] if isinstance(n, str)]
+        found = [
+            (a.name, a.schedule)
+            for rid in rids
+            for a in self.backend.describe_scheduled_actions(rid)
+        ]
+        names = {name for name, _ in found}
+        result = {"scheduled": [list(pair) for pair in found]}
+        if all(pair in found for pair in present) and not any(n in names for n in absent):
+            return "applied", f"{resource}: the event's scheduled actions are as asked", result
+        if not any(name in names for name, _ in present) and all(n in names for n in absent):
+            return "failed", f"{resource}: the event's actions are as before: not applied", result
+        return "unknown", f"{resource}: the event's scheduled actions are partly in place", result
 
     def _read_autoscaling(
         self, resource: str, expect: Mapping[str, Any]

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Literal
 
@@ -45,10 +46,21 @@ from capcon.core.planning.autoscaling import (
     state_fingerprint,
     target_for,
 )
+from capcon.core.planning.events import EventPlan, event_fingerprint
 from capcon.core.planning.planner import ScalePlan, fingerprint
-from capcon.core.planning.requests import ShardChange
+from capcon.core.planning.requests import ShardChange, dimension_word
 from capcon.core.planning.reshard import ReshardPlan
-from capcon.core.ports import Backend, TableChange
+from capcon.core.planning.schedules import EventRecord, parse_action_name
+from capcon.core.ports import (
+    Backend,
+    ScalableTarget,
+    ScalingPolicy,
+    ScheduledAction,
+    StateStore,
+    TableChange,
+    at_schedule,
+    resource_id,
+)
 from capcon.core.rules import busy_message
 from capcon.core.services.audit import (
     AuditError,
@@ -74,6 +86,9 @@ THROTTLED_ATTEMPTS = 3
 #: How often one mutation is sent at most when its answer is lost and the resource stays
 #: unchanged (one resend: a late arrival of both is harmless, they set the same values).
 LOST_ANSWER_ATTEMPTS = 2
+#: How late a stream event's first reshard may be when the event is applied (the engine
+#: sends a due step at its next tick, within a minute).
+STREAM_STEP_GRACE = timedelta(minutes=1)
 #: Failed reads in a row that end the wait for ``ACTIVE`` (the outcome is then unknown).
 FOLLOW_READ_FAILURES = 3
 
@@ -221,7 +236,7 @@ class Scaler:
         self,
         change_id: str,
         phase: Literal["intent", "progress", "outcome"],
-        plan: ScalePlan | AutoScalingPlan,
+        plan: ScalePlan | AutoScalingPlan | _Subject,
         **values: Any,
     ) -> None:
         record = AuditRecord(
@@ -402,7 +417,7 @@ class Scaler:
     def _close_interrupted(
         self,
         change_id: str,
-        plan: ScalePlan | AutoScalingPlan,
+        plan: ScalePlan | AutoScalingPlan | _Subject,
         current: Table | Stream | None,
         stage: _Stage,
         interrupt: BaseException,
@@ -535,7 +550,7 @@ class Scaler:
         return ApplyResult(change_id, "applied", table, after, notes=notes)
 
     def _write_outcome(
-        self, change_id: str, plan: ScalePlan | AutoScalingPlan, **values: Any
+        self, change_id: str, plan: ScalePlan | AutoScalingPlan | _Subject, **values: Any
     ) -> tuple[str, ...]:
         """Write an outcome record; the notes say so when it could not be written."""
         try:
@@ -846,6 +861,517 @@ class Scaler:
             stream = self._read(plan)
         return stream
 
+    # --- planned events (capcon event) -----------------------------------------------------
+
+    def apply_event(
+        self,
+        plan: EventPlan,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        schedules: StateStore | None = None,
+    ) -> ApplyResult:
+        """Schedule the event ``plan`` describes, as planned: the scalable targets registered
+        for it (a table without auto scaling), then its scheduled actions (raise and
+        restore), then the pre-warming (an on-demand table); for a stream, its
+        :class:`~capcon.core.planning.schedules.StreamSchedule` saved in ``schedules`` (the
+        state store the engine that executes it reads).
+
+        Audited as :meth:`apply` is: refused in a read-only session or without a usable audit
+        trail before anything is read; then the resource and the scaled part's auto scaling
+        are read again, the intent is forced to disk, and the plan is refused when that state
+        moved since the preview (:func:`~capcon.core.planning.events.event_fingerprint`) or
+        when its first action's time has passed; the calls are sent once each, the actions
+        read back, and the outcome recorded: applied, refused, failed (nothing was taken),
+        partial (some calls were), unknown (an answer lost, or the read-back failed);
+        interruptions are recorded and raised again."""
+        if self._read_only:
+            return self._refuse_read_only()
+        if (unaudited := self._check_audit()) is not None:
+            return unaudited
+        if plan.kind == "stream" and plan.reshards and schedules is None:
+            return ApplyResult(
+                "", "refused", None, None,
+                "a stream event is executed by capcon's engine from a state store, and none "
+                "was given: nothing was sent",
+            )  # fmt: skip
+        report = progress or (lambda _p: None)
+        change_id = new_change_id()
+        subject = _Subject(plan.request.resource, "event", event_summary(plan))
+        details = {"event": _event_json(plan)}
+        try:
+            lock = self.locks.acquire(plan.kind, plan.request.resource, change_id)
+        except ResourceBusy as busy:
+            return self._refuse_subject(change_id, subject, details, str(busy))
+        with lock:
+            return self._apply_event_locked(plan, subject, change_id, report, schedules)
+
+    def _refuse_subject(
+        self, change_id: str, subject: _Subject, details: dict[str, Any], reason: str
+    ) -> ApplyResult:
+        """An intent and a ``refused`` outcome (a busy resource)."""
+        try:
+            self._record(change_id, "intent", subject, details=details)
+            self._record(change_id, "outcome", subject, outcome="refused", error=reason)
+        except AuditError as error:
+            return self._refuse_unaudited(error, None)
+        return ApplyResult(change_id, "refused", None, None, reason)
+
+    def _unreadable(
+        self, change_id: str, subject: _Subject, details: dict[str, Any], error: CapconError
+    ) -> ApplyResult:
+        """The resource could not be read before the change: an intent and ``failed``."""
+        message = f"{subject.resource} could not be read again before applying: {error}"
+        try:
+            self._record(change_id, "intent", subject, details=details)
+            self._record(change_id, "outcome", subject, outcome="failed", error=message)
+        except AuditError as audit_error:
+            return self._refuse_unaudited(audit_error, None)
+        return ApplyResult(change_id, "failed", None, None, message)
+
+    def _apply_event_locked(
+        self,
+        plan: EventPlan,
+        subject: _Subject,
+        change_id: str,
+        report: Callable[[Progress], None],
+        schedules: StateStore | None,
+    ) -> ApplyResult:
+        request = plan.request
+        try:
+            state = read_event_state(self.backend, request.resource, request.index, plan.kind)
+        except CapconError as error:
+            return self._unreadable(change_id, subject, {"event": _event_json(plan)}, error)
+        now = self.backend.now()
+        intent = {
+            "before": state.to_json(),
+            "details": {
+                "on": plan.kind,
+                "event": _event_json(plan),
+                "warnings": [w.message for w in plan.warnings],
+                "expect": _event_expect(plan),
+            },
+        }
+        stage = _Stage()
+        try:
+            try:
+                self._record(change_id, "intent", subject, **intent)
+            except AuditError as error:
+                return self._refuse_unaudited(error, state.resource)
+            stage.recorded = True
+            refusal = _event_refusal(plan, state, now)
+            if refusal is not None:
+                notes = self._write_outcome(change_id, subject, outcome="refused", error=refusal)
+                return ApplyResult(change_id, "refused", state.resource, None, refusal, notes=notes)
+            calls = self._event_calls(plan, schedules, now)
+            stage.steps_total = len(calls)
+            try:
+                for message, fraction, call in calls:
+                    report(Progress(message, fraction))
+                    stage.sent_word = "maybe"
+                    call()
+                    stage.sent_word = "yes"
+                    stage.steps_done += 1
+                after, missing = self._event_read_back(plan, schedules, report)
+            except CapconError as error:
+                return self._event_failure(change_id, subject, plan, state, stage, error)
+        except (KeyboardInterrupt, Interrupted) as interrupt:
+            if stage.recorded:
+                self._close_interrupted(change_id, subject, state.resource, stage, interrupt)
+            raise
+        outcome: Outcome = "unknown" if missing else "applied"
+        error_text = (
+            f"every call was answered, but reading back did not find {', '.join(missing)}: "
+            f"`capcon event ls` shows what is in place; `capcon event cancel {plan.event_id}` "
+            "removes it"
+            if missing
+            else None
+        )
+        notes = self._write_outcome(
+            change_id, subject, outcome=outcome, error=error_text,
+            after={"resource": resource_state(after), "missing": missing},
+            details={"steps": [stage.steps_done, stage.steps_total]},
+        )  # fmt: skip
+        report(Progress(f"{subject.summary}: scheduled", 1.0, after.status))
+        return ApplyResult(
+            change_id, outcome, state.resource, after, error_text,
+            stage.steps_done, stage.steps_total, notes,
+        )  # fmt: skip
+
+    def _event_calls(
+        self, plan: EventPlan, schedules: StateStore | None, now: datetime
+    ) -> list[tuple[str, float, Callable[[], object]]]:
+        """The calls an event makes, in order, each with its progress message: targets
+        registered, scheduled actions put, pre-warming sent, a stream's schedule saved."""
+        calls: list[tuple[str, float, Callable[[], object]]] = []
+        request = plan.request
+        for target in plan.registers:
+            calls.append(
+                (f"registering a scheduled-only target for {target.resource_id} "
+                 f"{dimension_word(target.dimension)} (min {target.min_capacity:,}, "
+                 f"max {target.max_capacity:,})", 0.1,
+                 partial(self.backend.register_scalable_target, target))
+            )  # fmt: skip
+        for action in plan.actions:
+            calls.append(
+                (f"putting scheduled action {action.name} ({action.schedule}: "
+                 f"{_bounds(action)})", 0.3,
+                 partial(self.backend.put_scheduled_action, action))
+            )  # fmt: skip
+        if plan.warm is not None:
+            change = (
+                TableChange(index_warm=((request.index, plan.warm),))
+                if request.index
+                else TableChange(warm=plan.warm)
+            )
+            calls.append(
+                (f"pre-warming {plan.label} to {plan.warm.read_units_per_second:,} reads and "
+                 f"{plan.warm.write_units_per_second:,} writes a second", 0.6,
+                 partial(self.backend.update_table, request.resource, change))
+            )  # fmt: skip
+        if plan.kind == "stream" and plan.reshards and schedules is not None:
+            from capcon.core.planning.schedules import StreamSchedule
+            from capcon.core.services.schedules import save_schedule
+
+            schedule = StreamSchedule(
+                event_id=plan.event_id,
+                stream=request.resource,
+                start=request.start,
+                end=request.end,
+                steps=plan.reshards,
+                created=now,
+            )
+            calls.append(
+                (f"saving the stream schedule of event {plan.event_id} "
+                 f"({len(plan.reshards)} reshards)", 0.5,
+                 partial(save_schedule, schedules, schedule))
+            )  # fmt: skip
+        return calls
+
+    def _event_read_back(
+        self,
+        plan: EventPlan,
+        schedules: StateStore | None,
+        report: Callable[[Progress], None],
+    ) -> tuple[Table | Stream, list[str]]:
+        """The resource after the calls (followed to ``ACTIVE`` after a pre-warm) and what
+        the plan put that cannot be found: scheduled actions by name, a stream schedule."""
+        request = plan.request
+        missing: list[str] = []
+        for rid in sorted({a.resource_id for a in plan.actions}):
+            found = {
+                (a.name, a.dimension, a.schedule, a.min_capacity, a.max_capacity)
+                for a in self.backend.describe_scheduled_actions(rid)
+            }
+            missing += [
+                a.name
+                for a in plan.actions
+                if a.resource_id == rid
+                and (a.name, a.dimension, a.schedule, a.min_capacity, a.max_capacity) not in found
+            ]
+        if plan.kind == "stream" and plan.reshards and schedules is not None:
+            from capcon.core.services.schedules import load_schedules
+
+            if not any(s.event_id == plan.event_id for s in load_schedules(schedules)):
+                missing.append(f"the stream schedule of event {plan.event_id}")
+            return self.backend.describe_stream(request.resource), missing
+        if plan.kind == "stream":
+            return self.backend.describe_stream(request.resource), missing
+        if plan.warm is not None:
+            return self._follow_table(request.resource, report), missing
+        return self.backend.describe_table(request.resource), missing
+
+    def _event_failure(
+        self,
+        change_id: str,
+        subject: _Subject,
+        plan: EventPlan,
+        state: EventState,
+        stage: _Stage,
+        error: CapconError,
+    ) -> ApplyResult:
+        """The outcome of an event whose calls raised: failed (nothing taken), partial (some
+        calls were), unknown (the last call's answer was lost, or every call was answered
+        and reading back failed)."""
+        message = _in_words(error, subject)
+        outcome = _calls_outcome(stage, error)
+        if outcome != "failed":
+            message += (
+                f" ({stage.steps_done} of {stage.steps_total} calls answered; what is in place "
+                f"is not confirmed: `capcon event ls` shows it, `capcon event cancel "
+                f"{plan.event_id}` removes it)"
+            )
+        notes = self._write_outcome(
+            change_id, subject, outcome=outcome, error=message,
+            details={"steps": [stage.steps_done, stage.steps_total]},
+        )  # fmt: skip
+        return ApplyResult(
+            change_id, outcome, state.resource, None, message,
+            stage.steps_done, stage.steps_total, notes,
+        )  # fmt: skip
+
+    def cancel_event(
+        self,
+        record: EventRecord,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        schedules: StateStore | None = None,
+    ) -> ApplyResult:
+        """Cancel a capcon event (:class:`~capcon.core.planning.schedules.EventRecord` from
+        :func:`~capcon.core.planning.schedules.list_events`), audited as :meth:`apply_event`.
+
+        A table's event is read again from Application Auto Scaling (its actions by name).
+        Not started (or over): its scheduled actions are deleted, and a target capcon
+        registered for it is deregistered when nothing else uses it (no scaling policy, no
+        other scheduled action on it; capcon's scheduled-only restore sets min = max).
+        Running (the raise has run, the restore not yet): deleting the restore would leave
+        the capacity raised for good, so the event is *ended now* instead: the restore is
+        put again for the next whole minute and the raise deleted; the target stays until
+        the restore has run (cancel again then to remove it).  A stream's event: its
+        schedule is cancelled in ``schedules``
+        (:func:`~capcon.core.services.schedules.cancel_schedule`; the engine skips it)."""
+        if self._read_only:
+            return self._refuse_read_only()
+        if (unaudited := self._check_audit()) is not None:
+            return unaudited
+        if record.kind == "stream" and schedules is None:
+            return ApplyResult(
+                "", "refused", None, None,
+                "a stream event lives in a state store, and none was given: nothing was sent",
+            )  # fmt: skip
+        report = progress or (lambda _p: None)
+        change_id = new_change_id()
+        subject = _Subject(
+            record.resource, "event", f"cancel event {record.event_id} on {_record_label(record)}"
+        )
+        details = {"event_id": record.event_id, "cancel": True}
+        try:
+            lock = self.locks.acquire(record.kind, record.resource, change_id)
+        except ResourceBusy as busy:
+            return self._refuse_subject(change_id, subject, details, str(busy))
+        with lock:
+            if record.kind == "stream":
+                assert schedules is not None
+                return self._cancel_stream_locked(record, subject, change_id, report, schedules)
+            return self._cancel_table_locked(record, subject, change_id, report)
+
+    def _cancel_table_locked(
+        self,
+        record: EventRecord,
+        subject: _Subject,
+        change_id: str,
+        report: Callable[[Progress], None],
+    ) -> ApplyResult:
+        rids = sorted({a.resource_id for a in record.actions} or {_record_rid(record)})
+        try:
+            mine: list[ScheduledAction] = []
+            others: list[ScheduledAction] = []
+            for rid in rids:
+                for action in self.backend.describe_scheduled_actions(rid):
+                    parsed = parse_action_name(action.name)
+                    if parsed is not None and parsed[0] == record.event_id:
+                        mine.append(action)
+                    else:
+                        others.append(action)
+            targets = [t for t in self.backend.describe_scalable_targets() if t.resource_id in rids]
+            policies = [
+                p for p in self.backend.describe_scaling_policies() if p.resource_id in rids
+            ]
+        except CapconError as error:
+            return self._unreadable(change_id, subject, {"event_id": record.event_id}, error)
+        now = self.backend.now()
+        running = _running(mine, now)
+        calls: list[tuple[str, float, Callable[[], object]]] = []
+        expect: dict[str, Any]
+        if running:
+            end_now = _next_minute(now)
+            restores = [a for a in mine if _phase(a) == "restore"]
+            for action in mine:
+                if _phase(action) != "restore":
+                    calls.append(
+                        (f"deleting {action.name} (it has run)", 0.2,
+                         partial(self.backend.delete_scheduled_action, action.name,
+                                 action.resource_id, action.dimension))
+                    )  # fmt: skip
+            moved = [replace(a, schedule=at_schedule(end_now), created=None) for a in restores]
+            for action in moved:
+                calls.append(
+                    (f"bringing {action.name} forward to {action.schedule} ({_bounds(action)})",
+                     0.5, partial(self.backend.put_scheduled_action, action))
+                )  # fmt: skip
+            expect = {
+                "event_id": record.event_id,
+                "resource_ids": rids,
+                "present": [[a.name, a.schedule] for a in moved],
+                "absent": [a.name for a in mine if _phase(a) != "restore"],
+            }
+            ending = f"the event was running: it ends at {end_now:%Y-%m-%d %H:%M} UTC"
+        else:
+            for action in mine:
+                calls.append(
+                    (f"deleting {action.name}", 0.3,
+                     partial(self.backend.delete_scheduled_action, action.name,
+                             action.resource_id, action.dimension))
+                )  # fmt: skip
+            unused = _unused_targets(mine, others, targets, policies)
+            for target in unused:
+                calls.append(
+                    (f"deregistering the scheduled-only target {target.resource_id} "
+                     f"{dimension_word(target.dimension)} (nothing else uses it)", 0.7,
+                     partial(self.backend.deregister_scalable_target, target.resource_id,
+                             target.dimension))
+                )  # fmt: skip
+            expect = {
+                "event_id": record.event_id,
+                "resource_ids": rids,
+                "present": [],
+                "absent": [a.name for a in mine],
+                "deregistered": [[t.resource_id, t.dimension] for t in unused],
+            }
+            ending = ""
+        intent = {
+            "before": {
+                "scheduled": to_jsonable(mine),
+                "targets": to_jsonable(targets),
+                "policies": to_jsonable(policies),
+            },
+            "details": {
+                "on": record.kind,
+                "event_id": record.event_id,
+                "cancel": True,
+                "expect": expect,
+            },
+        }
+        stage = _Stage()
+        try:
+            try:
+                self._record(change_id, "intent", subject, **intent)
+            except AuditError as error:
+                return self._refuse_unaudited(error, None)
+            stage.recorded = True
+            if not mine:
+                refusal = (
+                    f"event {record.event_id} has no scheduled action left on "
+                    f"{', '.join(rids)} (cancelled already, or removed by someone else): "
+                    "nothing to cancel"
+                )
+                notes = self._write_outcome(change_id, subject, outcome="refused", error=refusal)
+                return ApplyResult(change_id, "refused", None, None, refusal, notes=notes)
+            stage.steps_total = len(calls)
+            try:
+                for message, fraction, call in calls:
+                    report(Progress(message, fraction))
+                    stage.sent_word = "maybe"
+                    call()
+                    stage.sent_word = "yes"
+                    stage.steps_done += 1
+                left = [
+                    (a.name, a.schedule)
+                    for rid in rids
+                    for a in self.backend.describe_scheduled_actions(rid)
+                ]
+            except CapconError as error:
+                message = _in_words(error, subject)
+                outcome = _calls_outcome(stage, error)
+                if outcome != "failed":
+                    message += (
+                        f" ({stage.steps_done} of {stage.steps_total} calls answered: "
+                        "`capcon event ls` shows what is left; cancelling again finishes it)"
+                    )
+                notes = self._write_outcome(
+                    change_id, subject, outcome=outcome, error=message,
+                    details={"steps": [stage.steps_done, stage.steps_total]},
+                )  # fmt: skip
+                return ApplyResult(
+                    change_id, outcome, None, None, message,
+                    stage.steps_done, stage.steps_total, notes,
+                )  # fmt: skip
+        except (KeyboardInterrupt, Interrupted) as interrupt:
+            if stage.recorded:
+                self._close_interrupted(change_id, subject, None, stage, interrupt)
+            raise
+        names = {name for name, _ in left}
+        wrong = [n for n in expect["absent"] if n in names]
+        wrong += [n for n, at in expect["present"] if (n, at) not in left]
+        outcome = "unknown" if wrong else "applied"
+        error_text = (
+            f"every call was answered, but reading back found {', '.join(wrong)} not as "
+            "asked: `capcon event ls` shows it"
+            if wrong
+            else None
+        )
+        notes = self._write_outcome(
+            change_id, subject, outcome=outcome, error=error_text,
+            after={"scheduled": [list(pair) for pair in left]},
+            details={"steps": [stage.steps_done, stage.steps_total]},
+        )  # fmt: skip
+        report(Progress(f"event {record.event_id} cancelled", 1.0))
+        notes = ((ending,) if ending else ()) + notes
+        return ApplyResult(
+            change_id, outcome, None, None, error_text,
+            stage.steps_done, stage.steps_total, notes,
+        )  # fmt: skip
+
+    def _cancel_stream_locked(
+        self,
+        record: EventRecord,
+        subject: _Subject,
+        change_id: str,
+        report: Callable[[Progress], None],
+        schedules: StateStore,
+    ) -> ApplyResult:
+        from capcon.core.services.schedules import cancel_schedule, load_schedules
+
+        now = self.backend.now()
+        stage = _Stage()
+        try:
+            try:
+                self._record(
+                    change_id, "intent", subject,
+                    before={"schedule": to_jsonable(record.schedule)},
+                    details={"on": "stream", "event_id": record.event_id, "cancel": True,
+                             "expect": {"event_id": record.event_id, "cancelled": True}},
+                )  # fmt: skip
+            except AuditError as error:
+                return self._refuse_unaudited(error, None)
+            stage.recorded = True
+            try:
+                report(Progress(f"cancelling the stream schedule of event {record.event_id}", 0.3))
+                stage.sent_word = "maybe"
+                cancel_schedule(schedules, record.event_id, now)
+                stage.sent_word = "yes"
+                stage.steps_done = 1
+                kept = [s for s in load_schedules(schedules) if s.event_id == record.event_id]
+            except (CapconError, ValueError, KeyError) as error:
+                text = (
+                    str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+                )
+                outcome: Outcome = "unknown" if stage.steps_done else "failed"
+                notes = self._write_outcome(change_id, subject, outcome=outcome, error=text)
+                return ApplyResult(change_id, outcome, None, None, text, notes=notes)
+        except (KeyboardInterrupt, Interrupted) as interrupt:
+            if stage.recorded:
+                self._close_interrupted(change_id, subject, None, stage, interrupt)
+            raise
+        still = [s for s in kept if not s.cancelled]
+        outcome = "unknown" if still else "applied"
+        error_text = (
+            "the schedule was cancelled but still reads as active: `capcon event ls` shows it"
+            if still
+            else None
+        )
+        notes = self._write_outcome(
+            change_id, subject, outcome=outcome, error=error_text,
+            after={"schedule": to_jsonable(kept[0]) if kept else None},
+        )  # fmt: skip
+        report(Progress(f"event {record.event_id} cancelled", 1.0))
+        if record.status == "running":
+            notes = (
+                "the event was running: the reshards already sent stay (the stream keeps "
+                "those shards) and its policy takes over from here",
+                *notes,
+            )
+        return ApplyResult(change_id, outcome, None, None, error_text, 1, 1, notes)
+
 
 class OutcomeUnknown(CapconError):
     """A change was (or may have been) sent and its result could not be confirmed."""
@@ -871,7 +1397,7 @@ class _Stage:
         self.sent_word = "yes" if value else "no"
 
 
-def _in_words(error: CapconError, plan: ScalePlan | AutoScalingPlan) -> str:
+def _in_words(error: CapconError, plan: ScalePlan | AutoScalingPlan | _Subject) -> str:
     """A failure's message; a busy resource (``ResourceInUseException``) said in words."""
     if isinstance(error, ResourceInUse):
         return (
@@ -981,3 +1507,223 @@ def _extras(resource: Table | Stream) -> tuple[object, ...]:
         _limit(resource.on_demand_max),
         tuple((i.name, _warm_state(i.warm), _limit(i.on_demand_max)) for i in resource.indexes),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Planned events
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """What an audit record names when the change is not a :class:`ScalePlan` (an event)."""
+
+    resource: str
+    kind: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventState:
+    """The state an event is planned on and checked against: the resource, and the auto
+    scaling of the part it scales (the table, or GSI ``index``): targets, policies and
+    scheduled actions (empty for a stream)."""
+
+    resource: Table | Stream
+    index: str | None = None
+    targets: tuple[ScalableTarget, ...] = ()
+    policies: tuple[ScalingPolicy, ...] = ()
+    scheduled: tuple[ScheduledAction, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """:func:`~capcon.core.planning.events.event_fingerprint` of this state."""
+        return event_fingerprint(
+            self.resource, self.index, self.targets, self.policies, self.scheduled
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "resource": resource_state(self.resource),
+            "targets": to_jsonable(self.targets),
+            "policies": to_jsonable(self.policies),
+            "scheduled": to_jsonable(self.scheduled),
+        }
+
+
+def read_event_state(
+    backend: Backend, name: str, index: str | None, kind: Literal["table", "stream"]
+) -> EventState:
+    """Read what an event on ``name`` (GSI ``index``) is planned on: the front ends read it
+    to plan (:func:`~capcon.core.planning.events.plan_event` takes its parts) and
+    :meth:`Scaler.apply_event` reads it again for the stale check."""
+    if kind == "stream":
+        return EventState(backend.describe_stream(name))
+    table = backend.describe_table(name)
+    rid = resource_id(name, index)
+    return EventState(
+        table,
+        index,
+        tuple(t for t in backend.describe_scalable_targets() if t.resource_id == rid),
+        tuple(p for p in backend.describe_scaling_policies() if p.resource_id == rid),
+        tuple(a for a in backend.describe_scheduled_actions(rid) if a.resource_id == rid),
+    )
+
+
+def event_summary(plan: EventPlan) -> str:
+    """One line naming an event, for the audit log and the front ends."""
+    return f"event {plan.event_id}: {plan.label}"
+
+
+def _event_json(plan: EventPlan) -> dict[str, Any]:
+    """What the audit log keeps of an event plan: the request and every call it makes."""
+    return {
+        "event_id": plan.event_id,
+        "how": plan.how,
+        "request": to_jsonable(plan.request),
+        "before": dict(plan.before),
+        "peak": dict(plan.peak),
+        "after": dict(plan.after),
+        "send_at": to_jsonable(plan.send_at),
+        "return_at": to_jsonable(plan.return_at),
+        "registers": to_jsonable(plan.registers),
+        "actions": to_jsonable(plan.actions),
+        "warm": _warm_state(plan.warm),
+        "reshards": to_jsonable(plan.reshards),
+        "price_book": plan.price_book,
+    }
+
+
+def _event_expect(plan: EventPlan) -> dict[str, Any]:
+    """What an applied event leaves, for reconciling an intent left open."""
+    expect: dict[str, Any] = {
+        "event_id": plan.event_id,
+        "resource_ids": sorted({a.resource_id for a in plan.actions}),
+        "present": [[a.name, a.schedule] for a in plan.actions],
+        "absent": [],
+    }
+    if plan.warm is not None:
+        key = "index_warm" if plan.request.index else "warm"
+        warm = _warm_state(plan.warm)
+        expect["table"] = {key: {plan.request.index: warm} if plan.request.index else warm}
+    if plan.reshards:
+        expect["schedule"] = plan.event_id
+    return expect
+
+
+def _event_refusal(plan: EventPlan, state: EventState, now: datetime) -> str | None:
+    """Why an event plan may not be applied now, or ``None``: its state moved since the
+    preview, or the time of one of its changes has passed (an ``at(...)`` action in the past
+    would not run when planned; a stream's first reshard more than a minute late would not be
+    ready at the start)."""
+    if state.fingerprint != plan.fingerprint:
+        return (
+            f"{plan.request.resource} changed since the preview of event {plan.event_id} "
+            f"({_moved(plan, state)}): preview the event again"
+        )
+    late = [a.name for a in plan.actions if a.at is not None and a.at <= now]
+    late += [
+        f"the reshard to {s.shards} shards"
+        for s in plan.reshards
+        if s.phase == "raise" and s.at + STREAM_STEP_GRACE < now
+    ]
+    if late:
+        return (
+            f"the preview of event {plan.event_id} is out of date: {late[0]} was due at "
+            f"{plan.send_at:%Y-%m-%d %H:%M:%S} UTC and it is now {now:%H:%M:%S} UTC, so the "
+            "raise would come late: preview the event again"
+        )
+    return None
+
+
+def _moved(plan: EventPlan, state: EventState) -> str:
+    """What moved since an event's preview, in words, as far as the plan tells."""
+    now = _capacities(state)
+    changed = [
+        f"{key} {plan.before[key]:,} → {now[key]:,}"
+        for key in sorted(plan.before)
+        if key in now and now[key] != plan.before[key]
+    ]
+    if state.resource.status != "ACTIVE":
+        changed.append(f"status {state.resource.status}")
+    return "; ".join(changed) or "its auto scaling targets, policies or scheduled actions"
+
+
+def _capacities(state: EventState) -> dict[str, int]:
+    """The capacity of the part an event scales, in :attr:`EventPlan.before`'s keys."""
+    resource = state.resource
+    if isinstance(resource, Stream):
+        return {"shards": resource.open_shard_count}
+    capacity = resource.index(state.index).provisioned if state.index else resource.provisioned
+    return {} if capacity is None else {"read": capacity.read, "write": capacity.write}
+
+
+def _bounds(action: ScheduledAction) -> str:
+    def word(value: int | None) -> str:
+        return "unchanged" if value is None else f"{value:,}"
+
+    return f"min {word(action.min_capacity)}, max {word(action.max_capacity)}"
+
+
+def _phase(action: ScheduledAction) -> str | None:
+    parsed = parse_action_name(action.name)
+    return parsed[1] if parsed is not None else None
+
+
+def _running(actions: list[ScheduledAction], now: datetime) -> bool:
+    """An event is running when one of its raise actions has come and one of its restore
+    actions has not."""
+    raised = any(_phase(a) == "raise" and a.at is not None and a.at <= now for a in actions)
+    pending = any(_phase(a) == "restore" and a.at is not None and a.at > now for a in actions)
+    return raised and pending
+
+
+def _next_minute(now: datetime) -> datetime:
+    """The first whole minute at least a minute after ``now`` (AAS runs an ``at(...)``
+    action within its minute)."""
+    moment = now.replace(second=0, microsecond=0) + timedelta(minutes=2)
+    return moment if moment - now >= timedelta(minutes=1) else moment + timedelta(minutes=1)
+
+
+def _unused_targets(
+    mine: list[ScheduledAction],
+    others: list[ScheduledAction],
+    targets: list[ScalableTarget],
+    policies: list[ScalingPolicy],
+) -> list[ScalableTarget]:
+    """The targets capcon registered for an event (its restore sets min = max: a
+    scheduled-only target) that nothing else uses once the event's actions are gone: no
+    scaling policy and no other scheduled action on the same resource and dimension."""
+    found: list[ScalableTarget] = []
+    for target in targets:
+        key = (target.resource_id, target.dimension)
+        restores = [
+            a for a in mine if (a.resource_id, a.dimension) == key and _phase(a) == "restore"
+        ]
+        if not restores or any(a.min_capacity != a.max_capacity for a in restores):
+            continue
+        if any((p.resource_id, p.dimension) == key for p in policies):
+            continue
+        if any((a.resource_id, a.dimension) == key for a in others):
+            continue
+        found.append(target)
+    return found
+
+
+def _calls_outcome(stage: _Stage, error: CapconError) -> Outcome:
+    """How a run of calls sent once each ended when one raised: ``unknown`` when every
+    call was answered (the read-back failed) or the last one's answer was lost, ``partial``
+    when some were taken, ``failed`` when none was."""
+    if stage.steps_done == stage.steps_total or (
+        isinstance(error, BackendError) and error.maybe_sent
+    ):
+        return "unknown"
+    return "partial" if stage.steps_done else "failed"
+
+
+def _record_rid(record: EventRecord) -> str:
+    return resource_id(record.resource, record.index)
+
+
+def _record_label(record: EventRecord) -> str:
+    return f"{record.resource}/{record.index}" if record.index else record.resource

@@ -2,8 +2,8 @@
 
 ``capcon [SESSION FLAGS] COMMAND [FLAGS]``, with the commands ``ls``, ``show NAME``, ``plan
 NAME …`` (or ``plan --describe FILE …`` on the JSON AWS prints), ``scale NAME …``, ``aas``,
-``autoscale``, ``audit``, ``demo``, ``tour``, ``sim``, ``lab``, ``prices update`` and
-``iam-policy``; no command opens the console.
+``autoscale``, ``audit``, ``demo``, ``tour``, ``sim``, ``lab``, ``prices update``,
+``iam-policy``, ``deploy`` and ``event``; no command opens the console.
 
 The session flags (``--profile``, ``--region``, ``--endpoint-url``, ``--sim [SCENARIO]``,
 ``--read-only``, ``--prices``, ``--rules``) may come before or after the command: each is
@@ -50,6 +50,7 @@ COMMANDS = (
     "prices",
     "iam-policy",
     "deploy",
+    "event",
 )
 
 
@@ -283,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     deploy_cli.add_parser(sub)
 
+    from capcon.tui.cli import event as event_cli
+
+    event_cli.add_parser(sub)
+
     eng = sub.add_parser(
         "autoscale",
         help="run an auto-scaling policy (dry run by default), explaining every decision",
@@ -501,6 +506,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return deploy.run(args)
 
 
+def cmd_event(args: argparse.Namespace) -> int:
+    from capcon.tui.bootstrap import open_session
+    from capcon.tui.cli import event
+
+    return event.run(args, open_session(args))
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     from capcon.tui.lab.app import run_lab
 
@@ -523,6 +535,7 @@ HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "prices": cmd_prices,
     "iam-policy": cmd_iam_policy,
     "deploy": cmd_deploy,
+    "event": cmd_event,
 }
 
 
