@@ -725,17 +725,20 @@ def run_ls(args: argparse.Namespace, session: Session) -> int:
 
     table = RichTable(box=None, pad_edge=False)
     for header in ("ID", "RESOURCE", "SOURCE", "START", "END", "STATUS", "PEAK", "AUTO SCALING"):
-        table.add_column(header, no_wrap=True)
-    table.add_column("SUMMARY", overflow="fold")
+        table.add_column(header, no_wrap=True, overflow="ellipsis")
     for record in records:
         name = f"{record.resource}/{record.index}" if record.index else record.resource
         cells = (
             record.event_id, name, record.source, _at(record.start), _at(record.end),
-            record.status, _peak_words(record.peak),
-            auto_scaling_words(record, targets, policies), record.summary,
+            record.status, _peak_words(record.peak), auto_scaling_words(record, targets, policies),
         )  # fmt: skip
         table.add_row(*(Text(printable(cell)) for cell in cells))
     console(wide=True).print(table)
+    print()
+    for record in records:  # the words in full, one event a paragraph
+        print(printable(f"{record.event_id}: {record.summary}"))
+        for note in record.notes:
+            print(printable(f"  note: {note}"))
     if where:
         print(printable(f"stream schedules read from {where}"))
     return EXIT_OK
