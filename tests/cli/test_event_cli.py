@@ -211,8 +211,10 @@ def test_other_scheduled_actions_are_listed_escaped_and_not_cancelled(
     acc = sim(session)
     acc.register_scalable_target(ScalableTarget(ORDERS, TABLE_WRITE, 100, 100))
     hostile = "nightly\x1b]0;owned\x07\u202eload"
-    acc.put_scheduled_action(
-        ScheduledAction(hostile, ORDERS, TABLE_WRITE, "cron(0 2 * * ? *)", 200, 200)
+    # as an answer may carry it (AWS refuses such a name on put; a hostile or broken endpoint
+    # need not): stored directly, past the simulated account's checks
+    acc.scheduled[(hostile, ORDERS, TABLE_WRITE)] = ScheduledAction(
+        hostile, ORDERS, TABLE_WRITE, "cron(0 2 * * ? *)", 200, 200
     )
     listed = event(capsys, "ls")
     assert listed.code == 0, listed.err
