@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from capcon.core.backends.sim.account import SimAccount, TableSpec
+from capcon.core.backends.sim.account import IndexSpec, SimAccount, TableSpec
 from capcon.core.backends.sim.traffic import Steady, StreamLoad
 from capcon.core.model import Throughput
 from capcon.core.ports import (
@@ -41,7 +41,12 @@ def session(monkeypatch: pytest.MonkeyPatch) -> Session:
     made = open_session(parse_args(["--sim", "empty", "ls"]))
     acc = made.backend
     assert isinstance(acc, SimAccount)
-    acc.add_table(TableSpec("orders", Throughput(50, 100), reads=Steady(5), writes=Steady(40)))
+    acc.add_table(
+        TableSpec(
+            "orders", Throughput(50, 100), reads=Steady(5), writes=Steady(40),
+            indexes=[IndexSpec("by-day", Throughput(30, 60), reads=Steady(3))],
+        )
+    )  # fmt: skip
     acc.add_table(TableSpec("sessions", Throughput(20, 40), reads=Steady(5), writes=Steady(20)))
     acc.add_table(TableSpec("bursts", None, reads=Steady(5), writes=Steady(20)))
     acc.add_stream("clicks", shards=4, load=StreamLoad(Steady(300), 300.0))
@@ -241,3 +246,26 @@ def test_cancelling_a_stream_event_marks_its_schedule_cancelled(
     listed = event(capsys, "ls", "--state", str(state), "--json").document()["events"]
     assert next(r for r in listed if r["event_id"] == ident)["status"] == "cancelled"
     assert sim(session).describe_stream("clicks").open_shard_count == 4
+
+
+def test_an_event_on_a_gsi_schedules_the_index_dimension_only(
+    session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start, end = window(session)
+    applied = event(capsys, "apply", "orders/by-day", "--start", start, "--end", end,
+                    "--rcu", "300", "--yes", "--json")  # fmt: skip
+    assert applied.code == 0, applied.err
+    ident = applied.document()["event_id"]
+    index = resource_id("orders", "by-day")
+    put = sim(session).describe_scheduled_actions()
+    assert {(a.resource_id, a.dimension) for a in put} == {
+        (index, "dynamodb:index:ReadCapacityUnits")
+    }
+    assert sorted((a.min_capacity, a.max_capacity) for a in put) == [(30, 30), (300, 300)]
+    listed = event(capsys, "ls", "--json").document()["events"]
+    row = next(r for r in listed if r["event_id"] == ident)
+    assert (row["resource"], row["index"]) == ("orders", "by-day")
+    assert row["auto_scaling"] == f"scheduled-only (event {ident})"
+    assert event(capsys, "cancel", ident, "--yes").code == 0
+    assert sim(session).describe_scheduled_actions() == []
+    assert set(sim(session).targets) == {(SESSIONS, TABLE_WRITE)}  # the GSI's target is gone
