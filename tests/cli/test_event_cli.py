@@ -269,3 +269,31 @@ def test_an_event_on_a_gsi_schedules_the_index_dimension_only(
     assert event(capsys, "cancel", ident, "--yes").code == 0
     assert sim(session).describe_scheduled_actions() == []
     assert set(sim(session).targets) == {(SESSIONS, TABLE_WRITE)}  # the GSI's target is gone
+
+
+def test_a_stream_event_is_kept_in_the_state_file_and_run_by_autoscale(
+    session: Session, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    start, end = window(session, 1, 2)
+    state = tmp_path / "state.json"
+    applied = event(capsys, "apply", "clicks", "--start", start, "--end", end, "--shards", "8",
+                    "--state", str(state), "--yes", "--json")  # fmt: skip
+    assert applied.code == 0, applied.err
+    doc = applied.document()
+    assert doc["outcome"] == "applied", doc
+    assert str(state) in doc["schedule_store"]
+    listed = event(capsys, "ls", "--state", str(state), "--json").document()["events"]
+    row = next(r for r in listed if r["event_id"] == doc["event_id"])
+    assert row["kind"] == "stream" and row["resource"] == "clicks"
+    # the local engine executes the schedule: 8 shards by the start, 4 again after the end
+    acc = sim(session)
+    minutes = int((datetime.fromisoformat(start) - acc.now()).total_seconds() // 60)
+    ran = run(capsys, "autoscale", "--policy", "kinesis", "--stream", "clicks",
+              "--state", str(state), "--apply", "--minutes", str(minutes))  # fmt: skip
+    assert ran.code == 0, ran.err
+    assert acc.describe_stream("clicks").open_shard_count == 8
+    minutes = int((datetime.fromisoformat(end) - acc.now()).total_seconds() // 60) + 15
+    ran = run(capsys, "autoscale", "--policy", "kinesis", "--stream", "clicks",
+              "--state", str(state), "--apply", "--minutes", str(minutes))  # fmt: skip
+    assert ran.code == 0, ran.err
+    assert acc.describe_stream("clicks").open_shard_count == 4
