@@ -74,6 +74,8 @@ SUBCOMMANDS = ("plan", "apply", "ls", "cancel")
 #: ``capcon autoscale`` runs by default.
 DEFAULT_POLICY, DEFAULT_TARGET = "capcon", 70.0
 
+#: How the line saying what the rehearsal of reactive scaling assumed begins.
+REHEARSED = "reactive:"
 #: How long the rehearsal of reactive scaling lets the base traffic run before the spike.
 REHEARSAL_LEAD_SECONDS = 3_600
 
@@ -382,7 +384,7 @@ def _reactive(
     except (ValueError, KeyError) as error:
         return None, f"reactive scaling could not be rehearsed: {error}"
     words = (
-        f"reactive: {policy} at {target:g}% rehearsed on the simulated account, {dimension}s "
+        f"{REHEARSED} {policy} at {target:g}% rehearsed on the simulated account, {dimension}s "
         f"{base:,.0f}/s now → {peak:,.0f}/s during the event (the peak asked at "
         f"{DEFAULT_TARGET_UTILISATION:.0%} use)"
     )
@@ -469,7 +471,7 @@ def plan_lines(plan: EventPlan, reactive_words: str) -> list[str]:
         served = f" · {cost.served:.1%} served" if cost.served is not None else ""
         note = f" — {cost.note}" if cost.note else ""
         lines.append(f"  {cost.label}: {_usd(cost.usd)}{served}{note}")
-    if reactive_words:
+    if reactive_words.startswith(REHEARSED):  # why none was rehearsed: the cost's own note
         lines.append(f"  ({reactive_words})")
     lines.append(
         f"partitions: {plan.partitions_before:,} → {plan.partitions_after:,}"
