@@ -144,3 +144,31 @@ def test_apply_ls_and_cancel_create_list_and_remove_the_scheduled_actions(
     } <= recorded
     operator = allowed_actions(policy("operator", tables=["orders", "sessions"]))
     assert recorded - operator == set()
+
+
+def test_an_event_left_open_is_reconciled_by_the_next_command(
+    url: str, raw: Callable[[str], Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from capcon.core.config.paths import audit_path
+
+    create_table(raw("dynamodb"), "sessions", 10, 8)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    when = ("--start", (now + timedelta(hours=3)).isoformat(),
+            "--end", (now + timedelta(hours=5)).isoformat())  # fmt: skip
+    applied = run(capsys, "--endpoint-url", url, "event", "apply", "sessions", *when,
+                  "--wcu", "80", "--yes")  # fmt: skip
+    assert applied.code == 0, applied.err
+    log = audit_path()
+    kept = [line for line in log.read_text().splitlines() if '"phase": "outcome"' not in line]
+    log.write_text("\n".join(kept) + "\n")  # killed before its outcome was written
+    listed = run(capsys, "--endpoint-url", url, "event", "ls")
+    assert listed.code == 0, listed.err
+    assert "reconciled as applied" in listed.err
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["phase"], r["kind"]) for r in records] == [
+        ("intent", "event"),
+        ("reconciled", "event"),
+    ]
+    assert records[-1]["outcome"] == "applied"
