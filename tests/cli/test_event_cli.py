@@ -297,3 +297,45 @@ def test_a_stream_event_is_kept_in_the_state_file_and_run_by_autoscale(
               "--state", str(state), "--apply", "--minutes", str(minutes))  # fmt: skip
     assert ran.code == 0, ran.err
     assert acc.describe_stream("clicks").open_shard_count == 4
+
+
+def test_an_applied_event_raises_before_the_start_and_restores_after_the_end(
+    session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start, end = window(session, 1, 2)
+    applied = event(capsys, "apply", "sessions", "--start", start, "--end", end, "--wcu", "300",
+                    "--yes", "--json")  # fmt: skip
+    assert applied.code == 0, applied.err
+    plan = applied.document()["plan"]
+    assert plan["how"] == "aas-scheduled"
+    bounds = {a["name"].split("-")[-2]: (a["min_capacity"], a["max_capacity"])
+              for a in plan["actions"]}  # fmt: skip
+    assert bounds == {"raise": (300, 300), "restore": (20, 200)}
+    acc = sim(session)
+    raise_at = min(datetime.fromisoformat(a["schedule"][3:-1] + "+00:00")
+                   for a in plan["actions"])  # fmt: skip
+    acc.advance(int((raise_at - acc.now()).total_seconds()) - 60)
+    assert write_capacity(session, "sessions") < 300  # nothing before the raise
+    acc.advance(int((datetime.fromisoformat(start) - acc.now()).total_seconds()))
+    assert write_capacity(session, "sessions") >= 300  # ready at the start
+    acc.advance(int((datetime.fromisoformat(end) - acc.now()).total_seconds()) + 120)
+    target = acc.targets[(SESSIONS, TABLE_WRITE)]
+    assert (target.min_capacity, target.max_capacity) == (20, 200)  # restored, not fought
+    acc.advance(3600)  # auto scaling's own policy scales in once the min is back
+    assert write_capacity(session, "sessions") < 300
+
+
+def test_a_scheduled_only_event_holds_the_peak_and_comes_back_to_todays_capacity(
+    session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start, end = window(session, 1, 2)
+    applied = event(capsys, "apply", "orders", "--start", start, "--end", end, "--wcu", "400",
+                    "--yes")  # fmt: skip
+    assert applied.code == 0, applied.err
+    acc = sim(session)
+    acc.advance(int((datetime.fromisoformat(start) - acc.now()).total_seconds()))
+    assert write_capacity(session, "orders") == 400
+    acc.advance(int((datetime.fromisoformat(end) - acc.now()).total_seconds()) - 60)
+    assert write_capacity(session, "orders") == 400  # held through the event
+    acc.advance(10 * 60)
+    assert write_capacity(session, "orders") == 100
