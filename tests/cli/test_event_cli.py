@@ -339,3 +339,25 @@ def test_a_scheduled_only_event_holds_the_peak_and_comes_back_to_todays_capacity
     assert write_capacity(session, "orders") == 400  # held through the event
     acc.advance(10 * 60)
     assert write_capacity(session, "orders") == 100
+
+
+def test_cancelling_a_running_event_brings_the_capacity_back_now(
+    session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start, end = window(session, 1, 6)
+    applied = event(capsys, "apply", "orders", "--start", start, "--end", end, "--wcu", "400",
+                    "--yes", "--json")  # fmt: skip
+    assert applied.code == 0, applied.err
+    ident = applied.document()["event_id"]
+    acc = sim(session)
+    acc.advance(int((datetime.fromisoformat(start) - acc.now()).total_seconds()) + 600)
+    assert write_capacity(session, "orders") == 400
+    cancelled = event(capsys, "cancel", ident, "--yes")
+    assert cancelled.code == 0, cancelled.err
+    assert "running" in cancelled.out and "ends at" in cancelled.err
+    acc.advance(5 * 60)
+    assert write_capacity(session, "orders") == 100  # not at the peak until 6 h
+    assert (ORDERS, TABLE_WRITE) in acc.targets  # kept until the restore ran
+    again = event(capsys, "cancel", ident, "--yes")  # the event is over: its leftovers go
+    assert again.code == 0, again.err
+    assert acc.describe_scheduled_actions() == [] and (ORDERS, TABLE_WRITE) not in acc.targets
