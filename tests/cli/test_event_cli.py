@@ -361,3 +361,21 @@ def test_cancelling_a_running_event_brings_the_capacity_back_now(
     again = event(capsys, "cancel", ident, "--yes")  # the event is over: its leftovers go
     assert again.code == 0, again.err
     assert acc.describe_scheduled_actions() == [] and (ORDERS, TABLE_WRITE) not in acc.targets
+
+
+def test_an_on_demand_table_is_pre_warmed_at_apply(
+    session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start, end = window(session)
+    read, write = 20_000, 5_000  # above what a new on-demand table is warm to
+    applied = event(capsys, "apply", "bursts", "--start", start, "--end", end,
+                    "--warm", f"{read}/{write}", "--yes", "--json")  # fmt: skip
+    assert applied.code == 0, applied.err
+    doc = applied.document()
+    assert doc["outcome"] == "applied", doc
+    assert doc["plan"]["how"] == "prewarm" and doc["plan"]["actions"] == []
+    warm = sim(session).describe_table("bursts").warm
+    assert warm is not None
+    # what the partitions split ahead for it can carry: the values asked, or more
+    assert warm.read_units_per_second >= read and warm.write_units_per_second >= write
+    assert sim(session).describe_scheduled_actions() == []
