@@ -299,6 +299,25 @@ def test_a_stream_event_is_kept_in_the_state_file_and_run_by_autoscale(
     assert acc.describe_stream("clicks").open_shard_count == 4
 
 
+def test_autoscale_without_state_runs_the_stream_events_kept_in_the_default_file(
+    session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``event apply`` without --state keeps a stream event in the default file, and
+    ``capcon autoscale --policy kinesis`` without --state runs it from there."""
+    acc = sim(session)
+    before = acc.describe_stream("clicks").open_shard_count
+    start, end = window(session, 1, 2)
+    applied = event(capsys, "apply", "clicks", "--start", start, "--end", end,
+                    "--shards", str(before * 2), "--yes", "--json")  # fmt: skip
+    assert applied.code == 0, applied.err
+    minutes = int((datetime.fromisoformat(start) - acc.now()).total_seconds() // 60)
+    ran = run(capsys, "autoscale", "--policy", "kinesis", "--stream", "clicks", "--apply",
+              "--minutes", str(minutes))  # fmt: skip
+    assert ran.code == 0, ran.err
+    assert "planned events from" in ran.out and "autoscale-state.json" in ran.out
+    assert acc.describe_stream("clicks").open_shard_count == before * 2
+
+
 def test_an_applied_event_raises_before_the_start_and_restores_after_the_end(
     session: Session, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,6 +21,7 @@ from capcon.core.services.audit import AuditLogError
 from capcon.core.services.interrupts import interruptible
 from capcon.core.services.overview import auto_scaling_by_resource
 from capcon.tui.bootstrap import Session
+from capcon.tui.cli.event import default_state_path
 from capcon.tui.cli.output import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -123,6 +124,22 @@ def _state_store(args: argparse.Namespace) -> StateStore | None:
     return store
 
 
+def _default_schedules(session: Session) -> StateStore | None:
+    """Without ``--state``: the file ``capcon event apply`` keeps stream events in by default,
+    when it exists (so ``capcon autoscale --policy kinesis`` runs them without a flag)."""
+    from capcon.core.services.state import FileStateStore, StateFileError
+
+    path = default_state_path(session)
+    if not path.exists():
+        return None
+    store = FileStateStore(path)
+    try:
+        store.check()
+    except StateFileError as error:
+        raise UsageError(str(error)) from None
+    return store
+
+
 def run(args: argparse.Namespace, session: Session) -> int:
     from capcon.core.services.engine import (
         DEFAULT_METRIC_DELAY,
@@ -159,6 +176,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
         managed, tables = _table_dimensions(args, session)
         what = f"{tables} tables ({len(managed)} dimensions with their GSIs)"
     state = _state_store(args)
+    schedules = state if state is not None else _default_schedules(session)
     delay = session.metric_delay_seconds
     controls = session.controls
     try:
@@ -175,7 +193,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
             metric_delay_seconds=DEFAULT_METRIC_DELAY if delay is None else delay,
             update_seconds=session.update_seconds,
             state=state,
-            schedules=state,
+            schedules=schedules,
             reshard_history=controls.reshard_history if controls is not None else None,
         )
     except ValueError as error:
@@ -183,6 +201,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
     mode = "applying through the scaler (audited)" if args.apply else "dry run: nothing is changed"
     if not args.json:
         kept = f" · state in {printable(str(args.state))}" if args.state is not None else ""
+        if schedules is not None and state is None:
+            kept += f" · planned events from {printable(str(default_state_path(session)))}"
         print(
             f"capcon autoscale · policy {args.policy} at {args.target:g}% · {what} · {mode}{kept}"
         )
