@@ -138,7 +138,7 @@ async def test_list_shows_every_demo_resource_with_sparklines(tmp_path: Path) ->
         await settle(app, pilot)
         assert app.snapshot is not None, app.last_error
         names = expected_names(acc)
-        assert len(names) == 15  # 9 tables, 2 GSIs, 4 streams
+        assert len(names) == 16  # 10 tables, 2 GSIs, 4 streams
         assert shown(app) == names
 
         # GSIs sit indented under their table

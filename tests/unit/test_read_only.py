@@ -210,6 +210,7 @@ IMPLEMENTATIONS = {
     "core/backends/sim/scenarios.py": "builds a scenario's auto scaling before any session",
     "core/backends/sim/experiment.py": "builds the experiment's table before any session",
     "core/backends/sim/rehearsal.py": "builds the rehearsal's own account before any session",
+    "tui/lab/scheduled.py": "puts the scheduled lane's actions on its own simulated account",
     "tui/console/backend.py": "LockedBackend is a Backend: each port delegated under the lock",
 }
 

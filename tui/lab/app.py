@@ -6,6 +6,10 @@ docs/field-notes.md#b-auto-scaling-too-slow), and all of
 them advance together on one clock with play / pause / step / speed.  Per policy: a chart of
 demand, consumed and provisioned (throttled minutes marked), and its decision log — every
 minute's "why did it scale, why didn't it".  The results table fills in as the run goes.
+
+The ``scheduled`` lane (:mod:`.scheduled`) is the studio's answer to a known event: the same
+table and target tracking, plus scheduled actions raising the minimum before the event and
+restoring it after — against the reactive policies on the same spike.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from capcon.core.backends.sim.experiment import LAB_HOURS, TABLE, experiment_acc
 from capcon.core.config.prices import load_price_book
 from capcon.core.ports import MetricQuery
 from capcon.core.pricing import PriceBook
+from capcon.tui.lab.scheduled import FALLBACK_POLICY, SCHEDULED, scheduled_lane
 
 DIMS = (("TableName", TABLE),)
 QUERIES = (
@@ -48,6 +53,24 @@ class Lane:
     ups: int = 0
     downs: int = 0
     figures: dict[str, float] = field(default_factory=dict)
+    #: the scheduled lane's event: its raise and restore (time, phase, minimum set)
+    scheduled: tuple[tuple[datetime, str, int | None], ...] = ()
+    #: scheduled moments already written to the lane's log
+    announced: int = 0
+
+
+def make_lane(name: str, pattern: str, target: float) -> Lane:
+    """A lane: a reactive policy's experiment account, or the scheduled lane's (``ValueError``
+    naming what is wrong, e.g. a pattern without a known event)."""
+    if name == SCHEDULED:
+        lane = scheduled_lane(pattern, target)
+        moments = tuple(
+            (action.at, phase, action.min_capacity)
+            for action, phase in zip(lane.actions, ("raise", "restore"), strict=True)
+            if action.at is not None
+        )
+        return Lane(name, lane.account, scheduled=moments)
+    return Lane(name, experiment_account(pattern, target, name))
 
 
 def lane_figures(
@@ -131,10 +154,7 @@ class LabApp(App[None]):
         self.lanes = self._fresh_lanes()
 
     def _fresh_lanes(self) -> list[Lane]:
-        return [
-            Lane(name, experiment_account(self.pattern, self.target, name))
-            for name in self.policy_names
-        ]
+        return [make_lane(name, self.pattern, self.target) for name in self.policy_names]
 
     def compose(self) -> ComposeResult:
         yield Static(id="lab-status")
@@ -259,6 +279,12 @@ class LabApp(App[None]):
 
     def _log_decisions(self, number: int, lane: Lane) -> None:
         log = self.query_one(f"#lane-{number} RichLog", RichLog)
+        now = lane.account.now()
+        while lane.announced < len(lane.scheduled) and lane.scheduled[lane.announced][0] <= now:
+            at, phase, minimum = lane.scheduled[lane.announced]
+            floor = f"min {minimum:,} WCU" if minimum is not None else "min/max back"
+            log.write(Text(f"{at:%H:%M} scheduled action {phase}: {floor}", style="bold"))
+            lane.announced += 1
         decisions = list(lane.account.decisions)
         for at, _rid, _dim, decision in decisions[lane.logged :]:
             if decision.action == "hold":
@@ -282,9 +308,19 @@ class LabApp(App[None]):
     ) -> None:
         figures = lane.figures
         title = self.query_one(f"#lane-{number} .lane-title", Static)
+        name = lane.policy
+        if lane.scheduled:
+            name += (
+                f" ({FALLBACK_POLICY} + "
+                + " ".join(
+                    f"{'↑' if phase == 'raise' else '↓'}{at:%H:%M}"
+                    for at, phase, _ in lane.scheduled
+                )
+                + ")"
+            )
         title.update(
             Text.assemble(
-                (lane.policy, "bold"),
+                (name, "bold"),
                 f"  success {figures['success']:.2%} · {figures['unit_hours']:,.0f} WCU-h  ",
                 ("━ demand ", self._hex("demand", "#ff9f1c")),
                 ("━ consumed ", self._hex("consumed", "#4aa3ff")),
@@ -314,6 +350,18 @@ class LabApp(App[None]):
                     color=self._colour("throttle", "#ff4f6d"),
                     marker="▼",
                 )
+            if lane.scheduled:  # the raise and restore on the top edge, where they fall
+                top = max(max(m[1], m[3]) for m in minutes)
+                for symbol, phase in (("↑", "raise"), ("↓", "restore")):
+                    at = [
+                        round((t - lane.account.epoch).total_seconds() / 60)
+                        for t, p, _ in lane.scheduled
+                        if p == phase and t <= minutes[-1][0]
+                    ]
+                    if at:
+                        plt.scatter(
+                            at, [top] * len(at), color=self._colour("ok", "#5FD787"), marker=symbol
+                        )
             plt.xlabel("minutes")
         plot.refresh()
 
@@ -333,7 +381,8 @@ def run_lab(args: Any) -> int:
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
     try:
         for policy in policies:
-            check_inputs(args.pattern, args.target, policy, 1.0)
+            if policy != SCHEDULED:  # the scheduled lane checks its pattern when built
+                check_inputs(args.pattern, args.target, policy, 1.0)
         check_speed(args.speed)
         books = load_books(args, "us-east-1", load_config())
         app = LabApp(args.pattern, args.target, policies, speed=args.speed, prices=books.prices)

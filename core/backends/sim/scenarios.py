@@ -5,7 +5,9 @@ bell curve under auto scaling, a top-heavy spike that throttles, field note A's 
 with auto scaling, field note C's diluted table whose hot key throttles below capacity (the
 field notes: docs/field-notes.md), an
 on-demand table, a table with two GSIs (one too small, throttling the table's writes), an
-over-provisioned table, the "registered but no policy" trap, a stream near its shard limit, a
+over-provisioned table, the "registered but no policy" trap, a table with an upcoming planned
+event (a flash sale: Application Auto Scaling scheduled actions raise its minimum ahead of the
+spike and restore it after, :func:`plan_demo_event`), a stream near its shard limit, a
 stream with a hot shard, an on-demand stream and a quiet one.  It starts with a few hours of
 history, so charts are full at once.
 
@@ -42,6 +44,8 @@ from capcon.core.model import (
     TableClass,
     Throughput,
 )
+from capcon.core.planning.events import event_id
+from capcon.core.planning.schedules import action_name
 from capcon.core.ports import (
     READ_UTILIZATION,
     TABLE_READ,
@@ -49,6 +53,8 @@ from capcon.core.ports import (
     WRITE_UTILIZATION,
     ScalableTarget,
     ScalingPolicy,
+    ScheduledAction,
+    at_schedule,
 )
 from capcon.core.rules import RuleSettings
 from capcon.core.rules.timefmt import fmt_duration
@@ -56,6 +62,14 @@ from capcon.core.rules.timefmt import fmt_duration
 GIB = 2**30
 SCENARIOS = ("demo", "fleet:N,M", "empty")
 DEMO_HISTORY = timedelta(hours=3)
+#: The demo's planned event (a flash sale on table ``flash-sale``): it starts this long after
+#: the demo's "now" and lasts ``DEMO_EVENT_LENGTH``; the raise is sent ``DEMO_EVENT_LEAD``
+#: before the start (an update takes minutes; AAS runs a scheduled action within its minute).
+DEMO_EVENT_TABLE = "flash-sale"
+DEMO_EVENT_IN = timedelta(hours=1)
+DEMO_EVENT_LENGTH = timedelta(minutes=45)
+DEMO_EVENT_LEAD = timedelta(minutes=15)
+DEMO_EVENT_PEAK_WPS = 600.0
 
 
 class ScenarioError(ValueError):
@@ -257,6 +271,28 @@ def demo(
     )
     _aas(account, "shipment-archive", read=None, write=(20, 400))
 
+    # A planned event (docs/aws-rules.md#scheduled-actions): a flash sale an hour from "now"
+    # whose writes jump from ~30/s to 600/s in a minute — a top-heavy spike that reactive
+    # scaling meets minutes late.  Its scheduled actions are put once the history has run.
+    event_start = now + DEMO_EVENT_IN
+    account.add_table(
+        TableSpec(
+            DEMO_EVENT_TABLE,
+            Throughput(100, 60),
+            reads=Steady(40),
+            writes=Steady(30)
+            + Spike(
+                base=0,
+                peak=DEMO_EVENT_PEAK_WPS - 30,
+                at_s=(event_start - start).total_seconds() - 60,
+                duration_s=DEMO_EVENT_LENGTH.total_seconds() - 60,
+            ),
+            size_bytes=GIB,
+            item_count=1_200_000,
+        )
+    )
+    _aas(account, DEMO_EVENT_TABLE, read=(20, 500), write=(40, 2_000))
+
     account.add_stream(
         "clickstream",
         shards=4,
@@ -290,7 +326,39 @@ def demo(
         load=StreamLoad(Steady(150) + RandomWalk(start=80, seed=5, maximum=400), 2_000),
     )
     _run_history(account, history)
+    for action in plan_demo_event(now):
+        account.put_scheduled_action(action)
     return account
+
+
+def plan_demo_event(now: datetime, target: float = 70.0) -> tuple[ScheduledAction, ...]:
+    """The demo's flash sale as ``capcon event apply`` expresses it on a table with auto
+    scaling: a scheduled action at the send time raising the writes' minimum to the peak
+    (capacity for :data:`DEMO_EVENT_PEAK_WPS` at ``target`` %), and one at the end putting
+    the original minimum and maximum back (AAS's own policy then scales in)."""
+    start = now + DEMO_EVENT_IN
+    end = start + DEMO_EVENT_LENGTH
+    ident = event_id(DEMO_EVENT_TABLE, None, start, end)
+    rid = f"table/{DEMO_EVENT_TABLE}"
+    peak = -int(-DEMO_EVENT_PEAK_WPS * 100 // target)  # ceil
+    return (
+        ScheduledAction(
+            action_name(ident, "raise", "write"),
+            rid,
+            TABLE_WRITE,
+            at_schedule(start - DEMO_EVENT_LEAD),
+            min_capacity=peak,
+            max_capacity=max(2_000, peak),
+        ),
+        ScheduledAction(
+            action_name(ident, "restore", "write"),
+            rid,
+            TABLE_WRITE,
+            at_schedule(end),
+            min_capacity=40,
+            max_capacity=2_000,
+        ),
+    )
 
 
 def fleet(
