@@ -9,6 +9,7 @@ from rich.text import Text
 
 from capcon.core.model import Throughput, WarmThroughput
 from capcon.core.planning.autoscaling import AutoScalingPlan
+from capcon.core.planning.events import EventPlan
 from capcon.core.planning.planner import PartPlan, Refusal, ScalePlan, StreamPlan
 from capcon.core.planning.reshard import ReshardPlan
 from capcon.core.pricing import Cost
@@ -357,5 +358,122 @@ def render_autoscaling_plan(result: AutoScalingPlan) -> RenderableType:
         Group(*lines),
         title=_title("plan", result.summary),
         subtitle="nothing has changed yet",
+        border_style="cyan",
+    )
+
+
+_HOW = {
+    "aas-scheduled": "Application Auto Scaling scheduled actions raise and restore the "
+    "target's min/max (auto scaling is raised and restored, not fought)",
+    "aas-scheduled-target": "a scalable target registered for the event (scheduled-only, "
+    "not the no-policy trap) and scheduled actions raising and restoring it",
+    "prewarm": "pre-warming sent at apply (irreversible, charged)",
+    "stream-schedule": "capcon's stream schedule: the engine (deployed, or capcon autoscale) "
+    "reshards at each step's time",
+}
+
+
+def _dimension_unit(key: str) -> str:
+    return {"read": "RCU", "write": "WCU", "shards": "shards"}.get(key, key)
+
+
+def render_event_plan(plan: EventPlan) -> RenderableType:
+    """An event plan as a panel: capacity now / at the peak / after, the timeline, how it is
+    expressed, the costs, the partitions it leaves, whether the return is allowed, warnings,
+    alternatives and assumptions (every string from outside shown as plain text)."""
+    made = plan.made_at
+    body: list[RenderableType] = []
+    grid = RichTable(expand=False, show_edge=False, box=None, padding=(0, 2, 0, 0))
+    grid.add_column("")
+    for head in ("now", "peak", "after"):
+        grid.add_column(head, justify="right")
+    for key in sorted({*plan.before, *plan.peak, *plan.after}):
+        cells = [plan.before.get(key), plan.peak.get(key), plan.after.get(key)]
+        grid.add_row(_dimension_unit(key), *("—" if c is None else f"{c:,}" for c in cells))
+    body += [grid, Text("")]
+    timeline = RichTable(
+        title="timeline", title_justify="left", title_style="bold", show_header=False,
+        show_edge=False, box=None, padding=(0, 2, 0, 0), expand=False,
+    )  # fmt: skip
+    timeline.add_column("when", style="dim", no_wrap=True)
+    timeline.add_column("what")
+    for step in plan.timeline:
+        timeline.add_row(
+            f"  {fmt_time(step.at, made)}",
+            _plain(step.what, style="bold" if step.kind in ("send", "return") else ""),
+        )
+    body.append(timeline)
+    body += [Text(""), _plain(f"how: {_HOW.get(plan.how, plan.how)}")]
+    for target in plan.registers:
+        body.append(
+            _plain(
+                f"  register {target.resource_id} {target.dimension} "
+                f"min {target.min_capacity:,} max {target.max_capacity:,}",
+                style="dim",
+            )
+        )
+    for action in plan.actions:
+        bounds = " ".join(
+            f"{word} {value:,}"
+            for word, value in (("min", action.min_capacity), ("max", action.max_capacity))
+            if value is not None
+        )
+        body.append(_plain(f"  {action.name} {action.schedule} {bounds}", style="dim"))
+    for reshard in plan.reshards:
+        body.append(
+            _plain(f"  {reshard.phase} to {reshard.shards} shards at {fmt_time(reshard.at, made)}")
+        )
+    if plan.warm is not None:
+        body.append(_plain(f"  pre-warm to {_warm(plan.warm)}", style="dim"))
+    if plan.costs:
+        body.append(Text(""))
+        costs = RichTable(
+            title="cost over the event", title_justify="left", show_edge=False, expand=False
+        )
+        costs.add_column("")
+        costs.add_column("USD", justify="right")
+        costs.add_column("served", justify="right")
+        costs.add_column("", style="dim")
+        for cost in plan.costs:
+            costs.add_row(
+                _plain(cost.label),
+                "unknown" if cost.usd is None else f"${cost.usd:,.2f}",
+                "" if cost.served is None else f"{cost.served:.2%}",
+                _plain(cost.note),
+            )
+        body.append(costs)
+    body.append(Text(""))
+    parts = Text(f"partitions {plan.partitions_before} → {plan.partitions_after}")
+    if plan.partitions_after > plan.partitions_before:
+        parts.append(" (added for good: they never merge)", style="yellow")
+    if plan.per_partition_after_return is not None:
+        parts.append(f" · after the return {_pp(plan.per_partition_after_return)} each")
+    body.append(parts)
+    verdict = Text("return: ", style="bold")
+    verdict.append(
+        "allowed" if plan.return_allowed else "NOT allowed",
+        style="green" if plan.return_allowed else "bold red",
+    )
+    if plan.return_note:
+        verdict.append(" — ")
+        verdict.append(printable(plan.return_note))
+    body.append(verdict)
+    if plan.warnings:
+        body.append(Text(""))
+        for warning in plan.warnings:
+            body.append(_plain(f"⚠ {warning.message}", style="yellow"))
+    if plan.alternatives:
+        body.append(Text(""))
+        for alternative in plan.alternatives:
+            body.append(_plain(f"alternative: {alternative}", style="cyan"))
+    body.append(Text(""))
+    for assumption in plan.assumptions:
+        body.append(_plain(f"· {assumption}", style="dim"))
+    if plan.price_book:
+        body.append(_plain(f"· prices: {plan.price_book}", style="dim"))
+    return Panel(
+        Group(*body),
+        title=_title(f"event {plan.event_id}", plan.label),
+        subtitle=f"at {made:%Y-%m-%d %H:%M} UTC · nothing has changed yet",
         border_style="cyan",
     )

@@ -8,7 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from capcon.core.backends.sim.experiment import MAX_WCU, MIN_WCU, RESOURCE, START
+from capcon.core.backends.sim.experiment import (
+    MAX_WCU,
+    MIN_WCU,
+    RESOURCE,
+    START,
+)
 from capcon.core.backends.sim.traffic import Bell, Spike, TopHeavy
 from capcon.core.planning.schedules import ACTION_PREFIX
 from capcon.core.ports import TABLE_WRITE
@@ -75,3 +80,25 @@ async def test_the_lab_runs_a_scheduled_lane_beside_the_reactive_ones() -> None:
 def test_the_lab_refuses_a_scheduled_lane_on_a_pattern_without_a_known_event() -> None:
     with pytest.raises(ValueError, match="known event"):
         LabApp("bell", 70.0, ("aas", "scheduled"), autoplay=False)
+
+
+@pytest.mark.parametrize(
+    ("policies", "pattern", "words"),
+    [
+        ("aas,bogus", "top-heavy", "unknown lane 'bogus': a table policy (aas, "),
+        ("aas,kinesis", "top-heavy", "or scheduled (a known event scaled ahead)"),
+        ("aas,scheduled", "bell", "needs a known event in the pattern: top-heavy or spike"),
+    ],
+)
+def test_capcon_lab_names_the_bad_lane_and_what_is_allowed(
+    policies: str, pattern: str, words: str
+) -> None:
+    from argparse import Namespace
+
+    from capcon.tui.errors import UsageError
+    from capcon.tui.lab.app import run_lab
+
+    args = Namespace(policies=policies, pattern=pattern, target=70.0, speed=60.0)
+    with pytest.raises(UsageError) as raised:
+        run_lab(args)
+    assert words in str(raised.value)

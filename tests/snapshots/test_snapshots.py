@@ -20,7 +20,9 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
+from capcon.core.planning.events import EventPlan
 from capcon.tui.console.app import CapconApp
+from capcon.tui.console.modals.event import EventModal
 from capcon.tui.console.modals.scale import ScaleModal
 from capcon.tui.console.screens.detail import DetailScreen
 from capcon.tui.console.screens.help import HelpScreen
@@ -147,5 +149,49 @@ def test_help(snap_compare: SnapCompare, tmp_path: Path) -> None:
         app = await first_poll(pilot)
         await on_top(pilot, CapconApp.action_help)
         assert isinstance(app.screen, HelpScreen)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_detail_flash_sale_event(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """The demo's upcoming event on the detail charts: the axis runs past now to the raise,
+    the planned line, the marks, and the side panel's list of the event's steps."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = await first_poll(pilot)
+        app.jump_to("flash-sale")
+        await steady(pilot)
+        app.action_detail()
+        await settle(pilot.app, pilot)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen) and screen.data is not None, screen
+        await steady(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_event_modal_audit_log(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """The event modal's live preview: audit-log at 1,500 WCU from +2h to +4h (a table
+    without auto scaling: a scheduled-only target and its scheduled actions)."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = await first_poll(pilot)
+        app.jump_to("audit-log")
+        await steady(pilot)
+        await on_top(pilot, CapconApp.action_event)
+        modal = app.screen
+        assert isinstance(modal, EventModal), modal
+        modal.query_one("#event-start", Input).value = "+2h"
+        modal.query_one("#event-end", Input).value = "+4h"
+        modal.query_one("#event-wcu", Input).value = "1500"
+        # the rehearsal of reactive scaling, done before the screenshot (its timer would
+        # otherwise fire at some point of it)
+        await pilot.pause()
+        modal._start_rehearsal()
+        steady_cursors(app)
+        await steady(pilot)
+        plan = modal.result
+        assert isinstance(plan, EventPlan), plan
+        assert any(c.label.startswith("reactive (") for c in plan.costs)
 
     assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=run_before)

@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -41,9 +42,11 @@ from capcon.core.errors import CapconError
 from capcon.core.inflight import IN_FLIGHT, InFlight
 from capcon.core.model import Stream, Table
 from capcon.core.planning.autoscaling import AutoScalingPlan
+from capcon.core.planning.events import EventPlan
 from capcon.core.planning.planner import PlanContext, ScalePlan
+from capcon.core.planning.schedules import EventRecord, StreamSchedule
 from capcon.core.polling import PollPolicy, PollStep
-from capcon.core.ports import Backend, SimulationControls
+from capcon.core.ports import Backend, SimulationControls, StateStore
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings, fmt_duration
 from capcon.core.services.audit import AuditLog, Origin
@@ -53,6 +56,7 @@ from capcon.core.services.metrics import MetricsService
 from capcon.core.services.overview import AutoScalingState, Row
 from capcon.core.services.scaler import Scaler
 from capcon.tui.console.backend import locked
+from capcon.tui.console.events import by_row, events_of, read_stream_schedules, row_cell
 from capcon.tui.console.failures import error_text
 from capcon.tui.console.pace import AwsPace, Pace, SimulatedPace
 from capcon.tui.console.widgets.resource_list import Column, ResourceList
@@ -67,6 +71,9 @@ from capcon.tui.text import (
     throttled_text,
     util_text,
 )
+
+if TYPE_CHECKING:
+    from capcon.tui.console.modals.event import EventFacts
 
 SORTS: tuple[tuple[str, str], ...] = (
     ("name", "name"),
@@ -165,6 +172,7 @@ class CapconApp(App[None]):
         Binding("s", "sort", "Sort"),
         Binding("c", "scale", "Scale"),
         Binding("u", "autoscaling", "Auto scaling"),
+        Binding("e", "event", "Event"),
         Binding("a", "audit", "Audit log"),
         Binding("t", "next_theme", "Theme"),
         Binding("r", "refresh", "Refresh"),
@@ -185,19 +193,32 @@ class CapconApp(App[None]):
         off: in the simulated account that froze the clock for the whole apply).
         """
 
-        def __init__(self, snapshot: Snapshot, hidden: bool = True, *, polled: bool = True) -> None:
+        def __init__(
+            self,
+            snapshot: Snapshot,
+            hidden: bool = True,
+            *,
+            polled: bool = True,
+            events: tuple[EventRecord, ...] | None = None,
+            events_error: str | None = None,
+        ) -> None:
             super().__init__()
             self.snapshot = snapshot
             self.hidden = hidden  # off-screen rows were fetched too
             self.polled = polled
+            #: the account's planned events, when this refresh read them (``None``: not read)
+            self.events = events
+            self.events_error = events_error
 
         def can_replace(self, message: Message) -> bool:
             """Superseded by a newer snapshot that does what this one's handler would: go on
-            with the chain of polls, date the off-screen rows."""
+            with the chain of polls, date the off-screen rows, bring the events."""
             return (
                 isinstance(message, CapconApp.DataReady)
                 and (message.polled or not self.polled)
                 and (message.hidden or not self.hidden)
+                and (message.events is not None or self.events is None)
+                and (message.events_error is not None or self.events_error is None)
             )
 
     class PollFailed(Message):
@@ -229,10 +250,13 @@ class CapconApp(App[None]):
         themes: Iterable[Theme] = (),
         theme_warnings: Iterable[str] = (),
         inflight: InFlight = IN_FLIGHT,
+        schedules: StateStore | None = None,
     ) -> None:
         """``controls``: the simulated account's clock (``None`` on AWS); ``inflight``: where
         calls in flight are registered (the AWS adapter's requests always are in the
-        process's registry)."""
+        process's registry); ``schedules``: where capcon keeps its stream schedules (the
+        events on streams are read from it, and a stream event applied here is saved in it;
+        ``None``: the console shows the tables' events only)."""
         super().__init__()
         self.options = options or ConsoleOptions()
         #: what the status bar names while a call is slow
@@ -251,6 +275,14 @@ class CapconApp(App[None]):
         self.metrics = MetricsService(self.backend)
         self.feed = Feed(self.backend, rules, prices, metrics=self.metrics)
         self.snapshot: Snapshot | None = None
+        self.schedules = schedules
+        #: the account's planned events (every one, past ones too: the charts mark them) and
+        #: the ones not over yet by row name (the list marks them)
+        self.events: tuple[EventRecord, ...] = ()
+        self.event_rows: dict[str, tuple[EventRecord, ...]] = {}
+        self._events_error: str | None = None
+        #: the stream schedules last read from ``schedules`` (by the poll worker)
+        self._stream_schedules: tuple[StreamSchedule, ...] = ()
         self.sort_index = 0
         self.needle = ""
         self._shown: list[str] = []
@@ -390,7 +422,19 @@ class CapconApp(App[None]):
         except CapconError as error:
             self.post_message(self.PollFailed(str(error)))
             return
-        self.post_message(self.DataReady(snapshot, step.hidden))
+        # the events: the rows' scheduled actions (read with their auto scaling) at this
+        # poll's time, and the stream schedules, read again with the inventory
+        events_error: str | None = None
+        if inventory and self.schedules is not None:
+            try:
+                self._stream_schedules, problems = read_stream_schedules(self.schedules)
+                events_error = "".join(f"stream schedule not read: {p}\n" for p in problems)
+            except CapconError as error:  # the list goes on with the schedules it had
+                events_error = f"stream schedules not read: {error}"
+        events = tuple(events_of(snapshot.rows, self._stream_schedules, snapshot.at))
+        self.post_message(
+            self.DataReady(snapshot, step.hidden, events=events, events_error=events_error or None)
+        )
 
     def _visible(self) -> list[str]:
         try:
@@ -461,6 +505,13 @@ class CapconApp(App[None]):
         if message.hidden:
             self._all_rows_at = message.snapshot.at
         self.last_error = None
+        if message.events is not None:
+            self.events = message.events
+            self.event_rows = by_row(message.events)
+        if message.events_error != self._events_error:
+            self._events_error = message.events_error  # said once, until it changes
+            if message.events_error is not None:
+                self.notify(markup_safe(message.events_error), severity="warning", timeout=10)
         notices = tuple(n.text for n in message.snapshot.notices)
         if notices and notices != self._notices_shown:  # degraded: say what is missing, once
             self.notify(
@@ -529,6 +580,9 @@ class CapconApp(App[None]):
         indent = "  └ " if row.kind == "index" else ""
         # names and statuses come from AWS: shown as written, no control character painted
         name = Text(printable(indent + (row.index or row.name)), style=throttle_style)
+        events = self.event_rows.get(row.name)
+        if events and self.snapshot is not None:
+            name = self._with_event(name, row_cell(events, self.snapshot.at))
         status = (
             Text(
                 printable(row.status),
@@ -567,6 +621,19 @@ class CapconApp(App[None]):
             "cost": Text(cost_text(row)),
             "aas": Text(aas, style=colours.high if aas == "AAS!" else ""),
         }
+
+    def _with_event(self, name: Text, mark: str) -> Text:
+        """The name cell with the row's planned event at its right end (``◷ 2h10``): the
+        name is cut to leave room, so the mark is seen however long the name (and at any
+        width: the name column is the one never scrolled away)."""
+        width = COLUMNS[0].width
+        room = width - cell_len(mark) - 1
+        plain = name.plain
+        if cell_len(plain) > room:
+            plain = set_cell_size(plain, room - 1) + "…"
+        text = Text(set_cell_size(plain, room) + " ", style=name.style)
+        text.append(mark, style="bold " + self.theme_variables.get("accent", "magenta"))
+        return text
 
     def _paint_table(self) -> None:
         snapshot = self.snapshot
@@ -659,7 +726,8 @@ class CapconApp(App[None]):
             parts.append(f"[b]partial:[/b] {first}" + (f" (+{more})" if more else ""))
         _set_line(self._status, " · ".join(parts))
         self._paint_banner(now)
-        hint = "Enter detail · c scale · u auto scaling · / filter · s sort · a audit · t theme"
+        hint = "Enter detail · c scale · e event · u auto scaling · / filter · s sort · a audit"
+        hint += " · t theme"
         hint += " · ? help"
         if self.options.read_only:
             hint = "Enter detail · / filter · s sort · a audit · t theme · ? help (read-only)"
@@ -711,7 +779,7 @@ class CapconApp(App[None]):
     # --- actions ---------------------------------------------------------------------------
 
     LIST_ONLY: ClassVar[frozenset[str]] = frozenset({"filter", "sort", "clear_filter", "detail"})
-    CHANGES: ClassVar[frozenset[str]] = frozenset({"scale", "autoscaling"})
+    CHANGES: ClassVar[frozenset[str]] = frozenset({"scale", "autoscaling", "event"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The list's own keys do nothing while another screen (detail, audit) is on top."""
@@ -894,6 +962,91 @@ class CapconApp(App[None]):
             done,
         )
 
+    def action_event(self) -> None:
+        if self.options.read_only:
+            self.notify("read-only session: events cannot be planned", severity="warning")
+            return
+        row = self.selected_row()
+        if row is None:
+            return
+        self.open_event(row)
+
+    def open_event(self, row: Row) -> None:
+        """Read the resource, its auto scaling, scheduled actions and recent use in a thread,
+        then open the event modal."""
+        self._start(
+            partial(self._prepare_event, row),
+            f"event preview of {row.name}",
+            "scale-prep",
+            exclusive=True,
+        )
+
+    def _prepare_event(self, row: Row) -> None:
+        from capcon.core.ports import resource_id
+        from capcon.core.services.overview import auto_scaling_by_resource
+        from capcon.tui.console.modals.event import EventFacts
+
+        try:
+            resource: Table | Stream
+            if row.kind == "stream":
+                resource = self.backend.describe_stream(row.name)
+            else:
+                assert row.table is not None
+                resource = self.backend.describe_table(row.table)
+            context = live_context(
+                self.backend,
+                resource,
+                self.rules,
+                self.prices,
+                self.audit,
+                self.controls,
+                metrics=self.metrics,
+            )
+            if isinstance(resource, Table):
+                rid = resource_id(resource.name, row.index)
+                state = auto_scaling_by_resource(self.backend).get(rid)
+                facts = EventFacts(
+                    targets=state.targets if state else (),
+                    policies=state.policies if state else (),
+                    scheduled=state.scheduled if state else (),
+                    usage=context.usage.get(row.index),
+                )
+            else:
+                facts = EventFacts(reshard_history=context.reshard_history)
+            now = self.backend.now()
+        except CapconError as error:
+            self.post_message(self.PollFailed(str(error), polled=False))
+            return
+        self.call_from_thread(self._push_event, row, resource, facts, now)
+
+    def _push_event(
+        self, row: Row, resource: Table | Stream, facts: EventFacts, now: datetime
+    ) -> None:
+        from capcon.tui.console.modals.event import EventModal, reactive_for
+
+        self._paint_status()  # the preview's metrics, billed at once
+        rules, prices = self.rules, self.prices
+
+        def done(result: EventPlan | None) -> None:
+            if isinstance(result, EventPlan):  # applied through Scaler.apply_event (cli's)
+                self.notify("not applied yet: use capcon event apply", severity="warning")
+
+        self.push_screen(
+            EventModal(
+                resource,
+                row.index,
+                facts,
+                self.rules,
+                self.prices,
+                now=now,
+                confirm_factor=self.options.confirm_factor,
+                production=self.options.production,
+                stream_store=self.schedules is not None,
+                rehearse=lambda request: reactive_for(resource, facts, request, prices, rules),
+            ),
+            done,
+        )
+
     def action_autoscaling(self) -> None:
         if self.options.read_only:
             self.notify("read-only session: auto scaling cannot be changed", severity="warning")
@@ -1064,6 +1217,11 @@ class CapconApp(App[None]):
                 "Auto scaling",
                 "Edit min, max and target of the selected table or GSI (u)",
                 self.action_autoscaling,
+            )
+            yield SystemCommand(
+                "Planned event",
+                "Scale the selected row ahead of a known spike and back after it (e)",
+                self.action_event,
             )
         yield SystemCommand("Audit log", "Every change made through capcon (a)", self.action_audit)
         yield SystemCommand("Refresh", "Read the backend now (r)", self.action_refresh)

@@ -375,14 +375,23 @@ def run_lab(args: Any) -> int:
     """``capcon lab``: check the inputs, then run the lab app."""
     from capcon.core.backends.sim.experiment import check_inputs
     from capcon.core.config.settings import ConfigError, load_config
+    from capcon.core.policies import POLICIES, STREAM_POLICIES
     from capcon.tui.bootstrap import load_books
     from capcon.tui.errors import UsageError
+    from capcon.tui.text import printable
 
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
     try:
         for policy in policies:
-            if policy != SCHEDULED:  # the scheduled lane checks its pattern when built
-                check_inputs(args.pattern, args.target, policy, 1.0)
+            if policy == SCHEDULED:  # the scheduled lane checks its pattern when built
+                continue
+            if policy not in POLICIES or policy in STREAM_POLICIES:
+                known = [name for name in POLICIES if name not in STREAM_POLICIES]
+                raise ValueError(
+                    f"unknown lane {printable(policy)!r}: a table policy "
+                    f"({', '.join(known)}) or {SCHEDULED} (a known event scaled ahead)"
+                )
+            check_inputs(args.pattern, args.target, policy, 1.0)
         check_speed(args.speed)
         books = load_books(args, "us-east-1", load_config())
         app = LabApp(args.pattern, args.target, policies, speed=args.speed, prices=books.prices)

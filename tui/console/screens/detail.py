@@ -77,6 +77,13 @@ from capcon.core.services.overview import (
     table_queries,
     with_traps,
 )
+from capcon.tui.console.events import (
+    RAISE_MARK,
+    RESTORE_MARK,
+    EventMark,
+    chart_marks,
+    planned_floor,
+)
 from capcon.tui.console.failures import error_text
 from capcon.tui.text import printable, warm_text
 
@@ -96,6 +103,8 @@ RETRY_SECONDS = 10.0
 MAX_ACTIVITIES_LISTED = 6
 GIB = 2**30
 AAS_MARK = "▼"
+DAY = timedelta(days=1)
+UNITS = {"read": " RCU", "write": " WCU", "shards": " shards"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -708,6 +717,9 @@ class ChartPanel(Vertical):
     ChartPanel > PlotextPlot { height: 1fr; }
     """
 
+    #: how far past now the last drawing's time axis ran (planned events ahead)
+    ahead = timedelta(0)
+
     def compose(self) -> ComposeResult:
         yield Static(classes="chart-head")
         yield PlotextPlot()
@@ -723,8 +735,18 @@ class ChartPanel(Vertical):
         end: datetime,
         window: Window,
         colour: Callable[[str], str],
+        events: Sequence[EventMark] = (),
+        planned: Sequence[tuple[datetime, datetime, int]] = (),
+        ahead: timedelta = timedelta(0),
     ) -> int:
-        """Draw ``chart`` (main thread only); returns how many series had points."""
+        """Draw ``chart`` (main thread only); returns how many series had points.
+
+        ``events``: planned events' raises and restores, marked on the time axis (past ones
+        in the window, and upcoming ones: the axis then runs on past now, up to half a
+        window, and says where now is); ``planned``: the capacity each event's raise
+        guarantees from its raise to its restore, drawn as the planned line; ``ahead``: how
+        far past now the time axis runs (the same for every chart of the screen, so their
+        times line up: :func:`event_horizon`)."""
         head = Text.assemble((chart.title, "bold"), "  ", no_wrap=True, overflow="ellipsis")
         for series in chart.series:
             head.append("━ ", style=colour(series.role))
@@ -735,6 +757,15 @@ class ChartPanel(Vertical):
         if chart.marks:
             head.append(f"{AAS_MARK} ", style=colour("provisioned"))
             head.append(f"AAS ×{len(chart.marks)}  ")
+        self.ahead = ahead
+        shown = [m for m in events if start <= m.at <= end + ahead]
+        upcoming = [m for m in events if m.at > end]
+        if upcoming:  # the planned events to come: the line's legend, then each step's time
+            head.append("━ planned ", style=f"bold {colour('event')}")
+            for mark in upcoming[:4]:
+                when = f"{mark.at:%H:%M}" if mark.at - end < DAY else f"{mark.at:%d %b %H:%M}"
+                head.append(f"{mark.symbol}{when} ", style=colour("event"))
+            head.append(" ")
         if not chart.has_data:
             head.append("no datapoints in this window", style="italic")
         self.query_one(".chart-head", Static).update(head)
@@ -760,8 +791,17 @@ class ChartPanel(Vertical):
                     plt.scatter(xs, ys, color=rgb, marker="hd")
                 else:
                     plt.plot(xs, ys, color=rgb, marker="hd")
-        y_ticks = nice_ticks(chart.top)
+        floors = [(a, b, cap) for a, b, cap in planned if b >= start and a <= end + ahead]
+        for a, b, cap in floors:
+            xs = [x(max(a, start)), x(min(b, end + ahead))]
+            plt.plot(xs, [cap, cap], color=_rgb(colour("event")), marker="hd")
+        y_ticks = nice_ticks(max([chart.top, *(cap for *_, cap in floors)]))
         upper = y_ticks[-1]
+        # planned events: their raises and restores on the top edge, in the event colour
+        for symbol in (RAISE_MARK, RESTORE_MARK):
+            times = [x(m.at) for m in shown if m.symbol == symbol]
+            if times:
+                plt.scatter(times, [upper] * len(times), color=_rgb(colour("event")), marker=symbol)
         # AAS activities: a marker on the top edge at their time, not a line through the data
         for ok in (True, False):
             times = [x(m.at) for m in chart.marks if m.ok is ok]
@@ -770,11 +810,45 @@ class ChartPanel(Vertical):
                 plt.scatter(times, [upper] * len(times), color=_rgb(colour(role)), marker=AAS_MARK)
         plt.ylim(0, upper)
         plt.yticks(y_ticks, [_fmt_tick(v, y_ticks) for v in y_ticks])
-        plt.xlim(-span, 0)
-        ticks, labels = _time_ticks(start, end, window)
+        plt.xlim(-span, ahead.total_seconds() / 60)
+        ticks, labels = _time_ticks(start, end + ahead, window)
+        if ahead:  # the axis runs on past now: say where now is (its tick, not a clock's)
+            near = window.tick / 3
+            kept = [
+                (t, label) for t, label in zip(ticks, labels, strict=True) if abs(t - end) > near
+            ]
+            ticks, labels = [t for t, _ in kept] + [end], [label for _, label in kept] + ["now"]
+            plt.vline(0, color=_rgb(colour("muted")))
         plt.xticks([x(t) for t in ticks], labels)
         self.plot.refresh()
         return plotted
+
+
+def _moment(at: datetime, now: datetime) -> str:
+    """``02:15 (in 45 min)`` (UTC, as the title's times); with the date and UTC when it is
+    not within a day of ``now``."""
+    minutes = round((at - now).total_seconds() / 60)
+    relative = f"in {fmt_duration(minutes * 60)}" if minutes > 0 else "now"
+    if minutes < 0:
+        relative = f"{fmt_duration(-minutes * 60)} ago"
+    when = f"{at:%H:%M}" if abs(at - now) < DAY else f"{at:%Y-%m-%d %H:%M} UTC"
+    return f"{when} ({relative})"
+
+
+def event_horizon(
+    events: Sequence[EventMark],
+    planned: Sequence[tuple[datetime, datetime, int]],
+    end: datetime,
+    span: timedelta,
+) -> timedelta:
+    """How far past now a chart's time axis runs: far enough for the planned events' marks
+    (and planned lines) within half a window from now, plus a margin; zero when none."""
+    horizon = end + span / 2
+    moments = [m.at for m in events if end < m.at <= horizon]
+    moments += [min(b, horizon) for a, b, _ in planned if end < b and a <= horizon]
+    if not moments:
+        return timedelta(0)
+    return min(span / 2, max(moments) - end + span / 12)
 
 
 def _period_label(seconds: int) -> str:
@@ -1005,6 +1079,8 @@ class DetailScreen(Screen[None]):
             "demand": "secondary",
             "hot": "warning",
             "updating": "warning",
+            "event": "accent",
+            "muted": "foreground-darken-3",
         }
         variables = self.app.theme_variables
         value = variables.get(role) or variables.get(fallback.get(role, "foreground"))
@@ -1016,9 +1092,21 @@ class DetailScreen(Screen[None]):
         if data is None:
             return
         plotted = 0
+        marks = chart_marks(self._capcon.events, self.row.name)
+        floors = {d: planned_floor(marks, d) for d in ("read", "write")}
+        ahead = event_horizon(
+            marks, (*floors["read"], *floors["write"]), data.end, data.window.span
+        )
         for chart in data.charts:
             panel = self.query_one(f"#chart-{chart.key}", ChartPanel)
-            plotted += panel.show(chart, data.start, data.end, data.window, self._colour)
+            # a table's reads chart marks its read events, the writes chart its write
+            # events; a stream's charts all its reshards
+            dimension = {"reads": "read", "writes": "write"}.get(chart.key)
+            events = [m for m in marks if dimension is None or m.dimension in (dimension, "")]
+            planned = floors[dimension] if dimension else ()
+            plotted += panel.show(
+                chart, data.start, data.end, data.window, self._colour, events, planned, ahead
+            )
         self.series_plotted = plotted
         self.paints += 1
         self._paint_panel(data)
@@ -1100,11 +1188,29 @@ class DetailScreen(Screen[None]):
             "muted": "dim",
         }
         text = Text()
-        for n, line in enumerate(data.panel):
+        for n, line in enumerate((*self._event_lines(data.end), *data.panel)):
             if n:
                 text.append("\n")
             text.append(printable(line.text), style=styles.get(line.role, ""))
         self.query_one("#detail-panel", Static).update(text)
+
+    def _event_lines(self, now: datetime) -> tuple[PanelLine, ...]:
+        """The row's planned events not over yet: each raise and restore, when, to what."""
+        records = self._capcon.event_rows.get(self.row.name, ())
+        if not records:
+            return ()
+        lines = [PanelLine(f"Planned events ({len(records)})", "head")]
+        for record in records:
+            lines.append(PanelLine(f"  {record.event_id} · {record.status}", "hot"))
+            for mark in chart_marks((record,), self.row.name):
+                unit = {"read": " RCU", "write": " WCU", "shards": " shards"}.get(
+                    mark.dimension, ""
+                )
+                floor = f" · min {mark.capacity:,}{unit}" if mark.capacity is not None else ""
+                lines.append(
+                    PanelLine(f"  {mark.symbol} {mark.phase} {_moment(mark.at, now)}{floor}")
+                )
+        return tuple(lines)
 
     def _paint_shards(self, loads: Sequence[ShardLoad]) -> None:
         table = self.query_one("#detail-shards", DataTable)

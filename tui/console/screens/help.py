@@ -20,6 +20,8 @@ HELP = """\
   ↑ ↓ PgUp PgDn     move                                   Enter   detail (charts, shards)
   c                 scale (preview, then confirm)          a   audit log
   u                 auto scaling: min, max, target (preview, then confirm)
+  e                 planned event: scale ahead of a known spike and back after it
+                    (start, end, capacity at the peak; preview, then confirm)
   /                 filter by name (Esc clears)            s   sort: name/util/throttles/cost
   t                 next theme                             r   refresh now
   Ctrl+P            command palette (every action, and "Go to <resource>")
@@ -39,6 +41,10 @@ HELP = """\
                     minute, R or W for reads or writes; else when the row last throttled
   parts             estimated partitions (DynamoDB does not report them: an estimate)
   AAS               auto scaling registered; AAS! = a trap (registered but no policy, …)
+  ◷ 2h10 / ▲ 45m    after a name: a planned event, raised in 2 h 10 min / raised now and
+                    restored in 45 min (+N: more events; ↻: a recurring scheduled action);
+                    the detail charts mark its raise ↑ and restore ↓ on the time axis and
+                    draw the planned capacity between them
 
 Metrics come from CloudWatch 1–3 minutes late; the status bar says how old they are and what
 polling has cost.{polling} {ro}
