@@ -13,11 +13,14 @@ from capcon.core.backends.sim.experiment import (
     MIN_WCU,
     RESOURCE,
     START,
+    TABLE,
+    experiment_account,
 )
 from capcon.core.backends.sim.traffic import Bell, Spike, TopHeavy
+from capcon.core.config.prices import load_price_book
 from capcon.core.planning.schedules import ACTION_PREFIX
 from capcon.core.ports import TABLE_WRITE
-from capcon.tui.lab.app import LabApp
+from capcon.tui.lab.app import LabApp, lane_figures
 from capcon.tui.lab.scheduled import LEAD, known_event, scheduled_lane
 
 
@@ -80,6 +83,35 @@ async def test_the_lab_runs_a_scheduled_lane_beside_the_reactive_ones() -> None:
 def test_the_lab_refuses_a_scheduled_lane_on_a_pattern_without_a_known_event() -> None:
     with pytest.raises(ValueError, match="known event"):
         LabApp("bell", 70.0, ("aas", "scheduled"), autoplay=False)
+
+
+def test_the_scheduled_lane_has_no_throttling_on_the_top_heavy_event_and_reactive_lanes_do() -> (
+    None
+):
+    """The done-when of issue 18: the simulated account executes the scheduled actions, so
+    capacity is there before the spike; the reactive policies meet it minutes late."""
+    prices = load_price_book("us-east-1")
+    lane = scheduled_lane("top-heavy", 70.0)
+    account = lane.account
+    until = round(lane.event.end_s) + 15 * 60
+    # up to the event's start: the raise has run and capacity is up before the spike
+    account.advance(round(lane.event.start_s))
+    part = account.describe_table(TABLE)
+    assert part.provisioned is not None and part.provisioned.write >= lane.peak_capacity
+    target = next(t for t in account.describe_scalable_targets() if t.dimension == TABLE_WRITE)
+    assert target.min_capacity == lane.peak_capacity
+    account.advance(until - round(lane.event.start_s))
+    figures, _minutes = lane_figures(account, prices)
+    assert figures["throttled"] == 0 and figures["success"] == 1.0
+    # after the restore, the minimum is the experiment's again (auto scaling scales in)
+    target = next(t for t in account.describe_scalable_targets() if t.dimension == TABLE_WRITE)
+    assert (target.min_capacity, target.max_capacity) == (MIN_WCU, MAX_WCU)
+
+    for policy in ("aas", "h2"):  # the same spike, met reactively
+        reactive = experiment_account("top-heavy", 70.0, policy)
+        reactive.advance(until)
+        throttled = lane_figures(reactive, prices)[0]["throttled"]
+        assert throttled > 1_000, (policy, throttled)
 
 
 @pytest.mark.parametrize(
