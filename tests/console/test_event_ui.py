@@ -279,6 +279,35 @@ async def test_the_modal_previews_as_you_type_and_escape_changes_nothing(
         assert capcon_actions(account, "audit-log") == before
 
 
+async def test_enter_applies_the_event_as_scheduled_actions_and_the_row_shows_it(
+    tmp_path: Path,
+) -> None:
+    app, account = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        modal = await open_event(app, pilot, "audit-log")
+        modal.query_one("#event-start", Input).value = "+2h"
+        modal.query_one("#event-end", Input).value = "+4h"
+        modal.query_one("#event-wcu", Input).value = "1500"
+        await pilot.pause()
+        plan = modal.result
+        assert isinstance(plan, EventPlan), plan
+        modal.query_one("#event-wcu", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, EventModal)
+        held = capcon_actions(account, "audit-log")
+        assert sorted(a.name for a in held) == sorted(a.name for a in plan.actions)
+        raised = next(a for a in held if "-raise-" in a.name)
+        assert raised.at == plan.send_at and raised.min_capacity == 1500
+        # the row shows the event once the list has read it again
+        await started(app, pilot)
+        assert name_cell(app, "audit-log").startswith("audit-log")
+        assert "◷ " in name_cell(app, "audit-log")
+        records = app.event_rows.get("audit-log", ())
+        assert [r.event_id for r in records] == [plan.event_id]
+
+
 async def test_no_input_breaks_the_modal_and_only_a_plan_can_be_applied(tmp_path: Path) -> None:
     """Hostile and random text in every input: a message or a preview, never a traceback;
     Apply is enabled only for an :class:`EventPlan`, and nothing typed reaches the terminal

@@ -1028,8 +1028,8 @@ class CapconApp(App[None]):
         rules, prices = self.rules, self.prices
 
         def done(result: EventPlan | None) -> None:
-            if isinstance(result, EventPlan):  # applied through Scaler.apply_event (cli's)
-                self.notify("not applied yet: use capcon event apply", severity="warning")
+            if isinstance(result, EventPlan):
+                self.apply_event(result)
 
         self.push_screen(
             EventModal(
@@ -1046,6 +1046,30 @@ class CapconApp(App[None]):
             ),
             done,
         )
+
+    def apply_event(self, plan: EventPlan) -> None:
+        """Apply a confirmed event plan through the scaler, in a thread."""
+        self._start(
+            partial(self._apply_event, plan),
+            f"apply event {plan.event_id} on {plan.label}",
+            "apply",
+            exclusive=False,
+        )
+
+    def _apply_event(self, plan: EventPlan) -> None:
+        scaler = self._scaler()
+        what = f"event {plan.event_id} on {plan.label}"
+        try:
+            result = scaler.apply_event(plan, schedules=self.schedules)
+        except CapconError as error:
+            self.post_message(self.ApplyDone(f"{what}: {error}", False))
+            return
+        finally:
+            self._show_audit_notices()
+        if result.outcome == "applied":
+            self.post_message(self.ApplyDone(f"scheduled: {what}", True))
+        else:
+            self.post_message(self.ApplyDone(f"{result.outcome}: {what} — {result.error}", False))
 
     def action_autoscaling(self) -> None:
         if self.options.read_only:
