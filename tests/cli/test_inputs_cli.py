@@ -225,3 +225,11 @@ async def test_console_shows_a_theme_file_message_with_markup_as_text(
         await settle(app, pilot)
         messages = [Text.from_markup(str(n.message)).plain for n in app._notifications]
         assert any("primary = '[/]' is not a colour" in m for m in messages), messages
+
+
+def test_lab_lanes_named_twice_are_refused_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--policies aas,aas`` printed a DuplicateKey traceback from the results table and
+    exited 0; the lab never opens for it now."""
+    assert main(["lab", "--policies", "aas,h1,aas"]) == 2
+    err = capsys.readouterr().err
+    assert "--policies names aas more than once" in err and "Traceback" not in err

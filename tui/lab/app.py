@@ -33,6 +33,7 @@ from capcon.core.config.prices import load_price_book
 from capcon.core.ports import MetricQuery
 from capcon.core.pricing import PriceBook
 from capcon.tui.lab.scheduled import FALLBACK_POLICY, SCHEDULED, scheduled_lane
+from capcon.tui.text import printable
 
 DIMS = (("TableName", TABLE),)
 QUERIES = (
@@ -142,6 +143,12 @@ class LabApp(App[None]):
         super().__init__()
         #: what the lanes' capacity costs: the session's book (us-east-1 and the user's file)
         self.prices = prices or load_price_book("us-east-1")
+        repeated = sorted({p for p in policies if policies.count(p) > 1})
+        if repeated:
+            raise ValueError(
+                f"--policies names {printable(', '.join(repeated))} more than once: each lane "
+                "runs a different policy (2 to 4 of them, comma-separated)"
+            )
         if not 2 <= len(policies) <= 4:
             raise ValueError(f"choose 2 to 4 policies, not {len(policies)}")
         self.pattern = pattern
