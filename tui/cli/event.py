@@ -76,8 +76,6 @@ DEFAULT_POLICY, DEFAULT_TARGET = "capcon", 70.0
 
 #: How the line saying what the rehearsal of reactive scaling assumed begins.
 REHEARSED = "reactive:"
-#: How long the rehearsal of reactive scaling lets the base traffic run before the spike.
-REHEARSAL_LEAD_SECONDS = 3_600
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,39 +348,30 @@ def _reactive(
     table = state.resource
     if not isinstance(table, Table):
         return None, "reactive scaling is not rehearsed for streams"
-    capacity = table.index(request.index).provisioned if request.index else table.provisioned
-    if capacity is None:
-        return None, "reactive scaling is not rehearsed for an on-demand table"
     dimension: Literal["read", "write"] = "write" if request.write is not None else "read"
-    peak_units = request.write if dimension == "write" else request.read
-    if peak_units is None:
-        return None, "no capacity peak asked: reactive scaling not rehearsed"
-    now_units = capacity.write if dimension == "write" else capacity.read
     policy, target = _reactive_policy(args, state, dimension)
-    registered = next((t for t in state.targets if dimension_word(t.dimension) == dimension), None)
     base = demand.get(dimension, 0.0)
-    peak = peak_units * DEFAULT_TARGET_UTILISATION
-    from capcon.core.backends.sim.rehearsal import rehearse
+    peak = ((request.write if dimension == "write" else request.read) or 0) * (
+        DEFAULT_TARGET_UTILISATION
+    )
+    from capcon.core.backends.sim.rehearsal import rehearse_event
 
     try:
-        estimate = rehearse(
-            table_capacity=max(1, now_units),
-            base_demand=base,
-            peak_demand=peak,
-            start_offset_s=REHEARSAL_LEAD_SECONDS,
-            duration_s=int((request.end - request.start).total_seconds()),
+        estimate = rehearse_event(
+            table,
+            request,
             policy=policy,
             target=target,
-            dimension=dimension,
+            targets=state.targets,
+            base_demand=base,
             prices=session.books.prices,
-            min_capacity=registered.min_capacity if registered is not None else 1,
-            max_capacity=registered.max_capacity if registered is not None else None,
-            at=request.start - timedelta(seconds=REHEARSAL_LEAD_SECONDS),
-            table_class=table.table_class,
             rules=session.books.rules,
         )
     except (ValueError, KeyError) as error:
-        return None, f"reactive scaling could not be rehearsed: {error}"
+        text = str(error)
+        if not text.startswith(("reactive scaling", "no capacity peak")):
+            text = f"reactive scaling could not be rehearsed: {text}"
+        return None, text
     words = (
         f"{REHEARSED} {policy} at {target:g}% rehearsed on the simulated account, {dimension}s "
         f"{base:,.0f}/s now → {peak:,.0f}/s during the event (the peak asked at "

@@ -914,23 +914,29 @@ class CapconApp(App[None]):
             exclusive=True,
         )
 
+    def _read_for_preview(self, row: Row) -> tuple[Table | Stream, PlanContext]:
+        """The row's resource read again, and its planning context (recent use, history):
+        what the scale and the event previews plan on.  In a worker thread."""
+        resource: Table | Stream
+        if row.kind == "stream":
+            resource = self.backend.describe_stream(row.name)
+        else:
+            assert row.table is not None
+            resource = self.backend.describe_table(row.table)
+        context = live_context(
+            self.backend,
+            resource,
+            self.rules,
+            self.prices,
+            self.audit,
+            self.controls,
+            metrics=self.metrics,
+        )
+        return resource, context
+
     def _prepare_scale(self, row: Row) -> None:
         try:
-            resource: Table | Stream
-            if row.kind == "stream":
-                resource = self.backend.describe_stream(row.name)
-            else:
-                assert row.table is not None
-                resource = self.backend.describe_table(row.table)
-            context = live_context(
-                self.backend,
-                resource,
-                self.rules,
-                self.prices,
-                self.audit,
-                self.controls,
-                metrics=self.metrics,
-            )
+            resource, context = self._read_for_preview(row)
         except CapconError as error:
             self.post_message(self.PollFailed(str(error), polled=False))
             return
@@ -987,21 +993,7 @@ class CapconApp(App[None]):
         from capcon.tui.console.modals.event import EventFacts
 
         try:
-            resource: Table | Stream
-            if row.kind == "stream":
-                resource = self.backend.describe_stream(row.name)
-            else:
-                assert row.table is not None
-                resource = self.backend.describe_table(row.table)
-            context = live_context(
-                self.backend,
-                resource,
-                self.rules,
-                self.prices,
-                self.audit,
-                self.controls,
-                metrics=self.metrics,
-            )
+            resource, context = self._read_for_preview(row)
             if isinstance(resource, Table):
                 rid = resource_id(resource.name, row.index)
                 state = auto_scaling_by_resource(self.backend).get(rid)

@@ -27,8 +27,8 @@ from capcon.core.backends.sim.account import SimAccount, TableSpec
 from capcon.core.backends.sim.experiment import START, check_inputs
 from capcon.core.backends.sim.traffic import Spike, Steady
 from capcon.core.config.prices import load_price_book
-from capcon.core.model import TableClass, Throughput
-from capcon.core.planning.events import ReactiveEstimate
+from capcon.core.model import Table, TableClass, Throughput
+from capcon.core.planning.events import EventRequest, ReactiveEstimate
 from capcon.core.policies import Oracle, Policy
 from capcon.core.ports import (
     READ_UTILIZATION,
@@ -298,3 +298,57 @@ def _default_prices() -> PriceBook:
 
 
 __all__ = ["AFTER_S", "WARMUP_S", "rehearse"]
+
+
+#: How long before the event the rehearsal starts (the policy's history at today's use).
+EVENT_LEAD_SECONDS = 3_600
+#: The policy reactive scaling is rehearsed with when the part has no AAS policy.
+DEFAULT_POLICY, DEFAULT_TARGET = "capcon", 70.0
+
+
+def rehearse_event(
+    table: Table,
+    request: EventRequest,
+    *,
+    policy: str,
+    target: float,
+    targets: Sequence[ScalableTarget],
+    base_demand: float,
+    prices: PriceBook,
+    rules: RuleSettings,
+) -> ReactiveEstimate:
+    """Reactive scaling on ``request``'s event, as ``capcon event plan`` and the console's
+    event preview both show it: the part (table or ``request.index``) from its capacity now
+    and ``base_demand``, a jump at the start to the peak asked at
+    :data:`~capcon.core.planning.events.DEFAULT_PEAK_UTILISATION` use, back at the end;
+    ``policy`` at ``target`` within the dimension's registered min/max (``targets``).
+    ``ValueError`` naming why there is nothing to rehearse (an on-demand part, no capacity
+    asked) or what the rehearsal refused."""
+    from capcon.core.planning.events import DEFAULT_PEAK_UTILISATION
+    from capcon.core.planning.requests import dimension_word
+
+    part = table.index(request.index) if request.index else table
+    capacity = part.provisioned
+    if capacity is None or table.is_on_demand:
+        raise ValueError("reactive scaling is not rehearsed for an on-demand table")
+    dimension: Dimension = "write" if request.write is not None else "read"
+    peak_units = request.write if dimension == "write" else request.read
+    if peak_units is None:
+        raise ValueError("no capacity peak asked: reactive scaling not rehearsed")
+    registered = next((t for t in targets if dimension_word(t.dimension) == dimension), None)
+    return rehearse(
+        table_capacity=max(1, capacity.write if dimension == "write" else capacity.read),
+        base_demand=base_demand,
+        peak_demand=peak_units * DEFAULT_PEAK_UTILISATION,
+        start_offset_s=EVENT_LEAD_SECONDS,
+        duration_s=int((request.end - request.start).total_seconds()),
+        policy=policy,
+        target=target,
+        dimension=dimension,
+        prices=prices,
+        min_capacity=registered.min_capacity if registered is not None else 1,
+        max_capacity=registered.max_capacity if registered is not None else None,
+        at=request.start - timedelta(seconds=EVENT_LEAD_SECONDS),
+        table_class=table.table_class,
+        rules=rules,
+    )

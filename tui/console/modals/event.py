@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import ClassVar
 
 from textual import on, work
@@ -52,12 +52,9 @@ DEFAULT_END = "+2h"
 #: Reactive scaling is rehearsed (on the simulated account, in a thread) once typing has
 #: paused this long: a rehearsal takes a fraction of a second, too long for each key.
 REHEARSE_AFTER_SECONDS = 0.4
-#: As ``capcon event plan`` rehearses it: the part's AAS target-tracking policy, else what
-#: ``capcon autoscale`` runs by default; the base traffic runs an hour before the spike; the
-#: peak asked for is taken as capacity for demand at 70 % use.
+#: As ``capcon event plan`` rehearses it (``rehearse_event``): the part's AAS target-tracking
+#: policy, else what ``capcon autoscale`` runs by default.
 DEFAULT_POLICY, DEFAULT_TARGET = "capcon", 70.0
-REHEARSAL_LEAD_SECONDS = 3_600
-PEAK_UTILISATION = 0.70
 
 Rehearse = Callable[[EventRequest], "ReactiveEstimate | None"]
 
@@ -88,17 +85,12 @@ def reactive_for(
     policy and target on that dimension, else capcon's default policy.  ``None`` where there
     is nothing to rehearse (a stream, an on-demand table, no capacity asked) or the
     rehearsal refuses its inputs."""
-    from capcon.core.backends.sim.rehearsal import rehearse
+    from capcon.core.backends.sim.rehearsal import rehearse_event
     from capcon.core.planning.requests import dimension_word
 
-    if not isinstance(resource, Table) or resource.is_on_demand:
+    if not isinstance(resource, Table):
         return None
-    part = resource.index(request.index) if request.index else resource
-    capacity = part.provisioned
     dimension = "write" if request.write is not None else "read"
-    peak_units = request.write if dimension == "write" else request.read
-    if capacity is None or peak_units is None:
-        return None
     policy = next(
         (
             p
@@ -107,26 +99,19 @@ def reactive_for(
         ),
         None,
     )
-    registered = next((t for t in facts.targets if dimension_word(t.dimension) == dimension), None)
     usage = facts.usage
     base = 0.0
     if usage is not None:
         base = usage.demand_write if dimension == "write" else usage.demand_read
     try:
-        return rehearse(
-            table_capacity=max(1, capacity.write if dimension == "write" else capacity.read),
-            base_demand=base,
-            peak_demand=peak_units * PEAK_UTILISATION,
-            start_offset_s=REHEARSAL_LEAD_SECONDS,
-            duration_s=int((request.end - request.start).total_seconds()),
+        return rehearse_event(
+            resource,
+            request,
             policy="aas" if policy is not None else DEFAULT_POLICY,
             target=policy.target_value if policy is not None else DEFAULT_TARGET,
-            dimension="write" if dimension == "write" else "read",
+            targets=facts.targets,
+            base_demand=base,
             prices=prices,
-            min_capacity=registered.min_capacity if registered is not None else 1,
-            max_capacity=registered.max_capacity if registered is not None else None,
-            at=request.start - timedelta(seconds=REHEARSAL_LEAD_SECONDS),
-            table_class=resource.table_class,
             rules=rules,
         )
     except (ValueError, KeyError):
