@@ -1356,7 +1356,18 @@ def _table_timeline(
             )
         if d.comes_back == "stays":
             steps.append(EventStep(end, "note", f"{d.word}s stay at {d.asked:,} after the end"))
-    steps.append(EventStep(settled, "settled", f"{label} back at {current}"))
+    if any(d.comes_back == "stays" for d in dims):
+        # nothing brings those back: no "back at today's capacity" moment to promise
+        steps.append(
+            EventStep(
+                settled,
+                "note",
+                f"{label} does not come back by itself (no policy lowers it): "
+                "capcon scale, or a target-tracking policy, brings it down",
+            )
+        )
+    else:
+        steps.append(EventStep(settled, "settled", f"{label} back at {current}"))
     return _ordered(steps)
 
 

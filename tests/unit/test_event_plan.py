@@ -293,6 +293,17 @@ def test_policy_without_scale_in_warns_that_capacity_stays_at_peak() -> None:
     assert not [s for s in plan.timeline if s.kind == "return"]
 
 
+def test_a_peak_nothing_brings_back_is_not_promised_back() -> None:
+    """A target without a policy whose max is above the peak keeps the peak after the
+    restore: the timeline says so, not "back at today's capacity" (seen in the console)."""
+    no_policy = ScalableTarget("table/orders", TABLE_WRITE, 50, 5_000)
+    plan = ok(run(orders(), event(write=800), targets=(no_policy,)))
+    assert not [s for s in plan.timeline if s.kind == "settled"]
+    assert [s for s in plan.timeline if "does not come back by itself" in s.what]
+    back = ok(run(orders(), event(write=800), targets=(WRITE_TARGET,), policies=(WRITE_POLICY,)))
+    assert [s for s in back.timeline if s.kind == "settled"]
+
+
 def test_a_target_without_a_policy_is_reused_not_registered_again() -> None:
     scheduled_only = ScalableTarget("table/orders", TABLE_WRITE, 400, 400)
     plan = ok(run(orders(), event(write=5_000), targets=(scheduled_only,)))
