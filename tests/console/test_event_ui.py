@@ -308,6 +308,34 @@ async def test_enter_applies_the_event_as_scheduled_actions_and_the_row_shows_it
         assert [r.event_id for r in records] == [plan.event_id]
 
 
+async def test_a_big_peak_asks_for_the_name_and_enter_takes_the_keys_there(
+    tmp_path: Path,
+) -> None:
+    """Seen in tmux: with a ×5 peak the name must be typed, but Enter left the focus in the
+    capacity box, so the name typed next went into the WCU ("400inventory").  Enter now moves
+    to the confirmation; the name typed there, Enter applies."""
+    app, account = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        modal = await open_event(app, pilot, "audit-log")
+        modal.query_one("#event-start", Input).value = "+2h"
+        modal.query_one("#event-end", Input).value = "+4h"
+        modal.query_one("#event-wcu", Input).value = "20000"
+        await pilot.pause()
+        assert isinstance(modal.result, EventPlan), modal.result
+        assert modal.query_one("#event-confirm-row").display
+        modal.query_one("#event-wcu", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.focused is modal.query_one("#event-confirm-name", Input)
+        for key in "audit-log":
+            await pilot.press(key)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, EventModal)
+        assert capcon_actions(account, "audit-log")
+
+
 async def test_no_input_breaks_the_modal_and_only_a_plan_can_be_applied(tmp_path: Path) -> None:
     """Hostile and random text in every input: a message or a preview, never a traceback;
     Apply is enabled only for an :class:`EventPlan`, and nothing typed reaches the terminal

@@ -451,6 +451,8 @@ class EventModal(ModalScreen[EventPlan | None]):
         elif self.error:
             self.notify(markup_safe(self.error), severity="warning")
         else:
+            # Enter again once the name is typed: the confirmation takes the keys from here
+            self.query_one("#event-confirm-name", Input).focus()
             self.notify(f"type {markup_safe(self.target_name)} to confirm", severity="warning")
 
     def action_cancel(self) -> None:

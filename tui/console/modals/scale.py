@@ -359,6 +359,8 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
         elif self.error:
             self.notify(markup_safe(self.error), severity="warning")
         else:
+            # Enter again once the name is typed: the confirmation takes the keys from here
+            self.query_one("#confirm-name", Input).focus()
             self.notify(f"type {markup_safe(self.target_name)} to confirm", severity="warning")
 
     def action_cancel(self) -> None:
