@@ -905,28 +905,35 @@ class Scaler:
         with lock:
             return self._apply_event_locked(plan, subject, change_id, report, schedules)
 
+    def _closed_before_sending(
+        self,
+        change_id: str,
+        subject: _Subject,
+        details: dict[str, Any],
+        outcome: Literal["refused", "failed"],
+        message: str,
+    ) -> ApplyResult:
+        """An intent and its outcome, nothing sent (the audit trail of a change that ended
+        before its first call)."""
+        try:
+            self._record(change_id, "intent", subject, details=details)
+            self._record(change_id, "outcome", subject, outcome=outcome, error=message)
+        except AuditError as audit_error:
+            return self._refuse_unaudited(audit_error, None)
+        return ApplyResult(change_id, outcome, None, None, message)
+
     def _refuse_subject(
         self, change_id: str, subject: _Subject, details: dict[str, Any], reason: str
     ) -> ApplyResult:
         """An intent and a ``refused`` outcome (a busy resource)."""
-        try:
-            self._record(change_id, "intent", subject, details=details)
-            self._record(change_id, "outcome", subject, outcome="refused", error=reason)
-        except AuditError as error:
-            return self._refuse_unaudited(error, None)
-        return ApplyResult(change_id, "refused", None, None, reason)
+        return self._closed_before_sending(change_id, subject, details, "refused", reason)
 
     def _unreadable(
         self, change_id: str, subject: _Subject, details: dict[str, Any], error: CapconError
     ) -> ApplyResult:
         """The resource could not be read before the change: an intent and ``failed``."""
         message = f"{subject.resource} could not be read again before applying: {error}"
-        try:
-            self._record(change_id, "intent", subject, details=details)
-            self._record(change_id, "outcome", subject, outcome="failed", error=message)
-        except AuditError as audit_error:
-            return self._refuse_unaudited(audit_error, None)
-        return ApplyResult(change_id, "failed", None, None, message)
+        return self._closed_before_sending(change_id, subject, details, "failed", message)
 
     def _apply_event_locked(
         self,
