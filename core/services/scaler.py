@@ -30,7 +30,7 @@ sleep against AWS, advancing the clock of the simulated account).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -509,14 +509,7 @@ class Scaler:
                 # Application Auto Scaling's calls set absolute values (a resend would be
                 # harmless), but they are sent once all the same: a lost answer leaves the
                 # outcome unknown until the next command reconciles it.
-                calls = self._aas_calls(plan, policies, targets)
-                stage.steps_total = len(calls)
-                for message, fraction, call in calls:
-                    report(Progress(message, fraction))
-                    stage.sent_word = "maybe"
-                    call()
-                    stage.sent_word = "yes"
-                    stage.steps_done += 1
+                stage.run(self._aas_calls(plan, policies, targets), report)
                 after = self._follow_table(plan.resource, report)
                 targets_after, policies_after = self._aas_state(change.resource_id)
             except CapconError as error:
@@ -970,14 +963,8 @@ class Scaler:
                 notes = self._write_outcome(change_id, subject, outcome="refused", error=refusal)
                 return ApplyResult(change_id, "refused", state.resource, None, refusal, notes=notes)
             calls = self._event_calls(plan, schedules, now)
-            stage.steps_total = len(calls)
             try:
-                for message, fraction, call in calls:
-                    report(Progress(message, fraction))
-                    stage.sent_word = "maybe"
-                    call()
-                    stage.sent_word = "yes"
-                    stage.steps_done += 1
+                stage.run(calls, report)
                 after, missing = self._event_read_back(plan, schedules, report)
             except CapconError as error:
                 return self._event_failure(change_id, subject, plan, state, stage, error)
@@ -1263,14 +1250,8 @@ class Scaler:
                 )
                 notes = self._write_outcome(change_id, subject, outcome="refused", error=refusal)
                 return ApplyResult(change_id, "refused", None, None, refusal, notes=notes)
-            stage.steps_total = len(calls)
             try:
-                for message, fraction, call in calls:
-                    report(Progress(message, fraction))
-                    stage.sent_word = "maybe"
-                    call()
-                    stage.sent_word = "yes"
-                    stage.steps_done += 1
+                stage.run(calls, report)
                 left = [
                     (a.name, a.schedule)
                     for rid in rids
@@ -1402,6 +1383,21 @@ class _Stage:
     @sent.setter
     def sent(self, value: bool) -> None:
         self.sent_word = "yes" if value else "no"
+
+    def run(
+        self,
+        calls: Sequence[tuple[str, float, Callable[[], object]]],
+        report: Callable[[Progress], None],
+    ) -> None:
+        """Send each call once, in order, reporting its progress and counting what was
+        answered (``sent_word`` "maybe" while one is in flight: its outcome then is unknown)."""
+        self.steps_total = len(calls)
+        for message, fraction, call in calls:
+            report(Progress(message, fraction))
+            self.sent_word = "maybe"
+            call()
+            self.sent_word = "yes"
+            self.steps_done += 1
 
 
 def _in_words(error: CapconError, plan: ScalePlan | AutoScalingPlan | _Subject) -> str:
