@@ -19,20 +19,34 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.containers import Grid, Vertical
+from textual.events import Resize
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual_plotext import PlotextPlot
 
 from capcon.core.backends.sim.account import SimAccount
 from capcon.core.backends.sim.clock import check_speed
-from capcon.core.backends.sim.experiment import LAB_HOURS, TABLE, experiment_account
+from capcon.core.backends.sim.experiment import (
+    EXPERIMENT_HOURS,
+    LAB_HOURS,
+    TABLE,
+    experiment_account,
+)
 from capcon.core.config.prices import load_price_book
 from capcon.core.ports import MetricQuery
 from capcon.core.pricing import PriceBook
+from capcon.tui.lab.axes import clock_label, time_ticks, value_ticks
 from capcon.tui.lab.scheduled import FALLBACK_POLICY, SCHEDULED, scheduled_lane
+from capcon.tui.lab.settings import (
+    LabSettings,
+    SettingsDialog,
+    check_settings,
+    parse_policies,
+)
 from capcon.tui.text import printable
 
 DIMS = (("TableName", TABLE),)
@@ -41,6 +55,19 @@ QUERIES = (
     MetricQuery("t", "AWS/DynamoDB", "WriteThrottleEvents", DIMS),
     MetricQuery("p", "AWS/DynamoDB", "ProvisionedWriteCapacityUnits", DIMS, stat="Average"),
 )
+#: The results table's columns.
+RESULT_COLUMNS: tuple[str, ...] = (
+    "policy",
+    "success",
+    "throttled units",
+    "WCU-hours",
+    "cost",
+    "scale-ups",
+    "scale-downs",
+    "partitions",
+)
+#: Decision-log lines kept per lane (a 3 h run writes a few hundred).
+MAX_LOG_LINES = 5_000
 
 
 @dataclass
@@ -58,6 +85,9 @@ class Lane:
     scheduled: tuple[tuple[datetime, str, int | None], ...] = ()
     #: scheduled moments already written to the lane's log
     announced: int = 0
+    #: the chart's y-axis top and time tick labels, as last drawn
+    axis_top: float = 0.0
+    time_labels: tuple[str, ...] = ()
 
 
 def make_lane(name: str, pattern: str, target: float) -> Lane:
@@ -108,24 +138,65 @@ def lane_figures(
     )
 
 
+class DecisionLog(RichLog):
+    """A lane's decision log: every line kept whole (wrapped to the log's width, re-wrapped
+    when the width changes), scrollable; ``l`` focuses it, arrows and PgUp/PgDn scroll."""
+
+    def __init__(self) -> None:
+        super().__init__(markup=False, wrap=True, min_width=8, max_lines=MAX_LOG_LINES)
+        self.entries: list[Text] = []
+        self._wrapped_at = 0
+
+    def add(self, line: Text) -> None:
+        self.entries.append(line)
+        if len(self.entries) > MAX_LOG_LINES:
+            del self.entries[: len(self.entries) - MAX_LOG_LINES]
+        self.write(line)
+
+    def reset(self) -> None:
+        self.entries.clear()
+        self.clear()
+
+    @on(Resize)
+    def _rewrap(self) -> None:
+        width = self.scrollable_content_region.width
+        if width != self._wrapped_at and self.entries:
+            self._wrapped_at = width
+            self.clear()
+            for line in self.entries:
+                self.write(line)
+        self._wrapped_at = width
+
+
 class LabApp(App[None]):
     """``capcon lab``: policies side by side."""
 
     TITLE = "capcon lab"
+    #: nothing focused at start: ``l`` focuses the first lane's log, the keys drive the lab
+    AUTO_FOCUS = None
     CSS = """
-    #lab-status { height: 1; padding: 0 1; background: $panel; }
+    #lab-status { height: auto; padding: 0 1; background: $panel; }
     #lanes { grid-size: 2; grid-gutter: 0 1; height: 1fr; }
     .lane { border: round $primary; height: 1fr; }
-    .lane > .lane-title { height: 1; padding: 0 1; }
-    .lane > PlotextPlot { height: 1fr; }
-    .lane > RichLog { height: 7; }
-    #results { height: auto; max-height: 8; }
+    .lane > .lane-title { height: auto; max-height: 2; padding: 0 1; }
+    .lane > PlotextPlot { height: 2fr; min-height: 5; }
+    .lane > DecisionLog { height: 1fr; min-height: 2; scrollbar-size-vertical: 1; }
+    .lane.reading > PlotextPlot { height: 1fr; }
+    .lane.reading > DecisionLog { height: 3fr; }
+    .lane > DecisionLog:focus { background: $boost; }
+    .lane:focus-within { border: round $accent; }
+    #results { height: auto; max-height: 6; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "play", "Play/pause"),
         Binding("full_stop", "step", "Step 1 min"),
         Binding("plus,equals_sign", "faster", "Faster"),
         Binding("minus", "slower", "Slower"),
+        Binding("c", "continue_run", "Continue"),
+        Binding("e", "settings", "Settings"),
+        Binding("y", "y_scale", "Y scale"),
+        Binding("l", "read_log", "Log"),
+        Binding("escape", "leave_log", "Leave log", show=False),
         Binding("r", "restart", "Restart"),
         Binding("q", "quit", "Quit"),
     ]
@@ -143,34 +214,53 @@ class LabApp(App[None]):
         super().__init__()
         #: what the lanes' capacity costs: the session's book (us-east-1 and the user's file)
         self.prices = prices or load_price_book("us-east-1")
-        repeated = sorted({p for p in policies if policies.count(p) > 1})
-        if repeated:
-            raise ValueError(
-                f"--policies names {printable(', '.join(repeated))} more than once: each lane "
-                "runs a different policy (2 to 4 of them, comma-separated)"
-            )
-        if not 2 <= len(policies) <= 4:
-            raise ValueError(f"choose 2 to 4 policies, not {len(policies)}")
-        self.pattern = pattern
-        self.target = target
-        self.policy_names = policies
+        settings = check_settings(pattern, target, tuple(policies))
+        self.pattern = settings.pattern
+        self.target = settings.target
+        self.policy_names = settings.policies
         self.speed = check_speed(speed)
         #: simulated seconds a session runs at most (the lanes keep every minute of them)
         self.limit_seconds = round(LAB_HOURS * 3600)
+        #: where the run pauses unless continued: the experiment's (and the grid's) duration
+        self.duration_seconds = round(EXPERIMENT_HOURS * 3600)
+        self.continued = False
+        #: one y-scale across the lanes (heights compare); ``y`` gives each lane its own
+        self.shared_scale = True
         self.playing = autoplay
         self.lanes = self._fresh_lanes()
 
     def _fresh_lanes(self) -> list[Lane]:
         return [make_lane(name, self.pattern, self.target) for name in self.policy_names]
 
+    @property
+    def settings(self) -> LabSettings:
+        return LabSettings(self.pattern, self.target, self.policy_names)
+
+    @property
+    def elapsed_seconds(self) -> int:
+        clock = self.lanes[0].account
+        return round((clock.now() - clock.epoch).total_seconds())
+
+    @property
+    def done(self) -> bool:
+        """Paused at the experiment's duration, waiting for ``c``."""
+        return not self.continued and self.elapsed_seconds >= self.duration_seconds
+
+    def _lane_widgets(self) -> list[Vertical]:
+        return [
+            Vertical(
+                Static(classes="lane-title"),
+                PlotextPlot(),
+                DecisionLog(),
+                classes="lane",
+                id=f"lane-{number}",
+            )
+            for number in range(len(self.lanes))
+        ]
+
     def compose(self) -> ComposeResult:
         yield Static(id="lab-status")
-        with Grid(id="lanes"):
-            for number in range(len(self.lanes)):
-                with Vertical(classes="lane", id=f"lane-{number}"):
-                    yield Static(classes="lane-title")
-                    yield PlotextPlot()
-                    yield RichLog(markup=False, wrap=False, max_lines=500)
+        yield Grid(*self._lane_widgets(), id="lanes")
         yield DataTable(id="results", cursor_type="none")
         yield Footer()
 
@@ -181,21 +271,20 @@ class LabApp(App[None]):
             self.register_theme(theme)
         self.theme = "capcon-dark"
         table = self.query_one("#results", DataTable)
-        for label in (
-            "policy",
-            "success",
-            "throttled units",
-            "WCU-hours",
-            "cost",
-            "scale-ups",
-            "scale-downs",
-            "partitions",
-        ):
+        for label in RESULT_COLUMNS:
             table.add_column(label, key=label)
-        for lane in self.lanes:
-            table.add_row(lane.policy, *([""] * 7), key=lane.policy)
+        self._fill_results()
         self.repaint()
         self.set_interval(0.5, self.tick)
+
+    def _fill_results(self) -> None:
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        for lane in self.lanes:
+            table.add_row(lane.policy, *([""] * (len(RESULT_COLUMNS) - 1)), key=lane.policy)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.repaint)
 
     # --- time ---------------------------------------------------------------------------
 
@@ -204,31 +293,48 @@ class LabApp(App[None]):
             self.advance(max(1, round(self.speed * 0.5)))
 
     def advance(self, seconds: int) -> None:
-        """Advance every lane together, up to :attr:`limit_seconds` of simulated time (the
-        lanes keep every minute that long; the totals add them all up)."""
-        clock = self.lanes[0].account
-        elapsed = round((clock.now() - clock.epoch).total_seconds())
-        seconds = min(seconds, self.limit_seconds - elapsed)
+        """Advance every lane together: up to the experiment's duration (3 h, like the grid:
+        the totals then match ``capcon sim --grid``), where the run pauses until ``c``;
+        after that up to :attr:`limit_seconds` (the lanes keep every minute that long)."""
+        elapsed = self.elapsed_seconds
+        stop = self.limit_seconds if self.continued else self.duration_seconds
+        seconds = min(seconds, stop - elapsed)
         if seconds > 0:
             for lane in self.lanes:
                 lane.account.advance(seconds)
-        if elapsed + max(0, seconds) >= self.limit_seconds:
-            if self.playing or seconds <= 0:
+        if elapsed + max(0, seconds) >= stop:
+            if self.continued and (self.playing or seconds <= 0):
                 self.notify(
                     f"the lab runs {self.limit_seconds / 86400:g} simulated days at most"
                     " (every minute is kept for the totals): r starts again",
                     timeout=8,
                 )
+            elif not self.continued and seconds > 0:
+                self.notify(f"{self._duration_words()} done — press c to continue", timeout=8)
             self.playing = False
         self.repaint()
 
+    def _duration_words(self) -> str:
+        return f"{self.duration_seconds / 3600:g} h"
+
     def action_play(self) -> None:
+        if self.done:
+            self.notify(f"{self._duration_words()} done — press c to continue", timeout=5)
+            return
         self.playing = not self.playing
         self.repaint()
 
     def action_step(self) -> None:
         self.playing = False
         self.advance(60)
+
+    def action_continue_run(self) -> None:
+        """Go on past the experiment's duration (the totals then drift from the grid's)."""
+        if not self.done:
+            return
+        self.continued = True
+        self.playing = True
+        self.repaint()
 
     def action_faster(self) -> None:
         self.speed = min(3_600.0, self.speed * 2)
@@ -238,11 +344,67 @@ class LabApp(App[None]):
         self.speed = max(1.0, self.speed / 2)
         self.repaint()
 
+    def action_y_scale(self) -> None:
+        self.shared_scale = not self.shared_scale
+        self.repaint()
+
     def action_restart(self) -> None:
         self.lanes = self._fresh_lanes()
-        for log_widget in self.query(RichLog):
-            log_widget.clear()
+        self.continued = False
+        for log_widget in self.query(DecisionLog):
+            log_widget.reset()
         self.repaint()
+
+    # --- settings -----------------------------------------------------------------------
+
+    def action_settings(self) -> None:
+        def check(settings: LabSettings) -> None:
+            [make_lane(name, settings.pattern, settings.target) for name in settings.policies]
+
+        self.push_screen(SettingsDialog(self.settings, check), self._settings_chosen)
+
+    async def _settings_chosen(self, settings: LabSettings | None) -> None:
+        if settings is not None:
+            await self.apply_settings(settings)
+
+    async def apply_settings(self, settings: LabSettings) -> None:
+        """Restart the lanes with ``settings`` (``ValueError`` when they cannot be built; the
+        lanes are then left as they were)."""
+        lanes = [make_lane(name, settings.pattern, settings.target) for name in settings.policies]
+        self.pattern, self.target, self.policy_names = (
+            settings.pattern,
+            settings.target,
+            settings.policies,
+        )
+        self.lanes = lanes
+        self.continued = False
+        grid = self.query_one("#lanes", Grid)
+        await grid.remove_children()
+        await grid.mount_all(self._lane_widgets())
+        self._fill_results()
+        self.repaint()
+
+    # --- the decision log ---------------------------------------------------------------
+
+    def action_read_log(self) -> None:
+        """Focus the next lane's decision log (after the last, back to none)."""
+        logs = list(self.query(DecisionLog))
+        focused = self.focused
+        index = logs.index(focused) if isinstance(focused, DecisionLog) else -1
+        for lane in self.query(".lane"):
+            lane.remove_class("reading")
+        if index + 1 >= len(logs):
+            self.set_focus(None)
+            return
+        log = logs[index + 1]
+        log.focus()
+        if log.parent is not None:
+            log.parent.add_class("reading")
+
+    def action_leave_log(self) -> None:
+        for lane in self.query(".lane"):
+            lane.remove_class("reading")
+        self.set_focus(None)
 
     # --- painting -----------------------------------------------------------------------
 
@@ -257,21 +419,42 @@ class LabApp(App[None]):
     def _colour(self, name: str, fallback: str) -> tuple[int, int, int]:
         return Color.parse(self._hex(name, fallback)).rgb
 
-    def repaint(self) -> None:
-        clock = self.lanes[0].account
-        elapsed = clock.now() - clock.epoch
-        state = "playing" if self.playing else "paused"
-        self.query_one("#lab-status", Static).update(
-            f"[b]capcon lab[/b] · pattern {self.pattern} · target {self.target:g}% · "
-            f"t+{_fmt_elapsed(elapsed)} · {self.speed:g}× {state} · "
-            "space play/pause · . step · +/- speed · r restart"
+    def status_text(self) -> Text:
+        elapsed = timedelta(seconds=self.elapsed_seconds)
+        if self.done:
+            state: tuple[str, str] = (
+                f"{self._duration_words()} done — press c to continue",
+                f"bold {self._hex('hot', '#FFB000')}",
+            )
+        else:
+            state = (f"{self.speed:g}× {'playing' if self.playing else 'paused'}", "")
+        of = (
+            ""
+            if self.continued
+            else f" of {_fmt_elapsed(timedelta(seconds=self.duration_seconds))}"
         )
+        scale = "one y-scale" if self.shared_scale else "y-scale per lane"
+        return Text.assemble(
+            ("capcon lab", "bold"),
+            f" · {printable(self.pattern)} · target {self.target:g}% · "
+            f"t+{_fmt_elapsed(elapsed)}{of} ({self.lanes[0].account.now():%H:%M}) · ",
+            state,
+            f" · {scale}   ",
+            ("━ demand ", self._hex("demand", "#ff9f1c")),
+            ("━ consumed ", self._hex("consumed", "#4aa3ff")),
+            ("━ provisioned ", self._hex("provisioned", "#c0c0c0")),
+            ("▼ throttled", self._hex("throttle", "#ff4f6d")),
+        )
+
+    def repaint(self) -> None:
+        self.query_one("#lab-status", Static).update(self.status_text())
         results = self.query_one("#results", DataTable)
+        series: list[list[tuple[datetime, float, float, float]]] = []
         for number, lane in enumerate(self.lanes):
             figures, minutes = lane_figures(lane.account, self.prices)
             lane.figures = figures
+            series.append(minutes)
             self._log_decisions(number, lane)
-            self._chart(number, lane, minutes)
             cells = {
                 "success": f"{figures['success']:.2%}",
                 "throttled units": f"{figures['throttled']:,.0f}",
@@ -282,39 +465,61 @@ class LabApp(App[None]):
                 "partitions": f"~{figures['partitions']:.0f}",
             }
             for column, value in cells.items():
-                results.update_cell(lane.policy, column, value)
+                if lane.policy in results.rows:
+                    results.update_cell(lane.policy, column, value)
+        shared = max((_top(minutes) for minutes in series), default=0.0)
+        for number, (lane, minutes) in enumerate(zip(self.lanes, series, strict=True)):
+            self._chart(number, lane, minutes, shared if self.shared_scale else _top(minutes))
 
     def _log_decisions(self, number: int, lane: Lane) -> None:
-        log = self.query_one(f"#lane-{number} RichLog", RichLog)
+        logs = self.query(f"#lane-{number} DecisionLog")
+        if not logs:
+            return
+        log = logs.first(DecisionLog)
         now = lane.account.now()
         while lane.announced < len(lane.scheduled) and lane.scheduled[lane.announced][0] <= now:
             at, phase, minimum = lane.scheduled[lane.announced]
             floor = f"min {minimum:,} WCU" if minimum is not None else "min/max back"
-            log.write(Text(f"{at:%H:%M} scheduled action {phase}: {floor}", style="bold"))
+            log.add(Text(f"{self._clock(lane, at)} scheduled action {phase}: {floor}", "bold"))
             lane.announced += 1
         decisions = list(lane.account.decisions)
         for at, _rid, _dim, decision in decisions[lane.logged :]:
+            stamp = self._clock(lane, at)
             if decision.action == "hold":
                 if decision.reason == lane.last_hold:
                     continue
                 lane.last_hold = decision.reason
-                log.write(Text(f"{at:%H:%M} hold: {decision.reason}", style="dim"))
+                log.add(Text(f"{stamp} hold: {printable(decision.reason)}", style="dim"))
                 continue
             lane.last_hold = ""
             if decision.action == "scale-out":
                 lane.ups += 1
             else:
                 lane.downs += 1
-            log.write(
-                Text(f"{at:%H:%M} {decision.action} → {decision.capacity}: {decision.reason}")
+            log.add(
+                Text(
+                    f"{stamp} {decision.action} → {decision.capacity}: {printable(decision.reason)}"
+                )
             )
         lane.logged = len(decisions)
 
+    @staticmethod
+    def _clock(lane: Lane, at: datetime) -> str:
+        """``at`` as time since the lane's start (h:mm, as on the charts' axis)."""
+        return clock_label((at - lane.account.epoch).total_seconds() / 60)
+
     def _chart(
-        self, number: int, lane: Lane, minutes: list[tuple[datetime, float, float, float]]
+        self,
+        number: int,
+        lane: Lane,
+        minutes: list[tuple[datetime, float, float, float]],
+        top: float,
     ) -> None:
         figures = lane.figures
-        title = self.query_one(f"#lane-{number} .lane-title", Static)
+        titles = self.query(f"#lane-{number} .lane-title")
+        plots = self.query(f"#lane-{number} PlotextPlot")
+        if not titles or not plots:
+            return
         name = lane.policy
         if lane.scheduled:
             name += (
@@ -325,21 +530,29 @@ class LabApp(App[None]):
                 )
                 + ")"
             )
-        title.update(
+        titles.first(Static).update(
             Text.assemble(
                 (name, "bold"),
-                f"  success {figures['success']:.2%} · {figures['unit_hours']:,.0f} WCU-h  ",
-                ("━ demand ", self._hex("demand", "#ff9f1c")),
-                ("━ consumed ", self._hex("consumed", "#4aa3ff")),
-                ("━ provisioned ", self._hex("provisioned", "#c0c0c0")),
-                ("▼ throttled", self._hex("throttle", "#ff4f6d")),
+                f"  success {figures['success']:.2%} · {figures['unit_hours']:,.0f} WCU-h",
             )
         )
-        plot = self.query_one(f"#lane-{number} PlotextPlot", PlotextPlot)
+        plot = plots.first(PlotextPlot)
         plt = plot.plt
         plt.clear_figure()
+        epoch = lane.account.epoch
+        done = self.elapsed_seconds / 60
+        span = max(done, self.duration_seconds / 60)
+        width, height = plot.size.width, plot.size.height
+        label_width = len(f"{top:,.0f}") + 2
+        ticks, labels = time_ticks(span, max(8, width - label_width))
+        axis_top, yticks, ylabels = value_ticks(top * 1.05, max(2, height - 2))
+        lane.axis_top, lane.time_labels = axis_top, tuple(labels)
+        plt.xlim(0, span)
+        plt.ylim(0, axis_top)
+        plt.xticks(ticks, labels)
+        plt.yticks(yticks, ylabels)
         if minutes:
-            xs = list(range(len(minutes)))
+            xs = [(m[0] - epoch).total_seconds() / 60 for m in minutes]
             for index, role, fallback in (
                 (3, "provisioned", "#c0c0c0"),
                 (1, "demand", "#ff9f1c"),
@@ -348,29 +561,34 @@ class LabApp(App[None]):
                 plt.plot(
                     xs, [m[index] for m in minutes], color=self._colour(role, fallback), marker="hd"
                 )
-            throttled = [i for i, m in enumerate(minutes) if m[1] - m[2] > 0.5]
+            throttled = [x for x, m in zip(xs, minutes, strict=True) if m[1] - m[2] > 0.5]
             if throttled:
-                top = max(max(m[1], m[3]) for m in minutes)
                 plt.scatter(
                     throttled,
-                    [top] * len(throttled),
+                    [axis_top] * len(throttled),
                     color=self._colour("throttle", "#ff4f6d"),
                     marker="▼",
                 )
             if lane.scheduled:  # the raise and restore on the top edge, where they fall
-                top = max(max(m[1], m[3]) for m in minutes)
                 for symbol, phase in (("↑", "raise"), ("↓", "restore")):
                     at = [
-                        round((t - lane.account.epoch).total_seconds() / 60)
+                        (t - epoch).total_seconds() / 60
                         for t, p, _ in lane.scheduled
                         if p == phase and t <= minutes[-1][0]
                     ]
                     if at:
                         plt.scatter(
-                            at, [top] * len(at), color=self._colour("ok", "#5FD787"), marker=symbol
+                            at,
+                            [axis_top] * len(at),
+                            color=self._colour("ok", "#5FD787"),
+                            marker=symbol,
                         )
-            plt.xlabel("minutes")
         plot.refresh()
+
+
+def _top(minutes: list[tuple[datetime, float, float, float]]) -> float:
+    """The highest demand or provisioned capacity of a lane's minutes (0 with none)."""
+    return max((max(m[1], m[3]) for m in minutes), default=0.0)
 
 
 def _fmt_elapsed(delta: timedelta) -> str:
@@ -379,26 +597,15 @@ def _fmt_elapsed(delta: timedelta) -> str:
 
 
 def run_lab(args: Any) -> int:
-    """``capcon lab``: check the inputs, then run the lab app."""
-    from capcon.core.backends.sim.experiment import check_inputs
+    """``capcon lab``: check the inputs (a bad one is a usage error: exit 2 naming it), then
+    run the lab app."""
     from capcon.core.config.settings import ConfigError, load_config
-    from capcon.core.policies import POLICIES, STREAM_POLICIES
     from capcon.tui.bootstrap import load_books
     from capcon.tui.errors import UsageError
-    from capcon.tui.text import printable
 
-    policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
     try:
-        for policy in policies:
-            if policy == SCHEDULED:  # the scheduled lane checks its pattern when built
-                continue
-            if policy not in POLICIES or policy in STREAM_POLICIES:
-                known = [name for name in POLICIES if name not in STREAM_POLICIES]
-                raise ValueError(
-                    f"unknown lane {printable(policy)!r}: a table policy "
-                    f"({', '.join(known)}) or {SCHEDULED} (a known event scaled ahead)"
-                )
-            check_inputs(args.pattern, args.target, policy, 1.0)
+        policies = parse_policies(args.policies)
+        check_settings(args.pattern, args.target, policies)
         check_speed(args.speed)
         books = load_books(args, "us-east-1", load_config())
         app = LabApp(args.pattern, args.target, policies, speed=args.speed, prices=books.prices)

@@ -62,6 +62,8 @@ READ_CAPACITY = 5
 #: Field note B's grid (docs/field-notes.md#the-grid).
 GRID_PATTERNS: tuple[str, ...] = ("bell", "top-heavy")
 GRID_TARGETS: tuple[float, ...] = (30, 40, 50, 60, 70, 80)
+#: How long one experiment runs: the grid's cells and the lab's stop (simulated hours).
+EXPERIMENT_HOURS = 3.0
 
 Progress = Callable[[int, int, "ExperimentResult"], None]
 
@@ -187,7 +189,7 @@ def run_experiment(
     target: float,
     policy: str,
     *,
-    hours: float = 3.0,
+    hours: float = EXPERIMENT_HOURS,
     start_wcu: int = 50,
     seed: int = 0,
     prices: PriceBook | None = None,
@@ -261,7 +263,7 @@ def run_grid(
     policies: Iterable[str] = TABLE_POLICIES,
     progress: Progress | None = None,
     *,
-    hours: float = 3.0,
+    hours: float = EXPERIMENT_HOURS,
     prices: PriceBook | None = None,
 ) -> list[ExperimentResult]:
     """Every pattern × target × policy, in that order (deterministic, one process).
@@ -287,6 +289,7 @@ def run_grid(
 
 
 __all__ = [
+    "EXPERIMENT_HOURS",
     "GRID_PATTERNS",
     "GRID_TARGETS",
     "POLICIES",
