@@ -149,7 +149,7 @@ async def test_settings_change_pattern_target_and_lanes_in_place() -> None:
         ("aas,aas", "more than once"),
         ("aas,h9", "unknown lane 'h9'"),
         ("aas", "choose 2 to 4"),
-        ("aas,kinesis", "unknown lane 'kinesis'"),
+        ("aas,kinesis-ish", "unknown lane 'kinesis-ish'"),
     ],
 )
 async def test_a_bad_lane_list_is_named_in_the_dialog_and_nothing_changes(

@@ -118,7 +118,7 @@ def test_the_scheduled_lane_has_no_throttling_on_the_top_heavy_event_and_reactiv
     ("policies", "pattern", "words"),
     [
         ("aas,bogus", "top-heavy", "unknown lane 'bogus': a table policy (aas, "),
-        ("aas,kinesis", "top-heavy", "or scheduled (a known event scaled ahead)"),
+        ("aas,streams", "top-heavy", "or scheduled (a known event scaled ahead)"),
         ("aas,scheduled", "bell", "needs a known event in the pattern: top-heavy or spike"),
     ],
 )

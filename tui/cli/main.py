@@ -361,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=text("policy names, comma-separated"),
         default="aas-legacy,aas,h2,capcon",
         help="2–4 of aas, aas-legacy, h1, h2, capcon, oracle, scheduled (a known event scaled "
-        "ahead: top-heavy or spike patterns) (comma-separated)",
+        "ahead: top-heavy or spike patterns), kinesis (a stream under field note C's Kinesis "
+        "policy) (comma-separated)",
     )
     lab.add_argument("--speed", type=speed, default=60.0, help="1…3600")
     book_flags(lab, top=False)

@@ -14,6 +14,7 @@ restoring it after — against the reactive policies on the same spike.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -36,12 +37,16 @@ from capcon.core.backends.sim.experiment import (
     TABLE,
     experiment_account,
 )
+from capcon.core.backends.sim.stream_experiment import StreamExperiment
 from capcon.core.config.prices import load_price_book
+from capcon.core.policies import Decision
 from capcon.core.ports import MetricQuery
 from capcon.core.pricing import PriceBook
+from capcon.core.rules.timefmt import fmt_duration
 from capcon.tui.lab.axes import clock_label, time_ticks, value_ticks
 from capcon.tui.lab.scheduled import FALLBACK_POLICY, SCHEDULED, scheduled_lane
 from capcon.tui.lab.settings import (
+    KINESIS,
     LabSettings,
     SettingsDialog,
     check_settings,
@@ -88,6 +93,19 @@ class Lane:
     #: the chart's y-axis top and time tick labels, as last drawn
     axis_top: float = 0.0
     time_labels: tuple[str, ...] = ()
+    #: the kinesis lane's stream and its policy (``None``: a table lane)
+    stream: StreamExperiment | None = None
+
+    def advance(self, seconds: int) -> None:
+        if self.stream is not None:
+            self.stream.advance(seconds)
+        else:
+            self.account.advance(seconds)
+
+    def decisions(self) -> list[tuple[datetime, str, str, Decision]]:
+        if self.stream is not None:
+            return self.stream.decisions
+        return list(self.account.decisions)
 
 
 def make_lane(name: str, pattern: str, target: float) -> Lane:
@@ -101,7 +119,29 @@ def make_lane(name: str, pattern: str, target: float) -> Lane:
             if action.at is not None
         )
         return Lane(name, lane.account, scheduled=moments)
+    if name == KINESIS:
+        stream = StreamExperiment(pattern, target)
+        return Lane(name, stream.account, stream=stream)
     return Lane(name, experiment_account(pattern, target, name))
+
+
+def stream_figures(
+    stream: StreamExperiment, prices: PriceBook
+) -> tuple[dict[str, float], list[tuple[datetime, float, float, float]]]:
+    """The kinesis lane's totals (records, open shard-hours) and per-minute (time, demand,
+    accepted, open shards), demand and accepted in shards' worth of writes."""
+    accepted, refused, shard_hours = stream.totals()
+    requested = accepted + refused
+    return (
+        {
+            "success": accepted / requested if requested else 1.0,
+            "throttled": refused,
+            "unit_hours": shard_hours,
+            "cost": shard_hours * prices.shard_hour,
+            "partitions": float(stream.open_shards),
+        },
+        stream.minutes(),
+    )
 
 
 def lane_figures(
@@ -301,7 +341,7 @@ class LabApp(App[None]):
         seconds = min(seconds, stop - elapsed)
         if seconds > 0:
             for lane in self.lanes:
-                lane.account.advance(seconds)
+                lane.advance(seconds)
         if elapsed + max(0, seconds) >= stop:
             if self.continued and (self.playing or seconds <= 0):
                 self.notify(
@@ -451,25 +491,38 @@ class LabApp(App[None]):
         results = self.query_one("#results", DataTable)
         series: list[list[tuple[datetime, float, float, float]]] = []
         for number, lane in enumerate(self.lanes):
-            figures, minutes = lane_figures(lane.account, self.prices)
+            if lane.stream is not None:
+                figures, minutes = stream_figures(lane.stream, self.prices)
+            else:
+                figures, minutes = lane_figures(lane.account, self.prices)
             lane.figures = figures
             series.append(minutes)
             self._log_decisions(number, lane)
+            stream = lane.stream is not None
             cells = {
                 "success": f"{figures['success']:.2%}",
-                "throttled units": f"{figures['throttled']:,.0f}",
-                "WCU-hours": f"{figures['unit_hours']:,.1f}",
+                "throttled units": f"{figures['throttled']:,.0f}" + (" records" if stream else ""),
+                "WCU-hours": f"{figures['unit_hours']:,.1f}" + (" shard-h" if stream else ""),
                 "cost": f"${figures['cost']:.4f}",
                 "scale-ups": str(lane.ups),
                 "scale-downs": str(lane.downs),
-                "partitions": f"~{figures['partitions']:.0f}",
+                "partitions": (
+                    f"{figures['partitions']:.0f} shards"
+                    if stream
+                    else f"~{figures['partitions']:.0f}"
+                ),
             }
             for column, value in cells.items():
                 if lane.policy in results.rows:
-                    results.update_cell(lane.policy, column, value)
-        shared = max((_top(minutes) for minutes in series), default=0.0)
+                    results.update_cell(lane.policy, column, value, update_width=True)
+        # one scale across the table lanes (in WCU); the stream lane counts shards: its own
+        shared = max(
+            (_top(m) for lane, m in zip(self.lanes, series, strict=True) if lane.stream is None),
+            default=0.0,
+        )
         for number, (lane, minutes) in enumerate(zip(self.lanes, series, strict=True)):
-            self._chart(number, lane, minutes, shared if self.shared_scale else _top(minutes))
+            own = not self.shared_scale or lane.stream is not None
+            self._chart(number, lane, minutes, _top(minutes) if own else shared)
 
     def _log_decisions(self, number: int, lane: Lane) -> None:
         logs = self.query(f"#lane-{number} DecisionLog")
@@ -482,13 +535,18 @@ class LabApp(App[None]):
             floor = f"min {minimum:,} WCU" if minimum is not None else "min/max back"
             log.add(Text(f"{self._clock(lane, at)} scheduled action {phase}: {floor}", "bold"))
             lane.announced += 1
-        decisions = list(lane.account.decisions)
+        decisions = lane.decisions()
         for at, _rid, _dim, decision in decisions[lane.logged :]:
             stamp = self._clock(lane, at)
             if decision.action == "hold":
-                if decision.reason == lane.last_hold:
+                # the stream's holds count down to the next scale-down check every minute:
+                # a new line only when the words change, not the numbers
+                same = decision.reason
+                if lane.stream is not None:
+                    same = _DIGITS.sub("#", _COUNTDOWN.sub("", same))
+                if same == lane.last_hold:
                     continue
-                lane.last_hold = decision.reason
+                lane.last_hold = same
                 log.add(Text(f"{stamp} hold: {printable(decision.reason)}", style="dim"))
                 continue
             lane.last_hold = ""
@@ -502,6 +560,20 @@ class LabApp(App[None]):
                 )
             )
         lane.logged = len(decisions)
+
+    def _stream_title(self, stream: StreamExperiment, figures: dict[str, float]) -> Text:
+        """The kinesis lane's title: shards open and closed, success, shard-hours, and the
+        countdown to the policy's next 36 h scale-down check."""
+        due = stream.next_scale_down_check()
+        left = "" if due is None else fmt_duration(max(timedelta(0), due - stream.now()))
+        closed = stream.closed_shards
+        return Text.assemble(
+            ("kinesis", "bold"),
+            f" (stream, in shards: {stream.open_shards} open"
+            + (f", {closed} closed" if closed else "")
+            + f")  success {figures['success']:.2%} · {figures['unit_hours']:,.1f} shard-h",
+            (f" · scale-down check in {left}" if left else "", self._hex("hot", "#FFB000")),
+        )
 
     @staticmethod
     def _clock(lane: Lane, at: datetime) -> str:
@@ -530,12 +602,15 @@ class LabApp(App[None]):
                 )
                 + ")"
             )
-        titles.first(Static).update(
-            Text.assemble(
-                (name, "bold"),
-                f"  success {figures['success']:.2%} · {figures['unit_hours']:,.0f} WCU-h",
+        if lane.stream is not None:
+            titles.first(Static).update(self._stream_title(lane.stream, figures))
+        else:
+            titles.first(Static).update(
+                Text.assemble(
+                    (name, "bold"),
+                    f"  success {figures['success']:.2%} · {figures['unit_hours']:,.0f} WCU-h",
+                )
             )
-        )
         plot = plots.first(PlotextPlot)
         plt = plot.plt
         plt.clear_figure()
@@ -584,6 +659,10 @@ class LabApp(App[None]):
                             marker=symbol,
                         )
         plot.refresh()
+
+
+_DIGITS = re.compile(r"[0-9][0-9.,]*")
+_COUNTDOWN = re.compile(r"; next scale-down check in .*$")
 
 
 def _top(minutes: list[tuple[datetime, float, float, float]]) -> float:

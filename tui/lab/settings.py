@@ -35,9 +35,13 @@ class LabSettings:
     policies: tuple[str, ...]
 
 
+#: The lane that runs field note C's Kinesis policy on a simulated stream.
+KINESIS = "kinesis"
+
+
 def lane_names() -> list[str]:
     """Every lane a ``--policies`` list may name."""
-    return [name for name in POLICIES if name not in STREAM_POLICIES] + [SCHEDULED]
+    return [name for name in POLICIES if name not in STREAM_POLICIES] + [SCHEDULED, KINESIS]
 
 
 def parse_policies(text: str) -> tuple[str, ...]:
@@ -49,7 +53,8 @@ def parse_policies(text: str) -> tuple[str, ...]:
             known = [n for n in POLICIES if n not in STREAM_POLICIES]
             raise ValueError(
                 f"unknown lane {printable(name)!r}: a table policy ({', '.join(known)}) "
-                f"or {SCHEDULED} (a known event scaled ahead)"
+                f"or {SCHEDULED} (a known event scaled ahead) or {KINESIS} (a stream under "
+                "field note C's Kinesis policy)"
             )
     repeated = sorted({p for p in names if names.count(p) > 1})
     if repeated:
@@ -81,7 +86,8 @@ def check_settings(pattern: str, target: float, policies: tuple[str, ...]) -> La
     """The settings, checked (``ValueError`` naming the first problem)."""
     policies = parse_policies(",".join(policies))
     for policy in policies:
-        check_inputs(pattern, target, FALLBACK_POLICY if policy == SCHEDULED else policy, 1.0)
+        table_policy = FALLBACK_POLICY if policy in (SCHEDULED, KINESIS) else policy
+        check_inputs(pattern, target, table_policy, 1.0)
     return LabSettings(pattern.strip(), float(target), policies)
 
 
