@@ -11,9 +11,9 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from capcon.core.backends.sim.experiment import START
-from capcon.core.backends.sim.stream_experiment import START_SHARDS, StreamExperiment
 from capcon.tui.cli.main import main
 from capcon.tui.lab.app import DecisionLog, LabApp
+from capcon.tui.lab.stream import START_SHARDS, StreamExperiment
 
 
 def test_the_stream_scales_up_on_the_push_signal_and_catches_up() -> None:

@@ -37,7 +37,6 @@ from capcon.core.backends.sim.experiment import (
     TABLE,
     experiment_account,
 )
-from capcon.core.backends.sim.stream_experiment import StreamExperiment
 from capcon.core.config.prices import load_price_book
 from capcon.core.policies import Decision
 from capcon.core.ports import MetricQuery
@@ -52,6 +51,7 @@ from capcon.tui.lab.settings import (
     check_settings,
     parse_policies,
 )
+from capcon.tui.lab.stream import StreamExperiment
 from capcon.tui.text import printable
 
 DIMS = (("TableName", TABLE),)
@@ -337,13 +337,15 @@ class LabApp(App[None]):
         the totals then match ``capcon sim --grid``), where the run pauses until ``c``;
         after that up to :attr:`limit_seconds` (the lanes keep every minute that long)."""
         elapsed = self.elapsed_seconds
-        stop = self.limit_seconds if self.continued else self.duration_seconds
+        stop = self.limit_seconds
+        if not self.continued:
+            stop = min(stop, self.duration_seconds)
         seconds = min(seconds, stop - elapsed)
         if seconds > 0:
             for lane in self.lanes:
                 lane.advance(seconds)
         if elapsed + max(0, seconds) >= stop:
-            if self.continued and (self.playing or seconds <= 0):
+            if stop >= self.limit_seconds and (self.playing or seconds <= 0):
                 self.notify(
                     f"the lab runs {self.limit_seconds / 86400:g} simulated days at most"
                     " (every minute is kept for the totals): r starts again",
