@@ -14,6 +14,12 @@ Action = Literal["scale-out", "scale-in", "hold"]
 MINUTE = timedelta(minutes=1)
 #: What a policy assumes when the observation does not say how long an update takes.
 ASSUMED_UPDATE_SECONDS = 60
+#: The 2017 scale-out alarm's evaluation window, in 1-minute datapoints (field note B,
+#: docs/field-notes.md#the-mechanism-in-the-simulator): AAS sized a step from the average
+#: consumption over it, including minutes from before the last change, however few
+#: breaches fired the alarm.  ``aas-legacy`` fires after all 5; ``h1`` (the studio's first
+#: hypothesis) after 1 of them, still sized from the 5-minute average.
+WINDOW_2017 = 5
 
 
 @dataclass(frozen=True, slots=True)

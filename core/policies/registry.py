@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from capcon.core.policies.base import Policy
+from capcon.core.policies.base import WINDOW_2017, Policy
 from capcon.core.policies.capcon import Capcon
 from capcon.core.policies.kinesis import KinesisPolicy
 from capcon.core.policies.oracle import Oracle
@@ -15,7 +15,9 @@ PolicyFactory = Callable[[float], Policy]
 POLICIES: dict[str, PolicyFactory] = {
     "aas": lambda target: TargetTracking(target, name="aas", breaches_out=2),
     "aas-legacy": lambda target: TargetTracking(target, name="aas-legacy", breaches_out=5),
-    "h1": lambda target: TargetTracking(target, name="h1", breaches_out=1),
+    "h1": lambda target: TargetTracking(
+        target, name="h1", breaches_out=1, sizing_window=WINDOW_2017
+    ),
     "h2": lambda target: TargetTracking(target, name="h2", breaches_out=1, sizing="requests"),
     "capcon": Capcon,
     "oracle": Oracle,

@@ -24,6 +24,13 @@ class TargetTracking:
     ``sizing="requests"`` is field note B's H2 (docs/field-notes.md#h1-and-h2): the
     scale-out step is computed from the requests actually made (consumed + throttled) instead
     of consumed capacity alone.
+
+    ``sizing_window``: how many of the newest datapoints the step is sized from (their
+    average: the alarm's statistic over its evaluation window), by default the breaches it
+    takes.  2017's AAS evaluated 5 (:data:`~capcon.core.policies.base.WINDOW_2017`), and the
+    window spans the last change: right after a step its older minutes still show the
+    consumption the old capacity allowed, so the next step is smaller
+    (docs/field-notes.md#the-mechanism-in-the-simulator).
     """
 
     def __init__(
@@ -38,6 +45,7 @@ class TargetTracking:
         scale_in_cooldown: int = 0,
         disable_scale_in: bool = False,
         sizing: Literal["consumed", "requests"] = "consumed",
+        sizing_window: int | None = None,
     ) -> None:
         check_target(target)
         self.name = name
@@ -49,6 +57,7 @@ class TargetTracking:
         self.scale_in_cooldown = scale_in_cooldown
         self.disable_scale_in = disable_scale_in
         self.sizing = sizing
+        self.sizing_window = max(1, sizing_window or breaches_out)
         self.last_out: datetime | None = None
         self.last_in: datetime | None = None
 
@@ -84,14 +93,17 @@ class TargetTracking:
         if above >= self.breaches_out:
             alarm = f"AlarmHigh ({self.breaches_out} × 1 min above {self.target:g}%)"
             # The alarm's statistic is the average over its evaluation window: AAS sizes the
-            # step from that, not from the newest datapoint.
-            window = obs.consumed[-self.breaches_out :]
+            # step from that, not from the newest datapoint (the window may reach back past
+            # the last change: those minutes count for the size, not as breaches).
+            window = obs.consumed[-self.sizing_window :]
             latest = sum(window) / len(window)
             utilisation = latest / obs.capacity * 100 if obs.capacity else 0.0
             basis = f"{latest:,.1f}"
+            if len(window) > self.breaches_out:
+                basis = f"{len(window)}-min average {latest:,.1f}"
             sized = latest
             if self.sizing == "requests":
-                throttled = obs.throttled[-self.breaches_out :]
+                throttled = obs.throttled[-self.sizing_window :]
                 extra = sum(throttled) / len(throttled) if throttled else 0.0
                 sized = latest + extra
                 basis = f"requests {sized:,.1f}/s (consumed {latest:,.1f} + throttled {extra:,.1f})"

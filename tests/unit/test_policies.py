@@ -118,8 +118,14 @@ def test_h1_and_h2_scale_out_after_one_breach_aas_waits_for_two() -> None:
     for name in ("h1", "h2"):
         decision = make_policy(name, 50).decide(obs)
         assert decision.action == "scale-out"
-        assert decision.capacity == 90
         assert "AlarmHigh (1 × 1 min above 50%)" in decision.reason
+    # h2 sizes from the newest minute's requests; h1 as 2017's AAS did, from the average of
+    # its 5-minute evaluation window (here the 3 minutes there are), before the breach too
+    # (docs/field-notes.md#the-mechanism-in-the-simulator)
+    assert make_policy("h2", 50).decide(obs).capacity == 90  # 45 / 50 %
+    h1 = make_policy("h1", 50).decide(obs)
+    assert h1.capacity == 64  # (25 + 25 + 45) / 3 / 50 %
+    assert "3-min average 31.7 / 50% → 64" in h1.reason
 
 
 def test_h1_sizes_from_consumed_h2_from_the_requests_made() -> None:
