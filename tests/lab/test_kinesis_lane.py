@@ -56,7 +56,8 @@ async def test_the_kinesis_lane_runs_beside_the_table_lanes_with_its_countdown()
         kinesis = app.lanes[1]
         assert kinesis.stream is not None
         title = str(app.query_one("#lane-1 .lane-title", Static).render())
-        assert "kinesis (stream, in shards:" in title and "scale-down check in 33 h" in title
+        assert "shard-h\n4 shards, 3 closed · scale-down check in" in title
+        assert "scale-down check in 33 h" in title
         # shards are not WCU: the stream keeps its own y-scale beside the shared one
         assert kinesis.axis_top < 20 < app.lanes[0].axis_top
         table = app.query_one("#results", DataTable)

@@ -218,7 +218,7 @@ class LabApp(App[None]):
     #lab-status { height: auto; padding: 0 1; background: $panel; }
     #lanes { grid-size: 2; grid-gutter: 0 1; height: 1fr; }
     .lane { border: round $primary; height: 1fr; }
-    .lane > .lane-title { height: auto; max-height: 2; padding: 0 1; }
+    .lane > .lane-title { height: auto; max-height: 3; padding: 0 1; }
     .lane > PlotextPlot { height: 2fr; min-height: 5; }
     .lane > DecisionLog { height: 1fr; min-height: 2; scrollbar-size-vertical: 1; }
     .lane.reading > PlotextPlot { height: 1fr; }
@@ -567,13 +567,14 @@ class LabApp(App[None]):
         """The kinesis lane's title: shards open and closed, success, shard-hours, and the
         countdown to the policy's next 36 h scale-down check."""
         due = stream.next_scale_down_check()
-        left = "" if due is None else fmt_duration(max(timedelta(0), due - stream.now()))
+        wait = max(timedelta(0), due - stream.now()) if due is not None else None
+        # to the minute: the check runs on a minute boundary, seconds add nothing
+        left = "" if wait is None else fmt_duration(wait - timedelta(seconds=wait.seconds % 60))
         closed = stream.closed_shards
         return Text.assemble(
             ("kinesis", "bold"),
-            f" (stream, in shards: {stream.open_shards} open"
-            + (f", {closed} closed" if closed else "")
-            + f")  success {figures['success']:.2%} · {figures['unit_hours']:,.1f} shard-h",
+            f"  success {figures['success']:.2%} · {figures['unit_hours']:,.1f} shard-h\n",
+            f"{stream.open_shards} shards" + (f", {closed} closed" if closed else ""),
             (f" · scale-down check in {left}" if left else "", self._hex("hot", "#FFB000")),
         )
 

@@ -100,6 +100,7 @@ class SettingsDialog(ModalScreen[LabSettings | None]):
         width: 72; max-width: 100%; height: auto; padding: 0 1;
         border: round $primary; background: $surface;
     }
+    SettingsDialog Label { width: 1fr; }
     SettingsDialog Input { margin: 0 0 1 0; }
     SettingsDialog Input:focus { border: tall $accent; }
     SettingsDialog #settings-error { color: $error; height: auto; }
