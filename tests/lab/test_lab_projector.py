@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from textual.color import Color
 from textual.widgets import Input, Static
 from textual_plotext import PlotextPlot
 
@@ -191,3 +192,24 @@ def test_bad_lane_lists_exit_2_naming_the_problem(
     captured = capsys.readouterr()
     assert words in captured.err + captured.out
     assert "Traceback" not in captured.err
+
+
+async def test_the_lab_starts_in_the_configured_theme_and_t_cycles_with_the_charts() -> None:
+    def shown(app: LabApp, variable: str) -> bool:
+        """The status line as drawn carries the theme's colour for ``variable``."""
+        r, g, b = Color.parse(app.theme_variables[variable]).rgb
+        drawn = app.query_one("#lab-status", Static).render()
+        return f"Color({r}, {g}, {b})" in str(getattr(drawn, "spans", ""))
+
+    app = LabApp("bell", 70.0, ("aas", "h2"), autoplay=False, theme="capcon-projector")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance(30 * 60)
+        await pilot.pause()
+        assert app.theme == "capcon-projector"
+        assert shown(app, "demand")
+        before = app.theme_variables["demand"]
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.theme == "capcon-colorblind"
+        assert app.theme_variables["demand"] != before
+        assert shown(app, "demand")  # repainted in the new theme's colours

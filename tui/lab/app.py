@@ -236,6 +236,7 @@ class LabApp(App[None]):
         Binding("e", "settings", "Settings"),
         Binding("y", "y_scale", "Y scale"),
         Binding("l", "read_log", "Log"),
+        Binding("t", "next_theme", "Theme"),
         Binding("escape", "leave_log", "Leave log", show=False),
         Binding("r", "restart", "Restart"),
         Binding("q", "quit", "Quit"),
@@ -250,8 +251,11 @@ class LabApp(App[None]):
         speed: float = 60.0,
         autoplay: bool = True,
         prices: PriceBook | None = None,
+        theme: str = "capcon-dark",
     ) -> None:
         super().__init__()
+        #: the theme at start (the config's ``theme``: a projector wants ``projector``)
+        self.start_theme = theme
         #: what the lanes' capacity costs: the session's book (us-east-1 and the user's file)
         self.prices = prices or load_price_book("us-east-1")
         settings = check_settings(pattern, target, tuple(policies))
@@ -309,7 +313,9 @@ class LabApp(App[None]):
 
         for theme in builtin_themes():
             self.register_theme(theme)
-        self.theme = "capcon-dark"
+        known = self.start_theme in self.available_themes
+        self.theme = self.start_theme if known else "capcon-dark"
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         table = self.query_one("#results", DataTable)
         for label in RESULT_COLUMNS:
             table.add_column(label, key=label)
@@ -396,6 +402,16 @@ class LabApp(App[None]):
         for log_widget in self.query(DecisionLog):
             log_widget.reset()
         self.repaint()
+
+    def action_next_theme(self) -> None:
+        """The next capcon theme (dark, light, projector, colour-blind), as in the console."""
+        names = [n for n in self.available_themes if n.startswith("capcon-")]
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        self.notify(f"theme: {self.theme}", timeout=2)
+
+    def _theme_changed(self, _theme: object) -> None:
+        self.repaint()  # the charts' and the legend's colours come from the theme
 
     # --- settings -----------------------------------------------------------------------
 
@@ -683,14 +699,24 @@ def run_lab(args: Any) -> int:
     run the lab app."""
     from capcon.core.config.settings import ConfigError, load_config
     from capcon.tui.bootstrap import load_books
+    from capcon.tui.console.theming import builtin_themes, resolve_theme_name
     from capcon.tui.errors import UsageError
 
     try:
         policies = parse_policies(args.policies)
         check_settings(args.pattern, args.target, policies)
         check_speed(args.speed)
-        books = load_books(args, "us-east-1", load_config())
-        app = LabApp(args.pattern, args.target, policies, speed=args.speed, prices=books.prices)
+        config = load_config()
+        books = load_books(args, "us-east-1", config)
+        theme, _warning = resolve_theme_name(config.theme, [t.name for t in builtin_themes()])
+        app = LabApp(
+            args.pattern,
+            args.target,
+            policies,
+            speed=args.speed,
+            prices=books.prices,
+            theme=theme,
+        )
     except (ValueError, ConfigError) as error:
         raise UsageError(str(error)) from None
     app.run()
