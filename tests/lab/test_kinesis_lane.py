@@ -76,3 +76,14 @@ def test_capcon_lab_takes_the_kinesis_lane(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(LabApp, "run", lambda self: ran.append(self.policy_names))
     assert main(["lab", "--pattern", "top-heavy", "--policies", "h2,kinesis"]) == 0
     assert ran == [("h2", "kinesis")]
+
+
+async def test_below_60_percent_the_kinesis_lane_says_it_runs_at_60() -> None:
+    """The kinesis policy scales back to 60 % of the new count: a lower lab target would
+    make its rule impossible, so the lane runs at 60 % and says so."""
+    app = LabApp("bell", 40.0, ("h2", "kinesis"), autoplay=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        stream = app.lanes[1].stream
+        assert stream is not None and stream.target == 60.0
+        assert "kinesis (at 60%)" in str(app.query_one("#lane-1 .lane-title", Static).render())

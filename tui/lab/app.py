@@ -587,8 +587,10 @@ class LabApp(App[None]):
         # to the minute: the check runs on a minute boundary, seconds add nothing
         left = "" if wait is None else fmt_duration(wait - timedelta(seconds=wait.seconds % 60))
         closed = stream.closed_shards
+        at = f" (at {stream.target:g}%)" if stream.target != self.target else ""
         return Text.assemble(
             ("kinesis", "bold"),
+            at,
             f"  success {figures['success']:.2%} · {figures['unit_hours']:,.1f} shard-h\n",
             f"{stream.open_shards} shards" + (f", {closed} closed" if closed else ""),
             (f" · scale-down check in {left}" if left else "", self._hex("hot", "#FFB000")),
