@@ -609,3 +609,18 @@ class SimulationControls(Protocol):
         """Every counted reshard of ``stream`` (``UpdateShardCount``), oldest first: the
         simulation keeps them all, AWS tells none."""
         ...
+
+    def hot_key(self, table: str, index: str | None = None) -> float:
+        """Share of the traffic of ``table`` (or its GSI ``index``) on one hot partition key
+        (0: uniform keys): the simulation knows it exactly, AWS tells none."""
+        ...
+
+    def set_hot_key(self, table: str, share: float, index: str | None = None) -> None:
+        """A trainer's hot key: ``share`` (0 … 1) of the traffic of ``table`` (or its GSI
+        ``index``) on one partition key (``ValueError`` outside 0 … 1, nothing changed)."""
+        ...
+
+    def shard_times(self, stream: str) -> dict[str, tuple[datetime, datetime | None]]:
+        """When each listed shard of ``stream`` (open, or closed and still readable) opened
+        and closed (``None``: open): AWS's ``ListShards`` gives neither time."""
+        ...

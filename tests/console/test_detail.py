@@ -148,7 +148,7 @@ async def test_auto_scaled_table_marks_activities_and_policies(tmp_path: Path) -
         assert marks, "the bell curve under AAS scales within 3 h"
         text = panel_text(screen)
         assert "Auto scaling" in text and "target 70%" in text
-        assert "Scaling activities" in text
+        assert "Recent changes" in text and "▼" in text and "AAS" in text
         app.save_screenshot(path="/tmp", filename="capcon-detail-checkout.svg")
         screen.action_back()
         await pilot.pause()

@@ -241,6 +241,18 @@ class LockedControls:
         with self._lock:
             return self._controls.reshard_history(stream)
 
+    def hot_key(self, table: str, index: str | None = None) -> float:
+        with self._lock:
+            return self._controls.hot_key(table, index)
+
+    def set_hot_key(self, table: str, share: float, index: str | None = None) -> None:
+        with self._lock:
+            self._controls.set_hot_key(table, share, index)
+
+    def shard_times(self, stream: str) -> dict[str, tuple[datetime, datetime | None]]:
+        with self._lock:
+            return self._controls.shard_times(stream)
+
 
 def locked(
     backend: Backend, controls: SimulationControls | None, *, inflight: InFlight = IN_FLIGHT

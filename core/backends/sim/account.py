@@ -316,6 +316,41 @@ class SimAccount:
         """Single-step, paused or not."""
         self.advance(seconds)
 
+    # --- a trainer's hot keys (field note C: docs/field-notes.md#partition-dilution) ----------
+
+    def hot_key(self, table: str, index: str | None = None) -> float:
+        """Share of ``table``'s (or its GSI ``index``'s) traffic on its one hot partition key."""
+        sim = self._table(table)
+        return sim.hot_of(self._part(sim, index))
+
+    def set_hot_key(self, table: str, share: float, index: str | None = None) -> None:
+        """Put ``share`` (0 … 1; 0: uniform keys) of ``table``'s (or its GSI ``index``'s)
+        traffic on one partition key, from the next simulated second on.  A ``ValueError``
+        outside 0 … 1, :class:`NotFound` for an unknown table or index; nothing changes then."""
+        if not (isinstance(share, int | float) and math.isfinite(share) and 0 <= share <= 1):
+            raise ValueError(f"a hot key's share must be in 0 … 1 (0: uniform), not {share!r}")
+        sim = self._table(table)
+        self._part(sim, index).hot_share = float(share)
+
+    @staticmethod
+    def _part(sim: SimTable, index: str | None) -> SimPart:
+        try:
+            return sim.part(index)
+        except KeyError:
+            raise NotFound(f"index {index} of table {sim.name} not found") from None
+
+    def shard_times(self, stream: str) -> dict[str, tuple[datetime, datetime | None]]:
+        """When each listed shard of ``stream`` opened and closed (``None``: open)."""
+        sim = self._stream(stream)
+        at = self.epoch.__add__
+        return {
+            s.shard_id: (
+                at(timedelta(seconds=s.opened_at)),
+                None if s.closed_at is None else at(timedelta(seconds=s.closed_at)),
+            )
+            for s in sim.shards
+        }
+
     # --- inventory -------------------------------------------------------------------------
 
     def list_tables(self) -> list[str]:
@@ -954,6 +989,15 @@ class SimControls:
 
     def reshard_history(self, stream: str) -> tuple[datetime, ...]:
         return tuple(self._account._stream(stream).reshard_history)
+
+    def hot_key(self, table: str, index: str | None = None) -> float:
+        return self._account.hot_key(table, index)
+
+    def set_hot_key(self, table: str, share: float, index: str | None = None) -> None:
+        self._account.set_hot_key(table, share, index)
+
+    def shard_times(self, stream: str) -> dict[str, tuple[datetime, datetime | None]]:
+        return self._account.shard_times(stream)
 
 
 def _single_step_plan(stream: SimStream, step: ReshardStep, now: datetime) -> ReshardPlan:

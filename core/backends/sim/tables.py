@@ -182,6 +182,8 @@ class SimPart:
     warm_floor: WarmThroughput | None = None
     #: ``OnDemandThroughput``: on-demand requests above it throttle (0: no maximum)
     on_demand_max: Throughput | None = None
+    #: this part's own hot key (a trainer's, from the console); ``None``: the table's
+    hot_share: float | None = None
 
     @property
     def status(self) -> str:
@@ -282,6 +284,10 @@ class SimTable(Simulated):
     @property
     def table(self) -> SimPart:
         return self.parts[0]
+
+    def hot_of(self, part: SimPart) -> float:
+        """Share of ``part``'s traffic on its one hot partition key: its own, or the table's."""
+        return self.hot_share if part.hot_share is None else part.hot_share
 
     def part(self, index: str | None) -> SimPart:
         for part in self.parts:
@@ -469,7 +475,7 @@ class SimTable(Simulated):
         cap, bmax, hot = self._limits(table, table.write, read=False)
         accepted: list[float] | None = [] if len(self.parts) > 1 else None
         consumed, throttled = table.write.serve(
-            writes, step, cap, bmax, self.hot_share, hot, accepted=accepted
+            writes, step, cap, bmax, self.hot_of(table), hot, accepted=accepted
         )
         blocked_total = 0.0
         if accepted is not None:
@@ -482,7 +488,13 @@ class SimTable(Simulated):
                 g_cap, g_bmax, g_hot = self._limits(part, part.write, read=False)
                 per: list[float] = []
                 g_consumed, g_throttled = part.write.serve(
-                    [a * ratio for a in accepted], step, g_cap, g_bmax, self.hot_share, g_hot, per
+                    [a * ratio for a in accepted],
+                    step,
+                    g_cap,
+                    g_bmax,
+                    self.hot_of(part),
+                    g_hot,
+                    per,
                 )
                 self._record(part, minute, "Write", g_consumed, g_throttled, g_cap, span, store)
                 if g_throttled and ratio > 0:
@@ -505,7 +517,7 @@ class SimTable(Simulated):
         assert part.read is not None
         reads = part.reads.rates(t0, n, step)
         cap, bmax, hot = self._limits(part, part.read, read=True)
-        consumed, throttled = part.read.serve(reads, step, cap, bmax, self.hot_share, hot)
+        consumed, throttled = part.read.serve(reads, step, cap, bmax, self.hot_of(part), hot)
         self._record(part, minute, "Read", consumed, throttled, cap, span, store)
 
     def _record(

@@ -17,6 +17,7 @@ theme's app variables (``consumed``, ``provisioned``, ``throttle``, ``demand``, 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,9 +57,19 @@ from capcon.core.ports import (
     MetricSeries,
     ReplicaAutoScaling,
     ScalingActivity,
+    SimulationControls,
     resource_id,
 )
+from capcon.core.pricing import PriceBook, closed_shards_cost
 from capcon.core.rules import RuleSettings, decrease_budget, fmt_duration, fmt_time
+from capcon.core.services.audit import AuditSink
+from capcon.core.services.changes import (
+    RECENT,
+    RecentChange,
+    changes_from_activities,
+    changes_from_audit,
+    recent_for,
+)
 from capcon.core.services.inspect import (
     SHARD_LOOKBACK,
     ShardLoad,
@@ -85,7 +96,7 @@ from capcon.tui.console.events import (
     planned_floor,
 )
 from capcon.tui.console.failures import error_text
-from capcon.tui.text import printable, warm_text
+from capcon.tui.text import markup_safe, printable, warm_text
 
 if TYPE_CHECKING:
     from capcon.tui.console.app import CapconApp
@@ -100,9 +111,15 @@ SIM_REFRESH_SECONDS = 2.0
 AWS_REFRESH_SECONDS = 15.0
 #: Retry after a failed fetch (no faster than this, so an outage does not hammer the API).
 RETRY_SECONDS = 10.0
-MAX_ACTIVITIES_LISTED = 6
+#: The recent changes the panel lists (newest first), and the audit records read for them.
+MAX_CHANGES_LISTED = 6
+AUDIT_RECORDS_READ = 500
 GIB = 2**30
 AAS_MARK = "▼"
+#: capcon's own changes (audit log) on the charts, as on the list's rows
+CAPCON_MARK = "✎"
+#: a stream's reshards (its shards closed and opened) on its charts
+RESHARD_MARK = "◆"
 DAY = timedelta(days=1)
 UNITS = {"read": " RCU", "write": " WCU", "shards": " shards"}
 
@@ -180,11 +197,17 @@ class Series:
 
 @dataclass(frozen=True, slots=True)
 class Mark:
-    """An auto scaling activity to mark on a chart."""
+    """A change to mark on a chart: an auto scaling activity (``source`` ``"aas"``) or one
+    of capcon's own changes from the audit log (``"capcon"``)."""
 
     at: datetime
     text: str
     ok: bool
+    source: str = "aas"
+
+    @property
+    def symbol(self) -> str:
+        return {"capcon": CAPCON_MARK, "reshard": RESHARD_MARK}.get(self.source, AAS_MARK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +257,10 @@ class DetailData:
     """Start of the newest period with throttling in the window (or seen by the list)."""
     throttled_sides: str = ""
     """Which throttled then: ``reads``, ``writes``, ``reads and writes`` (``""``: a stream)."""
+    changes: tuple[RecentChange, ...] = ()
+    """The row's recent changes (capcon's and auto scaling's), newest first."""
+    partition_loads: tuple[PartitionLoad, ...] = ()
+    """A provisioned table's or GSI's reads and writes, partition by partition."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,15 +362,63 @@ def _fmt_size(size_bytes: int) -> str:
     return f"{size_bytes / GIB:,.1f} GiB"
 
 
+def recent_changes(
+    audit: AuditSink | None,
+    activities: Sequence[ScalingActivity],
+    row: str,
+    now: datetime,
+    span: timedelta = RECENT,
+) -> tuple[RecentChange, ...]:
+    """``row``'s changes of the last day (or of the window, when longer), newest first:
+    capcon's from the newest audit records, auto scaling's from its activities.  An audit
+    log that cannot be read lists none of capcon's (the audit screen says why): the charts
+    do not wait on it."""
+    records: list[dict[str, object]] = []
+    if audit is not None:
+        try:
+            records = audit.read(AUDIT_RECORDS_READ)
+        except CapconError:
+            records = []
+    changes = [*changes_from_audit(records), *changes_from_activities(activities)]
+    return tuple(recent_for(changes, row, now, max(RECENT, span)))
+
+
+def change_marks(changes: Sequence[RecentChange], start: datetime, chart: str) -> tuple[Mark, ...]:
+    """capcon's changes in the window, as marks for ``chart`` (``reads``, ``writes``, or a
+    stream's chart): a change that names only RCU marks the reads chart, only WCU the
+    writes chart, anything else every chart."""
+    marks = []
+    for change in changes:
+        if change.source != "capcon" or change.at < start:
+            continue
+        reads, writes = "RCU" in change.what, "WCU" in change.what
+        if (chart == "reads" and writes and not reads) or (
+            chart == "writes" and reads and not writes
+        ):
+            continue
+        ok = change.outcome in ("applied", "pending", "accepted")
+        marks.append(Mark(change.at, change.what, ok, "capcon"))
+    return tuple(marks)
+
+
 def load_detail(
-    backend: Backend, row: Row, window: Window, rules: RuleSettings, metrics: MetricsService
+    backend: Backend,
+    row: Row,
+    window: Window,
+    rules: RuleSettings,
+    metrics: MetricsService,
+    audit: AuditSink | None = None,
+    controls: SimulationControls | None = None,
+    prices: PriceBook | None = None,
 ) -> DetailData:
     """Read everything the detail screen shows for ``row`` over ``window`` (metrics through
-    ``metrics``, which keeps each window's datapoints and asks only for the newest)."""
+    ``metrics``, which keeps each window's datapoints and asks only for the newest; capcon's
+    own changes from ``audit``; on the simulated account, what only ``controls`` know: a
+    table's hot key, when a stream's shards opened and closed)."""
     if row.kind == "stream":
-        return _load_stream(backend, row.name, window, rules, metrics)
+        return _load_stream(backend, row.name, window, rules, metrics, audit, controls, prices)
     assert row.table is not None
-    return _load_table(backend, row.table, row.index, window, rules, metrics)
+    return _load_table(backend, row.table, row.index, window, rules, metrics, audit, controls)
 
 
 def _load_table(
@@ -353,6 +428,8 @@ def _load_table(
     window: Window,
     rules: RuleSettings,
     metrics: MetricsService,
+    audit: AuditSink | None = None,
+    controls: SimulationControls | None = None,
 ) -> DetailData:
     now: datetime = backend.now()
     start, end = window_bounds(window, now)
@@ -369,7 +446,10 @@ def _load_table(
     ]
     answers = _metrics_for(metrics, queries, start, end)
     rid = resource_id(table_name, index_name)
-    activities = [a for a in backend.describe_scaling_activities(rid) if start <= a.start <= end]
+    every_activity = backend.describe_scaling_activities(rid)
+    activities = [a for a in every_activity if start <= a.start <= end]
+    row_name = table_name if index_name is None else f"{table_name}/{index_name}"
+    changes = recent_changes(audit, every_activity, row_name, now, window.span)
     aas = with_traps(table, index_name, auto_scaling_by_resource(backend).get(rid))
 
     charts = []
@@ -400,10 +480,26 @@ def _load_table(
             Mark(a.start, a.description, a.status in ("Successful", "InProgress"))
             for a in activities
             if word == f"{dimension_word(a.dimension)}s"
-        )
+        ) + change_marks(changes, start, word)
         charts.append(Chart(word, f"{word} · {unit}", tuple(series), marks))
 
-    panel = _table_panel(table, part, capacity, aas, activities, now, rules)
+    hot_share: float | None = None
+    if controls is not None:
+        try:
+            hot_share = controls.hot_key(table_name, index_name)
+        except CapconError:
+            hot_share = None
+    partitions = estimate_partitions(capacity, part.size_bytes, rules, warm=part.warm).count
+    loads: tuple[PartitionLoad, ...] = ()
+    if capacity is not None:
+        loads = tuple(
+            partition_load(chart, float(cap), partitions, hot_share)
+            for chart, cap in zip(charts, (capacity.read, capacity.write), strict=True)
+        )
+    panel = (
+        *partition_lines(loads, controls is not None),
+        *_table_panel(table, part, capacity, aas, changes, now, rules),
+    )
     panel += replica_panel(table, index_name, _replica_scaling(backend, table))
     last = {
         "reads": last_positive(answers.get("m_tr")),
@@ -414,7 +510,7 @@ def _load_table(
         window=window,
         start=start,
         end=end,
-        name=table_name if index_name is None else f"{table_name}/{index_name}",
+        name=row_name,
         kind="table" if index_name is None else "index",
         mode=table.billing_mode.label,
         status=part.status,
@@ -424,7 +520,140 @@ def _load_table(
         data_until=_newest(answers),
         last_throttled=newest,
         throttled_sides=" and ".join(w for w, t in last.items() if t and t == newest),
+        changes=changes,
+        partition_loads=loads,
     )
+
+
+#: How many of the newest datapoints judge "throttling now" for the hot-partition verdict.
+RECENT_POINTS = 5
+#: The shares of traffic on one key the trainer's ``k`` cycles through (0: uniform keys).
+HOT_KEY_STEPS = (0.0, 0.25, 0.5, 0.8)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionLoad:
+    """One dimension of a provisioned table or GSI, partition by partition (field note C:
+    docs/field-notes.md#partition-dilution): the table's capacity spread evenly over its
+    estimated partitions against what its hottest partition is asked for.
+
+    ``demand`` and ``throttled`` are the table's units per second over the newest datapoints;
+    ``hot_share`` the share of the traffic on one key when known (the simulated account knows
+    it; AWS does not say), else ``None``."""
+
+    word: str  # "reads" / "writes"
+    unit: str  # "RCU" / "WCU"
+    capacity: float
+    partitions: int
+    demand: float | None
+    throttled: float
+    hot_share: float | None = None
+
+    @property
+    def per_partition(self) -> float:
+        return self.capacity / max(1, self.partitions)
+
+    @property
+    def hottest_demand(self) -> float | None:
+        """Units per second the busiest partition is asked for (hot key known), else None."""
+        if self.demand is None or self.hot_share is None:
+            return None
+        return self.demand * ((1 - self.hot_share) / max(1, self.partitions) + self.hot_share)
+
+    @property
+    def partition_is_the_cause(self) -> bool:
+        """Throttled while the table as a whole asked for no more than its capacity: one
+        partition ran out, not the table."""
+        return self.throttled > 0 and self.demand is not None and self.demand <= self.capacity
+
+
+def partition_load(
+    chart: Chart, capacity: float, partitions: int, hot_share: float | None
+) -> PartitionLoad:
+    """A :class:`PartitionLoad` from a table chart's demand and throttle lines (the mean of
+    the newest :data:`RECENT_POINTS` datapoints)."""
+    lines = {s.role: s.points for s in chart.series}
+    demand = [v for _, v in lines.get("demand", ())[-RECENT_POINTS:]]
+    throttled = [v for _, v in lines.get("throttle", ())[-RECENT_POINTS:]]
+    unit = "RCU" if chart.key == "reads" else "WCU"
+    return PartitionLoad(
+        chart.key,
+        unit,
+        capacity,
+        partitions,
+        sum(demand) / len(demand) if demand else None,
+        sum(throttled) / len(throttled) if throttled else 0.0,
+        hot_share,
+    )
+
+
+def partition_lines(loads: Sequence[PartitionLoad], simulated: bool) -> tuple[PanelLine, ...]:
+    """The "Hot partition" section: each dimension's per-partition capacity against its
+    hottest partition's demand, and the verdict when throttling is below table capacity."""
+    cause = any(load.partition_is_the_cause for load in loads)
+    hot = next((load.hot_share for load in loads if load.hot_share is not None), None)
+    if not cause and not hot:  # nothing to explain: the "Per partition" lines say the share
+        return ()
+    lines = [PanelLine("Hot partition (dilution)", "throttle" if cause else "head")]
+    if hot:
+        change = " · k: change" if simulated else ""
+        lines.append(PanelLine(f"  hot key: {hot:.0%} of the traffic on one key{change}"))
+    for load in loads:
+        unit, per = load.unit, load.per_partition
+        needs = load.hottest_demand
+        if needs is not None:
+            role = "hot" if needs > per else ""
+            lines.append(
+                PanelLine(
+                    f"  {load.word}: hottest partition needs {needs:,.0f} {unit}/s; "
+                    f"each of {load.partitions:,} partitions gets {per:,.0f}",
+                    role,
+                )
+            )
+        else:
+            lines.append(
+                PanelLine(f"  {load.word}: each of {load.partitions:,} partitions gets {per:,.0f}")
+            )
+        if load.partition_is_the_cause:
+            assert load.demand is not None
+            lines.append(
+                PanelLine(
+                    f"  ! {load.word} throttled below table capacity ({load.demand:,.0f} of "
+                    f"{load.capacity:,.0f} {unit}/s): a hot partition is the cause, not the "
+                    "table; more capacity helps only by its per-partition share",
+                    "throttle",
+                )
+            )
+    return tuple(lines)
+
+
+#: Outcomes that did not take effect (capcon's audit outcomes, AAS activity statuses).
+FAILED_OUTCOMES = frozenset(
+    {"refused", "failed", "unknown", "interrupted", "Failed", "Unfulfilled"}
+)
+
+
+def change_lines(changes: Sequence[RecentChange], now: datetime) -> tuple[PanelLine, ...]:
+    """The "Recent changes" section: newest first, each with its source, what, outcome and
+    age (what comes from the audit log or AWS: painted with :func:`printable`)."""
+    lines = [PanelLine(f"Recent changes ({len(changes)})", "head")]
+    if not changes:
+        lines.append(PanelLine("  none in the last day", "muted"))
+        return tuple(lines)
+    for change in changes[:MAX_CHANGES_LISTED]:
+        symbol, source = (CAPCON_MARK, "capcon") if change.source == "capcon" else (AAS_MARK, "AAS")
+        what = change.what.removeprefix("Setting ").rstrip(".")
+        age = fmt_duration(max(timedelta(0), now - change.at), step=60)
+        role = "hot" if change.outcome in FAILED_OUTCOMES else ""
+        lines.append(
+            PanelLine(
+                f"  {symbol} {change.at:%H:%M} {source} · {what} · {change.outcome} · {age} ago",
+                role,
+            )
+        )
+    if len(changes) > MAX_CHANGES_LISTED:
+        lines.append(PanelLine(f"  … {len(changes) - MAX_CHANGES_LISTED} earlier", "muted"))
+    return tuple(lines)
 
 
 def _table_panel(
@@ -432,11 +661,11 @@ def _table_panel(
     part: Table | Index,
     capacity: Throughput | None,
     aas: AutoScalingState,
-    activities: Sequence[ScalingActivity],
+    changes: Sequence[RecentChange],
     now: datetime,
     rules: RuleSettings,
 ) -> tuple[PanelLine, ...]:
-    lines: list[PanelLine] = []
+    lines: list[PanelLine] = list(change_lines(changes, now))
     add = lines.append
     warm: WarmThroughput | None = part.warm
     estimate = estimate_partitions(capacity, part.size_bytes, rules, warm=warm)
@@ -500,15 +729,6 @@ def _table_panel(
         add(PanelLine(line))
     for trap in aas.traps:
         add(PanelLine(f"  ! {trap}", "hot"))
-    if activities:
-        add(PanelLine(f"Scaling activities ({len(activities)} in window)", "head"))
-        for activity in activities[:MAX_ACTIVITIES_LISTED]:
-            ok = activity.status in ("Successful", "InProgress")
-            text = activity.description.removeprefix("Setting ").rstrip(".")
-            status = "" if activity.status == "Successful" else f" ({activity.status})"
-            add(PanelLine(f"  {activity.start:%H:%M} {text}{status}", "" if ok else "hot"))
-        if len(activities) > MAX_ACTIVITIES_LISTED:
-            add(PanelLine(f"  … {len(activities) - MAX_ACTIVITIES_LISTED} earlier", "muted"))
     add(PanelLine("Storage", "head"))
     add(PanelLine(f"  {_fmt_size(part.size_bytes)} · {part.item_count:,} items"))
     if table.is_on_demand and part.on_demand_max is not None:
@@ -516,7 +736,8 @@ def _table_panel(
     add(PanelLine("Reading the charts", "head"))
     add(PanelLine("  units per second (Sum ÷ period)", "muted"))
     add(PanelLine("  demand = consumed + throttled", "muted"))
-    add(PanelLine(f"  {AAS_MARK} auto scaling activity; gap = no data", "muted"))
+    add(PanelLine(f"  {AAS_MARK} auto scaling · {CAPCON_MARK} capcon change", "muted"))
+    add(PanelLine("  gap = no data", "muted"))
     return tuple(lines)
 
 
@@ -568,7 +789,14 @@ def replica_panel(
 
 
 def _load_stream(
-    backend: Backend, name: str, window: Window, rules: RuleSettings, metrics: MetricsService
+    backend: Backend,
+    name: str,
+    window: Window,
+    rules: RuleSettings,
+    metrics: MetricsService,
+    audit: AuditSink | None = None,
+    controls: SimulationControls | None = None,
+    prices: PriceBook | None = None,
 ) -> DetailData:
     now: datetime = backend.now()
     start, end = window_bounds(window, now)
@@ -583,26 +811,35 @@ def _load_stream(
     ]  # fmt: skip
     answers = _metrics_for(metrics, queries, start, end)
     shard_answers = _metrics_for(metrics, shard_load_queries(stream), now - SHARD_LOOKBACK, now)
+    changes = recent_changes(audit, (), name, now, window.span)
+    times = controls.shard_times(name) if controls is not None else None
+    counts = shard_count_steps(stream, times, start, end)
 
     shards = stream.open_shard_count
     provisioned = not stream.is_on_demand
-    limit_b = shards * rules.shard_write_bytes_per_second / 2**20 if provisioned else None
-    limit_r = float(shards * rules.shard_write_records_per_second) if provisioned else None
     gap = float(period)
     incoming_b = per_second(answers.get("m_b"), period, 1 / 2**20)
     incoming_r = per_second(answers.get("m_r"), period)
     throttled = throttle_points(incoming_r, per_second(answers.get("m_t"), period))
 
-    def limit(value: float | None) -> tuple[Series, ...]:
-        if value is None:
+    def limit(per_shard: float) -> tuple[Series, ...]:
+        """The write limit as it was: open shards × the per-shard limit, stepping at each
+        reshard (without the shards' history: today's count over the whole window)."""
+        if not provisioned:
             return ()
-        return (Series("limit", "provisioned", ((start, value), (end, value)), 1e12),)
+        points = tuple((t, n * per_shard) for t, n in counts)
+        return (Series("limit", "provisioned", points, 1e12),)
 
+    reshards = reshard_marks(counts, start)
     charts = (
         Chart(
             "bytes",
             "incoming · MiB/s",
-            (Series("incoming", "consumed", incoming_b, gap), *limit(limit_b)),
+            (
+                Series("incoming", "consumed", incoming_b, gap),
+                *limit(rules.shard_write_bytes_per_second / 2**20),
+            ),
+            reshards + change_marks(changes, start, "bytes"),
         ),
         Chart(
             "records",
@@ -610,13 +847,15 @@ def _load_stream(
             (
                 Series("demand", "demand", demand_points(incoming_r, throttled), gap),
                 Series("incoming", "consumed", incoming_r, gap),
-                *limit(limit_r),
+                *limit(float(rules.shard_write_records_per_second)),
             ),
+            reshards + change_marks(changes, start, "records"),
         ),
         Chart(
             "throttled",
             "throttled · records/s",
             (Series("throttled", "throttle", throttled, gap),),
+            reshards,
         ),
         Chart(
             "age",
@@ -625,7 +864,11 @@ def _load_stream(
         ),
     )
     loads = shard_loads_from(stream, shard_answers, rules)  # the scale dialog's loads too
-    panel = _stream_panel(stream, loads, rules)
+    panel = (
+        *change_lines(changes, now),
+        *_stream_panel(stream, loads, rules),
+        *closed_shard_lines(stream, times, now, prices),
+    )
     closed = len(stream.shards) - shards
     capacity = f"{shards} open shard{'s' if shards != 1 else ''}"
     if closed:
@@ -644,7 +887,103 @@ def _load_stream(
         shards=loads,
         data_until=_newest(answers),
         last_throttled=last_positive(answers.get("m_t")),
+        changes=changes,
     )
+
+
+ShardTimes = dict[str, tuple[datetime, datetime | None]]
+
+
+def shard_count_steps(
+    stream: Stream, times: ShardTimes | None, start: datetime, end: datetime
+) -> tuple[Point, ...]:
+    """The open-shard count over ``[start, end]`` as a step line: a point where each count
+    begins (and one at ``end``), from when each shard opened and closed.  Shards expired
+    before the stream's retention are not listed: before the oldest change known, the count
+    is what it was then.  Without the times (AWS says none): today's count throughout."""
+    today = float(stream.open_shard_count)
+    if not times:
+        return ((start, today), (end, today))
+    moments = sorted({t for opened, closed in times.values() for t in (opened, closed) if t})
+
+    def open_at(moment: datetime) -> int:
+        return sum(
+            1
+            for opened, closed in times.values()
+            if opened <= moment and (closed is None or closed > moment)
+        )
+
+    changes = [m for m in moments if start < m <= end]
+    first = open_at(start)
+    if not first:  # the window starts before the oldest shard listed: its count then
+        first = open_at(moments[0])
+    points: list[Point] = [(start, float(first))]
+    for moment in changes:
+        count = float(open_at(moment))
+        if count != points[-1][1]:
+            points += [(moment, points[-1][1]), (moment, count)]
+    points.append((end, points[-1][1]))
+    return tuple(points)
+
+
+def reshard_marks(counts: Sequence[Point], start: datetime) -> tuple[Mark, ...]:
+    """A mark at each step of the shard count in the window (``4 → 8 shards``)."""
+    marks = []
+    for (t0, before), (t1, after) in itertools.pairwise(counts):
+        if t0 == t1 and before != after and t1 >= start:
+            marks.append(Mark(t1, f"{before:.0f} → {after:.0f} shards", True, "reshard"))
+    return tuple(marks)
+
+
+def closed_shard_lines(
+    stream: Stream, times: ShardTimes | None, now: datetime, prices: PriceBook | None
+) -> tuple[PanelLine, ...]:
+    """Each closed shard still listed: its id, when it closed, until when it stays readable
+    (the retention), and the cost assumption (``bill_closed_shards`` in the price book,
+    docs/aws-rules.md#open-and-closed-shards)."""
+    closed = [s for s in stream.shards if not s.is_open]
+    lines = [PanelLine(f"Closed shards ({len(closed)})", "head")]
+    if not closed:
+        lines.append(PanelLine("  none", "muted"))
+        return tuple(lines)
+    retention = timedelta(hours=stream.retention_hours)
+    known = times or {}
+    rows = []
+    for shard in closed:
+        closed_at = known.get(shard.shard_id, (None, None))[1]
+        rows.append((closed_at, shard.shard_id))
+    rows.sort(key=lambda r: (r[0] is None, r[0] or now, r[1]), reverse=False)
+    for closed_at, shard_id in reversed(rows):
+        if closed_at is None:
+            lines.append(PanelLine(f"  {shard_id}"))
+            lines.append(
+                PanelLine(
+                    f"    closed: AWS does not say when; readable {stream.retention_hours} h after",
+                    "muted",
+                )
+            )
+            continue
+        until = closed_at + retention
+        lines.append(PanelLine(f"  {shard_id}"))
+        lines.append(
+            PanelLine(
+                f"    closed {_moment(closed_at, now)} · readable until {_moment(until, now)}"
+            )
+        )
+    if prices is not None:
+        one = closed_shards_cost(1, stream.retention_hours, prices)
+        if prices.bill_closed_shards:
+            lines.append(
+                PanelLine(
+                    f"  assumed billed until they expire: ${one:,.2f} each "
+                    f"({stream.retention_hours} h), ${one * len(closed):,.2f} in all",
+                    "hot",
+                )
+            )
+        else:
+            lines.append(PanelLine("  assumed not billed (AWS bills open shard-hours;", "muted"))
+            lines.append(PanelLine("  bill_closed_shards = true if your bill says so)", "muted"))
+    return tuple(lines)
 
 
 def _stream_panel(
@@ -738,8 +1077,12 @@ class ChartPanel(Vertical):
         events: Sequence[EventMark] = (),
         planned: Sequence[tuple[datetime, datetime, int]] = (),
         ahead: timedelta = timedelta(0),
+        log: bool = False,
     ) -> int:
         """Draw ``chart`` (main thread only); returns how many series had points.
+
+        ``log``: a logarithmic y-axis, so a quiet period stays readable under a big
+        scale-up's line (50 WCU under 5,000: :class:`LogScale`).
 
         ``events``: planned events' raises and restores, marked on the time axis (past ones
         in the window, and upcoming ones: the axis then runs on past now, up to half a
@@ -747,16 +1090,7 @@ class ChartPanel(Vertical):
         guarantees from its raise to its restore, drawn as the planned line; ``ahead``: how
         far past now the time axis runs (the same for every chart of the screen, so their
         times line up: :func:`event_horizon`)."""
-        head = Text.assemble((chart.title, "bold"), "  ", no_wrap=True, overflow="ellipsis")
-        for series in chart.series:
-            head.append("━ ", style=colour(series.role))
-            quiet = (
-                series.role == "throttle" and series.points and not any(v for _, v in series.points)
-            )
-            head.append(series.label + (" (none)" if quiet else "") + "  ")
-        if chart.marks:
-            head.append(f"{AAS_MARK} ", style=colour("provisioned"))
-            head.append(f"AAS ×{len(chart.marks)}  ")
+        head = chart_legend(chart, colour)
         self.ahead = ahead
         shown = [m for m in events if start <= m.at <= end + ahead]
         upcoming = [m for m in events if m.at > end]
@@ -766,8 +1100,6 @@ class ChartPanel(Vertical):
                 when = f"{mark.at:%H:%M}" if mark.at - end < DAY else f"{mark.at:%d %b %H:%M}"
                 head.append(f"{mark.symbol}{when} ", style=colour("event"))
             head.append(" ")
-        if not chart.has_data:
-            head.append("no datapoints in this window", style="italic")
         self.query_one(".chart-head", Static).update(head)
 
         plt = self.plot.plt
@@ -777,6 +1109,12 @@ class ChartPanel(Vertical):
         def x(moment: datetime) -> float:
             return (moment - end).total_seconds() / 60
 
+        floors = [(a, b, cap) for a, b, cap in planned if b >= start and a <= end + ahead]
+        scale = LogScale.over(chart, [cap for *_, cap in floors]) if log else None
+
+        def y(value: float) -> float:
+            return value if scale is None else scale.y(value)
+
         plotted = 0
         for series in chart.series:
             rgb = _rgb(colour(series.role))
@@ -784,32 +1122,40 @@ class ChartPanel(Vertical):
                 plotted += 1
             for segment in series.segments(skip_zero_runs=series.role == "throttle"):
                 xs = [x(t) for t, _ in segment]
-                ys = [v for _, v in segment]
+                ys = [y(v) for _, v in segment]
                 # "hd" (quadrant blocks) rather than braille: block elements are in every
                 # monospace font, braille is not (and drifts in SVG screenshots)
                 if len(segment) == 1:
                     plt.scatter(xs, ys, color=rgb, marker="hd")
                 else:
                     plt.plot(xs, ys, color=rgb, marker="hd")
-        floors = [(a, b, cap) for a, b, cap in planned if b >= start and a <= end + ahead]
         for a, b, cap in floors:
             xs = [x(max(a, start)), x(min(b, end + ahead))]
-            plt.plot(xs, [cap, cap], color=_rgb(colour("event")), marker="hd")
-        y_ticks = nice_ticks(max([chart.top, *(cap for *_, cap in floors)]))
-        upper = y_ticks[-1]
+            plt.plot(xs, [y(cap), y(cap)], color=_rgb(colour("event")), marker="hd")
+        if scale is None:
+            y_ticks = nice_ticks(max([chart.top, *(cap for *_, cap in floors)]))
+            lower, upper = 0.0, y_ticks[-1]
+            tick_labels = [_fmt_tick(v, y_ticks) for v in y_ticks]
+        else:
+            y_ticks, tick_labels = scale.ticks()
+            lower, upper = y_ticks[0], y_ticks[-1]
         # planned events: their raises and restores on the top edge, in the event colour
         for symbol in (RAISE_MARK, RESTORE_MARK):
             times = [x(m.at) for m in shown if m.symbol == symbol]
             if times:
                 plt.scatter(times, [upper] * len(times), color=_rgb(colour("event")), marker=symbol)
-        # AAS activities: a marker on the top edge at their time, not a line through the data
-        for ok in (True, False):
-            times = [x(m.at) for m in chart.marks if m.ok is ok]
-            if times:
-                role = "provisioned" if ok else "hot"
-                plt.scatter(times, [upper] * len(times), color=_rgb(colour(role)), marker=AAS_MARK)
-        plt.ylim(0, upper)
-        plt.yticks(y_ticks, [_fmt_tick(v, y_ticks) for v in y_ticks])
+        # changes (auto scaling's, capcon's): a marker on the top edge at their time, not a
+        # line through the data; failed ones in the hot colour
+        for mark_symbol in (AAS_MARK, CAPCON_MARK):
+            for ok in (True, False):
+                times = [x(m.at) for m in chart.marks if m.ok is ok and m.symbol == mark_symbol]
+                if times:
+                    role = ("provisioned" if mark_symbol == AAS_MARK else "event") if ok else "hot"
+                    plt.scatter(
+                        times, [upper] * len(times), color=_rgb(colour(role)), marker=mark_symbol
+                    )
+        plt.ylim(lower, upper)
+        plt.yticks(y_ticks, tick_labels)
         plt.xlim(-span, ahead.total_seconds() / 60)
         ticks, labels = _time_ticks(start, end + ahead, window)
         if ahead:  # the axis runs on past now: say where now is (its tick, not a clock's)
@@ -822,6 +1168,65 @@ class ChartPanel(Vertical):
         plt.xticks([x(t) for t in ticks], labels)
         self.plot.refresh()
         return plotted
+
+
+#: The legend's order: what a reader needs first survives a narrow screen (the end is cut).
+LEGEND_ORDER = ("consumed", "throttle", "provisioned", "demand")
+
+
+def chart_legend(chart: Chart, colour: Callable[[str], str]) -> Text:
+    """The chart's title and legend on one line, most important first: "no datapoints",
+    consumed and throttled, then the capacity line, demand and the change marks (a narrow
+    chart cuts the end, never consumed or throttled)."""
+    head = Text.assemble((chart.title, "bold"), "  ", no_wrap=True, overflow="ellipsis")
+    if not chart.has_data:
+        head.append("no datapoints  ", style="italic")
+    order = {role: n for n, role in enumerate(LEGEND_ORDER)}
+    for series in sorted(chart.series, key=lambda s: order.get(s.role, len(order))):
+        head.append("━ ", style=colour(series.role))
+        quiet = series.role == "throttle" and series.points and not any(v for _, v in series.points)
+        head.append(series.label + (" (none)" if quiet else "") + "  ")
+    for symbol, word, role in ((AAS_MARK, "AAS", "provisioned"), (CAPCON_MARK, "capcon", "event")):
+        count = sum(1 for m in chart.marks if m.symbol == symbol)
+        if count:
+            head.append(f"{symbol} ", style=colour(role))
+            head.append(f"{word} ×{count}  ")
+    return head
+
+
+@dataclass(frozen=True, slots=True)
+class LogScale:
+    """A logarithmic y-axis drawn on plotext's linear one: values become ``log10(v)``, the
+    ticks are powers of ten labelled in the chart's units, and zero (or anything under the
+    bottom decade) lies on the bottom edge, so 50 WCU stays readable under 5,000."""
+
+    bottom: float  # log10 of the lowest decade shown
+    top: float  # log10 of the highest decade shown
+
+    @classmethod
+    def over(cls, chart: Chart, extra: Sequence[float] = ()) -> LogScale:
+        values = [v for s in chart.series for _, v in s.points if v > 0] + [
+            v for v in extra if v > 0
+        ]
+        if not values:
+            return cls(0.0, 1.0)
+        low = math.floor(math.log10(min(values)))
+        high = max(low + 1, math.ceil(math.log10(max(values)) - 1e-9))
+        return cls(float(low), float(high))
+
+    def y(self, value: float) -> float:
+        if value <= 0:
+            return self.bottom
+        return max(self.bottom, math.log10(value))
+
+    def ticks(self) -> tuple[list[float], list[str]]:
+        decades = [float(d) for d in range(int(self.bottom), int(self.top) + 1)]
+        return decades, [_fmt_decade(d) for d in decades]
+
+
+def _fmt_decade(power: float) -> str:
+    value = 10**power
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
 
 
 def _moment(at: datetime, now: datetime) -> str:
@@ -899,6 +1304,8 @@ class DetailScreen(Screen[None]):
         Binding("3", "window('3')", "24 h"),
         Binding("4", "window('4')", "7 d"),
         Binding("r", "refresh", "Refresh"),
+        Binding("l", "log_scale", "Log scale"),
+        Binding("k", "hot_key", "Hot key", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -908,7 +1315,8 @@ class DetailScreen(Screen[None]):
     DetailScreen #detail-charts { width: 1fr; height: 1fr; }
     DetailScreen #detail-grid { grid-size: 2 2; grid-gutter: 0 1; height: 1fr; }
     DetailScreen #detail-side {
-        width: 50; height: 1fr; padding: 0 1; border-left: tall $panel-lighten-1;
+        width: 36%; min-width: 34; max-width: 56; height: 1fr; padding: 0 1;
+        border-left: tall $panel-lighten-1;
     }
     DetailScreen #detail-shards { height: auto; max-height: 14; }
     """
@@ -939,6 +1347,9 @@ class DetailScreen(Screen[None]):
         self.series_plotted = 0
         self.paints = 0
         self.last_error: str | None = None
+        #: a logarithmic y-axis (key ``l``): quiet periods readable after a big scale-up
+        self.log_scale = False
+        self._pending_seen: tuple[str, datetime] | None = None
         self._generation = 0
         self._timer: Timer | None = None
 
@@ -977,6 +1388,8 @@ class DetailScreen(Screen[None]):
             ):
                 table.add_column(label, key=key)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._repaint())
+        self._pending_seen = self.pending_change()
+        self.set_interval(1.0, self._watch_pending)
         self._paint_title()
         self.refresh_now()
 
@@ -989,7 +1402,15 @@ class DetailScreen(Screen[None]):
             self._timer = None
         app = self._capcon
         fetch = partial(
-            self.fetch, app.backend, self.window, app.rules, app.metrics, self._generation
+            self.fetch,
+            app.backend,
+            self.window,
+            app.rules,
+            app.metrics,
+            self._generation,
+            app.audit,
+            app.controls,
+            app.prices,
         )
         self.run_worker(
             fetch,
@@ -1007,12 +1428,15 @@ class DetailScreen(Screen[None]):
         rules: RuleSettings,
         metrics: MetricsService,
         generation: int,
+        audit: AuditSink | None = None,
+        controls: SimulationControls | None = None,
+        prices: PriceBook | None = None,
     ) -> None:
         """Read the backend (in a thread); post the data (or the backend's error).  Any other
         failure reaches :meth:`on_worker_state_changed`."""
         worker = get_current_worker()
         try:
-            data = load_detail(backend, self.row, window, rules, metrics)
+            data = load_detail(backend, self.row, window, rules, metrics, audit, controls, prices)
         except CapconError as error:
             message: DetailScreen.Loaded | DetailScreen.Failed = self.Failed(str(error), generation)
         else:
@@ -1105,7 +1529,15 @@ class DetailScreen(Screen[None]):
             events = [m for m in marks if dimension is None or m.dimension in (dimension, "")]
             planned = floors[dimension] if dimension else ()
             plotted += panel.show(
-                chart, data.start, data.end, data.window, self._colour, events, planned, ahead
+                chart,
+                data.start,
+                data.end,
+                data.window,
+                self._colour,
+                events,
+                planned,
+                ahead,
+                log=self.log_scale,
             )
         self.series_plotted = plotted
         self.paints += 1
@@ -1124,13 +1556,23 @@ class DetailScreen(Screen[None]):
                 printable(status),
                 f"bold {self._colour('updating')}" if status != "ACTIVE" else "",
             ),
-            f" · {data.capacity}" if data and data.capacity else "",
         )
+        pending = self.pending_change()
+        if pending is not None:
+            # the capacity just asked for, at once: the data catch up when it is ACTIVE
+            asked, since = pending
+            top.append(" · ")
+            top.append(f"{asked} pending", style=f"bold {self._colour('updating')}")
+            top.append(f" (asked {since:%H:%M:%S} UTC")
+            top.append(f"; was {data.capacity})" if data and data.capacity else ")")
+        elif data and data.capacity:
+            top.append(f" · {data.capacity}")
         if data is not None:  # the first line is short: room for it
             top.append(self._last_throttled_text(data))
         window = self.window
         period = _period_label(window.period)
-        second = Text(f"window {window.label} ({period} points, per second)")
+        log = ", log scale" if self.log_scale else ""
+        second = Text(f"window {window.label} ({period} points, per second{log})")
         if data is None:
             second.append(" · loading…")
         elif data.data_until is not None:
@@ -1150,8 +1592,29 @@ class DetailScreen(Screen[None]):
                 printable(f"error: {self.last_error[:80]}"),
                 style=f"bold {self._colour('throttle')}",
             )
-        second.append(" · 1/2/3/4 window · r refresh · Esc back", style="dim")
+        scale = "l linear" if self.log_scale else "l log"
+        hot = " · k hot key" if self._capcon.controls is not None and row.kind != "stream" else ""
+        second.append(f" · 1/2/3/4 window · {scale}{hot} · r refresh · Esc back", style="dim")
         self.query_one("#detail-title", Static).update(Text("\n").join([top, second]))
+
+    def pending_change(self) -> tuple[str, datetime] | None:
+        """The capacity asked for this row that has not landed yet (the app's pending
+        changes, set the moment Apply is chosen), and when it was asked."""
+        pending = getattr(self._capcon, "pending", None) or {}
+        change = pending.get(self.row.name)
+        if change is None:
+            return None
+        asked = change.asked
+        words = _fmt_units(asked) if isinstance(asked, Throughput) else f"{asked:,} open shards"
+        return words, change.at
+
+    def _watch_pending(self) -> None:
+        """Repaint the title when this row's pending change comes or goes (every second: a
+        dictionary look-up, so the header says "pending" the moment Apply is chosen)."""
+        now = self.pending_change()
+        if now != self._pending_seen:
+            self._pending_seen = now
+            self._paint_title()
 
     def _last_throttled_text(self, data: DetailData) -> Text:
         """`` · last throttled 19:38 UTC, writes (12 min ago)``, from the window's throttle
@@ -1257,6 +1720,43 @@ class DetailScreen(Screen[None]):
         self.window = chosen
         self._generation += 1
         self._paint_title()
+        self.refresh_now()
+
+    def action_log_scale(self) -> None:
+        """A logarithmic y-axis, or back to the linear one (no fetch: the same data)."""
+        self.log_scale = not self.log_scale
+        self._repaint()
+
+    def action_hot_key(self) -> None:
+        """The trainer's hot key (field note C): cycle the share of this table's (or GSI's)
+        traffic on one key through off / 25 % / 50 % / 80 %, on the simulated account only."""
+        controls = self._capcon.controls
+        row = self.row
+        if controls is None:
+            self.notify(
+                "hot keys are a simulation control: AWS traffic is your application's",
+                title="hot key",
+                severity="warning",
+            )
+            return
+        if row.kind == "stream" or row.table is None:
+            self.notify(
+                "hot keys are set on tables and GSIs (a stream's hot shard shows in its shards)",
+                title="hot key",
+                severity="warning",
+            )
+            return
+        try:
+            share = controls.hot_key(row.table, row.index)
+            later = [s for s in HOT_KEY_STEPS if s > share + 1e-9]
+            new = later[0] if later else HOT_KEY_STEPS[0]
+            controls.set_hot_key(row.table, new, row.index)
+        except (CapconError, ValueError) as error:
+            self.notify(markup_safe(str(error)), title="hot key", severity="error")
+            return
+        what = f"{new:.0%} of the traffic on one key" if new else "uniform keys (no hot key)"
+        self.notify(f"{markup_safe(row.name)}: {what}", title="hot key")
+        self._generation += 1
         self.refresh_now()
 
     def action_refresh(self) -> None:
