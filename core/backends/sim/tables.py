@@ -11,7 +11,8 @@ Per second (or per ``dt``-second sample when fast-forwarding history):
   RCU / 1,000 WCU).  So a diluted table — many partitions from an earlier scale-up, low
   capacity now — throttles a hot key while the table as a whole is under capacity
   (field note C, docs/field-notes.md#partition-dilution).  Partitions come from the core
-  estimator and never decrease.
+  estimator and never decrease.  Each GSI may have a hot key of its own (a trainer's, from
+  the console), else it has the table's.
 * **GSIs** have their own capacity and burst.  A GSI receives ``write_ratio`` of the table's
   writes; when it throttles them, the table's writes are throttled too (as AWS does).
 * **On-demand**: serves instantly up to twice the peak of the last 30 minutes (at least the

@@ -554,11 +554,13 @@ class PartitionLoad:
         return self.capacity / max(1, self.partitions)
 
     @property
-    def hottest_demand(self) -> float | None:
-        """Units per second the busiest partition is asked for (hot key known), else None."""
-        if self.demand is None or self.hot_share is None:
+    def hot_key_demand(self) -> float | None:
+        """Units per second the hot key alone asks of its one partition (``None``: no hot
+        key known).  Its partition's even share of the other keys comes on top; the
+        simulated account, like this figure, leaves that out."""
+        if self.demand is None or not self.hot_share:
             return None
-        return self.demand * ((1 - self.hot_share) / max(1, self.partitions) + self.hot_share)
+        return self.demand * self.hot_share
 
     @property
     def partition_is_the_cause(self) -> bool:
@@ -600,12 +602,12 @@ def partition_lines(loads: Sequence[PartitionLoad], simulated: bool) -> tuple[Pa
         lines.append(PanelLine(f"  hot key: {hot:.0%} of the traffic on one key{change}"))
     for load in loads:
         unit, per = load.unit, load.per_partition
-        needs = load.hottest_demand
+        needs = load.hot_key_demand
         if needs is not None:
             role = "hot" if needs > per else ""
             lines.append(
                 PanelLine(
-                    f"  {load.word}: hottest partition needs {needs:,.0f} {unit}/s; "
+                    f"  {load.word}: hottest partition needs {needs:,.0f} {unit}/s (its hot key); "
                     f"each of {load.partitions:,} partitions gets {per:,.0f}",
                     role,
                 )
@@ -618,12 +620,14 @@ def partition_lines(loads: Sequence[PartitionLoad], simulated: bool) -> tuple[Pa
             assert load.demand is not None
             lines.append(
                 PanelLine(
-                    f"  ! {load.word} throttled below table capacity ({load.demand:,.0f} of "
-                    f"{load.capacity:,.0f} {unit}/s): a hot partition is the cause, not the "
-                    "table; more capacity helps only by its per-partition share",
+                    f"  ! throttled below table capacity ({load.demand:,.0f} of "
+                    f"{load.capacity:,.0f} {unit}/s): the hot partition is the cause",
                     "throttle",
                 )
             )
+    if cause:
+        parts = max(load.partitions for load in loads)
+        lines.append(PanelLine(f"  more capacity adds 1/{parts:,} of it per partition", "muted"))
     return tuple(lines)
 
 
@@ -1310,7 +1314,9 @@ class DetailScreen(Screen[None]):
 
     DEFAULT_CSS = """
     DetailScreen { layout: vertical; }
-    DetailScreen #detail-title { height: 2; padding: 0 1; background: $panel; }
+    DetailScreen #detail-title {
+        height: 2; padding: 0 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     DetailScreen #detail-body { height: 1fr; }
     DetailScreen #detail-charts { width: 1fr; height: 1fr; }
     DetailScreen #detail-grid { grid-size: 2 2; grid-gutter: 0 1; height: 1fr; }
@@ -1595,6 +1601,7 @@ class DetailScreen(Screen[None]):
         scale = "l linear" if self.log_scale else "l log"
         hot = " · k hot key" if self._capcon.controls is not None and row.kind != "stream" else ""
         second.append(f" · 1/2/3/4 window · {scale}{hot} · r refresh · Esc back", style="dim")
+        # one line each, cut at the edge (CSS): a long first line must not push the keys off
         self.query_one("#detail-title", Static).update(Text("\n").join([top, second]))
 
     def pending_change(self) -> tuple[str, datetime] | None:
