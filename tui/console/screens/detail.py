@@ -1148,13 +1148,16 @@ class ChartPanel(Vertical):
             times = [x(m.at) for m in shown if m.symbol == symbol]
             if times:
                 plt.scatter(times, [upper] * len(times), color=_rgb(colour("event")), marker=symbol)
-        # changes (auto scaling's, capcon's): a marker on the top edge at their time, not a
-        # line through the data; failed ones in the hot colour
-        for mark_symbol in (AAS_MARK, CAPCON_MARK):
+        # changes (capcon's, auto scaling's, a stream's reshards): a marker on the top edge
+        # at their time, not a line through the data; failed ones in the hot colour.  What
+        # took effect is drawn last: a reshard hides the capcon request a minute before it
+        for mark_symbol in (CAPCON_MARK, AAS_MARK, RESHARD_MARK):
             for ok in (True, False):
                 times = [x(m.at) for m in chart.marks if m.ok is ok and m.symbol == mark_symbol]
                 if times:
-                    role = ("provisioned" if mark_symbol == AAS_MARK else "event") if ok else "hot"
+                    role = (
+                        ("event" if mark_symbol == CAPCON_MARK else "provisioned") if ok else "hot"
+                    )
                     plt.scatter(
                         times, [upper] * len(times), color=_rgb(colour(role)), marker=mark_symbol
                     )
@@ -1190,7 +1193,11 @@ def chart_legend(chart: Chart, colour: Callable[[str], str]) -> Text:
         head.append("━ ", style=colour(series.role))
         quiet = series.role == "throttle" and series.points and not any(v for _, v in series.points)
         head.append(series.label + (" (none)" if quiet else "") + "  ")
-    for symbol, word, role in ((AAS_MARK, "AAS", "provisioned"), (CAPCON_MARK, "capcon", "event")):
+    for symbol, word, role in (
+        (RESHARD_MARK, "reshard", "provisioned"),
+        (AAS_MARK, "AAS", "provisioned"),
+        (CAPCON_MARK, "capcon", "event"),
+    ):
         count = sum(1 for m in chart.marks if m.symbol == symbol)
         if count:
             head.append(f"{symbol} ", style=colour(role))
