@@ -213,7 +213,12 @@ class KinesisPolicy:
                     break
             new = min(new, 2 * cap, obs.max_capacity)
             more = "" if new >= needed else f" ({needed:,} needed: the rest after the cooldown)"
-            return Decision("scale-out", new, f"{why}; {cap:,} → {new:,} shards{more}", alarm)
+            return Decision(
+                "scale-out",
+                new,
+                f"{why}; {cap:,} → {new:,} shards{more}{self._countdown(obs)}",
+                alarm,
+            )
         due = self.next_scale_down_check
         if obs.now < due:
             return Decision(
@@ -223,6 +228,14 @@ class KinesisPolicy:
                 f" {fmt_duration(due - obs.now, approx=True)}",
             )
         return self._scale_down(obs)
+
+    def _countdown(self, obs: Observation) -> str:
+        """``; next scale-down check in 21 h 4 min``: scaling up does not move the schedule
+        (docs/field-notes.md#the-36-h-scale-down)."""
+        due = self.next_scale_down_check
+        if due is None or due <= obs.now:
+            return ""
+        return f"; next scale-down check in {fmt_duration(due - obs.now, approx=True)}"
 
     def _scale_down(self, obs: Observation) -> Decision:
         cap = obs.capacity

@@ -7,6 +7,9 @@ or exactly one JSON object with ``--json``.  ``capcon sim --grid [--json | --mar
 the whole grid (bell and top heavy × targets 30–80 % × every table policy) with a progress
 bar on stderr (only when stderr is a terminal) and prints one row per pattern and target,
 one column per policy (success rate and capacity-unit-hours), or a JSON list of the results.
+``--policy kinesis`` runs field note C's stream policy on a fresh simulated stream instead
+(the pattern × 10 records/s of 1 KiB, from ``--shards`` open shards) through the engine and
+the scaler, and prints its results and every reshard with the 36-hour scale-down countdown.
 
 Bad flags raise :class:`~capcon.tui.errors.UsageError` (exit code 2) naming what is wrong and
 what is allowed.  :func:`add_parser` adds the subcommand to a parser's subcommands,
@@ -76,7 +79,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "'spike:base=20,peak=400,at=1h,duration=10m')",
     )
     p.add_argument("--target", metavar="PERCENT", help="target utilisation, 20–90")
-    p.add_argument("--policy", metavar="NAME", help=f"one of {', '.join(TABLE_POLICIES)}")
+    p.add_argument(
+        "--policy",
+        metavar="NAME",
+        help=f"one of {', '.join(TABLE_POLICIES)} (a table), or {', '.join(STREAM_POLICIES)} "
+        "(a Kinesis stream: the pattern × 10 records/s of 1 KiB)",
+    )
+    p.add_argument(
+        "--shards",
+        metavar="N",
+        default=None,
+        help="with a stream policy: open shards at the start (default 1)",
+    )
     p.add_argument(
         "--hours",
         metavar="H",
@@ -137,12 +151,10 @@ def _hours(text: object) -> float:
 
 
 def _policy(name: object) -> str:
-    if not isinstance(name, str) or name not in TABLE_POLICIES:
-        hint = ""
-        if name in STREAM_POLICIES:
-            hint = f" ({name} is a Kinesis stream policy; this experiment runs a table)"
+    if not isinstance(name, str) or name not in (*TABLE_POLICIES, *STREAM_POLICIES):
         raise UsageError(
-            f"--policy: unknown policy {name!r}{hint}; allowed: {', '.join(TABLE_POLICIES)}"
+            f"--policy: unknown policy {name!r}; allowed: {', '.join(TABLE_POLICIES)} (a table) "
+            f"or {', '.join(STREAM_POLICIES)} (a Kinesis stream)"
         )
     return name
 
@@ -186,6 +198,10 @@ def run(args: argparse.Namespace) -> int:
     target = _target(args.target)
     policy = _policy(args.policy)
     pattern = str(args.pattern)
+    if policy in STREAM_POLICIES:
+        return _run_stream(args, pattern, target, hours, explicit=given_hours is not None)
+    if getattr(args, "shards", None) is not None:
+        raise UsageError(f"--shards is for a stream policy ({', '.join(STREAM_POLICIES)})")
     _check(pattern, target, policy, hours)
     hours, notes = _replay_hours(pattern, hours, explicit=given_hours is not None)
     result = run_experiment(pattern, target, policy, hours=hours, prices=_prices(args))
@@ -196,6 +212,91 @@ def run(args: argparse.Namespace) -> int:
     for note in notes:  # stderr in both forms: --json stays one object of the result's keys
         print(f"capcon: note: {printable(note)}", file=sys.stderr)
     return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# The stream experiment (field note C's Kinesis policy)
+
+
+def _shards(text: object) -> int:
+    allowed = "a whole number of shards, 1 to 10,000"
+    value = _number("--shards", 1 if text is None else text, allowed)
+    if value != int(value) or not 1 <= value <= 10_000:
+        raise UsageError(f"--shards {text}: the stream needs {allowed}")
+    return int(value)
+
+
+def _run_stream(
+    args: argparse.Namespace, pattern: str, target: float, hours: float, *, explicit: bool
+) -> int:
+    """``capcon sim --policy kinesis``: the ``kinesis`` policy on a fresh simulated stream,
+    its decisions (each with the 36-hour scale-down countdown) and its results."""
+    from capcon.core.backends.sim.stream_lab import STREAM, stream_experiment_account
+    from capcon.core.rules import RuleSettings
+    from capcon.core.services.stream_experiment import run_stream_experiment
+
+    shards = _shards(getattr(args, "shards", None))
+    try:
+        shape = parse_pattern(pattern)
+    except ValueError as error:
+        raise UsageError(f"--pattern: {error}") from None
+    hours, notes = _replay_hours(pattern, hours, explicit=explicit)
+    prices = _prices(args)
+    account = stream_experiment_account(shape, shards=shards, hours=hours)
+    result = run_stream_experiment(
+        account,
+        account.controls,
+        STREAM,
+        target=target,
+        minutes=max(1, round(hours * 60)),
+        rules=RuleSettings(),
+        prices=prices,
+        metric_delay_seconds=account.settings.metric_delay_seconds,
+        update_seconds=account.settings.update_seconds,
+    )
+    if args.json:
+        print_json({"pattern": pattern, **result.to_dict()})
+    else:
+        _print_stream(result, pattern, hours)
+    for note in notes:
+        print(f"capcon: note: {printable(note)}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _print_stream(result: Any, pattern: str, hours: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    out = Console()
+    table = Table(
+        title=f"kinesis on a stream carrying {printable(pattern)} × 10 records/s at "
+        f"{result.target:g}% for {hours:g} h",
+        show_header=False,
+    )
+    table.add_column("measure", style="bold")
+    table.add_column("value", justify="right")
+    due = result.next_scale_down_check
+    rows = (
+        ("success rate (accepted / requested records)", f"{result.success_rate * 100:.3f}%"),
+        ("throttled records", f"{result.throttled_records:,.0f}"),
+        ("shard-hours", f"{result.shard_hours:,.1f}"),
+        ("cost (shard-hours)", f"${result.cost_usd:,.4f}"),
+        ("scale-ups", f"{result.scale_ups}"),
+        ("scale-downs", f"{result.scale_downs}"),
+        ("open shards at the start → end", f"{result.shards_start} → {result.shards_end}"),
+        ("next scale-down check", "—" if due is None else f"{due:%Y-%m-%d %H:%M} UTC"),
+    )
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
+    acted = result.actions
+    out.print(Text(f"Reshards ({len(acted)})", style="bold"))
+    for decision in acted:
+        out.print(Text(printable(decision.line)), soft_wrap=True)
+    if result.decisions:
+        out.print(Text("Last decision", style="bold"))
+        out.print(Text(printable(result.decisions[-1].line)), soft_wrap=True)
 
 
 def _replay_hours(pattern: str, hours: float, *, explicit: bool) -> tuple[float, list[str]]:
