@@ -1614,8 +1614,7 @@ class DetailScreen(Screen[None]):
     def pending_change(self) -> tuple[str, datetime] | None:
         """The capacity asked for this row that has not landed yet (the app's pending
         changes, set the moment Apply is chosen), and when it was asked."""
-        pending = getattr(self._capcon, "pending", None) or {}
-        change = pending.get(self.row.name)
+        change = self._capcon.pending.get(self.row.name)
         if change is None:
             return None
         asked = change.asked
