@@ -85,7 +85,10 @@ async def test_a_reshard_steps_the_limit_marks_the_charts_and_lists_closed_shard
         retention = acc.describe_stream("payments").retention_hours
         assert retention == 48  # payments keeps two days: readable until then
         until = resharded + timedelta(hours=retention)
-        assert f"readable until {until:%Y-%m-%d %H:%M} UTC (in 47 h" in text
+        # one reshard closed them all: one line says when, and until when they are readable
+        assert f"  {len(closed)} closed {until - timedelta(hours=retention):%H:%M} (" in text
+        assert f"readable until {until:%d %b %H:%M} (in 47 h" in text
+        assert ", ".join(closed) in text
         assert "assumed not billed" in text and "bill_closed_shards" in text
         # capcon's reshard is a recent change of the stream
         assert "capcon · shards 4 → 8 · applied" in text

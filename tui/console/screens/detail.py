@@ -952,28 +952,29 @@ def closed_shard_lines(
         return tuple(lines)
     retention = timedelta(hours=stream.retention_hours)
     known = times or {}
-    rows = []
+    # grouped by when they closed: one reshard closes many (uniform scaling: 4 → 5 closes 10)
+    groups: dict[datetime | None, list[str]] = {}
     for shard in closed:
-        closed_at = known.get(shard.shard_id, (None, None))[1]
-        rows.append((closed_at, shard.shard_id))
-    rows.sort(key=lambda r: (r[0] is None, r[0] or now, r[1]), reverse=False)
-    for closed_at, shard_id in reversed(rows):
+        groups.setdefault(known.get(shard.shard_id, (None, None))[1], []).append(shard.shard_id)
+    for closed_at in sorted(groups, key=lambda t: (t is None, t or now), reverse=True):
+        ids = groups[closed_at]
         if closed_at is None:
-            lines.append(PanelLine(f"  {shard_id}"))
             lines.append(
                 PanelLine(
-                    f"    closed: AWS does not say when; readable {stream.retention_hours} h after",
-                    "muted",
+                    f"  {len(ids)} closed (AWS does not say when), readable "
+                    f"{stream.retention_hours} h after closing:"
                 )
             )
-            continue
-        until = closed_at + retention
-        lines.append(PanelLine(f"  {shard_id}"))
-        lines.append(
-            PanelLine(
-                f"    closed {_moment(closed_at, now)} · readable until {_moment(until, now)}"
+        else:
+            until = closed_at + retention
+            day = "%H:%M" if until.date() == now.date() else "%d %b %H:%M"
+            lines.append(
+                PanelLine(
+                    f"  {len(ids)} closed {_moment(closed_at, now)}, readable until "
+                    f"{until:{day}} (in {fmt_duration(max(timedelta(0), until - now), step=60)}):"
+                )
             )
-        )
+        lines.append(PanelLine("    " + ", ".join(sorted(ids)), "muted"))
     if prices is not None:
         one = closed_shards_cost(1, stream.retention_hours, prices)
         if prices.bill_closed_shards:
