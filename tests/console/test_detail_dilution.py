@@ -63,6 +63,7 @@ async def test_a_hot_key_on_a_diluted_table_is_blamed_on_the_partition(tmp_path:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_detail(app, pilot, "games")
         assert CAUSE not in panel_text(screen)  # uniform keys: 40 writes/s fit 50 WCU
+        assert app.active_bindings["k"].enabled  # offered on the simulated account
         await pilot.press("k", "k")  # off → 25 % → 50 % of the traffic on one key
         await settle(app, pilot)
         assert acc.hot_key("games") == 0.5
@@ -100,6 +101,10 @@ async def test_hot_keys_on_aws_are_refused_with_a_message(tmp_path: Path) -> Non
         warnings = [n.message for n in app._notifications if n.severity == "warning"]
         assert any("simulation control" in m for m in warnings)
         assert "k hot key" not in str(screen.query_one("#detail-title").render())
+        assert "k" not in app.active_bindings  # not offered on AWS: the footer has no k
+        await pilot.press("k")
+        await pilot.pause()
+        assert acc.hot_key("games") == 0.0
 
 
 def test_a_gsi_gets_its_own_hot_key_and_bad_shares_change_nothing() -> None:

@@ -1317,7 +1317,7 @@ class DetailScreen(Screen[None]):
         Binding("4", "window('4')", "7 d"),
         Binding("r", "refresh", "Refresh"),
         Binding("l", "log_scale", "Log scale"),
-        Binding("k", "hot_key", "Hot key", show=False),
+        Binding("k", "hot_key", "Hot key"),
     ]
 
     DEFAULT_CSS = """
@@ -1740,6 +1740,13 @@ class DetailScreen(Screen[None]):
         """A logarithmic y-axis, or back to the linear one (no fetch: the same data)."""
         self.log_scale = not self.log_scale
         self._repaint()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``k`` (a trainer's hot key) only where it works: a table or GSI on the simulated
+        account (elsewhere the key is not offered; the action itself says why)."""
+        if action == "hot_key":
+            return self._capcon.controls is not None and self.row.kind != "stream"
+        return True
 
     def action_hot_key(self) -> None:
         """The trainer's hot key (field note C): cycle the share of this table's (or GSI's)
