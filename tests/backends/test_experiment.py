@@ -372,7 +372,10 @@ def test_sim_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["--pattern", "bell", "--target", "lots", "--policy", "h2"], "not a number"),
         (["--pattern", "belly", "--target", "50", "--policy", "h2"], "patterns: steady, bell"),
         (["--pattern", "bell", "--target", "50", "--policy", "h3"], "allowed: aas-legacy, aas"),
-        (["--pattern", "bell", "--target", "50", "--policy", "kinesis"], "stream policy"),
+        (
+            ["--pattern", "bell", "--target", "50", "--policy", "kinesis", "--shards", "0"],
+            "--shards 0",
+        ),
         (["--pattern", "bell", "--target", "50", "--policy", "h2", "--hours", "0"], "> 0"),
         (["--pattern", "bell", "--target", "50", "--policy", "h2", "--hours", "-2"], "> 0"),
         (["--pattern", "bell", "--target", "50"], "sim needs --policy"),
