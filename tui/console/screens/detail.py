@@ -589,6 +589,10 @@ def partition_load(
     )
 
 
+def _each(partitions: int) -> str:
+    return "its one partition" if partitions == 1 else f"each of {partitions:,} partitions"
+
+
 def partition_lines(loads: Sequence[PartitionLoad], simulated: bool) -> tuple[PanelLine, ...]:
     """The "Hot partition" section: each dimension's per-partition capacity against its
     hottest partition's demand, and the verdict when throttling is below table capacity."""
@@ -608,14 +612,12 @@ def partition_lines(loads: Sequence[PartitionLoad], simulated: bool) -> tuple[Pa
             lines.append(
                 PanelLine(
                     f"  {load.word}: hottest partition needs {needs:,.0f} {unit}/s (its hot key); "
-                    f"each of {load.partitions:,} partitions gets {per:,.0f}",
+                    f"{_each(load.partitions)} gets {per:,.0f}",
                     role,
                 )
             )
         else:
-            lines.append(
-                PanelLine(f"  {load.word}: each of {load.partitions:,} partitions gets {per:,.0f}")
-            )
+            lines.append(PanelLine(f"  {load.word}: {_each(load.partitions)} gets {per:,.0f}"))
         if load.partition_is_the_cause:
             assert load.demand is not None
             lines.append(
