@@ -1331,7 +1331,7 @@ class DetailScreen(Screen[None]):
     DetailScreen #detail-charts { width: 1fr; height: 1fr; }
     DetailScreen #detail-grid { grid-size: 2 2; grid-gutter: 0 1; height: 1fr; }
     DetailScreen #detail-side {
-        width: 36%; min-width: 34; max-width: 56; height: 1fr; padding: 0 1;
+        width: 36%; min-width: 34; max-width: 64; height: 1fr; padding: 0 1;
         border-left: tall $panel-lighten-1;
     }
     DetailScreen #detail-shards { height: auto; max-height: 14; }
