@@ -93,3 +93,23 @@ async def test_a_reshard_steps_the_limit_marks_the_charts_and_lists_closed_shard
         # capcon's reshard is a recent change of the stream
         assert "capcon · shards 4 → 8 · applied" in text
         assert "8 open shards (4 closed)" in str(screen.query_one("#detail-title").render())
+
+
+async def test_without_shard_times_the_limit_says_it_is_todays(tmp_path: Path) -> None:
+    """AWS tells neither when shards opened nor closed: the line is today's count, labelled
+    so, and no reshard is marked."""
+    from tests.console.test_detail_dilution import app_for
+
+    _, acc = make_app(tmp_path)
+    acc.update_shard_count("payments", 8)
+    acc.advance(10 * 60)
+    app = app_for(acc, tmp_path, simulated=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(app, pilot, "payments")
+        assert screen.data is not None
+        records = screen.data.charts[1]
+        limit = next(s for s in records.series if s.role == "provisioned")
+        assert limit.label == "limit (today's shards)"
+        assert {v for _, v in limit.points} == {8_000.0}
+        assert not [m for m in records.marks if m.source == "reshard"]
+        assert "closed (AWS does not say when)" in panel_text(screen)

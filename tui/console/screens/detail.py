@@ -834,7 +834,9 @@ def _load_stream(
         if not provisioned:
             return ()
         points = tuple((t, n * per_shard) for t, n in counts)
-        return (Series("limit", "provisioned", points, 1e12),)
+        # AWS does not say when shards opened or closed: the line is today's, and says so
+        label = "limit" if times else "limit (today's shards)"
+        return (Series(label, "provisioned", points, 1e12),)
 
     reshards = reshard_marks(counts, start)
     charts = (
