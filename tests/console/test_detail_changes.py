@@ -110,3 +110,20 @@ async def test_legend_keeps_consumed_and_throttled_at_100_columns(tmp_path: Path
             head = screen.query_one(f"#chart-{key}", ChartPanel).query_one(".chart-head", Static)
             shown = str(head.render())[: head.content_region.width - 1]  # the rest is cut
             assert "━ consumed" in shown and "━ throttled" in shown, shown
+
+
+def test_the_audit_log_is_parsed_again_only_when_it_changed(tmp_path: Path) -> None:
+    """The detail screen refreshes every few seconds: an unchanged log is not re-read."""
+    from capcon.tui.console.screens.detail import CachedAudit, recent_changes
+
+    _, acc = make_app(tmp_path)
+    log = AuditLog(tmp_path / "audit.jsonl")
+    scaler = Scaler(acc, log, Origin("tester", "sim:demo"), wait=lambda s: acc.advance(int(s)))
+    scaler.apply(make_plan(acc, "orders", TableChange(table=Throughput(500, 450))))
+    cached = CachedAudit(log)
+    first = recent_changes(cached, (), "orders", acc.now())
+    again = recent_changes(cached, (), "orders", acc.now())
+    assert first == again and len(first) == 1 and cached.reads == 1
+    scaler.apply(make_plan(acc, "orders", TableChange(table=Throughput(500, 500))))
+    newer = recent_changes(cached, (), "orders", acc.now())
+    assert cached.reads == 2 and [c.what for c in newer] == ["WCU 450 → 500", "WCU 300 → 450"]

@@ -19,11 +19,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 from rich.text import Text
 from textual import on
@@ -62,7 +63,7 @@ from capcon.core.ports import (
 )
 from capcon.core.pricing import PriceBook, closed_shards_cost
 from capcon.core.rules import RuleSettings, decrease_budget, fmt_duration, fmt_time
-from capcon.core.services.audit import AuditSink
+from capcon.core.services.audit import AuditLog, AuditSink
 from capcon.core.services.changes import (
     RECENT,
     RecentChange,
@@ -362,8 +363,43 @@ def _fmt_size(size_bytes: int) -> str:
     return f"{size_bytes / GIB:,.1f} GiB"
 
 
+class AuditRecords(Protocol):
+    """Where the detail screen reads capcon's changes: an audit sink's ``read``."""
+
+    def read(self, limit: int | None = None) -> list[dict[str, Any]]: ...
+
+
+class CachedAudit:
+    """The newest audit records, read again only when the local log changed (its size or
+    modification time): the detail screen refreshes every few seconds, and an idle console
+    must not parse the whole log each time.  Another sink (a stack's store) is read each
+    time.  Used by one worker at a time (the screen's fetches never overlap)."""
+
+    def __init__(self, audit: AuditSink) -> None:
+        self.audit = audit
+        self.reads = 0
+        self._key: tuple[int, int] | None = None
+        self._records: list[dict[str, Any]] = []
+
+    def read(self, limit: int | None = None) -> list[dict[str, Any]]:
+        key = None
+        if isinstance(self.audit, AuditLog):
+            try:
+                stat = os.stat(self.audit.path)
+            except OSError:
+                key = None
+            else:
+                key = (stat.st_size, stat.st_mtime_ns)
+        if key is not None and key == self._key:
+            return self._records
+        self.reads += 1
+        records = self.audit.read(limit)
+        self._key, self._records = key, records
+        return records
+
+
 def recent_changes(
-    audit: AuditSink | None,
+    audit: AuditRecords | None,
     activities: Sequence[ScalingActivity],
     row: str,
     now: datetime,
@@ -407,7 +443,7 @@ def load_detail(
     window: Window,
     rules: RuleSettings,
     metrics: MetricsService,
-    audit: AuditSink | None = None,
+    audit: AuditRecords | None = None,
     controls: SimulationControls | None = None,
     prices: PriceBook | None = None,
 ) -> DetailData:
@@ -428,7 +464,7 @@ def _load_table(
     window: Window,
     rules: RuleSettings,
     metrics: MetricsService,
-    audit: AuditSink | None = None,
+    audit: AuditRecords | None = None,
     controls: SimulationControls | None = None,
 ) -> DetailData:
     now: datetime = backend.now()
@@ -800,7 +836,7 @@ def _load_stream(
     window: Window,
     rules: RuleSettings,
     metrics: MetricsService,
-    audit: AuditSink | None = None,
+    audit: AuditRecords | None = None,
     controls: SimulationControls | None = None,
     prices: PriceBook | None = None,
 ) -> DetailData:
@@ -1368,6 +1404,7 @@ class DetailScreen(Screen[None]):
         #: a logarithmic y-axis (key ``l``): quiet periods readable after a big scale-up
         self.log_scale = False
         self._pending_seen: tuple[str, datetime] | None = None
+        self._audit: CachedAudit | None = None
         self._generation = 0
         self._timer: Timer | None = None
 
@@ -1426,7 +1463,7 @@ class DetailScreen(Screen[None]):
             app.rules,
             app.metrics,
             self._generation,
-            app.audit,
+            self._cached_audit(),
             app.controls,
             app.prices,
         )
@@ -1439,6 +1476,11 @@ class DetailScreen(Screen[None]):
             exit_on_error=False,
         )
 
+    def _cached_audit(self) -> CachedAudit:
+        if self._audit is None or self._audit.audit is not self._capcon.audit:
+            self._audit = CachedAudit(self._capcon.audit)
+        return self._audit
+
     def fetch(
         self,
         backend: Backend,
@@ -1446,7 +1488,7 @@ class DetailScreen(Screen[None]):
         rules: RuleSettings,
         metrics: MetricsService,
         generation: int,
-        audit: AuditSink | None = None,
+        audit: AuditRecords | None = None,
         controls: SimulationControls | None = None,
         prices: PriceBook | None = None,
     ) -> None:
