@@ -7,13 +7,10 @@ Like the scale modal it renders a core plan and returns it to apply, or ``None``
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from capcon.core.model import Table
@@ -23,18 +20,16 @@ from capcon.core.planning.requests import AutoScalingChange, Dimension
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings
 from capcon.core.services.overview import AutoScalingState
+from capcon.tui.console.modals.grammar import OrderedInput, PlanModal, PlanPanel
 from capcon.tui.console.modals.scale import parse_units
 from capcon.tui.render import render_autoscaling_plan, render_refusal
 from capcon.tui.text import markup_safe
 
 
-class AutoScalingModal(ModalScreen[AutoScalingPlan | None]):
+class AutoScalingModal(PlanModal[AutoScalingPlan | None]):
     """Preview and confirm an Application Auto Scaling change."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "apply", "Apply"),
-    ]
+    APPLY_ID = "aas-apply"
 
     DEFAULT_CSS = """
     AutoScalingModal { align: center middle; }
@@ -70,6 +65,7 @@ class AutoScalingModal(ModalScreen[AutoScalingPlan | None]):
         self.prices = prices
         self.now = now
         self.result: AutoScalingPlan | Refusal | None = None
+        self.error: str | None = None
 
     @property
     def name_shown(self) -> str:
@@ -102,6 +98,7 @@ class AutoScalingModal(ModalScreen[AutoScalingPlan | None]):
                 f"[b]Auto scaling of {markup_safe(self.name_shown)}[/b] — nothing changes until "
                 "you apply"
             )
+            yield self.key_hint()
             with Horizontal(classes="inputs"):
                 yield Select(
                     [("writes", "write"), ("reads", "read")],
@@ -110,14 +107,14 @@ class AutoScalingModal(ModalScreen[AutoScalingPlan | None]):
                     id="aas-dimension",
                 )
                 yield Label("min")
-                yield Input(str(lo), id="aas-min")
+                yield OrderedInput(str(lo), id="aas-min")
                 yield Label("max")
-                yield Input(str(hi), id="aas-max")
+                yield OrderedInput(str(hi), id="aas-max")
                 yield Label("target %")
-                yield Input(f"{value:g}", id="aas-target")
+                yield OrderedInput(f"{value:g}", id="aas-target")
                 yield Checkbox("on", value=True, id="aas-enabled")
             yield Static(id="aas-message")
-            with VerticalScroll(id="aas-preview"):
+            with PlanPanel(id="aas-preview"):
                 yield Static(id="aas-plan")
             with Horizontal(classes="buttons"):
                 yield Button("Apply", variant="warning", id="aas-apply", disabled=True)
@@ -125,7 +122,7 @@ class AutoScalingModal(ModalScreen[AutoScalingPlan | None]):
 
     def on_mount(self) -> None:
         self.recompute()
-        self.query_one("#aas-min", Input).focus()
+        self.set_focus(self.query_one("#aas-min", Input))
 
     def _change(self) -> AutoScalingChange:
         dimension: Dimension = (
@@ -151,9 +148,13 @@ class AutoScalingModal(ModalScreen[AutoScalingPlan | None]):
             change = self._change()
         except ValueError as error:
             self.result = None
-            message.update(f"✗ {markup_safe(str(error))}")
+            self.error = str(error)
+            message.update(f"✗ {markup_safe(self.error)}")
+            # the plan panel describes the same text as the message: never an older plan
+            preview.update(f"no plan: {markup_safe(self.error)}")
             button.disabled = True
             return
+        self.error = None
         message.update("")
         self.result = plan_autoscaling(
             self.table,
@@ -199,11 +200,17 @@ class AutoScalingModal(ModalScreen[AutoScalingPlan | None]):
     def _cancel_pressed(self) -> None:
         self.action_cancel()
 
-    def action_apply(self) -> None:
-        if isinstance(self.result, AutoScalingPlan):
-            self.dismiss(self.result)
-        else:
-            self.notify("fix the values first: see the message", severity="warning")
+    def applicable(self) -> AutoScalingPlan | None:
+        if isinstance(self.result, AutoScalingPlan) and self._apply_enabled():
+            return self.result
+        return None
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def missing(self) -> tuple[str, str | None]:
+        if self.error:
+            return self.error, None
+        if isinstance(self.result, Refusal):
+            unchanged = all("already set like this" in v.message for v in self.result.violations)
+            if unchanged:
+                return "nothing to apply yet: edit min, max or target, or untick 'on'", "aas-min"
+            return "this change would be refused: see the reasons", None
+        return "fix the values first: see the message", None

@@ -17,14 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
@@ -42,6 +39,7 @@ from capcon.core.ports import ScalableTarget, ScalingPolicy, ScheduledAction
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings
 from capcon.tui.console.failures import error_text
+from capcon.tui.console.modals.grammar import OrderedInput, PlanModal, PlanPanel
 from capcon.tui.console.modals.scale import parse_units
 from capcon.tui.render import render_event_plan, render_refusal
 from capcon.tui.text import markup_safe
@@ -136,13 +134,10 @@ class Unchanged(ValueError):
     """The peak typed is the capacity now: nothing to plan yet (a hint, not an error)."""
 
 
-class EventModal(ModalScreen[EventPlan | None]):
+class EventModal(PlanModal[EventPlan | None]):
     """Preview a planned event on one table, GSI or stream, and confirm it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "apply", "Apply", show=True),
-    ]
+    APPLY_ID = "event-apply"
 
     DEFAULT_CSS = """
     EventModal { align: center middle; }
@@ -223,36 +218,37 @@ class EventModal(ModalScreen[EventPlan | None]):
                 f"[b]Planned event on {markup_safe(self.target_name)}[/b] — scaled ahead of "
                 "the start, brought back at the end; nothing changes until you apply"
             )
+            yield self.key_hint()
             with Horizontal(classes="inputs"):
                 yield Label("start")
-                yield Input(DEFAULT_START, id="event-start")
+                yield OrderedInput(DEFAULT_START, id="event-start")
                 yield Label("end")
-                yield Input(DEFAULT_END, id="event-end")
+                yield OrderedInput(DEFAULT_END, id="event-end")
             with Horizontal(classes="inputs"):
                 if isinstance(self.resource, Stream):
                     yield Label("peak open shards")
-                    yield Input(
+                    yield OrderedInput(
                         str(self.resource.open_shard_count), id="event-shards", classes="units"
                     )
                 elif self.resource.is_on_demand:
                     yield Label("pre-warm to R/W units/s")
-                    yield Input("", placeholder="12000/4000", id="event-warm")
+                    yield OrderedInput("", placeholder="12000/4000", id="event-warm")
                 else:
                     current = self._current()
                     yield Label("peak RCU")
-                    yield Input(
+                    yield OrderedInput(
                         str(current.read if current else ""), id="event-rcu", classes="units"
                     )
                     yield Label("peak WCU")
-                    yield Input(
+                    yield OrderedInput(
                         str(current.write if current else ""), id="event-wcu", classes="units"
                     )
             yield Static(id="event-message")
-            with VerticalScroll(id="event-preview"):
+            with PlanPanel(id="event-preview"):
                 yield Static(id="event-plan")
             with Horizontal(id="event-confirm-row"):
                 yield Label("", id="event-confirm-label")
-                yield Input(placeholder=self.target_name, id="event-confirm-name")
+                yield OrderedInput(placeholder=self.target_name, id="event-confirm-name")
             with Horizontal(classes="buttons"):
                 yield Button("Apply", variant="warning", id="event-apply", disabled=True)
                 yield Button("Cancel", id="event-cancel")
@@ -260,7 +256,7 @@ class EventModal(ModalScreen[EventPlan | None]):
     def on_mount(self) -> None:
         self.query_one("#event-confirm-row").display = False
         self.recompute()
-        self.query_one("#event-start", Input).focus()
+        self.set_focus(self.query_one("#event-start", Input))
 
     # ------------------------------------------------------------------------------------
 
@@ -321,6 +317,8 @@ class EventModal(ModalScreen[EventPlan | None]):
             message.update(
                 f"[dim]{markup_safe(self.error)}[/]" if hint else f"✗ {markup_safe(self.error)}"
             )
+            # the plan panel describes the same text as the message: never an older plan
+            preview.update("" if hint else f"no plan: {markup_safe(self.error)}")
             apply_button.disabled = True
             row.display = False
             return
@@ -346,6 +344,7 @@ class EventModal(ModalScreen[EventPlan | None]):
             self.result = None
             self.error = f"the planner failed on this request: {error_text(error)}"
             message.update(f"✗ {markup_safe(self.error)}")
+            preview.update(f"no plan: {markup_safe(self.error)}")
             apply_button.disabled = True
             row.display = False
             return
@@ -430,10 +429,6 @@ class EventModal(ModalScreen[EventPlan | None]):
     def _changed(self) -> None:
         self.recompute()
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_apply()
-
     @on(Button.Pressed, "#event-apply")
     def _apply_pressed(self) -> None:
         self.action_apply()
@@ -442,18 +437,14 @@ class EventModal(ModalScreen[EventPlan | None]):
     def _cancel_pressed(self) -> None:
         self.action_cancel()
 
-    def action_apply(self) -> None:
-        applicable = not self.query_one("#event-apply", Button).disabled
-        if isinstance(self.result, EventPlan) and applicable:
-            self.dismiss(self.result)
-        elif isinstance(self.result, Refusal):
-            self.notify("this event would be refused: see the reasons", severity="warning")
-        elif self.error:
-            self.notify(markup_safe(self.error), severity="warning")
-        else:
-            # Enter again once the name is typed: the confirmation takes the keys from here
-            self.query_one("#event-confirm-name", Input).focus()
-            self.notify(f"type {markup_safe(self.target_name)} to confirm", severity="warning")
+    def applicable(self) -> EventPlan | None:
+        if isinstance(self.result, EventPlan) and self._apply_enabled():
+            return self.result
+        return None
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def missing(self) -> tuple[str, str | None]:
+        if isinstance(self.result, Refusal):
+            return "this event would be refused: see the reasons", None
+        if self.error:
+            return self.error, None
+        return f"type {self.target_name} to confirm", "event-confirm-name"

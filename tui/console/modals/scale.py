@@ -19,8 +19,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from capcon.core.model import Stream, Table, Throughput
@@ -38,6 +37,7 @@ from capcon.core.planning.requests import ShardChange
 from capcon.core.ports import TableChange
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings
+from capcon.tui.console.modals.grammar import OrderedInput, PlanModal, PlanPanel
 from capcon.tui.render import render_plan, render_refusal
 from capcon.tui.text import markup_safe
 
@@ -56,14 +56,13 @@ def parse_units(text: str, what: str) -> int:
     return value
 
 
-class ScaleModal(ModalScreen[ScalePlan | str | None]):
+class ScaleModal(PlanModal[ScalePlan | str | None]):
     """Preview a capacity change on one table, GSI or stream and confirm it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "apply", "Apply", show=True),
         Binding("f2", "propose", "Propose", show=True),
     ]
+    APPLY_ID = "apply"
 
     DEFAULT_CSS = """
     ScaleModal { align: center middle; }
@@ -129,6 +128,7 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
             yield Static(
                 f"[b]Scale {markup_safe(self.target_name)}[/b] — nothing changes until you apply"
             )
+            yield self.key_hint()
             if self._auto_scaled:
                 yield Static(
                     "[b]Auto scaling manages this table[/b]: a manual change may be undone at "
@@ -139,7 +139,7 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
             with Horizontal(classes="inputs"):
                 if isinstance(self.resource, Stream):
                     yield Label("open shards")
-                    yield Input(str(self.resource.open_shard_count), id="shards")
+                    yield OrderedInput(str(self.resource.open_shard_count), id="shards")
                     yield Select(
                         [
                             ("UpdateShardCount (uniform)", "uniform"),
@@ -153,9 +153,11 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
                     current = self._current()
                     on_demand = current is None
                     yield Label("RCU")
-                    yield Input("" if on_demand else str(current.read if current else ""), id="rcu")
+                    yield OrderedInput(
+                        "" if on_demand else str(current.read if current else ""), id="rcu"
+                    )
                     yield Label("WCU")
-                    yield Input(
+                    yield OrderedInput(
                         "" if on_demand else str(current.write if current else ""), id="wcu"
                     )
                     if self.index is None:
@@ -167,15 +169,15 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
                         )
             with Horizontal(classes="inputs"):
                 yield Label("target %")
-                yield Input(f"{self.context.target_utilisation * 100:g}", id="target")
+                yield OrderedInput(f"{self.context.target_utilisation * 100:g}", id="target")
                 yield Button("Propose (F2)", id="propose")
             yield Static(id="proposal")
             yield Static(id="message")
-            with VerticalScroll(id="preview"):
+            with PlanPanel(id="preview"):
                 yield Static(id="plan")
             with Horizontal(id="confirm-row"):
                 yield Label("", id="confirm-label")
-                yield Input(placeholder=self.target_name, id="confirm-name")
+                yield OrderedInput(placeholder=self.target_name, id="confirm-name")
             with Horizontal(classes="buttons"):
                 if self._auto_scaled:
                     yield Button("Change auto scaling instead", id="to-aas", variant="primary")
@@ -185,8 +187,8 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
     def on_mount(self) -> None:
         self.query_one("#confirm-row").display = False
         self.recompute()
-        first = self.query("Input").first()
-        first.focus()
+        # now, not after a refresh: the keys typed as the dialog opens go into it
+        self.set_focus(self.query(Input).first())
 
     # ------------------------------------------------------------------------------------
 
@@ -279,7 +281,10 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
             self.result = None
             self.error = str(error)
             message.update(f"✗ {markup_safe(self.error)}")
+            # the plan panel describes the same text as the message: never an older plan
+            preview.update(f"no plan: {markup_safe(self.error)}")
             apply_button.disabled = True
+            self.query_one("#confirm-row").display = False
             return
         self.error = None
         message.update("")
@@ -331,10 +336,6 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
     def _changed(self) -> None:
         self.recompute()
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_apply()
-
     @on(Button.Pressed, "#apply")
     def _apply_pressed(self) -> None:
         self.action_apply()
@@ -351,17 +352,21 @@ class ScaleModal(ModalScreen[ScalePlan | str | None]):
     def _cancel_pressed(self) -> None:
         self.action_cancel()
 
-    def action_apply(self) -> None:
-        if isinstance(self.result, ScalePlan) and not self.query_one("#apply", Button).disabled:
-            self.dismiss(self.result)
-        elif isinstance(self.result, Refusal):
-            self.notify("AWS would refuse this change: see the reasons", severity="warning")
-        elif self.error:
-            self.notify(markup_safe(self.error), severity="warning")
-        else:
-            # Enter again once the name is typed: the confirmation takes the keys from here
-            self.query_one("#confirm-name", Input).focus()
-            self.notify(f"type {markup_safe(self.target_name)} to confirm", severity="warning")
+    def applicable(self) -> ScalePlan | None:
+        if isinstance(self.result, ScalePlan) and self._apply_enabled():
+            return self.result
+        return None
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def missing(self) -> tuple[str, str | None]:
+        first = "shards" if isinstance(self.resource, Stream) else "rcu"
+        if isinstance(self.result, Refusal):
+            try:
+                unchanged = self._unchanged(self._change())
+            except ValueError:
+                unchanged = False
+            if unchanged:  # nothing typed yet (split/merge chosen, say): the count is next
+                return "type the new capacity first (the inputs show what it is now)", first
+            return "AWS would refuse this change: see the reasons", None
+        if self.error:
+            return self.error, None
+        return f"type {self.target_name} to confirm", "confirm-name"

@@ -1,0 +1,134 @@
+"""One grammar for every dialog that previews a change: Enter applies, Escape cancels, Tab
+visits only the controls, focus shows in every theme, and no key is lost or reordered.
+
+- :class:`PlanModal` is the base of the scale, auto-scaling and event dialogs: the keys they
+  share (Escape, Ctrl+S, PgUp/PgDn for the plan), the one-line key hint under the title
+  (:data:`KEY_HINT`), the styles that make the focused control visible in every theme, and
+  what Enter does — apply when the plan may be applied, otherwise move the focus to what is
+  still needed (the typed name) or say what is wrong (:meth:`PlanModal.action_apply`).
+- :class:`PlanPanel` holds the rendered plan: it scrolls but never takes the focus, so Tab
+  goes from the last input straight to the buttons.
+- :class:`OrderedInput` runs its own editing keys (Backspace, arrows, Enter, …) where the key
+  arrives instead of after it has bubbled up to the app.  Textual handles a printable key in
+  the input itself but a bound key only once it has travelled up to the app and back: typed
+  fast, ``⌫ ⌫ ⌫ 4 0 0`` became ``40`` or nothing (the ``4`` went in before the backspaces
+  ran and was deleted by them; seen in tmux).  Textual PR #6631 (open, for issue #6605)
+  proposes the same fix inside Textual.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, TypeVar
+
+from textual import events, on
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from capcon.tui.text import markup_safe
+
+ResultT = TypeVar("ResultT")
+
+#: The one-line key hint every preview dialog shows under its title.
+KEY_HINT = (
+    "[b]Enter[/b] apply · [b]Esc[/b] cancel · [b]Tab[/b] next field · "
+    "[b]PgUp/PgDn[/b] scroll the plan"
+)
+
+
+class OrderedInput(Input):
+    """An :class:`Input` whose bound keys act in the order they were typed.
+
+    The input's own bindings (Backspace, Delete, arrows, Home/End, Enter …) run here, inline,
+    as printable keys do.  Keys bound on the app with ``priority`` were already handled before
+    the key reached the input, and the input is first in the binding chain anyway, so what a
+    key does is unchanged: only *when* it does it.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not event.is_printable:
+            for binding in self._bindings.key_to_bindings.get(event.key, ()):
+                if binding.priority:
+                    continue
+                if await self.app.run_action(binding.action, self):
+                    event.stop()
+                    event.prevent_default()
+                    return
+        await super()._on_key(event)
+
+
+class PlanPanel(VerticalScroll, can_focus=False):
+    """The plan (or the refusal) being previewed: scrolled with PgUp/PgDn from anywhere in the
+    dialog, never a stop for Tab (it has nothing to type or press)."""
+
+
+class PlanModal(ModalScreen[ResultT]):
+    """The keys, hint and focus styles shared by the preview dialogs (see the module)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "apply", "Apply", show=True),
+        Binding("pageup", "scroll_plan(-1)", "Scroll plan", show=False),
+        Binding("pagedown", "scroll_plan(1)", "Scroll plan", show=False),
+    ]
+
+    # Focus must read on a projector as on a dark terminal: the focused input gets a heavy
+    # border in the accent colour, the focused button is reversed and underlined, a focused
+    # select or checkbox takes the accent as its background (theme variables only).
+    DEFAULT_CSS = """
+    PlanModal .key-hint { color: $text-muted; height: 1; }
+    PlanModal Input { border: tall $foreground 30%; }
+    PlanModal Input:focus { border: tall $accent; background: $accent 12%; }
+    PlanModal Button:focus { text-style: bold reverse underline; }
+    PlanModal Select:focus > SelectCurrent { border: tall $accent; background: $accent 12%; }
+    PlanModal Checkbox:focus { border: tall $accent; background: $accent 12%; }
+    PlanModal Checkbox:focus > .toggle--label { text-style: bold underline; }
+    """
+
+    #: the Apply button's id (each dialog names its own)
+    APPLY_ID: ClassVar[str] = "apply"
+
+    def key_hint(self) -> Static:
+        return Static(KEY_HINT, classes="key-hint")
+
+    # --- what Enter, Ctrl+S and Apply do -------------------------------------------------
+
+    def applicable(self) -> object | None:
+        """The plan to return when the dialog may apply now, else ``None``."""
+        raise NotImplementedError
+
+    def missing(self) -> tuple[str, str | None]:
+        """Why the dialog cannot apply yet, and the id of the control that needs the user
+        next (``None``: stay where you are): the name to type, a capacity still unchanged."""
+        raise NotImplementedError
+
+    def action_apply(self) -> None:
+        """Enter, Ctrl+S and *Apply*: apply when the plan may be applied; otherwise move the
+        focus to what is still needed and say what it is."""
+        plan = self.applicable()
+        if plan is not None:
+            self.dismiss(plan)  # type: ignore[arg-type]
+            return
+        reason, needed = self.missing()
+        if needed is not None:
+            # now, not after a refresh: the keys typed next go where they are needed
+            self.set_focus(self.query_one(f"#{needed}"))
+        self.notify(markup_safe(reason), severity="warning")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_scroll_plan(self, direction: int) -> None:
+        panel = self.query_one(PlanPanel)
+        if direction < 0:
+            panel.scroll_page_up()
+        else:
+            panel.scroll_page_down()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_apply()
+
+    def _apply_enabled(self) -> bool:
+        return not self.query_one(f"#{self.APPLY_ID}", Button).disabled
