@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -30,6 +31,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -60,8 +62,10 @@ from capcon.tui.console.backend import locked
 from capcon.tui.console.events import by_row, events_of, read_stream_schedules, row_cell
 from capcon.tui.console.failures import error_text
 from capcon.tui.console.pace import AwsPace, Pace, SimulatedPace
+from capcon.tui.console.palette import AnyWordCommands
 from capcon.tui.console.widgets.resource_list import Column, ResourceList
 from capcon.tui.console.widgets.spark import SparkColours, sparkline
+from capcon.tui.screenshots import screenshot_dir
 from capcon.tui.text import (
     capacity_text,
     cost_text,
@@ -127,6 +131,9 @@ class ConsoleOptions:
     theme: str = "capcon-dark"
     sim_speed: float = 60.0
     poll: bool = True
+    screenshot_dir: Path | None = None
+    """Where ``p`` saves screenshots (``None``: ``$CAPCON_SCREENSHOT_DIR``, else
+    ``screenshots`` in capcon's state folder; :mod:`capcon.tui.screenshots`)."""
     stop_signals: bool = False
     """SIGTERM and SIGHUP close the console as ``q`` does (an apply under way records how
     far it got); set by ``capcon`` itself, not by tests."""
@@ -169,7 +176,10 @@ class CapconApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "capcon"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter"),
+        # priority: handled as the key arrives, so the keys typed right after it go into the
+        # filter (a plain binding ran only once "/" had bubbled up from the list: the keys
+        # behind it had gone to the list by then and were lost)
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("s", "sort", "Sort"),
         Binding("c", "scale", "Scale"),
         Binding("u", "autoscaling", "Auto scaling"),
@@ -182,6 +192,7 @@ class CapconApp(App[None]):
         Binding("minus", "slower", "Slower", show=False),
         Binding("full_stop", "step", "Step", show=False),
         Binding("question_mark", "help", "Help"),
+        Binding("p", "take_screenshot", "Screenshot", show=False),
         Binding("q", "quit", "Quit"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -817,12 +828,15 @@ class CapconApp(App[None]):
         """The list's own keys do nothing while another screen (detail, audit) is on top."""
         if action in self.CHANGES and self.options.read_only:
             return False  # a read-only session offers no change at all
+        if action == "filter" and isinstance(self.focused, Input):
+            return False  # "/" typed into the filter (or another input) is text
         return not (action in self.LIST_ONLY and len(self.screen_stack) > 1)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        # now, not after a refresh (``focus()`` waits for one): the next key is the filter's
+        self.screen.set_focus(box)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -904,6 +918,12 @@ class CapconApp(App[None]):
 
         simulated = self.controls is not None
         self.push_screen(HelpScreen(simulated, self.options.read_only, self.options.polling))
+
+    def action_take_screenshot(self) -> None:
+        """The screen as an SVG in the screenshot folder (made if missing), said where."""
+        from capcon.tui.screenshots import screenshot_action
+
+        screenshot_action(self, self.options.screenshot_dir)
 
     def action_audit(self) -> None:
         from capcon.tui.console.screens.audit import AuditScreen
@@ -1254,56 +1274,105 @@ class CapconApp(App[None]):
 
     # --- command palette -------------------------------------------------------------------
 
+    # The palette finds a command by any word of its title or help (AnyWordCommands): "thr"
+    # finds the sort by throttles and the rows throttling now.
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {AnyWordCommands}
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand(
+        offered: set[str] = set()
+
+        def command(
+            title: str, help_text: str, callback: Callable[[], object], *, discover: bool = True
+        ) -> SystemCommand:
+            offered.add(getattr(callback, "__name__", ""))
+            return SystemCommand(title, help_text, callback, discover)
+
+        for system in super().get_system_commands(screen):
+            if system.title != "Screenshot":  # Textual's saves to ~/Downloads: ours below
+                yield system
+        yield command(
             "Filter resources", "Show only names containing some text (/)", self.action_filter
         )
-        yield SystemCommand(
+        yield command("Clear filter", "Show every resource again (Esc)", self.action_clear_filter)
+        yield command(
             "Sort", "Cycle the sort: name, utilisation, throttles, cost (s)", self.action_sort
         )
-        yield SystemCommand(
+        for key, label in SORTS:
+            yield command(
+                f"Sort by {label}",
+                f"Order the list by {label} now",
+                partial(self._sort_by, key),
+            )
+        yield command(
             "Detail",
             "Charts, partitions, budget, shards of the selected row (Enter)",
             self.action_detail,
         )
         if not self.options.read_only:
-            yield SystemCommand(
+            yield command(
                 "Scale",
                 "Preview and apply a capacity change on the selected row (c)",
                 self.action_scale,
             )
-            yield SystemCommand(
+            yield command(
                 "Auto scaling",
                 "Edit min, max and target of the selected table or GSI (u)",
                 self.action_autoscaling,
             )
-            yield SystemCommand(
+            yield command(
                 "Planned event",
                 "Scale the selected row ahead of a known spike and back after it (e)",
                 self.action_event,
             )
-        yield SystemCommand("Audit log", "Every change made through capcon (a)", self.action_audit)
-        yield SystemCommand("Refresh", "Read the backend now (r)", self.action_refresh)
-        yield SystemCommand(
+        yield command("Audit log", "Every change made through capcon (a)", self.action_audit)
+        yield command("Refresh", "Read the backend now (r)", self.action_refresh)
+        yield command(
             "Next theme", "dark, light, projector, colour-blind (t)", self.action_next_theme
         )
-        yield SystemCommand("Help", "Keys and what the columns mean (?)", self.action_help)
+        yield command(
+            "Screenshot",
+            f"Save the screen as an SVG in {screenshot_dir(self.options.screenshot_dir)} (p)",
+            self.action_take_screenshot,
+        )
+        yield command("Help", "Keys, columns and the lessons (?)", self.action_help)
         if self.controls is not None:
-            yield SystemCommand(
+            yield command(
                 "Pause / resume simulation", "Freeze simulated time (space)", self.action_pause
             )
-            yield SystemCommand(
+            yield command("Faster", "Simulated time twice as fast (+)", self.action_faster)
+            yield command("Slower", "Simulated time half as fast (-)", self.action_slower)
+            yield command(
                 "Step one minute", "Advance simulated time by a minute (.)", self.action_step
             )
+        # every other key of the console, so the palette reaches every action (a key added
+        # later without a command of its own is offered under its footer name)
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or binding.action in ("quit", "app.quit"):
+                continue
+            method = getattr(self, f"action_{binding.action}", None)
+            if method is None or method.__name__ in offered:
+                continue
+            if self.check_action(binding.action, ()) is False:
+                continue
+            key = binding.key_display or binding.key.split(",")[0]
+            yield command(binding.description or binding.action, f"({key})", method)
         if self.snapshot is not None:
             for row in self.snapshot.rows:
+                trouble = " · throttling now" if row.throttling else ""
                 yield SystemCommand(
                     f"Go to {row.name}",
-                    f"{row.kind}, {row.mode}, {capacity_text(row, compact=True)}",
+                    f"{row.kind}, {row.mode}, {capacity_text(row, compact=True)}{trouble}",
                     lambda name=row.name: self.jump_to(name),
                     discover=False,
                 )
+
+    def _sort_by(self, key: str) -> None:
+        """The sort set to ``key`` (through ``s``'s own action, so a sort behaves the same
+        from the palette as from the key)."""
+        for _ in SORTS:
+            if SORTS[self.sort_index][0] == key:
+                return
+            self.action_sort()
 
     def jump_to(self, name: str) -> None:
         if name not in self._shown:
