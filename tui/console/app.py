@@ -61,6 +61,7 @@ from capcon.core.services.scaler import Scaler
 from capcon.tui.console.backend import locked
 from capcon.tui.console.events import by_row, events_of, read_stream_schedules, row_cell
 from capcon.tui.console.failures import error_text
+from capcon.tui.console.modals.grammar import OrderedInput
 from capcon.tui.console.pace import AwsPace, Pace, SimulatedPace
 from capcon.tui.console.palette import AnyWordCommands
 from capcon.tui.console.widgets.resource_list import Column, ResourceList
@@ -358,7 +359,7 @@ class CapconApp(App[None]):
         with Vertical(id="frame"):
             yield self._status
             yield self._banner
-            yield Input(
+            yield OrderedInput(
                 placeholder="filter: part of a name (Enter to keep, Esc to clear)", id="filter"
             )
             yield self._list

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from typing import ClassVar, TypeVar
 
-from textual import events, on
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+from textual.widgets._select import SelectOverlay
 
 from capcon.tui.text import markup_safe
 
@@ -38,15 +39,34 @@ KEY_HINT = (
 
 
 class OrderedInput(Input):
-    """An :class:`Input` whose bound keys act in the order they were typed.
+    """An :class:`Input` whose keys act in the order they were typed.
 
-    The input's own bindings (Backspace, Delete, arrows, Home/End, Enter …) run here, inline,
-    as printable keys do.  Keys bound on the app with ``priority`` were already handled before
-    the key reached the input, and the input is first in the binding chain anyway, so what a
-    key does is unchanged: only *when* it does it.
+    - Its own bindings (Backspace, Delete, arrows, Home/End …) run here, inline, as printable
+      keys do.  Keys bound on the app with ``priority`` were handled before the key reached
+      the input, and the input is first in the binding chain anyway, so what a key does is
+      unchanged: only *when* it does it.
+    - Enter calls the screen's :meth:`PlanModal.submit` (apply, or move to what is needed)
+      here too, in order, after the digits typed before it.
+    - The keys that were already on their way to this input when Enter moved the focus on
+      belong to the control that has it now, and are handed on to it ("⏎orders" typed fast
+      put the name into the capacity box).
     """
 
+    _moved_on = False
+
     async def _on_key(self, event: events.Key) -> None:
+        focused = self.screen.focused
+        if self._moved_on and focused is not None and focused is not self:
+            event.stop()
+            event.prevent_default()
+            focused._forward_event(events.Key(event.key, event.character))
+            return
+        if event.key == "enter" and isinstance(self.screen, PlanModal):
+            event.stop()
+            event.prevent_default()
+            self.screen.submit()
+            self._moved_on = self.screen.focused is not self
+            return
         if not event.is_printable:
             for binding in self._bindings.key_to_bindings.get(event.key, ()):
                 if binding.priority:
@@ -57,6 +77,10 @@ class OrderedInput(Input):
                     return
         await super()._on_key(event)
 
+    def _on_focus(self, event: events.Focus) -> None:
+        self._moved_on = False
+        super()._on_focus(event)
+
 
 class PlanPanel(VerticalScroll, can_focus=False):
     """The plan (or the refusal) being previewed: scrolled with PgUp/PgDn from anywhere in the
@@ -66,7 +90,13 @@ class PlanPanel(VerticalScroll, can_focus=False):
 class PlanModal(ModalScreen[ResultT]):
     """The keys, hint and focus styles shared by the preview dialogs (see the module)."""
 
+    # Tab and Shift+Tab are priority bindings: they move the focus as the key arrives, so
+    # the keys typed before them stay with the control they were typed in and the keys after
+    # them go to the next (as plain bindings they ran once the key had bubbled up: "40⇥300"
+    # typed fast put 300 in the first box).  Enter is the input's (:class:`OrderedInput`).
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "move_focus(1)", "Next field", show=False, priority=True),
+        Binding("shift+tab", "move_focus(-1)", "Previous field", show=False, priority=True),
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "apply", "Apply", show=True),
         Binding("pageup", "scroll_plan(-1)", "Scroll plan", show=False),
@@ -89,10 +119,31 @@ class PlanModal(ModalScreen[ResultT]):
     #: the Apply button's id (each dialog names its own)
     APPLY_ID: ClassVar[str] = "apply"
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Tab is left to an open select list (it closes it)."""
+        if action == "move_focus":
+            return not isinstance(self.focused, SelectOverlay)
+        return True
+
+    def action_move_focus(self, step: int) -> None:
+        """The next (``1``) or previous (``-1``) control, at once."""
+        if step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
+
+    def submit(self) -> None:
+        """Enter in an input (:class:`OrderedInput`): what *Apply* does."""
+        self.action_apply()
+
     def key_hint(self) -> Static:
         return Static(KEY_HINT, classes="key-hint")
 
     # --- what Enter, Ctrl+S and Apply do -------------------------------------------------
+
+    def recompute(self) -> None:
+        """The plan (or the message) for what the inputs hold now."""
+        raise NotImplementedError
 
     def applicable(self) -> object | None:
         """The plan to return when the dialog may apply now, else ``None``."""
@@ -105,7 +156,11 @@ class PlanModal(ModalScreen[ResultT]):
 
     def action_apply(self) -> None:
         """Enter, Ctrl+S and *Apply*: apply when the plan may be applied; otherwise move the
-        focus to what is still needed and say what it is."""
+        focus to what is still needed and say what it is.
+
+        The plan is made again first: the inputs' change messages may still be on their way
+        (Enter typed right behind the digits applied the plan for the text before them)."""
+        self.recompute()
         plan = self.applicable()
         if plan is not None:
             self.dismiss(plan)  # type: ignore[arg-type]
@@ -125,10 +180,6 @@ class PlanModal(ModalScreen[ResultT]):
             panel.scroll_page_up()
         else:
             panel.scroll_page_down()
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_apply()
 
     def _apply_enabled(self) -> bool:
         return not self.query_one(f"#{self.APPLY_ID}", Button).disabled
