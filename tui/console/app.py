@@ -194,6 +194,8 @@ class CapconApp(App[None]):
         Binding("full_stop", "step", "Step", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("p", "take_screenshot", "Screenshot", show=False),
+        # F12 also over a dialog or the detail screen (a dialog's inputs take "p" as text)
+        Binding("f12", "take_screenshot", "Screenshot", show=False, priority=True),
         Binding("q", "quit", "Quit"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]

@@ -103,14 +103,14 @@ class PlanModal(ModalScreen[ResultT]):
         Binding("pagedown", "scroll_plan(1)", "Scroll plan", show=False),
     ]
 
-    # Focus must read on a projector as on a dark terminal: the focused input gets a heavy
-    # border in the accent colour, the focused button is reversed and underlined, a focused
-    # select or checkbox takes the accent as its background (theme variables only).
+    # Focus must read on a projector as on a dark terminal (Textual's own focus styles were
+    # a thin primary border and a reversed label, lost on a projector's white): the focused
+    # control is framed or filled in the theme's accent (theme variables only).
     DEFAULT_CSS = """
     PlanModal .key-hint { color: $text-muted; height: 1; }
     PlanModal Input { border: tall $foreground 30%; }
     PlanModal Input:focus { border: tall $accent; background: $accent 12%; }
-    PlanModal Button:focus { text-style: bold reverse underline; }
+    PlanModal Button:focus { background: $accent; color: $background; text-style: bold; }
     PlanModal Select:focus > SelectCurrent { border: tall $accent; background: $accent 12%; }
     PlanModal Checkbox:focus { border: tall $accent; background: $accent 12%; }
     PlanModal Checkbox:focus > .toggle--label { text-style: bold underline; }
