@@ -920,7 +920,14 @@ class CapconApp(App[None]):
         from capcon.tui.console.screens.help import HelpScreen
 
         simulated = self.controls is not None
-        self.push_screen(HelpScreen(simulated, self.options.read_only, self.options.polling))
+        self.push_screen(
+            HelpScreen(
+                simulated,
+                self.options.read_only,
+                self.options.polling,
+                screenshots=screenshot_dir(self.options.screenshot_dir),
+            )
+        )
 
     def action_take_screenshot(self) -> None:
         """The screen as an SVG in the screenshot folder (made if missing), said where."""

@@ -239,6 +239,7 @@ class LabApp(App[None]):
         Binding("t", "next_theme", "Theme"),
         Binding("escape", "leave_log", "Leave log", show=False),
         Binding("r", "restart", "Restart"),
+        Binding("f12", "take_screenshot", "Screenshot"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -395,6 +396,12 @@ class LabApp(App[None]):
     def action_y_scale(self) -> None:
         self.shared_scale = not self.shared_scale
         self.repaint()
+
+    def action_take_screenshot(self) -> None:
+        """The screen as an SVG in the screenshot folder, said where (as in the console)."""
+        from capcon.tui.screenshots import screenshot_action
+
+        screenshot_action(self)
 
     def action_restart(self) -> None:
         self.lanes = self._fresh_lanes()
