@@ -271,8 +271,8 @@ async def test_a_name_typed_right_after_enter_goes_into_the_confirmation(
         burst(app, "\b3000", "\r", "orders", "\r")  # ×10: the name is needed, then Enter
         await settle(app, pilot)
         assert app.screen is not modal, notes(app)
-        assert acc.describe_table("orders").provisioned is not None
-        assert acc.describe_table("orders").provisioned.write == 3000
+        capacity = acc.describe_table("orders").provisioned
+        assert capacity is not None and capacity.write == 3000
 
 
 async def test_the_message_and_the_plan_always_describe_the_same_text(tmp_path: Path) -> None:
