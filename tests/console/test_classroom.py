@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent
 
 from capcon.core.backends.sim.scenarios import build_scenario
@@ -136,7 +137,7 @@ async def test_help_opens_on_keys_and_l_shows_the_lessons(
 ) -> None:
     monkeypatch.setenv(SCREENSHOT_DIR_ENV, str(tmp_path / "shots"))
     app, _ = demo_console(tmp_path / "audit.jsonl")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
         help_screen = app.screen
@@ -148,12 +149,16 @@ async def test_help_opens_on_keys_and_l_shows_the_lessons(
         await pilot.press("l")
         await pilot.pause()
         assert tabs.active == "lessons"
-        lessons = help_screen.query_one("#lessons-text", Static)
+        lessons = help_screen.query_one("#lessons-text")
         assert lessons.region.height > 0  # on screen
-        shown = plain(lessons)
+        shown = "\n".join(plain(s) for s in lessons.query(Static))
         for lesson in LESSONS:
             assert f"{lesson.note}. {lesson.title}" in shown
         assert "capcon lab --pattern bell" in shown
+        assert isinstance(lessons, VerticalScroll) and lessons.max_scroll_y > 0  # at 100×30
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert lessons.scroll_y > 0
         await pilot.press("k")
         await pilot.pause()
         assert tabs.active == "keys"

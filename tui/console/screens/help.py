@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -134,17 +134,23 @@ def cited_rows(lessons: tuple[Lesson, ...] = LESSONS) -> set[str]:
     return {m.group(1) for lesson in lessons for step in lesson.steps for m in _ROW.finditer(step)}
 
 
+LESSONS_INTRO = (
+    "[b]Lessons[/b] — field notes A–C on the demo account (docs/field-notes.md), step by"
+    " step. Rows are named in bold; [b]/[/b] and part of the name finds one."
+)
+
+
+def step_markup(step: str) -> str:
+    """A step as console markup: the rows it names in bold."""
+    return _ROW.sub(lambda m: f"[b]{markup_safe(m.group(1))}[/b]", step)
+
+
 def lessons_text(lessons: tuple[Lesson, ...] = LESSONS) -> str:
-    """The lessons page (console markup): each field note, its steps numbered."""
-    parts = [
-        "[b]Lessons[/b] — field notes A–C on the demo account (docs/field-notes.md), step by"
-        " step. Rows are named in bold; [b]/[/b] and part of the name finds one.\n"
-    ]
+    """The lessons page as one text (console markup): each field note, its steps numbered."""
+    parts = [LESSONS_INTRO]
     for lesson in lessons:
         parts.append(f"\n[b]{lesson.note}. {lesson.title}[/b]")
-        for number, step in enumerate(lesson.steps, 1):
-            shown = _ROW.sub(lambda m: f"[b]{markup_safe(m.group(1))}[/b]", step)
-            parts.append(f"  {number}. {shown}")
+        parts += [f"  {n}. {step_markup(step)}" for n, step in enumerate(lesson.steps, 1)]
     return "\n".join(parts) + "\n"
 
 
@@ -177,6 +183,10 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss", "Close"),
         Binding("k", "page('keys')", "Keys"),
         Binding("l", "page('lessons')", "Lessons"),
+        Binding("down", "scroll_page(1, False)", "Down", show=False),
+        Binding("up", "scroll_page(-1, False)", "Up", show=False),
+        Binding("pagedown,space", "scroll_page(1, True)", "Page down", show=False),
+        Binding("pageup", "scroll_page(-1, True)", "Page up", show=False),
     ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -188,6 +198,10 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen TabbedContent { height: 1fr; }
     HelpScreen TabPane { padding: 0 1; }
     HelpScreen VerticalScroll { height: 1fr; }
+    HelpScreen .lesson { margin-top: 1; }
+    HelpScreen .step { height: auto; }
+    HelpScreen .step .number { width: 5; text-align: right; padding-right: 1; }
+    HelpScreen .step Static { width: 1fr; }
     """
 
     def __init__(
@@ -218,11 +232,27 @@ class HelpScreen(ModalScreen[None]):
             with TabbedContent(initial=self.page):
                 with TabPane("Keys", id="keys"), VerticalScroll():
                     yield Static(self.text, id="keys-text")
-                with TabPane("Lessons", id="lessons"), VerticalScroll():
-                    yield Static(self.lessons, id="lessons-text")
+                with TabPane("Lessons", id="lessons"), VerticalScroll(id="lessons-text"):
+                    # one widget a step, so a long step wraps under its own text
+                    yield Static(LESSONS_INTRO)
+                    for lesson in LESSONS:
+                        yield Static(f"[b]{lesson.note}. {lesson.title}[/b]", classes="lesson")
+                        for number, step in enumerate(lesson.steps, 1):
+                            with Horizontal(classes="step"):
+                                yield Static(f"{number}.", classes="number")
+                                yield Static(step_markup(step))
 
     def action_page(self, page: str) -> None:
         self.query_one(TabbedContent).active = page
+
+    def action_scroll_page(self, direction: int, page: bool) -> None:
+        """Scroll the page shown (a line, or a page), wherever the focus is."""
+        active = self.query_one(TabbedContent).active
+        scroll = self.query_one(f"#{active}", TabPane).query_one(VerticalScroll)
+        if page:
+            scroll.scroll_page_down() if direction > 0 else scroll.scroll_page_up()
+        else:
+            scroll.scroll_down() if direction > 0 else scroll.scroll_up()
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
