@@ -122,6 +122,22 @@ async def test_enter_on_an_unchanged_auto_scaling_moves_to_min_and_says_why(
         assert app.audit.read() == []
 
 
+async def test_enter_in_the_event_dialog_moves_to_the_peak_still_to_type(
+    tmp_path: Path,
+) -> None:
+    app, _ = demo_console(tmp_path / "audit.jsonl")
+    async with app.run_test(size=SIZE) as pilot:
+        await started(tmp_path, pilot, app)
+        modal = await opened(app, pilot, "orders", "event")
+        assert modal.focused is modal.query_one("#event-start", Input)
+        burst(app, "\r", "\b900")  # Enter, then the peak typed straight after it
+        await settle(app, pilot)
+        assert app.screen is modal
+        peak = modal.query_one("#event-rcu", Input)
+        assert modal.focused is peak and peak.value == "900"
+        assert modal.error is None and plain(modal.query_one("#event-plan", Static)).strip()
+
+
 async def test_every_dialog_has_the_same_buttons_hint_and_escape(tmp_path: Path) -> None:
     app, _ = demo_console(tmp_path / "audit.jsonl")
     async with app.run_test(size=SIZE) as pilot:

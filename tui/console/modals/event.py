@@ -186,6 +186,8 @@ class EventModal(PlanModal[EventPlan | None]):
         self.stream_store = stream_store
         self.result: EventPlan | Refusal | None = None
         self.error: str | None = None
+        #: the peak typed is the capacity now (Enter moves to the peak)
+        self._unchanged = False
         self._rehearse = rehearse
         #: reactive estimates by request (the preview re-planned with each as it comes)
         self.reactive: dict[EventRequest, ReactiveEstimate | None] = {}
@@ -313,7 +315,7 @@ class EventModal(PlanModal[EventPlan | None]):
         except ValueError as error:
             self.result = None
             self.error = str(error)
-            hint = isinstance(error, Unchanged)
+            hint = self._unchanged = isinstance(error, Unchanged)
             message.update(
                 f"[dim]{markup_safe(self.error)}[/]" if hint else f"✗ {markup_safe(self.error)}"
             )
@@ -323,6 +325,7 @@ class EventModal(PlanModal[EventPlan | None]):
             row.display = False
             return
         self.error = None
+        self._unchanged = False
         message.update("")
         self._request = request
         facts = self.facts
@@ -445,6 +448,9 @@ class EventModal(PlanModal[EventPlan | None]):
     def missing(self) -> tuple[str, str | None]:
         if isinstance(self.result, Refusal):
             return "this event would be refused: see the reasons", None
+        if self.error and self._unchanged:  # the peak is what is needed next
+            peak = self.query(".units, #event-warm").first()
+            return self.error, peak.id
         if self.error:
             return self.error, None
         return f"type {self.target_name} to confirm", "event-confirm-name"
