@@ -3,9 +3,9 @@
 Textual's own "Screenshot" command saves to ``~/Downloads`` and says only "Failed to save
 screenshot" where that folder does not exist.  The console and the lab bind a key to
 :func:`save_screenshot` instead: the folder is ``$CAPCON_SCREENSHOT_DIR`` when set, else
-``screenshots`` in capcon's state folder (beside the audit log: ``~/.local/state/capcon``),
-made if missing; the notification names the file, or says in words why it could not be
-written.
+``screenshot_dir`` in ``config.toml``, else ``screenshots`` in capcon's state folder
+(beside the audit log: ``~/.local/state/capcon``), made if missing; the notification names
+the file, or says in words why it could not be written.
 """
 
 from __future__ import annotations
@@ -24,13 +24,24 @@ SCREENSHOT_DIR_ENV = "CAPCON_SCREENSHOT_DIR"
 
 
 def screenshot_dir(configured: Path | None = None) -> Path:
-    """Where screenshots go: ``configured``, else ``$CAPCON_SCREENSHOT_DIR``, else
-    ``screenshots`` in capcon's state folder."""
+    """Where screenshots go: ``configured`` (given to the app), else
+    ``$CAPCON_SCREENSHOT_DIR``, else ``screenshot_dir`` in ``config.toml`` (relative to its
+    folder), else ``screenshots`` in capcon's state folder.  The config file is read here,
+    when a screenshot is taken, so the console and the lab both follow it; a config file
+    that cannot be read was already refused at start-up, and here means the default."""
     if configured is not None:
         return configured.expanduser()
     env = os.environ.get(SCREENSHOT_DIR_ENV, "").strip()
     if env:
         return Path(env).expanduser()
+    from capcon.core.config.settings import ConfigError, config_dir, load_config
+
+    try:
+        key = load_config().screenshot_dir
+    except (ConfigError, OSError):
+        key = None
+    if key:
+        return config_dir() / Path(key).expanduser()  # an absolute path stays as it is
     return state_dir() / "screenshots"
 
 

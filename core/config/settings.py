@@ -134,6 +134,12 @@ class Config:
         nonblank="the path of a TOML file",
         path=True,
     )
+    screenshot_dir: str | None = setting(
+        None,
+        "The folder p / F12 saves console and lab screenshots to, made if missing (relative"
+        " paths: from this file's folder); default: screenshots in capcon's state folder.",
+        nonblank="the path of a folder",
+    )
 
     def _policy_seconds(self) -> dict[str, float]:
         """The polling keys that are set, as :class:`PollPolicy` fields in seconds."""

@@ -91,7 +91,12 @@ def test_the_default_folder_is_under_capcons_state_folder_not_downloads(
 ) -> None:
     monkeypatch.delenv(SCREENSHOT_DIR_ENV, raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     assert screenshot_dir() == tmp_path / "state" / "capcon" / "screenshots"
+    # the config key, relative to the config file's folder
+    (tmp_path / "config" / "capcon").mkdir(parents=True)
+    (tmp_path / "config" / "capcon" / "config.toml").write_text('screenshot_dir = "shots"\n')
+    assert screenshot_dir() == tmp_path / "config" / "capcon" / "shots"
     monkeypatch.setenv(SCREENSHOT_DIR_ENV, "~/class")
     assert screenshot_dir() == Path("~/class").expanduser()
     assert screenshot_dir(tmp_path / "given") == tmp_path / "given"
