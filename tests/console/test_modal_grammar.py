@@ -129,6 +129,7 @@ async def test_enter_in_the_event_dialog_moves_to_the_peak_still_to_type(
     async with app.run_test(size=SIZE) as pilot:
         await started(tmp_path, pilot, app)
         modal = await opened(app, pilot, "orders", "event")
+        assert isinstance(modal, EventModal)
         assert modal.focused is modal.query_one("#event-start", Input)
         burst(app, "\r", "\b900")  # Enter, then the peak typed straight after it
         await settle(app, pilot)
