@@ -136,7 +136,11 @@ async def test_enter_in_the_event_dialog_moves_to_the_peak_still_to_type(
         assert app.screen is modal
         peak = modal.query_one("#event-rcu", Input)
         assert modal.focused is peak and peak.value == "900"
-        assert modal.error is None and plain(modal.query_one("#event-plan", Static)).strip()
+        assert (
+            isinstance(modal, EventModal)
+            and modal.error is None
+            and plain(modal.query_one("#event-plan", Static)).strip()
+        )
 
 
 async def test_every_dialog_has_the_same_buttons_hint_and_escape(tmp_path: Path) -> None:
