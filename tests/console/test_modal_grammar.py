@@ -330,6 +330,7 @@ def test_any_word_of_the_title_or_the_help_matches() -> None:
     assert hits[0][0] > hits[1][0]  # a title word ranks above a help word
     assert {i for _, i, _ in any_word_hits("go inv", commands)} == {1}
     assert any_word_hits("zzz", commands) == []
+    assert any_word_hits("ttl", commands) == []  # a word's start, not any part of it
 
 
 async def test_the_palette_finds_throttling_commands_for_thr(tmp_path: Path) -> None:
