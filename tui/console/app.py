@@ -53,7 +53,7 @@ from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings, fmt_duration
 from capcon.core.services.audit import AuditLog, Origin
 from capcon.core.services.changes import PendingChange, pending_for
-from capcon.core.services.feed import Feed, Snapshot, Sparks
+from capcon.core.services.feed import LATE, Feed, Snapshot, Sparks
 from capcon.core.services.inspect import live_context
 from capcon.core.services.metrics import MetricsService
 from capcon.core.services.overview import AutoScalingState, Row
@@ -64,6 +64,7 @@ from capcon.tui.console.failures import error_text
 from capcon.tui.console.modals.grammar import OrderedInput
 from capcon.tui.console.pace import AwsPace, Pace, SimulatedPace
 from capcon.tui.console.palette import AnyWordCommands
+from capcon.tui.console.widgets.preview import Preview
 from capcon.tui.console.widgets.resource_list import Column, ResourceList
 from capcon.tui.console.widgets.spark import SparkColours, sparkline
 from capcon.tui.screenshots import screenshot_dir
@@ -88,6 +89,12 @@ SORTS: tuple[tuple[str, str], ...] = (
     ("cost", "cost"),
 )
 SPARK_WIDTH = 20
+#: The sparklines' narrowest (below it they are hidden) and widest: one column a minute, and
+#: the feed keeps as many minutes as the widest sparkline drawn (:meth:`CapconApp._refitted`).
+SPARK_LEAST, SPARK_MOST = 5, 60
+#: The preview pane shows under the list when this many lines are left over below its rows
+#: and the terminal is this wide (widgets/preview.py).
+PREVIEW_MIN_HEIGHT, PREVIEW_MIN_WIDTH = 12, 80
 #: Rows drawn in the very first frame on a large account (the rest follow right after).
 FIRST_SCREEN_ROWS = 60
 #: The status bar and the banner are repainted this often between polls: the data's age and
@@ -96,22 +103,41 @@ TICK_SECONDS = 1.0
 #: Shortest real interval between two list refreshes from an apply's progress reports (a
 #: change of status always gets one).
 PROGRESS_REFRESH_SECONDS = 1.0
-# Fixed widths: the list never measures its cells (auto-sized columns measured every cell of
-# every row on each repaint, which is what made the first frame slow on 1,000+ resources).
+# Fixed widths per terminal width: the list never measures its cells (auto-sized columns
+# measured every cell of every row on each repaint, which is what made the first frame slow
+# on 1,000+ resources).  Widths follow the terminal (widgets/resource_list.py, fit_columns):
+# on a narrow one the sparklines give room first, then kind, mode and status turn compact,
+# then the gaps and the name narrow; name, capacity, util, throttled/s, parts, $/h and AAS
+# stay whole down to 100 columns.  On a wide one the sparklines grow.
 COLUMNS = (
-    Column("name", "name", 24),
-    Column("kind", "kind", 6),
-    Column("mode", "mode", 11),
-    Column("status", "status", 8),
+    Column("name", "name", 24, compact=18),
+    Column(
+        "kind", "kind", 6, compact=4, short_label="kind",
+        short=(("table", "tbl"), ("index", "idx"), ("stream", "str")),
+    ),
+    Column(
+        "mode", "mode", 11, compact=4, short_label="mode",
+        short=(("provisioned", "prov"), ("on-demand", "o-d")),
+    ),
+    Column(
+        "status", "status", 8, compact=4, short_label="stat",
+        short=(("ACTIVE", "act"), ("UPDATING", "UPD"), ("CREATING", "CRE"), ("DELETING", "DEL")),
+    ),
     Column("capacity", "capacity R/W", 13),
-    Column("rspark", "reads vs capacity", SPARK_WIDTH),
-    Column("wspark", "writes vs capacity", SPARK_WIDTH),
+    Column(
+        "rspark", "reads vs capacity", SPARK_WIDTH, short_label="reads",
+        flex=(SPARK_LEAST, SPARK_MOST),
+    ),
+    Column(
+        "wspark", "writes vs capacity", SPARK_WIDTH, short_label="writes",
+        flex=(SPARK_LEAST, SPARK_MOST),
+    ),
     Column("util", "util", 5),
     Column("thr", "throttled/s", 11),
     Column("parts", "parts", 5),
     Column("cost", "$/h", 7),
     Column("aas", "AAS", 5),
-)
+)  # fmt: skip
 
 
 #: What a cell looks like: its text, style and spans (see :func:`_cell_key`).
@@ -310,6 +336,10 @@ class CapconApp(App[None]):
         self._shown: list[str] = []
         # the list, kept: the app's handlers paint it also while a screen is pushed on top
         self._list = ResourceList(COLUMNS, id="resources")
+        # the clock read when called: a test sets its own after the app is built
+        self._preview = Preview(id="preview", clock=lambda: self.clock())  # noqa: PLW0108
+        self._list_height: int | None = None  # the list's fixed height while previewing
+        self._layout_due = False
         self._cells: dict[tuple[str, str], CellKey] = {}
         self._wait = wait
         self._extra_themes = list(themes)
@@ -365,6 +395,7 @@ class CapconApp(App[None]):
                 placeholder="filter: part of a name (Enter to keep, Esc to clear)", id="filter"
             )
             yield self._list
+            yield self._preview
             yield Static(id="hint")
         yield Footer()
 
@@ -385,6 +416,7 @@ class CapconApp(App[None]):
             self.query_one("#frame").add_class("production")
         self.query_one("#filter", Input).display = False
         self._banner.display = False
+        self._preview.display = False
         self._paint_status()
         self._list.focus()
         self.set_interval(TICK_SECONDS, self._tick)
@@ -641,10 +673,16 @@ class CapconApp(App[None]):
             rspark = wspark = Text("")
         else:
             rspark = sparkline(
-                sparks.utilisation("read"), sparks.throttles("read"), colours, SPARK_WIDTH
+                sparks.utilisation("read"),
+                sparks.throttles("read"),
+                colours,
+                self._list.width_of("rspark"),
             )
             wspark = sparkline(
-                sparks.utilisation("write"), sparks.throttles("write"), colours, SPARK_WIDTH
+                sparks.utilisation("write"),
+                sparks.throttles("write"),
+                colours,
+                self._list.width_of("wspark"),
             )
         util_style = colours.high if (row.utilisation or 0) >= 0.8 else ""
         now = self.snapshot.at if self.snapshot is not None else row.throttles_since
@@ -668,11 +706,24 @@ class CapconApp(App[None]):
             "aas": Text(aas, style=colours.high if aas == "AAS!" else ""),
         }
 
+    @on(ResourceList.Refitted)
+    def _refitted(self) -> None:
+        """The list's columns were fitted to a new width: every row is drawn again (the
+        sparklines show as many minutes as they are wide), and the feed keeps as many
+        minutes as the widest sparkline shows (from the next poll; never fewer again)."""
+        widest = max(self._list.width_of("rspark"), self._list.width_of("wspark"))
+        feed = self.feed
+        if widest > feed.spark_minutes:
+            feed.spark_minutes = widest
+            feed.keep = max(feed.keep, timedelta(minutes=widest) + LATE)
+        self._shown = []
+        self._paint_table()
+
     def _with_event(self, name: Text, mark: str) -> Text:
         """The name cell with the row's planned event at its right end (``◷ 2h10``): the
         name is cut to leave room, so the mark is seen however long the name (and at any
         width: the name column is the one never scrolled away)."""
-        width = COLUMNS[0].width
+        width = self._list.width_of("name")
         room = width - cell_len(mark) - 1
         plain = name.plain
         if cell_len(plain) > room:
@@ -681,7 +732,77 @@ class CapconApp(App[None]):
         text.append(mark, style="bold " + self.theme_variables.get("accent", "magenta"))
         return text
 
+    # --- layout: the list's columns and height, the preview pane -------------------------
+
+    def _layout_after_paint(self) -> None:
+        """After this repaint is on screen: the preview pane laid out and drawn (once, however
+        many repaints ask; after the frame, so the first rows never wait for a chart)."""
+        if not self._layout_due:
+            self._layout_due = True
+            self.call_after_refresh(self._fit_layout)
+
+    @on(ResourceList.Resized)
+    @on(Preview.Resized)
+    def _relayout(self) -> None:
+        self._fit_layout()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_layout()
+
+    def _fit_layout(self) -> None:
+        """Rows left over under the list become the preview pane (when there are
+        :data:`PREVIEW_MIN_HEIGHT` of them on a terminal :data:`PREVIEW_MIN_WIDTH` wide); the
+        list takes them back when it needs them (more rows, a smaller terminal, a banner)."""
+        self._layout_due = False
+        table, preview = self._list, self._preview
+        if self._list_gone():
+            return
+        room = table.outer_size.height + (preview.outer_size.height if preview.display else 0)
+        if room <= 0:
+            return
+        need = table.row_count + 1 + (1 if table.table_width > table.size.width else 0)
+        show = (
+            self.snapshot is not None
+            and table.row_count > 0
+            and room - need >= PREVIEW_MIN_HEIGHT
+            and self.size.width >= PREVIEW_MIN_WIDTH
+        )
+        if show:
+            if self._list_height != need:
+                self._list_height = need
+                table.styles.height = need
+            if not preview.display:
+                preview.display = True
+            self._paint_preview()
+        elif preview.display or self._list_height is not None:
+            preview.display = False
+            self._list_height = None
+            table.styles.height = "1fr"
+
+    def _paint_preview(self, *, force: bool = False) -> None:
+        """The preview pane shows the row under the cursor (when the pane is shown)."""
+        preview = self._preview
+        if not preview.display or self.snapshot is None:
+            return
+        row = self.selected_row()
+        if row is None:
+            return
+        now = self._backend_now() or self.snapshot.at
+        preview.show(
+            row,
+            self.snapshot.sparks.get(row.name),
+            now,
+            self.theme_variables,
+            self.theme,
+            force=force,
+        )
+
+    @on(ResourceList.Highlighted)
+    def _highlighted(self) -> None:
+        self._paint_preview()
+
     def _paint_table(self) -> None:
+        self._layout_after_paint()
         snapshot = self.snapshot
         if snapshot is None:
             return

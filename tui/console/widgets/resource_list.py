@@ -9,6 +9,14 @@ cursor or the styles change, and turns each cell's ``Text`` into segments direct
 is one line: no wrapping to measure).  It keeps ``DataTable``'s look and its keys: a fixed
 header, a row cursor, zebra stripes, themes through component classes, and it scrolls both
 ways.  Enter (or a double click) asks the app to open the row.
+
+Column widths follow the widget's width (:func:`fit_columns`): on a narrow terminal the
+flexible columns (the sparklines) give room first, then columns with a compact form (kind,
+mode, status: short words under a short label) and the gaps between columns, then the
+flexible columns down to their least and the compact-only columns (the name) by as much as
+needed; only then does the list scroll sideways.  On a wide terminal the flexible columns take
+the spare room.  Each new fit posts :class:`ResourceList.Refitted`, so the owner can redraw
+cells whose content depends on a width (a sparkline's minutes).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -47,6 +55,107 @@ class Column:
     key: str
     label: str
     width: int  # cells of text, padding not included
+    compact: int | None = None
+    """The width this column narrows to when the screen is narrow (``None``: never)."""
+    short_label: str | None = None
+    """The label of the compact column (``None``: the label, cut to fit)."""
+    short: tuple[tuple[str, str], ...] = ()
+    """Words drawn shorter in the compact column (``("provisioned", "prov")``); any other
+    text too long for it is cut with an ellipsis."""
+    flex: tuple[int, int] | None = None
+    """``(least, most)``: a flexible column gives room first, down to ``least`` (and is
+    hidden when even that does not fit), and takes spare room up to ``most``."""
+
+
+#: A flexible column shrinks to this before any other column gives room.
+FLEX_COMFORT = 8
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The columns as drawn at one width: their widths, which are compact, and the gap."""
+
+    columns: tuple[Column, ...]
+    """The columns shown, in order, each with the width it is drawn at (hidden ones left
+    out); a compact one carries its short label as its label."""
+    compact: frozenset[str]
+    pad: tuple[int, int]
+    """Blank cells left and right of each cell."""
+
+    @property
+    def width(self) -> int:
+        return sum(c.width + self.pad[0] + self.pad[1] for c in self.columns)
+
+    def width_of(self, key: str) -> int:
+        """The drawn width of column ``key`` (0 when hidden)."""
+        return next((c.width for c in self.columns if c.key == key), 0)
+
+
+def fit_columns(columns: Sequence[Column], room: int | None) -> Fit:
+    """``columns`` laid out in ``room`` cells (``None``: as declared).  Pure; see the module's
+    docstring for the order in which columns give room."""
+    widths = {c.key: c.width for c in columns}
+    compact: set[str] = set()
+    hidden: set[str] = set()
+    pad = (PADDING, PADDING)
+    flex = [c for c in columns if c.flex is not None]
+
+    def total() -> int:
+        shown = [k for k in widths if k not in hidden]
+        return sum(widths[k] for k in shown) + len(shown) * (pad[0] + pad[1])
+
+    def shrink(candidates: Sequence[Column], floor: dict[str, int]) -> None:
+        """Narrow ``candidates`` one cell at a time, the widest first, down to ``floor``."""
+        while room is not None and total() > room:
+            open_ = [c for c in candidates if widths[c.key] > floor[c.key]]
+            if not open_:
+                return
+            widest = max(open_, key=lambda c: widths[c.key])
+            widths[widest.key] -= 1
+
+    if not any(c.compact is not None or c.flex is not None for c in columns):
+        room = None  # fixed columns: drawn as declared, and scrolled sideways when too wide
+    if room is not None and total() > room:
+        # 1. sparklines down to a comfortable width
+        shrink(flex, {c.key: max(FLEX_COMFORT, c.flex[0]) for c in flex if c.flex})
+        # 2. columns with short words become compact, all at once (a column half-compact
+        #    would show cut words)
+        for c in columns:
+            if total() <= room:
+                break
+            if c.compact is not None and c.short_label is not None:
+                widths[c.key] = min(widths[c.key], c.compact)
+                compact.add(c.key)
+        # 3. one blank between columns instead of two
+        if total() > room:
+            pad = (0, PADDING)
+        # 4. sparklines to their least, then the compact-only columns (the name) as needed
+        shrink(flex, {c.key: c.flex[0] for c in flex if c.flex})
+        rest = [c for c in columns if c.compact is not None and c.short_label is None]
+        shrink(rest, {c.key: c.compact for c in rest if c.compact is not None})
+        compact.update(c.key for c in rest if widths[c.key] < c.width)
+        # 5. the sparklines go
+        if total() > room:
+            hidden.update(c.key for c in flex)
+    elif room is not None and flex:
+        # spare room: the sparklines grow, evenly, up to their most
+        while total() < room:
+            open_ = [c for c in flex if c.flex and widths[c.key] < c.flex[1]]
+            if not open_:
+                break
+            narrowest = min(open_, key=lambda c: widths[c.key])
+            widths[narrowest.key] += 1
+
+    fitted = tuple(
+        replace(
+            c,
+            width=widths[c.key],
+            label=(c.short_label or c.label) if c.key in compact else c.label,
+        )
+        for c in columns
+        if c.key not in hidden
+    )
+    return Fit(fitted, frozenset(compact), pad)
 
 
 class UnknownCell(KeyError):
@@ -130,7 +239,9 @@ class ResourceList(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.columns = tuple(columns)
         self._column_index = {column.key: i for i, column in enumerate(self.columns)}
-        self.table_width = sum(column.width + 2 * PADDING for column in self.columns)
+        self._fit = fit_columns(self.columns, None)
+        self._drawn = self._drawn_columns(self._fit)
+        self.table_width = self._fit.width
         self._keys: list[str] = []
         self._positions: dict[str, int] = {}
         self._rows: dict[str, list[Text]] = {}
@@ -143,6 +254,62 @@ class ResourceList(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._row_styles: dict[tuple[int, bool], tuple[Style, Style]] = {}
         self._style_generation = 0
+
+    class Highlighted(Message):
+        """The cursor is on another row (``None``: the list is empty)."""
+
+        def __init__(self, key: str | None) -> None:
+            super().__init__()
+            self.key = key
+
+    class Resized(Message):
+        """The list's size changed (its owner may lay the screen out again)."""
+
+    class Refitted(Message):
+        """The columns were fitted to a new width (their widths are :attr:`ResourceList.fit`)."""
+
+    # --- columns ------------------------------------------------------------------------
+
+    @property
+    def fit(self) -> Fit:
+        """The columns as drawn now."""
+        return self._fit
+
+    def width_of(self, key: str) -> int:
+        """The drawn width of column ``key`` (0 when hidden at this width)."""
+        return self._fit.width_of(key)
+
+    def _drawn_columns(self, fit: Fit) -> tuple[tuple[Column, int, dict[str, str]], ...]:
+        """Each drawn column with its index in the rows' cells and its short words."""
+        return tuple(
+            (c, self._column_index[c.key], dict(c.short) if c.key in fit.compact else {})
+            for c in fit.columns
+        )
+
+    def _room(self) -> int:
+        """Cells a line may take: the widget's width less a vertical scrollbar's, always
+        (whether rows overflow must not change the widths: no back and forth)."""
+        return max(1, self.size.width - self.styles.scrollbar_size_vertical)
+
+    def refit(self, room: int | None = None) -> bool:
+        """Fit the columns to ``room`` cells (default: the widget's width); redraw and post
+        :class:`Refitted` when that changes anything.  Returns whether it did."""
+        fit = fit_columns(self.columns, self._room() if room is None else room)
+        if fit == self._fit:
+            return False
+        self._fit = fit
+        self._drawn = self._drawn_columns(fit)
+        self.table_width = fit.width
+        self._strips.clear()
+        self._header = None
+        self.virtual_size = Size(self.table_width, len(self._keys) + 1)
+        self.refresh()
+        self.post_message(self.Refitted())
+        return True
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.refit()
+        self.post_message(self.Resized())
 
     # --- rows ---------------------------------------------------------------------------
 
@@ -175,6 +342,7 @@ class ResourceList(ScrollView, can_focus=True):
                 raise ValueError(f"row {key!r} appears twice")
             keys.append(key)
             cells[key] = list(row)
+        before = self.cursor_key
         self._keys, self._rows = keys, cells
         self._positions = {key: i for i, key in enumerate(keys)}
         self._version += 1
@@ -183,6 +351,8 @@ class ResourceList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.table_width, len(keys) + 1)
         self._cursor = max(0, min(self._cursor, len(keys) - 1))
         self.refresh()
+        if self.cursor_key != before:
+            self.post_message(self.Highlighted(self.cursor_key))
 
     def get_cell(self, key: str, column: str) -> Text:
         try:
@@ -217,6 +387,7 @@ class ResourceList(ScrollView, can_focus=True):
         old, self._cursor = self._cursor, row
         if old != row:
             self._refresh_rows((old, row))
+            self.post_message(self.Highlighted(self.cursor_key))
         self._scroll_to_cursor()
 
     def _page(self) -> int:
@@ -306,8 +477,8 @@ class ResourceList(ScrollView, can_focus=True):
         token = (self._style_generation, width)
         if self._header is None or self._header[0] != token:
             style = self.get_component_styles("resource-list--header").rich_style
-            labels = [Text(column.label) for column in self.columns]
-            self._header = (token, self._line(labels, style, Style(), width))
+            labels = [Text(column.label) for column in self.columns]  # cells' order
+            self._header = (token, self._line(labels, style, Style(), width, header=True))
         return self._header[1]
 
     def _row_strip(self, index: int, width: int) -> Strip:
@@ -336,13 +507,32 @@ class ResourceList(ScrollView, can_focus=True):
             cached = self._row_styles[(odd, cursor)] = (style, post)
         return cached
 
-    def _line(self, cells: Sequence[Text], style: Style, post: Style, width: int) -> Strip:
-        pad = Segment(" " * PADDING, style)
+    def _line(
+        self,
+        cells: Sequence[Text],
+        style: Style,
+        post: Style,
+        width: int,
+        *,
+        header: bool = False,
+    ) -> Strip:
+        left, right = self._fit.pad
+        pad_left, pad_right = Segment(" " * left, style), Segment(" " * right, style)
         segments: list[Segment] = []
-        for column, text in zip(self.columns, cells, strict=True):
-            segments.append(pad)
+        for column, index, short in self._drawn:
+            text = cells[index]
+            if header:
+                # the compact label when compact, or when the label is wider than the column
+                label = column.label
+                if column.short_label and cell_len(label) > column.width:
+                    label = column.short_label
+                text = Text(label)
+            elif short and text.plain in short:
+                text = Text(short[text.plain], style=text.style, justify=text.justify)
+            if left:
+                segments.append(pad_left)
             segments.extend(self._cell(text, column.width, style, post))
-            segments.append(pad)
+            segments.append(pad_right)
         if width > self.table_width:  # the row's background runs to the edge
             segments.append(Segment(" " * (width - self.table_width), style))
         return Strip(segments, max(width, self.table_width))
