@@ -366,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lab.add_argument("--speed", type=speed, default=60.0, help="1…3600")
     book_flags(lab, top=False)
+    serve_flags(lab, "the lab")
 
     au = sub.add_parser("audit", help="the audit log of changes made through capcon")
     au.add_argument("--limit", type=whole(0, 10**9, "records"), default=50, metavar="N")
@@ -396,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     read_only_flag(demo, top=False)
     book_flags(demo, top=False)
+    serve_flags(demo, "the demo")
 
     d = sub.add_parser(
         "tour",
@@ -413,6 +415,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def serve_flags(p: argparse.ArgumentParser, what: str) -> None:
+    """``--serve``, ``--port``, ``--host``: ``what`` in browsers (tui/serve.py)."""
+    from capcon.tui.cli.flags import text, whole
+    from capcon.tui.serve import DEFAULT_HOST, DEFAULT_PORT
+
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help=f"serve {what} to web browsers (each gets its own copy) instead of this terminal",
+    )
+    p.add_argument(
+        "--port",
+        type=whole(1, 65535, "a TCP port"),
+        default=DEFAULT_PORT,
+        help=f"with --serve: the port (default {DEFAULT_PORT})",
+    )
+    p.add_argument(
+        "--host",
+        type=text("a host name or address"),
+        default=DEFAULT_HOST,
+        help=f"with --serve: the address to listen on (default {DEFAULT_HOST}, this machine "
+        "only; 0.0.0.0 for a classroom network)",
+    )
+
+
+def _served(args: argparse.Namespace, title: str) -> int:
+    """Serve this command line (less the serving flags) to browsers."""
+    from capcon.tui.serve import serve
+
+    argv = getattr(args, "argv", None)
+    return serve(sys.argv[1:] if argv is None else argv, args.host, args.port, title)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--now", type=_timestamp, help="plan as of this UTC time (ISO 8601)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -425,8 +460,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def cmd_console(args: argparse.Namespace) -> int:
     """No command, or ``demo``: the console (``demo`` on the simulated account)."""
-    from capcon.tui.bootstrap import run_console
+    from capcon.tui.bootstrap import console_from_args, run_console
 
+    if getattr(args, "serve", False):
+        console_from_args(args)  # bad flags are refused here, once, not in each browser
+        return _served(args, "capcon demo")
     return run_console(args)
 
 
@@ -516,6 +554,8 @@ def cmd_event(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
+    if args.serve:
+        return _served(args, "capcon lab")
     from capcon.tui.lab.app import run_lab
 
     return run_lab(args)
@@ -558,7 +598,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    raw = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(raw)
+    args.argv = raw  # as typed: what --serve runs for each browser
     try:
         return HANDLERS[args.command](args)
     except (UsageError, NoSuchResource) as error:

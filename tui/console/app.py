@@ -125,11 +125,11 @@ COLUMNS = (
     ),
     Column("capacity", "capacity R/W", 13),
     Column(
-        "rspark", "reads vs capacity", SPARK_WIDTH, short_label="reads",
+        "rspark", "reads vs capacity", SPARK_WIDTH, short_label="R use",
         flex=(SPARK_LEAST, SPARK_MOST),
     ),
     Column(
-        "wspark", "writes vs capacity", SPARK_WIDTH, short_label="writes",
+        "wspark", "writes vs capacity", SPARK_WIDTH, short_label="W use",
         flex=(SPARK_LEAST, SPARK_MOST),
     ),
     Column("util", "util", 5),
