@@ -286,3 +286,26 @@ def test_preview_facts_name_capacity_partitions_cost_scaling_and_throttles(
     stream = preview_facts(rows["payments"], snapshot.at)
     assert stream[0].startswith("stream · provisioned · ACTIVE · 4 shards")
     assert "auto scaling" not in stream[1]
+
+
+async def test_rows_asked_for_while_the_charts_mount_draw_once_the_newest(
+    tmp_path: Path,
+) -> None:
+    """The first drawing mounts the charts; a row asked for before they are composed (the
+    cursor moving at start-up) is drawn after, once, and no chart is drawn half-built."""
+    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    async with app.run_test(size=(100, 30)) as pilot:  # too small: the pane is hidden
+        await started(app, pilot)
+        preview = app.query_one(Preview)
+        snapshot = app.snapshot
+        assert snapshot is not None and preview.paints == 0
+        rows = {r.name: r for r in snapshot.rows}
+        for name in ("orders", "inventory", "payments"):
+            preview.show(
+                rows[name], snapshot.sparks[name], snapshot.at, app.theme_variables, app.theme
+            )
+        await pilot.pause()
+        await pilot.pause()
+        assert preview.paints == 1
+        head = plain(preview.query_one("#preview-a .chart-head", Static))
+        assert head.startswith("incoming · MiB/s")  # the stream's chart: the newest row

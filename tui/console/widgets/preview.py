@@ -196,6 +196,9 @@ class Preview(Vertical):
         #: drawings of the charts (tests read it)
         self.paints = 0
         self.row_name: str | None = None
+        self._mounting = False
+        self._charts_ready = False
+        self._pending: tuple[Row, Sparks, Mapping[str, str]] | None = None
 
     class Resized(Message):
         """The pane's size changed (the console may lay the screen out again)."""
@@ -241,20 +244,26 @@ class Preview(Vertical):
         if not (force or moved or at - self._drawn_at >= REDRAW_SECONDS):
             return False
         self._drawn, self._drawn_at = token, at
-        box = self.query_one("#preview-charts", Horizontal)
-        if not box.children:  # the first drawing: the charts are mounted, then drawn
-            self.call_later(self._mount_and_draw, row, sparks, variables)
-        else:
+        if self._charts_ready:
             self._draw(row, sparks, variables)
+        else:  # the first drawing: the charts are mounted, then drawn (the newest row's)
+            self._pending = (row, sparks, variables)
+            if not self._mounting:
+                self._mounting = True
+                self.call_later(self._mount_and_draw)
         return True
 
-    async def _mount_and_draw(self, row: Row, sparks: Sparks, variables: Mapping[str, str]) -> None:
+    async def _mount_and_draw(self) -> None:
+        """Mount the two charts (once), then draw the newest row asked for meanwhile: a
+        chart mounted but not yet composed has nothing to draw into."""
         from capcon.tui.console.screens.detail import ChartPanel
 
         box = self.query_one("#preview-charts", Horizontal)
-        if not box.children:
-            await box.mount(ChartPanel(id="preview-a"), ChartPanel(id="preview-b"))
-        self._draw(row, sparks, variables)
+        await box.mount(ChartPanel(id="preview-a"), ChartPanel(id="preview-b"))
+        self._charts_ready = True
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._draw(*pending)
 
     def _draw(self, row: Row, sparks: Sparks, variables: Mapping[str, str]) -> None:
         from capcon.tui.console.screens.detail import ChartPanel
