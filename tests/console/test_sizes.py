@@ -40,6 +40,8 @@ ESSENTIAL_LABELS = ("name", "capacity R/W", "util", "throttled/s", "parts", "$/h
 
 
 async def started(app: CapconApp, pilot: Any) -> None:
+    # the charts at once (the console mounts them half a second after the first showing)
+    app.query_one(Preview).mount_delay = 0
     app.action_refresh()
     await settle(app, pilot)
     assert app.snapshot is not None, app.last_error
@@ -309,3 +311,19 @@ async def test_rows_asked_for_while_the_charts_mount_draw_once_the_newest(
         assert preview.paints == 1
         head = plain(preview.query_one("#preview-a .chart-head", Static))
         assert head.startswith("incoming · MiB/s")  # the stream's chart: the newest row
+
+
+async def test_the_first_frames_never_wait_for_the_preview_charts(tmp_path: Path) -> None:
+    """Start-up: the pane shows its facts at once, its charts (plotext) only after a delay."""
+    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    async with app.run_test(size=(160, 50)) as pilot:
+        preview = app.query_one(Preview)
+        assert preview.mount_delay > 0
+        app.action_refresh()
+        await settle(app, pilot)
+        await pilot.pause()
+        await pilot.pause()
+        assert preview_shown(app)
+        assert "audit-log" in plain(preview.query_one("#preview-facts", Static))
+        assert not preview.query_one("#preview-charts").children
+        assert preview.paints == 0

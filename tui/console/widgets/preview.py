@@ -187,6 +187,10 @@ class Preview(Vertical):
     Preview ChartPanel { width: 1fr; }
     """
 
+    #: Seconds between the pane's first showing and its charts' mounting: plotext is imported
+    #: and two charts are built then, after the console's first frames (start-up time).
+    mount_delay = 0.5
+
     def __init__(self, *, id: str | None = None, clock: Callable[[], float]) -> None:
         super().__init__(id=id)
         self._clock = clock
@@ -250,7 +254,10 @@ class Preview(Vertical):
             self._pending = (row, sparks, variables)
             if not self._mounting:
                 self._mounting = True
-                self.call_later(self._mount_and_draw)
+                if self.mount_delay > 0:
+                    self.set_timer(self.mount_delay, self._mount_and_draw)
+                else:
+                    self.call_later(self._mount_and_draw)
         return True
 
     async def _mount_and_draw(self) -> None:
