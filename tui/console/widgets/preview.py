@@ -24,6 +24,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Static
 
@@ -265,8 +266,13 @@ class Preview(Vertical):
         chart mounted but not yet composed has nothing to draw into."""
         from capcon.tui.console.screens.detail import ChartPanel
 
+        if not self.is_attached:  # the console closed before the timer fired
+            return
         box = self.query_one("#preview-charts", Horizontal)
-        await box.mount(ChartPanel(id="preview-a"), ChartPanel(id="preview-b"))
+        charts = (ChartPanel(id="preview-a"), ChartPanel(id="preview-b"))
+        await box.mount(*charts)
+        if not all(chart.is_attached for chart in charts):  # closing meanwhile
+            return
         self._charts_ready = True
         pending, self._pending = self._pending, None
         if pending is not None:
@@ -281,8 +287,10 @@ class Preview(Vertical):
         def colour(role: str) -> str:
             return theme_colour(variables, role)
 
-        for panel_id, chart in zip(
-            ("#preview-a", "#preview-b"), preview_charts(row, sparks), strict=True
-        ):
-            self.query_one(panel_id, ChartPanel).show(chart, start, end, window, colour)
+        try:
+            panels = [self.query_one(i, ChartPanel) for i in ("#preview-a", "#preview-b")]
+        except NoMatches:  # the console is closing: its widgets are being removed
+            return
+        for panel, chart in zip(panels, preview_charts(row, sparks), strict=True):
+            panel.show(chart, start, end, window, colour)
         self.paints += 1
