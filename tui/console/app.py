@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
@@ -50,6 +50,7 @@ from capcon.core.ports import Backend, SimulationControls, StateStore
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings, fmt_duration
 from capcon.core.services.audit import AuditLog, Origin
+from capcon.core.services.changes import PendingChange, pending_for
 from capcon.core.services.feed import Feed, Snapshot, Sparks
 from capcon.core.services.inspect import live_context
 from capcon.core.services.metrics import MetricsService
@@ -231,10 +232,17 @@ class CapconApp(App[None]):
             self.polled = polled
 
     class ApplyDone(Message):
-        def __init__(self, text: str, ok: bool) -> None:
+        """An apply ended: ``rows`` are the rows it set (their :attr:`CapconApp.pending`
+        entries go when ``ok`` is false, and get ``change_id`` when it is true)."""
+
+        def __init__(
+            self, text: str, ok: bool, *, rows: tuple[str, ...] = (), change_id: str = ""
+        ) -> None:
             super().__init__()
             self.text = text
             self.ok = ok
+            self.rows = rows
+            self.change_id = change_id
 
     def __init__(
         self,
@@ -309,6 +317,11 @@ class CapconApp(App[None]):
         self._step: PollStep | None = None
         self._all_rows_at: datetime | None = None
         self._stale_inventory = False  # set after capcon's own changes: describe everything
+        #: capacity asked for and not seen landed yet, by row name (``TABLE``,
+        #: ``TABLE/INDEX``, ``STREAM``): set when an apply starts, dropped when the row reads
+        #: ``ACTIVE`` at that capacity or the apply ended without it.  The list and the detail
+        #: screen show it at once, marked pending.
+        self.pending: dict[str, PendingChange] = {}
         if self.controls is not None:
             self.controls.speed = self.options.sim_speed
 
@@ -505,6 +518,7 @@ class CapconApp(App[None]):
         if message.hidden:
             self._all_rows_at = message.snapshot.at
         self.last_error = None
+        self._settle_pending(message.snapshot)
         if message.events is not None:
             self.events = message.events
             self.event_rows = by_row(message.events)
@@ -523,6 +537,16 @@ class CapconApp(App[None]):
         if message.polled:
             self._next_poll()
 
+    def _settle_pending(self, snapshot: Snapshot) -> None:
+        """Drop the pending changes the snapshot shows landed (``ACTIVE`` at the capacity
+        asked for)."""
+        if not self.pending:
+            return
+        for row in snapshot.rows:
+            asked = self.pending.get(row.name)
+            if asked is not None and asked.reached(row.capacity, row.shards, row.status):
+                del self.pending[row.name]
+
     @on(PollFailed)
     def _on_poll_failed(self, message: PollFailed) -> None:
         if self._list_gone():
@@ -536,6 +560,14 @@ class CapconApp(App[None]):
     @on(ApplyDone)
     def _on_apply_done(self, message: ApplyDone) -> None:
         self._stale_inventory = True
+        for name in message.rows:
+            asked = self.pending.get(name)
+            if asked is None:
+                continue
+            if message.ok:
+                self.pending[name] = replace(asked, change_id=message.change_id or None)
+            else:
+                del self.pending[name]
         self.notify(
             markup_safe(message.text), severity="information" if message.ok else "error", timeout=10
         )
@@ -1164,6 +1196,9 @@ class CapconApp(App[None]):
 
     def apply_plan(self, plan: ScalePlan, previous: Table | Stream) -> None:
         """Apply a confirmed plan through the scaler, in a thread (progress as it goes)."""
+        at = self._backend_now() or plan.made_at
+        for asked in pending_for(plan.resource, plan.kind, plan.change, at):
+            self.pending[asked.row] = asked
         self._start(
             partial(self._apply_plan, plan, previous),
             f"apply {plan.resource}",
@@ -1194,18 +1229,27 @@ class CapconApp(App[None]):
                 snapshot = self.feed.refresh(self._visible(), hidden=False, inventory=False)
             self.post_message(self.DataReady(snapshot, hidden=False, polled=False))
 
+        rows = tuple(
+            p.row for p in pending_for(plan.resource, plan.kind, plan.change, plan.made_at)
+        )
         try:
             result = scaler.apply(plan, progress=progress, previous=previous)
         except CapconError as error:
-            self.post_message(self.ApplyDone(f"{plan.summary}: {error}", False))
+            self.post_message(self.ApplyDone(f"{plan.summary}: {error}", False, rows=rows))
             return
         finally:
             self._show_audit_notices()
-        if result.outcome == "applied":
-            self.post_message(self.ApplyDone(f"applied: {plan.summary}", True))
+        if result.outcome in ("applied", "accepted"):
+            self.post_message(
+                self.ApplyDone(
+                    f"{result.outcome}: {plan.summary}", True, rows=rows, change_id=result.change_id
+                )
+            )
         else:
             self.post_message(
-                self.ApplyDone(f"{result.outcome}: {plan.summary} — {result.error}", False)
+                self.ApplyDone(
+                    f"{result.outcome}: {plan.summary} — {result.error}", False, rows=rows
+                )
             )
 
     # --- command palette -------------------------------------------------------------------
