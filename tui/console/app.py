@@ -76,7 +76,11 @@ from capcon.tui.text import (
 if TYPE_CHECKING:
     from capcon.tui.console.modals.event import EventFacts
 
+#: The list's sorts, in the order ``s`` cycles them: key and the word the status bar says.
+#: ``trouble`` (the default): throttling rows first, most throttled first, then the rest
+#: nearest to their capacity first.
 SORTS: tuple[tuple[str, str], ...] = (
+    ("trouble", "trouble"),
     ("name", "name"),
     ("util", "utilisation"),
     ("throttles", "throttles"),
@@ -127,6 +131,8 @@ class ConsoleOptions:
     theme: str = "capcon-dark"
     sim_speed: float = 60.0
     poll: bool = True
+    sort: str = "trouble"
+    """The sort the list starts with: a key of :data:`SORTS` (the config's ``sort``)."""
     stop_signals: bool = False
     """SIGTERM and SIGHUP close the console as ``q`` does (an apply under way records how
     far it got); set by ``capcon`` itself, not by tests."""
@@ -150,7 +156,11 @@ def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
     def keep(group: list[Row]) -> bool:
         return not needle or any(needle in r.name.lower() for r in group)
 
-    def key(group: list[Row]) -> tuple[float, bool, str]:
+    def key(group: list[Row]) -> tuple[float, ...] | tuple[float, bool, str]:
+        if sort == "trouble":
+            throttled = sum(r.throttled_per_second for r in group)
+            util = max((r.utilisation or 0.0) for r in group)
+            return (0.0 if throttled > 0 else 1.0, -throttled, -util)
         if sort == "util":
             return (-max((r.utilisation or 0.0) for r in group), False, "")
         if sort == "throttles":
@@ -171,6 +181,7 @@ class CapconApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
         Binding("s", "sort", "Sort"),
+        Binding("n", "next_throttling", "Next throttling"),
         Binding("c", "scale", "Scale"),
         Binding("u", "autoscaling", "Auto scaling"),
         Binding("e", "event", "Event"),
@@ -291,7 +302,16 @@ class CapconApp(App[None]):
         self._events_error: str | None = None
         #: the stream schedules last read from ``schedules`` (by the poll worker)
         self._stream_schedules: tuple[StreamSchedule, ...] = ()
-        self.sort_index = 0
+        keys = [key for key, _word in SORTS]
+        self._sort_warning: str | None = None
+        if self.options.sort in keys:
+            self.sort_index = keys.index(self.options.sort)
+        else:  # the config is checked when read; a caller's typo is said, never raised
+            self.sort_index = 0
+            self._sort_warning = (
+                f"sort {self.options.sort!r} unknown (one of {', '.join(keys)}): "
+                f"sorted by {SORTS[0][1]}"
+            )
         self.needle = ""
         self._shown: list[str] = []
         # the list, kept: the app's handlers paint it also while a screen is pushed on top
@@ -365,6 +385,8 @@ class CapconApp(App[None]):
                 markup_safe(f"theme {self.options.theme!r} not found: using capcon-dark"),
                 severity="warning",
             )
+        if self._sort_warning:
+            self.notify(markup_safe(self._sort_warning), severity="warning", timeout=8)
         for warning in self._theme_warnings:  # they quote theme files: text, never markup
             self.notify(markup_safe(warning), severity="warning", timeout=8)
         if self.options.production:
@@ -635,7 +657,7 @@ class CapconApp(App[None]):
         util_style = colours.high if (row.utilisation or 0) >= 0.8 else ""
         now = self.snapshot.at if self.snapshot is not None else row.throttles_since
         thr = Text(
-            throttle_cell(row, now) if now is not None else throttled_text(row),
+            _throttle_cell(row, now),
             style=throttle_style if row.throttling else "",
         )
         aas = row.auto_scaling.marker
@@ -667,7 +689,9 @@ class CapconApp(App[None]):
         text.append(mark, style="bold " + self.theme_variables.get("accent", "magenta"))
         return text
 
-    def _paint_table(self) -> None:
+    def _paint_table(self, *, top: bool = False) -> None:
+        """Paint the list; ``top``: the cursor goes to the first row (after a new sort or
+        filter, the top row is what the user asked to see), else it stays on its row."""
         snapshot = self.snapshot
         if snapshot is None:
             return
@@ -689,7 +713,9 @@ class CapconApp(App[None]):
                 self._cells.update({(row.name, k): _cell_key(v) for k, v in cells.items()})
             table.set_rows(lines)
             self._shown = names
-            if current in names:
+            if top:
+                table.move_cursor(row=0)
+            elif current in names:
                 table.move_cursor(row=names.index(current))
             return
         changes: list[tuple[str, str, Text]] = []
@@ -702,6 +728,8 @@ class CapconApp(App[None]):
                     self._cells[(row.name, column)] = key
         if changes:
             table.update_cells(changes)
+        if top:
+            table.move_cursor(row=0)
 
     def _paint_status(self) -> None:
         backend = self.origin.backend
@@ -758,11 +786,15 @@ class CapconApp(App[None]):
             parts.append(f"[b]partial:[/b] {first}" + (f" (+{more})" if more else ""))
         _set_line(self._status, " · ".join(parts))
         self._paint_banner(now)
-        hint = "Enter detail · c scale · e event · u auto scaling · / filter · s sort · a audit"
+        hint = "Enter detail · n next throttling · c scale · e event · u auto scaling · / filter"
+        hint += " · s sort · a audit"
         hint += " · t theme"
         hint += " · ? help"
         if self.options.read_only:
-            hint = "Enter detail · / filter · s sort · a audit · t theme · ? help (read-only)"
+            hint = (
+                "Enter detail · n next throttling · / filter · s sort · a audit · t theme"
+                " · ? help (read-only)"
+            )
         if controls is not None:
             hint += " · space pause · +/- speed · . step"
         _set_line(self.query_one("#hint", Static), hint)
@@ -810,7 +842,9 @@ class CapconApp(App[None]):
 
     # --- actions ---------------------------------------------------------------------------
 
-    LIST_ONLY: ClassVar[frozenset[str]] = frozenset({"filter", "sort", "clear_filter", "detail"})
+    LIST_ONLY: ClassVar[frozenset[str]] = frozenset(
+        {"filter", "sort", "clear_filter", "detail", "next_throttling"}
+    )
     CHANGES: ClassVar[frozenset[str]] = frozenset({"scale", "autoscaling", "event"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -827,7 +861,7 @@ class CapconApp(App[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.needle = event.value
-        self._paint_table()
+        self._paint_table(top=True)
         self._paint_status()
 
     @on(Input.Submitted, "#filter")
@@ -839,14 +873,30 @@ class CapconApp(App[None]):
         box.value = ""
         box.display = False
         self.needle = ""
-        self._paint_table()
+        self._paint_table(top=True)
         self._paint_status()
         self._list.focus()
 
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
-        self._paint_table()
+        self._paint_table(top=True)
         self._paint_status()
+
+    def action_next_throttling(self) -> None:
+        """The cursor to the next row throttling now, below the cursor (wrapping round)."""
+        snapshot = self.snapshot
+        if snapshot is None or not self._shown:
+            return
+        throttling = {r.name for r in snapshot.rows if r.throttling}
+        start = self._list.cursor_row
+        count = len(self._shown)
+        for step in range(1, count + 1):
+            index = (start + step) % count
+            if self._shown[index] in throttling:
+                self._list.move_cursor(row=index)
+                return
+        where = " among the rows shown (filter: clear it with Esc)" if self.needle else ""
+        self.notify(f"no row is throttling{where}", timeout=3)
 
     def action_refresh(self) -> None:
         self.poll_now()
@@ -1260,7 +1310,14 @@ class CapconApp(App[None]):
             "Filter resources", "Show only names containing some text (/)", self.action_filter
         )
         yield SystemCommand(
-            "Sort", "Cycle the sort: name, utilisation, throttles, cost (s)", self.action_sort
+            "Sort",
+            "Cycle the sort: trouble, name, utilisation, throttles, cost (s)",
+            self.action_sort,
+        )
+        yield SystemCommand(
+            "Next throttling row",
+            "Move to the next row throttling now (n)",
+            self.action_next_throttling,
         )
         yield SystemCommand(
             "Detail",
@@ -1310,6 +1367,27 @@ class CapconApp(App[None]):
             self.action_clear_filter()
         if name in self._shown:
             self._list.move_cursor(row=self._shown.index(name))
+
+
+def _rate(value: float) -> str:
+    """A throttle rate in at most 4 cells: ``0.4``, ``12``, ``120``, ``1.2k``, ``12k``."""
+    if value < 10:
+        return f"{value:.1f}"
+    if value < 1000:
+        return f"{value:.0f}"
+    if value < 10_000:
+        return f"{value / 1000:.1f}k"
+    return f"{min(value / 1000, 999):.0f}k"
+
+
+def _throttle_cell(row: Row, now: datetime | None) -> str:
+    """The throttled/s cell: each side's rate when reads and writes both throttle
+    (``R 12 W 3.5``; its one side otherwise, ``66.0 W``), else when it last throttled."""
+    read, write = row.throttled_read_per_second, row.throttled_write_per_second
+    if row.kind != "stream" and row.metrics_known and read > 0 and write > 0:
+        spaced = f"R {_rate(read)} W {_rate(write)}"
+        return spaced if len(spaced) <= 11 else f"R{_rate(read)} W{_rate(write)}"
+    return throttle_cell(row, now) if now is not None else throttled_text(row)
 
 
 def _cell_key(value: Text) -> CellKey:
