@@ -50,7 +50,14 @@ from capcon.core.ports import Backend, SimulationControls, StateStore
 from capcon.core.pricing import PriceBook
 from capcon.core.rules import RuleSettings, fmt_duration
 from capcon.core.services.audit import AuditLog, Origin
-from capcon.core.services.changes import PendingChange, pending_for
+from capcon.core.services.changes import (
+    RECENT,
+    PendingChange,
+    RecentChange,
+    change_mark,
+    pending_for,
+    shown_on_rows,
+)
 from capcon.core.services.feed import Feed, Snapshot, Sparks
 from capcon.core.services.inspect import live_context
 from capcon.core.services.metrics import MetricsService
@@ -60,6 +67,7 @@ from capcon.tui.console.backend import locked
 from capcon.tui.console.events import by_row, events_of, read_stream_schedules, row_cell
 from capcon.tui.console.failures import error_text
 from capcon.tui.console.pace import AwsPace, Pace, SimulatedPace
+from capcon.tui.console.recent import RecentWatch
 from capcon.tui.console.widgets.resource_list import Column, ResourceList
 from capcon.tui.console.widgets.spark import SparkColours, sparkline
 from capcon.tui.text import (
@@ -213,6 +221,8 @@ class CapconApp(App[None]):
             polled: bool = True,
             events: tuple[EventRecord, ...] | None = None,
             events_error: str | None = None,
+            changes: tuple[RecentChange, ...] | None = None,
+            changes_error: str | None = None,
         ) -> None:
             super().__init__()
             self.snapshot = snapshot
@@ -221,6 +231,9 @@ class CapconApp(App[None]):
             #: the account's planned events, when this refresh read them (``None``: not read)
             self.events = events
             self.events_error = events_error
+            #: the recent changes, when this refresh found new ones (``None``: as they were)
+            self.changes = changes
+            self.changes_error = changes_error
 
         def can_replace(self, message: Message) -> bool:
             """Superseded by a newer snapshot that does what this one's handler would: go on
@@ -231,6 +244,8 @@ class CapconApp(App[None]):
                 and (message.hidden or not self.hidden)
                 and (message.events is not None or self.events is None)
                 and (message.events_error is not None or self.events_error is None)
+                and (message.changes is not None or self.changes is None)
+                and (message.changes_error is not None or self.changes_error is None)
             )
 
     class PollFailed(Message):
@@ -342,6 +357,18 @@ class CapconApp(App[None]):
         #: ``ACTIVE`` at that capacity or the apply ended without it.  The list and the detail
         #: screen show it at once, marked pending.
         self.pending: dict[str, PendingChange] = {}
+        #: capcon's audit entries and auto scaling's activities of the last day (read by the
+        #: poll worker, sparingly: :mod:`.recent`), and the newest one by row name (the list
+        #: marks it after the name: ``✎ 4m``, ``⇅ 2h``)
+        self.recent_changes: tuple[RecentChange, ...] = ()
+        self.change_rows: dict[str, RecentChange] = {}
+        self._changes_error: str | None = None
+        self._recent = RecentWatch(
+            audit,
+            origin,
+            simulated=controls is not None,
+            clock=lambda: self.clock(),  # noqa: PLW0108 - a test sets another clock later
+        )
         if self.controls is not None:
             self.controls.speed = self.options.sim_speed
 
@@ -467,8 +494,16 @@ class CapconApp(App[None]):
             except CapconError as error:  # the list goes on with the schedules it had
                 events_error = f"stream schedules not read: {error}"
         events = tuple(events_of(snapshot.rows, self._stream_schedules, snapshot.at))
+        changes = self._recent.look(self.backend, snapshot.rows, snapshot.at)
         self.post_message(
-            self.DataReady(snapshot, step.hidden, events=events, events_error=events_error or None)
+            self.DataReady(
+                snapshot,
+                step.hidden,
+                events=events,
+                events_error=events_error or None,
+                changes=changes.changes,
+                changes_error=changes.error,
+            )
         )
 
     def _visible(self) -> list[str]:
@@ -541,6 +576,18 @@ class CapconApp(App[None]):
             self._all_rows_at = message.snapshot.at
         self.last_error = None
         self._settle_pending(message.snapshot)
+        if message.changes is not None:
+            self.recent_changes = message.changes
+        self._mark_changes(message.snapshot.at)
+        if message.changes_error != self._changes_error:
+            self._changes_error = message.changes_error  # said once, until it changes
+            if message.changes_error is not None:
+                self.notify(
+                    markup_safe(message.changes_error),
+                    title="recent changes",
+                    severity="warning",
+                    timeout=10,
+                )
         if message.events is not None:
             self.events = message.events
             self.event_rows = by_row(message.events)
@@ -558,6 +605,16 @@ class CapconApp(App[None]):
         self._paint_status()
         if message.polled:
             self._next_poll()
+
+    def _mark_changes(self, now: datetime) -> None:
+        """The newest recent change of each row (within :data:`RECENT` of ``now``)."""
+        newest: dict[str, RecentChange] = {}
+        for change in self.recent_changes:
+            if not shown_on_rows(change) or not now - RECENT <= change.at <= now:
+                continue
+            if change.row not in newest or change.at > newest[change.row].at:
+                newest[change.row] = change
+        self.change_rows = newest
 
     def _settle_pending(self, snapshot: Snapshot) -> None:
         """Drop the pending changes the snapshot shows landed (``ACTIVE`` at the capacity
@@ -582,6 +639,7 @@ class CapconApp(App[None]):
     @on(ApplyDone)
     def _on_apply_done(self, message: ApplyDone) -> None:
         self._stale_inventory = True
+        self._recent.force_audit()
         for name in message.rows:
             asked = self.pending.get(name)
             if asked is None:
@@ -634,9 +692,17 @@ class CapconApp(App[None]):
         indent = "  └ " if row.kind == "index" else ""
         # names and statuses come from AWS: shown as written, no control character painted
         name = Text(printable(indent + (row.index or row.name)), style=throttle_style)
+        marks: list[tuple[str, str]] = []  # the newest recent change, then a planned event
+        change = self.change_rows.get(row.name)
+        if change is not None and self.snapshot is not None:
+            live = change.outcome in ("pending", "InProgress")
+            mark = change_mark(change, self.snapshot.at)
+            marks.append((mark, "updating" if live else "secondary"))
         events = self.event_rows.get(row.name)
         if events and self.snapshot is not None:
-            name = self._with_event(name, row_cell(events, self.snapshot.at))
+            marks.append((row_cell(events, self.snapshot.at), "accent"))
+        if marks:
+            name = self._with_marks(name, marks)
         status = (
             Text(
                 printable(row.status),
@@ -676,17 +742,24 @@ class CapconApp(App[None]):
             "aas": Text(aas, style=colours.high if aas == "AAS!" else ""),
         }
 
-    def _with_event(self, name: Text, mark: str) -> Text:
-        """The name cell with the row's planned event at its right end (``◷ 2h10``): the
-        name is cut to leave room, so the mark is seen however long the name (and at any
-        width: the name column is the one never scrolled away)."""
+    def _with_marks(self, name: Text, marks: list[tuple[str, str]]) -> Text:
+        """The name cell with the row's marks at its right end: its planned event
+        (``◷ 2h10``) and its newest recent change (``✎ 4m``), each ``(text, theme
+        variable)``.  The name is cut to leave room, so the marks are seen however long the
+        name (and at any width: the name column is the one never scrolled away)."""
         width = COLUMNS[0].width
-        room = width - cell_len(mark) - 1
+        marks = [(text, variable) for text, variable in marks if text]
+        room = width - sum(cell_len(text) + 1 for text, _v in marks)
         plain = name.plain
         if cell_len(plain) > room:
-            plain = set_cell_size(plain, room - 1) + "…"
+            plain = set_cell_size(plain, max(0, room - 1)) + "…"
         text = Text(set_cell_size(plain, room) + " ", style=name.style)
-        text.append(mark, style="bold " + self.theme_variables.get("accent", "magenta"))
+        for i, (mark, variable) in enumerate(marks):
+            fallback = {"accent": "magenta", "updating": "yellow"}.get(variable, "cyan")
+            colour = self.theme_variables.get(variable, fallback)
+            text.append(mark, style=f"bold {colour}")
+            if i < len(marks) - 1:
+                text.append(" ")
         return text
 
     def _paint_table(self, *, top: bool = False) -> None:

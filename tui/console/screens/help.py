@@ -48,6 +48,8 @@ HELP = """\
                     restored in 45 min (+N: more events; ↻: a recurring scheduled action);
                     the detail charts mark its raise ↑ and restore ↓ on the time axis and
                     draw the planned capacity between them
+  ✎ 4m / ⇅ 2h       after a name: its newest change of the last 24 h, made through capcon
+                    (its audit log) / by auto scaling (its activities), and how long ago
 
 Metrics come from CloudWatch 1–3 minutes late; the status bar says how old they are and what
 polling has cost.{polling} {ro}
