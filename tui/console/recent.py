@@ -17,6 +17,7 @@ log also holds the changes of earlier demos, made on worlds that are gone.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,7 +50,8 @@ class ChangesRead:
 
 
 class RecentWatch:
-    """Reads the recent changes for the poll worker (one thread: the poll's)."""
+    """Reads the recent changes for the poll worker and the refresh after an apply (one
+    look at a time)."""
 
     def __init__(
         self,
@@ -74,6 +76,7 @@ class RecentWatch:
         #: how many reads of each kind were made (for tests and the cost said above)
         self.audit_reads = 0
         self.activity_reads = 0
+        self._lock = threading.Lock()
 
     def force_audit(self) -> None:
         """Read the audit log at the next look, whatever its size and time say."""
@@ -81,6 +84,10 @@ class RecentWatch:
 
     def look(self, backend: Backend, rows: Sequence[Row], now: datetime) -> ChangesRead:
         """Read what is due; ``now`` is the backend's time (the window's end)."""
+        with self._lock:
+            return self._look(backend, rows, now)
+
+    def _look(self, backend: Backend, rows: Sequence[Row], now: datetime) -> ChangesRead:
         errors: list[str] = []
         changed = False
         try:
