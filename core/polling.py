@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 from capcon.core.schema import SettingsError, setting, validate
 
-
 #: After a change capcon made, the console stays live (never idle) this long: someone who
 #: has just applied a fix watches it work, often without touching a key.
 LIVE_AFTER_CHANGE_SECONDS = 15 * 60.0
