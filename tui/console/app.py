@@ -68,6 +68,7 @@ from capcon.tui.console.events import by_row, events_of, read_stream_schedules, 
 from capcon.tui.console.failures import error_text
 from capcon.tui.console.pace import AwsPace, Pace, SimulatedPace
 from capcon.tui.console.recent import RecentWatch
+from capcon.tui.console.status import Part, fit
 from capcon.tui.console.widgets.resource_list import Column, ResourceList
 from capcon.tui.console.widgets.spark import SparkColours, sparkline
 from capcon.tui.text import (
@@ -144,6 +145,17 @@ class ConsoleOptions:
     stop_signals: bool = False
     """SIGTERM and SIGHUP close the console as ``q`` does (an apply under way records how
     far it got); set by ``capcon`` itself, not by tests."""
+
+
+class _Bar(Static):
+    """The status bar: painted again when its width changes (its parts are chosen to fit)."""
+
+    def __init__(self, repaint: Callable[[], None], *, id: str) -> None:
+        super().__init__(id=id)
+        self._repaint = repaint
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._repaint()
 
 
 def _set_line(widget: Static, text: str) -> None:
@@ -352,7 +364,7 @@ class CapconApp(App[None]):
         self._data_at: tuple[datetime, float] | None = None
         #: one Feed refresh at a time: the poll and an apply's progress share the feed
         self._feed_lock = threading.Lock()
-        self._status = Static(id="status")
+        self._status = _Bar(self._bars_resized, id="status")
         self._banner = Static(id="banner")
         self._notices_shown: tuple[str, ...] = ()
         self._polls = 0
@@ -874,75 +886,168 @@ class CapconApp(App[None]):
         if top:
             table.move_cursor(row=0)
 
-    def _paint_status(self) -> None:
-        backend = self.origin.backend
-        parts = [f"[b]capcon[/b] · {backend}"]
-        if self.options.profile and self.options.profile not in backend:
-            parts.append(f"profile {self.options.profile}")
+    def _bar_width(self, widget: Static) -> int:
+        """The cells a one-line bar has for its text (before its first layout: the
+        screen's width less the padding and a production frame)."""
+        width = widget.content_size.width
+        if width > 0:
+            return width
+        frame = 2 if self.options.production else 0
+        return max(1, self.size.width - 2 - frame)
+
+    def _bars_resized(self) -> None:
+        """The status bar has another width: its parts (and the hint's) chosen again, once
+        the console is up."""
+        if self._list.is_attached:
+            self._paint_status()
+
+    def _status_parts(self, now: datetime | None) -> list[Part]:
+        """The status bar's parts in the order shown, each with its priority (0 most
+        important) and shorter forms: :func:`capcon.tui.console.status.fit` keeps what fits."""
+        backend = markup_safe(self.origin.backend)
+        parts = [Part.of(f"[b]capcon[/b] · {backend}", backend, priority=3)]
+        profile = self.options.profile
+        if profile and profile not in self.origin.backend:
+            parts.append(Part.of(f"profile {markup_safe(profile)}", priority=4))
         if self.options.production:
-            parts.append("[b reverse] PRODUCTION [/]")
-        if self.origin.region and self.origin.region not in backend:
-            parts.append(self.origin.region)
+            parts.append(Part.of("[b reverse] PRODUCTION [/]", priority=0, required=True))
+        if self.options.read_only:
+            parts.append(Part.of("[b]read-only[/b]", priority=0, required=True))
+        region = self.origin.region
+        if region and region not in self.origin.backend:
+            parts.append(Part.of(markup_safe(region), priority=6))  # often in the backend too
         snapshot = self.snapshot
         controls = self.controls
         if controls is not None:
             state = "paused" if controls.paused else f"{controls.speed:g}×"
-            parts.append(f"sim {controls.now():%H:%M:%S} UTC ({state})")
-        for summary in self.applying.values():
-            parts.append(f"[b]applying[/b] {markup_safe(printable(summary))}")
+            clock = controls.now()
+            parts.append(
+                Part.of(
+                    f"sim {clock:%H:%M:%S} UTC ({state})",
+                    f"sim {clock:%H:%M:%S} ({state})",
+                    f"sim {clock:%H:%M}" + (" ⏸" if controls.paused else ""),
+                    priority=2,
+                    shorten=4,
+                )
+            )
+        for resource, summary in self.applying.items():
+            parts.append(
+                Part.of(
+                    f"[b]applying[/b] {markup_safe(printable(summary))}",
+                    f"[b]applying[/b] {markup_safe(printable(resource))}",
+                    priority=1,
+                    shorten=3,
+                )
+            )
         waiting = self.inflight.waiting()
         if waiting is not None:
             call, seconds = waiting
+            took = fmt_duration(round(seconds))
             parts.append(
-                f"[b]waiting for {markup_safe(call.what())}[/b] ({fmt_duration(round(seconds))})"
+                Part.of(
+                    f"[b]waiting for {markup_safe(call.what())}[/b] ({took})",
+                    f"[b]waiting[/b] ({took})",
+                    priority=1,
+                    shorten=3,
+                )
             )
-        now = self._backend_now()
         if snapshot is not None:
             if snapshot.data_until is not None:
                 age = (now or snapshot.at) - snapshot.data_until
                 stale = " [b]stale[/b]" if age.total_seconds() > 600 else ""
-                old = fmt_duration(age, step=60)
-                parts.append(f"data until {snapshot.data_until:%H:%M} ({old} old){stale}")
+                old = _age_words(age)
+                parts.append(
+                    Part.of(
+                        f"data until {snapshot.data_until:%H:%M} ({old} old){stale}",
+                        f"data {old} old{stale}",
+                        priority=2,
+                        shorten=3,
+                    )
+                )
             if snapshot.undescribed:
-                parts.append(f"[b]reading {snapshot.undescribed:,} more resources…[/b]")
+                parts.append(
+                    Part.of(
+                        f"[b]reading {snapshot.undescribed:,} more resources…[/b]",
+                        f"[b]reading {snapshot.undescribed:,} more…[/b]",
+                        priority=3,
+                        shorten=4,
+                    )
+                )
             if controls is None:
                 refreshed = f"refreshed {snapshot.at:%H:%M:%S}"
                 if self._all_rows_at is not None and self._all_rows_at != snapshot.at:
-                    refreshed += f" (off-screen {self._all_rows_at:%H:%M})"
-                parts.append(refreshed)
+                    off = f"off-screen {self._all_rows_at:%H:%M}"
+                    parts.append(Part.of(f"{refreshed} ({off})", off, priority=5, shorten=7))
+                else:
+                    parts.append(Part.of(refreshed, priority=5))
             if self.idle:
                 every = fmt_duration(self.options.polling.idle_visible_seconds)
-                parts.append(f"[b]idle[/b]: every {every}, any key resumes")
+                parts.append(
+                    Part.of(
+                        f"[b]idle[/b]: every {every}, any key resumes",
+                        f"[b]idle[/b]: every {every}",
+                        "[b]idle[/b]",
+                        priority=2,
+                        shorten=4,
+                    )
+                )
         usage = self.metrics.usage
+        cost = f"${usage.cost(self.prices):.4f}"
+        counted = f"CloudWatch {usage.calls} calls, {usage.metrics_requested:,} metrics, {cost}"
         parts.append(
-            f"CloudWatch {usage.calls} calls, {usage.metrics_requested:,} metrics, "
-            f"${usage.cost(self.prices):.4f}" + (" (as if on AWS)" if controls else "")
-        )
-        parts.append(f"sort: {SORTS[self.sort_index][1]}")
-        if self.needle:
-            parts.append(f"filter: {self.needle!r}")
-        if self.options.read_only:
-            parts.append("[b]read-only[/b]")
-        if self.last_error:
-            parts.append(f"[b]error:[/b] {markup_safe(self.last_error[:60])}")
-        if snapshot is not None and snapshot.notices:
-            more = len(snapshot.notices) - 1
-            first = markup_safe(snapshot.notices[0].text[:70])
-            parts.append(f"[b]partial:[/b] {first}" + (f" (+{more})" if more else ""))
-        _set_line(self._status, " · ".join(parts))
-        self._paint_banner(now)
-        hint = "Enter detail · n next throttling · c scale · e event · u auto scaling · / filter"
-        hint += " · s sort · a audit"
-        hint += " · t theme"
-        hint += " · ? help"
-        if self.options.read_only:
-            hint = (
-                "Enter detail · n next throttling · / filter · s sort · a audit · t theme"
-                " · ? help (read-only)"
+            Part.of(
+                counted + (" (as if on AWS)" if controls else ""),
+                counted,
+                f"CloudWatch {cost}",
+                priority=5,
+                shorten=8,
             )
-        if controls is not None:
-            hint += " · space pause · +/- speed · . step"
-        _set_line(self.query_one("#hint", Static), hint)
+        )
+        needle = self.needle if len(self.needle) <= 24 else self.needle[:23] + "…"
+        parts.append(Part.of(f"sort: {SORTS[self.sort_index][1]}", priority=0, required=True))
+        if self.needle:
+            parts.append(Part.of(f"filter: {markup_safe(repr(needle))}", priority=0, required=True))
+        if self.last_error:  # the whole error is in the banner above, never cut
+            parts.append(
+                Part.of(
+                    f"[b]error:[/b] {markup_safe(printable(self.last_error[:60]))}",
+                    "[b]error[/b] (above)",
+                    priority=0,
+                    required=True,
+                    shorten=3,
+                )
+            )
+        if snapshot is not None and snapshot.notices:
+            count = len(snapshot.notices)
+            more = f" (+{count - 1})" if count > 1 else ""
+            first = markup_safe(printable(snapshot.notices[0].text[:70]))
+            parts.append(
+                Part.of(
+                    f"[b]partial:[/b] {first}{more}",
+                    f"[b]partial:[/b] {count} notice{'s' if count > 1 else ''}",
+                    priority=1,
+                    shorten=3,
+                )
+            )
+        return parts
+
+    def _paint_status(self) -> None:
+        now = self._backend_now()
+        _set_line(self._status, fit(self._status_parts(now), self._bar_width(self._status)))
+        self._paint_banner(now)
+        hint = self.query_one("#hint", Static)
+        _set_line(hint, fit(self._hint_parts(), self._bar_width(hint)))
+
+    def _hint_parts(self) -> list[Part]:
+        """The key hint under the list, the most useful keys kept when it is narrow."""
+        keys: list[tuple[str, int]] = [("Enter detail", 0), ("n next throttling", 1)]
+        if not self.options.read_only:
+            keys += [("c scale", 1), ("e event", 3), ("u auto scaling", 3)]
+        keys += [("/ filter", 2), ("s sort", 2), ("a audit", 4), ("t theme", 5)]
+        keys.append(("? help (read-only)" if self.options.read_only else "? help", 0))
+        if self.controls is not None:
+            keys += [("space pause", 4), ("+/- speed", 5), (". step", 5)]
+        return [Part.of(text, priority=priority) for text, priority in keys]
 
     def _backend_now(self) -> datetime | None:
         """The backend's time now: the simulated clock, or on AWS the last snapshot's time
@@ -1521,6 +1626,13 @@ class CapconApp(App[None]):
             self.action_clear_filter()
         if name in self._shown:
             self._list.move_cursor(row=self._shown.index(name))
+
+
+def _age_words(age: timedelta) -> str:
+    """How old the data are: to the second under 10 minutes (it visibly counts between
+    polls), then in whole minutes."""
+    seconds = age.total_seconds()
+    return fmt_duration(age, step=1 if seconds < 600 else 60)
 
 
 def _rate(value: float) -> str:
