@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rich.text import Text
 
@@ -33,8 +34,10 @@ class Part:
         return Part(tuple(f for f in forms if f), priority, required, shorten)
 
 
+@lru_cache(maxsize=512)
 def cells(markup: str) -> int:
-    """The cells ``markup`` takes on screen."""
+    """The cells ``markup`` takes on screen (remembered: the bar is fitted every second with
+    mostly the same parts)."""
     return Text.from_markup(markup).cell_len
 
 
