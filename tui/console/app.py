@@ -1375,7 +1375,7 @@ class CapconApp(App[None]):
         """Apply a confirmed event plan through the scaler, in a thread."""
         self._acknowledge(plan.request.resource, f"event {plan.event_id} on {plan.label}")
         self._start(
-            partial(self._apply_event, plan),
+            partial(self._guarded, plan.request.resource, partial(self._apply_event, plan)),
             f"apply event {plan.event_id} on {plan.label}",
             "apply",
             exclusive=False,
@@ -1452,7 +1452,7 @@ class CapconApp(App[None]):
         """Apply an auto-scaling plan through the scaler, in a thread."""
         self._acknowledge(plan.resource, plan.summary)
         self._start(
-            partial(self._apply_autoscaling, plan),
+            partial(self._guarded, plan.resource, partial(self._apply_autoscaling, plan)),
             f"apply auto scaling to {plan.resource}",
             "apply",
             exclusive=False,
@@ -1503,11 +1503,28 @@ class CapconApp(App[None]):
             self.pending[asked.row] = asked
         self._acknowledge(plan.resource, plan.summary)
         self._start(
-            partial(self._apply_plan, plan, previous),
+            partial(self._guarded, plan.resource, partial(self._apply_plan, plan, previous)),
             f"apply {plan.resource}",
             "apply",
             exclusive=False,
         )
+
+    def _guarded(self, resource: str, work: Callable[[], None]) -> None:
+        """An apply (in its worker): if it fails unexpectedly (its failure is reported by
+        :meth:`on_worker_state_changed`), its resource is no longer said to be applying
+        and its rows no longer pending."""
+        try:
+            work()
+        except Exception:
+            self.call_from_thread(self._apply_gone, resource)
+            raise
+
+    def _apply_gone(self, resource: str) -> None:
+        self.applying.pop(resource, None)
+        for name in [n for n in self.pending if n == resource or n.startswith(resource + "/")]:
+            del self.pending[name]
+        self._paint_table()
+        self._paint_status()
 
     def _acknowledge(self, resource: str, summary: str) -> None:
         """At once, before anything is sent: a notification, the status bar, the rows
