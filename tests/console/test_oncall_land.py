@@ -14,7 +14,7 @@ from textual.widgets import Input
 
 from capcon.core.config.settings import ConfigError, load_config
 from capcon.core.services.overview import Row
-from capcon.tui.console.app import CapconApp, group_rows
+from capcon.tui.console.app import CapconApp, group_rows, trouble_step, util_step
 from capcon.tui.console.testing import demo_console, settle, status_bar
 from capcon.tui.console.widgets.resource_list import ResourceList
 
@@ -50,15 +50,17 @@ async def test_the_list_starts_sorted_by_trouble_throttling_first(tmp_path: Path
         assert len(throttling) >= 2
         # the throttling rows come first, most throttled first
         assert order[: len(throttling)] == throttling
-        rates = [row(app, n).throttled_per_second for n in throttling]
-        assert rates == sorted(rates, reverse=True)
+        rates = [trouble_step(row(app, n).throttled_per_second) for n in throttling]
+        assert rates == sorted(rates, reverse=True) and len(set(rates)) > 1
         # then the rest, nearest to capacity first (a table group by its fullest row)
         heads = [n for n in order[len(throttling) :] if row(app, n).kind != "index"]
         peaks = [
-            max(
-                (r.utilisation or 0.0)
-                for r in app.snapshot.rows  # type: ignore[union-attr]
-                if head in (r.name, r.table)
+            util_step(
+                max(
+                    (r.utilisation or 0.0)
+                    for r in app.snapshot.rows  # type: ignore[union-attr]
+                    if head in (r.name, r.table)
+                )
             )
             for head in heads
         ]
@@ -201,3 +203,7 @@ def test_trouble_sort_keeps_gsis_under_their_table() -> None:
         r("d", util=None),
     ]
     assert [x.name for x in group_rows(rows, "trouble", "")] == ["c", "b", "b/x", "a", "d"]
+    # a point apart: kept in name order (no jitter at every poll)
+    close = [r("m", util=0.71), r("k", util=0.72), r("z", util=0.74)]
+    assert [x.name for x in group_rows(close, "trouble", "")] == ["k", "m", "z"]
+    assert group_rows([*close, r("y", util=0.76)], "trouble", "")[0].name == "y"

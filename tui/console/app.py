@@ -16,6 +16,7 @@ clock's keys and status) hang on whether controls were given, never on a backend
 from __future__ import annotations
 
 import asyncio
+import math
 import signal
 import threading
 import time
@@ -165,6 +166,18 @@ def _set_line(widget: Static, text: str) -> None:
         widget.update(text, layout=False)
 
 
+def util_step(utilisation: float) -> float:
+    """Utilisation in 5 % steps, for the trouble sort: rows a point apart keep their order
+    (by name) instead of swapping at every poll (a list that jitters is hard to read, and
+    each new order repaints every row)."""
+    return math.floor(utilisation * 20) / 20
+
+
+def trouble_step(rate: float) -> float:
+    """A throttle rate to two significant figures, for the same reason."""
+    return float(f"{rate:.2g}") if rate > 0 else 0.0
+
+
 def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
     """Rows filtered by ``needle`` and sorted by ``sort``, GSIs kept under their table."""
     groups: dict[str, list[Row]] = {}
@@ -180,7 +193,7 @@ def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
         if sort == "trouble":
             throttled = sum(r.throttled_per_second for r in group)
             util = max((r.utilisation or 0.0) for r in group)
-            return (0.0 if throttled > 0 else 1.0, -throttled, -util)
+            return (0.0 if throttled > 0 else 1.0, -trouble_step(throttled), -util_step(util))
         if sort == "util":
             return (-max((r.utilisation or 0.0) for r in group), False, "")
         if sort == "throttles":
