@@ -98,9 +98,9 @@ def main() -> int:
     SimAccount.tick = tick  # type: ignore[method-assign]
     real_paint = CapconApp._paint_table
 
-    def paint(self: CapconApp) -> None:
+    def paint(self: CapconApp, *, top: bool = False) -> None:
         started = time.time()
-        real_paint(self)
+        real_paint(self, top=top)
         if "first_paint_start" not in phases and self.snapshot is not None:
             phases["first_paint_start"] = started - t0
             phases["first_paint_seconds"] = time.time() - started

@@ -47,7 +47,8 @@ from _common import (
     write_result,
 )
 
-SCENARIOS = {"fleet:1000,200": "table-0000", "demo": "checkout"}
+#: what shows each scenario's first row (any fleet table: the list starts sorted by trouble)
+SCENARIOS = {"fleet:1000,200": "table-0", "demo": "checkout"}
 TARGET_SECONDS = 1.0
 CHILD = str(BENCH / "_console_child.py")
 PHASES = (

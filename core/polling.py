@@ -25,6 +25,10 @@ from dataclasses import dataclass
 
 from capcon.core.schema import SettingsError, setting, validate
 
+#: After a change capcon made, the console stays live (never idle) this long: someone who
+#: has just applied a fix watches it work, often without touching a key.
+LIVE_AFTER_CHANGE_SECONDS = 15 * 60.0
+
 
 class PollPolicyError(SettingsError):
     """A polling interval out of range; the message names it and the allowed range."""
@@ -86,17 +90,28 @@ class PollPolicy:
     def __post_init__(self) -> None:
         validate(self, PollPolicyError)
 
-    def is_idle(self, now: float, last_input: float) -> bool:
+    def is_idle(self, now: float, last_input: float, live_until: float | None = None) -> bool:
+        """Nobody has used the console for ``idle_after_seconds``, and it is not kept live
+        (``live_until``: after a change, see :data:`LIVE_AFTER_CHANGE_SECONDS`)."""
+        if live_until is not None and now < live_until:
+            return False
         return self.idle_after_seconds > 0 and now - last_input >= self.idle_after_seconds
 
-    def step(self, now: float, last_input: float, last_hidden: float | None) -> PollStep:
+    def step(
+        self,
+        now: float,
+        last_input: float,
+        last_hidden: float | None,
+        live_until: float | None = None,
+    ) -> PollStep:
         """What the poll at ``now`` fetches, and when the next one is.
 
         ``last_input`` is the time of the last key press or click, ``last_hidden`` the time
-        of the last poll that fetched the off-screen rows (``None``: never).  The caller
-        polls again at once on the first input after an idle spell.
+        of the last poll that fetched the off-screen rows (``None``: never), ``live_until``
+        when the console may go idle again after a change (``None``: no change).  The
+        caller polls again at once on the first input after an idle spell.
         """
-        idle = self.is_idle(now, last_input)
+        idle = self.is_idle(now, last_input, live_until)
         hidden_every = self.idle_hidden_seconds if idle else self.hidden_seconds
         hidden = last_hidden is None or now - last_hidden >= hidden_every
         delay = self.idle_visible_seconds if idle else self.visible_seconds

@@ -308,6 +308,7 @@ def build_console(session: Session, *, speed: float = 60.0) -> CapconApp:
         profile=session.profile,
         confirm_factor=config.confirm_factor,
         theme=name,
+        sort=config.sort,
         sim_speed=speed,
     )
     return CapconApp(

@@ -106,6 +106,13 @@ class Config:
         unit="minutes",
         sets="idle_hidden_seconds",
     )
+    sort: str = setting(
+        "trouble",
+        "The sort the console's list starts with (s cycles them): trouble puts the rows"
+        " throttling first, then those nearest to their capacity.",
+        pattern=r"trouble|name|util|throttles|cost",
+        allowed="one of trouble, name, util, throttles, cost",
+    )
     sim_refresh_seconds: float = setting(
         1.0, "Seconds between polls of the simulated account.", low=0.2, high=60.0, unit="seconds"
     )

@@ -26,6 +26,8 @@ from typing import Any, Literal
 from capcon.core.model import Throughput
 from capcon.core.planning.requests import ShardChange
 from capcon.core.ports import ScalingActivity, TableChange, parse_resource_id
+from capcon.core.redact import redact_optional
+from capcon.core.services.audit import Origin
 
 ChangeSource = Literal["capcon", "aas"]
 
@@ -241,6 +243,25 @@ def changes_from_audit(records: Iterable[Mapping[str, Any]]) -> list[RecentChang
             rows = [(intent["resource"], _text(intent.get("summary")) or "")]
         found += [RecentChange(at, "capcon", row, what, outcome, ended) for row, what in rows]
     return found
+
+
+def same_account(record: Mapping[str, Any], origin: Origin) -> bool:
+    """Whether an audit record was written for ``origin``'s account: the same backend,
+    region and endpoint (the audit log is one per user, across accounts)."""
+    theirs = record.get("origin")
+    if not isinstance(theirs, Mapping):
+        return False
+    return (
+        theirs.get("backend") == origin.backend
+        and theirs.get("region") == origin.region
+        and theirs.get("endpoint") == redact_optional(origin.endpoint)
+    )
+
+
+def shown_on_rows(change: RecentChange) -> bool:
+    """Whether a row marks the change: not a change of capcon's that was refused or failed
+    (nothing was changed)."""
+    return not (change.source == "capcon" and change.outcome in ("refused", "failed"))
 
 
 def _activity_row(resource_id: str) -> str | None:

@@ -58,7 +58,10 @@ def make_app(
     before_wait: Callable[[float], None] | None = None,
     **options: Any,
 ) -> tuple[CapconApp, SimAccount]:
-    """A console over a paused demo account (:func:`capcon.tui.console.testing.demo_console`)."""
+    """A console over a paused demo account (:func:`capcon.tui.console.testing.demo_console`),
+    sorted by name unless ``sort`` says otherwise (the default sort, by trouble, is tested in
+    test_oncall_land.py)."""
+    options.setdefault("sort", "name")
     return demo_console(tmp_path / "audit.jsonl", before_wait=before_wait, now=NOW, **options)
 
 
@@ -264,7 +267,7 @@ async def test_filter_keeps_matching_groups_and_escape_clears(tmp_path: Path) ->
         assert "filter:" not in status_bar(app)
 
 
-async def test_sort_cycles_to_utilisation_and_keeps_the_selection(tmp_path: Path) -> None:
+async def test_sort_cycles_to_utilisation_and_puts_the_cursor_on_top(tmp_path: Path) -> None:
     app, _ = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
@@ -290,11 +293,11 @@ async def test_sort_cycles_to_utilisation_and_keeps_the_selection(tmp_path: Path
                 peaks.append(max((r.utilisation or 0.0) for r in groups[row.table or name]))
         assert peaks == sorted(peaks, reverse=True)
         assert order.index("orders/by-status") == order.index("orders") + 2
-        # the cursor follows the resource, not the row number
+        # the cursor goes to the top row: what the new sort puts first
         selected = app.selected_row()
-        assert selected is not None and selected.name == "orders"
+        assert selected is not None and selected.name == order[0]
 
-        for label in ("throttles", "cost", "name"):
+        for label in ("throttles", "cost", "trouble", "name"):
             app.action_sort()
             assert f"sort: {label}" in status_bar(app)
         assert shown(app) == by_name

@@ -73,3 +73,19 @@ async def test_a_refused_apply_leaves_nothing_pending(tmp_path: Path) -> None:
         assert [list(s) for s in seen] == [["audit-log"]]
         assert acc.describe_table("audit-log").provisioned == Throughput(100, 1000)
         assert app.pending == {}
+
+
+async def test_an_apply_that_breaks_leaves_nothing_pending_or_applying(tmp_path: Path) -> None:
+    app, acc = demo_console(tmp_path / "audit.jsonl")
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a bug nobody expected")
+
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        acc.update_table = broken  # type: ignore[method-assign, assignment]
+        await scale_to(app, pilot, "audit-log", "800")
+        await settle(app, pilot)
+        assert app.pending == {} and app.applying == {}
+        said = [str(n.title) for n in app._notifications if n.severity == "error"]
+        assert any(t.startswith("apply audit-log failed") for t in said), said

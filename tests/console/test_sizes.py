@@ -72,7 +72,7 @@ def preview_shown(app: CapconApp) -> bool:
 async def test_at_100x30_every_column_that_matters_is_whole_and_nothing_scrolls(
     tmp_path: Path,
 ) -> None:
-    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW, sort="name")
     async with app.run_test(size=(100, 30)) as pilot:
         await started(app, pilot)
         table = app.query_one(ResourceList)
@@ -98,7 +98,7 @@ async def test_at_100x30_every_column_that_matters_is_whole_and_nothing_scrolls(
 async def test_at_160x50_the_columns_are_as_declared_and_the_preview_fills_the_rest(
     tmp_path: Path,
 ) -> None:
-    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW, sort="name")
     async with app.run_test(size=(160, 50)) as pilot:
         await started(app, pilot)
         table = app.query_one(ResourceList)
@@ -117,7 +117,7 @@ async def test_at_160x50_the_columns_are_as_declared_and_the_preview_fills_the_r
 async def test_at_240x60_the_sparklines_grow_to_an_hour_and_the_feed_keeps_it(
     tmp_path: Path,
 ) -> None:
-    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW, sort="name")
     async with app.run_test(size=(240, 60)) as pilot:
         await started(app, pilot)
         table = app.query_one(ResourceList)
@@ -134,7 +134,7 @@ async def test_at_240x60_the_sparklines_grow_to_an_hour_and_the_feed_keeps_it(
 
 
 async def test_widths_follow_the_terminal_when_it_is_resized(tmp_path: Path) -> None:
-    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW, sort="name")
     async with app.run_test(size=(160, 50)) as pilot:
         await started(app, pilot)
         table = app.query_one(ResourceList)
@@ -160,7 +160,7 @@ async def test_widths_follow_the_terminal_when_it_is_resized(tmp_path: Path) -> 
 
 
 async def test_the_preview_follows_the_cursor_without_a_call(tmp_path: Path) -> None:
-    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW, sort="name")
     async with app.run_test(size=(160, 50)) as pilot:
         await started(app, pilot)
         preview = app.query_one(Preview)
@@ -180,7 +180,7 @@ async def test_the_preview_follows_the_cursor_without_a_call(tmp_path: Path) -> 
 
 
 async def test_the_preview_goes_when_the_list_needs_the_room(tmp_path: Path) -> None:
-    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW, sort="name")
     # 16 rows + a header in a list of 160×32 (29 lines): 12 left over, the least it needs
     async with app.run_test(size=(160, 29 + 3)) as pilot:
         await started(app, pilot)
@@ -221,7 +221,7 @@ async def test_many_rows_keep_the_whole_screen_for_the_list(tmp_path: Path) -> N
 async def test_the_preview_redraws_one_row_at_most_every_few_seconds(tmp_path: Path) -> None:
     """The simulated account polls every second: the pane's charts (plotext, the costly
     part) are drawn again for the same row only after REDRAW_SECONDS."""
-    app, account = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    app, account = demo_console(tmp_path / "audit.jsonl", now=NOW, sort="name")
     clock = [1000.0]
     app.clock = lambda: clock[0]
     async with app.run_test(size=(160, 50)) as pilot:
@@ -277,7 +277,7 @@ def test_a_list_of_fixed_columns_is_never_refitted() -> None:
 def test_preview_facts_name_capacity_partitions_cost_scaling_and_throttles(
     tmp_path: Path,
 ) -> None:
-    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW, sort="name")
     snapshot = app.feed.refresh(hidden=True, inventory=True)
     rows = {r.name: r for r in snapshot.rows}
     first, second, third = preview_facts(rows["user-events"], snapshot.at)
@@ -295,7 +295,7 @@ async def test_rows_asked_for_while_the_charts_mount_draw_once_the_newest(
 ) -> None:
     """The first drawing mounts the charts; a row asked for before they are composed (the
     cursor moving at start-up) is drawn after, once, and no chart is drawn half-built."""
-    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW, sort="name")
     async with app.run_test(size=(100, 30)) as pilot:  # too small: the pane is hidden
         await started(app, pilot)
         preview = app.query_one(Preview)
@@ -315,7 +315,7 @@ async def test_rows_asked_for_while_the_charts_mount_draw_once_the_newest(
 
 async def test_the_first_frames_never_wait_for_the_preview_charts(tmp_path: Path) -> None:
     """Start-up: the pane shows its facts at once, its charts (plotext) only after a delay."""
-    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    app, _ = demo_console(tmp_path / "audit.jsonl", now=NOW, sort="name")
     async with app.run_test(size=(160, 50)) as pilot:
         preview = app.query_one(Preview)
         assert preview.mount_delay > 0

@@ -46,13 +46,21 @@ class ConsoleClosed(BackendError):
 
 
 class Pace(Protocol):
-    def step(self, now: float, last_input: float, last_hidden: float | None) -> PollStep:
+    def step(
+        self,
+        now: float,
+        last_input: float,
+        last_hidden: float | None,
+        live_until: float | None = None,
+    ) -> PollStep:
         """What the next poll (after the first) fetches and when; ``now`` and the times are
-        the console's monotonic clock."""
+        the console's monotonic clock; ``live_until``: not idle before then (a change was
+        made)."""
         ...
 
-    def is_idle(self, now: float, last_input: float) -> bool:
-        """Nobody has used the console for the idle time (polls slow down)."""
+    def is_idle(self, now: float, last_input: float, live_until: float | None = None) -> bool:
+        """Nobody has used the console for the idle time (polls slow down), and no change
+        keeps it live."""
         ...
 
     def before_poll(self, first: bool) -> None:
@@ -79,11 +87,17 @@ class AwsPace:
         self.policy = policy
         self._closed = threading.Event()
 
-    def step(self, now: float, last_input: float, last_hidden: float | None) -> PollStep:
-        return self.policy.step(now, last_input, last_hidden)
+    def step(
+        self,
+        now: float,
+        last_input: float,
+        last_hidden: float | None,
+        live_until: float | None = None,
+    ) -> PollStep:
+        return self.policy.step(now, last_input, last_hidden, live_until)
 
-    def is_idle(self, now: float, last_input: float) -> bool:
-        return self.policy.is_idle(now, last_input)
+    def is_idle(self, now: float, last_input: float, live_until: float | None = None) -> bool:
+        return self.policy.is_idle(now, last_input, live_until)
 
     def before_poll(self, first: bool) -> None:
         pass
@@ -132,11 +146,17 @@ class SimulatedPace:
         self._closed = threading.Event()
         self._sleep = sleep or self._closed.wait
 
-    def step(self, now: float, last_input: float, last_hidden: float | None) -> PollStep:
+    def step(
+        self,
+        now: float,
+        last_input: float,
+        last_hidden: float | None,
+        live_until: float | None = None,
+    ) -> PollStep:
         paused = self.controls.paused
         return PollStep(True, False, PAUSED_POLL_SECONDS if paused else self.refresh_seconds)
 
-    def is_idle(self, now: float, last_input: float) -> bool:
+    def is_idle(self, now: float, last_input: float, live_until: float | None = None) -> bool:
         return False
 
     def catch_up(self) -> int:

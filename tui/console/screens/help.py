@@ -32,7 +32,9 @@ HELP = """\
   u                 auto scaling: min, max, target (preview, then confirm)
   e                 planned event: scale ahead of a known spike and back after it
                     (start, end, capacity at the peak; preview, then confirm)
-  /                 filter by name (Esc clears)            s   sort: name/util/throttles/cost
+  /                 filter by name (Esc clears)            n   next throttling row (wraps)
+  s                 sort: trouble (throttling first, then nearest to capacity), name,
+                    util, throttles, cost; the cursor goes to the top row
   t                 next theme                             r   refresh now
   p  (F12 anywhere) screenshot: an SVG of the screen{shots}
   Ctrl+P            command palette (every action, and "Go to <resource>")
@@ -49,13 +51,16 @@ HELP = """\
                     against twice the recent peak (what on-demand serves instantly).
   util              the higher of read and write use over the last 5 published minutes
   throttled/s       throttled requests (records for streams) per second in the last complete
-                    minute, R or W for reads or writes; else when the row last throttled
+                    minute, R or W for reads or writes (R 12 W 3: both); else when the
+                    row last throttled
   parts             estimated partitions (DynamoDB does not report them: an estimate)
   AAS               auto scaling registered; AAS! = a trap (registered but no policy, …)
   ◷ 2h10 / ▲ 45m    after a name: a planned event, raised in 2 h 10 min / raised now and
                     restored in 45 min (+N: more events; ↻: a recurring scheduled action);
                     the detail charts mark its raise ↑ and restore ↓ on the time axis and
                     draw the planned capacity between them
+  ✎ 4m / ⇅ 2h       after a name: its newest change of the last 24 h, made through capcon
+                    (its audit log) / by auto scaling (its activities), and how long ago
 
 Metrics come from CloudWatch 1–3 minutes late; the status bar says how old they are and what
 polling has cost.{polling} {ro}
