@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from capcon.core.backends.sim.account import SimAccount, TableSpec
+from capcon.core.backends.sim.account import IndexSpec, SimAccount, TableSpec
 from capcon.core.backends.sim.traffic import Steady
 from capcon.core.config.prices import load_price_book
 from capcon.core.errors import NotFound
@@ -130,6 +130,33 @@ def test_a_gsi_gets_its_own_hot_key_and_bad_shares_change_nothing() -> None:
         acc.set_hot_key("t", 0.5, "nope")
     with pytest.raises(NotFound):
         acc.hot_key("nope")
+
+
+async def test_a_gsi_short_of_writes_is_blamed_not_a_hot_partition(tmp_path: Path) -> None:
+    """Throttled below table capacity because a GSI lacks write capacity (back-pressure,
+    docs/aws-rules.md): the panel names the GSI and never blames a hot partition."""
+    acc = SimAccount(NOW)
+    acc.add_table(
+        TableSpec(
+            "shop",
+            Throughput(500, 500),
+            reads=Steady(50.0),
+            writes=Steady(200.0),
+            indexes=[IndexSpec("by-state", Throughput(100, 40), Steady(5.0), 1.0)],
+        )
+    )
+    acc.advance(20 * 60, resolution=10)
+    app = app_for(acc, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(app, pilot, "shop")
+        text = panel_text(screen)
+        assert "GSI by-state throttles its writes" in text and "back-pressure" in text
+        assert CAUSE not in text
+        data = screen.data
+        assert data is not None
+        writes = next(load for load in data.partition_loads if load.word == "writes")
+        assert writes.gsis_throttling == ("by-state",) and writes.gsi_is_the_cause
+        assert not writes.partition_is_the_cause
 
 
 def test_partition_verdict_only_when_throttled_below_capacity() -> None:

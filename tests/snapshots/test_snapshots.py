@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
@@ -27,16 +28,30 @@ from capcon.tui.console.modals.scale import ScaleModal
 from capcon.tui.console.screens.detail import DetailScreen
 from capcon.tui.console.screens.help import HelpScreen
 from capcon.tui.console.testing import demo_console, settle
+from capcon.tui.console.widgets.preview import Preview
+from capcon.tui.lab.app import LabApp
 
 NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 SIZE = (160, 50)
+#: the sizes every main screen is checked at (issue 19): a laptop's split pane, the usual
+#: terminal, a wide monitor or a projector's full screen
+SIZES = {"100x30": (100, 30), "160x50": SIZE, "240x60": (240, 60)}
 
 SnapCompare = Callable[..., bool]
 
 
-def make_app(tmp_path: Path) -> CapconApp:
+def make_app(tmp_path: Path, theme: str | None = None) -> CapconApp:
     app, _account = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    if theme is not None:
+        app.options.theme = theme
     return app
+
+
+@pytest.fixture(autouse=True)
+def charts_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The list's preview pane mounts its charts half a second after it first shows (start-up
+    time); here at once, so that :func:`steady` sees them drawn."""
+    monkeypatch.setattr(Preview, "mount_delay", 0)
 
 
 def _pending(table: DataTable[Any]) -> bool:
@@ -81,7 +96,9 @@ async def first_poll(pilot: Pilot[Any]) -> CapconApp:
     return app
 
 
-async def on_top(pilot: Pilot[Any], push: Callable[[CapconApp], None]) -> None:
+async def on_top(
+    pilot: Pilot[Any], push: Callable[[CapconApp], None], sentinel: str | None = "recommendations"
+) -> None:
     """Push a screen over the finished list and wait until it is drawn.
 
     A modal shows the list beneath as it was last drawn.  Under heavy CPU load (parallel
@@ -94,7 +111,8 @@ async def on_top(pilot: Pilot[Any], push: Callable[[CapconApp], None]) -> None:
     for _ in range(3):
         push(app)
         await steady(pilot)
-        if "recommendations" in app.export_screenshot():  # a name only the list shows
+        # a name only the list shows (None: the screen covers the list, nothing to check)
+        if sentinel is None or sentinel in app.export_screenshot():
             return
         app.pop_screen()
         await steady(pilot)
@@ -113,6 +131,62 @@ def test_list(snap_compare: SnapCompare, tmp_path: Path) -> None:
         await steady(pilot)
 
     assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", ["100x30", "240x60"])
+def test_list_at(snap_compare: SnapCompare, tmp_path: Path, size: str) -> None:
+    """The list where the columns that matter must survive (100x30: sparklines short, words
+    compact, no preview) and where spare room goes to longer sparklines and the preview."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = await first_poll(pilot)
+        app.jump_to("user-events")
+        await steady(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("theme", ["capcon-projector", "capcon-light", "capcon-colorblind"])
+def test_list_theme(snap_compare: SnapCompare, tmp_path: Path, theme: str) -> None:
+    """The list in each of the other themes (the dark one is :func:`test_list`)."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = await first_poll(pilot)
+        assert app.theme == theme
+        app.jump_to("user-events")
+        await steady(pilot)
+
+    assert snap_compare(make_app(tmp_path, theme), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", ["100x30", "240x60"])
+def test_detail_orders_at(snap_compare: SnapCompare, tmp_path: Path, size: str) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = await first_poll(pilot)
+        app.jump_to("orders")
+        await steady(pilot)
+        app.action_detail()
+        await settle(pilot.app, pilot)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen) and screen.data is not None, screen
+        await steady(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZES[size], run_before=run_before)
+
+
+def test_scale_modal_at_100x30(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = await first_poll(pilot)
+        app.jump_to("audit-log")
+        await steady(pilot)
+        await on_top(pilot, CapconApp.action_scale, sentinel=None)
+        modal = app.screen
+        assert isinstance(modal, ScaleModal), modal
+        modal.query_one("#wcu", Input).value = "800"
+        steady_cursors(app)
+        await steady(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZES["100x30"], run_before=run_before)
 
 
 def test_detail_orders(snap_compare: SnapCompare, tmp_path: Path) -> None:
@@ -195,3 +269,26 @@ def test_event_modal_audit_log(snap_compare: SnapCompare, tmp_path: Path) -> Non
         assert any(c.label.startswith("reactive (") for c in plan.costs)
 
     assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_lab_at(snap_compare: SnapCompare, size: str) -> None:
+    """The lab after its 3 h experiment (field note B's bell at 80 %), four lanes on one
+    y-scale: every chart drawn with round ticks at each size, the results table under them."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, LabApp)
+        app.advance(3 * 3600)
+        await pilot.pause()
+        previous = ""
+        for _ in range(100):
+            await pilot.pause(0.02)
+            shot = app.export_screenshot()
+            if shot == previous:
+                return
+            previous = shot
+        raise AssertionError("the lab never stopped changing")
+
+    lab = LabApp("bell", 80.0, ("aas-legacy", "h1", "h2", "capcon"), autoplay=False)
+    assert snap_compare(lab, terminal_size=SIZES[size], run_before=run_before)

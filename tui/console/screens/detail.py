@@ -20,7 +20,7 @@ import dataclasses
 import itertools
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -480,6 +480,16 @@ def _load_table(
         MetricQuery("m_pr", DDB, "ProvisionedReadCapacityUnits", dims, "Average", period),
         MetricQuery("m_pw", DDB, "ProvisionedWriteCapacityUnits", dims, "Average", period),
     ]
+    # a base table's GSIs' write throttles (same call): a GSI short of write capacity
+    # throttles the table's writes, which is not the table's own partition running out
+    gsi_ids: dict[str, str] = {}
+    if index_name is None:
+        for number, index in enumerate(table.indexes):
+            gsi_ids[f"g{number}_tw"] = index.name
+            gsi_dims = (("TableName", table_name), ("GlobalSecondaryIndexName", index.name))
+            queries.append(
+                MetricQuery(f"g{number}_tw", DDB, "WriteThrottleEvents", gsi_dims, "Sum", period)
+            )
     answers = _metrics_for(metrics, queries, start, end)
     rid = resource_id(table_name, index_name)
     every_activity = backend.describe_scaling_activities(rid)
@@ -529,7 +539,9 @@ def _load_table(
     loads: tuple[PartitionLoad, ...] = ()
     if capacity is not None:
         loads = tuple(
-            partition_load(chart, float(cap), partitions, hot_share)
+            partition_load(
+                chart, float(cap), partitions, hot_share, gsis_throttling(answers, gsi_ids)
+            )
             for chart, cap in zip(charts, (capacity.read, capacity.write), strict=True)
         )
     panel = (
@@ -584,6 +596,10 @@ class PartitionLoad:
     demand: float | None
     throttled: float
     hot_share: float | None = None
+    gsis_throttling: tuple[str, ...] = ()
+    """A base table's writes: its GSIs that throttled writes over the same datapoints.  A GSI
+    short of write capacity throttles the table's writes (docs/aws-rules.md, "GSI write
+    back-pressure"): then the GSI, not a hot partition, is the cause."""
 
     @property
     def per_partition(self) -> float:
@@ -602,14 +618,34 @@ class PartitionLoad:
     def partition_is_the_cause(self) -> bool:
         """Throttled while the table as a whole asked for no more than its capacity: one
         partition ran out, not the table."""
-        return self.throttled > 0 and self.demand is not None and self.demand <= self.capacity
+        return (
+            self.throttled > 0
+            and self.demand is not None
+            and self.demand <= self.capacity
+            and not self.gsis_throttling
+        )
+
+    @property
+    def gsi_is_the_cause(self) -> bool:
+        """Throttled below capacity while a GSI throttled its writes: back-pressure."""
+        return (
+            self.throttled > 0
+            and self.demand is not None
+            and self.demand <= self.capacity
+            and bool(self.gsis_throttling)
+        )
 
 
 def partition_load(
-    chart: Chart, capacity: float, partitions: int, hot_share: float | None
+    chart: Chart,
+    capacity: float,
+    partitions: int,
+    hot_share: float | None,
+    gsis_throttling: tuple[str, ...] = (),
 ) -> PartitionLoad:
     """A :class:`PartitionLoad` from a table chart's demand and throttle lines (the mean of
-    the newest :data:`RECENT_POINTS` datapoints)."""
+    the newest :data:`RECENT_POINTS` datapoints); ``gsis_throttling`` only counts for
+    writes."""
     lines = {s.role: s.points for s in chart.series}
     demand = [v for _, v in lines.get("demand", ())[-RECENT_POINTS:]]
     throttled = [v for _, v in lines.get("throttle", ())[-RECENT_POINTS:]]
@@ -622,7 +658,21 @@ def partition_load(
         sum(demand) / len(demand) if demand else None,
         sum(throttled) / len(throttled) if throttled else 0.0,
         hot_share,
+        gsis_throttling if chart.key == "writes" else (),
     )
+
+
+def gsis_throttling(
+    answers: Mapping[str, MetricSeries], ids: Mapping[str, str], points: int = RECENT_POINTS
+) -> tuple[str, ...]:
+    """The GSIs (``ids``: query id → index name) with throttled writes among their newest
+    ``points`` datapoints."""
+    names = []
+    for query_id, name in ids.items():
+        series = answers.get(query_id)
+        if series is not None and any(v > 0 for v in series.values[-points:]):
+            names.append(name)
+    return tuple(names)
 
 
 def _each(partitions: int) -> str:
@@ -633,10 +683,12 @@ def partition_lines(loads: Sequence[PartitionLoad], simulated: bool) -> tuple[Pa
     """The "Hot partition" section: each dimension's per-partition capacity against its
     hottest partition's demand, and the verdict when throttling is below table capacity."""
     cause = any(load.partition_is_the_cause for load in loads)
+    back_pressure = any(load.gsi_is_the_cause for load in loads)
     hot = next((load.hot_share for load in loads if load.hot_share is not None), None)
-    if not cause and not hot:  # nothing to explain: the "Per partition" lines say the share
+    if not cause and not hot and not back_pressure:  # the "Per partition" lines say the share
         return ()
-    lines = [PanelLine("Hot partition (dilution)", "throttle" if cause else "head")]
+    title = "Hot partition (dilution)" if cause or hot else "Throttled below capacity"
+    lines = [PanelLine(title, "throttle" if cause or back_pressure else "head")]
     if hot:
         change = " · k: change" if simulated else ""
         lines.append(PanelLine(f"  hot key: {hot:.0%} of the traffic on one key{change}"))
@@ -660,6 +712,17 @@ def partition_lines(loads: Sequence[PartitionLoad], simulated: bool) -> tuple[Pa
                 PanelLine(
                     f"  ! throttled below table capacity ({load.demand:,.0f} of "
                     f"{load.capacity:,.0f} {unit}/s): the hot partition is the cause",
+                    "throttle",
+                )
+            )
+        elif load.gsi_is_the_cause:
+            assert load.demand is not None
+            gsis = ", ".join(printable(name) for name in load.gsis_throttling)
+            lines.append(
+                PanelLine(
+                    f"  ! throttled below table capacity ({load.demand:,.0f} of "
+                    f"{load.capacity:,.0f} {unit}/s): GSI {gsis} throttles its writes, and a "
+                    "GSI short of write capacity throttles the table's writes (back-pressure)",
                     "throttle",
                 )
             )
