@@ -42,6 +42,8 @@ SnapCompare = Callable[..., bool]
 
 def make_app(tmp_path: Path, theme: str | None = None) -> CapconApp:
     app, _account = demo_console(tmp_path / "audit.jsonl", now=NOW)
+    # the help names the screenshot folder: one that is the same at every run
+    app.options.screenshot_dir = Path("/var/tmp/capcon-screenshots")
     if theme is not None:
         app.options.theme = theme
     return app

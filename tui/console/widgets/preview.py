@@ -289,8 +289,8 @@ class Preview(Vertical):
 
         try:
             panels = [self.query_one(i, ChartPanel) for i in ("#preview-a", "#preview-b")]
-        except NoMatches:  # the console is closing: its widgets are being removed
+            for panel, chart in zip(panels, preview_charts(row, sparks), strict=True):
+                panel.show(chart, start, end, window, colour)
+        except NoMatches:  # the console is closing: its widgets (and theirs) are being removed
             return
-        for panel, chart in zip(panels, preview_charts(row, sparks), strict=True):
-            panel.show(chart, start, end, window, colour)
         self.paints += 1
