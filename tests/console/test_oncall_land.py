@@ -206,4 +206,9 @@ def test_trouble_sort_keeps_gsis_under_their_table() -> None:
     # a point apart: kept in name order (no jitter at every poll)
     close = [r("m", util=0.71), r("k", util=0.72), r("z", util=0.74)]
     assert [x.name for x in group_rows(close, "trouble", "")] == ["k", "m", "z"]
-    assert group_rows([*close, r("y", util=0.76)], "trouble", "")[0].name == "y"
+    assert group_rows([*close, r("y", util=0.76)], "trouble", "")[0].name == "k"  # same 10 %
+    assert group_rows([*close, r("y", util=0.81)], "trouble", "")[0].name == "y"
+    # throttle rates in 1-2-5 steps: 692/s above 34/s, 34/s and 23/s alike (kept by name)
+    assert [trouble_step(v) for v in (692.0, 34.0, 23.8, 0.3, 0.0)] == [500, 20, 20, 0.2, 0]
+    alike = [r("q", thr=23.8), r("p", thr=34.0), r("o", thr=692.0)]
+    assert [x.name for x in group_rows(alike, "trouble", "")] == ["o", "p", "q"]

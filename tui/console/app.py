@@ -201,15 +201,20 @@ def _set_line(widget: Static, text: str) -> None:
 
 
 def util_step(utilisation: float) -> float:
-    """Utilisation in 5 % steps, for the trouble sort: rows a point apart keep their order
-    (by name) instead of swapping at every poll (a list that jitters is hard to read, and
-    each new order repaints every row)."""
-    return math.floor(utilisation * 20) / 20
+    """Utilisation in 10 % steps, for the trouble sort: rows a few points apart keep their
+    order (by name) instead of swapping at every poll (a list that jitters is hard to read,
+    and each new order repaints every row: measured, 5 % steps and two-figure rates cost the
+    demo at 60× about 0.6 points of a core)."""
+    return math.floor(utilisation * 10) / 10
 
 
 def trouble_step(rate: float) -> float:
-    """A throttle rate to two significant figures, for the same reason."""
-    return float(f"{rate:.2g}") if rate > 0 else 0.0
+    """A throttle rate down to a 1-2-5 step (0.5, 1, 2, 5, 10, 20, 50 …), for the same
+    reason: 692/s and 23/s are told apart, 23/s and 34/s are not."""
+    if rate <= 0:
+        return 0.0
+    decade = 10.0 ** math.floor(math.log10(rate))
+    return max(step * decade for step in (1.0, 2.0, 5.0) if step * decade <= rate)
 
 
 def group_rows(rows: Iterable[Row], sort: str, needle: str) -> list[Row]:
