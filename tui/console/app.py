@@ -441,6 +441,8 @@ class CapconApp(App[None]):
         #: the applies under way: resource → what is being applied (the status bar says so
         #: from the moment Apply is pressed, before any answer)
         self.applying: dict[str, str] = {}
+        #: the width the key hint was last fitted to (its keys are fixed for a session)
+        self._hint_width: int | None = None
         #: not idle before this (the console's clock): a change was made
         self._live_until: float | None = None
         #: capacity asked for and not seen landed yet, by row name (``TABLE``,
@@ -1189,7 +1191,10 @@ class CapconApp(App[None]):
         _set_line(self._status, fit(self._status_parts(now), self._bar_width(self._status)))
         self._paint_banner(now)
         hint = self.query_one("#hint", Static)
-        _set_line(hint, fit(self._hint_parts(), self._bar_width(hint)))
+        width = self._bar_width(hint)
+        if self._hint_width != width:  # the keys never change: fitted again on a resize only
+            self._hint_width = width
+            _set_line(hint, fit(self._hint_parts(), width))
 
     def _hint_parts(self) -> list[Part]:
         """The key hint under the list, the most useful keys kept when it is narrow."""
